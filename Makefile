@@ -1,0 +1,33 @@
+# Self-documenting: `make help` lists the targets.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ENGAGE := $(BIN)/engage
+DATA ?= data/campaigns.parquet
+ROWS ?= 20000
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(BIN)/activate: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(BIN)/activate
+
+install: $(BIN)/activate ## Create .venv and install the package with dev tools
+
+run: install ## Main job on embedded defaults: simulate a demo log (if none), validate, train, register
+	@mkdir -p $(dir $(DATA))
+	@if [ ! -f $(DATA) ]; then $(ENGAGE) simulate --rows $(ROWS) --seed 1 --difficulty hard --out $(DATA); fi
+	$(ENGAGE) validate --data $(DATA)
+
+test: install ## Run the whole test suite
+	$(BIN)/pytest -q
+
+lint: install ## Ruff lint
+	$(BIN)/ruff check features training serving tests benchmarks
+
+.PHONY: help install run test lint
