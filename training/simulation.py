@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -502,3 +503,26 @@ class SimulatedWorld:
     def logged_actions(self, log: pd.DataFrame) -> Actions:
         """The actions recorded in a log."""
         return Actions.from_frame(log)
+
+
+def write_log(log: pd.DataFrame, path: str | Path, world: dict[str, object] | None = None) -> Path:
+    """Write a log as Parquet (with the world's settings in the file's metadata) or CSV."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        table = pa.Table.from_pandas(log, preserve_index=False)
+        meta = dict(table.schema.metadata or {})
+        if world is not None:
+            meta[b"engage.world"] = json.dumps(world).encode()
+        pq.write_table(table.replace_schema_metadata(meta), path)
+    elif suffix in {".csv", ".txt"}:
+        log.to_csv(path, index=False)
+    else:
+        raise ValueError(f"--out must end in .parquet or .csv, got {path.name!r}")
+    return path

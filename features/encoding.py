@@ -1,0 +1,124 @@
+"""The one transformation from raw log rows to model inputs, shared by training and serving.
+
+Categories are encoded explicitly as their position in the spec's list of values (never as a
+pandas ``category`` dtype, which MLflow signatures record as strings and LightGBM then
+rejects). Numeric columns pass through as float64; missing values stay NaN (LightGBM handles
+them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.spec import CampaignSpec, CategoricalColumn
+
+
+class EncodingError(ValueError):
+    """A value cannot be encoded (unknown category, missing column)."""
+
+
+def encode_column(values: pd.Series | np.ndarray, col: CategoricalColumn) -> np.ndarray:
+    """Codes of a categorical column (float, so it can share a matrix with numeric features).
+
+    Raises:
+        EncodingError: a value is not one of the column's allowed values.
+    """
+    lookup = {v: float(i) for i, v in enumerate(col.values)}
+    series = pd.Series(np.asarray(values, dtype=object)).map(_canonical)
+    codes = series.map(lookup)
+    bad = codes.isna() & series.notna()
+    if bad.any():
+        unknown = sorted(set(series[bad].astype(str)))[:5]
+        raise EncodingError(
+            f"column {col.name!r}: {int(bad.sum())} value(s) not allowed {unknown} "
+            f"(allowed: {col.values})"
+        )
+    return codes.to_numpy(dtype=float)
+
+
+def _canonical(value: object) -> object:
+    """Map 1, 1.0 and "1" to the same category label."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@dataclass
+class FeatureBuilder:
+    """Turns profile columns and decision columns into the LightGBM feature matrix.
+
+    Feature order: context columns (spec order), then the style code, the mix shares and
+    the extra decisions. ``categorical_indices`` lists the positions LightGBM should treat
+    as categorical.
+    """
+
+    spec: CampaignSpec
+    context_names: list[str] = field(init=False)
+    decision_names: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.context_names = self.spec.context_names
+        self.decision_names = self.spec.decision_names
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the model's input columns, in order."""
+        return [*self.context_names, *self.decision_names]
+
+    @property
+    def categorical_indices(self) -> list[int]:
+        """Positions of categorical features in :attr:`feature_names`."""
+        return [
+            j
+            for j, name in enumerate(self.feature_names)
+            if isinstance(self._declaration(name), CategoricalColumn)
+        ]
+
+    def _encode(self, df: pd.DataFrame, names: list[str]) -> np.ndarray:
+        missing = [n for n in names if n not in df.columns]
+        if missing:
+            raise EncodingError(f"missing column(s): {missing}")
+        out = np.empty((len(df), len(names)), dtype=float)
+        for j, name in enumerate(names):
+            col = self._declaration(name)
+            if isinstance(col, CategoricalColumn):
+                out[:, j] = encode_column(df[name].to_numpy(), col)
+            else:
+                out[:, j] = pd.to_numeric(df[name], errors="raise").to_numpy(dtype=float)
+        return out
+
+    def _declaration(self, name: str):
+        if name in self.spec.mix_columns:
+            return None
+        return self.spec.column(name)
+
+    def encode_context(self, df: pd.DataFrame) -> np.ndarray:
+        """Context matrix (n x n_context) of the profile columns."""
+        return self._encode(df, self.context_names)
+
+    def encode_decisions(self, df: pd.DataFrame) -> np.ndarray:
+        """Decision matrix (n x n_decision) of the style, mix and extra decision columns."""
+        return self._encode(df, self.decision_names)
+
+    def build(self, df: pd.DataFrame) -> np.ndarray:
+        """Full feature matrix for logged rows (context and the logged decisions)."""
+        return np.hstack([self.encode_context(df), self.encode_decisions(df)])
+
+    @staticmethod
+    def cross(context: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+        """Every profile paired with every candidate: (n * k) rows, profile-major."""
+        n, k = len(context), len(decisions)
+        return np.hstack([np.repeat(context, k, axis=0), np.tile(decisions, (n, 1))])
+
+    def decode_style(self, codes: np.ndarray) -> np.ndarray:
+        """Style labels for style codes."""
+        return np.asarray(self.spec.styles, dtype=object)[np.asarray(codes, dtype=int)]

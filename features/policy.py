@@ -1,0 +1,372 @@
+"""The recommendation policy as it runs in production: score candidates, rank, explain.
+
+A :class:`Policy` is what training builds and what the one MLflow artifact carries. It holds
+the fitted LightGBM models (one per outcome, one for the logged-style propensity), the
+candidate-action set and the objective weights. For each profile it:
+
+1. scores every candidate action (predicted outcomes -> weighted objective);
+2. drops candidates outside the data's support (styles whose estimated propensity for this
+   profile is below ``min_propensity``) and outside the caller's constraints;
+3. keeps the best action of each style and ranks styles by score (alternatives a marketer
+   can compare, not ten variants of one style);
+4. explains the top recommendation against the runner-up with LightGBM ``pred_contrib``
+   differences, which sum exactly to the score difference.
+
+When training found that personalising did not beat the best single action with confidence,
+``mode`` is ``"constant"`` and that action is recommended first for every profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features.candidates import CandidateSet
+from features.encoding import FeatureBuilder
+from features.spec import CampaignSpec, CategoricalColumn
+
+PolicyMode = Literal["personalized", "constant"]
+SUPPORT_LEVELS = ((0.15, "good"), (0.05, "limited"), (0.0, "poor"))
+
+
+class ConstraintError(ValueError):
+    """No candidate action satisfies the caller's constraints."""
+
+
+@dataclass
+class Constraints:
+    """Limits a caller puts on the actions it will accept.
+
+    Attributes:
+        styles: allowed styles (None: all).
+        numeric_max / numeric_min: bounds on numeric decisions, e.g. ``{"posts_per_week": 10}``.
+        categorical: allowed values of categorical decisions.
+        mix_max: upper bounds on mix shares by mix column, e.g. ``{"mix_promotional": 0.2}``.
+    """
+
+    styles: list[str] | None = None
+    numeric_max: dict[str, float] = field(default_factory=dict)
+    numeric_min: dict[str, float] = field(default_factory=dict)
+    categorical: dict[str, list[str]] = field(default_factory=dict)
+    mix_max: dict[str, float] = field(default_factory=dict)
+
+    def mask(self, candidates: pd.DataFrame, spec: CampaignSpec) -> np.ndarray:
+        """Boolean mask of the candidates that satisfy every constraint."""
+        ok = np.ones(len(candidates), dtype=bool)
+        if self.styles is not None:
+            ok &= candidates[spec.style.name].isin(self.styles).to_numpy()
+        for name, hi in self.numeric_max.items():
+            ok &= candidates[name].to_numpy(float) <= hi + 1e-9
+        for name, lo in self.numeric_min.items():
+            ok &= candidates[name].to_numpy(float) >= lo - 1e-9
+        for name, allowed in self.categorical.items():
+            ok &= candidates[name].astype(str).isin([str(a) for a in allowed]).to_numpy()
+        for name, hi in self.mix_max.items():
+            ok &= candidates[name].to_numpy(float) <= hi + 1e-9
+        return ok
+
+
+def support_level(propensity: float) -> str:
+    """A word for how well the log covers a style for a profile."""
+    return next(word for threshold, word in SUPPORT_LEVELS if propensity >= threshold)
+
+
+@dataclass
+class Policy:
+    """A fitted recommendation policy (see the module docstring)."""
+
+    spec: CampaignSpec
+    outcome_models: dict[str, lgb.Booster]
+    propensity_model: lgb.Booster
+    candidates: CandidateSet
+    typical_actions: np.ndarray  # (n_styles, n_decisions) encoded typical logged action per style
+    propensity_temperature: float = 1.0
+    min_propensity: float = 0.05
+    mode: PolicyMode = "personalized"
+    constant_action: int | None = None
+    interval_halfwidth: dict[str, float] = field(default_factory=dict)
+    interval_level: float = 0.9
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.builder = FeatureBuilder(self.spec)
+        self._outcome_order = [o for o in self.spec.outcome_names if o in self.outcome_models]
+
+    # ------------------------------------------------------------------ scoring
+
+    def weights(self, objective: dict[str, float] | None = None) -> np.ndarray:
+        """Signed objective weights in outcome order, with optional overrides."""
+        w = self.spec.outcome_weights(objective)
+        return np.array([w[o] for o in self._outcome_order])
+
+    def propensities(self, context: np.ndarray) -> np.ndarray:
+        """Estimated probability that a marketer picks each style for each profile, (n, K)."""
+        raw = self.propensity_model.predict(context, raw_score=True, num_threads=1)
+        z = np.asarray(raw).reshape(len(context), -1) / self.propensity_temperature
+        z = np.exp(z - z.max(1, keepdims=True))
+        return z / z.sum(1, keepdims=True)
+
+    def predict_outcomes(self, rows: np.ndarray) -> np.ndarray:
+        """Predicted outcomes for encoded feature rows, shape (n_rows, n_outcomes)."""
+        return np.column_stack(
+            [self.outcome_models[o].predict(rows, num_threads=1) for o in self._outcome_order]
+        )
+
+    def score_candidates(
+        self, context: np.ndarray, objective: dict[str, float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted outcomes (n, k, n_outcomes) and objective scores (n, k) of all candidates."""
+        k = len(self.candidates)
+        preds = self.predict_outcomes(self.builder.cross(context, self.candidates.encoded))
+        preds = preds.reshape(len(context), k, -1)
+        return preds, preds @ self.weights(objective)
+
+    def choose(
+        self,
+        context: np.ndarray,
+        objective: dict[str, float] | None = None,
+        constraints: Constraints | None = None,
+    ) -> np.ndarray:
+        """Index of the recommended candidate for each profile (the policy as a function)."""
+        _, scores = self.score_candidates(context, objective)
+        allowed = self._allowed(self.propensities(context), constraints)
+        return self._top(scores, allowed)
+
+    def _allowed(self, prop: np.ndarray, constraints: Constraints | None) -> np.ndarray:
+        """(n, k) mask: within support and constraints; falls back to the best-supported style."""
+        cand_prop = prop[:, self.candidates.style_codes]
+        by_constraint = (
+            constraints.mask(self.candidates.frame, self.spec)
+            if constraints
+            else np.ones(len(self.candidates), dtype=bool)
+        )
+        if not by_constraint.any():
+            raise ConstraintError("no candidate action satisfies the constraints")
+        allowed = (cand_prop >= self.min_propensity) & by_constraint
+        empty = ~allowed.any(1)
+        if empty.any():  # nothing well supported: take the best-supported allowed style
+            masked = np.where(by_constraint, cand_prop, -1.0)
+            best = masked.max(1, keepdims=True)
+            allowed[empty] = (masked[empty] >= best[empty] - 1e-12) & by_constraint
+        return allowed
+
+    def _top(self, scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        masked = np.where(allowed, scores, -np.inf)
+        choice = masked.argmax(1)
+        if self.mode == "constant" and self.constant_action is not None:
+            ok = allowed[:, self.constant_action]
+            choice = np.where(ok, self.constant_action, choice)
+        return choice
+
+    # ------------------------------------------------------------------ recommend
+
+    def recommend(
+        self,
+        profiles: pd.DataFrame,
+        *,
+        top_k: int = 3,
+        objective: dict[str, float] | None = None,
+        constraints: Constraints | None = None,
+        explain: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Ranked, explained recommendations for each profile (one dict per profile)."""
+        context = self.builder.encode_context(profiles)
+        preds, scores = self.score_candidates(context, objective)
+        prop = self.propensities(context)
+        allowed = self._allowed(prop, constraints)
+        chosen = self._top(scores, allowed)
+        weights = self.weights(objective)
+        typical_scores = self._typical_scores(context, prop, weights)
+        results = []
+        for i in range(len(context)):
+            order = self._rank_styles(scores[i], allowed[i], chosen[i])[:top_k]
+            recs = [
+                self._describe(rank, j, preds[i, j], scores[i, j], typical_scores[i], prop[i])
+                for rank, j in enumerate(order, start=1)
+            ]
+            out: dict[str, Any] = {
+                "recommendations": recs,
+                "policy": self.policy_note(),
+                "explanation": None,
+            }
+            if explain and len(order) >= 2:
+                out["explanation"] = self.explain(context[i], order[0], order[1], weights)
+            results.append(out)
+        return results
+
+    def _rank_styles(self, scores: np.ndarray, allowed: np.ndarray, first: int) -> list[int]:
+        """The first choice, then the best allowed candidate of each other style, by score."""
+        styles = self.candidates.style_codes
+        best: dict[int, int] = {}
+        for j in np.argsort(-np.where(allowed, scores, -np.inf)):
+            if not allowed[j]:
+                break
+            best.setdefault(int(styles[j]), int(j))
+        ordered = [int(first)] + [j for s, j in best.items() if s != styles[first]]
+        return ordered
+
+    def _typical_scores(self, context: np.ndarray, prop: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Score of each profile's typical logged choice: the typical action of its likeliest style."""
+        likeliest = prop.argmax(1)
+        rows = np.hstack([context, self.typical_actions[likeliest]])
+        return self.predict_outcomes(rows) @ weights
+
+    def _describe(
+        self, rank: int, j: int, pred: np.ndarray, score: float, typical: float, prop: np.ndarray
+    ) -> dict[str, Any]:
+        row = self.candidates.frame.iloc[j]
+        style_code = int(self.candidates.style_codes[j])
+        decisions = {
+            c.name: (float(row[c.name]) if not isinstance(c, CategoricalColumn) else str(row[c.name]))
+            for c in self.spec.extra_decisions
+        }
+        mix = {
+            col.removeprefix("mix_"): round(float(row[col]), 4) for col in self.spec.mix_columns
+        }
+        predicted = {
+            name: {
+                "mean": float(pred[o]),
+                "low": float(pred[o] - self.interval_halfwidth.get(name, 0.0)),
+                "high": float(pred[o] + self.interval_halfwidth.get(name, 0.0)),
+            }
+            for o, name in enumerate(self._outcome_order)
+        }
+        p = float(prop[style_code])
+        return {
+            "rank": rank,
+            "style": str(row[self.spec.style.name]),
+            "posting_mix": mix,
+            "decisions": decisions,
+            "predicted": predicted,
+            "score": float(score),
+            "lift_vs_typical": float(score - typical),
+            "support": {
+                "propensity": p,
+                "level": support_level(p),
+                "within_support": p >= self.min_propensity,
+            },
+            "candidate_index": int(j),
+        }
+
+    def policy_note(self) -> dict[str, Any]:
+        """What kind of policy this is, in words a caller can show."""
+        if self.mode == "constant":
+            note = (
+                "Personalising did not beat the best single action on held-out data with "
+                "confidence, so the same first recommendation is made for every profile."
+            )
+        else:
+            note = "Recommendations are personalised to the profile."
+        return {"mode": self.mode, "note": note}
+
+    # ------------------------------------------------------------------ explain
+
+    def contributions(self, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Per-feature contributions to the weighted objective for encoded rows, (n, F + 1).
+
+        The last column is the bias; each row sums to the row's predicted objective.
+        """
+        total = np.zeros((len(rows), rows.shape[1] + 1))
+        for w, name in zip(weights, self._outcome_order, strict=True):
+            if w != 0:
+                contrib = self.outcome_models[name].predict(rows, pred_contrib=True, num_threads=1)
+                total += w * np.asarray(contrib)
+        return total
+
+    def explain(
+        self, context_row: np.ndarray, chosen: int, runner_up: int, weights: np.ndarray
+    ) -> dict[str, Any]:
+        """Why candidate ``chosen`` beats ``runner_up`` for this profile."""
+        rows = self.builder.cross(context_row[None, :], self.candidates.encoded[[chosen, runner_up]])
+        contrib = self.contributions(rows, weights)
+        diff = contrib[0] - contrib[1]
+        names = self.builder.feature_names
+        order = np.argsort(-np.abs(diff[:-1]))
+        a = self.candidates.frame.iloc[chosen]
+        b = self.candidates.frame.iloc[runner_up]
+        factors = []
+        for f in order[:5]:
+            if abs(diff[f]) < 1e-12:
+                break
+            name = names[f]
+            factors.append(
+                {
+                    "feature": name,
+                    "value": _jsonable(a[name] if name in a.index else self._context_value(context_row, f)),
+                    "runner_up_value": _jsonable(b[name]) if name in b.index else None,
+                    "contribution": float(diff[f]),
+                    "sentence": self._sentence(name, f, diff[f], a, b, context_row),
+                }
+            )
+        return {
+            "chosen_style": str(a[self.spec.style.name]),
+            "runner_up_style": str(b[self.spec.style.name]),
+            "score_difference": float(contrib[0].sum() - contrib[1].sum()),
+            "contributions_sum": float(diff.sum()),
+            "factors": factors,
+            "other_factors": float(diff[:-1].sum() - sum(x["contribution"] for x in factors)),
+        }
+
+    def _context_value(self, context_row: np.ndarray, f: int) -> object:
+        name = self.builder.feature_names[f]
+        col = self.spec.column(name)
+        if isinstance(col, CategoricalColumn):
+            return col.values[int(context_row[f])]
+        return float(context_row[f])
+
+    def _sentence(
+        self, name: str, f: int, value: float, a: pd.Series, b: pd.Series, context_row: np.ndarray
+    ) -> str:
+        style_a, style_b = a[self.spec.style.name], b[self.spec.style.name]
+        sign = "adds" if value > 0 else "costs"
+        amount = f"{abs(value):.2f} objective points"
+        if name == self.spec.style.name:
+            return (
+                f"For a business like this, {_words(style_a)} itself is worth {value:+.2f} "
+                f"against {_words(style_b)}."
+            )
+        if name in self.spec.mix_columns:
+            kind = _words(name.removeprefix("mix_"))
+            return (
+                f"A {kind} share of {float(a[name]):.0%} instead of {float(b[name]):.0%} of posts "
+                f"{sign} {amount}."
+            )
+        if name in a.index:  # another decision
+            return f"{_label(self.spec, name)} of {_fmt(a[name])} instead of {_fmt(b[name])} {sign} {amount}."
+        shown = _fmt(self._context_value(context_row, f))
+        lean = "favours" if value > 0 else "counts against"
+        return (
+            f"Your {_label(self.spec, name).lower()} ({shown}) {lean} {_words(style_a)} "
+            f"over {_words(style_b)} by {abs(value):.2f} points."
+        )
+
+
+def _words(name: object) -> str:
+    return str(name).replace("_", " ")
+
+
+def _label(spec: CampaignSpec, name: str) -> str:
+    try:
+        desc = spec.column(name).description
+    except KeyError:
+        desc = ""
+    return desc or _words(name).capitalize()
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2g}" if abs(v) < 1 else f"{v:.1f}"
+    return str(value)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, (np.floating, float)):
+        return float(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    return str(value)

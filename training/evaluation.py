@@ -1,0 +1,363 @@
+"""Off-policy evaluation of deterministic target policies from logged campaigns.
+
+A campaign log has ``n`` rows. Row ``i`` carries
+
+* ``style[i]`` — the logged style ``a_i``, an integer code in ``0..K-1``;
+* ``reward[i]`` — the observed scalar reward ``y_i`` (the weighted objective);
+* ``propensity[i]`` — the logging propensity ``p_i = P(a_i | x_i)`` of the logged style;
+* ``q_logged[i]`` — the outcome model's prediction ``q̂(x_i, logged action)``.
+
+A deterministic target policy ``π`` is described by two arrays aligned with the log: its chosen
+style ``t_i = π(x_i)`` and the model's prediction ``q_target_i = q̂(x_i, π's full action)``.
+
+The logged action has components besides the style (posting mix, cadence). Those are continuous
+or high-cardinality, so importance weighting cannot match them exactly; the estimators here match
+on the style only. With ``match_i = 1[a_i == t_i]`` and weights ``w_i = 1 / p_i``:
+
+* ``DM    = mean(q_target)``  — the direct method, a pure model read-out;
+* ``IPS   = mean(match * y * w)``  — inverse propensity scoring;
+* ``SNIPS = sum(match * y * w) / sum(match * w)``  — self-normalised IPS;
+* ``DR    = mean(q_target + match * (y - q_logged) * w)``  — doubly robust.
+
+What each one values:
+
+* IPS and SNIPS value **π's style with the logged within-style choices**: a matched row keeps the
+  mix and cadence the marketer actually used, so they estimate the policy "pick π's style, then
+  choose mix and cadence the way the loggers did for that style". They need no outcome model and
+  are unbiased (IPS) or consistent (SNIPS) when the propensities are right. SNIPS is invariant to
+  rescaling all propensities by a constant, which makes it robust to a miscalibrated logging
+  model's overall level; it is undefined (NaN) when no row matches.
+* DM and DR value **π's full action** (style, mix and cadence) through ``q_target``. DM is only as
+  good as the model. DR adds the matched, importance-weighted residual ``y - q_logged``; in
+  expectation that correction equals the model's error averaged over the logged within-style
+  choices of π's style. So if the model is biased at the level of (context, style) — e.g. it
+  over-predicts one style by a constant — the correction removes that bias exactly and DR is
+  unbiased whenever the propensities are right. What DR cannot fix is model error that varies
+  *within* a style (between π's mix/cadence and the logged ones); that part of DR rests on the
+  model, like DM.
+
+Weight clipping: with ``clip=c`` every weight ``1/p`` is capped at ``c`` (``w = min(1/p, c)``),
+trading a downward bias in IPS/DR corrections for lower variance. ``c`` must be >= 1, since
+``1/p >= 1``. DM does not use weights and is unaffected.
+
+Uncertainty: each :class:`Estimate` carries a 95% percentile-bootstrap interval from ``n_boot``
+resamples of rows (with replacement, size ``n``). The point value always uses the full sample. All
+estimators — and both policies in :func:`compare_policies` — share the same resamples, drawn from
+``numpy.random.default_rng(seed)``; resample ``b`` depends only on ``(seed, n, b)``. Resamples are
+represented as multinomial count vectors and the resampled sums as a matrix product
+``counts @ per_row_terms``, built in chunks so memory stays bounded (~4M counts at a time);
+``n = 250,000`` with ``n_boot = 200`` takes about 0.8 s on a 2-core machine.
+
+SNIPS resamples with no matching row give NaN and are ignored by the percentiles.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "ESTIMATORS",
+    "Estimate",
+    "LoggedData",
+    "compare_policies",
+    "effective_sample_size",
+    "estimate_policy_value",
+    "logged_policy_value",
+]
+
+ESTIMATORS: tuple[str, ...] = ("dm", "ips", "snips", "dr")
+
+# Columns of the per-row term matrix built by ``_terms``.
+_DM, _IPS_NUM, _SNIPS_DEN, _DR = range(4)
+# How many bootstrap counts (rows x resamples) to hold in memory at once.
+_CHUNK_ELEMENTS = 1 << 22
+_PERCENTILES = (2.5, 97.5)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its 95% bootstrap percentile interval ``[low, high]``."""
+
+    value: float
+    low: float  # bootstrap percentile 2.5%
+    high: float  # bootstrap percentile 97.5%
+
+    def as_dict(self) -> dict[str, float]:
+        return {"value": self.value, "low": self.low, "high": self.high}
+
+
+# --------------------------------------------------------------------------------------------
+# validation
+
+
+def _vector(name: str, values: object) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    return arr
+
+
+def _float_vector(name: str, values: object) -> np.ndarray:
+    arr = _vector(name, values)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+    arr = np.array(arr, dtype=np.float64)  # private copy
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        raise ValueError(f"{name}: {bad} of {arr.size} entries are not finite (NaN or inf)")
+    arr.flags.writeable = False
+    return arr
+
+
+def _style_vector(name: str, values: object) -> np.ndarray:
+    arr = _vector(name, values)
+    if arr.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            bad = int(np.count_nonzero(~np.isfinite(arr) | (arr != np.round(arr))))
+        if bad:
+            raise ValueError(
+                f"{name}: {bad} of {arr.size} entries are not integer style codes "
+                "(NaN, inf or fractional)"
+            )
+    elif arr.dtype.kind not in "biu":
+        raise ValueError(f"{name} must hold integer style codes, got dtype {arr.dtype}")
+    arr = np.array(arr, dtype=np.int64)  # private copy
+    bad = int(np.count_nonzero(arr < 0))
+    if bad:
+        raise ValueError(f"{name}: {bad} of {arr.size} entries are negative style codes")
+    arr.flags.writeable = False
+    return arr
+
+
+def _check_lengths(n: int, **arrays: np.ndarray) -> None:
+    for name, arr in arrays.items():
+        if arr.shape[0] != n:
+            raise ValueError(f"{name} has {arr.shape[0]} entries but the log has {n} rows")
+
+
+def _check_boot(n_boot: int) -> None:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
+
+
+@dataclass(frozen=True)
+class LoggedData:
+    """The logged campaigns: one entry per row in each array (see the module docstring).
+
+    Validated on construction: every field is 1-D with the same (non-zero) length, rewards,
+    propensities and predictions are finite, ``0 < propensity <= 1`` and styles are integer codes
+    ``>= 0``. Fields are stored as private read-only copies (float64; int64 for ``style``).
+    """
+
+    reward: np.ndarray
+    style: np.ndarray
+    propensity: np.ndarray
+    q_logged: np.ndarray
+
+    def __post_init__(self) -> None:
+        fields = {
+            name: _vector(f"LoggedData.{name}", getattr(self, name))
+            for name in ("reward", "style", "propensity", "q_logged")
+        }
+        n = fields["reward"].shape[0]
+        for name, arr in fields.items():
+            if arr.shape[0] != n:
+                raise ValueError(
+                    f"LoggedData.{name} has {arr.shape[0]} entries but LoggedData.reward has {n}"
+                )
+        if n == 0:
+            raise ValueError("LoggedData has no rows")
+        reward = _float_vector("LoggedData.reward", fields["reward"])
+        style = _style_vector("LoggedData.style", fields["style"])
+        propensity = _float_vector("LoggedData.propensity", fields["propensity"])
+        bad = int(np.count_nonzero((propensity <= 0.0) | (propensity > 1.0)))
+        if bad:
+            raise ValueError(f"LoggedData.propensity: {bad} of {n} entries are outside (0, 1]")
+        q_logged = _float_vector("LoggedData.q_logged", fields["q_logged"])
+        object.__setattr__(self, "reward", reward)
+        object.__setattr__(self, "style", style)
+        object.__setattr__(self, "propensity", propensity)
+        object.__setattr__(self, "q_logged", q_logged)
+
+    @property
+    def n(self) -> int:
+        return int(self.reward.shape[0])
+
+
+# --------------------------------------------------------------------------------------------
+# core
+
+
+def _weights(data: LoggedData, clip: float | None) -> np.ndarray:
+    w = 1.0 / data.propensity
+    if clip is None:
+        return w
+    if isinstance(clip, bool) or not np.isfinite(clip) or clip < 1.0:
+        raise ValueError(f"clip must be a finite number >= 1 (weights 1/p are >= 1), got {clip!r}")
+    return np.minimum(w, float(clip))
+
+
+def _target(data: LoggedData, target_style: object, q_target: object, prefix: str = ""):
+    style = _style_vector(f"{prefix}target_style", target_style)
+    q = _float_vector(f"{prefix}q_target", q_target)
+    _check_lengths(data.n, **{f"{prefix}target_style": style, f"{prefix}q_target": q})
+    return style, q
+
+
+def _terms(data: LoggedData, target_style: np.ndarray, q_target: np.ndarray, w: np.ndarray):
+    """Per-row terms whose column sums give every estimator: an ``(n, 4)`` C-ordered array."""
+    mw = np.where(data.style == target_style, w, 0.0)
+    terms = np.empty((data.n, 4))
+    terms[:, _DM] = q_target
+    terms[:, _IPS_NUM] = mw * data.reward
+    terms[:, _SNIPS_DEN] = mw
+    terms[:, _DR] = q_target + mw * (data.reward - data.q_logged)
+    return terms
+
+
+def _values(sums: np.ndarray, n: int) -> np.ndarray:
+    """Estimator values (last axis in :data:`ESTIMATORS` order) from column sums of ``_terms``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        snips = sums[..., _IPS_NUM] / sums[..., _SNIPS_DEN]
+    return np.stack(
+        [sums[..., _DM] / n, sums[..., _IPS_NUM] / n, snips, sums[..., _DR] / n], axis=-1
+    )
+
+
+def _bootstrap_sums(matrices: Sequence[np.ndarray], n_boot: int, seed: int) -> list[np.ndarray]:
+    """Column sums of each ``(n, m)`` matrix over the same ``n_boot`` row resamples.
+
+    Resample ``b`` is a multinomial count vector (bincount of ``n`` uniform row draws); the
+    resampled sums of a block of resamples are one matrix product ``counts @ matrix``.
+    """
+    n = matrices[0].shape[0]
+    rng = np.random.default_rng(seed)
+    index_dtype = np.int32 if n < np.iinfo(np.int32).max else np.int64
+    rows = max(1, min(n_boot, _CHUNK_ELEMENTS // n))
+    counts = np.empty((rows, n))
+    out = [np.empty((n_boot, m.shape[1])) for m in matrices]
+    for start in range(0, n_boot, rows):
+        stop = min(start + rows, n_boot)
+        block = counts[: stop - start]
+        for j in range(stop - start):
+            block[j] = np.bincount(rng.integers(0, n, size=n, dtype=index_dtype), minlength=n)
+        for o, m in zip(out, matrices, strict=True):
+            o[start:stop] = block @ m
+    return out
+
+
+def _interval(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """2.5% and 97.5% percentiles along axis 0, ignoring NaN draws (all-NaN -> NaN)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanpercentile(draws, _PERCENTILES, axis=0)
+    return low, high
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def estimate_policy_value(
+    data: LoggedData,
+    target_style: np.ndarray,
+    q_target: np.ndarray,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    clip: float | None = None,
+) -> dict[str, Estimate]:
+    """Estimate the value of a deterministic target policy with DM, IPS, SNIPS and DR.
+
+    Args:
+        data: the validated log.
+        target_style: ``π(x_i)``, the style the policy picks for each logged row.
+        q_target: ``q̂(x_i, π's full action)`` for each logged row.
+        n_boot: number of bootstrap resamples of rows for the 95% percentile intervals.
+        seed: seed of the resamples (the same resamples serve all four estimators).
+        clip: if given, every importance weight ``1/p`` is capped at ``clip`` (must be >= 1);
+            applies to IPS, SNIPS and the DR correction, not to DM.
+
+    Returns:
+        ``{name: Estimate}`` for every name in :data:`ESTIMATORS`. Point values use the full
+        sample. SNIPS is NaN when no row's logged style matches the target style.
+    """
+    _check_boot(n_boot)
+    style, q = _target(data, target_style, q_target)
+    terms = _terms(data, style, q, _weights(data, clip))
+    point = _values(terms.sum(axis=0), data.n)
+    (boot_sums,) = _bootstrap_sums([terms], n_boot, seed)
+    low, high = _interval(_values(boot_sums, data.n))
+    return {
+        name: Estimate(float(point[k]), float(low[k]), float(high[k]))
+        for k, name in enumerate(ESTIMATORS)
+    }
+
+
+def compare_policies(
+    data: LoggedData,
+    a: tuple[np.ndarray, np.ndarray],
+    b: tuple[np.ndarray, np.ndarray],
+    *,
+    estimator: str = "dr",
+    n_boot: int = 200,
+    seed: int = 0,
+) -> Estimate:
+    """Paired estimate of ``value(a) - value(b)`` under one estimator.
+
+    ``a`` and ``b`` are ``(target_style, q_target)`` pairs. Both policies are evaluated on the same
+    bootstrap resamples (the ones :func:`estimate_policy_value` draws with the same ``seed``), so
+    the noise they share cancels and the interval of the difference is much narrower than the
+    two separate intervals suggest when the policies agree on most rows. Comparing a policy with
+    itself gives exactly 0 with a zero-width interval.
+    """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    _check_boot(n_boot)
+    w = _weights(data, None)
+    terms_a = _terms(data, *_target(data, *a, prefix="a."), w)
+    terms_b = _terms(data, *_target(data, *b, prefix="b."), w)
+    n = data.n
+    if estimator == "snips":
+        cols = [_IPS_NUM, _SNIPS_DEN]
+        ma = np.ascontiguousarray(terms_a[:, cols])
+        mb = np.ascontiguousarray(terms_b[:, cols])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sa, sb = ma.sum(axis=0), mb.sum(axis=0)
+            point = sa[0] / sa[1] - sb[0] / sb[1]
+            boot_a, boot_b = _bootstrap_sums([ma, mb], n_boot, seed)
+            draws = boot_a[:, 0] / boot_a[:, 1] - boot_b[:, 0] / boot_b[:, 1]
+    else:
+        col = {"dm": _DM, "ips": _IPS_NUM, "dr": _DR}[estimator]
+        diff = (terms_a[:, col] - terms_b[:, col])[:, None]
+        point = diff.sum() / n
+        (boot,) = _bootstrap_sums([diff], n_boot, seed)
+        draws = boot[:, 0] / n
+    low, high = _interval(draws)
+    return Estimate(float(point), float(low), float(high))
+
+
+def logged_policy_value(data: LoggedData, *, n_boot: int = 200, seed: int = 0) -> Estimate:
+    """On-policy value of the logging policy: the mean reward, with a 95% bootstrap interval."""
+    _check_boot(n_boot)
+    reward = data.reward[:, None]
+    (boot,) = _bootstrap_sums([np.ascontiguousarray(reward)], n_boot, seed)
+    low, high = _interval(boot[:, 0] / data.n)
+    return Estimate(float(data.reward.mean()), float(low), float(high))
+
+
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2``; 0.0 for empty or all-zero weights."""
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    if w.size and not np.all(np.isfinite(w)):
+        bad = int(np.count_nonzero(~np.isfinite(w)))
+        raise ValueError(f"weights: {bad} of {w.size} entries are not finite (NaN or inf)")
+    sum_sq = float(np.dot(w, w))
+    if w.size == 0 or sum_sq == 0.0:
+        return 0.0
+    total = float(w.sum())
+    return total * total / sum_sq
