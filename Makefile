@@ -19,10 +19,21 @@ $(BIN)/activate: pyproject.toml
 
 install: $(BIN)/activate ## Create .venv and install the package with dev tools
 
-run: install ## Main job on embedded defaults: simulate a demo log (if none), validate, train, register
+run: install ## Main job on embedded defaults: simulate a demo log (if none), validate, train, register, serve
 	@mkdir -p $(dir $(DATA))
 	@if [ ! -f $(DATA) ]; then $(ENGAGE) simulate --rows $(ROWS) --seed 1 --difficulty hard --out $(DATA); fi
-	$(ENGAGE) validate --data $(DATA)
+	$(ENGAGE) validate --data $(DATA) $(if $(SPEC),--spec $(SPEC))
+	$(ENGAGE) train --data $(DATA) $(if $(SPEC),--spec $(SPEC))
+	$(ENGAGE) serve
+
+train: install ## Validate and train only (DATA=..., SPEC=...)
+	$(ENGAGE) train --data $(DATA) $(if $(SPEC),--spec $(SPEC))
+
+serve: install ## Serve the champion model on 127.0.0.1:8000
+	$(ENGAGE) serve
+
+ui: install ## Open the MLflow UI on the embedded store (http://127.0.0.1:5000)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --default-artifact-root ./mlruns/artifacts
 
 test: install ## Run the whole test suite
 	$(BIN)/pytest -q
@@ -30,4 +41,4 @@ test: install ## Run the whole test suite
 lint: install ## Ruff lint
 	$(BIN)/ruff check features training serving tests benchmarks
 
-.PHONY: help install run test lint
+.PHONY: help install run train serve ui test lint

@@ -27,11 +27,13 @@ def encode_column(values: pd.Series | np.ndarray, col: CategoricalColumn) -> np.
         EncodingError: a value is not one of the column's allowed values.
     """
     lookup = {v: float(i) for i, v in enumerate(col.values)}
-    series = pd.Series(np.asarray(values, dtype=object)).map(_canonical)
-    codes = series.map(lookup)
-    bad = codes.isna() & series.notna()
-    if bad.any():
-        unknown = sorted(set(series[bad].astype(str)))[:5]
+    series = pd.Series(np.asarray(values, dtype=object))
+    # Canonicalise each distinct value once (1, 1.0 and "1" are the same label), then map.
+    canon = {u: _canonical(u) for u in series.unique()}
+    codes = series.map({u: lookup.get(c, np.nan) if c is not None else np.nan for u, c in canon.items()})
+    bad = codes.isna() & series.map(lambda u: canon[u] is not None) if codes.isna().any() else None
+    if bad is not None and bad.any():
+        unknown = sorted({str(canon[u]) for u in series[bad].unique()})[:5]
         raise EncodingError(
             f"column {col.name!r}: {int(bad.sum())} value(s) not allowed {unknown} "
             f"(allowed: {col.values})"

@@ -18,6 +18,7 @@ When training found that personalising did not beat the best single action with 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -85,7 +86,10 @@ class Policy:
     candidates: CandidateSet
     typical_actions: np.ndarray  # (n_styles, n_decisions) encoded typical logged action per style
     propensity_temperature: float = 1.0
-    min_propensity: float = 0.05
+    min_propensity: float = 0.01
+    pessimism: float = 0.0
+    n_train: int = 0
+    score_sd: float = 0.0
     mode: PolicyMode = "personalized"
     constant_action: int | None = None
     interval_halfwidth: dict[str, float] = field(default_factory=dict)
@@ -95,6 +99,21 @@ class Policy:
     def __post_init__(self) -> None:
         self.builder = FeatureBuilder(self.spec)
         self._outcome_order = [o for o in self.spec.outcome_names if o in self.outcome_models]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_candidate_rows_cache", None)  # a cache, rebuilt on first use
+        return state
+
+    def _candidate_rows(self) -> list[dict[str, Any]]:
+        """The candidate frame as plain dicts, built once: a pandas ``iloc`` row lookup costs
+        ~0.1 ms and the answer to one profile needs several (a latency budget matters here).
+        Built lazily because policies unpickled from older artifacts skip ``__post_init__``."""
+        rows = self.__dict__.get("_candidate_rows_cache")
+        if rows is None or len(rows) != len(self.candidates):
+            rows = self.candidates.frame.to_dict("records")
+            self.__dict__["_candidate_rows_cache"] = rows
+        return rows
 
     # ------------------------------------------------------------------ scoring
 
@@ -125,6 +144,40 @@ class Policy:
         preds = preds.reshape(len(context), k, -1)
         return preds, preds @ self.weights(objective)
 
+    def support_discount(self, prop: np.ndarray) -> np.ndarray:
+        """Pessimism for thin support: ``pessimism * score_sd / sqrt(n_train * p(style | x))``.
+
+        ``prop`` holds each profile's estimated propensity of each candidate's style, (n, k).
+        The discount is the standard error of a mean over the ``n_train * p`` campaigns that
+        back the style for such profiles, scaled by ``pessimism``: large for styles marketers
+        rarely use for such businesses, shrinking as the log grows. 0 when disabled.
+        """
+        if self.pessimism <= 0 or self.n_train <= 0:
+            return np.zeros_like(prop)
+        return self.pessimism * self.score_sd / np.sqrt(self.n_train * np.maximum(prop, 1e-6))
+
+    def rank(
+        self,
+        context: np.ndarray,
+        objective: dict[str, float] | None = None,
+        constraints: Constraints | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Everything the policy computes for a batch of profiles.
+
+        Returns ``preds`` (n, k, outcomes), ``scores`` (predicted objective, (n, k)),
+        ``discount`` (support discount), ``ranking`` (scores - discount), ``prop`` (n, K),
+        ``allowed`` (n, k) and ``choice`` (n,).
+        """
+        preds, scores = self.score_candidates(context, objective)
+        prop = self.propensities(context)
+        allowed = self._allowed(prop, constraints)
+        discount = self.support_discount(prop[:, self.candidates.style_codes])
+        ranking = scores - discount
+        return {
+            "preds": preds, "scores": scores, "discount": discount, "ranking": ranking,
+            "prop": prop, "allowed": allowed, "choice": self._top(ranking, allowed),
+        }
+
     def choose(
         self,
         context: np.ndarray,
@@ -132,9 +185,7 @@ class Policy:
         constraints: Constraints | None = None,
     ) -> np.ndarray:
         """Index of the recommended candidate for each profile (the policy as a function)."""
-        _, scores = self.score_candidates(context, objective)
-        allowed = self._allowed(self.propensities(context), constraints)
-        return self._top(scores, allowed)
+        return self.rank(context, objective, constraints)["choice"]
 
     def _allowed(self, prop: np.ndarray, constraints: Constraints | None) -> np.ndarray:
         """(n, k) mask: within support and constraints; falls back to the best-supported style."""
@@ -175,17 +226,16 @@ class Policy:
     ) -> list[dict[str, Any]]:
         """Ranked, explained recommendations for each profile (one dict per profile)."""
         context = self.builder.encode_context(profiles)
-        preds, scores = self.score_candidates(context, objective)
-        prop = self.propensities(context)
-        allowed = self._allowed(prop, constraints)
-        chosen = self._top(scores, allowed)
+        r = self.rank(context, objective, constraints)
+        preds, scores, prop, allowed, chosen = r["preds"], r["ranking"], r["prop"], r["allowed"], r["choice"]
+        raw, discount = r["scores"], r["discount"]
         weights = self.weights(objective)
         typical_scores = self._typical_scores(context, prop, weights)
         results = []
         for i in range(len(context)):
             order = self._rank_styles(scores[i], allowed[i], chosen[i])[:top_k]
             recs = [
-                self._describe(rank, j, preds[i, j], scores[i, j], typical_scores[i], prop[i])
+                self._describe(rank, j, preds[i, j], raw[i, j], discount[i, j], typical_scores[i], prop[i])
                 for rank, j in enumerate(order, start=1)
             ]
             out: dict[str, Any] = {
@@ -194,20 +244,24 @@ class Policy:
                 "explanation": None,
             }
             if explain and len(order) >= 2:
-                out["explanation"] = self.explain(context[i], order[0], order[1], weights)
+                out["explanation"] = self.explain(
+                    context[i], order[0], order[1], weights, discount[i, [order[0], order[1]]]
+                )
             results.append(out)
         return results
 
     def _rank_styles(self, scores: np.ndarray, allowed: np.ndarray, first: int) -> list[int]:
-        """The first choice, then the best allowed candidate of each other style, by score."""
+        """The first choice, the best allowed action of each other style by score, then the
+        next-best allowed variants (other mixes or cadences) to fill the list."""
         styles = self.candidates.style_codes
-        best: dict[int, int] = {}
-        for j in np.argsort(-np.where(allowed, scores, -np.inf)):
-            if not allowed[j]:
-                break
-            best.setdefault(int(styles[j]), int(j))
-        ordered = [int(first)] + [j for s, j in best.items() if s != styles[first]]
-        return ordered
+        ranked = [int(j) for j in np.argsort(-np.where(allowed, scores, -np.inf)) if allowed[j]]
+        best: dict[int, int] = {int(styles[first]): int(first)}
+        for j in ranked:
+            best.setdefault(int(styles[j]), j)
+        ordered = [int(first)] + [j for s, j in best.items() if j != first]
+        ordered.sort(key=lambda j: (j != first, -scores[j]))
+        seen = set(ordered)
+        return ordered + [j for j in ranked if j not in seen]
 
     def _typical_scores(self, context: np.ndarray, prop: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Score of each profile's typical logged choice: the typical action of its likeliest style."""
@@ -216,9 +270,16 @@ class Policy:
         return self.predict_outcomes(rows) @ weights
 
     def _describe(
-        self, rank: int, j: int, pred: np.ndarray, score: float, typical: float, prop: np.ndarray
+        self,
+        rank: int,
+        j: int,
+        pred: np.ndarray,
+        objective_pred: float,
+        discount: float,
+        typical: float,
+        prop: np.ndarray,
     ) -> dict[str, Any]:
-        row = self.candidates.frame.iloc[j]
+        row = self._candidate_rows()[j]
         style_code = int(self.candidates.style_codes[j])
         decisions = {
             c.name: (float(row[c.name]) if not isinstance(c, CategoricalColumn) else str(row[c.name]))
@@ -242,8 +303,10 @@ class Policy:
             "posting_mix": mix,
             "decisions": decisions,
             "predicted": predicted,
-            "score": float(score),
-            "lift_vs_typical": float(score - typical),
+            "score": float(objective_pred - discount),
+            "predicted_objective": float(objective_pred),
+            "support_discount": float(discount),
+            "lift_vs_typical": float(objective_pred - typical),
             "support": {
                 "propensity": p,
                 "level": support_level(p),
@@ -278,38 +341,76 @@ class Policy:
         return total
 
     def explain(
-        self, context_row: np.ndarray, chosen: int, runner_up: int, weights: np.ndarray
+        self,
+        context_row: np.ndarray,
+        chosen: int,
+        runner_up: int,
+        weights: np.ndarray,
+        discount: np.ndarray | None = None,
     ) -> dict[str, Any]:
-        """Why candidate ``chosen`` beats ``runner_up`` for this profile."""
+        """Why candidate ``chosen`` ranks above ``runner_up`` for this profile.
+
+        Factors are the per-feature differences of the two rows' LightGBM contributions to
+        the predicted objective, plus a ``support`` factor for the difference in support
+        discount; all factors together sum exactly to the ranking-score difference.
+        """
         rows = self.builder.cross(context_row[None, :], self.candidates.encoded[[chosen, runner_up]])
         contrib = self.contributions(rows, weights)
         diff = contrib[0] - contrib[1]
         names = self.builder.feature_names
-        order = np.argsort(-np.abs(diff[:-1]))
-        a = self.candidates.frame.iloc[chosen]
-        b = self.candidates.frame.iloc[runner_up]
+        disc = np.zeros(2) if discount is None else np.asarray(discount, dtype=float)
+        support = -(disc[0] - disc[1])
+        candidates = [(abs(diff[f]), f) for f in range(len(names))]
+        candidates.append((abs(support), -1))
+        cand_rows = self._candidate_rows()
+        a, b = cand_rows[chosen], cand_rows[runner_up]
         factors = []
-        for f in order[:5]:
-            if abs(diff[f]) < 1e-12:
+        for size, f in sorted(candidates, key=lambda t: -t[0])[:5]:
+            if size < 1e-12:
                 break
+            if f == -1:
+                factors.append(
+                    {
+                        "feature": "support",
+                        "value": None,
+                        "runner_up_value": None,
+                        "contribution": float(support),
+                        "sentence": self._support_sentence(a, b, support),
+                    }
+                )
+                continue
             name = names[f]
             factors.append(
                 {
                     "feature": name,
-                    "value": _jsonable(a[name] if name in a.index else self._context_value(context_row, f)),
-                    "runner_up_value": _jsonable(b[name]) if name in b.index else None,
+                    "value": _jsonable(a[name] if name in a else self._context_value(context_row, f)),
+                    "runner_up_value": _jsonable(b[name]) if name in b else None,
                     "contribution": float(diff[f]),
                     "sentence": self._sentence(name, f, diff[f], a, b, context_row),
                 }
             )
+        score_diff = float((contrib[0].sum() - disc[0]) - (contrib[1].sum() - disc[1]))
+        total = float(diff.sum() + support)
         return {
             "chosen_style": str(a[self.spec.style.name]),
             "runner_up_style": str(b[self.spec.style.name]),
-            "score_difference": float(contrib[0].sum() - contrib[1].sum()),
-            "contributions_sum": float(diff.sum()),
+            "score_difference": score_diff,
+            "contributions_sum": total,
             "factors": factors,
-            "other_factors": float(diff[:-1].sum() - sum(x["contribution"] for x in factors)),
+            "other_factors": float(total - sum(x["contribution"] for x in factors)),
         }
+
+    def _support_sentence(self, a: Mapping[str, Any], b: Mapping[str, Any], value: float) -> str:
+        style_a, style_b = _words(a[self.spec.style.name]), _words(b[self.spec.style.name])
+        if value >= 0:
+            return (
+                f"The log holds more campaigns like this for {style_a} than for {style_b}, so its "
+                f"estimate is surer; the less certain {style_b} estimate is discounted by {value:.2f}."
+            )
+        return (
+            f"Fewer businesses like this have tried {style_a}, so its estimate is discounted by "
+            f"{abs(value):.2f} more than {style_b}'s; it still comes out ahead."
+        )
 
     def _context_value(self, context_row: np.ndarray, f: int) -> object:
         name = self.builder.feature_names[f]
@@ -319,7 +420,13 @@ class Policy:
         return float(context_row[f])
 
     def _sentence(
-        self, name: str, f: int, value: float, a: pd.Series, b: pd.Series, context_row: np.ndarray
+        self,
+        name: str,
+        f: int,
+        value: float,
+        a: Mapping[str, Any],
+        b: Mapping[str, Any],
+        context_row: np.ndarray,
     ) -> str:
         style_a, style_b = a[self.spec.style.name], b[self.spec.style.name]
         sign = "adds" if value > 0 else "costs"
@@ -335,7 +442,7 @@ class Policy:
                 f"A {kind} share of {float(a[name]):.0%} instead of {float(b[name]):.0%} of posts "
                 f"{sign} {amount}."
             )
-        if name in a.index:  # another decision
+        if name in a:  # another decision
             return f"{_label(self.spec, name)} of {_fmt(a[name])} instead of {_fmt(b[name])} {sign} {amount}."
         shown = _fmt(self._context_value(context_row, f))
         lean = "favours" if value > 0 else "counts against"

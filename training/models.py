@@ -28,7 +28,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "max_bin": 127,
     "verbose": -1,
 }
-MAX_ROUNDS = 600
+MAX_ROUNDS = 500
 EARLY_STOPPING = 30
 
 #: Every raw LightGBM fit the pipeline makes is recorded here (for the speed benchmark).
@@ -75,7 +75,9 @@ def train_booster(
         fit_log.add(
             label=label,
             rows=len(X),
-            rounds=booster.current_iteration() if valid is None else rounds,
+            valid_rows=0 if valid is None else len(valid[0]),
+            features=X.shape[1],
+            rounds=booster.current_iteration(),
             best_iteration=booster.best_iteration or booster.current_iteration(),
             early_stopping=valid is not None,
             params=dict(params),

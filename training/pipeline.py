@@ -69,10 +69,14 @@ class TrainSettings(BaseSettings):
     seed: int = 0
     folds: int = Field(default=3, ge=2, le=10)
     eval_fraction: float = Field(default=0.25, gt=0.05, lt=0.9)
-    min_propensity: float = Field(default=0.05, ge=0, lt=1, description="support threshold")
-    ope_clip: float = Field(default=0.01, gt=0, lt=1, description="propensity floor in IPS/DR weights")
+    min_propensity: float = Field(default=0.01, ge=0, lt=1, description="hard support floor: styles below it are never recommended")
+    pessimism: float = Field(default=1.5, ge=0, description="support discount strength (0: none)")
+    mix_prototypes: int = Field(default=8, ge=1, le=20, description="k-means mix prototypes per style")
+    decision_quantiles: int = Field(default=7, ge=1, le=15, description="quantiles of each numeric decision per style")
+    ope_clip: float = Field(default=0.05, gt=0, lt=1, description="propensity floor in IPS/DR weights")
     n_boot: int = Field(default=200, ge=20)
-    max_eval_rows: int = Field(default=50_000, ge=1_000, description="cap on rows scored by OPE")
+    propensity_rows: int = Field(default=200_000, ge=1_000, description="cap on rows the propensity model fits on")
+    max_eval_rows: int = Field(default=30_000, ge=1_000, description="cap on rows scored by OPE")
     oracle_rows: int = Field(default=2_000, ge=100, description="profiles the oracle scores")
     objective: dict[str, float] = Field(default_factory=dict)
     force: bool = False
@@ -117,12 +121,20 @@ def read_world(path: Path) -> dict[str, Any] | None:
 def split_log(log: pd.DataFrame, spec: CampaignSpec, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
     """Indices of the training and evaluation rows, and how the split was made."""
     n = len(log)
-    n_eval = max(1, int(round(n * fraction)))
     if spec.timestamp:
+        n_eval = max(1, int(round(n * fraction)))
         order = np.argsort(log[spec.timestamp].to_numpy(), kind="stable")
         return np.sort(order[: n - n_eval]), np.sort(order[n - n_eval :]), "time"
-    perm = np.random.default_rng(seed).permutation(n)
-    return np.sort(perm[n_eval:]), np.sort(perm[:n_eval]), "random"
+    # Stratified by style, so a rare style keeps rows on both sides of the split.
+    rng = np.random.default_rng(seed)
+    styles = log[spec.style.name].to_numpy()
+    eval_idx = []
+    for style in np.unique(styles):
+        idx = rng.permutation(np.flatnonzero(styles == style))
+        take = int(round(len(idx) * fraction)) if len(idx) > 1 else 0
+        eval_idx.append(idx[:take])
+    ev = np.sort(np.concatenate(eval_idx))
+    return np.setdiff1d(np.arange(n), ev), ev, "random"
 
 
 def overlap_diagnostics(prop: np.ndarray, logged: np.ndarray, styles: list[str], threshold: float) -> dict[str, float]:
@@ -231,8 +243,13 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
 
     # ---- propensity
     with _stage(timings, "propensity", progress):
+        # The propensity model needs far fewer rows than the outcome models: cap it.
+        prop_rows = np.arange(len(tr))
+        if len(tr) > settings.propensity_rows:
+            prop_rows = np.sort(np.random.default_rng(settings.seed).choice(len(tr), settings.propensity_rows, replace=False))
+        mlflow.log_param("rows_propensity", len(prop_rows))
         prop_model = fit_propensity(
-            ctx_tr, style_tr, len(styles), categorical=ctx_cat, folds=settings.folds,
+            ctx_tr[prop_rows], style_tr[prop_rows], len(styles), categorical=ctx_cat, folds=settings.folds,
             seed=settings.seed, fit_log=fit_log,
         )
         prop_ev = prop_model.predict(ctx_ev)
@@ -271,18 +288,22 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
 
     # ---- candidates and policy
     with _stage(timings, "policy", progress):
-        candidates = build_candidates(train_log, spec, seed=settings.seed)
+        q = settings.decision_quantiles
+        quantiles = tuple(np.round(np.linspace(0.1, 0.9, q), 3)) if q > 1 else (0.5,)
+        candidates = build_candidates(
+            train_log, spec, n_mix_prototypes=settings.mix_prototypes, quantiles=quantiles, seed=settings.seed
+        )
         typical = _typical_actions(train_log, spec, builder)
         policy = Policy(
             spec=spec, outcome_models=outcomes.boosters, propensity_model=prop_model.booster,
             candidates=candidates, typical_actions=typical,
             propensity_temperature=prop_model.temperature, min_propensity=settings.min_propensity,
+            pessimism=settings.pessimism, n_train=len(tr),
+            score_sd=float(np.std(_objective({o: y_tr[o] - outcomes.oof[o] for o in weights}, weights))),
             interval_halfwidth=halfwidth, interval_level=0.9,
         )
         rng = np.random.default_rng(settings.seed)
-        sub_tr = rng.choice(len(tr), size=min(len(tr), 20_000), replace=False)
-        _, cand_scores = policy.score_candidates(ctx_tr[sub_tr], settings.objective)
-        constant = int(np.argmax(cand_scores.mean(0)))
+        constant = _best_constant(policy, ctx_tr, style_tr, y_tr, outcomes.oof, prop_model.oof, weights, settings, rng, sub=prop_rows)
         metrics["policy.candidates"] = len(candidates)
 
     # ---- off-policy evaluation on the evaluation split
@@ -301,8 +322,8 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
         clipped = int((p_logged < settings.ope_clip).sum())
         metrics["overlap.clipped_rows"] = clipped
         data = ope.LoggedData(reward=reward, style=style_ev[sub], propensity=np.maximum(p_logged, settings.ope_clip), q_logged=q_logged)
-        _, scores_s = policy.score_candidates(ctx_s, settings.objective)
-        learned = policy._top(scores_s, policy._allowed(policy.propensities(ctx_s), None))
+        ranked = policy.rank(ctx_s, settings.objective)
+        scores_s, learned = ranked["scores"], ranked["choice"]
         const_choice = np.full(m, constant)
         targets = {
             "learned": (candidates.style_codes[learned], scores_s[np.arange(m), learned]),
@@ -397,6 +418,26 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
     return result
 
 
+def _best_constant(policy, ctx_tr, style_tr, y_tr, oof, prop_oof, weights, settings, rng, sub) -> int:
+    """The best single action for everyone, chosen on the training split with a DR correction.
+
+    DM alone (mean predicted objective of each candidate) inherits the outcome model's
+    style-level bias on a confounded log; the doubly robust term adds, per style, the
+    inverse-propensity-weighted mean out-of-fold residual of the rows that logged it.
+    """
+    pick = rng.choice(len(ctx_tr), size=min(len(ctx_tr), 5_000), replace=False)
+    _, cand_scores = policy.score_candidates(ctx_tr[pick], settings.objective)
+    dm = cand_scores.mean(0)
+    # out-of-fold residuals and propensities exist for the rows the propensity model saw
+    resid = _objective({o: y_tr[o][sub] - oof[o][sub] for o in weights}, weights)
+    styles = style_tr[sub]
+    p = np.maximum(prop_oof[np.arange(len(sub)), styles], settings.ope_clip)
+    correction = np.array(
+        [np.sum(np.where(styles == k, resid / p, 0.0)) / len(sub) for k in range(len(policy.spec.styles))]
+    )
+    return int(np.argmax(dm + correction[policy.candidates.style_codes]))
+
+
 def _digest(df: pd.DataFrame) -> str:
     return str(mlflow.data.from_pandas(df).digest)
 
@@ -465,7 +506,7 @@ def _promotion(settings, spec, policy, ctx_s, data, new_dr) -> tuple[bool, str]:
         return False, f"champion v{current.version} could not be loaded ({exc}); not promoted (use --force)"
     if old.spec.fingerprint != spec.fingerprint:
         return False, f"champion v{current.version} was trained on another spec; not comparable (use --force)"
-    old_choice = old._top(*_old_scores(old, ctx_s, settings.objective))
+    old_choice = old.choose(ctx_s, settings.objective)
     # Judge the champion's choices with this run's nuisance models, on the same rows.
     old_rows = old.candidates.encoded[old_choice]
     q_old = policy.predict_outcomes(np.hstack([ctx_s, old_rows])) @ policy.weights(settings.objective)
@@ -474,7 +515,3 @@ def _promotion(settings, spec, policy, ctx_s, data, new_dr) -> tuple[bool, str]:
         return True, f"DR {new_dr:.4f} beats champion v{current.version}'s {old_est.value:.4f} on this evaluation data"
     return False, f"DR {new_dr:.4f} does not beat champion v{current.version}'s {old_est.value:.4f}; champion kept"
 
-
-def _old_scores(old: Policy, ctx: np.ndarray, objective) -> tuple[np.ndarray, np.ndarray]:
-    _, scores = old.score_candidates(ctx, objective)
-    return scores, old._allowed(old.propensities(ctx), None)

@@ -1,0 +1,69 @@
+"""Shared fixtures: one temporary MLflow store and one small trained model per test session.
+
+Training a real model takes ~15 s, so it is done once; tests that must not disturb it
+(promotion, failures) use their own model names in the same store.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+TEST_MODEL = "test-policy"
+
+
+@pytest.fixture(scope="session")
+def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary SQLite tracking store; MLFLOW_TRACKING_URI points at it for the session."""
+    root = tmp_path_factory.mktemp("mlruns")
+    old = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
+    import mlflow
+
+    mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
+    mlflow.create_experiment("engage-tests", artifact_location=(root / "artifacts").as_uri())
+    yield root
+    if old is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = old
+
+
+@pytest.fixture(scope="session")
+def sim_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small hard simulated log (4,000 rows) written as Parquet with its world metadata."""
+    from training.simulation import SimulatedWorld, write_log
+
+    path = tmp_path_factory.mktemp("data") / "campaigns.parquet"
+    log = SimulatedWorld("hard").simulate(4000, seed=3)
+    write_log(log, path, world={"difficulty": "hard", "decisions": "full", "seed": 3, "rows": 4000})
+    return path
+
+
+def train_settings(data: Path, store: Path, **overrides):
+    """Fast training settings for tests (no tuning, few bootstrap draws)."""
+    from training.pipeline import TrainSettings
+
+    values = dict(
+        data=data, experiment="engage-tests", model_name=TEST_MODEL, trials=0, n_boot=50,
+        progress=False, mlruns=store, oracle_rows=300, seed=0,
+    )
+    values.update(overrides)
+    return TrainSettings(**values)
+
+
+@pytest.fixture(scope="session")
+def trained(mlflow_store: Path, sim_log: Path):
+    """A real trained, registered and promoted policy (``models:/test-policy@champion``)."""
+    from training.pipeline import train
+
+    return train(train_settings(sim_log, mlflow_store))
+
+
+@pytest.fixture(scope="session")
+def champion_uri(trained) -> str:
+    return f"models:/{TEST_MODEL}@champion"
