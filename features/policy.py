@@ -18,6 +18,7 @@ When training found that personalising did not beat the best single action with 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -131,8 +132,9 @@ class Policy:
 
     def predict_outcomes(self, rows: np.ndarray) -> np.ndarray:
         """Predicted outcomes for encoded feature rows, shape (n_rows, n_outcomes)."""
+        threads = 1 if len(rows) < 20_000 else 0  # threads pay off only on big batches
         return np.column_stack(
-            [self.outcome_models[o].predict(rows, num_threads=1) for o in self._outcome_order]
+            [self.outcome_models[o].predict(rows, num_threads=threads) for o in self._outcome_order]
         )
 
     def score_candidates(
@@ -447,7 +449,7 @@ class Policy:
         shown = _fmt(self._context_value(context_row, f))
         lean = "favours" if value > 0 else "counts against"
         return (
-            f"Your {_label(self.spec, name).lower()} ({shown}) {lean} {_words(style_a)} "
+            f"{_label(self.spec, name)} of {shown} {lean} {_words(style_a)} "
             f"over {_words(style_b)} by {abs(value):.2f} points."
         )
 
@@ -457,11 +459,14 @@ def _words(name: object) -> str:
 
 
 def _label(spec: CampaignSpec, name: str) -> str:
+    """A column's description without its trailing unit note, e.g. 'Company size'."""
     try:
         desc = spec.column(name).description
     except KeyError:
         desc = ""
-    return desc or _words(name).capitalize()
+    desc = re.sub(r"\s*\([^)]*\)\s*$", "", desc).strip()
+    desc = re.sub(r"^(the|a|an)\s+", "", desc, flags=re.IGNORECASE)
+    return desc[:1].upper() + desc[1:] if desc else _words(name).capitalize()
 
 
 def _fmt(value: object) -> str:

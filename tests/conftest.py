@@ -50,7 +50,7 @@ def train_settings(data: Path, store: Path, **overrides):
 
     values = dict(
         data=data, experiment="engage-tests", model_name=TEST_MODEL, trials=0, n_boot=50,
-        progress=False, mlruns=store, oracle_rows=300, seed=0,
+        progress=False, mlruns=store, oracle_rows=200, seed=0, mix_prototypes=4, decision_quantiles=3,
     )
     values.update(overrides)
     return TrainSettings(**values)

@@ -30,6 +30,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 MAX_ROUNDS = 500
 EARLY_STOPPING = 30
+SMALL_DATA = 50_000
 
 #: Every raw LightGBM fit the pipeline makes is recorded here (for the speed benchmark).
 FitRecord = dict[str, Any]
@@ -62,6 +63,10 @@ def train_booster(
     import time
 
     start = time.perf_counter()
+    if "num_threads" not in params:
+        # OpenMP threads cost more than they bring on small data (and badly so on a busy
+        # machine): one thread below SMALL_DATA rows, all cores above.
+        params = {**params, "num_threads": 1 if len(X) < SMALL_DATA else 0}
     train_set = lgb.Dataset(X, y, categorical_feature=categorical, free_raw_data=True)
     callbacks = []
     valid_sets = []

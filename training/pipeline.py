@@ -425,7 +425,7 @@ def _best_constant(policy, ctx_tr, style_tr, y_tr, oof, prop_oof, weights, setti
     style-level bias on a confounded log; the doubly robust term adds, per style, the
     inverse-propensity-weighted mean out-of-fold residual of the rows that logged it.
     """
-    pick = rng.choice(len(ctx_tr), size=min(len(ctx_tr), 5_000), replace=False)
+    pick = rng.choice(len(ctx_tr), size=min(len(ctx_tr), 2_000), replace=False)
     _, cand_scores = policy.score_candidates(ctx_tr[pick], settings.objective)
     dm = cand_scores.mean(0)
     # out-of-fold residuals and propensities exist for the rows the propensity model saw

@@ -1,0 +1,77 @@
+"""Prometheus metrics of one app instance, in a registry of its own (tests build many apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class ServingMetrics:
+    """Request counts and latency by route, model identity, reloads and internal errors."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "engage_http_requests",
+            "HTTP requests by route template, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "engage_http_request_duration_seconds",
+            "Time to answer a request, by route template",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.model_info = Gauge(
+            "engage_model_info",
+            "The model being served (value 1; identity in the labels)",
+            ["name", "version", "run_id", "mode"],
+            registry=self.registry,
+        )
+        self.model_loaded = Gauge(
+            "engage_model_loaded",
+            "1 when a model is loaded and the service is ready",
+            registry=self.registry,
+        )
+        self.reloads = Counter(
+            "engage_model_reloads",
+            "Model reload attempts by result",
+            ["result"],
+            registry=self.registry,
+        )
+        self.reload_failures = Counter(
+            "engage_model_reload_failures",
+            "Model loads or alias polls that failed",
+            registry=self.registry,
+        )
+        self.internal_errors = Counter(
+            "engage_internal_errors",
+            "Requests answered 500 by the catch-all handler",
+            registry=self.registry,
+        )
+        self.profiles = Counter(
+            "engage_profiles_scored", "Profiles scored by the policy", registry=self.registry
+        )
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one answered request."""
+        self.requests.labels(route, method, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+
+    def set_model(
+        self, name: str | None, version: str | None, run_id: str | None, mode: str
+    ) -> None:
+        """Show the model now served (one labelled series at a time)."""
+        self.model_info.clear()
+        self.model_info.labels(name or "", version or "", run_id or "", mode).set(1)
+        self.model_loaded.set(1)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of this registry."""
+        return generate_latest(self.registry)
