@@ -76,7 +76,7 @@ class TrainSettings(BaseSettings):
     ope_clip: float = Field(default=0.05, gt=0, lt=1, description="propensity floor in IPS/DR weights")
     n_boot: int = Field(default=200, ge=20)
     propensity_rows: int = Field(default=200_000, ge=1_000, description="cap on rows the propensity model fits on")
-    max_eval_rows: int = Field(default=30_000, ge=1_000, description="cap on rows scored by OPE")
+    max_eval_rows: int = Field(default=10_000, ge=1_000, description="cap on rows scored by OPE")
     oracle_rows: int = Field(default=2_000, ge=100, description="profiles the oracle scores")
     objective: dict[str, float] = Field(default_factory=dict)
     force: bool = False

@@ -1,0 +1,1 @@
+"""Benchmarks of the product against peer libraries (run with the bench venv)."""
