@@ -48,25 +48,12 @@ if str(REPO) not in sys.path:
 # Import the working tree's ``features`` before MLflow loads a model: the artifact ships a copy
 # of the package in ``code_paths``, and the first import wins, so this measures today's code.
 import features.policy  # noqa: E402,F401
+from serving.schemas import EXAMPLE_PROFILE  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RESULTS = REPO / "benchmarks" / "results"
 TARGETS = {"overhead_ratio_max": 1.5, "http_p99_c1_ms_max": 25.0, "throughput_ratio_min": 3.0}
-PROFILE = {
-    "industry": "niche_consumer",
-    "market": "b2c",
-    "employees": 12,
-    "innovation": 0.7,
-    "shareability": 0.8,
-    "sales_cycle_days": 3,
-    "price_point": 35,
-    "audience_tech_savviness": 0.55,
-    "followers": 4200,
-    "service_load": 0.3,
-    "team_hours": 12,
-    "goal": "sales",
-    "ad_budget": 500,
-}
+PROFILE = EXAMPLE_PROFILE  # the same profile the API documents
 
 
 def log(msg: str) -> None:

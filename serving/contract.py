@@ -205,28 +205,7 @@ class SpecContract:
 
     def profile_fields(self) -> list[ProfileFieldInfo]:
         """Profile fields with types, ranges, allowed values and descriptions."""
-        out = []
-        for col in self.spec.context:
-            if isinstance(col, CategoricalColumn):
-                out.append(
-                    ProfileFieldInfo(
-                        name=col.name,
-                        type="categorical",
-                        values=list(col.values),
-                        description=col.description,
-                    )
-                )
-            else:
-                out.append(
-                    ProfileFieldInfo(
-                        name=col.name,
-                        type="numeric",
-                        min=col.min,
-                        max=col.max,
-                        description=col.description,
-                    )
-                )
-        return out
+        return [ProfileFieldInfo(type=_kind(col), **_column_info(col)) for col in self.spec.context]
 
     def decisions(self) -> list[DecisionInfo]:
         """What a recommendation decides: the style, mix shares and other decisions."""
@@ -246,26 +225,7 @@ class SpecContract:
             )
             for c in spec.mix_columns
         ]
-        for col in spec.extra_decisions:
-            if isinstance(col, CategoricalColumn):
-                out.append(
-                    DecisionInfo(
-                        name=col.name,
-                        kind="categorical",
-                        values=list(col.values),
-                        description=col.description,
-                    )
-                )
-            else:
-                out.append(
-                    DecisionInfo(
-                        name=col.name,
-                        kind="numeric",
-                        min=col.min,
-                        max=col.max,
-                        description=col.description,
-                    )
-                )
+        out += [DecisionInfo(kind=_kind(col), **_column_info(col)) for col in spec.extra_decisions]
         return out
 
     def outcomes(self) -> list[OutcomeInfo]:
@@ -280,3 +240,14 @@ class SpecContract:
             )
             for o in self.spec.outcomes
         ]
+
+
+def _kind(col: NumericColumn | CategoricalColumn) -> str:
+    return "categorical" if isinstance(col, CategoricalColumn) else "numeric"
+
+
+def _column_info(col: NumericColumn | CategoricalColumn) -> dict[str, Any]:
+    """The name, allowed values or range, and description of a spec column."""
+    if isinstance(col, CategoricalColumn):
+        return {"name": col.name, "values": list(col.values), "description": col.description}
+    return {"name": col.name, "min": col.min, "max": col.max, "description": col.description}
