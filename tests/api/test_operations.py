@@ -78,7 +78,7 @@ def test_schema_lists_fields_decisions_outcomes_and_constraint_keys(client):
         "min": 0.0,
         "max": 1.0,
         "values": None,
-        "description": "How innovative the product is (0-1)",
+        "description": "Product innovation (0-1)",
         "required": True,
     }
     kinds = {d["name"]: d["kind"] for d in body["decisions"]}
