@@ -401,20 +401,16 @@ def server_env() -> dict[str, str]:
 # ---------------------------------------------------------------------- phases 3 and 4
 
 
+def engage_serve_command(uri: str, port: int) -> list[str]:
+    """The `engage serve` command line both HTTP phases start."""
+    return [str(BIN / "engage"), "serve", "--host", "127.0.0.1", "--port", str(port), "--model-uri", uri]
+
+
 def http_latency(uri: str, tmp: Path, requests: int, budget_s: float) -> dict[str, Any]:
     port = free_port()
     example = json.loads((REPO / "examples" / "recommendation_request.json").read_text())
     proc = start(
-        [
-            str(BIN / "engage"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--model-uri",
-            uri,
-        ],
+        engage_serve_command(uri, port),
         server_env(),
         tmp / "engage-serve.log",
     )
@@ -437,16 +433,7 @@ def throughput(
     env = server_env()
     port = free_port()
     proc = start(
-        [
-            str(BIN / "engage"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--model-uri",
-            uri,
-        ],
+        engage_serve_command(uri, port),
         env,
         tmp / "engage-serve-2.log",
     )
