@@ -14,7 +14,8 @@ Phases (each bounded in time; every subprocess is killed in ``finally``):
    prepared numpy arrays; when the ratio is over target, where the time goes;
 3. HTTP: the real ``engage serve`` process (one uvicorn worker) on loopback, single-profile
    p50/p99 latency at concurrency 1 and 8 (keep-alive clients, one per thread);
-4. throughput against ``mlflow models serve`` of the same model, same profile, concurrency 8;
+4. throughput against ``mlflow models serve`` of the same model, concurrency 8, both servers
+   sent the same cycle of 500 distinct simulated profiles (no server can answer from a cache);
 5. writes ``benchmarks/results/serving_latency.{json,md}`` and prints the table.
 """
 
@@ -54,6 +55,17 @@ BIN = Path(sys.executable).parent
 RESULTS = REPO / "benchmarks" / "results"
 TARGETS = {"overhead_ratio_max": 1.5, "http_p99_c1_ms_max": 25.0, "throughput_ratio_min": 3.0}
 PROFILE = EXAMPLE_PROFILE  # the same profile the API documents
+POOL_SIZE, POOL_SEED = 500, 2026  # distinct profiles the HTTP phases cycle through
+
+
+def profile_pool() -> list[dict[str, Any]]:
+    """Distinct simulated business profiles (JSON-ready), so no server can answer from a cache
+    and every request costs a full scoring; the documented example profile comes first."""
+    from training.simulation import SimulatedWorld
+
+    log_ = SimulatedWorld("hard").simulate(POOL_SIZE - 1, seed=POOL_SEED)
+    records = json.loads(log_[list(PROFILE)].to_json(orient="records"))
+    return [dict(PROFILE), *records]
 
 
 def log(msg: str) -> None:
@@ -313,6 +325,47 @@ def stop(proc: subprocess.Popen[bytes] | None) -> None:
             pass
 
 
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) used so far by process ``root`` and all its descendants.
+
+    Less sensitive to a shared machine than wall-clock throughput: another process can
+    delay a server, but not make it spend more CPU per request (beyond cache effects)."""
+    stats: dict[int, tuple[int, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    family, total, grew = {root}, 0.0, True
+    while grew:
+        grew = False
+        for pid, (ppid, _) in stats.items():
+            if ppid in family and pid not in family:
+                family.add(pid)
+                grew = True
+    for pid in family:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
+
+
+def measured_load(
+    proc: subprocess.Popen[bytes], url: str, bodies: list[dict[str, Any]], concurrency: int,
+    requests: int, budget_s: float,
+) -> dict[str, Any]:
+    """:func:`load`, plus the server's CPU milliseconds per request (its whole process tree)."""
+    before = tree_cpu_s(proc.pid)
+    out = load(url, bodies, concurrency, requests, budget_s)
+    used = tree_cpu_s(proc.pid) - before  # includes the warm-up requests of each client
+    out["server_cpu_ms_per_request"] = round(
+        used * 1000 / (out["requests"] + 5 * concurrency), 2
+    )
+    return out
+
+
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> float:
     import httpx
 
@@ -330,12 +383,13 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> flo
 
 
 def load(
-    url: str, body: dict[str, Any], concurrency: int, requests: int, budget_s: float
+    url: str, bodies: list[dict[str, Any]], concurrency: int, requests: int, budget_s: float
 ) -> dict[str, Any]:
-    """Send ``requests`` POSTs (fewer if ``budget_s`` runs out) from ``concurrency`` keep-alive clients."""
+    """Send ``requests`` POSTs (fewer if ``budget_s`` runs out) from ``concurrency`` keep-alive
+    clients, cycling through ``bodies``."""
     import httpx
 
-    payload = json.dumps(body).encode()
+    payloads = [json.dumps(body).encode() for body in bodies]
     headers = {"content-type": "application/json"}
     lock = threading.Lock()
     issued = 0
@@ -347,12 +401,13 @@ def load(
         nonlocal issued
         times: list[float] = []
         with httpx.Client(timeout=30) as client:
-            for _ in range(5):  # open the connection and warm up (not timed)
+            for payload in payloads[-5:]:  # open the connection and warm up (not timed)
                 client.post(url, content=payload, headers=headers)
             while True:
                 with lock:
                     if issued >= requests or time.perf_counter() > deadline:
                         return times
+                    payload = payloads[issued % len(payloads)]
                     issued += 1
                 t = time.perf_counter()
                 r = client.post(url, content=payload, headers=headers)
@@ -417,10 +472,14 @@ def http_latency(uri: str, tmp: Path, requests: int, budget_s: float) -> dict[st
     try:
         ready_s = wait_ready(f"http://127.0.0.1:{port}/readyz", proc, 90)
         url = f"http://127.0.0.1:{port}/v1/recommendations"
-        out = {"startup_s": round(ready_s, 1), "request": "examples/recommendation_request.json"}
+        out = {
+            "startup_s": round(ready_s, 1),
+            "request": f"examples/recommendation_request.json with {POOL_SIZE} distinct profiles",
+        }
+        bodies = [{**example, "profile": p} for p in profile_pool()]
         for c in (1, 8):
             log(f"HTTP latency, concurrency {c}")
-            out[f"c{c}"] = load(url, example, c, requests, budget_s)
+            out[f"c{c}"] = load(url, bodies, c, requests, budget_s)
         return out
     finally:
         stop(proc)
@@ -429,7 +488,8 @@ def http_latency(uri: str, tmp: Path, requests: int, budget_s: float) -> dict[st
 def throughput(
     uri: str, tmp: Path, requests: int, budget_s: float, concurrency: int = 8
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {"concurrency": concurrency, "profile": PROFILE}
+    pool = profile_pool()
+    out: dict[str, Any] = {"concurrency": concurrency, "distinct_profiles": len(pool)}
     env = server_env()
     port = free_port()
     proc = start(
@@ -440,9 +500,10 @@ def throughput(
     try:
         wait_ready(f"http://127.0.0.1:{port}/readyz", proc, 90)
         log("throughput: engage serve")
-        out["engage"] = load(
+        out["engage"] = measured_load(
+            proc,
             f"http://127.0.0.1:{port}/v1/recommendations",
-            {"profile": PROFILE},
+            [{"profile": p} for p in pool],
             concurrency,
             requests,
             budget_s,
@@ -470,9 +531,10 @@ def throughput(
     try:
         out["mlflow_startup_s"] = round(wait_ready(f"http://127.0.0.1:{port}/ping", proc, 120), 1)
         log("throughput: mlflow models serve")
-        out["mlflow"] = load(
+        out["mlflow"] = measured_load(
+            proc,
             f"http://127.0.0.1:{port}/invocations",
-            {"dataframe_records": [PROFILE]},
+            [{"dataframe_records": [p]} for p in pool],
             concurrency,
             requests,
             budget_s,
@@ -480,6 +542,9 @@ def throughput(
     finally:
         stop(proc)
     out["ratio"] = round(out["engage"]["rps"] / out["mlflow"]["rps"], 2)
+    out["cpu_ratio"] = round(
+        out["mlflow"]["server_cpu_ms_per_request"] / out["engage"]["server_cpu_ms_per_request"], 2
+    )
     return out
 
 
@@ -525,6 +590,11 @@ def markdown(res: dict[str, Any]) -> str:
         f"| throughput, `mlflow models serve`, concurrency 8 | {tp['mlflow']['rps']} req/s | | |",
         f"| throughput ratio | {tp['ratio']}x | >= {t['throughput_ratio_min']}x | "
         f"{verdict(tp['ratio'], t['throughput_ratio_min'], False)} |",
+        f"| server CPU per request, `engage serve` / `mlflow models serve` | "
+        f"{tp['engage']['server_cpu_ms_per_request']} / {tp['mlflow']['server_cpu_ms_per_request']} ms "
+        f"({tp['cpu_ratio']}x) | | |",
+        f"| ceiling: `mlflow models serve` CPU per request / raw LightGBM calls of one answer | "
+        f"{round(tp['mlflow']['server_cpu_ms_per_request'] / ip['raw_lightgbm_median_ms'], 2)}x | | |",
         "",
         "Requests per phase: "
         f"c=1 {h['c1']['requests']}, c=8 {h['c8']['requests']}, engage {tp['engage']['requests']}, "

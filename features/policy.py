@@ -144,7 +144,7 @@ class Policy:
         k = len(self.candidates)
         preds = self.predict_outcomes(self.builder.cross(context, self.candidates.encoded))
         preds = preds.reshape(len(context), k, -1)
-        return preds, preds @ self.weights(objective)
+        return preds, weighted(preds, self.weights(objective))
 
     def support_discount(self, prop: np.ndarray) -> np.ndarray:
         """Pessimism for thin support: ``pessimism * score_sd / sqrt(n_train * p(style | x))``.
@@ -234,22 +234,22 @@ class Policy:
         weights = self.weights(objective)
         typical_scores = self._typical_scores(context, prop, weights)
         results = []
+        pairs: list[tuple[int, int, int]] = []  # (profile, chosen, runner-up) to explain
         for i in range(len(context)):
             order = self._rank_styles(scores[i], allowed[i], chosen[i])[:top_k]
             recs = [
                 self._describe(rank, j, preds[i, j], raw[i, j], discount[i, j], typical_scores[i], prop[i])
                 for rank, j in enumerate(order, start=1)
             ]
-            out: dict[str, Any] = {
-                "recommendations": recs,
-                "policy": self.policy_note(),
-                "explanation": None,
-            }
+            results.append(
+                {"recommendations": recs, "policy": self.policy_note(), "explanation": None}
+            )
             if explain and len(order) >= 2:
-                out["explanation"] = self.explain(
-                    context[i], order[0], order[1], weights, discount[i, [order[0], order[1]]]
-                )
-            results.append(out)
+                pairs.append((i, order[0], order[1]))
+        if pairs:  # one pred_contrib call per outcome model for the whole batch
+            explained = self.explain_pairs(context, pairs, weights, discount)
+            for (i, _, _), explanation in zip(pairs, explained, strict=True):
+                results[i]["explanation"] = explanation
         return results
 
     def _rank_styles(self, scores: np.ndarray, allowed: np.ndarray, first: int) -> list[int]:
@@ -269,7 +269,7 @@ class Policy:
         """Score of each profile's typical logged choice: the typical action of its likeliest style."""
         likeliest = prop.argmax(1)
         rows = np.hstack([context, self.typical_actions[likeliest]])
-        return self.predict_outcomes(rows) @ weights
+        return weighted(self.predict_outcomes(rows), weights)
 
     def _describe(
         self,
@@ -338,7 +338,9 @@ class Policy:
         total = np.zeros((len(rows), rows.shape[1] + 1))
         for w, name in zip(weights, self._outcome_order, strict=True):
             if w != 0:
-                contrib = self.outcome_models[name].predict(rows, pred_contrib=True, num_threads=1)
+                contrib = self.outcome_models[name].predict(
+                    rows, pred_contrib=True, num_threads=1
+                )
                 total += w * np.asarray(contrib)
         return total
 
@@ -356,11 +358,51 @@ class Policy:
         the predicted objective, plus a ``support`` factor for the difference in support
         discount; all factors together sum exactly to the ranking-score difference.
         """
-        rows = self.builder.cross(context_row[None, :], self.candidates.encoded[[chosen, runner_up]])
+        disc = np.zeros((1, len(self.candidates)))
+        if discount is not None:
+            disc[0, [chosen, runner_up]] = np.asarray(discount, dtype=float)
+        return self.explain_pairs(context_row[None, :], [(0, chosen, runner_up)], weights, disc)[0]
+
+    def explain_pairs(
+        self,
+        context: np.ndarray,
+        pairs: list[tuple[int, int, int]],
+        weights: np.ndarray,
+        discount: np.ndarray,
+    ) -> list[dict[str, Any]]:
+        """:meth:`explain` for many ``(profile, chosen, runner_up)`` pairs at once.
+
+        ``discount`` is the (n_profiles, k) support discount. The contributions of all pairs
+        come from one ``pred_contrib`` call per outcome model: the call, not the row, is what
+        a batch of single-profile requests would otherwise pay for again and again.
+        """
+        rows = np.vstack(
+            [
+                self.builder.cross(context[i][None, :], self.candidates.encoded[[a, b]])
+                for i, a, b in pairs
+            ]
+        )
         contrib = self.contributions(rows, weights)
-        diff = contrib[0] - contrib[1]
+        return [
+            self._explanation(
+                context[i], a, b, contrib[2 * p], contrib[2 * p + 1], discount[i, [a, b]]
+            )
+            for p, (i, a, b) in enumerate(pairs)
+        ]
+
+    def _explanation(
+        self,
+        context_row: np.ndarray,
+        chosen: int,
+        runner_up: int,
+        contrib_a: np.ndarray,
+        contrib_b: np.ndarray,
+        disc: np.ndarray,
+    ) -> dict[str, Any]:
+        contrib = (contrib_a, contrib_b)
+        diff = contrib_a - contrib_b
         names = self.builder.feature_names
-        disc = np.zeros(2) if discount is None else np.asarray(discount, dtype=float)
+        disc = np.asarray(disc, dtype=float)
         support = -(disc[0] - disc[1])
         candidates = [(abs(diff[f]), f) for f in range(len(names))]
         candidates.append((abs(support), -1))
@@ -452,6 +494,16 @@ class Policy:
             f"{_label(self.spec, name)} of {shown} {lean} {_words(style_a)} "
             f"over {_words(style_b)} by {abs(value):.2f} points."
         )
+
+
+def weighted(preds: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``preds @ weights`` over the last axis, summed in a fixed order: a BLAS product may
+    round differently with the batch size, and a profile's answer must not depend on which
+    other profiles share its batch."""
+    total = np.zeros(preds.shape[:-1])
+    for o, w in enumerate(weights):
+        total += preds[..., o] * w
+    return total
 
 
 def _words(name: object) -> str:

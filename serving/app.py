@@ -2,7 +2,9 @@
 
 The model loads in the lifespan (a missing model is logged and leaves the app up and not
 ready); routes reach it through a dependency. A background task polls the model alias every
-``reload_interval_s`` and swaps in a new version when the alias moves.
+``reload_interval_s`` and swaps in a new version when the alias moves. Single-profile
+requests are answered through a :class:`~serving.batching.MicroBatcher`, so concurrent
+callers share policy calls.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from serving.batching import MicroBatcher
 from serving.errors import install_error_handlers
 from serving.metrics import ServingMetrics
 from serving.middleware import RequestGuard
 from serving.model import ModelLoader, ModelStore
-from serving.routes import router
+from serving.routes import answer_rows, router
 from serving.settings import ServeSettings, get_settings
 
 DESCRIPTION = """\
@@ -46,10 +49,17 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = ServingMetrics()
     store = ModelStore(settings.model_uri, ModelLoader(settings.tracking_uri), metrics)
+    batcher = MicroBatcher(
+        answer_rows,
+        max_batch=settings.microbatch_max,
+        workers=settings.microbatch_workers,
+        on_batch=metrics.microbatch.observe,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await store.reload("startup")
+        batcher.start()
         poller = None
         if settings.reload_interval_s > 0:
             poller = asyncio.create_task(store.poll_forever(settings.reload_interval_s))
@@ -60,6 +70,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 poller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await poller
+            await batcher.stop()
 
     app = FastAPI(
         title="engage recommendation API",
@@ -70,6 +81,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.models = store
     app.state.metrics = metrics
+    app.state.batcher = batcher
     install_error_handlers(app, on_internal_error=metrics.internal_errors.inc)
     app.include_router(router)
     known_paths = {getattr(r, "path", "") for r in app.routes}

@@ -55,6 +55,12 @@ class ServingMetrics:
             "Requests answered 500 by the catch-all handler",
             registry=self.registry,
         )
+        self.microbatch = Histogram(
+            "engage_microbatch_profiles",
+            "Profiles answered by one policy call of the single-profile route",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=self.registry,
+        )
         self.profiles = Counter(
             "engage_profiles_scored", "Profiles scored by the policy", registry=self.registry
         )

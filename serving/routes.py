@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import math
 import secrets
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
 from features.policy import ConstraintError, Constraints
+from serving.batching import MicroBatcher
 from serving.errors import (
     ApiError,
     ModelNotReady,
@@ -56,25 +57,25 @@ router = APIRouter()
 # ---------------------------------------------------------------------- dependencies
 
 
-def model_store(request: Request) -> ModelStore:
+async def model_store(request: Request) -> ModelStore:
     """The app's model store."""
     store: ModelStore = request.app.state.models
     return store
 
 
-def serve_settings(request: Request) -> ServeSettings:
+async def serve_settings(request: Request) -> ServeSettings:
     """The app's settings."""
     settings: ServeSettings = request.app.state.settings
     return settings
 
 
-def serving_metrics(request: Request) -> ServingMetrics:
+async def serving_metrics(request: Request) -> ServingMetrics:
     """The app's metrics."""
     metrics: ServingMetrics = request.app.state.metrics
     return metrics
 
 
-def current_model(store: Annotated[ModelStore, Depends(model_store)]) -> LoadedModel:
+async def current_model(store: Annotated[ModelStore, Depends(model_store)]) -> LoadedModel:
     """The model being served, or a 503 that says how to get one."""
     model = store.current
     if model is None:
@@ -83,7 +84,14 @@ def current_model(store: Annotated[ModelStore, Depends(model_store)]) -> LoadedM
     return model
 
 
+async def micro_batcher(request: Request) -> MicroBatcher:
+    """The app's micro-batcher of single-profile requests."""
+    batcher: MicroBatcher = request.app.state.batcher
+    return batcher
+
+
 Model = Annotated[LoadedModel, Depends(current_model)]
+Batcher = Annotated[MicroBatcher, Depends(micro_batcher)]
 Settings = Annotated[ServeSettings, Depends(serve_settings)]
 Store = Annotated[ModelStore, Depends(model_store)]
 Metrics = Annotated[ServingMetrics, Depends(serving_metrics)]
@@ -91,7 +99,7 @@ Metrics = Annotated[ServingMetrics, Depends(serving_metrics)]
 _bearer = HTTPBearer(auto_error=False, description="ENGAGE_SERVE_ADMIN_TOKEN")
 
 
-def require_admin(
+async def require_admin(
     settings: Settings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
@@ -120,7 +128,7 @@ def _scoring_inputs(
     profiles: list[dict[str, Any]],
     fields: list[str],
     body: RecommendationRequest | BatchRecommendationRequest,
-) -> tuple[pd.DataFrame, dict[str, float] | None, Constraints | None]:
+) -> tuple[list[list[Any]], dict[str, float] | None, Constraints | None]:
     """Check the profiles, objective and constraints against the model's spec; every problem named."""
     contract = model.contract
     details: list[dict[str, str | None]] = []
@@ -143,20 +151,35 @@ def _scoring_inputs(
         details += from_validation_error(exc, "constraints").details
     if details:
         raise invalid(details)
-    return contract.frame(rows), objective, constraints
+    return rows, objective, constraints
 
 
-def _recommend(
-    model: LoadedModel,
-    frame: pd.DataFrame,
-    top_k: int,
-    objective: dict[str, float] | None,
-    constraints: Constraints | None,
-    explain: bool,
-) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Question:
+    """What a scoring request asks, besides its profiles; equal questions share a batch."""
+
+    model: LoadedModel
+    top_k: int
+    objective: dict[str, float] | None
+    constraints: Constraints | None
+    explain: bool
+
+    def key(self) -> tuple[Any, ...]:
+        """A hashable identity: same model object, same objective, constraints and options."""
+        objective = tuple(sorted(self.objective.items())) if self.objective else None
+        return (id(self.model), self.top_k, self.explain, objective, repr(self.constraints))
+
+
+def answer_rows(rows: list[list[Any]], question: Question) -> list[dict[str, Any]]:
+    """The shaped answers for validated profile rows (blocking: runs on a worker thread)."""
+    model = question.model
     try:
         answers = model.policy.recommend(
-            frame, top_k=top_k, objective=objective, constraints=constraints, explain=explain
+            model.contract.frame(rows),
+            top_k=question.top_k,
+            objective=question.objective,
+            constraints=question.constraints,
+            explain=question.explain,
         )
     except ConstraintError as exc:
         raise ApiError(
@@ -198,14 +221,19 @@ def _shape(answer: dict[str, Any]) -> dict[str, Any]:
     responses=ERRORS,
     tags=["recommendations"],
 )
-def recommend(
-    body: RecommendationRequest, model: Model, settings: Settings, metrics: Metrics
+async def recommend(
+    body: RecommendationRequest,
+    model: Model,
+    settings: Settings,
+    metrics: Metrics,
+    batcher: Batcher,
 ) -> dict[str, Any]:
     """Rank engagement styles with posting mix and cadence for one business profile, and explain the first choice."""
-    frame, objective, constraints = _scoring_inputs(model, [body.profile], ["profile"], body)
-    answer = _recommend(
-        model, frame, body.top_k or settings.default_top_k, objective, constraints, body.explain
-    )[0]
+    rows, objective, constraints = _scoring_inputs(model, [body.profile], ["profile"], body)
+    question = Question(
+        model, body.top_k or settings.default_top_k, objective, constraints, body.explain
+    )
+    answer = (await batcher.submit(question.key(), rows, question))[0]
     metrics.profiles.inc()
     answer["model"] = model.ref()
     return answer
@@ -230,10 +258,11 @@ def recommend_batch(
             [{"field": "profiles", "message": f"at most {settings.max_batch} profiles"}],
         )
     fields = [f"profiles[{i}]" for i in range(len(body.profiles))]
-    frame, objective, constraints = _scoring_inputs(model, body.profiles, fields, body)
-    answers = _recommend(
-        model, frame, body.top_k or settings.default_top_k, objective, constraints, body.explain
+    rows, objective, constraints = _scoring_inputs(model, body.profiles, fields, body)
+    question = Question(
+        model, body.top_k or settings.default_top_k, objective, constraints, body.explain
     )
+    answers = answer_rows(rows, question)
     metrics.profiles.inc(len(answers))
     return {"results": answers, "model": model.ref()}
 

@@ -54,6 +54,18 @@ class ServeSettings(BaseSettings):
     max_batch: int = Field(
         default=100, ge=1, le=10_000, description="most profiles per batch request"
     )
+    microbatch_max: int = Field(
+        default=16,
+        ge=1,
+        le=1_000,
+        description="most concurrent single-profile requests answered by one policy call (1 disables micro-batching)",
+    )
+    microbatch_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="policy calls in flight at once (threads; about one per CPU core)",
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1_024, le=64 * 1_048_576, description="largest request body accepted"
     )

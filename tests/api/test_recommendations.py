@@ -6,7 +6,9 @@ import copy
 import dataclasses
 import json
 import math
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -310,6 +312,30 @@ def test_batch_scores_in_one_policy_call(client, monkeypatch):
     r = client.post(f"{URL}/batch", json={"profiles": [PROFILE] * 7})
     assert r.status_code == 200
     assert calls == [7]
+
+
+def test_concurrent_single_requests_share_policy_calls_and_keep_their_answers(client, monkeypatch):
+    profiles = [
+        {**PROFILE, "followers": 1_000 * (i + 1), "sales_cycle_days": 3 + 10 * i} for i in range(8)
+    ]
+    alone = [client.post(URL, json={"profile": p}).json() for p in profiles]
+    policy = client.app.state.models.current.policy
+    calls: list[int] = []
+    original = policy.recommend
+
+    def slow(frame, **kwargs):
+        calls.append(len(frame))
+        time.sleep(0.2)  # while the first calls run, the other requests queue up
+        return original(frame, **kwargs)
+
+    monkeypatch.setattr(policy, "recommend", slow)
+    with ThreadPoolExecutor(len(profiles)) as pool:
+        together = list(pool.map(lambda p: client.post(URL, json={"profile": p}).json(), profiles))
+    assert together == alone  # a profile's answer does not depend on its company
+    assert sum(calls) == len(profiles)
+    assert max(calls) > 1  # some requests shared a policy call
+    histogram = client.app.state.metrics.registry.get_sample_value
+    assert histogram("engage_microbatch_profiles_count") >= len(calls)
 
 
 def test_batch_errors_name_the_profile_index(client):
