@@ -237,8 +237,8 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
         y_ev = {o: eval_log[o].to_numpy(float) for o in spec.outcome_names}
         mlflow.log_params({"split": how, "rows_train": len(tr), "rows_eval": len(ev)})
         source = str(settings.data)
-        mlflow.log_input(mlflow.data.from_pandas(train_log, source=source, name=f"{Path(source).name}:train"), context="training")
-        mlflow.log_input(mlflow.data.from_pandas(eval_log, source=source, name=f"{Path(source).name}:eval"), context="evaluation")
+        train_digest = tracking.log_dataset(train_log, source, f"{Path(source).name}:train", "training")
+        tracking.log_dataset(eval_log, source, f"{Path(source).name}:eval", "evaluation")
     ctx_cat = [i for i in builder.categorical_indices if i < len(builder.context_names)]
 
     # ---- propensity
@@ -399,7 +399,7 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
             version = tracking.register(
                 info.model_uri, settings.model_name,
                 {"run_id": run.info.run_id, "schema_version": SCHEMA_VERSION, "spec_fingerprint": spec.fingerprint,
-                 "git_sha": tracking.git_sha(), "data_digest": _digest(train_log), "policy_mode": mode},
+                 "git_sha": tracking.git_sha(), "data_digest": train_digest, "policy_mode": mode},
             )
             result.version = str(version.version)
             if promote:
@@ -436,10 +436,6 @@ def _best_constant(policy, ctx_tr, style_tr, y_tr, oof, prop_oof, weights, setti
         [np.sum(np.where(styles == k, resid / p, 0.0)) / len(sub) for k in range(len(policy.spec.styles))]
     )
     return int(np.argmax(dm + correction[policy.candidates.style_codes]))
-
-
-def _digest(df: pd.DataFrame) -> str:
-    return str(mlflow.data.from_pandas(df).digest)
 
 
 def _log_figure(fig, name: str) -> None:
