@@ -641,9 +641,22 @@ def _notes(res: dict[str, Any]) -> list[str]:
     )
     if explain_ms is not None:
         notes.append(
-            "Both servers run the same `Policy.recommend` for each request, and the explanation's "
+            "Both servers run the same `Policy.recommend` for each profile, and the explanation's "
             f"LightGBM `pred_contrib` alone takes {explain_ms} ms of it; a server can only win by "
-            "what it does around that call (parsing, validation, encoding, serialisation)."
+            "what it does around that call (parsing, validation, encoding, serialisation) and, "
+            "for `engage serve`, by answering concurrent requests in one micro-batched call."
+        )
+    tp = res.get("throughput", {})
+    if "cpu_ratio" in tp:
+        ceiling = tp["mlflow"]["server_cpu_ms_per_request"] / ip["raw_lightgbm_median_ms"]
+        notes.append(
+            f"Server CPU per request: `engage serve` {tp['engage']['server_cpu_ms_per_request']} ms, "
+            f"`mlflow models serve` {tp['mlflow']['server_cpu_ms_per_request']} ms ({tp['cpu_ratio']}x), "
+            "read from /proc for each server's process tree; unlike requests per second it does not "
+            "depend on what else runs on the machine. The LightGBM calls one answer needs take "
+            f"{ip['raw_lightgbm_median_ms']} ms, so even a server that spent nothing else would use at "
+            f"most {ceiling:.2f}x less CPU per request than `mlflow models serve`: the ceiling of the "
+            "throughput ratio with the same model on the same cores."
         )
     busiest = max(m["load_average_at_start"][0], m["load_average_at_end"][0])
     if busiest > 0.5 * m["nproc"]:
