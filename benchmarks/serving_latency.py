@@ -209,12 +209,19 @@ def in_process(uri: str, calls: int, budget_s: float) -> dict[str, Any]:
     boosters = [policy.outcome_models[o] for o in policy._outcome_order]
     weights = policy.weights(None)
 
+    corrections = getattr(policy, "style_corrections", None)
+    n_ctx = ctx.shape[1]
+
     def raw() -> None:
         for b in boosters:
             b.predict(cand_rows, num_threads=1)
             b.predict(explained, pred_contrib=True, num_threads=1)
             b.predict(typical, num_threads=1)
         policy.propensity_model.predict(ctx, raw_score=True, num_threads=1)
+        if corrections is not None:  # the per-style corrections: one booster for all styles
+            corrections.booster.predict(ctx, raw_score=True, num_threads=1)
+            corrections.booster.predict(explained[:, :n_ctx], pred_contrib=True, num_threads=1)
+            corrections.booster.predict(typical[:, :n_ctx], raw_score=True, num_threads=1)
 
     def recommend() -> None:
         policy.recommend(frame, top_k=3, explain=True)

@@ -67,6 +67,19 @@ def replay(fits: list[dict], X: np.ndarray, ys: dict[str, np.ndarray], styles: n
         if label.startswith("propensity"):
             data, y = X[rows, :n_context], styles[rows]
             cats = [c for c in categorical if c < n_context]
+        elif label.startswith("correction"):  # per-style residual corrections: one custom-objective model
+            from training.models import correction_objective
+
+            data, y = X[rows, :n_context], np.zeros(len(rows))
+            cats = [c for c in categorical if c < n_context]
+            k = fit["params"]["num_class"] // len(ys)
+            mask = np.tile((styles[rows][:, None] == np.arange(k)[None, :]).astype(float), len(ys))
+            target = np.hstack([np.repeat(v[rows][:, None], k, axis=1) for v in ys.values()])
+            params = {**fit["params"], "objective": correction_objective(target - target.mean(0), mask)}
+            start = time.perf_counter()
+            lgb.train(params, lgb.Dataset(data, y, categorical_feature=cats), num_boost_round=fit["rounds"])
+            total += time.perf_counter() - start
+            continue
         else:
             outcome = label.split("/")[-1] if label.startswith("tuning") else label.split("/")[1]
             data, y = X[rows], ys[outcome][rows]

@@ -4,13 +4,16 @@ A :class:`Policy` is what training builds and what the one MLflow artifact carri
 the fitted LightGBM models (one per outcome, one for the logged-style propensity), the
 candidate-action set and the objective weights. For each profile it:
 
-1. scores every candidate action (predicted outcomes -> weighted objective);
+1. scores every candidate action (predicted outcomes -> weighted objective); each outcome's
+   prediction is the shared outcome model's plus, when training fitted them, a small
+   per-style correction of the profile (:class:`StyleCorrections`, LightGBM too);
 2. drops candidates outside the data's support (styles whose estimated propensity for this
    profile is below ``min_propensity``) and outside the caller's constraints;
 3. keeps the best action of each style and ranks styles by score (alternatives a marketer
    can compare, not ten variants of one style);
 4. explains the top recommendation against the runner-up with LightGBM ``pred_contrib``
-   differences, which sum exactly to the score difference.
+   differences (outcome models and style corrections), which sum exactly to the score
+   difference.
 
 When training found that personalising did not beat the best single action with confidence,
 ``mode`` is ``"constant"`` and that action is recommended first for every profile.
@@ -72,6 +75,33 @@ class Constraints:
         return ok
 
 
+@dataclass
+class StyleCorrections:
+    """Per-style corrections of the outcome models, a function of the profile only.
+
+    One multi-output LightGBM booster on the context features whose output ``o * n_styles + k``
+    is outcome ``o``'s correction for style ``k`` (trained by
+    ``training.models.fit_style_corrections``), plus a constant offset per (outcome, style).
+    """
+
+    booster: lgb.Booster
+    offsets: np.ndarray  # (n_outcomes, n_styles)
+    outcomes: list[str]
+    n_styles: int
+
+    def predict(self, context: np.ndarray) -> np.ndarray:
+        """Corrections (n, n_outcomes, n_styles)."""
+        raw = np.asarray(self.booster.predict(context, raw_score=True, num_threads=1))
+        return raw.reshape(len(context), len(self.outcomes), self.n_styles) + self.offsets[None]
+
+    def contributions(self, context: np.ndarray) -> np.ndarray:
+        """``pred_contrib`` of the corrections, (n, n_outcomes, n_styles, n_context + 1), bias last."""
+        raw = np.asarray(self.booster.predict(context, pred_contrib=True, num_threads=1))
+        out = raw.reshape(len(context), len(self.outcomes), self.n_styles, context.shape[1] + 1).copy()
+        out[..., -1] += self.offsets[None]
+        return out
+
+
 def support_level(propensity: float) -> str:
     """A word for how well the log covers a style for a profile."""
     return next(word for threshold, word in SUPPORT_LEVELS if propensity >= threshold)
@@ -96,6 +126,7 @@ class Policy:
     interval_halfwidth: dict[str, float] = field(default_factory=dict)
     interval_level: float = 0.9
     metadata: dict[str, Any] = field(default_factory=dict)
+    style_corrections: StyleCorrections | None = None
 
     def __post_init__(self) -> None:
         self.builder = FeatureBuilder(self.spec)
@@ -130,8 +161,23 @@ class Policy:
         z = np.exp(z - z.max(1, keepdims=True))
         return z / z.sum(1, keepdims=True)
 
+    def style_correction(self, context: np.ndarray) -> np.ndarray | None:
+        """Per-style corrections of the outcomes, (n, n_outcomes in outcome order, n_styles)."""
+        corr = self.__dict__.get("style_corrections")  # None in policies of older artifacts
+        if corr is None:
+            return None
+        return corr.predict(context)[:, [corr.outcomes.index(o) for o in self._outcome_order], :]
+
     def predict_outcomes(self, rows: np.ndarray) -> np.ndarray:
         """Predicted outcomes for encoded feature rows, shape (n_rows, n_outcomes)."""
+        preds = self._model_outcomes(rows)
+        n_ctx = len(self.builder.context_names)
+        corr = self.style_correction(rows[:, :n_ctx])
+        if corr is not None:
+            preds += corr[np.arange(len(rows)), :, rows[:, n_ctx].astype(int)]
+        return preds
+
+    def _model_outcomes(self, rows: np.ndarray) -> np.ndarray:
         threads = 1 if len(rows) < 20_000 else 0  # threads pay off only on big batches
         return np.column_stack(
             [self.outcome_models[o].predict(rows, num_threads=threads) for o in self._outcome_order]
@@ -142,8 +188,11 @@ class Policy:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Predicted outcomes (n, k, n_outcomes) and objective scores (n, k) of all candidates."""
         k = len(self.candidates)
-        preds = self.predict_outcomes(self.builder.cross(context, self.candidates.encoded))
+        preds = self._model_outcomes(self.builder.cross(context, self.candidates.encoded))
         preds = preds.reshape(len(context), k, -1)
+        corr = self.style_correction(context)  # depends on the profile and the style only
+        if corr is not None:
+            preds += np.transpose(corr[:, :, self.candidates.style_codes], (0, 2, 1))
         return preds, weighted(preds, self.weights(objective))
 
     def support_discount(self, prop: np.ndarray) -> np.ndarray:
@@ -342,6 +391,15 @@ class Policy:
                     rows, pred_contrib=True, num_threads=1
                 )
                 total += w * np.asarray(contrib)
+        corr = self.__dict__.get("style_corrections")
+        if corr is not None:  # each row's style correction: contributions of its profile features
+            n_ctx = len(self.builder.context_names)
+            c = corr.contributions(rows[:, :n_ctx])[np.arange(len(rows)), :, rows[:, n_ctx].astype(int), :]
+            w_corr = np.array([weights[self._outcome_order.index(o)] if o in self._outcome_order else 0.0
+                               for o in corr.outcomes])
+            c = np.einsum("o,nof->nf", w_corr, c)
+            total[:, :n_ctx] += c[:, :-1]
+            total[:, -1] += c[:, -1]
         return total
 
     def explain(

@@ -17,6 +17,8 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn.model_selection import KFold
 
+from features.policy import StyleCorrections
+
 DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.08,
     "num_leaves": 31,
@@ -31,6 +33,20 @@ DEFAULT_PARAMS: dict[str, Any] = {
 MAX_ROUNDS = 500
 EARLY_STOPPING = 30
 SMALL_DATA = 50_000
+
+#: Per-style residual corrections (:func:`fit_style_corrections`): deliberately tiny trees
+#: (3 leaves, leaves backed by >= 200 rows of the style, 50 rounds at 0.05).
+CORRECTION_PARAMS: dict[str, Any] = {
+    "learning_rate": 0.05,
+    "num_leaves": 3,
+    "min_sum_hessian_in_leaf": 200.0,  # = rows of the tree's own style (hessian 1 there, 0 elsewhere)
+    "min_data_in_leaf": 20,
+    "lambda_l2": 10.0,
+    "max_bin": 127,
+    "verbose": -1,
+}
+CORRECTION_ROUNDS = 50
+CORRECTION_MAX_ROWS = 100_000
 
 #: Every raw LightGBM fit the pipeline makes is recorded here (for the speed benchmark).
 FitRecord = dict[str, Any]
@@ -227,3 +243,81 @@ def fit_outcomes(
         if on_done:
             on_done(name)
     return OutcomeModels(boosters, oof, best)
+
+
+# ---------------------------------------------------------------------- per-style corrections
+
+
+def correction_objective(target: np.ndarray, mask: np.ndarray) -> Callable:
+    """Squared error on (outcome, style) outputs, counting each row only for its logged style.
+
+    ``target`` and ``mask`` are (n, outcomes * styles); class ``o * styles + k`` is outcome
+    ``o``'s correction for style ``k``. Rows of other styles get zero gradient and hessian, so
+    each output's trees are fitted on its own style's rows only.
+    """
+
+    def objective(preds: np.ndarray, _data: lgb.Dataset) -> tuple[np.ndarray, np.ndarray]:
+        return (preds.reshape(target.shape) - target) * mask, mask
+
+    return objective
+
+
+def fit_style_corrections(
+    context: np.ndarray,
+    style: np.ndarray,
+    residuals: dict[str, np.ndarray],
+    n_styles: int,
+    *,
+    categorical: list[int],
+    seed: int,
+    rounds: int = CORRECTION_ROUNDS,
+    max_rows: int = CORRECTION_MAX_ROWS,
+    fit_log: FitLog | None = None,
+) -> StyleCorrections | None:
+    """Per outcome and style, a tiny boosted model of the outcome model's out-of-fold residual.
+
+    The S-learner shares one model across styles, so a style x profile interaction reaches it
+    only through splits on the style code, which boosting rarely spends on a small effect next
+    to the profile baseline: predicted style effects are shrunk towards each other and biased
+    where a style is rarely logged. Among the rows that logged style ``k`` the out-of-fold
+    residual estimates that bias as a function of the profile (conditional on the profile, so
+    no propensity weights are needed); a strongly regularised model of it, added to the
+    outcome model's prediction for style ``k``, corrects the per-style effects. All
+    (outcome, style) pairs are the classes of ONE LightGBM model (custom objective, see
+    :func:`correction_objective`), so serving needs one predict call for all of them. Styles
+    with fewer than ``2 * min_sum_hessian_in_leaf`` rows get no correction.
+    """
+    if rounds <= 0:
+        return None
+    import time
+
+    rng = np.random.default_rng(seed)
+    rows = np.arange(len(context))
+    if len(rows) > max_rows:
+        rows = np.sort(rng.choice(len(rows), max_rows, replace=False))
+    X, st = context[rows], np.asarray(style)[rows]
+    outcomes = list(residuals)
+    counts = np.bincount(st, minlength=n_styles)
+    ok = counts >= 2 * CORRECTION_PARAMS["min_sum_hessian_in_leaf"]
+    mask_k = ((st[:, None] == np.arange(n_styles)[None, :]) & ok[None, :]).astype(float)  # (n, K)
+    offsets = np.zeros((len(outcomes), n_styles))
+    for o, name in enumerate(outcomes):
+        r = residuals[name][rows]
+        for k in np.flatnonzero(ok):
+            offsets[o, k] = r[st == k].mean()
+    target = np.hstack([residuals[name][rows][:, None] - offsets[o][None, :] for o, name in enumerate(outcomes)])
+    mask = np.tile(mask_k, len(outcomes))
+    params = {**CORRECTION_PARAMS, "num_class": target.shape[1], "seed": seed, "num_threads": 1}
+    start = time.perf_counter()
+    booster = lgb.train(
+        {**params, "objective": correction_objective(target, mask)},
+        lgb.Dataset(X, np.zeros(len(X)), categorical_feature=categorical, free_raw_data=True),
+        num_boost_round=rounds,
+    )
+    if fit_log is not None:
+        fit_log.add(
+            label="correction/styles", rows=len(X), valid_rows=0, features=X.shape[1], rounds=rounds,
+            best_iteration=rounds, early_stopping=False, params={**params, "objective": "custom:style_correction"},
+            seconds=time.perf_counter() - start,
+        )
+    return StyleCorrections(booster=booster, offsets=offsets * ok[None, :], outcomes=outcomes, n_styles=n_styles)

@@ -8,7 +8,8 @@ Stages (each timed and logged as ``time.<stage>_s``):
    split is never seen by any model;
 3. propensity model for the logged style (cross-fitted, calibrated) and overlap diagnostics;
 4. optional Optuna tuning of the outcome models (each trial a nested MLflow run);
-5. cross-fitted outcome models, one per outcome;
+5. cross-fitted outcome models, one per outcome, and small per-style corrections of them
+   fitted on their out-of-fold residuals (``fit_style_corrections``);
 6. candidate actions within the data's support, and the policy;
 7. off-policy evaluation (DM, IPS, SNIPS, DR with bootstrap intervals) of the learned
    policy, the logged policy and the best constant action; the personalised policy ships
@@ -44,7 +45,13 @@ from features.spec import CampaignSpec, load_spec
 from features.validation import ValidationReport, validate_file
 from training import evaluation as ope
 from training import plots, tracking
-from training.models import DEFAULT_PARAMS, FitLog, fit_outcomes, fit_propensity
+from training.models import (
+    DEFAULT_PARAMS,
+    FitLog,
+    fit_outcomes,
+    fit_propensity,
+    fit_style_corrections,
+)
 from training.progress import Progress
 from training.simulation import OUTCOMES, Actions, SimulatedWorld
 
@@ -69,8 +76,9 @@ class TrainSettings(BaseSettings):
     seed: int = 0
     folds: int = Field(default=3, ge=2, le=10)
     eval_fraction: float = Field(default=0.25, gt=0.05, lt=0.9)
-    min_propensity: float = Field(default=0.01, ge=0, lt=1, description="hard support floor: styles below it are never recommended")
+    min_propensity: float = Field(default=0.005, ge=0, lt=1, description="hard support floor: styles below it are never recommended (the pessimism discount handles thin support above it)")
     pessimism: float = Field(default=1.5, ge=0, description="support discount strength (0: none)")
+    style_correction_rounds: int = Field(default=50, ge=0, description="rounds of the per-style residual corrections of the outcome models (0: none)")
     mix_prototypes: int = Field(default=8, ge=1, le=20, description="k-means mix prototypes per style")
     decision_quantiles: int = Field(default=7, ge=1, le=15, description="quantiles of each numeric decision per style")
     ope_clip: float = Field(default=0.05, gt=0, lt=1, description="propensity floor in IPS/DR weights")
@@ -277,7 +285,18 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
             X_tr, y_tr, categorical=builder.categorical_indices, folds=settings.folds,
             seed=settings.seed, params=params, fit_log=fit_log,
         )
-        pred_ev = {o: outcomes.boosters[o].predict(X_ev) for o in spec.outcome_names}
+        # Per-style corrections of the shared model's style effects, fitted on its out-of-fold
+        # residuals (see fit_style_corrections); they are part of every prediction below.
+        corrections = fit_style_corrections(
+            ctx_tr, style_tr, {o: y_tr[o] - outcomes.oof[o] for o in spec.outcome_names}, len(styles),
+            categorical=ctx_cat, seed=settings.seed, rounds=settings.style_correction_rounds, fit_log=fit_log,
+        )
+        # out-of-fold predictions with corrections, on the rows the best constant's DR term uses
+        corr_tr = _correct(corrections, ctx_tr[prop_rows], style_tr[prop_rows], spec.outcome_names)
+        oof_corrected = {o: outcomes.oof[o].copy() for o in spec.outcome_names}
+        for o in spec.outcome_names:
+            oof_corrected[o][prop_rows] += corr_tr[o]
+        pred_ev = {o: outcomes.boosters[o].predict(X_ev) for o in spec.outcome_names}  # eval.* metrics: models alone
         for o in spec.outcome_names:
             resid = y_ev[o] - pred_ev[o]
             metrics[f"eval.{o}.rmse"] = float(np.sqrt(np.mean(resid**2)))
@@ -300,10 +319,10 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
             propensity_temperature=prop_model.temperature, min_propensity=settings.min_propensity,
             pessimism=settings.pessimism, n_train=len(tr),
             score_sd=float(np.std(_objective({o: y_tr[o] - outcomes.oof[o] for o in weights}, weights))),
-            interval_halfwidth=halfwidth, interval_level=0.9,
+            interval_halfwidth=halfwidth, interval_level=0.9, style_corrections=corrections,
         )
         rng = np.random.default_rng(settings.seed)
-        constant = _best_constant(policy, ctx_tr, style_tr, y_tr, outcomes.oof, prop_model.oof, weights, settings, rng, sub=prop_rows)
+        constant = _best_constant(policy, ctx_tr, style_tr, y_tr, oof_corrected, prop_model.oof, weights, settings, rng, sub=prop_rows)
         metrics["policy.candidates"] = len(candidates)
 
     # ---- off-policy evaluation on the evaluation split
@@ -312,7 +331,7 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
         sub = np.sort(rng.choice(len(ev), size=m, replace=False)) if m < len(ev) else np.arange(len(ev))
         ctx_s = ctx_ev[sub]
         reward = _objective({o: y_ev[o][sub] for o in weights}, weights)
-        q_logged = _objective({o: pred_ev[o][sub] for o in weights}, weights)
+        q_logged = policy.predict_outcomes(X_ev[sub]) @ policy.weights(settings.objective)  # with corrections
         if spec.propensity:
             p_logged = eval_log[spec.propensity].to_numpy(float)[sub]
             mlflow.log_param("ope_propensity", "logged")
@@ -436,6 +455,14 @@ def _best_constant(policy, ctx_tr, style_tr, y_tr, oof, prop_oof, weights, setti
         [np.sum(np.where(styles == k, resid / p, 0.0)) / len(sub) for k in range(len(policy.spec.styles))]
     )
     return int(np.argmax(dm + correction[policy.candidates.style_codes]))
+
+
+def _correct(corrections, context: np.ndarray, style: np.ndarray, outcomes: list[str]) -> dict[str, np.ndarray]:
+    """Each row's per-style correction of every outcome (0 without corrections)."""
+    if corrections is None:
+        return {o: np.zeros(len(context)) for o in outcomes}
+    c = corrections.predict(context)[np.arange(len(context)), :, np.asarray(style, dtype=int)]
+    return {o: c[:, corrections.outcomes.index(o)] for o in outcomes}
 
 
 def _log_figure(fig, name: str) -> None:
