@@ -78,7 +78,8 @@ def replay(fits: list[dict], X: np.ndarray, ys: dict[str, np.ndarray], styles: n
             params = {**fit["params"], "objective": correction_objective(target - target.mean(0), mask)}
             start = time.perf_counter()
             lgb.train(params, lgb.Dataset(data, y, categorical_feature=cats), num_boost_round=fit["rounds"])
-            total += time.perf_counter() - start
+            fit["replay_seconds"] = time.perf_counter() - start
+            total += fit["replay_seconds"]
             continue
         else:
             outcome = label.split("/")[-1] if label.startswith("tuning") else label.split("/")[1]

@@ -84,7 +84,8 @@ class TrainSettings(BaseSettings):
     ope_clip: float = Field(default=0.05, gt=0, lt=1, description="propensity floor in IPS/DR weights")
     n_boot: int = Field(default=200, ge=20)
     propensity_rows: int = Field(default=200_000, ge=1_000, description="cap on rows the propensity model fits on")
-    max_eval_rows: int = Field(default=10_000, ge=1_000, description="cap on rows scored by OPE")
+    max_eval_rows: int = Field(default=5_000, ge=1_000, description="cap on evaluation rows scored by OPE (each is scored over every candidate action)")
+    max_metric_rows: int = Field(default=100_000, ge=1_000, description="cap on evaluation rows for the outcome models' predictive metrics")
     oracle_rows: int = Field(default=2_000, ge=100, description="profiles the oracle scores")
     objective: dict[str, float] = Field(default_factory=dict)
     force: bool = False
@@ -296,11 +297,17 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
         oof_corrected = {o: outcomes.oof[o].copy() for o in spec.outcome_names}
         for o in spec.outcome_names:
             oof_corrected[o][prop_rows] += corr_tr[o]
-        pred_ev = {o: outcomes.boosters[o].predict(X_ev) for o in spec.outcome_names}  # eval.* metrics: models alone
+        # eval.* metrics (models alone) on the evaluation split, a seeded sample of it when large
+        fit_rows = np.arange(len(ev))
+        if len(ev) > settings.max_metric_rows:
+            fit_rows = np.sort(np.random.default_rng(settings.seed).choice(len(ev), settings.max_metric_rows, replace=False))
+        mlflow.log_param("rows_eval_metrics", len(fit_rows))
+        y_fit = {o: y_ev[o][fit_rows] for o in spec.outcome_names}
+        pred_ev = {o: outcomes.boosters[o].predict(X_ev[fit_rows]) for o in spec.outcome_names}
         for o in spec.outcome_names:
-            resid = y_ev[o] - pred_ev[o]
+            resid = y_fit[o] - pred_ev[o]
             metrics[f"eval.{o}.rmse"] = float(np.sqrt(np.mean(resid**2)))
-            metrics[f"eval.{o}.r2"] = float(1 - resid.var() / max(y_ev[o].var(), 1e-12))
+            metrics[f"eval.{o}.r2"] = float(1 - resid.var() / max(y_fit[o].var(), 1e-12))
         halfwidth = {
             o: float(np.quantile(np.abs(y_tr[o] - outcomes.oof[o]), 0.9)) for o in spec.outcome_names
         }
@@ -391,7 +398,7 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
             for o in spec.outcome_names
         }
         _log_figure(plots.plot_feature_importance(importances), "feature_importance.png")
-        _log_figure(plots.plot_outcome_fit(y_ev, pred_ev), "outcome_fit.png")
+        _log_figure(plots.plot_outcome_fit(y_fit, pred_ev), "outcome_fit.png")
 
     # ---- champion comparison, model, registry
     result = TrainResult(
