@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib.util
 import io
 import json
 import os
 import platform
 import pstats
+import re
 import signal
 import socket
 import statistics
@@ -36,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -50,6 +53,7 @@ if str(REPO) not in sys.path:
 # of the package in ``code_paths``, and the first import wins, so this measures today's code.
 import features.policy  # noqa: E402,F401
 from serving.schemas import EXAMPLE_PROFILE  # noqa: E402
+from serving.settings import ServeSettings  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RESULTS = REPO / "benchmarks" / "results"
@@ -110,6 +114,8 @@ def machine() -> dict[str, Any]:
         "pandas": pandas.__version__,
         "fastapi": fastapi.__version__,
         "uvicorn": uvicorn.__version__,
+        "http_parser": "httptools" if importlib.util.find_spec("httptools") else "h11",
+        "serve_policy_threads": ServeSettings().microbatch_workers,
     }
 
 
@@ -389,15 +395,65 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> flo
     raise TimeoutError(f"{url} not ready after {timeout_s:.0f} s")
 
 
+class KeepAliveClient:
+    """A minimal HTTP/1.1 keep-alive client on a raw socket, for load generation only.
+
+    The servers under test share the machine's 2 CPUs with the client, so the client must cost
+    little: httpx spends about 1.4 ms of CPU per request here, this about 0.1 ms, leaving the
+    servers the cores. It sends pre-encoded requests and reads ``Content-Length`` bodies (both
+    servers send them; anything else is an error, never a silent misread).
+    """
+
+    _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+    _TIMING = re.compile(rb"\r\nserver-timing:[ \t]*app;dur=([0-9.]+)", re.IGNORECASE)
+
+    def __init__(self, url: str, timeout_s: float = 30.0) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port, self.path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
+        self.sock = socket.create_connection((self.host, self.port), timeout=timeout_s)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def request(self, payload: bytes) -> bytes:
+        """The raw bytes of one POST of a JSON ``payload`` (built once, sent many times)."""
+        head = (
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        )
+        return head.encode() + payload
+
+    def send(self, raw: bytes) -> tuple[int, bytes, float | None]:
+        """Send one request; its status, body and Server-Timing ``app`` duration (ms) if any."""
+        self.sock.sendall(raw)
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            self._read()
+        head = self.buffer[:end]
+        length = self._LENGTH.search(head)
+        if length is None:
+            raise RuntimeError(f"response without Content-Length: {head[:200]!r}")
+        stop = end + 4 + int(length.group(1))
+        while len(self.buffer) < stop:
+            self._read()
+        body, self.buffer = self.buffer[end + 4 : stop], self.buffer[stop:]
+        timing = self._TIMING.search(head)
+        return int(head[9:12]), body, float(timing.group(1)) if timing else None
+
+    def _read(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += chunk
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 def load(
     url: str, bodies: list[dict[str, Any]], concurrency: int, requests: int, budget_s: float
 ) -> dict[str, Any]:
     """Send ``requests`` POSTs (fewer if ``budget_s`` runs out) from ``concurrency`` keep-alive
-    clients, cycling through ``bodies``."""
-    import httpx
-
+    clients, cycling through ``bodies``; the client's own CPU per request is reported."""
     payloads = [json.dumps(body).encode() for body in bodies]
-    headers = {"content-type": "application/json"}
     lock = threading.Lock()
     issued = 0
     errors: list[str] = []
@@ -407,29 +463,33 @@ def load(
     def worker() -> list[float]:
         nonlocal issued
         times: list[float] = []
-        with httpx.Client(timeout=30) as client:
-            for payload in payloads[-5:]:  # open the connection and warm up (not timed)
-                client.post(url, content=payload, headers=headers)
+        client = KeepAliveClient(url)
+        raws = [client.request(p) for p in payloads]
+        try:
+            for raw in raws[-5:]:  # open the connection and warm up (not timed)
+                client.send(raw)
             while True:
                 with lock:
                     if issued >= requests or time.perf_counter() > deadline:
                         return times
-                    payload = payloads[issued % len(payloads)]
+                    raw = raws[issued % len(raws)]
                     issued += 1
                 t = time.perf_counter()
-                r = client.post(url, content=payload, headers=headers)
+                status, body, app_ms = client.send(raw)
                 times.append(time.perf_counter() - t)
-                timing = r.headers.get("server-timing", "")
-                if timing.startswith("app;dur="):
-                    server_ms.append(float(timing.removeprefix("app;dur=")))
-                if r.status_code != 200:
+                if app_ms is not None:
+                    server_ms.append(app_ms)
+                if status != 200:
                     with lock:
-                        errors.append(f"{r.status_code}: {r.text[:200]}")
+                        errors.append(f"{status}: {body[:200].decode(errors='replace')}")
+        finally:
+            client.close()
 
-    t0 = time.perf_counter()
+    cpu0, t0 = time.process_time(), time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         per_thread = list(pool.map(lambda _: worker(), range(concurrency)))
     wall = time.perf_counter() - t0
+    client_cpu = time.process_time() - cpu0
     times = sorted(t for ts in per_thread for t in ts)
     if not times:
         raise RuntimeError("no request completed")
@@ -448,7 +508,8 @@ def load(
         "max_ms": round(times[-1] * 1000, 2),
         "mean_ms": round(statistics.fmean(times) * 1000, 2),
         "rps": round(len(times) / wall, 1),
-        "wall_s": round(wall, 1),
+        "wall_s": round(wall, 2),
+        "client_cpu_ms_per_request": round(client_cpu * 1000 / (len(times) + 5 * concurrency), 3),
         "server_p50_ms": round(statistics.median(server_ms), 2) if server_ms else None,
     }
 
@@ -493,66 +554,85 @@ def http_latency(uri: str, tmp: Path, requests: int, budget_s: float) -> dict[st
 
 
 def throughput(
-    uri: str, tmp: Path, requests: int, budget_s: float, concurrency: int = 8
+    uri: str, tmp: Path, requests: int, budget_s: float,
+    concurrencies: tuple[int, ...] = (8, 32), rounds: int = 3,
 ) -> dict[str, Any]:
+    """Requests per second of both servers at each concurrency, measured in alternating rounds.
+
+    Both servers run for the whole phase (an idle server costs nothing) and take turns, round
+    after round: at each concurrency, engage then mlflow; so a change in the machine's load
+    hits both alike. Each turn sends ``requests / rounds`` requests (at most ``budget_s /
+    (2 * rounds)`` seconds). A server's throughput is its best over the concurrencies (its
+    requests per second when saturated); the ratio at each concurrency is reported too.
+    """
     pool = profile_pool()
-    out: dict[str, Any] = {"concurrency": concurrency, "distinct_profiles": len(pool)}
+    out: dict[str, Any] = {"distinct_profiles": len(pool), "rounds": rounds, "concurrencies": list(concurrencies)}
     env = server_env()
-    port = free_port()
-    proc = start(
-        engage_serve_command(uri, port),
-        env,
-        tmp / "engage-serve-2.log",
-    )
+    servers: dict[str, tuple[subprocess.Popen[bytes], str, list[dict[str, Any]]]] = {}
     try:
+        port = free_port()
+        proc = start(engage_serve_command(uri, port), env, tmp / "engage-serve-2.log")
+        servers["engage"] = (proc, f"http://127.0.0.1:{port}/v1/recommendations", [{"profile": p} for p in pool])
         wait_ready(f"http://127.0.0.1:{port}/readyz", proc, 90)
-        log("throughput: engage serve")
-        out["engage"] = measured_load(
-            proc,
-            f"http://127.0.0.1:{port}/v1/recommendations",
-            [{"profile": p} for p in pool],
-            concurrency,
-            requests,
-            budget_s,
+        port = free_port()
+        proc = start(
+            [str(BIN / "mlflow"), "models", "serve", "-m", uri, "--env-manager", "local",
+             "-h", "127.0.0.1", "-p", str(port)],
+            env,
+            tmp / "mlflow-serve.log",
         )
-    finally:
-        stop(proc)
-    port = free_port()
-    proc = start(
-        [
-            str(BIN / "mlflow"),
-            "models",
-            "serve",
-            "-m",
-            uri,
-            "--env-manager",
-            "local",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        env,
-        tmp / "mlflow-serve.log",
-    )
-    try:
+        servers["mlflow"] = (proc, f"http://127.0.0.1:{port}/invocations", [{"dataframe_records": [p]} for p in pool])
         out["mlflow_startup_s"] = round(wait_ready(f"http://127.0.0.1:{port}/ping", proc, 120), 1)
-        log("throughput: mlflow models serve")
-        out["mlflow"] = measured_load(
-            proc,
-            f"http://127.0.0.1:{port}/invocations",
-            [{"dataframe_records": [p]} for p in pool],
-            concurrency,
-            requests,
-            budget_s,
-        )
+        per_turn = max(max(concurrencies) * 10, requests // rounds)
+        runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
+        for r in range(rounds):
+            for c in concurrencies:
+                for name, (proc, url, bodies) in servers.items():
+                    log(f"throughput round {r + 1}/{rounds}, concurrency {c}: {name}")
+                    runs.setdefault((c, name), []).append(
+                        measured_load(proc, url, bodies, c, per_turn, budget_s / (2 * rounds))
+                    )
     finally:
-        stop(proc)
+        for proc, _, _ in servers.values():
+            stop(proc)
+    by_c: dict[str, dict[str, Any]] = {}
+    for c in concurrencies:
+        e, m = runs[(c, "engage")], runs[(c, "mlflow")]
+        by_c[str(c)] = {
+            "engage": _pooled(e),
+            "mlflow": _pooled(m),
+            "round_ratios": [round(a["rps"] / b["rps"], 2) for a, b in zip(e, m, strict=True)],
+        }
+        by_c[str(c)]["ratio"] = round(by_c[str(c)]["engage"]["rps"] / by_c[str(c)]["mlflow"]["rps"], 2)
+    out["by_concurrency"] = by_c
+    for name in servers:
+        best = max(concurrencies, key=lambda c: by_c[str(c)][name]["rps"])
+        out[name] = {**by_c[str(best)][name], "concurrency": best}
     out["ratio"] = round(out["engage"]["rps"] / out["mlflow"]["rps"], 2)
     out["cpu_ratio"] = round(
         out["mlflow"]["server_cpu_ms_per_request"] / out["engage"]["server_cpu_ms_per_request"], 2
     )
     return out
+
+
+def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One server's rounds together: requests over wall time, CPU and latency weighted by requests."""
+    n = sum(r["requests"] for r in runs)
+
+    def mean(key: str) -> float:
+        return round(sum(r[key] * r["requests"] for r in runs) / n, 3)
+
+    return {
+        "requests": n,
+        "errors": sum(r["errors"] for r in runs),
+        "first_error": next((r["first_error"] for r in runs if r["first_error"]), None),
+        "rps": round(n / sum(r["wall_s"] for r in runs), 1),
+        "rps_by_round": [r["rps"] for r in runs],
+        "mean_ms": mean("mean_ms"),
+        "p99_ms_worst_round": max(r["p99_ms"] for r in runs),
+        "server_cpu_ms_per_request": round(mean("server_cpu_ms_per_request"), 2),
+        "client_cpu_ms_per_request": mean("client_cpu_ms_per_request"),
+    }
 
 
 # ---------------------------------------------------------------------- report
@@ -593,21 +673,33 @@ def markdown(res: dict[str, Any]) -> str:
         f"{t['http_p99_c1_ms_max']} ms | {verdict(h['c1']['p99_ms'], t['http_p99_c1_ms_max'], True)} |",
         f"| time inside the app (Server-Timing), p50 at concurrency 1 | {h['c1']['server_p50_ms']} ms | | |",
         f"| HTTP p50 / p99, concurrency 8 | {h['c8']['p50_ms']} / {h['c8']['p99_ms']} ms | | |",
-        f"| throughput, `engage serve`, concurrency 8 | {tp['engage']['rps']} req/s | | |",
-        f"| throughput, `mlflow models serve`, concurrency 8 | {tp['mlflow']['rps']} req/s | | |",
+        *[
+            f"| throughput at concurrency {c}: `engage serve` / `mlflow models serve` | "
+            f"{v['engage']['rps']} / {v['mlflow']['rps']} req/s = {v['ratio']}x | | |"
+            for c, v in tp.get("by_concurrency", {}).items()
+        ],
+        f"| throughput, each server at its best concurrency | {tp['engage']['rps']} req/s "
+        f"(c={tp['engage'].get('concurrency', 8)}) / {tp['mlflow']['rps']} req/s "
+        f"(c={tp['mlflow'].get('concurrency', 8)}) | | |",
         f"| throughput ratio | {tp['ratio']}x | >= {t['throughput_ratio_min']}x | "
         f"{verdict(tp['ratio'], t['throughput_ratio_min'], False)} |",
         f"| server CPU per request, `engage serve` / `mlflow models serve` | "
         f"{tp['engage']['server_cpu_ms_per_request']} / {tp['mlflow']['server_cpu_ms_per_request']} ms "
         f"({tp['cpu_ratio']}x) | | |",
-        f"| ceiling: `mlflow models serve` CPU per request / raw LightGBM calls of one answer | "
-        f"{round(tp['mlflow']['server_cpu_ms_per_request'] / ip['raw_lightgbm_median_ms'], 2)}x | | |",
         "",
-        "Requests per phase: "
-        f"c=1 {h['c1']['requests']}, c=8 {h['c8']['requests']}, engage {tp['engage']['requests']}, "
-        f"mlflow {tp['mlflow']['requests']} (errors: {h['c1']['errors'] + h['c8']['errors']}, "
-        f"{tp['engage']['errors']}, {tp['mlflow']['errors']}). Both servers run one uvicorn worker; the "
-        "client runs on the same 2 CPUs, so its own time is inside every figure.",
+        "Requests: "
+        f"c=1 {h['c1']['requests']}, c=8 {h['c8']['requests']} (errors: {h['c1']['errors'] + h['c8']['errors']}); "
+        + "; ".join(
+            f"throughput c={c}: engage {v['engage']['requests']}, mlflow {v['mlflow']['requests']} "
+            f"(errors: {v['engage']['errors']}, {v['mlflow']['errors']}; ratio by round "
+            + ", ".join(f"{r}x" for r in v["round_ratios"]) + ")"
+            for c, v in tp.get("by_concurrency", {}).items()
+        )
+        + ". Both servers run one uvicorn worker. The load client (raw keep-alive sockets, one "
+        "thread per connection) runs on the same CPUs and used "
+        f"{tp['engage']['client_cpu_ms_per_request']} / {tp['mlflow']['client_cpu_ms_per_request']} ms "
+        f"of CPU per request. Throughput was measured in {tp.get('rounds', 1)} rounds; in each, "
+        "at each concurrency, engage then mlflow, so both see the same machine.",
         "",
         "## Where `Policy.recommend` spends its time (median ms per call, interleaved)",
         "",
@@ -639,8 +731,10 @@ def markdown(res: dict[str, Any]) -> str:
 def _notes(res: dict[str, Any]) -> list[str]:
     m = res["machine"]
     notes = [
-        "`engage serve` ran with its defaults (one uvicorn worker, h11, access log on, "
-        "alias polling off); `mlflow models serve` with its own (one uvicorn worker).",
+        "`engage serve` ran with its defaults (one uvicorn worker, "
+        f"{m.get('serve_policy_threads', '?')} policy threads, {m.get('http_parser', 'h11')} HTTP parser, "
+        "access log on, alias polling off); `mlflow models serve` with its own (one uvicorn worker, "
+        "the same uvicorn and parser).",
     ]
     ip = res["in_process"]
     explain_ms = next(
@@ -655,15 +749,19 @@ def _notes(res: dict[str, Any]) -> list[str]:
         )
     tp = res.get("throughput", {})
     if "cpu_ratio" in tp:
-        ceiling = tp["mlflow"]["server_cpu_ms_per_request"] / ip["raw_lightgbm_median_ms"]
         notes.append(
             f"Server CPU per request: `engage serve` {tp['engage']['server_cpu_ms_per_request']} ms, "
             f"`mlflow models serve` {tp['mlflow']['server_cpu_ms_per_request']} ms ({tp['cpu_ratio']}x), "
             "read from /proc for each server's process tree; unlike requests per second it does not "
-            "depend on what else runs on the machine. The LightGBM calls one answer needs take "
-            f"{ip['raw_lightgbm_median_ms']} ms, so even a server that spent nothing else would use at "
-            f"most {ceiling:.2f}x less CPU per request than `mlflow models serve`: the ceiling of the "
-            "throughput ratio with the same model on the same cores."
+            "depend on what else runs on the machine. Both run the same LightGBM calls per profile "
+            f"({ip['raw_lightgbm_median_ms']} ms for a lone profile in process); `engage serve` spends less "
+            "around them, and under load its micro-batches share the per-call costs. Requests per second "
+            "also depend on how many cores each server keeps busy (CPU per request x requests per "
+            f"second): `engage serve` {_cores(tp['engage']):.2f}, `mlflow models serve` "
+            f"{_cores(tp['mlflow']):.2f} of {m['nproc']}; both hand the model call to threads, and "
+            "LightGBM releases the GIL while it scores, but `mlflow models serve` spends more of each "
+            "request outside those calls (input parsing into pandas, schema enforcement, output "
+            "conversion), in Python that holds the GIL."
         )
     busiest = max(m["load_average_at_start"][0], m["load_average_at_end"][0])
     if busiest > 0.5 * m["nproc"]:
@@ -673,6 +771,11 @@ def _notes(res: dict[str, Any]) -> list[str]:
             "absolute times are pessimistic; the ratios, measured under the same load, hold better."
         )
     return notes
+
+
+def _cores(run: dict[str, Any]) -> float:
+    """Cores a server kept busy during a load run."""
+    return float(run["server_cpu_ms_per_request"]) * float(run["rps"]) / 1000
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,9 @@ them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -122,6 +124,22 @@ class FeatureBuilder:
     def encode_context(self, df: pd.DataFrame) -> np.ndarray:
         """Context matrix (n x n_context) of the profile columns."""
         return self._encode(df, self.context_names)
+
+    def encode_rows(self, rows: Sequence[Sequence[Any]]) -> np.ndarray:
+        """Context matrix of profiles given as rows of values in context-column order.
+
+        The same codes as :meth:`encode_context` of the same rows as a frame, without building
+        one: for a request's few validated profiles the frame costs more than the encoding.
+        """
+        out = np.empty((len(rows), len(self.context_names)), dtype=float)
+        for j, name in enumerate(self.context_names):
+            values = [row[j] for row in rows]
+            col = self._declaration(name)
+            if isinstance(col, CategoricalColumn):
+                out[:, j] = encode_column(np.asarray(values, dtype=object), col)
+            else:
+                out[:, j] = np.asarray(values, dtype=float)
+        return out
 
     def encode_decisions(self, df: pd.DataFrame) -> np.ndarray:
         """Decision matrix (n x n_decision) of the style, mix and extra decision columns."""

@@ -187,13 +187,31 @@ class Policy:
         self, context: np.ndarray, objective: dict[str, float] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Predicted outcomes (n, k, n_outcomes) and objective scores (n, k) of all candidates."""
-        k = len(self.candidates)
-        preds = self._model_outcomes(self.builder.cross(context, self.candidates.encoded))
-        preds = preds.reshape(len(context), k, -1)
+        preds = self._candidate_outcomes(context)[0]
+        return preds, weighted(preds, self.weights(objective))
+
+    def _candidate_outcomes(
+        self, context: np.ndarray, extra: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Predicted outcomes of every candidate for each profile, (n, k, n_outcomes), and of
+        one extra encoded decision row per profile, (n, n_outcomes) (None without ``extra``).
+
+        The extra rows ride in the same LightGBM call as the candidates, and the style
+        corrections (a function of the profile only) are predicted once for both.
+        """
+        n, k = len(context), len(self.candidates)
+        rows = self.builder.cross(context, self.candidates.encoded)
+        if extra is not None:
+            rows = np.vstack([rows, np.hstack([context, extra])])
+        flat = self._model_outcomes(rows)
+        preds = flat[: n * k].reshape(n, k, -1)
+        extra_preds = flat[n * k :] if extra is not None else None
         corr = self.style_correction(context)  # depends on the profile and the style only
         if corr is not None:
             preds += np.transpose(corr[:, :, self.candidates.style_codes], (0, 2, 1))
-        return preds, weighted(preds, self.weights(objective))
+            if extra_preds is not None:
+                extra_preds += corr[np.arange(n), :, extra[:, 0].astype(int)]
+        return preds, extra_preds
 
     def support_discount(self, prop: np.ndarray) -> np.ndarray:
         """Pessimism for thin support: ``pessimism * score_sd / sqrt(n_train * p(style | x))``.
@@ -219,15 +237,33 @@ class Policy:
         ``discount`` (support discount), ``ranking`` (scores - discount), ``prop`` (n, K),
         ``allowed`` (n, k) and ``choice`` (n,).
         """
-        preds, scores = self.score_candidates(context, objective)
+        return self._rank(context, objective, constraints, typical=False)
+
+    def _rank(
+        self,
+        context: np.ndarray,
+        objective: dict[str, float] | None,
+        constraints: Constraints | None,
+        *,
+        typical: bool,
+    ) -> dict[str, np.ndarray]:
+        """:meth:`rank`; with ``typical``, also ``typical`` (n,): the predicted objective of
+        each profile's typical logged choice, the typical action of its likeliest style."""
         prop = self.propensities(context)
+        extra = self.typical_actions[prop.argmax(1)] if typical else None
+        preds, typical_preds = self._candidate_outcomes(context, extra)
+        weights = self.weights(objective)
+        scores = weighted(preds, weights)
         allowed = self._allowed(prop, constraints)
         discount = self.support_discount(prop[:, self.candidates.style_codes])
         ranking = scores - discount
-        return {
+        out = {
             "preds": preds, "scores": scores, "discount": discount, "ranking": ranking,
             "prop": prop, "allowed": allowed, "choice": self._top(ranking, allowed),
         }
+        if typical_preds is not None:
+            out["typical"] = weighted(typical_preds, weights)
+        return out
 
     def choose(
         self,
@@ -276,16 +312,30 @@ class Policy:
         explain: bool = True,
     ) -> list[dict[str, Any]]:
         """Ranked, explained recommendations for each profile (one dict per profile)."""
-        context = self.builder.encode_context(profiles)
-        r = self.rank(context, objective, constraints)
+        return self.recommend_context(
+            self.builder.encode_context(profiles),
+            top_k=top_k, objective=objective, constraints=constraints, explain=explain,
+        )
+
+    def recommend_context(
+        self,
+        context: np.ndarray,
+        *,
+        top_k: int = 3,
+        objective: dict[str, float] | None = None,
+        constraints: Constraints | None = None,
+        explain: bool = True,
+    ) -> list[dict[str, Any]]:
+        """:meth:`recommend` for profiles already encoded (``FeatureBuilder.encode_context``
+        or ``encode_rows``)."""
+        r = self._rank(context, objective, constraints, typical=True)
         preds, scores, prop, allowed, chosen = r["preds"], r["ranking"], r["prop"], r["allowed"], r["choice"]
-        raw, discount = r["scores"], r["discount"]
+        raw, discount, typical_scores = r["scores"], r["discount"], r["typical"]
         weights = self.weights(objective)
-        typical_scores = self._typical_scores(context, prop, weights)
         results = []
         pairs: list[tuple[int, int, int]] = []  # (profile, chosen, runner-up) to explain
         for i in range(len(context)):
-            order = self._rank_styles(scores[i], allowed[i], chosen[i])[:top_k]
+            order = self._rank_styles(scores[i], allowed[i], chosen[i], top_k)
             recs = [
                 self._describe(rank, j, preds[i, j], raw[i, j], discount[i, j], typical_scores[i], prop[i])
                 for rank, j in enumerate(order, start=1)
@@ -301,24 +351,22 @@ class Policy:
                 results[i]["explanation"] = explanation
         return results
 
-    def _rank_styles(self, scores: np.ndarray, allowed: np.ndarray, first: int) -> list[int]:
-        """The first choice, the best allowed action of each other style by score, then the
-        next-best allowed variants (other mixes or cadences) to fill the list."""
+    def _rank_styles(self, scores: np.ndarray, allowed: np.ndarray, first: int, limit: int) -> list[int]:
+        """Up to ``limit`` candidates: the first choice, the best allowed action of each other
+        style by score, then the next-best allowed variants (other mixes or cadences)."""
         styles = self.candidates.style_codes
-        ranked = [int(j) for j in np.argsort(-np.where(allowed, scores, -np.inf)) if allowed[j]]
-        best: dict[int, int] = {int(styles[first]): int(first)}
-        for j in ranked:
-            best.setdefault(int(styles[j]), j)
-        ordered = [int(first)] + [j for s, j in best.items() if j != first]
+        ranked = np.argsort(-np.where(allowed, scores, -np.inf))
+        ranked = ranked[allowed[ranked]]  # allowed candidates, best first
+        first_of_style = np.sort(np.unique(styles[ranked], return_index=True)[1])
+        ordered = [int(first)] + [int(j) for j in ranked[first_of_style] if styles[j] != styles[first]]
         ordered.sort(key=lambda j: (j != first, -scores[j]))
         seen = set(ordered)
-        return ordered + [j for j in ranked if j not in seen]
-
-    def _typical_scores(self, context: np.ndarray, prop: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Score of each profile's typical logged choice: the typical action of its likeliest style."""
-        likeliest = prop.argmax(1)
-        rows = np.hstack([context, self.typical_actions[likeliest]])
-        return weighted(self.predict_outcomes(rows), weights)
+        for j in ranked:
+            if len(ordered) >= limit:
+                break
+            if int(j) not in seen:
+                ordered.append(int(j))
+        return ordered[:limit]
 
     def _describe(
         self,
@@ -379,10 +427,15 @@ class Policy:
 
     # ------------------------------------------------------------------ explain
 
-    def contributions(self, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    def contributions(
+        self, rows: np.ndarray, weights: np.ndarray, row_profile: np.ndarray | None = None
+    ) -> np.ndarray:
         """Per-feature contributions to the weighted objective for encoded rows, (n, F + 1).
 
         The last column is the bias; each row sums to the row's predicted objective.
+        ``row_profile`` (optional) numbers the distinct profiles among the rows (rows with equal
+        numbers have equal context columns): the style corrections, a function of the profile
+        only, are then explained once per profile instead of once per row.
         """
         total = np.zeros((len(rows), rows.shape[1] + 1))
         for w, name in zip(weights, self._outcome_order, strict=True):
@@ -394,7 +447,11 @@ class Policy:
         corr = self.__dict__.get("style_corrections")
         if corr is not None:  # each row's style correction: contributions of its profile features
             n_ctx = len(self.builder.context_names)
-            c = corr.contributions(rows[:, :n_ctx])[np.arange(len(rows)), :, rows[:, n_ctx].astype(int), :]
+            if row_profile is None:
+                row_profile = np.arange(len(rows))
+            first = np.unique(row_profile, return_index=True)[1]  # one row per profile, in number order
+            profile_contrib = corr.contributions(rows[first, :n_ctx])
+            c = profile_contrib[np.searchsorted(row_profile[first], row_profile), :, rows[:, n_ctx].astype(int), :]
             w_corr = np.array([weights[self._outcome_order.index(o)] if o in self._outcome_order else 0.0
                                for o in corr.outcomes])
             c = np.einsum("o,nof->nf", w_corr, c)
@@ -440,7 +497,7 @@ class Policy:
                 for i, a, b in pairs
             ]
         )
-        contrib = self.contributions(rows, weights)
+        contrib = self.contributions(rows, weights, np.repeat(np.arange(len(pairs)), 2))
         return [
             self._explanation(
                 context[i], a, b, contrib[2 * p], contrib[2 * p + 1], discount[i, [a, b]]

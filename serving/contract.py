@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from features.policy import Constraints
@@ -179,10 +178,6 @@ class SpecContract:
         """One validated profile as a row in context-column order."""
         parsed = self.profile_model.model_validate(raw)
         return [getattr(parsed, name) for name in self.spec.context_names]
-
-    def frame(self, rows: list[list[Any]]) -> pd.DataFrame:
-        """The profiles frame ``Policy.recommend`` takes (one build per request)."""
-        return pd.DataFrame(rows, columns=self.spec.context_names)
 
     # ------------------------------------------------------------------ descriptions
 

@@ -174,8 +174,8 @@ def answer_rows(rows: list[list[Any]], question: Question) -> list[dict[str, Any
     """The shaped answers for validated profile rows (blocking: runs on a worker thread)."""
     model = question.model
     try:
-        answers = model.policy.recommend(
-            model.contract.frame(rows),
+        answers = model.policy.recommend_context(
+            model.policy.builder.encode_rows(rows),
             top_k=question.top_k,
             objective=question.objective,
             constraints=question.constraints,

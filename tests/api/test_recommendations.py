@@ -302,13 +302,13 @@ def test_batch_answers_in_order_and_equals_single_calls(client):
 def test_batch_scores_in_one_policy_call(client, monkeypatch):
     policy = client.app.state.models.current.policy
     calls = []
-    original = policy.recommend
+    original = policy.recommend_context
 
-    def counting(frame, **kwargs):
-        calls.append(len(frame))
-        return original(frame, **kwargs)
+    def counting(context, **kwargs):
+        calls.append(len(context))
+        return original(context, **kwargs)
 
-    monkeypatch.setattr(policy, "recommend", counting)
+    monkeypatch.setattr(policy, "recommend_context", counting)
     r = client.post(f"{URL}/batch", json={"profiles": [PROFILE] * 7})
     assert r.status_code == 200
     assert calls == [7]
@@ -321,14 +321,14 @@ def test_concurrent_single_requests_share_policy_calls_and_keep_their_answers(cl
     alone = [client.post(URL, json={"profile": p}).json() for p in profiles]
     policy = client.app.state.models.current.policy
     calls: list[int] = []
-    original = policy.recommend
+    original = policy.recommend_context
 
-    def slow(frame, **kwargs):
-        calls.append(len(frame))
+    def slow(context, **kwargs):
+        calls.append(len(context))
         time.sleep(0.2)  # while the first calls run, the other requests queue up
-        return original(frame, **kwargs)
+        return original(context, **kwargs)
 
-    monkeypatch.setattr(policy, "recommend", slow)
+    monkeypatch.setattr(policy, "recommend_context", slow)
     with ThreadPoolExecutor(len(profiles)) as pool:
         together = list(pool.map(lambda p: client.post(URL, json={"profile": p}).json(), profiles))
     assert together == alone  # a profile's answer does not depend on its company

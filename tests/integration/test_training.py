@@ -11,6 +11,7 @@ import pytest
 from mlflow import MlflowClient
 
 from features.artifact import flatten
+from features.policy import weighted
 from features.validation import LogValidationError
 from tests.conftest import SHARED, TEST_MODEL, train_settings
 from training import tracking
@@ -208,3 +209,26 @@ def test_single_style_spec_is_refused(mlflow_store, tmp_path) -> None:
     write_log(log, path)
     with pytest.raises(TrainingError, match="single style"):
         train(train_settings(path, mlflow_store, spec=spec))
+
+
+def test_shared_calls_give_the_numbers_of_separate_ones(trained, sim_log) -> None:
+    """``recommend`` scores the typical choice in the candidates' LightGBM call and explains the
+    style corrections once per profile: both must equal computing each on its own."""
+    policy = trained.policy
+    profiles = pd.read_parquet(sim_log).iloc[:12][policy.spec.context_names]
+    context = policy.builder.encode_context(profiles)
+    weights = policy.weights()
+    answers = policy.recommend_context(context, top_k=2)
+    assert answers == policy.recommend(profiles, top_k=2)
+    typical_rows = np.hstack([context, policy.typical_actions[policy.propensities(context).argmax(1)]])
+    typical = weighted(policy.predict_outcomes(typical_rows), weights)
+    rows = []
+    for i, answer in enumerate(answers):
+        top = answer["recommendations"][0]
+        assert top["lift_vs_typical"] == pytest.approx(top["predicted_objective"] - typical[i], abs=1e-12)
+        rows.append(policy.builder.cross(context[[i]], policy.candidates.encoded[[r["candidate_index"] for r in answer["recommendations"]]]))
+    rows = np.vstack(rows)
+    per_row = policy.contributions(rows, weights)
+    per_profile = policy.contributions(rows, weights, np.repeat(np.arange(len(answers)), 2))
+    np.testing.assert_allclose(per_profile, per_row, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(per_row.sum(1), weighted(policy.predict_outcomes(rows), weights), atol=1e-9)
