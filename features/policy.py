@@ -94,6 +94,10 @@ class StyleCorrections:
         raw = np.asarray(self.booster.predict(context, raw_score=True, num_threads=1))
         return raw.reshape(len(context), len(self.outcomes), self.n_styles) + self.offsets[None]
 
+    def for_rows(self, context: np.ndarray, style: np.ndarray) -> np.ndarray:
+        """Each row's correction for its own style code, (n, n_outcomes) in ``outcomes`` order."""
+        return self.predict(context)[np.arange(len(context)), :, np.asarray(style, dtype=int)]
+
     def contributions(self, context: np.ndarray) -> np.ndarray:
         """``pred_contrib`` of the corrections, (n, n_outcomes, n_styles, n_context + 1), bias last."""
         raw = np.asarray(self.booster.predict(context, pred_contrib=True, num_threads=1))
@@ -172,9 +176,10 @@ class Policy:
         """Predicted outcomes for encoded feature rows, shape (n_rows, n_outcomes)."""
         preds = self._model_outcomes(rows)
         n_ctx = len(self.builder.context_names)
-        corr = self.style_correction(rows[:, :n_ctx])
+        corr = self.__dict__.get("style_corrections")  # None in policies of older artifacts
         if corr is not None:
-            preds += corr[np.arange(len(rows)), :, rows[:, n_ctx].astype(int)]
+            own = corr.for_rows(rows[:, :n_ctx], rows[:, n_ctx])
+            preds += own[:, [corr.outcomes.index(o) for o in self._outcome_order]]
         return preds
 
     def _model_outcomes(self, rows: np.ndarray) -> np.ndarray:

@@ -468,7 +468,7 @@ def _correct(corrections, context: np.ndarray, style: np.ndarray, outcomes: list
     """Each row's per-style correction of every outcome (0 without corrections)."""
     if corrections is None:
         return {o: np.zeros(len(context)) for o in outcomes}
-    c = corrections.predict(context)[np.arange(len(context)), :, np.asarray(style, dtype=int)]
+    c = corrections.for_rows(context, style)
     return {o: c[:, corrections.outcomes.index(o)] for o in outcomes}
 
 
