@@ -165,21 +165,30 @@ class Policy:
         z = np.exp(z - z.max(1, keepdims=True))
         return z / z.sum(1, keepdims=True)
 
-    def style_correction(self, context: np.ndarray) -> np.ndarray | None:
-        """Per-style corrections of the outcomes, (n, n_outcomes in outcome order, n_styles)."""
-        corr = self.__dict__.get("style_corrections")  # None in policies of older artifacts
+    def _corrections(self) -> tuple[StyleCorrections, list[int]] | None:
+        """The style corrections (None in policies of older artifacts) and, for each outcome in
+        this policy's outcome order, its position among the corrections' outcomes."""
+        corr = self.__dict__.get("style_corrections")
         if corr is None:
             return None
-        return corr.predict(context)[:, [corr.outcomes.index(o) for o in self._outcome_order], :]
+        return corr, [corr.outcomes.index(o) for o in self._outcome_order]
+
+    def style_correction(self, context: np.ndarray) -> np.ndarray | None:
+        """Per-style corrections of the outcomes, (n, n_outcomes in outcome order, n_styles)."""
+        found = self._corrections()
+        if found is None:
+            return None
+        corr, columns = found
+        return corr.predict(context)[:, columns, :]
 
     def predict_outcomes(self, rows: np.ndarray) -> np.ndarray:
         """Predicted outcomes for encoded feature rows, shape (n_rows, n_outcomes)."""
         preds = self._model_outcomes(rows)
         n_ctx = len(self.builder.context_names)
-        corr = self.__dict__.get("style_corrections")  # None in policies of older artifacts
-        if corr is not None:
-            own = corr.for_rows(rows[:, :n_ctx], rows[:, n_ctx])
-            preds += own[:, [corr.outcomes.index(o) for o in self._outcome_order]]
+        found = self._corrections()
+        if found is not None:
+            corr, columns = found
+            preds += corr.for_rows(rows[:, :n_ctx], rows[:, n_ctx])[:, columns]
         return preds
 
     def _model_outcomes(self, rows: np.ndarray) -> np.ndarray:
@@ -449,16 +458,17 @@ class Policy:
                     rows, pred_contrib=True, num_threads=1
                 )
                 total += w * np.asarray(contrib)
-        corr = self.__dict__.get("style_corrections")
-        if corr is not None:  # each row's style correction: contributions of its profile features
+        found = self._corrections()
+        if found is not None:  # each row's style correction: contributions of its profile features
+            corr, columns = found
             n_ctx = len(self.builder.context_names)
             if row_profile is None:
                 row_profile = np.arange(len(rows))
             first = np.unique(row_profile, return_index=True)[1]  # one row per profile, in number order
             profile_contrib = corr.contributions(rows[first, :n_ctx])
             c = profile_contrib[np.searchsorted(row_profile[first], row_profile), :, rows[:, n_ctx].astype(int), :]
-            w_corr = np.array([weights[self._outcome_order.index(o)] if o in self._outcome_order else 0.0
-                               for o in corr.outcomes])
+            w_corr = np.zeros(len(corr.outcomes))  # the objective's weights in the corrections' order
+            w_corr[columns] = weights
             c = np.einsum("o,nof->nf", w_corr, c)
             total[:, :n_ctx] += c[:, :-1]
             total[:, -1] += c[:, -1]

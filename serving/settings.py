@@ -72,7 +72,7 @@ class ServeSettings(BaseSettings):
         description="most concurrent single-profile requests answered by one policy call (1 disables micro-batching)",
     )
     microbatch_workers: int = Field(
-        default_factory=lambda: default_workers(),
+        default_factory=default_workers,
         ge=1,
         le=64,
         description=(
