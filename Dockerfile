@@ -30,10 +30,11 @@ ENV PATH="/opt/venv/bin:${PATH}"
 WORKDIR /src
 # pyproject.toml names README.md as the package's readme, so the build needs it.
 COPY pyproject.toml README.md ./
-COPY features ./features
-COPY training ./training
-COPY serving ./serving
-RUN pip install --no-cache-dir .
+COPY src ./src
+# The serving extra only: no Optuna, matplotlib or other training-only libraries. The
+# project itself is the local source tree, not a registry package to pin.
+# hadolint ignore=DL3013
+RUN pip install --no-cache-dir ".[serve]"
 
 # ---- runtime: the venv only, run by an unprivileged user
 FROM python:3.11-slim

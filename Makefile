@@ -39,6 +39,6 @@ test: install ## Run the whole test suite
 	$(BIN)/pytest -q
 
 lint: install ## Ruff lint
-	$(BIN)/ruff check features training serving tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
 
 .PHONY: help install run train serve ui test lint

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.simulation import GOALS, INDUSTRIES, MIX_COLUMNS, STYLES, Actions
+from engage.simulation.world import GOALS, INDUSTRIES, MIX_COLUMNS, STYLES, Actions
 
 #: Which peer library each peer contender needs (for the "missing peer" check).
 PEER_MODULES: dict[str, str] = {

@@ -22,7 +22,7 @@ joint set is the 5 styles.
 Contenders (LightGBM base learners everywhere a learner is accepted; every fit seeded):
 
 1. ``engage`` -- this product: the log is written to a temporary Parquet file with
-   ``write_log`` and ``training.pipeline.train`` runs with its DEFAULT settings
+   ``write_log`` and ``engage.training.pipeline.train`` runs with its DEFAULT settings
    (``--engage-trials`` overrides the Optuna trials), tracking into a temporary MLflow store;
    the policy is ``result.policy.choose(builder.encode_context(profiles))``. Its mode
    (personalized / constant) is recorded.
@@ -87,7 +87,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.peers import PEER_MODULES, PEERS, JointActions, PeerFeatures  # noqa: E402
-from training.simulation import OUTCOMES, Actions, SimulatedWorld  # noqa: E402
+from engage.simulation.world import OUTCOMES, Actions, SimulatedWorld  # noqa: E402
 
 WORLDS = ("hard", "easy", "flat")
 TRACKS = ("style", "full")
@@ -235,8 +235,8 @@ def isolated_mlflow(root: Path):
 
 def fit_engage(log, world: SimulatedWorld, profiles, seed: int, trials: int | None, tmp: Path):
     """Train the product with its default settings; its actions on the held-out profiles."""
-    from training.pipeline import TrainSettings, train
-    from training.simulation import write_log
+    from engage.training.pipeline import TrainSettings, train
+    from engage.simulation.world import write_log
 
     path = write_log(log, tmp / f"log-{os.getpid()}-{world.difficulty}-{world.decisions}-{len(log)}-{seed}.parquet")
     settings: dict[str, Any] = dict(
@@ -668,7 +668,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         " wall clock, so other processes on the machine inflate them",
         f"- grid: worlds {', '.join(cfg['worlds'])}; tracks {', '.join(cfg['tracks'])}; "
         "seeds " + ", ".join(f"n={_fmt_n(int(n))}: {len(s)}" for n, s in cfg["seeds_by_size"].items()),
-        "- engage: `training.pipeline.train` with default settings"
+        "- engage: `engage.training.pipeline.train` with default settings"
         + (f" except trials={cfg['engage_trials']}" if cfg["engage_trials"] is not None else "")
         + " (register_model=False, progress=False, temporary MLflow store)",
         "",

@@ -51,9 +51,9 @@ if str(REPO) not in sys.path:
 
 # Import the working tree's ``features`` before MLflow loads a model: the artifact ships a copy
 # of the package in ``code_paths``, and the first import wins, so this measures today's code.
-import features.policy  # noqa: E402,F401
-from serving.schemas import EXAMPLE_PROFILE  # noqa: E402
-from serving.settings import ServeSettings  # noqa: E402
+import engage.policy.policy  # noqa: E402,F401
+from engage.serving.schemas import EXAMPLE_PROFILE  # noqa: E402
+from engage.serving.settings import ServeSettings  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RESULTS = REPO / "benchmarks" / "results"
@@ -65,7 +65,7 @@ POOL_SIZE, POOL_SEED = 500, 2026  # distinct profiles the HTTP phases cycle thro
 def profile_pool() -> list[dict[str, Any]]:
     """Distinct simulated business profiles (JSON-ready), so no server can answer from a cache
     and every request costs a full scoring; the documented example profile comes first."""
-    from training.simulation import SimulatedWorld
+    from engage.simulation.world import SimulatedWorld
 
     log_ = SimulatedWorld("hard").simulate(POOL_SIZE - 1, seed=POOL_SEED)
     records = json.loads(log_[list(PROFILE)].to_json(orient="records"))
@@ -134,8 +134,8 @@ def prepare_model(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         }
     import mlflow
 
-    from training.pipeline import TrainSettings, train
-    from training.simulation import SimulatedWorld, write_log
+    from engage.training.pipeline import TrainSettings, train
+    from engage.simulation.world import SimulatedWorld, write_log
 
     store = tmp / "mlruns"
     store.mkdir()

@@ -29,8 +29,8 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from features.encoding import FeatureBuilder
-from features.spec import load_spec
+from engage.policy.encoding import FeatureBuilder
+from engage.contract.spec import load_spec
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -68,7 +68,7 @@ def replay(fits: list[dict], X: np.ndarray, ys: dict[str, np.ndarray], styles: n
             data, y = X[rows, :n_context], styles[rows]
             cats = [c for c in categorical if c < n_context]
         elif label.startswith("correction"):  # per-style residual corrections: one custom-objective model
-            from training.models import correction_objective
+            from engage.training.models import correction_objective
 
             data, y = X[rows, :n_context], np.zeros(len(rows))
             cats = [c for c in categorical if c < n_context]
@@ -100,8 +100,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    from training.pipeline import TrainSettings, split_log, train
-    from training.simulation import SimulatedWorld, write_log
+    from engage.training.pipeline import TrainSettings, split_log, train
+    from engage.simulation.world import SimulatedWorld, write_log
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)

@@ -36,7 +36,7 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sim_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small hard simulated log (4,000 rows) written as Parquet with its world metadata."""
-    from training.simulation import SimulatedWorld, write_log
+    from engage.simulation.world import SimulatedWorld, write_log
 
     path = tmp_path_factory.mktemp("data") / "campaigns.parquet"
     log = SimulatedWorld("hard").simulate(4000, seed=3)
@@ -46,7 +46,7 @@ def sim_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def train_settings(data: Path, store: Path, **overrides):
     """Fast training settings for tests (no tuning, few bootstrap draws)."""
-    from training.pipeline import TrainSettings
+    from engage.training.pipeline import TrainSettings
 
     values = dict(
         data=data, experiment="engage-tests", model_name=TEST_MODEL, trials=0, n_boot=50,
@@ -59,7 +59,7 @@ def train_settings(data: Path, store: Path, **overrides):
 @pytest.fixture(scope="session")
 def trained(mlflow_store: Path, sim_log: Path):
     """A real trained, registered and promoted policy (``models:/test-policy@champion``)."""
-    from training.pipeline import train
+    from engage.training.pipeline import train
 
     return train(train_settings(sim_log, mlflow_store))
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from serving.app import create_app
-from serving.settings import ServeSettings
-from training.export import export_model
+from engage.serving.app import create_app
+from engage.serving.settings import ServeSettings
+from engage.training.export import export_model
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((REPO / "examples" / "recommendation_request.json").read_text())

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
-from serving.app import create_app
-from serving.settings import ServeSettings
+from engage.serving.app import create_app
+from engage.serving.settings import ServeSettings
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((REPO / "examples" / "recommendation_request.json").read_text())

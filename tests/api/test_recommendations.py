@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from serving.app import create_app
-from serving.model import LoadedModel
-from serving.settings import ServeSettings
+from engage.serving.app import create_app
+from engage.serving.model import LoadedModel
+from engage.serving.settings import ServeSettings
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((REPO / "examples" / "recommendation_request.json").read_text())

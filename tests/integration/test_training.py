@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from features.artifact import flatten
-from features.policy import weighted
-from features.validation import LogValidationError
+from engage.policy.artifact import flatten
+from engage.policy.policy import weighted
+from engage.contract.validation import LogValidationError
 from tests.conftest import SHARED, TEST_MODEL, train_settings
-from training import tracking
-from training.cli import main
-from training.pipeline import TrainingError, train
-from training.simulation import SimulatedWorld, write_log
+from engage.training import tracking
+from engage.cli import main
+from engage.training.pipeline import TrainingError, train
+from engage.simulation.world import SimulatedWorld, write_log
 
 pytestmark = pytest.mark.slow
 
@@ -198,7 +198,7 @@ def test_facebook_example_trains_end_to_end(mlflow_store) -> None:
 
 
 def test_single_style_spec_is_refused(mlflow_store, tmp_path) -> None:
-    spec_text = (Path(__file__).resolve().parents[2] / "features" / "specs" / "simulated.yaml").read_text()
+    spec_text = (Path(__file__).resolve().parents[2] / "src" / "engage" / "contract" / "specs" / "simulated.yaml").read_text()
     spec_text = spec_text.replace(
         "values: [broadcast, conversational, customer_care, thought_leadership, community]", "values: [broadcast]"
     )

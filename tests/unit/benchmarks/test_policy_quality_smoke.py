@@ -16,7 +16,7 @@ if str(REPO) not in sys.path:
 
 import benchmarks.policy_quality as pq  # noqa: E402
 from benchmarks.peers import JointActions, arm_values_from_sorted  # noqa: E402
-from training.simulation import STYLES, SimulatedWorld  # noqa: E402
+from engage.simulation.world import STYLES, SimulatedWorld  # noqa: E402
 
 
 def _config(**overrides) -> pq.Config:

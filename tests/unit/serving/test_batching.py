@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from serving.batching import MicroBatcher
+from engage.serving.batching import MicroBatcher
 
 
 class Recorder:
@@ -151,7 +151,7 @@ def test_the_batcher_follows_the_event_loop_it_is_called_from():
 def test_settings_refuse_a_batch_limit_below_one(bad):
     from pydantic import ValidationError
 
-    from serving.settings import ServeSettings
+    from engage.serving.settings import ServeSettings
 
     with pytest.raises(ValidationError, match="microbatch_max"):
         ServeSettings(microbatch_max=bad)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from serving.server import resolve_settings
-from serving.settings import ServeSettings, get_settings
+from engage.serving.server import resolve_settings
+from engage.serving.settings import ServeSettings, get_settings
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from training.cli import build_parser, main
-from training.pipeline import read_world
+from engage.cli import build_parser, main
+from engage.training.pipeline import read_world
 
 
 def test_simulate_writes_a_valid_log_with_its_world(tmp_path, capsys) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.evaluation import (
+from engage.training.evaluation import (
     ESTIMATORS,
     Estimate,
     LoggedData,

@@ -1,4 +1,4 @@
-"""Tests of the diagnostic figures in ``training.plots``."""
+"""Tests of the diagnostic figures in ``engage.training.plots``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from training import plots
+from engage.training import plots
 
 STYLES = ["broadcast", "conversational", "customer_care", "thought_leadership", "community"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.models import correction_objective, fit_style_corrections
+from engage.training.models import correction_objective, fit_style_corrections
 
 
 def test_objective_gives_other_styles_no_gradient():

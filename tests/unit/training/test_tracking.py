@@ -8,7 +8,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from training.tracking import frame_digest, log_dataset
+from engage.training.tracking import frame_digest, log_dataset
 
 
 def frame(rows: int = 12_000) -> pd.DataFrame:

@@ -1,3 +1,0 @@
-"""The contract shared by training and serving: spec, validation, features, candidates."""
-
-SCHEMA_VERSION = "1"

@@ -1,0 +1,142 @@
+"""``engage``: the one console command. Each subcommand is a thin call into a library function.
+
+    engage simulate      write a simulated campaign log (with its world's settings)
+    engage validate      check a log against its spec; quarantine bad rows
+    engage train         learn, evaluate, track, register and promote a policy
+    engage serve         run the recommendation API
+    engage export-model  write a registered model as a self-contained directory
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engage.contract.spec import SpecError
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from engage.simulation.world import SimulatedWorld, write_log
+
+    world = SimulatedWorld(args.difficulty, args.decisions)
+    log = world.simulate(args.rows, seed=args.seed, with_truth=args.with_truth)
+    write_log(log, args.out, world={"difficulty": args.difficulty, "decisions": args.decisions, "seed": args.seed, "rows": args.rows})
+    print(f"wrote {len(log):,} campaigns to {args.out} (difficulty={args.difficulty}, decisions={args.decisions}, seed={args.seed})")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from engage.contract.spec import load_spec
+    from engage.contract.validation import validate_file
+
+    data = Path(args.data)
+    quarantine = Path(args.quarantine) if args.quarantine else data.with_name(data.stem + ".quarantine.csv")
+    report = validate_file(data, load_spec(args.spec), quarantine_path=quarantine)
+    print(report.summary())
+    if len(report.quarantine):
+        print(f"quarantined rows written to {quarantine}")
+    return 1 if report.fatal else 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from engage.training.pipeline import TrainSettings, train
+    from engage.training.summary import print_summary
+
+    overrides = {k: v for k, v in vars(args).items() if k in TrainSettings.model_fields and v is not None}
+    if args.objective:
+        overrides["objective"] = json.loads(args.objective)
+    result = train(TrainSettings(**overrides))
+    print_summary(result)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from engage.serving.server import run
+
+    run(host=args.host, port=args.port, model_uri=args.model_uri)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from engage.training.export import export_model
+
+    out = export_model(args.model_uri, args.out)
+    print(f"exported {args.model_uri} to {out}; serve it with: engage serve --model-uri {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``engage`` (exposed for tests and docs)."""
+    from engage.simulation.world import DECISION_MODES, DIFFICULTIES
+
+    parser = argparse.ArgumentParser(prog="engage", description="Which engagement style and posting mix pays off for which business.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("simulate", help="write a simulated campaign log")
+    p.add_argument("--rows", type=int, default=20_000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--difficulty", choices=DIFFICULTIES, default="hard")
+    p.add_argument("--decisions", choices=DECISION_MODES, default="full", help="'style': mix and cadence fixed per style")
+    p.add_argument("--with-truth", action="store_true", help="also write the oracle's expected outcomes (true_* columns)")
+    p.add_argument("--out", required=True, help=".parquet or .csv")
+    p.set_defaults(func=_simulate)
+
+    p = sub.add_parser("validate", help="check a log against its spec")
+    p.add_argument("--data", required=True)
+    p.add_argument("--spec", default=None, help="spec YAML (default: the simulated world's)")
+    p.add_argument("--quarantine", default=None, help="where to write quarantined rows (default: <data>.quarantine.csv)")
+    p.set_defaults(func=_validate)
+
+    p = sub.add_parser("train", help="learn, evaluate, track and register a policy")
+    p.add_argument("--data", required=True)
+    p.add_argument("--spec", default=None)
+    p.add_argument("--experiment", default=None)
+    p.add_argument("--model-name", dest="model_name", default=None)
+    p.add_argument("--trials", type=int, default=None, help="Optuna trials (default 5)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--min-propensity", dest="min_propensity", type=float, default=None, help="never recommend a style below this estimated propensity (default 0.005)")
+    p.add_argument("--pessimism", type=float, default=None, help="discount for thinly supported styles (default 1.5; 0 disables)")
+    p.add_argument("--objective", default=None, help='JSON weights, e.g. \'{"conversions": 1, "retention_30d": 0.2}\'')
+    p.add_argument("--force", action="store_true", default=None, help="move the champion alias even if not better")
+    p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("serve", help="run the recommendation API")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--model-uri", dest="model_uri", default=None, help="models:/NAME@champion (default) or an exported directory")
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("export-model", help="write a model as a self-contained directory")
+    p.add_argument("--model-uri", dest="model_uri", default="models:/engage-policy@champion")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``engage`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        from engage.contract.validation import LogValidationError
+
+        if isinstance(exc, LogValidationError):
+            print(exc.report.summary(), file=sys.stderr)
+            print("error: the log is not valid; nothing was trained or registered", file=sys.stderr)
+            return 1
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing was registered", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The campaign-log contract: the spec, its readers and validation, one category canonicaliser."""

@@ -1,0 +1,3 @@
+"""The runtime policy: encoding, candidate actions, scoring, ranking, explanation, artifact."""
+
+SCHEMA_VERSION = "1"

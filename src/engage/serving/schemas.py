@@ -1,0 +1,307 @@
+"""Request and response models of the HTTP API (``<Thing><Role>``), all closed to extra fields.
+
+The profile's fields depend on the loaded model's campaign spec, so the static request models
+carry the profile (and the objective and constraints) as bounded mappings; the route checks
+them against models derived from the spec at load time (:mod:`engage.serving.contract`). The static
+models exist so OpenAPI documents the whole body; the served OpenAPI replaces the profile's
+schema with the loaded model's.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engage.serving.settings import MAX_TOP_K
+
+MAX_PROFILE_FIELDS = 200
+MAX_CONSTRAINT_KEYS = 100
+MAX_OBJECTIVE_KEYS = 50
+
+# A niche consumer-products maker with a short sales cycle, in the simulated world's terms.
+EXAMPLE_PROFILE: dict[str, Any] = {
+    "industry": "niche_consumer",
+    "market": "b2c",
+    "employees": 12,
+    "innovation": 0.7,
+    "shareability": 0.8,
+    "sales_cycle_days": 3,
+    "price_point": 35,
+    "audience_tech_savviness": 0.55,
+    "followers": 4200,
+    "service_load": 0.3,
+    "team_hours": 12,
+    "goal": "sales",
+    "ad_budget": 500,
+}
+EXAMPLE_OBJECTIVE = {"conversions": 1.0, "engagement_rate": 0.5}
+EXAMPLE_CONSTRAINTS = {"max_posts_per_week": 10, "max_share_promotional": 0.5}
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------------- requests
+
+
+class _Scoring(_Closed):
+    top_k: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_TOP_K,
+        description="alternatives to return (default from settings)",
+    )
+    objective: dict[str, float] | None = Field(
+        default=None,
+        max_length=MAX_OBJECTIVE_KEYS,
+        description="weights by outcome name (>= 0); unnamed outcomes keep their default weight",
+    )
+    constraints: dict[str, Any] | None = Field(
+        default=None,
+        max_length=MAX_CONSTRAINT_KEYS,
+        description="limits on the actions to consider; GET /v1/schema lists the allowed keys",
+    )
+    explain: bool = Field(
+        default=True,
+        description="explain the first choice against the runner-up (about half the scoring time)",
+    )
+
+
+class RecommendationRequest(_Scoring):
+    """One business profile to recommend for."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "profile": EXAMPLE_PROFILE,
+                    "top_k": 3,
+                    "objective": EXAMPLE_OBJECTIVE,
+                    "constraints": EXAMPLE_CONSTRAINTS,
+                }
+            ]
+        },
+    )
+
+    profile: dict[str, Any] = Field(
+        max_length=MAX_PROFILE_FIELDS,
+        description="the business profile: every context column of the model's spec (GET /v1/schema)",
+    )
+
+
+class BatchRecommendationRequest(_Scoring):
+    """Several profiles scored with the same objective and constraints."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "profiles": [
+                        EXAMPLE_PROFILE,
+                        {**EXAMPLE_PROFILE, "industry": "software", "market": "b2b"},
+                    ],
+                    "top_k": 2,
+                }
+            ]
+        },
+    )
+
+    profiles: list[dict[str, Any]] = Field(
+        min_length=1, description="business profiles (at most ENGAGE_SERVE_MAX_BATCH of them)"
+    )
+
+
+class ReloadRequest(_Closed):
+    """Which model to load; the one being served when omitted."""
+
+    model_uri: str | None = Field(default=None, min_length=1, max_length=2_000)
+
+
+# ---------------------------------------------------------------------------- responses
+
+
+class OutcomeForecast(_Closed):
+    mean: float
+    low: float
+    high: float
+
+
+class SupportInfo(_Closed):
+    propensity: float = Field(
+        description="estimated chance a marketer picks this style for the profile"
+    )
+    level: Literal["good", "limited", "poor"]
+    within_support: bool = Field(description="whether the log covers this style for such a profile")
+
+
+class Recommendation(_Closed):
+    rank: int
+    style: str
+    posting_mix: dict[str, float] = Field(description="shares of posts by content type (sum to 1)")
+    decisions: dict[str, float | str] = Field(description="other decisions, e.g. posts_per_week")
+    predicted: dict[str, OutcomeForecast] = Field(description="predicted outcomes with intervals")
+    score: float = Field(
+        description="ranking score: the predicted objective less any support discount"
+    )
+    predicted_objective: float | None = Field(
+        default=None, description="weighted objective of the predicted outcomes"
+    )
+    support_discount: float | None = Field(
+        default=None, description="pessimism subtracted where the log holds few such campaigns"
+    )
+    lift_vs_typical: float = Field(
+        description="expected objective gain over the profile's typical logged choice"
+    )
+    support: SupportInfo
+
+
+class ExplanationFactor(_Closed):
+    feature: str
+    value: float | int | str | None
+    runner_up_value: float | int | str | None
+    contribution: float = Field(description="signed share of the score difference")
+    sentence: str
+
+
+class Explanation(_Closed):
+    chosen_style: str
+    runner_up_style: str
+    score_difference: float
+    contributions_sum: float = Field(
+        description="sum of all contributions; equals score_difference"
+    )
+    factors: list[ExplanationFactor]
+    other_factors: float = Field(description="contribution of the features not listed")
+
+
+class PolicyInfo(_Closed):
+    mode: Literal["personalized", "constant"]
+    note: str
+
+
+class ModelRef(_Closed):
+    name: str | None
+    version: str | None
+    run_id: str | None
+    uri: str
+
+
+class RecommendationResponse(_Closed):
+    recommendations: list[Recommendation]
+    explanation: Explanation | None = Field(description="the first choice against the runner-up")
+    policy: PolicyInfo
+    model: ModelRef
+
+
+class BatchItem(_Closed):
+    recommendations: list[Recommendation]
+    explanation: Explanation | None
+    policy: PolicyInfo
+
+
+class BatchRecommendationResponse(_Closed):
+    results: list[BatchItem] = Field(description="one per profile, in request order")
+    model: ModelRef
+
+
+class ReloadAttempt(_Closed):
+    at: str
+    ok: bool
+    trigger: Literal["startup", "poll", "admin"]
+    uri: str
+    version: str | None = None
+    error: str | None = None
+
+
+class ModelInfo(_Closed):
+    name: str | None
+    version: str | None
+    run_id: str | None
+    uri: str
+    loaded_at: str
+    trained_at: str | None
+    spec_name: str
+    spec_fingerprint: str
+    policy: PolicyInfo
+    decision: str | None = Field(description="why training shipped this policy mode")
+    metrics: dict[str, float] = Field(description="training metrics, including ope.* and regret.*")
+    last_reload: ReloadAttempt | None
+
+
+class ReloadResponse(_Closed):
+    reloaded: bool
+    model: ModelRef
+    last_reload: ReloadAttempt
+
+
+class ProfileFieldInfo(_Closed):
+    name: str
+    type: Literal["numeric", "categorical"]
+    min: float | None = None
+    max: float | None = None
+    values: list[str] | None = None
+    description: str
+    required: bool = True
+
+
+class DecisionInfo(_Closed):
+    name: str
+    kind: Literal["style", "mix_share", "numeric", "categorical"]
+    min: float | None = None
+    max: float | None = None
+    values: list[str] | None = None
+    description: str
+
+
+class OutcomeInfo(_Closed):
+    name: str
+    type: Literal["numeric", "binary"]
+    direction: Literal["maximize", "minimize"]
+    default_weight: float
+    description: str
+
+
+class ConstraintInfo(_Closed):
+    key: str
+    type: str
+    description: str
+
+
+class SchemaResponse(_Closed):
+    spec_name: str
+    profile: list[ProfileFieldInfo]
+    decisions: list[DecisionInfo]
+    outcomes: list[OutcomeInfo]
+    constraints: list[ConstraintInfo]
+    limits: dict[str, int]
+
+
+class HealthResponse(_Closed):
+    status: Literal["ok", "ready"]
+    model_version: str | None = None
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+class ErrorDetail(_Closed):
+    field: str | None = Field(
+        default=None, description="where the problem is, e.g. profile.followers"
+    )
+    message: str
+
+
+class ErrorBody(_Closed):
+    code: str = Field(description="stable machine-readable code, e.g. invalid_request")
+    message: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorResponse(_Closed):
+    """The one error shape of every route."""
+
+    error: ErrorBody

@@ -1,0 +1,1 @@
+"""Simulated campaign worlds with an oracle. Only tests, benchmarks and the CLI reach it."""

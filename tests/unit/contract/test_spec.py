@@ -1,0 +1,85 @@
+"""Loading a campaign spec: the shipped default loads, broken spec files fail clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engage.contract.spec import SpecError, default_spec_path, load_spec
+
+
+def _write(tmp_path: Path, raw: dict | str) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(raw if isinstance(raw, str) else yaml.safe_dump(raw))
+    return path
+
+
+def _simulated_raw() -> dict:
+    return yaml.safe_load(default_spec_path().read_text())
+
+
+def test_default_spec_loads():
+    spec = load_spec()
+    assert spec.name == "simulated_world"
+    assert spec.styles == [
+        "broadcast",
+        "conversational",
+        "customer_care",
+        "thought_leadership",
+        "community",
+    ]
+    assert spec.declared_columns[:3] == ["campaign_id", "started_at", "logged_propensity"]
+    assert len(spec.mix_columns) == 5
+    assert load_spec(default_spec_path()).fingerprint == spec.fingerprint
+
+
+def test_missing_spec_file(tmp_path):
+    with pytest.raises(SpecError, match="spec file not found: .*nope.yaml"):
+        load_spec(tmp_path / "nope.yaml")
+
+
+def test_bad_yaml(tmp_path):
+    path = _write(tmp_path, "name: x\ncontext: [unclosed\n")
+    with pytest.raises(SpecError, match="is not valid YAML"):
+        load_spec(path)
+
+
+def test_top_level_must_be_a_mapping(tmp_path):
+    with pytest.raises(SpecError, match="mapping at the top level"):
+        load_spec(_write(tmp_path, "- just\n- a list\n"))
+
+
+def test_duplicate_column_names(tmp_path):
+    raw = _simulated_raw()
+    raw["passthrough"] = [*raw["passthrough"], "employees"]
+    with pytest.raises(SpecError, match=r"declared more than once: \['employees'\]"):
+        load_spec(_write(tmp_path, raw))
+
+
+def test_unknown_key_is_rejected(tmp_path):
+    raw = _simulated_raw()
+    raw["extra_colums"] = "ignore"  # typo
+    with pytest.raises(SpecError, match="extra_colums"):
+        load_spec(_write(tmp_path, raw))
+
+
+def test_min_above_max(tmp_path):
+    raw = _simulated_raw()
+    raw["context"][2] = {"name": "employees", "type": "numeric", "min": 10, "max": 1}
+    with pytest.raises(SpecError, match="'employees': min 10.0 > max 1.0"):
+        load_spec(_write(tmp_path, raw))
+
+
+def test_outcome_weight_overrides():
+    spec = load_spec()
+    weights = spec.outcome_weights({"conversions": 2.0})
+    assert weights["conversions"] == 2.0
+    assert weights["engagement_rate"] == 0.5
+
+
+def test_unknown_outcome_in_weight_override():
+    spec = load_spec()
+    with pytest.raises(SpecError, match=r"unknown outcome\(s\) in objective: \['revenue'\]"):
+        spec.outcome_weights({"revenue": 1.0})
