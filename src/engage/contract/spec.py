@@ -18,6 +18,8 @@ Column roles:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import hashlib
 import json
 from enum import StrEnum
@@ -205,19 +207,32 @@ class CampaignSpec(_Strict):
                 return col
         raise KeyError(name)
 
-    def outcome_weights(self, overrides: dict[str, float] | None = None) -> dict[str, float]:
-        """Signed objective weights per outcome, with optional overrides of the magnitudes.
+    def outcome_weights(self, objective: Mapping[str, float] | None = None) -> dict[str, float]:
+        """Signed objective weights per outcome (the direction folded in).
+
+        Without ``objective`` the spec's default weights apply. An ``objective`` replaces them
+        whole: the outcomes it names get its magnitudes and every other outcome weighs 0, so
+        ``{"conversions": 1}`` ranks by conversions alone.
 
         Raises:
-            SpecError: an override names an outcome the spec does not have.
+            SpecError: ``objective`` names an outcome the spec does not have, gives a negative
+                weight, or gives every outcome weight 0.
         """
-        overrides = overrides or {}
-        unknown = sorted(set(overrides) - set(self.outcome_names))
+        if not objective:
+            return {o.name: o.signed_weight for o in self.outcomes}
+        unknown = sorted(set(objective) - set(self.outcome_names))
         if unknown:
             raise SpecError(f"unknown outcome(s) in objective: {unknown}; known: {self.outcome_names}")
+        negative = sorted(name for name, w in objective.items() if not float(w) >= 0)
+        if negative:
+            raise SpecError(
+                f"objective weights must be >= 0 (the spec's direction says which way is better): {negative}"
+            )
+        if not any(float(w) > 0 for w in objective.values()):
+            raise SpecError("the objective gives every outcome weight 0: nothing to rank by")
         weights = {}
         for o in self.outcomes:
-            w = float(overrides.get(o.name, o.weight))
+            w = float(objective.get(o.name, 0.0))
             weights[o.name] = w if o.direction == "maximize" else -w
         return weights
 

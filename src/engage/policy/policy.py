@@ -131,6 +131,7 @@ class Policy:
     interval_level: float = 0.9
     metadata: dict[str, Any] = field(default_factory=dict)
     style_corrections: StyleCorrections | None = None
+    objective: dict[str, float] = field(default_factory=dict)  # the objective trained for ({}: spec defaults)
 
     def __post_init__(self) -> None:
         self.builder = FeatureBuilder(self.spec)
@@ -154,8 +155,9 @@ class Policy:
     # ------------------------------------------------------------------ scoring
 
     def weights(self, objective: dict[str, float] | None = None) -> np.ndarray:
-        """Signed objective weights in outcome order, with optional overrides."""
-        w = self.spec.outcome_weights(objective)
+        """Signed objective weights in outcome order: of ``objective`` when given (it replaces
+        the weights whole), else of the objective the policy was trained for."""
+        w = self.spec.outcome_weights(objective or self.objective or None)
         return np.array([w[o] for o in self._outcome_order])
 
     def propensities(self, context: np.ndarray) -> np.ndarray:

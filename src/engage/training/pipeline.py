@@ -327,6 +327,7 @@ def _run(settings, spec, weights, log, report, world_meta, fit_log, timings, pro
             pessimism=settings.pessimism, n_train=len(tr),
             score_sd=float(np.std(_objective({o: y_tr[o] - outcomes.oof[o] for o in weights}, weights))),
             interval_halfwidth=halfwidth, interval_level=0.9, style_corrections=corrections,
+            objective=dict(settings.objective),
         )
         rng = np.random.default_rng(settings.seed)
         constant = _best_constant(policy, ctx_tr, style_tr, y_tr, oof_corrected, prop_model.oof, weights, settings, rng, sub=prop_rows)
