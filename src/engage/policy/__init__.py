@@ -1,3 +1,7 @@
 """The runtime policy: encoding, candidate actions, scoring, ranking, explanation, artifact."""
 
-SCHEMA_VERSION = "1"
+# The model artifact's format version (``engage.policy.artifact``): it changes whenever a field
+# of the artifact is added, removed or changes meaning. Runs and model versions are tagged
+# with it as ``schema_version``.
+FORMAT_VERSION = 2
+SCHEMA_VERSION = str(FORMAT_VERSION)

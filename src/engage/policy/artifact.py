@@ -1,62 +1,213 @@
-"""The policy as one self-contained model artifact.
+"""The policy as one versioned model artifact of plain files, and its MLflow pyfunc adapter.
 
-The MLflow model is a pyfunc flavour with this module as its ``loader_module`` and the
-``features`` package shipped in ``code_paths``: MLflow calls :func:`_load_pyfunc` with the
-artifact's data directory, which holds ``policy.pkl``. This module needs no MLflow import,
-so ``features`` stays free of the tracking client.
+A policy is written as a folder that any tool can read, with no pickle of live classes::
 
-``predict`` takes a frame of profiles (the spec's context columns) and returns one row per
-profile: the top recommendation flattened into columns, and the full answer (ranked
-recommendations, explanation, policy note) as JSON in ``result_json``.
+    format.json                 {"format": "engage-policy", "format_version": N}
+    policy.json                 the spec, numbers, objective, typical actions, metadata
+    candidates.parquet          the candidate actions (raw decision values)
+    models/outcome-<i>.txt      LightGBM model text, one per outcome (outcome order in policy.json)
+    models/propensity.txt       LightGBM model text of the logged-style propensity model
+    models/style-corrections.txt  LightGBM model text of the per-style corrections (optional)
+
+``FORMAT_VERSION`` changes whenever a field is added, removed or changes meaning; the loader
+refuses any other version with a message that says what to do. ``tests/fixtures/`` holds a
+small artifact of the current version that a test loads, so a change of format must keep it
+readable (migrate it) or bump the version on purpose.
+
+The MLflow model is a pyfunc with this module as its ``loader_module`` (MLflow calls
+:func:`_load_pyfunc` with the artifact's folder) and the runtime core (``engage.contract`` and
+``engage.policy``) as its code: this module needs no MLflow import.
 """
 
 from __future__ import annotations
 
 import json
-import pickle
+import math
 from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
+import numpy as np
 import pandas as pd
 
-from engage.policy import SCHEMA_VERSION
-from engage.policy.policy import Policy
+from engage.contract.spec import CampaignSpec
+from engage.policy import FORMAT_VERSION
+from engage.policy.candidates import CandidateSet
+from engage.policy.encoding import FeatureBuilder
+from engage.policy.policy import Policy, StyleCorrections
 
-POLICY_FILE = "policy.pkl"
+FORMAT_NAME = "engage-policy"
+FORMAT_FILE = "format.json"
+POLICY_FILE = "policy.json"
+CANDIDATES_FILE = "candidates.parquet"
+MODELS_DIR = "models"
+PROPENSITY_FILE = "propensity.txt"
+CORRECTIONS_FILE = "style-corrections.txt"
+LEGACY_PICKLE = "policy.pkl"
+
+# Parameters the pyfunc's ``predict`` takes (declared in the model signature's params schema;
+# without it MLflow drops them). ``objective`` is a JSON object of outcome weights, "" for the
+# objective the policy was trained for.
+PREDICT_PARAMS: dict[str, Any] = {"top_k": 3, "explain": True, "objective": ""}
 
 
 class ArtifactError(RuntimeError):
-    """The artifact cannot be read by this version of the code."""
+    """The folder does not hold a policy artifact this version of engage can read."""
+
+
+def _outcome_file(i: int) -> str:
+    return f"outcome-{i}.txt"
+
+
+def _booster_text(booster: lgb.Booster) -> str:
+    return booster.model_to_string(num_iteration=-1)
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(float(value)) else None
 
 
 def save_policy(policy: Policy, directory: str | Path) -> Path:
-    """Write the policy into ``directory`` (created) and return the file's path."""
+    """Write ``policy`` as an artifact folder (created; must be empty or new); its path."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / POLICY_FILE
-    with path.open("wb") as fh:
-        pickle.dump({"schema_version": SCHEMA_VERSION, "policy": policy}, fh, protocol=5)
-    return path
+    models = directory / MODELS_DIR
+    models.mkdir(parents=True, exist_ok=True)
+    order = list(policy.outcome_models)
+    for i, name in enumerate(order):
+        (models / _outcome_file(i)).write_text(_booster_text(policy.outcome_models[name]))
+    (models / PROPENSITY_FILE).write_text(_booster_text(policy.propensity_model))
+    corr = policy.style_corrections
+    if corr is not None:
+        (models / CORRECTIONS_FILE).write_text(_booster_text(corr.booster))
+    policy.candidates.frame.to_parquet(directory / CANDIDATES_FILE, index=False)
+    fields = {
+        "spec": policy.spec.model_dump(mode="json"),
+        "outcome_models": order,
+        "propensity_temperature": float(policy.propensity_temperature),
+        "min_propensity": float(policy.min_propensity),
+        "pessimism": float(policy.pessimism),
+        "n_train": int(policy.n_train),
+        "score_sd": float(policy.score_sd),
+        "mode": policy.mode,
+        "constant_action": None if policy.constant_action is None else int(policy.constant_action),
+        "interval_halfwidth": {k: float(v) for k, v in policy.interval_halfwidth.items()},
+        "interval_level": float(policy.interval_level),
+        "objective": {k: float(v) for k, v in policy.objective.items()},
+        "typical_actions": np.asarray(policy.typical_actions, dtype=float).tolist(),
+        "style_corrections": None
+        if corr is None
+        else {
+            "outcomes": list(corr.outcomes),
+            "n_styles": int(corr.n_styles),
+            "offsets": np.asarray(corr.offsets, dtype=float).tolist(),
+        },
+        "metadata": _jsonable(policy.metadata),
+    }
+    (directory / POLICY_FILE).write_text(json.dumps(fields, indent=1, sort_keys=True, allow_nan=False))
+    # written last: a folder without it is not a (complete) artifact
+    (directory / FORMAT_FILE).write_text(
+        json.dumps({"format": FORMAT_NAME, "format_version": FORMAT_VERSION}) + "\n"
+    )
+    return directory
+
+
+def _jsonable(value: Any) -> Any:
+    """Metadata as strict JSON: non-finite floats become None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return _finite_or_none(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def read_format(directory: str | Path) -> int:
+    """The artifact's format version.
+
+    Raises:
+        ArtifactError: not an artifact folder, an old pickled artifact, or another format.
+    """
+    directory = Path(directory)
+    marker = directory / FORMAT_FILE
+    if not marker.exists():
+        if (directory / LEGACY_PICKLE).exists():
+            raise ArtifactError(
+                "this model was written by engage 0.1 (format 1, a pickle), which this version "
+                f"does not load; retrain it with `engage train` (format {FORMAT_VERSION})"
+            )
+        raise ArtifactError(f"{directory.name or directory} holds no engage policy ({FORMAT_FILE} missing)")
+    try:
+        meta = json.loads(marker.read_text())
+        name, version = meta["format"], int(meta["format_version"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ArtifactError(f"{FORMAT_FILE} is unreadable: {exc}") from exc
+    if name != FORMAT_NAME:
+        raise ArtifactError(f"artifact format {name!r} is not {FORMAT_NAME!r}")
+    if version != FORMAT_VERSION:
+        newer = "a newer engage: upgrade engage" if version > FORMAT_VERSION else "an older engage: retrain it"
+        raise ArtifactError(
+            f"artifact format version {version}; this engage reads version {FORMAT_VERSION} "
+            f"(the model was written by {newer})"
+        )
+    return version
+
+
+def _booster(path: Path) -> lgb.Booster:
+    if not path.exists():
+        raise ArtifactError(f"artifact file missing: {path.parent.name}/{path.name}")
+    return lgb.Booster(model_str=path.read_text())
 
 
 def load_policy(directory: str | Path) -> Policy:
     """Read a policy written by :func:`save_policy`.
 
     Raises:
-        ArtifactError: missing file or a schema version this code does not read.
+        ArtifactError: the folder is not a complete artifact of this format version.
     """
-    path = Path(directory)
-    if path.is_dir():
-        path = path / POLICY_FILE
-    if not path.exists():
-        raise ArtifactError(f"no policy file at {path}")
-    with path.open("rb") as fh:
-        payload = pickle.load(fh)  # noqa: S301 - our own artifact, written by save_policy
-    if payload.get("schema_version") != SCHEMA_VERSION:
-        raise ArtifactError(
-            f"artifact schema version {payload.get('schema_version')!r} != {SCHEMA_VERSION!r}"
+    directory = Path(directory)
+    read_format(directory)
+    try:
+        fields = json.loads((directory / POLICY_FILE).read_text())
+        spec = CampaignSpec.model_validate(fields["spec"])
+        frame = pd.read_parquet(directory / CANDIDATES_FILE)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ArtifactError(f"artifact is incomplete or corrupt: {exc}") from exc
+    models = directory / MODELS_DIR
+    encoded = FeatureBuilder(spec).encode_decisions(frame)
+    candidates = CandidateSet(frame=frame, encoded=encoded, style_codes=encoded[:, 0].astype(int))
+    corr_fields = fields["style_corrections"]
+    corrections = None
+    if corr_fields is not None:
+        corrections = StyleCorrections(
+            booster=_booster(models / CORRECTIONS_FILE),
+            offsets=np.asarray(corr_fields["offsets"], dtype=float),
+            outcomes=list(corr_fields["outcomes"]),
+            n_styles=int(corr_fields["n_styles"]),
         )
-    return payload["policy"]
+    return Policy(
+        spec=spec,
+        outcome_models={
+            name: _booster(models / _outcome_file(i)) for i, name in enumerate(fields["outcome_models"])
+        },
+        propensity_model=_booster(models / PROPENSITY_FILE),
+        candidates=candidates,
+        typical_actions=np.asarray(fields["typical_actions"], dtype=float),
+        propensity_temperature=fields["propensity_temperature"],
+        min_propensity=fields["min_propensity"],
+        pessimism=fields["pessimism"],
+        n_train=fields["n_train"],
+        score_sd=fields["score_sd"],
+        mode=fields["mode"],
+        constant_action=fields["constant_action"],
+        interval_halfwidth=fields["interval_halfwidth"],
+        interval_level=fields["interval_level"],
+        metadata=fields["metadata"],
+        style_corrections=corrections,
+        objective=fields["objective"],
+    )
 
 
 def flatten(answer: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +223,24 @@ def flatten(answer: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def parse_params(params: dict[str, Any] | None) -> dict[str, Any]:
+    """``predict``'s params as ``Policy.recommend`` keywords (``objective`` as a mapping).
+
+    Raises:
+        ValueError: ``objective`` is not a JSON object of outcome weights.
+    """
+    given = {**PREDICT_PARAMS, **(params or {})}
+    objective = given["objective"]
+    if isinstance(objective, str):
+        try:
+            objective = json.loads(objective) if objective.strip() else None
+        except ValueError as exc:
+            raise ValueError(f"params.objective is not JSON: {exc}") from exc
+    if objective is not None and not isinstance(objective, dict):
+        raise ValueError('params.objective must be a JSON object such as {"conversions": 1}')
+    return {"top_k": int(given["top_k"]), "explain": bool(given["explain"]), "objective": objective}
+
+
 class PolicyPyfunc:
     """What ``mlflow.pyfunc.load_model`` wraps: recommend-and-explain for a frame of profiles."""
 
@@ -83,14 +252,17 @@ class PolicyPyfunc:
         return self.policy
 
     def predict(self, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """Top recommendation per profile; ``params`` may set ``top_k`` and ``explain``."""
-        params = params or {}
-        answers = self.policy.recommend(
-            pd.DataFrame(model_input),
-            top_k=int(params.get("top_k", 3)),
-            explain=bool(params.get("explain", True)),
-        )
-        return pd.DataFrame([flatten(a) for a in answers])
+        """Top recommendation per profile.
+
+        ``params`` may set ``top_k`` (default 3), ``explain`` (default true) and ``objective``
+        (JSON object of outcome weights; default: the objective the policy was trained for).
+        """
+        answers = self.policy.recommend(pd.DataFrame(model_input), **parse_params(params))
+        return pd.DataFrame([flatten(_as_dict(a)) for a in answers])
+
+
+def _as_dict(answer: Any) -> dict[str, Any]:
+    return answer if isinstance(answer, dict) else answer.to_dict()
 
 
 def _load_pyfunc(data_path: str) -> PolicyPyfunc:

@@ -8,7 +8,9 @@ Promotion moves the ``champion`` alias; stages are never used.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -18,11 +20,14 @@ import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types import DataType
+from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema
 
 import engage
-from engage.policy import SCHEMA_VERSION
-from engage.policy.artifact import PolicyPyfunc, save_policy
+from engage.contract.spec import CategoricalColumn
+from engage.policy import FORMAT_VERSION, SCHEMA_VERSION
+from engage.policy.artifact import PREDICT_PARAMS, PolicyPyfunc, save_policy
 from engage.policy.policy import Policy
 
 CHAMPION = "champion"
@@ -111,22 +116,75 @@ def log_dataset(df: pd.DataFrame, source: str, name: str, context: str) -> str:
     return digest
 
 
+RUNTIME_CORE = ("contract", "policy")  # the sub-packages a model needs to predict
+
+
+def model_signature(policy: Policy, output: pd.DataFrame) -> ModelSignature:
+    """The pyfunc's signature: profile columns, output columns and the ``predict`` params.
+
+    Numeric profile columns (and categorical ones whose values are numbers) are declared
+    ``Any``: MLflow refuses int64 input for a ``double`` column ("Can not safely convert int64 to
+    float64"), yet pandas reads whole numbers as int64; the policy's encoder checks the values.
+    """
+    spec = policy.spec
+    columns = []
+    for name in spec.context_names:
+        col = spec.column(name)
+        textual = isinstance(col, CategoricalColumn) and not any(
+            _is_number(v) for v in col.values
+        )
+        columns.append(ColSpec(DataType.string if textual else AnyType(), name))
+    params = ParamSchema(
+        [
+            ParamSpec("top_k", DataType.long, PREDICT_PARAMS["top_k"]),
+            ParamSpec("explain", DataType.boolean, PREDICT_PARAMS["explain"]),
+            ParamSpec("objective", DataType.string, PREDICT_PARAMS["objective"]),
+        ]
+    )
+    return ModelSignature(inputs=Schema(columns), outputs=infer_signature(output).inputs, params=params)
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _runtime_code(root: Path) -> Path:
+    """A copy of the runtime core (``engage.contract``, ``engage.policy``) for the artifact."""
+    target = root / "engage"
+    target.mkdir(parents=True)
+    shutil.copy2(PACKAGE_DIR / "__init__.py", target / "__init__.py")
+    for sub in RUNTIME_CORE:
+        shutil.copytree(PACKAGE_DIR / sub, target / sub, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
 def log_policy_model(policy: Policy, input_example: pd.DataFrame) -> Any:
-    """Log the policy as one pyfunc artifact (``features`` shipped as code) in the active run."""
+    """Log the policy as one pyfunc artifact of plain files in the active run.
+
+    The artifact's code is the runtime core only (contract and policy), so a model serves
+    from ``mlflow models serve`` without the training or serving packages.
+    """
     output = PolicyPyfunc(policy).predict(input_example)
-    signature = infer_signature(input_example, output)
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "policy"
-        save_policy(policy, data_dir)
+        data_dir = save_policy(policy, Path(tmp) / "policy")
         return mlflow.pyfunc.log_model(
             name="policy",
             loader_module="engage.policy.artifact",
             data_path=str(data_dir),
-            code_paths=[str(PACKAGE_DIR)],
-            signature=signature,
+            code_paths=[str(_runtime_code(Path(tmp) / "code"))],
+            signature=model_signature(policy, output),
             input_example=input_example,
             pip_requirements=requirements(),
-            metadata={"schema_version": SCHEMA_VERSION, "spec_fingerprint": policy.spec.fingerprint},
+            metadata={
+                "schema_version": SCHEMA_VERSION,
+                "format_version": FORMAT_VERSION,
+                "spec_fingerprint": policy.spec.fingerprint,
+                "objective": json.dumps(policy.spec.outcome_weights(policy.objective or None)),
+            },
         )
 
 

@@ -1,0 +1,113 @@
+"""The model artifact: plain files, a format version, a loader that refuses what it cannot read."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engage.policy import artifact
+from engage.policy.artifact import (
+    ArtifactError,
+    load_policy,
+    parse_params,
+    read_format,
+    save_policy,
+)
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "policy-v2"
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy(FIXTURE)
+
+
+def test_the_committed_fixture_is_of_the_current_format():
+    assert read_format(FIXTURE) == artifact.FORMAT_VERSION == 2
+
+
+def test_the_artifact_is_plain_files_only(policy, tmp_path):
+    save_policy(policy, tmp_path / "p")
+    names = sorted(str(p.relative_to(tmp_path / "p")) for p in (tmp_path / "p").rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(FIXTURE)) for p in FIXTURE.rglob("*") if p.is_file())
+    assert not [n for n in names if n.endswith((".pkl", ".pickle", ".joblib"))]
+    assert json.loads((tmp_path / "p" / "policy.json").read_text())["spec"]["name"] == "simulated_world"
+
+
+def test_save_then_load_gives_the_same_answers(policy, tmp_path):
+    save_policy(policy, tmp_path / "p")
+    again = load_policy(tmp_path / "p")
+    profiles = pd.read_parquet(FIXTURE.parent / "snapshot_profiles.parquet").head(20)
+    assert again.choose(again.builder.encode_context(profiles)).tolist() == policy.choose(
+        policy.builder.encode_context(profiles)
+    ).tolist()
+    for name in ("policy.json", "models/propensity.txt", "models/outcome-0.txt"):
+        assert (tmp_path / "p" / name).read_text() == (FIXTURE / name).read_text(), name
+
+
+def _copy(tmp_path: Path) -> Path:
+    out = tmp_path / "copy"
+    shutil.copytree(FIXTURE, out)
+    return out
+
+
+@pytest.mark.parametrize(("version", "hint"), [(1, "retrain"), (3, "upgrade engage")])
+def test_another_format_version_is_refused_with_what_to_do(tmp_path, version, hint):
+    folder = _copy(tmp_path)
+    (folder / "format.json").write_text(json.dumps({"format": "engage-policy", "format_version": version}))
+    with pytest.raises(ArtifactError, match=rf"format version {version}; this engage reads version 2.*{hint}"):
+        load_policy(folder)
+
+
+def test_a_pickled_artifact_of_engage_0_1_is_refused(tmp_path):
+    (tmp_path / "policy.pkl").write_bytes(b"not read")
+    with pytest.raises(ArtifactError, match="format 1, a pickle.*retrain"):
+        load_policy(tmp_path)
+
+
+def test_a_folder_that_is_not_an_artifact_is_refused(tmp_path):
+    with pytest.raises(ArtifactError, match="holds no engage policy"):
+        load_policy(tmp_path)
+    (tmp_path / "format.json").write_text("{")
+    with pytest.raises(ArtifactError, match="unreadable"):
+        load_policy(tmp_path)
+    (tmp_path / "format.json").write_text(json.dumps({"format": "other", "format_version": 2}))
+    with pytest.raises(ArtifactError, match="is not 'engage-policy'"):
+        load_policy(tmp_path)
+
+
+def test_a_missing_model_file_is_named(tmp_path):
+    folder = _copy(tmp_path)
+    (folder / "models" / "propensity.txt").unlink()
+    with pytest.raises(ArtifactError, match="models/propensity.txt"):
+        load_policy(folder)
+
+
+def test_a_corrupt_policy_file_is_refused(tmp_path):
+    folder = _copy(tmp_path)
+    (folder / "policy.json").write_text("[")
+    with pytest.raises(ArtifactError, match="incomplete or corrupt"):
+        load_policy(folder)
+
+
+def test_predict_params_default_and_parse():
+    assert parse_params(None) == {"top_k": 3, "explain": True, "objective": None}
+    got = parse_params({"top_k": 5, "explain": False, "objective": '{"conversions": 1}'})
+    assert got == {"top_k": 5, "explain": False, "objective": {"conversions": 1}}
+    with pytest.raises(ValueError, match="not JSON"):
+        parse_params({"objective": "{"})
+    with pytest.raises(ValueError, match="must be a JSON object"):
+        parse_params({"objective": "[1]"})
+
+
+def test_the_pyfunc_adapter_takes_params(policy):
+    model = artifact._load_pyfunc(str(FIXTURE))
+    assert model.get_raw_model().spec.name == policy.spec.name
+    profiles = pd.read_parquet(FIXTURE.parent / "snapshot_profiles.parquet").head(3)
+    out = model.predict(profiles, params={"top_k": 1, "explain": False})
+    assert len(out) == 3
+    assert all(len(json.loads(r)["recommendations"]) == 1 for r in out["result_json"])
