@@ -38,7 +38,11 @@ ui: install ## Open the MLflow UI on the embedded store (http://127.0.0.1:5000)
 test: install ## Run the whole test suite
 	$(BIN)/pytest -q
 
-lint: install ## Ruff lint
-	$(BIN)/ruff check src tests benchmarks
+test-fast: install ## Unit tests only (pytest -m "not slow"), under a minute
+	$(BIN)/pytest -q -m "not slow"
 
-.PHONY: help install run train serve ui test lint
+lint: install ## Ruff lint and the import-linter architecture contracts
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+
+.PHONY: help install run train serve ui test test-fast lint
