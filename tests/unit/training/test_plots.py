@@ -10,6 +10,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from engage.training import plots
+from engage.training.plots import _inputs, _style
+from engage.training.plots.fit import _r2 as fit_r2
 
 STYLES = ["broadcast", "conversational", "customer_care", "thought_leadership", "community"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -69,6 +71,60 @@ def test_style_colours_follow_style_order_and_are_distinct():
     assert plots.style_colors(["x", "y"])["x"] == colours["broadcast"]
 
 
+def test_style_colours_cycle_after_ten_styles():
+    colours = plots.style_colors([f"s{i}" for i in range(12)])
+    assert colours["s10"] == colours["s0"] and colours["s11"] == colours["s1"]
+
+
+# --------------------------------------------------------------------------- shared look and inputs
+
+
+@pytest.mark.parametrize(
+    ("n", "max_cols", "expected"),
+    [
+        (1, 3, (1, 1)),
+        (3, 3, (1, 3)),
+        (4, 3, (2, 2)),
+        (5, 3, (2, 3)),
+        (7, 3, (3, 3)),
+        (3, 2, (2, 2)),
+    ],
+)
+def test_grid_shapes(n, max_cols, expected):
+    assert _style.grid(n, max_cols) == expected
+
+
+def test_panels_remove_unused_cells_and_outer_labels_reach_every_column():
+    fig = _style.new_figure()
+    axes = _style.panels(fig, 5, sharex=True)  # a 2x3 grid with the last cell removed
+    assert len(axes) == len(fig.axes) == 5
+    _style.label_outer(axes, "x", "y")
+    assert [ax.get_ylabel() for ax in axes] == ["y", "", "", "y", ""]
+    # panel 2 sits above the removed cell, so it carries its column's x label
+    assert [ax.get_xlabel() for ax in axes] == ["", "", "x", "x", "x"]
+    plt.close(fig)
+
+
+def test_unit_suffix_only_for_known_outcomes():
+    assert _style.unit_suffix("conversions") == " (per 1k followers)"
+    assert _style.unit_suffix("custom") == ""
+
+
+def test_as_codes_maps_non_finite_labels_to_no_style():
+    assert _inputs.as_codes(np.array([0, 2, 1])).tolist() == [0, 2, 1]
+    assert _inputs.as_codes(np.array([True, False])).tolist() == [1, 0]
+    assert _inputs.as_codes(np.array([[1.0], [np.nan], [np.inf]])).tolist() == [1, -1, -1]
+
+
+def test_check_proba_accepts_one_style_as_1d_and_names_the_bad_shape():
+    p = _inputs.check_proba(np.array([0.2, 0.8]), np.zeros(2, int), ["only"], "proba")
+    assert p.shape == (2, 1)
+    with pytest.raises(ValueError, match="2-d"):
+        _inputs.check_proba(np.ones((2, 1, 1)), np.zeros(2, int), ["only"], "proba")
+    with pytest.raises(ValueError, match="rows"):
+        _inputs.check_proba(np.ones((3, 2)), np.zeros(2, int), ["a", "b"], "proba")
+
+
 # --------------------------------------------------------------------------- propensity overlap
 
 
@@ -120,6 +176,26 @@ def test_propensity_overlap_style_never_logged_and_nans():
     plt.close(fig)
 
 
+def test_propensity_overlap_threshold_below_floor_widens_the_axis():
+    p, codes = _propensity_data()
+    fig = plots.plot_propensity_overlap(p, codes, STYLES, clip=2e-4)
+    for ax in _data_axes(fig):
+        assert ax.get_xlim() == pytest.approx((1e-4, 1.0))
+        assert "below 0.0002" in ax.get_title()
+    plt.close(fig)
+
+
+def test_propensity_overlap_single_style_and_float_labels():
+    p = np.linspace(0.01, 1.0, 50)  # one style may come as a 1-d array
+    codes = np.zeros(50, dtype=float)
+    codes[0] = np.nan  # a missing label counts as "another style"
+    fig = plots.plot_propensity_overlap(p, codes, ["only"], clip=0.05)
+    (ax,) = _data_axes(fig)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "logged only (n=49)" in labels and "other styles (n=1)" in labels
+    plt.close(fig)
+
+
 def test_propensity_overlap_empty_and_bad_shape():
     _assert_no_data(plots.plot_propensity_overlap(np.empty((0, 5)), np.empty(0, int), STYLES))
     _assert_no_data(plots.plot_propensity_overlap(np.empty((3, 0)), np.zeros(3, int), []))
@@ -152,7 +228,10 @@ def test_policy_values_markers_intervals_and_reference_lines():
     labels = ax.get_legend_handles_labels()[1]
     # estimators in canonical order, then true-value and oracle lines
     assert [lab for lab in labels if lab in {"DM", "IPS", "SNIPS", "DR"}] == [
-        "DM", "IPS", "SNIPS", "DR",
+        "DM",
+        "IPS",
+        "SNIPS",
+        "DR",
     ]
     assert "true value (simulation)" in labels
     assert any(lab.startswith("oracle") and "3.5" in lab for lab in labels)
@@ -173,6 +252,30 @@ def test_policy_values_without_oracle_or_true():
     assert not any(lab.startswith("oracle") or lab.startswith("true") for lab in labels)
     assert len(ax.containers) == 2
     _assert_png(fig)
+    plt.close(fig)
+
+
+def test_policy_values_extra_estimators_follow_the_known_ones_in_spare_colours():
+    values = {
+        "learned": {"switch": (1.0, 0.9, 1.1), "dr": (1.1, 1.0, float("inf")), "bad": "x"},
+        "logged": {
+            "cab": (0.5, 0.4, 0.6),
+            "switch": (0.6, 0.5, 0.7),
+            "short": (1.0, 2.0),
+            "none": None,
+        },
+    }
+    fig = plots.plot_policy_values(values)
+    (ax,) = _data_axes(fig)
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["DR", "switch", "cab"]
+    colours = {c.get_label(): c.lines[0].get_color() for c in ax.containers}
+    assert colours["DR"] == "#e7298a"
+    assert colours["switch"] == "#66a61e" and colours["cab"] == "#e6ab02"
+    # malformed estimates ("x", a pair, None) are skipped; an infinite bound collapses to the value
+    assert len(ax.containers) == 4
+    dr = next(c for c in ax.containers if c.get_label() == "DR")
+    assert dr.lines[2][0].get_segments()[0][:, 0] == pytest.approx([1.0, 1.1])
     plt.close(fig)
 
 
@@ -229,6 +332,12 @@ def test_feature_importance_at_most_four_panels_and_constant_model():
     plt.close(fig)
 
 
+def test_feature_importance_titles_carry_outcome_units():
+    fig = plots.plot_feature_importance(_importances(n_outcomes=1) | {"conversions": {"a": 1.0}})
+    assert "conversions (per 1k followers)\ntop 1 of 1 features = 100.0% of gain" in _titles(fig)
+    plt.close(fig)
+
+
 def test_feature_importance_empty():
     _assert_no_data(plots.plot_feature_importance({}))
 
@@ -270,6 +379,16 @@ def test_calibration_constant_predictor_unlogged_style_and_nans():
     assert f"community: Brier {brier_unlogged:.3f}" in _titles(fig)
     assert "logged in 0 of 300 rows" in _titles(fig)
     _assert_png(fig)
+    plt.close(fig)
+
+
+def test_calibration_without_complete_rows_has_no_multiclass_brier():
+    p, codes = _propensity_data(n=100)
+    p[::2, 0] = np.nan
+    p[1::2, 1] = np.nan  # every row misses one probability
+    fig = plots.plot_calibration(codes, p, STYLES)
+    assert len(_data_axes(fig)) == len(STYLES)
+    assert "multiclass Brier" not in _titles(fig)
     plt.close(fig)
 
 
@@ -330,6 +449,23 @@ def test_outcome_fit_constant_predictor_and_constant_outcome():
     plt.close(fig)
 
 
+def test_r2_is_undefined_for_fewer_than_two_or_constant_observations():
+    assert np.isnan(fit_r2(np.array([1.0]), np.array([2.0])))
+    assert np.isnan(fit_r2(np.full(3, 2.0), np.arange(3.0)))
+    assert fit_r2(np.arange(3.0), np.arange(3.0)) == pytest.approx(1.0)
+
+
+def test_outcome_fit_single_row_and_constant_pair_still_draw():
+    fig = plots.plot_outcome_fit(
+        {"one": np.array([1.0]), "zeros": np.zeros(3)},
+        {"one": np.array([2.0]), "zeros": np.zeros(3)},
+    )
+    one, zeros = _data_axes(fig)
+    assert "R² = n/a (n = 1)" in one.get_title()
+    assert zeros.get_xlim() == pytest.approx((-0.1, 0.1))  # a zero-width range is padded
+    plt.close(fig)
+
+
 def test_outcome_fit_empty_and_all_nan():
     _assert_no_data(plots.plot_outcome_fit({}, {}))
     _assert_no_data(plots.plot_outcome_fit({"a": np.ones(3)}, {"b": np.ones(3)}))
@@ -337,5 +473,7 @@ def test_outcome_fit_empty_and_all_nan():
     assert _data_axes(fig) == []
     assert "R² n/a" in _titles(fig)
     plt.close(fig)
+    open_before = plt.get_fignums()
     with pytest.raises(ValueError, match="y_pred"):
         plots.plot_outcome_fit({"a": np.ones(3)}, {"a": np.ones(4)})
+    assert plt.get_fignums() == open_before  # no half-drawn figure left open
