@@ -18,18 +18,28 @@ Column roles:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import hashlib
 import json
+from collections.abc import Mapping
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from engage.contract.categories import canonical_category
 
 SPEC_FORMAT_VERSION = 1
 DEFAULT_SPEC_NAME = "simulated.yaml"
@@ -60,22 +70,69 @@ class NumericColumn(_Strict):
 
 
 class CategoricalColumn(_Strict):
-    """A categorical column whose allowed values are listed in order (the order is the code)."""
+    """A categorical column whose allowed values are listed in order (the order is the code).
+
+    ``values`` may be written as strings, numbers or booleans (``[0, 1]``, ``[true, false]``);
+    each is stored as its :func:`~engage.contract.categories.canonical_category` label, the
+    same label every cell of the column is compared and encoded as.
+    """
 
     name: str
     type: Literal["categorical"] = "categorical"
     values: list[str] = Field(min_length=1)
     description: str = ""
 
+    @field_validator("values", mode="before")
+    @classmethod
+    def _canonical_values(cls, raw: Any, info: ValidationInfo) -> Any:
+        if not isinstance(raw, list | tuple):
+            return raw  # not a list: pydantic's own error says so
+        name = info.data.get("name", "?")
+        labels: list[Any] = []
+        for i, value in enumerate(raw):
+            if isinstance(value, Mapping | list | tuple | set):
+                labels.append(value)  # not a scalar: pydantic names the position and type
+                continue
+            label = canonical_category(value)
+            if label is None:
+                raise ValueError(
+                    f"column {name!r}: values[{i}] is empty; every value needs a label"
+                )
+            labels.append(label)
+        return labels
+
     @model_validator(mode="after")
     def _values_unique(self) -> CategoricalColumn:
         if len(set(self.values)) != len(self.values):
-            raise ValueError(f"column {self.name!r}: values are not unique")
+            dupes = sorted({v for v in self.values if self.values.count(v) > 1})
+            raise ValueError(
+                f"column {self.name!r}: values are not unique (compared as labels): {dupes}"
+            )
         return self
 
-    def code(self, value: str) -> int:
-        """Return the integer code of ``value`` (its position in ``values``)."""
-        return self.values.index(value)
+    @property
+    def lookup(self) -> Mapping[str, int]:
+        """The code of each allowed label (its position in ``values``), read-only."""
+        # Keyed by the values, not cached on the instance: model_copy(update=...) keeps an
+        # instance's cached attributes, which would then describe the old values.
+        return _label_codes(tuple(self.values))
+
+    def code(self, value: Any) -> int:
+        """Return the integer code of a raw cell value (its label's position in ``values``).
+
+        Raises:
+            ValueError: the value is missing or its label is not one of ``values``.
+        """
+        label = canonical_category(value)
+        if label is None or label not in self.lookup:
+            raise ValueError(f"column {self.name!r}: {value!r} is not one of {self.values}")
+        return self.lookup[label]
+
+
+@lru_cache(maxsize=256)
+def _label_codes(values: tuple[str, ...]) -> Mapping[str, int]:
+    # Canonicalised again so a column built without validation (model_construct) agrees.
+    return MappingProxyType({canonical_category(v) or v: i for i, v in enumerate(values)})
 
 
 Column = Annotated[NumericColumn | CategoricalColumn, Field(discriminator="type")]
@@ -222,7 +279,9 @@ class CampaignSpec(_Strict):
             return {o.name: o.signed_weight for o in self.outcomes}
         unknown = sorted(set(objective) - set(self.outcome_names))
         if unknown:
-            raise SpecError(f"unknown outcome(s) in objective: {unknown}; known: {self.outcome_names}")
+            raise SpecError(
+                f"unknown outcome(s) in objective: {unknown}; known: {self.outcome_names}"
+            )
         negative = sorted(name for name, w in objective.items() if not float(w) >= 0)
         if negative:
             raise SpecError(

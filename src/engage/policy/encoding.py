@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engage.contract.categories import canonical_category, factorize_categories
 from engage.contract.spec import CampaignSpec, CategoricalColumn
 
 SMALL_INPUT = 256
@@ -27,46 +28,37 @@ class EncodingError(ValueError):
 def encode_column(values: pd.Series | np.ndarray, col: CategoricalColumn) -> np.ndarray:
     """Codes of a categorical column (float, so it can share a matrix with numeric features).
 
+    A value is looked up by its :func:`~engage.contract.categories.canonical_category` label,
+    the rule validation applies, so every value validation accepts has a code (``1``, ``1.0``
+    and ``" 1"`` are the label ``"1"``; ``True`` and ``"true"`` are ``"True"``). Missing
+    values (None, NaN, blank text) become NaN, as validation counts them missing.
+
     Raises:
-        EncodingError: a value is not one of the column's allowed values.
+        EncodingError: a present value's label is not one of the column's values.
     """
-    lookup = {v: float(i) for i, v in enumerate(col.values)}
+    lookup = col.lookup
     if len(values) <= SMALL_INPUT:  # a request's few rows: plain Python beats pandas' fixed costs
-        raw = list(values)
-        codes_list = [lookup.get(_canonical(v), np.nan) for v in raw]  # type: ignore[arg-type]
-        bad_values = [v for v, c in zip(raw, codes_list, strict=True) if np.isnan(c) and _canonical(v) is not None]
-        if bad_values:
-            unknown = sorted({str(_canonical(v)) for v in bad_values})[:5]
-            raise EncodingError(
-                f"column {col.name!r}: {len(bad_values)} value(s) not allowed {unknown} "
-                f"(allowed: {col.values})"
-            )
-        return np.array(codes_list, dtype=float)
-    series = pd.Series(np.asarray(values, dtype=object))
-    # Canonicalise each distinct value once (1, 1.0 and "1" are the same label), then map.
-    canon = {u: _canonical(u) for u in series.unique()}
-    codes = series.map({u: lookup.get(c, np.nan) if c is not None else np.nan for u, c in canon.items()})
-    bad = codes.isna() & series.map(lambda u: canon[u] is not None) if codes.isna().any() else None
-    if bad is not None and bad.any():
-        unknown = sorted({str(canon[u]) for u in series[bad].unique()})[:5]
-        raise EncodingError(
-            f"column {col.name!r}: {int(bad.sum())} value(s) not allowed {unknown} "
-            f"(allowed: {col.values})"
-        )
-    return codes.to_numpy(dtype=float)
+        labels = [canonical_category(v) for v in values]
+        unknown = [label for label in labels if label is not None and label not in lookup]
+        if unknown:
+            raise _not_allowed(col, len(unknown), unknown)
+        return np.array([np.nan if x is None else lookup[x] for x in labels], dtype=float)
+    # Many rows: canonicalise each distinct value once, then map the per-row label codes.
+    factors = factorize_categories(values)
+    label_codes = np.array([lookup.get(x, -1) for x in factors.labels] + [np.nan], dtype=float)
+    codes = label_codes[factors.codes]  # label code -1 (missing) takes the trailing NaN
+    bad = codes == -1
+    if bad.any():
+        unknown = [x for x, code in zip(factors.labels, label_codes, strict=False) if code == -1]
+        raise _not_allowed(col, int(bad.sum()), unknown)
+    return codes
 
 
-def _canonical(value: object) -> object:
-    """Map 1, 1.0 and "1" to the same category label."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return str(int(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
+def _not_allowed(col: CategoricalColumn, count: int, labels: list[str]) -> EncodingError:
+    shown = sorted(set(labels))[:5]
+    return EncodingError(
+        f"column {col.name!r}: {count} value(s) not allowed {shown} (allowed: {col.values})"
+    )
 
 
 @dataclass

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
-from engage.contract.spec import SpecError, default_spec_path, load_spec
+from engage.contract.spec import CategoricalColumn, SpecError, default_spec_path, load_spec
 
 
 def _write(tmp_path: Path, raw: dict | str) -> Path:
@@ -92,3 +93,80 @@ def test_unknown_outcome_in_weight_override():
     spec = load_spec()
     with pytest.raises(SpecError, match=r"unknown outcome\(s\) in objective: \['revenue'\]"):
         spec.outcome_weights({"revenue": 1.0})
+
+
+# ---------------------------------------------------------------------------- categorical values
+
+
+def _categorical(values) -> dict:
+    raw = _simulated_raw()
+    raw["decision"]["extra"] = [{"name": "flag", "type": "categorical", "values": values}]
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("values", "labels"),
+    [
+        ([0, 1], ["0", "1"]),
+        ([1.0, 2.0, 3.5], ["1", "2", "3.5"]),
+        ([True, False], ["True", "False"]),
+        (["True", "False"], ["True", "False"]),
+        (["true", "false"], ["True", "False"]),
+        ([" a ", "b"], ["a", "b"]),
+    ],
+)
+def test_categorical_values_are_stored_as_labels(tmp_path, values, labels):
+    spec = load_spec(_write(tmp_path, _categorical(values)))
+    col = spec.column("flag")
+    assert col.values == labels
+    assert dict(col.lookup) == {label: i for i, label in enumerate(labels)}
+
+
+def test_yaml_numbers_and_booleans_in_values(tmp_path):
+    text = """
+name: flags
+context:
+  - {name: paid, type: categorical, values: [0, 1]}
+  - {name: weekday, type: categorical, values: [1, 2, 3, 4, 5, 6, 7]}
+decision:
+  style: {name: boosted, type: categorical, values: [true, false]}
+outcomes: [{name: y}]
+"""
+    spec = load_spec(_write(tmp_path, text))
+    assert spec.column("paid").values == ["0", "1"]
+    assert spec.column("weekday").values[-1] == "7"
+    assert spec.styles == ["True", "False"]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ([1, "1"], r"'flag': values are not unique \(compared as labels\): \['1'\]"),
+        ([True, "true"], r"not unique .*\['True'\]"),
+        (["a", "  "], r"'flag': values\[1\] is empty"),
+        (["a", None], r"values\[1\] is empty"),
+        (["a", {"b": 1}], r"values\.1: Input should be a valid string"),
+        ([], r"values: List should have at least 1 item"),
+        ("ab", r"values: Input should be a valid list"),
+    ],
+)
+def test_bad_categorical_values_are_refused(tmp_path, values, message):
+    with pytest.raises(SpecError, match=message):
+        load_spec(_write(tmp_path, _categorical(values)))
+
+
+def test_code_looks_up_any_spelling_of_a_label():
+    col = CategoricalColumn(name="paid", values=[0, 1])
+    assert [col.code(v) for v in (0, 1, 1.0, "1", " 0 ", np.int64(1))] == [0, 1, 1, 1, 0, 1]
+    for bad in (2, "yes", True, None, "  "):
+        with pytest.raises(ValueError, match="'paid'"):
+            col.code(bad)
+
+
+def test_lookup_follows_a_copy_with_new_values():
+    col = CategoricalColumn(name="c", values=["a", "b"])
+    assert col.lookup["b"] == 1
+    assert col.model_copy(update={"values": ["b", "a"]}).lookup["b"] == 0
+    # a column built without validation still looks up canonical labels
+    raw = CategoricalColumn.model_construct(name="c", values=[" a", "true"])
+    assert dict(raw.lookup) == {"a": 0, "True": 1}

@@ -1,0 +1,59 @@
+"""How values and counts are written in validation messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engage.contract.messages import (
+    bounds_text,
+    examples,
+    format_id,
+    format_value,
+    plural,
+    rows_have,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (True, "True"),
+        (np.False_, "False"),
+        (3, "3"),
+        (np.int32(-2), "-2"),
+        (61.0, "61"),
+        (1 / 3, "0.333333"),
+        (np.float32(0.25), "0.25"),
+        (1e16, "1e+16"),  # past 1e15 the integer digits would be float noise
+        (float("inf"), "inf"),
+        (float("nan"), "nan"),
+        ("abc", "'abc'"),
+        (None, "None"),
+    ],
+)
+def test_format_value(value, text):
+    assert format_value(value) == text
+
+
+def test_format_id_always_quotes():
+    assert format_id("c-1") == "'c-1'"
+    assert format_id(17) == "'17'"
+    assert format_id(17.0) == "'17'"
+
+
+def test_examples_are_distinct_and_limited():
+    assert examples([1.0, 1, "a", "a", 2.5]) == "1, 'a', 2.5"
+    assert examples(range(10), limit=3) == "0, 1, 2"
+    assert examples([]) == ""
+
+
+def test_counts():
+    assert plural(1, "row") == "1 row" and plural(0, "row") == "0 rows"
+    assert rows_have(1) == "1 row has" and rows_have(2) == "2 rows have"
+
+
+def test_bounds_text():
+    assert bounds_text(1, 60) == "[1, 60]"
+    assert bounds_text(None, 0.5) == "[-inf, 0.5]"
+    assert bounds_text(0, None) == "[0, inf]"
