@@ -134,8 +134,8 @@ def prepare_model(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         }
     import mlflow
 
-    from engage.training.pipeline import TrainSettings, train
     from engage.simulation.world import SimulatedWorld, write_log
+    from engage.training.pipeline import TrainSettings, train
 
     store = tmp / "mlruns"
     store.mkdir()
@@ -203,8 +203,8 @@ def in_process(uri: str, calls: int, budget_s: float) -> dict[str, Any]:
     policy = mlflow.pyfunc.load_model(uri).get_raw_model()
     frame = pd.DataFrame([PROFILE])
     answer = policy.recommend(frame, top_k=3, explain=True)[0]
-    recs = answer["recommendations"]
-    chosen, runner_up = recs[0]["candidate_index"], recs[min(1, len(recs) - 1)]["candidate_index"]
+    recs = answer.recommendations
+    chosen, runner_up = recs[0].candidate_index, recs[min(1, len(recs) - 1)].candidate_index
 
     # Everything the raw calls need, prepared once as numpy arrays.
     ctx = policy.builder.encode_context(frame)
@@ -212,10 +212,10 @@ def in_process(uri: str, calls: int, budget_s: float) -> dict[str, Any]:
     explained = np.ascontiguousarray(cand_rows[[chosen, runner_up]])
     prop = policy.propensities(ctx)
     typical = np.ascontiguousarray(np.hstack([ctx, policy.typical_actions[prop.argmax(1)]]))
-    boosters = [policy.outcome_models[o] for o in policy._outcome_order]
+    boosters = list(policy.predictor.boosters)  # the outcome models in outcome order
     weights = policy.weights(None)
 
-    corrections = getattr(policy, "style_corrections", None)
+    corrections = policy.style_corrections
     n_ctx = ctx.shape[1]
 
     def raw() -> None:

@@ -35,6 +35,7 @@ from engage.policy import FORMAT_VERSION
 from engage.policy.candidates import CandidateSet
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.policy import Policy, StyleCorrections
+from engage.policy.results import Answer
 
 FORMAT_NAME = "engage-policy"
 FORMAT_FILE = "format.json"
@@ -210,16 +211,16 @@ def load_policy(directory: str | Path) -> Policy:
     )
 
 
-def flatten(answer: dict[str, Any]) -> dict[str, Any]:
+def flatten(answer: Answer) -> dict[str, Any]:
     """One flat row for a profile's answer (the top recommendation) plus the JSON of it all."""
-    top = answer["recommendations"][0]
-    row: dict[str, Any] = {"style": top["style"], "score": top["score"]}
-    row.update({f"mix_{k}": v for k, v in top["posting_mix"].items()})
-    row.update(top["decisions"])
-    row["lift_vs_typical"] = top["lift_vs_typical"]
-    row["support"] = top["support"]["level"]
-    row["policy_mode"] = answer["policy"]["mode"]
-    row["result_json"] = json.dumps(answer, sort_keys=True)
+    top = answer.recommendations[0]
+    row: dict[str, Any] = {"style": top.style, "score": top.score}
+    row.update({f"mix_{k}": v for k, v in top.posting_mix.items()})
+    row.update(top.decisions)
+    row["lift_vs_typical"] = top.lift_vs_typical
+    row["support"] = top.support.level
+    row["policy_mode"] = answer.policy.mode
+    row["result_json"] = json.dumps(answer.to_dict(), sort_keys=True)
     return row
 
 
@@ -258,11 +259,7 @@ class PolicyPyfunc:
         (JSON object of outcome weights; default: the objective the policy was trained for).
         """
         answers = self.policy.recommend(pd.DataFrame(model_input), **parse_params(params))
-        return pd.DataFrame([flatten(_as_dict(a)) for a in answers])
-
-
-def _as_dict(answer: Any) -> dict[str, Any]:
-    return answer if isinstance(answer, dict) else answer.to_dict()
+        return pd.DataFrame([flatten(a) for a in answers])
 
 
 def _load_pyfunc(data_path: str) -> PolicyPyfunc:

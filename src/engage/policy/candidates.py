@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
-from engage.policy.encoding import FeatureBuilder
 from engage.contract.spec import CampaignSpec, CategoricalColumn
+from engage.policy.encoding import FeatureBuilder
 
 DEFAULT_QUANTILES = (0.1, 0.3, 0.5, 0.7, 0.9)
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
+from engage.policy import results
 from engage.policy.policy import ConstraintError, Constraints
 from engage.serving.batching import MicroBatcher
 from engage.serving.errors import (
@@ -26,6 +27,7 @@ from engage.serving.errors import (
 from engage.serving.metrics import ServingMetrics
 from engage.serving.model import LoadedModel, ModelStore
 from engage.serving.schemas import (
+    BatchItem,
     BatchRecommendationRequest,
     BatchRecommendationResponse,
     ErrorResponse,
@@ -33,12 +35,16 @@ from engage.serving.schemas import (
     ExplanationFactor,
     HealthResponse,
     ModelInfo,
+    ModelRef,
+    OutcomeForecast,
+    PolicyInfo,
     Recommendation,
     RecommendationRequest,
     RecommendationResponse,
     ReloadRequest,
     ReloadResponse,
     SchemaResponse,
+    SupportInfo,
 )
 from engage.serving.settings import MAX_TOP_K, ServeSettings
 
@@ -170,7 +176,7 @@ class Question:
         return (id(self.model), self.top_k, self.explain, objective, repr(self.constraints))
 
 
-def answer_rows(rows: list[list[Any]], question: Question) -> list[dict[str, Any]]:
+def answer_rows(rows: list[list[Any]], question: Question) -> list[BatchItem]:
     """The shaped answers for validated profile rows (blocking: runs on a worker thread)."""
     model = question.model
     try:
@@ -188,31 +194,67 @@ def answer_rows(rows: list[list[Any]], question: Question) -> list[dict[str, Any
             "no candidate action satisfies these constraints; loosen them (GET /v1/schema lists them)",
             [{"field": "constraints", "message": str(exc)}],
         ) from exc
-    return [_shape(answer) for answer in answers]
+    return [_batch_item(answer) for answer in answers]
 
 
-_RECOMMENDATION_KEYS = tuple(Recommendation.model_fields)
-_EXPLANATION_KEYS = tuple(Explanation.model_fields)
-_FACTOR_KEYS = tuple(ExplanationFactor.model_fields)
+# The policy's typed answer mapped to the API's response models field by field: the policy may
+# carry more (candidate indices, new diagnostics) and a field reaches callers only once the API
+# names it here.
 
 
-def _shape(answer: dict[str, Any]) -> dict[str, Any]:
-    """The API's fields of the policy's answer, picked by name: the policy may carry more
-    (internal indices, new diagnostics) and a field reaches callers only once the API names it."""
-    explanation = answer.get("explanation")
-    if explanation is not None:
-        explanation = {k: explanation[k] for k in _EXPLANATION_KEYS if k in explanation}
-        explanation["factors"] = [
-            {k: f[k] for k in _FACTOR_KEYS if k in f} for f in explanation.get("factors", [])
-        ]
-    return {
-        "recommendations": [
-            {k: rec[k] for k in _RECOMMENDATION_KEYS if k in rec}
-            for rec in answer["recommendations"]
+def _batch_item(answer: results.Answer) -> BatchItem:
+    explanation = answer.explanation
+    return BatchItem(
+        recommendations=[_recommendation(rec) for rec in answer.recommendations],
+        explanation=None if explanation is None else _explanation(explanation),
+        policy=_policy_info(answer.policy),
+    )
+
+
+def _recommendation(rec: results.Recommendation) -> Recommendation:
+    return Recommendation(
+        rank=rec.rank,
+        style=rec.style,
+        posting_mix=dict(rec.posting_mix),
+        decisions=dict(rec.decisions),
+        predicted={
+            name: OutcomeForecast(mean=f.mean, low=f.low, high=f.high)
+            for name, f in rec.predicted.items()
+        },
+        score=rec.score,
+        predicted_objective=rec.predicted_objective,
+        support_discount=rec.support_discount,
+        lift_vs_typical=rec.lift_vs_typical,
+        support=SupportInfo(
+            propensity=rec.support.propensity,
+            level=rec.support.level,
+            within_support=rec.support.within_support,
+        ),
+    )
+
+
+def _explanation(explanation: results.Explanation) -> Explanation:
+    return Explanation(
+        chosen_style=explanation.chosen_style,
+        runner_up_style=explanation.runner_up_style,
+        score_difference=explanation.score_difference,
+        contributions_sum=explanation.contributions_sum,
+        factors=[
+            ExplanationFactor(
+                feature=f.feature,
+                value=f.value,
+                runner_up_value=f.runner_up_value,
+                contribution=f.contribution,
+                sentence=f.sentence,
+            )
+            for f in explanation.factors
         ],
-        "explanation": explanation,
-        "policy": answer["policy"],
-    }
+        other_factors=explanation.other_factors,
+    )
+
+
+def _policy_info(note: results.PolicyNote) -> PolicyInfo:
+    return PolicyInfo(mode=note.mode, note=note.note)
 
 
 @router.post(
@@ -227,16 +269,20 @@ async def recommend(
     settings: Settings,
     metrics: Metrics,
     batcher: Batcher,
-) -> dict[str, Any]:
+) -> RecommendationResponse:
     """Rank engagement styles with posting mix and cadence for one business profile, and explain the first choice."""
     rows, objective, constraints = _scoring_inputs(model, [body.profile], ["profile"], body)
     question = Question(
         model, body.top_k or settings.default_top_k, objective, constraints, body.explain
     )
-    answer = (await batcher.submit(question.key(), rows, question))[0]
+    item: BatchItem = (await batcher.submit(question.key(), rows, question))[0]
     metrics.profiles.inc()
-    answer["model"] = model.ref()
-    return answer
+    return RecommendationResponse(
+        recommendations=item.recommendations,
+        explanation=item.explanation,
+        policy=item.policy,
+        model=ModelRef.model_validate(model.ref()),
+    )
 
 
 @router.post(
@@ -247,7 +293,7 @@ async def recommend(
 )
 def recommend_batch(
     body: BatchRecommendationRequest, model: Model, settings: Settings, metrics: Metrics
-) -> dict[str, Any]:
+) -> BatchRecommendationResponse:
     """Recommend for several profiles at once with one objective and one set of constraints."""
     if len(body.profiles) > settings.max_batch:
         raise ApiError(
@@ -264,7 +310,7 @@ def recommend_batch(
     )
     answers = answer_rows(rows, question)
     metrics.profiles.inc(len(answers))
-    return {"results": answers, "model": model.ref()}
+    return BatchRecommendationResponse(results=answers, model=ModelRef.model_validate(model.ref()))
 
 
 # ---------------------------------------------------------------------- model and schema
@@ -281,7 +327,7 @@ def model_info(model: Model, store: Store) -> dict[str, Any]:
         "trained_at": meta.get("trained_at"),
         "spec_name": model.policy.spec.name,
         "spec_fingerprint": model.policy.spec.fingerprint,
-        "policy": model.policy.policy_note(),
+        "policy": _policy_info(model.policy.policy_note()),
         "decision": meta.get("decision"),
         "metrics": metrics,
         "last_reload": store.last_reload,

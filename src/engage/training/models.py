@@ -18,6 +18,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.model_selection import KFold
 
 from engage.policy.policy import StyleCorrections
+from engage.policy.scoring import softmax as _softmax  # the one softmax, shared with serving
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.08,
@@ -148,13 +149,6 @@ def cross_fit(
 
 
 # ---------------------------------------------------------------------- propensity
-
-
-def _softmax(raw: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = raw / temperature
-    z = z - z.max(1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(1, keepdims=True)
 
 
 @dataclass

@@ -37,8 +37,8 @@ def profiles() -> pd.DataFrame:
 
 
 def _plain(answers) -> list[dict]:
-    """Answers as the JSON the snapshot holds (typed answers through ``to_dict``)."""
-    return json.loads(json.dumps([a.to_dict() if hasattr(a, "to_dict") else a for a in answers], sort_keys=True))
+    """Typed answers as the JSON the snapshot holds (``Answer.to_dict``)."""
+    return json.loads(json.dumps([a.to_dict() for a in answers], sort_keys=True))
 
 
 CASES = {

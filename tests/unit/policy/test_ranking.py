@@ -1,0 +1,142 @@
+"""Ranking: the typed batch ranking, the order shown to a caller, top_k, constant mode, batches."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engage.policy.ranking import Ranking, rank_styles, top_choice
+from engage.policy.scoring import weighted
+
+
+def test_rank_returns_a_frozen_typed_ranking(policy, tiny) -> None:
+    r = policy.rank(tiny.context)
+    n, k = len(tiny.context), len(policy.candidates)
+    assert isinstance(r, Ranking)
+    assert r.preds.shape == (n, k, 4)
+    assert (
+        r.predicted_objective.shape
+        == r.discount.shape
+        == r.score.shape
+        == r.allowed.shape
+        == (n, k)
+    )
+    assert r.propensity.shape == (n, len(policy.spec.styles))
+    assert r.typical is None  # only recommend asks for the typical choice
+    np.testing.assert_array_equal(r.predicted_objective, weighted(r.preds, r.weights))
+    np.testing.assert_array_equal(r.score, r.predicted_objective - r.discount)
+    assert (r.discount > 0).all()  # the fixture's pessimism is on
+    masked = np.where(r.allowed, r.score, -np.inf)
+    np.testing.assert_array_equal(r.choice, masked.argmax(1))
+    np.testing.assert_array_equal(policy.choose(tiny.context), r.choice)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.choice = r.choice  # type: ignore[misc]
+
+
+def test_shown_order_is_the_choice_then_other_styles_by_score(policy, tiny) -> None:
+    r = policy.rank(tiny.context)
+    for i, answer in enumerate(policy.recommend(tiny.profiles, top_k=10)):
+        recs = answer.recommendations
+        assert [rec.rank for rec in recs] == list(range(1, len(recs) + 1))
+        assert recs[0].candidate_index == r.choice[i]
+        for rec in recs:  # the scores shown are the ranking's
+            assert rec.score == r.score[i, rec.candidate_index]
+            assert rec.predicted_objective == r.predicted_objective[i, rec.candidate_index]
+            assert rec.support_discount == r.discount[i, rec.candidate_index]
+        styles = [rec.style for rec in recs]
+        n_styles = len(set(styles))
+        assert len(set(styles[:n_styles])) == n_styles  # one per style before any variant
+        scores = [rec.score for rec in recs]
+        assert scores[1:n_styles] == sorted(scores[1:n_styles], reverse=True)
+        assert scores[n_styles:] == sorted(scores[n_styles:], reverse=True)
+        assert scores[0] == max(scores)  # personalised: the choice is the best allowed
+
+
+@pytest.mark.parametrize("top_k", [1, 2, 3, 7])
+def test_top_k_limits_the_recommendations(policy, tiny, top_k) -> None:
+    for answer in policy.recommend(tiny.profiles.head(8), top_k=top_k):
+        assert len(answer.recommendations) == top_k
+        assert (answer.explanation is None) == (top_k == 1)
+
+
+def test_top_k_beyond_the_allowed_actions_lists_them_all(policy, tiny) -> None:
+    r = policy.rank(tiny.context[:3])
+    for i, answer in enumerate(policy.recommend(tiny.profiles.head(3), top_k=1000)):
+        shown = sorted(rec.candidate_index for rec in answer.recommendations)
+        assert shown == np.flatnonzero(r.allowed[i]).tolist()
+
+
+def test_constant_policy_puts_its_action_first_where_allowed(tiny) -> None:
+    personal = tiny.policy.rank(tiny.context)
+    # an action of a style the support floor excludes for some profiles but not all
+    action = next(
+        j for j in range(personal.allowed.shape[1]) if 0 < personal.allowed[:, j].mean() < 1
+    )
+    policy = tiny.variant(mode="constant", constant_action=action)
+    r = policy.rank(tiny.context)
+    for i, answer in enumerate(policy.recommend(tiny.profiles)):
+        assert answer.policy.mode == "constant"
+        best = int(np.where(r.allowed[i], r.score[i], -np.inf).argmax())
+        expected = action if r.allowed[i, action] else best
+        assert answer.recommendations[0].candidate_index == expected
+
+
+def test_top_choice_and_constant_action() -> None:
+    score = np.array([[1.0, 3.0, 2.0], [5.0, 1.0, 0.0]])
+    allowed = np.array([[True, False, True], [False, True, True]])
+    assert top_choice(score, allowed).tolist() == [2, 1]
+    assert top_choice(score, allowed, constant_action=0).tolist() == [0, 1]
+
+
+def test_rank_styles_lists_styles_first_then_variants() -> None:
+    score = np.array([5.0, 9.0, 4.0, 8.0, 7.0, 1.0])
+    styles = np.array([0, 0, 1, 1, 2, 2])
+    allowed = np.array([True, True, True, True, True, False])
+    assert rank_styles(score, allowed, styles, 1, 10) == [1, 3, 4, 0, 2]
+    assert rank_styles(score, allowed, styles, 1, 2) == [1, 3]
+    # a constant policy's first choice stays first even when it scores lower
+    assert rank_styles(score, allowed, styles, 2, 3) == [2, 1, 4]
+
+
+def test_lift_is_against_the_typical_logged_choice(policy, tiny) -> None:
+    ctx = tiny.context[:5]
+    typical_rows = np.hstack([ctx, policy.typical_actions[policy.propensities(ctx).argmax(1)]])
+    typical = weighted(policy.predict_outcomes(typical_rows), policy.weights())
+    for i, answer in enumerate(policy.recommend_context(ctx)):
+        for rec in answer.recommendations:
+            assert rec.lift_vs_typical == pytest.approx(
+                rec.predicted_objective - typical[i], abs=1e-12
+            )
+
+
+def test_forecasts_carry_the_interval_halfwidths(policy, tiny) -> None:
+    rec = policy.recommend(tiny.profiles.head(1))[0].recommendations[0]
+    assert list(rec.predicted) == policy.spec.outcome_names
+    for name, f in rec.predicted.items():
+        half = policy.interval_halfwidth.get(name, 0.0)
+        assert (f.low, f.high) == pytest.approx((f.mean - half, f.mean + half))
+    assert rec.predicted["retention_30d"].low == rec.predicted["retention_30d"].mean  # no width
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    batch=st.lists(st.integers(0, 39), min_size=1, max_size=12),
+    top_k=st.integers(1, 5),
+    explain=st.booleans(),
+)
+def test_a_profiles_answer_does_not_depend_on_its_batch(tiny, batch, top_k, explain) -> None:
+    policy = tiny.policy
+    together = policy.recommend_context(tiny.context[batch], top_k=top_k, explain=explain)
+    for i, answer in zip(batch, together, strict=True):
+        alone = policy.recommend_context(tiny.context[[i]], top_k=top_k, explain=explain)[0]
+        assert answer == alone  # exactly: every float bit-for-bit
+
+
+def test_recommend_encodes_profiles_like_recommend_context(policy, tiny) -> None:
+    assert policy.recommend(tiny.profiles.head(6)) == policy.recommend_context(tiny.context[:6])
