@@ -28,10 +28,10 @@ class Job:
     key: Hashable  # requests with equal keys can share a policy call
     rows: list[Any]  # the request's profiles
     params: Any  # what the batch function needs besides the rows (same for equal keys)
-    future: asyncio.Future[list[dict[str, Any]]] = field(repr=False)
+    future: asyncio.Future[list[Any]] = field(repr=False)
 
 
-BatchFn = Callable[[list[Any], Any], list[dict[str, Any]]]
+BatchFn = Callable[[list[Any], Any], list[Any]]  # one answer per row, of any type
 
 
 class MicroBatcher:
@@ -58,7 +58,7 @@ class MicroBatcher:
         self._queue: asyncio.Queue[Job] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def submit(self, key: Hashable, rows: list[Any], params: Any) -> list[dict[str, Any]]:
+    async def submit(self, key: Hashable, rows: list[Any], params: Any) -> list[Any]:
         """The answers for ``rows``, computed in a batch with other waiting jobs."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # first call, or an app driven by another event loop

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from engage.policy.policy import Constraints
 from engage.contract.spec import CampaignSpec, CategoricalColumn, NumericColumn
+from engage.policy.policy import Constraints
 from engage.serving.schemas import (
     EXAMPLE_PROFILE,
     ConstraintInfo,
