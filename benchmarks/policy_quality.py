@@ -235,8 +235,8 @@ def isolated_mlflow(root: Path):
 
 def fit_engage(log, world: SimulatedWorld, profiles, seed: int, trials: int | None, tmp: Path):
     """Train the product with its default settings; its actions on the held-out profiles."""
-    from engage.training.pipeline import TrainSettings, train
     from engage.simulation.world import write_log
+    from engage.training.pipeline import TrainSettings, train
 
     path = write_log(log, tmp / f"log-{os.getpid()}-{world.difficulty}-{world.decisions}-{len(log)}-{seed}.parquet")
     settings: dict[str, Any] = dict(

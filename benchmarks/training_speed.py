@@ -29,8 +29,8 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from engage.policy.encoding import FeatureBuilder
 from engage.contract.spec import load_spec
+from engage.policy.encoding import FeatureBuilder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -100,8 +100,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    from engage.training.pipeline import TrainSettings, split_log, train
+    from engage.simulation.oracle import oracle_for_log
     from engage.simulation.world import SimulatedWorld, write_log
+    from engage.training.pipeline import TrainSettings, split_log, train
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -115,7 +116,7 @@ def main() -> None:
         settings = TrainSettings(data=data, experiment="speed", model_name="speed-policy", mlruns=tmp_path, seed=args.seed)
         load_start = [round(x, 2) for x in os.getloadavg()]
         start = time.perf_counter()
-        result = train(settings)
+        result = train(settings, oracle=oracle_for_log(data))  # regret.learned is reported
         pipeline_s = time.perf_counter() - start
         print(f"engage train: {pipeline_s:.1f} s ({len(result.fit_log.fits)} LightGBM fits, {result.fit_log.seconds:.1f} s inside them)")
 

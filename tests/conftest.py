@@ -56,12 +56,19 @@ def train_settings(data: Path, store: Path, **overrides):
     return TrainSettings(**values)
 
 
+def sim_oracle(data: Path):
+    """The oracle of a simulated log (what the CLI passes to ``train`` for such a log)."""
+    from engage.simulation.oracle import oracle_for_log
+
+    return oracle_for_log(data)
+
+
 @pytest.fixture(scope="session")
 def trained(mlflow_store: Path, sim_log: Path):
     """A real trained, registered and promoted policy (``models:/test-policy@champion``)."""
     from engage.training.pipeline import train
 
-    return train(train_settings(sim_log, mlflow_store))
+    return train(train_settings(sim_log, mlflow_store), oracle=sim_oracle(sim_log))
 
 
 @pytest.fixture(scope="session")

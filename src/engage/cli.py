@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -41,14 +40,14 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from engage.training.pipeline import TrainSettings, train
+    from engage.simulation.oracle import oracle_for_log
+    from engage.training.pipeline import train
+    from engage.training.settings import settings_from_flags
     from engage.training.summary import print_summary
 
-    overrides = {k: v for k, v in vars(args).items() if k in TrainSettings.model_fields and v is not None}
-    if args.objective:
-        overrides["objective"] = json.loads(args.objective)
-    result = train(TrainSettings(**overrides))
-    print_summary(result)
+    settings = settings_from_flags(vars(args))
+    # the composition root: a simulated log's world (if any) becomes training's oracle
+    print_summary(train(settings, oracle=oracle_for_log(settings.data, settings.spec)))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow
@@ -10,14 +11,14 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from engage.cli import main
+from engage.contract.validation import LogValidationError
 from engage.policy.artifact import flatten
 from engage.policy.policy import weighted
-from engage.contract.validation import LogValidationError
-from tests.conftest import SHARED, TEST_MODEL, train_settings
-from engage.training import tracking
-from engage.cli import main
-from engage.training.pipeline import TrainingError, train
 from engage.simulation.world import SimulatedWorld, write_log
+from engage.training import tracking
+from engage.training.pipeline import TrainingError, train
+from tests.conftest import SHARED, TEST_MODEL, sim_oracle, train_settings
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +48,7 @@ def test_run_logs_everything_and_registers_champion(trained) -> None:
     run = MlflowClient().get_run(trained.run_id)
     for name in REQUIRED_METRICS:
         assert name in run.data.metrics, name
-    assert run.data.tags["schema_version"] == "1"
+    assert run.data.tags["schema_version"] == "2"
     assert run.data.tags["spec_fingerprint"] == trained.policy.spec.fingerprint
     assert "git_sha" in run.data.tags
     assert run.data.params["split"] == "time"
@@ -82,17 +83,17 @@ def test_registered_model_recommends_exactly_what_the_in_memory_policy_does(trai
 def test_explanations_are_faithful(trained, sim_log) -> None:
     profiles = pd.read_parquet(sim_log).iloc[:20][trained.policy.spec.context_names]
     for answer in trained.policy.recommend(profiles):
-        recs, expl = answer["recommendations"], answer["explanation"]
+        recs, expl = answer.recommendations, answer.explanation
         assert expl is not None
-        assert expl["score_difference"] == pytest.approx(recs[0]["score"] - recs[1]["score"], abs=1e-6)
-        assert expl["contributions_sum"] == pytest.approx(expl["score_difference"], abs=1e-6)
-        shown = sum(f["contribution"] for f in expl["factors"]) + expl["other_factors"]
-        assert shown == pytest.approx(expl["score_difference"], abs=1e-6)
-        assert all(f["sentence"] for f in expl["factors"])
+        assert expl.score_difference == pytest.approx(recs[0].score - recs[1].score, abs=1e-6)
+        assert expl.contributions_sum == pytest.approx(expl.score_difference, abs=1e-6)
+        shown = sum(f.contribution for f in expl.factors) + expl.other_factors
+        assert shown == pytest.approx(expl.score_difference, abs=1e-6)
+        assert all(f.sentence for f in expl.factors)
 
 
 def test_second_run_with_other_seed_lines_up_and_promotion_is_judged(trained, mlflow_store, sim_log) -> None:
-    second = train(train_settings(sim_log, mlflow_store, seed=11))
+    second = train(train_settings(sim_log, mlflow_store, seed=11), oracle=sim_oracle(sim_log))
     first_metrics = set(MlflowClient().get_run(trained.run_id).data.metrics)
     second_metrics = set(MlflowClient().get_run(second.run_id).data.metrics)
     assert first_metrics == second_metrics
@@ -161,12 +162,22 @@ def test_failure_mid_run_registers_nothing_and_keeps_the_alias(trained, mlflow_s
 def test_cli_train_prints_summary(mlflow_store, sim_log, capsys) -> None:
     code = main([
         "train", "--data", str(sim_log), "--experiment", "engage-tests", "--model-name", "cli-policy",
-        "--trials", "1", "--no-progress",
+        "--trials", "1", "--no-progress", "--objective", '{"conversions": 1}',
     ])
     out = capsys.readouterr().out
     assert code == 0
     assert "Policy value on the held-out split" in out and "normalised regret" in out
     assert "registered version 1" in out
+    assert "objective: conversions 1, engagement_rate 0, follower_growth 0, retention_30d 0" in out
+    assert "quarantined 0 of 4,000 rows" in out
+    # the registered model ranks by the objective it was trained for, unless told otherwise
+    policy = tracking.load_registered_policy("models:/cli-policy/1")
+    assert policy.objective == {"conversions": 1.0}
+    np.testing.assert_array_equal(policy.weights(), [1.0, 0.0, 0.0, 0.0])
+    run = MlflowClient().get_run(MlflowClient().get_model_version("cli-policy", "1").run_id)
+    assert json.loads(run.data.params["objective_weights"]) == {
+        "conversions": 1.0, "engagement_rate": 0.0, "follower_growth": 0.0, "retention_30d": 0.0,
+    }
     # the Optuna trial was a nested child run of the training run
     exp = mlflow.get_experiment_by_name("engage-tests")
     children = mlflow.search_runs([exp.experiment_id], filter_string="tags.mlflow.parentRunId != ''")
@@ -193,7 +204,7 @@ def test_facebook_example_trains_end_to_end(mlflow_store) -> None:
     assert result.validation is not None and len(result.validation.quarantine) == 1
     assert "true.oracle" not in result.metrics  # real data: no oracle
     answers = result.policy.recommend(pd.read_csv(data, sep=";").iloc[:3][result.policy.spec.context_names])
-    assert answers[0]["recommendations"][0]["style"] in {"Photo", "Status", "Link", "Video"}
+    assert answers[0].recommendations[0].style in {"Photo", "Status", "Link", "Video"}
     assert np.isfinite(result.metrics["ope.learned.dr"])
 
 
@@ -224,9 +235,10 @@ def test_shared_calls_give_the_numbers_of_separate_ones(trained, sim_log) -> Non
     typical = weighted(policy.predict_outcomes(typical_rows), weights)
     rows = []
     for i, answer in enumerate(answers):
-        top = answer["recommendations"][0]
-        assert top["lift_vs_typical"] == pytest.approx(top["predicted_objective"] - typical[i], abs=1e-12)
-        rows.append(policy.builder.cross(context[[i]], policy.candidates.encoded[[r["candidate_index"] for r in answer["recommendations"]]]))
+        top = answer.recommendations[0]
+        assert top.lift_vs_typical == pytest.approx(top.predicted_objective - typical[i], abs=1e-12)
+        shown = [r.candidate_index for r in answer.recommendations]
+        rows.append(policy.builder.cross(context[[i]], policy.candidates.encoded[shown]))
     rows = np.vstack(rows)
     per_row = policy.contributions(rows, weights)
     per_profile = policy.contributions(rows, weights, np.repeat(np.arange(len(answers)), 2))

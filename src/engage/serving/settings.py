@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engage.contract.settings_env import reject_unknown_variables
+
 DEFAULT_MODEL_URI = "models:/engage-policy@champion"
 MAX_TOP_K = 10
 
@@ -93,14 +95,7 @@ class ServeSettings(BaseSettings):
     @model_validator(mode="after")
     def _no_unknown_variables(self) -> ServeSettings:
         # pydantic-settings ignores unknown prefixed variables; a typo must not pass silently.
-        known = {f"ENGAGE_SERVE_{name.upper()}" for name in type(self).model_fields}
-        unknown = sorted(
-            k
-            for k in os.environ
-            if k.upper().startswith("ENGAGE_SERVE_") and k.upper() not in known
-        )
-        if unknown:
-            raise ValueError(f"unknown setting variable(s) {unknown}; known: {sorted(known)}")
+        reject_unknown_variables("ENGAGE_SERVE_", type(self).model_fields)
         return self
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -355,10 +355,16 @@ class SimulatedWorld:
             effect = self._effect(z, style, mix, cadence)
         return base + effect
 
-    def expected_outcomes(self, profiles: pd.DataFrame, actions: Actions) -> pd.DataFrame:
+    def _objective_weights(self, weights: np.ndarray | None) -> np.ndarray:
+        return self.weights if weights is None else np.asarray(weights, dtype=float)
+
+    def expected_outcomes(
+        self, profiles: pd.DataFrame, actions: Actions, weights: np.ndarray | None = None
+    ) -> pd.DataFrame:
         """True expected outcomes of one action per profile (row-aligned).
 
-        Returns a frame with one column per outcome plus ``objective`` (the spec-weighted sum).
+        Returns a frame with one column per outcome plus ``objective``: the sum weighted by
+        ``weights`` (in :data:`OUTCOMES` order), the spec's weights by default.
         """
         if len(actions) != len(profiles):
             raise ValueError(f"{len(actions)} actions for {len(profiles)} profiles")
@@ -366,12 +372,14 @@ class SimulatedWorld:
             profiles, actions.style[:, None], actions.mix[:, None, :], actions.cadence[:, None]
         )[:, 0, :]
         out = pd.DataFrame(m, columns=OUTCOMES)
-        out["objective"] = m @ self.weights
+        out["objective"] = m @ self._objective_weights(weights)
         return out
 
-    def policy_value(self, profiles: pd.DataFrame, actions: Actions) -> float:
+    def policy_value(
+        self, profiles: pd.DataFrame, actions: Actions, weights: np.ndarray | None = None
+    ) -> float:
         """True value (mean expected objective) of taking ``actions`` on ``profiles``."""
-        return float(self.expected_outcomes(profiles, actions)["objective"].mean())
+        return float(self.expected_outcomes(profiles, actions, weights)["objective"].mean())
 
     # ------------------------------------------------------------------ action grids
 
@@ -398,25 +406,31 @@ class SimulatedWorld:
         return Actions(style=np.arange(len(STYLES)), mix=mixes, cadence=cads)
 
     def best_actions(
-        self, profiles: pd.DataFrame, grid: Actions | None = None, chunk: int = 64
+        self,
+        profiles: pd.DataFrame,
+        grid: Actions | None = None,
+        chunk: int = 64,
+        weights: np.ndarray | None = None,
     ) -> tuple[Actions, np.ndarray]:
-        """The oracle policy: for each profile the grid action with the best true objective.
+        """The oracle policy: for each profile the grid action with the best true objective
+        (weighted by ``weights`` in :data:`OUTCOMES` order, the spec's by default).
 
         Returns the chosen actions and their true objective values.
         """
         grid = grid or self.action_grid()
+        w = self._objective_weights(weights)
         best_idx = np.empty(len(profiles), dtype=int)
         best_val = np.empty(len(profiles))
         if self.difficulty == "flat":  # the same best action for everyone
-            vals = self._means(profiles.iloc[:1], grid.style, grid.mix, grid.cadence)[0] @ self.weights
+            vals = self._means(profiles.iloc[:1], grid.style, grid.mix, grid.cadence)[0] @ w
             best_idx[:] = int(np.argmax(vals))
-            base = self._baseline(self._latent(profiles))[:, 0, :] @ self.weights
-            ref_base = self._baseline(self._latent(profiles.iloc[:1]))[0, 0, :] @ self.weights
+            base = self._baseline(self._latent(profiles))[:, 0, :] @ w
+            ref_base = self._baseline(self._latent(profiles.iloc[:1]))[0, 0, :] @ w
             best_val[:] = vals[best_idx[0]] - ref_base + base
         else:
             for start in range(0, len(profiles), chunk):
                 part = profiles.iloc[start : start + chunk]
-                vals = self._means(part, grid.style, grid.mix, grid.cadence) @ self.weights
+                vals = self._means(part, grid.style, grid.mix, grid.cadence) @ w
                 idx = np.argmax(vals, axis=1)
                 best_idx[start : start + chunk] = idx
                 best_val[start : start + chunk] = vals[np.arange(len(part)), idx]
@@ -505,6 +519,22 @@ class SimulatedWorld:
         return Actions.from_frame(log)
 
 
+WORLD_METADATA_KEY = b"engage.world"
+
+
+def read_world(path: str | Path) -> dict[str, Any] | None:
+    """The world settings :func:`write_log` stored in a Parquet log (None: none, or a CSV)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if path.suffix.lower() not in {".parquet", ".pq"}:
+        return None
+    raw = (pq.read_schema(path).metadata or {}).get(WORLD_METADATA_KEY)
+    return json.loads(raw) if raw else None
+
+
 def write_log(log: pd.DataFrame, path: str | Path, world: dict[str, object] | None = None) -> Path:
     """Write a log as Parquet (with the world's settings in the file's metadata) or CSV."""
     import json
@@ -519,7 +549,7 @@ def write_log(log: pd.DataFrame, path: str | Path, world: dict[str, object] | No
         table = pa.Table.from_pandas(log, preserve_index=False)
         meta = dict(table.schema.metadata or {})
         if world is not None:
-            meta[b"engage.world"] = json.dumps(world).encode()
+            meta[WORLD_METADATA_KEY] = json.dumps(world).encode()
         pq.write_table(table.replace_schema_metadata(meta), path)
     elif suffix in {".csv", ".txt"}:
         log.to_csv(path, index=False)

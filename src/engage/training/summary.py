@@ -1,39 +1,75 @@
-"""The table printed at the end of ``engage train``."""
+"""The report printed at the end of ``engage train``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from engage.training.pipeline import TrainResult
+from engage.contract.validation import ValidationReport
+
+if TYPE_CHECKING:
+    from engage.training.pipeline import TrainResult
+
+ESTIMATORS = ("dm", "ips", "snips", "dr", "observed", "true")
+
+
+def describe_weights(weights: Mapping[str, float]) -> str:
+    """Signed objective weights in words: ``conversions 1, engagement_rate 0, ...``."""
+    # + 0.0 turns the -0.0 of a zero-weighted "minimize" outcome into 0
+    return ", ".join(f"{name} {w + 0.0:g}" for name, w in weights.items())
+
+
+def quarantine_lines(report: ValidationReport) -> list[str]:
+    """How many rows were quarantined, then one line per reason (its message gives the count)."""
+    n_q = len(report.quarantine)
+    if not n_q:
+        return [f"quarantined 0 of {report.n_input_rows:,} rows"]
+    lines = [f"quarantined {n_q:,} of {report.n_input_rows:,} rows ({n_q / report.n_input_rows:.1%}):"]
+    lines += [f"  - {p.message}" for p in report.problems if p.severity == "quarantine"]
+    return lines
 
 
 def print_summary(result: TrainResult, console: Console | None = None) -> None:
-    """Policy values with intervals, regret, where the run is, whether it was promoted."""
+    """Objective, quarantine, policy values with intervals, regret, where the run is, and
+    whether it was promoted."""
     console = console or Console()
-    table = Table(title="Policy value on the held-out split (objective per campaign)")
-    table.add_column("policy")
-    for est in ("dm", "ips", "snips", "dr", "observed", "true"):
-        table.add_column(est.upper() if est != "observed" else "observed", justify="right")
-    for name in ("learned", "best_constant", "logged"):
-        ests = result.values.get(name, {})
-        cells = []
-        for est in ("dm", "ips", "snips", "dr", "observed", "true"):
-            if est in ests:
-                v, lo, hi = ests[est]
-                cells.append(f"{v:.3f}" if est == "true" else f"{v:.3f} [{lo:.3f}, {hi:.3f}]")
-            else:
-                cells.append("")
-        table.add_row(name.replace("_", " "), *cells)
-    console.print(table)
+    # plain text, one line each however narrow the terminal (these are read and grepped)
+    lines = [f"objective: {describe_weights(result.objective_weights)}"]
+    if result.validation is not None:
+        lines += quarantine_lines(result.validation)
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(_values_table(result))
     m = result.metrics
     if "true.oracle" in m:
         console.print(
             f"oracle value {m['true.oracle']:.3f}; normalised regret (oracle - policy) / (oracle - logged): "
             f"learned {m['regret.learned']:.3f}, best constant {m['regret.best_constant']:.3f}"
         )
-    console.print(f"policy shipped: [bold]{result.mode}[/] — {result.decision_reason}")
+    console.print(f"policy shipped: [bold]{result.mode}[/] — {escape(result.decision_reason)}")
     console.print(f"MLflow run {result.run_id} (experiment {result.experiment_id}) at {result.tracking_uri}")
     if result.version:
         state = "[green]promoted to champion[/]" if result.promoted else "[yellow]not promoted[/]"
-        console.print(f"registered version {result.version}: {state} — {result.promotion_reason}")
+        console.print(f"registered version {result.version}: {state} — {escape(result.promotion_reason)}")
+
+
+def _values_table(result: TrainResult) -> Table:
+    table = Table(title="Policy value on the held-out split (objective per campaign)")
+    table.add_column("policy")
+    for est in ESTIMATORS:
+        table.add_column(est.upper() if est != "observed" else "observed", justify="right")
+    for name in ("learned", "best_constant", "logged"):
+        ests = result.values.get(name, {})
+        cells = []
+        for est in ESTIMATORS:
+            if est in ests:
+                v, lo, hi = ests[est]
+                cells.append(f"{v:.3f}" if est == "true" else f"{v:.3f} [{lo:.3f}, {hi:.3f}]")
+            else:
+                cells.append("")
+        table.add_row(name.replace("_", " "), *cells)
+    return table

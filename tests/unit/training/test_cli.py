@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from engage.cli import build_parser, main
-from engage.training.pipeline import read_world
+from engage.simulation.world import read_world
 
 
 def test_simulate_writes_a_valid_log_with_its_world(tmp_path, capsys) -> None:
@@ -72,3 +74,38 @@ def test_every_subcommand_has_help() -> None:
         with pytest.raises(SystemExit) as exit_:
             parser.parse_args([command, "--help"])
         assert exit_.value.code == 0
+
+
+@pytest.mark.parametrize(
+    ("objective", "says"),
+    [('{"sales": 1}', "unknown outcome(s) in objective: ['sales']"), ("{conversions: 1}", "not valid JSON")],
+)
+def test_train_refuses_a_bad_objective_before_anything_is_logged(tmp_path, monkeypatch, capsys, objective, says) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    data = tmp_path / "c.parquet"
+    main(["simulate", "--rows", "300", "--out", str(data)])
+    capsys.readouterr()
+    assert main(["train", "--data", str(data), "--objective", objective, "--no-progress"]) == 2
+    assert says in capsys.readouterr().err
+    assert not (tmp_path / "mlruns").exists()  # no tracking store was even opened
+
+
+def test_train_refuses_an_unknown_setting_variable(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("ENGAGE_TRAIN_TRAILS", "9")
+    assert main(["train", "--data", str(tmp_path / "c.parquet")]) == 1
+    err = capsys.readouterr().err
+    assert "ENGAGE_TRAIN_TRAILS" in err and "ENGAGE_TRAIN_TRIALS" in err
+
+
+def test_simulated_logs_get_an_oracle_other_logs_none(tmp_path) -> None:
+    from engage.simulation.oracle import oracle_for_log
+
+    parquet, csv = tmp_path / "c.parquet", tmp_path / "c.csv"
+    main(["simulate", "--rows", "50", "--difficulty", "easy", "--out", str(parquet)])
+    main(["simulate", "--rows", "50", "--out", str(csv)])
+    oracle = oracle_for_log(parquet)
+    assert oracle is not None and oracle.description["difficulty"] == "easy"
+    assert oracle_for_log(csv) is None
+    facebook = Path(__file__).resolve().parents[3] / "examples" / "facebook_metrics.yaml"
+    assert oracle_for_log(parquet, facebook) is None  # read through another spec: no truth

@@ -1,0 +1,128 @@
+"""The candidate policy: candidate actions within the data's support, the policy built from
+the nuisance models, and the best single action for everyone (the constant to beat).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engage.contract.spec import CampaignSpec
+from engage.policy.candidates import build_candidates
+from engage.policy.encoding import FeatureBuilder
+from engage.policy.policy import Policy, weighted
+from engage.training.nuisance import Nuisance
+from engage.training.settings import TrainSettings
+from engage.training.split import Split
+
+INTERVAL_LEVEL = 0.9  # the level of ``Outcomes.halfwidth``
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The personalised candidate policy and the best constant action it must beat."""
+
+    policy: Policy  # mode "personalized", no metadata: what evaluation judges
+    constant_action: int  # index of the best constant candidate
+    metrics: dict[str, float]
+
+
+def objective_values(
+    outcomes: Mapping[str, np.ndarray], weights: Mapping[str, float]
+) -> np.ndarray:
+    """The weighted objective of per-outcome arrays (``weights`` are signed, from the spec)."""
+    names = list(weights)
+    return weighted(np.column_stack([outcomes[o] for o in names]), np.array([weights[o] for o in names]))
+
+
+def select_policy(
+    spec: CampaignSpec,
+    split: Split,
+    nuisance: Nuisance,
+    weights: Mapping[str, float],
+    settings: TrainSettings,
+) -> Selection:
+    """Build the candidate policy and find the best constant action (see the module docstring)."""
+    policy = build_candidate_policy(spec, split, nuisance, weights, settings)
+    constant = best_constant(policy, split, nuisance, weights, settings)
+    return Selection(policy, constant, {"policy.candidates": len(policy.candidates)})
+
+
+def build_candidate_policy(
+    spec: CampaignSpec,
+    split: Split,
+    nuisance: Nuisance,
+    weights: Mapping[str, float],
+    settings: TrainSettings,
+) -> Policy:
+    """The personalised policy: nuisance models, candidates and the trained objective."""
+    q = settings.decision_quantiles
+    quantiles = tuple(np.round(np.linspace(0.1, 0.9, q), 3)) if q > 1 else (0.5,)
+    train, outcomes = split.train, nuisance.outcomes
+    candidates = build_candidates(
+        train.log, spec, n_mix_prototypes=settings.mix_prototypes, quantiles=quantiles, seed=settings.seed
+    )
+    residuals = {o: train.y[o] - outcomes.models.oof[o] for o in weights}
+    return Policy(
+        spec=spec,
+        outcome_models=outcomes.models.boosters,
+        propensity_model=nuisance.propensity.model.booster,
+        candidates=candidates,
+        typical_actions=typical_actions(train.log, spec),
+        propensity_temperature=nuisance.propensity.model.temperature,
+        min_propensity=settings.min_propensity,
+        pessimism=settings.pessimism,
+        n_train=len(train),
+        score_sd=float(np.std(objective_values(residuals, weights))),
+        interval_halfwidth=outcomes.halfwidth,
+        interval_level=INTERVAL_LEVEL,
+        style_corrections=outcomes.corrections,
+        objective=dict(settings.objective),  # the policy ranks by it unless told otherwise
+    )
+
+
+def typical_actions(log: pd.DataFrame, spec: CampaignSpec) -> np.ndarray:
+    """Encoded typical logged action of each style: mean mix, median numbers, modal categories."""
+    rows = []
+    for style in spec.styles:
+        part = log[log[spec.style.name] == style]
+        row: dict[str, Any] = {spec.style.name: style}
+        for col in spec.mix_columns:
+            row[col] = float(part[col].mean())
+        for col in spec.extra_decisions:
+            row[col.name] = part[col.name].mode().iloc[0] if col.type == "categorical" else float(part[col.name].median())
+        rows.append(row)
+    return FeatureBuilder(spec).encode_decisions(pd.DataFrame(rows, columns=spec.decision_names))
+
+
+def best_constant(
+    policy: Policy,
+    split: Split,
+    nuisance: Nuisance,
+    weights: Mapping[str, float],
+    settings: TrainSettings,
+) -> int:
+    """The best single action for everyone, chosen on the training split with a DR correction.
+
+    DM alone (mean predicted objective of each candidate) inherits the outcome model's
+    style-level bias on a confounded log; the doubly robust term adds, per style, the
+    inverse-propensity-weighted mean out-of-fold residual of the rows that logged it.
+    """
+    train, samples = split.train, split.samples
+    _, cand_scores = policy.score_candidates(train.context[samples.constant], settings.objective)
+    dm = cand_scores.mean(0)
+    # out-of-fold residuals and propensities exist for the rows the propensity model saw
+    rows = samples.propensity
+    oof = nuisance.outcomes.oof_corrected
+    resid = objective_values({o: train.y[o][rows] - oof[o][rows] for o in weights}, weights)
+    styles = train.style[rows]
+    prop_oof = nuisance.propensity.model.oof
+    p = np.maximum(prop_oof[np.arange(len(rows)), styles], settings.ope_clip)
+    correction = np.array(
+        [np.sum(np.where(styles == k, resid / p, 0.0)) / len(rows) for k in range(len(split.styles))]
+    )
+    return int(np.argmax(dm + correction[policy.candidates.style_codes]))

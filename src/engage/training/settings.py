@@ -1,0 +1,92 @@
+"""Settings of one training run: one typed class, every field an ``ENGAGE_TRAIN_*`` variable.
+
+``.env.example`` documents each variable; an unknown ``ENGAGE_TRAIN_*`` variable is an error
+(a typo such as ``ENGAGE_TRAIN_TRAILS`` must not be silently ignored). The CLI passes its
+flags as keyword arguments, which win over the environment.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engage.contract.settings_env import reject_unknown_variables
+from engage.contract.spec import SpecError
+
+ENV_PREFIX = "ENGAGE_TRAIN_"
+
+
+class TrainSettings(BaseSettings):
+    """Settings of ``engage train``; each field is ``ENGAGE_TRAIN_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    data: Path = Field(description="the campaign log (.parquet or .csv)")
+    spec: Path | None = Field(default=None, description="spec YAML (default: the simulated world's)")
+    experiment: str = Field(default="engage", description="MLflow experiment")
+    model_name: str = Field(default="engage-policy", description="registered model name")
+    trials: int = Field(default=5, ge=0, description="Optuna trials (0: default parameters)")
+    tuning_rows: int = Field(default=20_000, ge=1_000, description="rows Optuna tunes on")
+    seed: int = Field(default=0, description="seed of every split, subsample and fit")
+    folds: int = Field(default=3, ge=2, le=10, description="cross-fitting folds")
+    eval_fraction: float = Field(default=0.25, gt=0.05, lt=0.9, description="share of rows held out for evaluation")
+    min_propensity: float = Field(default=0.005, ge=0, lt=1, description="hard support floor: styles below it are never recommended (the pessimism discount handles thin support above it)")
+    pessimism: float = Field(default=1.5, ge=0, description="support discount strength (0: none)")
+    style_correction_rounds: int = Field(default=50, ge=0, description="rounds of the per-style residual corrections of the outcome models (0: none)")
+    mix_prototypes: int = Field(default=8, ge=1, le=20, description="k-means mix prototypes per style")
+    decision_quantiles: int = Field(default=7, ge=1, le=15, description="quantiles of each numeric decision per style")
+    ope_clip: float = Field(default=0.05, gt=0, lt=1, description="propensity floor in IPS/DR weights")
+    n_boot: int = Field(default=200, ge=20, description="bootstrap draws of the OPE intervals")
+    propensity_rows: int = Field(default=200_000, ge=1_000, description="cap on rows the propensity model fits on")
+    max_eval_rows: int = Field(default=5_000, ge=1_000, description="cap on evaluation rows scored by OPE (each is scored over every candidate action)")
+    max_metric_rows: int = Field(default=100_000, ge=1_000, description="cap on evaluation rows for the outcome models' predictive metrics")
+    oracle_rows: int = Field(default=2_000, ge=100, description="profiles the oracle scores (simulated logs only)")
+    objective: dict[str, float] = Field(default_factory=dict, description="outcome weights replacing the spec's ({}: the spec's)")
+    force: bool = Field(default=False, description="move the champion alias even if not better")
+    register_model: bool = Field(default=True, description="register the model (and maybe promote it)")
+    mlruns: Path = Field(default=Path("mlruns"), description="embedded MLflow store (unless MLFLOW_TRACKING_URI)")
+    progress: bool = Field(default=True, description="print each stage as it runs")
+
+    @model_validator(mode="after")
+    def _no_unknown_variables(self) -> TrainSettings:
+        reject_unknown_variables(ENV_PREFIX, type(self).model_fields)
+        return self
+
+
+def settings_from_flags(flags: Mapping[str, Any]) -> TrainSettings:
+    """Settings from command-line flags over the environment.
+
+    Flags that are None (not given) or not settings are left out; ``objective`` may be the
+    JSON text of ``--objective`` (see :func:`parse_objective`).
+    """
+    values = {k: v for k, v in flags.items() if k in TrainSettings.model_fields and v is not None}
+    if isinstance(values.get("objective"), str):
+        values["objective"] = parse_objective(values["objective"])
+    return TrainSettings(**values)
+
+
+def parse_objective(text: str) -> dict[str, float]:
+    """Outcome weights from the JSON of ``--objective``, e.g. ``{"conversions": 1}``.
+
+    Only the shape is checked here; the outcome names are checked against the spec by
+    :meth:`~engage.contract.spec.CampaignSpec.outcome_weights`.
+
+    Raises:
+        SpecError: the text is not a JSON object of numbers.
+    """
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"--objective is not valid JSON ({exc}): {text!r}") from exc
+    numbers = isinstance(raw, dict) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in raw.values()
+    )
+    if not numbers:
+        raise SpecError(f'--objective must be a JSON object of outcome weights, e.g. {{"conversions": 1}}; got {text!r}')
+    return {str(k): float(v) for k, v in raw.items()}
+

@@ -1,0 +1,179 @@
+"""The training steps on a tiny simulated log, without MLflow: each step is a function of its
+inputs; the policy ranks by the objective it was trained for; the shipped policy is a new,
+complete object; an oracle values exactly the run's objective."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engage.contract.spec import load_spec
+from engage.contract.validation import validate_log
+from engage.policy.policy import weighted
+from engage.simulation.oracle import WorldOracle
+from engage.simulation.world import SimulatedWorld
+from engage.training import pipeline
+from engage.training.evaluation import Estimate
+from engage.training.models import DEFAULT_PARAMS, FitLog
+from engage.training.nuisance import Nuisance, fit_outcome_models, fit_propensity_model
+from engage.training.offpolicy import (
+    decide_shipping,
+    decided_values,
+    decision_metrics,
+    evaluate_offpolicy,
+)
+from engage.training.oracle import Oracle, measure_truth, with_truth
+from engage.training.selection import select_policy
+from engage.training.settings import TrainSettings
+from engage.training.split import TrainingError, check_trainable, make_split
+
+OBJECTIVE = {"conversions": 1.0}
+
+
+@pytest.fixture(scope="module")
+def steps():
+    """Split, nuisance models and the candidate policy of a 1,500-row log (about 2 s)."""
+    spec = load_spec()
+    settings = TrainSettings(
+        data=Path("unused.parquet"), trials=0, n_boot=20, folds=2, mix_prototypes=2,
+        decision_quantiles=2, style_correction_rounds=10, oracle_rows=100, objective=OBJECTIVE,
+    )
+    weights = spec.outcome_weights(settings.objective)
+    log = validate_log(SimulatedWorld("hard").simulate(1500, seed=2), spec).clean
+    split = make_split(log, spec, settings)
+    fit_log = FitLog()
+    propensity = fit_propensity_model(split, settings, fit_log)
+    outcomes = fit_outcome_models(split, dict(DEFAULT_PARAMS), settings, fit_log)
+    nuisance = Nuisance(propensity, outcomes)
+    selection = select_policy(spec, split, nuisance, weights, settings)
+    return spec, settings, weights, split, nuisance, selection
+
+
+def test_split_is_time_ordered_and_samples_stay_in_range(steps) -> None:
+    spec, settings, _, split, _, _ = steps
+    assert split.how == "time"
+    assert split.train.log[spec.timestamp].max() <= split.eval.log[spec.timestamp].min()
+    assert len(split.eval) == round(1500 * settings.eval_fraction)
+    s = split.samples
+    assert s.propensity.max() < len(split.train) and s.constant.max() < len(split.train)
+    assert s.ope.max() < len(split.eval) and s.metrics.max() < len(split.eval)
+    assert split.params == {"split": "time", "rows_train": len(split.train), "rows_eval": len(split.eval)}
+
+
+def test_a_policy_trained_for_an_objective_ranks_by_it_by_default(steps) -> None:
+    spec, _, weights, split, _, selection = steps
+    policy = selection.policy
+    assert policy.objective == OBJECTIVE
+    expected = [weights[o] for o in spec.outcome_names]
+    assert expected == [1.0, 0.0, 0.0, 0.0]  # the objective replaces the spec's weights
+    np.testing.assert_array_equal(policy.weights(), expected)
+    context = split.eval.context[:20]
+    ranking = policy.rank(context)
+    np.testing.assert_allclose(ranking.predicted_objective, ranking.preds[..., 0], rtol=0, atol=1e-12)
+    assert not np.allclose(policy.rank(context, {"retention_30d": 1}).predicted_objective, ranking.predicted_objective)
+
+
+def test_evaluation_decision_and_shipped_policy(steps) -> None:
+    spec, settings, weights, split, nuisance, selection = steps
+    evaluation = evaluate_offpolicy(spec, split, nuisance.propensity, selection, weights, settings)
+    assert set(evaluation.values) == {"learned", "best_constant", "logged"}
+    assert evaluation.params == {"ope_propensity": "logged"}  # the simulated spec logs propensities
+    decision = decide_shipping(evaluation, selection.constant_action)
+    assert decision.mode == ("personalized" if evaluation.gain.low > 0 else "constant")
+    values = decided_values(evaluation, decision)
+    assert values["shipped"] == values[decision.shipped]
+    assert decision_metrics(values, decision)["policy.personalized"] == float(decision.mode == "personalized")
+
+    candidate = selection.policy
+    shipped = pipeline._shipped_policy(candidate, decision, "run-1", {"x": 1.0, "nan": float("nan")})
+    assert shipped is not candidate
+    assert (shipped.mode, shipped.constant_action) == (decision.mode, selection.constant_action)
+    assert shipped.metadata["metrics"] == {"x": 1.0} and shipped.metadata["run_id"] == "run-1"
+    assert (candidate.mode, candidate.constant_action, candidate.metadata) == ("personalized", None, {})
+    assert shipped.objective == candidate.objective == OBJECTIVE
+
+
+class RecordingOracle:
+    """A stand-in oracle: a policy's "true value" is its mean cadence; it records each call."""
+
+    description = {"kind": "test"}
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[str], object]] = []
+
+    def policy_value(self, profiles, actions, weights) -> float:
+        assert len(actions) == len(profiles)
+        self.calls.append(("policy_value", list(profiles.columns), dict(weights)))
+        return float(actions["posts_per_week"].mean())
+
+    def best_value(self, profiles, weights) -> float:
+        self.calls.append(("best_value", list(profiles.columns), dict(weights)))
+        return 100.0
+
+
+def test_truth_asks_the_oracle_about_the_runs_choices_and_objective(steps) -> None:
+    spec, settings, weights, split, nuisance, selection = steps
+    evaluation = evaluate_offpolicy(spec, split, nuisance.propensity, selection, weights, settings)
+    decision = decide_shipping(evaluation, selection.constant_action)
+    oracle = RecordingOracle()
+    assert isinstance(oracle, Oracle)
+    truth = measure_truth(oracle, spec, split, selection.policy.candidates, evaluation, decision, weights, settings)
+    assert len(oracle.calls) == 4
+    assert all(c[1] == spec.context_names and c[2] == weights for c in oracle.calls)
+    k = settings.oracle_rows  # the first oracle_rows OPE rows
+    cadence = selection.policy.candidates.frame["posts_per_week"].to_numpy()
+    rows = split.eval.log.iloc[split.samples.ope[:k]]
+    assert truth["true.learned"] == pytest.approx(cadence[evaluation.learned[:k]].mean())
+    assert truth["true.best_constant"] == pytest.approx(cadence[selection.constant_action])
+    assert truth["true.logged"] == pytest.approx(rows["posts_per_week"].mean())
+    assert truth["true.shipped"] == truth[f"true.{decision.shipped}"]
+    gap = 100.0 - truth["true.logged"]
+    assert truth["regret.learned"] == pytest.approx((100.0 - truth["true.learned"]) / gap)
+    values = with_truth(decided_values(evaluation, decision), truth)
+    assert values["learned"]["true"] == (truth["true.learned"],) * 3
+    assert "true" not in evaluation.values["learned"]  # the evaluation itself is left as it was
+
+
+def test_world_oracle_values_the_objective_it_is_given_by_outcome_name() -> None:
+    oracle = WorldOracle.from_settings({"difficulty": "hard", "decisions": "style"})
+    assert isinstance(oracle, Oracle) and oracle.description["decisions"] == "style"
+    spec, world = load_spec(), oracle.world
+    log = world.simulate(40, seed=4)
+    profiles, actions = log[spec.context_names], log[spec.decision_names]
+    true = world.expected_outcomes(log, world.logged_actions(log))
+    weights = {"engagement_rate": 0.5, "conversions": 1.0}  # any order; absent outcomes weigh 0
+    expected = (true["conversions"] + 0.5 * true["engagement_rate"]).mean()
+    assert oracle.policy_value(profiles, actions, weights) == pytest.approx(expected)
+    _, best = world.best_actions(profiles, weights=np.array([0.0, 0.0, 0.0, 1.0]))
+    assert oracle.best_value(profiles, {"retention_30d": 1.0}) == pytest.approx(best.mean())
+    with pytest.raises(ValueError, match="no outcome"):
+        oracle.best_value(profiles, {"sales": 1.0})
+
+
+def test_untrainable_logs_are_refused() -> None:
+    spec = load_spec()
+    with pytest.raises(TrainingError, match="at least 200"):
+        check_trainable(SimulatedWorld("hard").simulate(50, seed=0), spec)
+
+
+def test_ship_decision_needs_a_confident_gain() -> None:
+    def evaluation(low: float):
+        return dataclasses.make_dataclass("E", ["gain"])(Estimate(0.2, low, 0.4))
+
+    assert decide_shipping(evaluation(0.01), 3).mode == "personalized"
+    constant = decide_shipping(evaluation(-0.01), 3)
+    assert (constant.mode, constant.constant_action) == ("constant", 3)
+    assert constant.tags == {"policy_mode": "constant", "policy_decision": constant.reason}
+    assert "not significant" in constant.reason
+
+
+def test_weighted_objective_is_the_policys_one() -> None:
+    from engage.training.selection import objective_values
+
+    y = {"a": np.array([1.0, 2.0]), "b": np.array([3.0, -1.0])}
+    np.testing.assert_array_equal(
+        objective_values(y, {"a": 0.5, "b": -2.0}), weighted(np.column_stack([y["a"], y["b"]]), np.array([0.5, -2.0]))
+    )

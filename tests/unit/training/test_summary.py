@@ -1,0 +1,53 @@
+"""The report of ``engage train``: the effective objective and why rows were quarantined."""
+
+from __future__ import annotations
+
+from engage.contract.spec import load_spec
+from engage.contract.validation import validate_log
+from engage.simulation.world import SimulatedWorld
+from engage.training.summary import describe_weights, print_summary, quarantine_lines
+
+
+def test_weights_are_signed_and_complete() -> None:
+    spec = load_spec()
+    text = describe_weights(spec.outcome_weights({"conversions": 1}))
+    assert text == "conversions 1, engagement_rate 0, follower_growth 0, retention_30d 0"
+    assert describe_weights({"cost": -0.5, "churn": -0.0}) == "cost -0.5, churn 0"
+
+
+def test_quarantine_is_counted_per_reason() -> None:
+    log = SimulatedWorld("hard").simulate(300, seed=1)
+    log.loc[[3, 7, 11], "industry"] = "crypto"
+    log.loc[[5], "followers"] = None
+    report = validate_log(log, load_spec())
+    lines = quarantine_lines(report)
+    assert lines[0] == "quarantined 4 of 300 rows (1.3%):"
+    assert len(lines) == 3
+    assert any("industry" in line and "3 rows" in line and "crypto" in line for line in lines[1:])
+    assert any("followers" in line and "1 row" in line for line in lines[1:])
+    clean = validate_log(SimulatedWorld("hard").simulate(50, seed=1), load_spec())
+    assert quarantine_lines(clean) == ["quarantined 0 of 50 rows"]
+
+
+def test_summary_prints_objective_and_quarantine_one_line_each() -> None:
+    import io
+
+    from rich.console import Console
+
+    from engage.training.pipeline import TrainResult
+
+    log = SimulatedWorld("hard").simulate(300, seed=1)
+    log.loc[[3, 7, 11], "industry"] = "crypto"
+    spec = load_spec()
+    result = TrainResult(
+        run_id="r", experiment_id="1", tracking_uri="sqlite:///x.db", policy=None,
+        metrics={}, values={"learned": {"dr": (1.0, 0.5, 1.5)}}, mode="constant", decision_reason="[not] significant",
+        objective_weights=spec.outcome_weights({"conversions": 1}), validation=validate_log(log, spec),
+    )
+    out = io.StringIO()
+    print_summary(result, Console(file=out, width=40))
+    lines = out.getvalue().splitlines()
+    assert "objective: conversions 1, engagement_rate 0, follower_growth 0, retention_30d 0" in lines
+    assert "quarantined 3 of 300 rows (1.0%):" in lines
+    assert any(line.startswith("  - column 'industry': 3 rows have unknown categories ['crypto']") for line in lines)
+    assert "[not]" in out.getvalue()  # reasons are text, not rich markup

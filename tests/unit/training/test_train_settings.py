@@ -1,0 +1,72 @@
+"""``TrainSettings``: read from ENGAGE_TRAIN_* variables, strict, documented in .env.example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from engage.contract.settings_env import reject_unknown_variables, unknown_variables
+from engage.contract.spec import SpecError
+from engage.training.settings import TrainSettings, parse_objective, settings_from_flags
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    import os
+
+    for key in list(os.environ):
+        if key.upper().startswith("ENGAGE_TRAIN_"):
+            monkeypatch.delenv(key)
+
+
+def test_values_come_from_prefixed_environment(monkeypatch):
+    monkeypatch.setenv("ENGAGE_TRAIN_DATA", "/data/log.parquet")
+    monkeypatch.setenv("ENGAGE_TRAIN_TRIALS", "9")
+    monkeypatch.setenv("ENGAGE_TRAIN_OBJECTIVE", '{"conversions": 1}')
+    s = TrainSettings()
+    assert (s.data, s.trials, s.objective) == (Path("/data/log.parquet"), 9, {"conversions": 1.0})
+
+
+def test_a_misspelt_variable_is_an_error_that_names_it_and_the_known_ones(monkeypatch):
+    monkeypatch.setenv("ENGAGE_TRAIN_TRAILS", "9")
+    with pytest.raises(ValidationError) as err:
+        TrainSettings(data=Path("log.parquet"))
+    message = str(err.value)
+    assert "ENGAGE_TRAIN_TRAILS" in message
+    assert "ENGAGE_TRAIN_TRIALS" in message and "ENGAGE_TRAIN_SEED" in message
+
+
+def test_flags_win_over_the_environment_and_none_means_not_given(monkeypatch):
+    monkeypatch.setenv("ENGAGE_TRAIN_SEED", "4")
+    monkeypatch.setenv("ENGAGE_TRAIN_TRIALS", "2")
+    s = settings_from_flags(
+        {"data": "log.csv", "seed": 7, "trials": None, "objective": '{"conversions": 2}', "func": print}
+    )
+    assert (s.seed, s.trials, s.objective) == (7, 2, {"conversions": 2.0})
+
+
+@pytest.mark.parametrize("text", ["{conversions: 1}", "[1, 2]", '{"conversions": "a lot"}', '{"conversions": true}'])
+def test_objective_flag_must_be_a_json_object_of_numbers(text):
+    with pytest.raises(SpecError, match="--objective"):
+        parse_objective(text)
+
+
+def test_every_setting_is_documented_in_env_example():
+    text = (REPO / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*ENGAGE_TRAIN_([A-Z_]+)=", text, flags=re.MULTILINE))
+    assert documented == {name.upper() for name in TrainSettings.model_fields}
+
+
+def test_shared_check_compares_names_case_insensitively():
+    env = {"engage_train_seed": "1", "ENGAGE_TRAIN_SEEDS": "2", "ENGAGE_SERVE_PORT": "80", "HOME": "/"}
+    unknown, known = unknown_variables("ENGAGE_TRAIN_", ["seed", "data"], env)
+    assert unknown == ["ENGAGE_TRAIN_SEEDS"]
+    assert known == ["ENGAGE_TRAIN_DATA", "ENGAGE_TRAIN_SEED"]
+    with pytest.raises(ValueError, match=r"unknown setting variable\(s\) \['ENGAGE_TRAIN_SEEDS'\]"):
+        reject_unknown_variables("ENGAGE_TRAIN_", ["seed", "data"], env)
+    reject_unknown_variables("ENGAGE_TRAIN_", ["seed", "seeds"], env)  # nothing unknown: no error
