@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from engage.serving.app import create_app
 from engage.serving.settings import ServeSettings
 from engage.training.export import export_model
+
+# API tests run against the session's trained model (trained once, ~15 s): the slow lane.
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((REPO / "examples" / "recommendation_request.json").read_text())

@@ -15,6 +15,9 @@ from mlflow import MlflowClient
 from engage.serving.app import create_app
 from engage.serving.settings import ServeSettings
 
+# API tests run against the session's trained model (trained once, ~15 s): the slow lane.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((REPO / "examples" / "recommendation_request.json").read_text())
 URL = "/v1/recommendations"

@@ -18,6 +18,9 @@ from engage.serving.app import create_app
 from engage.serving.model import LoadedModel
 from engage.serving.settings import ServeSettings
 
+# API tests run against the session's trained model (trained once, ~15 s): the slow lane.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((REPO / "examples" / "recommendation_request.json").read_text())
 PROFILE = EXAMPLE["profile"]

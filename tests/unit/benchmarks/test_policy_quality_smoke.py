@@ -36,6 +36,7 @@ def tiny(tmp_path_factory):
     return out, result, lines
 
 
+@pytest.mark.slow  # runs a tiny grid (~15 s)
 def test_rows_exist_for_every_contender(tiny):
     _, result, _ = tiny
     rows = result["rows"]
@@ -51,6 +52,7 @@ def test_rows_exist_for_every_contender(tiny):
     assert all(r["fit_seconds"] > 0 for r in engage)
 
 
+@pytest.mark.slow  # runs a tiny grid (~15 s)
 def test_oracle_bounds_and_regret_anchors(tiny):
     _, result, _ = tiny
     rows = result["rows"]
@@ -65,6 +67,7 @@ def test_oracle_bounds_and_regret_anchors(tiny):
             assert r["regret"] == pytest.approx(1.0, abs=1e-12)
 
 
+@pytest.mark.slow  # runs a tiny grid (~15 s)
 def test_outputs_render(tiny):
     out, _, lines = tiny
     md = (out / "policy_quality.md").read_text()
@@ -77,6 +80,7 @@ def test_outputs_render(tiny):
     assert any("engage" in line and "regret" in line for line in lines)  # progress lines
 
 
+@pytest.mark.slow  # runs a tiny grid (~15 s)
 def test_resume_skips_finished_rows(tiny):
     out, result, _ = tiny
     lines: list[str] = []
