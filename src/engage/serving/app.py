@@ -24,7 +24,8 @@ from engage.serving.errors import install_error_handlers
 from engage.serving.metrics import ServingMetrics
 from engage.serving.middleware import RequestGuard
 from engage.serving.model import ModelLoader, ModelStore
-from engage.serving.routes import answer_rows, router
+from engage.serving.routes import router
+from engage.serving.scoring import answer_rows
 from engage.serving.settings import ServeSettings, get_settings
 
 DESCRIPTION = """\
