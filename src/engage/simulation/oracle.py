@@ -46,7 +46,9 @@ class WorldOracle:
         self, profiles: pd.DataFrame, actions: pd.DataFrame, weights: Mapping[str, float]
     ) -> float:
         """True mean objective of taking ``actions[i]`` (decision columns) for ``profiles[i]``."""
-        return self.world.policy_value(profiles, Actions.from_frame(actions), self._weights(weights))
+        return self.world.policy_value(
+            profiles, Actions.from_frame(actions), self._weights(weights)
+        )
 
     def best_value(self, profiles: pd.DataFrame, weights: Mapping[str, float]) -> float:
         """True mean objective of the best action in the world's grid for each profile."""

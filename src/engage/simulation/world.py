@@ -26,6 +26,10 @@ Decisions:
 * ``full`` — marketers choose style, posting mix and cadence;
 * ``style`` — the world fixes mix and cadence per style (:data:`STYLE_PROTOTYPES`), so a
   policy only chooses the style.
+
+The world is assembled here from :mod:`~engage.simulation.profiles` (who the businesses are),
+:mod:`~engage.simulation.effects` (what their actions do), :mod:`~engage.simulation.logging_policy`
+(what marketers choose) and :mod:`~engage.simulation.vocabulary` (the names they share).
 """
 
 from __future__ import annotations
@@ -39,43 +43,37 @@ import numpy as np
 import pandas as pd
 
 from engage.contract.spec import CampaignSpec, load_spec
+from engage.simulation import logging_policy
+
+# The world's vocabulary lives in modules of its own, which profiles, effects and the logging
+# policy share without importing the world; ``X as X`` re-exports it from here, where callers
+# have always imported it.
+from engage.simulation.effects import EFFORT_PER_POST as EFFORT_PER_POST
+from engage.simulation.effects import (
+    action_effects,
+    average_effects,
+    baseline_outcomes,
+    profile_drivers,
+)
+from engage.simulation.profiles import INDUSTRY_SHARE as INDUSTRY_SHARE
+from engage.simulation.profiles import sample_profiles
+from engage.simulation.vocabulary import GOALS as GOALS
+from engage.simulation.vocabulary import INDUSTRIES as INDUSTRIES
+from engage.simulation.vocabulary import MIX as MIX
+from engage.simulation.vocabulary import MIX_COLUMNS, OUTCOMES, STYLES, prototype_arrays
+from engage.simulation.vocabulary import STYLE_PROTOTYPES as STYLE_PROTOTYPES
 
 Difficulty = Literal["easy", "hard", "flat"]
 DecisionMode = Literal["full", "style"]
 DIFFICULTIES: tuple[str, ...] = ("easy", "hard", "flat")
 DECISION_MODES: tuple[str, ...] = ("full", "style")
 
-INDUSTRIES = [
-    "niche_consumer",
-    "software",
-    "news_media",
-    "consumer_services",
-    "professional_services",
-    "fashion_beauty",
-    "food_hospitality",
-]
-INDUSTRY_SHARE = [0.16, 0.16, 0.08, 0.16, 0.14, 0.15, 0.15]
-STYLES = ["broadcast", "conversational", "customer_care", "thought_leadership", "community"]
-MIX = ["promotional", "educational", "conversational", "visual", "curated"]
-MIX_COLUMNS = [f"mix_{m}" for m in MIX]
-GOALS = ["sales", "awareness", "loyalty", "leads"]
-OUTCOMES = ["conversions", "engagement_rate", "follower_growth", "retention_30d"]
-
-#: The posting mix and cadence each style typically uses; in ``--decisions style`` mode the
-#: world fixes exactly these.
-STYLE_PROTOTYPES: dict[str, tuple[tuple[float, float, float, float, float], float]] = {
-    "broadcast": ((0.55, 0.10, 0.05, 0.20, 0.10), 12.0),
-    "conversational": ((0.10, 0.20, 0.40, 0.20, 0.10), 7.0),
-    "customer_care": ((0.10, 0.25, 0.35, 0.15, 0.15), 8.0),
-    "thought_leadership": ((0.08, 0.50, 0.12, 0.15, 0.15), 4.0),
-    "community": ((0.10, 0.15, 0.25, 0.35, 0.15), 8.0),
-}
-
-#: Hours of team time one post of each style costs (answering, moderating, writing). C7.
-EFFORT_PER_POST = np.array([0.3, 1.6, 1.8, 1.2, 1.4])
-
 #: Standard deviation of the outcome noise at difficulty ``hard``.
 NOISE_SD = np.array([3.0, 1.4, 2.4, 14.0])
+
+#: Seed of the fixed reference population the ``flat`` world averages effects over.
+_REFERENCE_SEED = 20261122
+_REFERENCE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -110,10 +108,6 @@ class Actions:
         return out
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 class SimulatedWorld:
     """The simulated world and its ground-truth oracle.
 
@@ -139,221 +133,36 @@ class SimulatedWorld:
         self.spec = spec or load_spec()
         weights = self.spec.outcome_weights()
         self.weights = np.array([weights[o] for o in OUTCOMES])
+        self._habits = logging_policy.HABITS[difficulty]
         self._reference: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ profiles
 
-    def sample_profiles(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
-        """Draw ``n`` business profiles (the context columns of the log)."""
-        ind = rng.choice(len(INDUSTRIES), size=n, p=INDUSTRY_SHARE)
-        is_ = {name: ind == i for i, name in enumerate(INDUSTRIES)}
-        p_b2b = np.select(
-            [is_["software"], is_["professional_services"]], [0.6, 0.85], default=0.08
-        )
-        b2b = rng.random(n) < p_b2b
+    @staticmethod
+    def sample_profiles(n: int, rng: np.random.Generator) -> pd.DataFrame:
+        """Draw ``n`` business profiles (the context columns of the log).
 
-        def beta_by(params: dict[str, tuple[float, float]], default: tuple[float, float]):
-            a = np.full(n, default[0])
-            b = np.full(n, default[1])
-            for name, (pa, pb) in params.items():
-                a[is_[name]] = pa
-                b[is_[name]] = pb
-            return rng.beta(a, b)
-
-        innovation = beta_by({"software": (5, 2), "niche_consumer": (3, 3)}, (2, 3))
-        shareability = beta_by(
-            {
-                "fashion_beauty": (5, 2),
-                "food_hospitality": (5, 2),
-                "news_media": (4, 3),
-                "niche_consumer": (3, 3),
-                "software": (2, 4),
-                "professional_services": (1.5, 5),
-            },
-            (2, 3),
-        )
-        tech = np.clip(0.5 * innovation + 0.5 * rng.beta(2, 2, n) + 0.15 * is_["software"], 0, 1)
-        cycle_mu = np.where(b2b, np.log(60), np.where(is_["niche_consumer"], np.log(1.0), np.log(10)))
-        sales_cycle = np.clip(np.exp(cycle_mu + 0.8 * rng.standard_normal(n)) - 0.5, 0, 365)
-        price = np.clip(
-            np.exp(np.where(b2b, np.log(3000), np.log(60)) + 0.9 * rng.standard_normal(n)), 1, 1e5
-        )
-        follower_mu = np.where(is_["news_media"], np.log(200_000), np.log(8_000))
-        followers = np.clip(np.exp(follower_mu + 1.3 * rng.standard_normal(n)), 10, 2e7)
-        employees = np.clip(
-            np.exp(1.5 + 0.45 * np.log(followers) + 0.9 * rng.standard_normal(n)), 1, 1e5
-        )
-        service = beta_by({"consumer_services": (5, 2), "software": (3, 3)}, (2, 5))
-        team_hours = np.clip(np.exp(1.2 + 0.35 * np.log(employees) + 0.5 * rng.standard_normal(n)), 1, 400)
-        goal_p = np.where(b2b[:, None], [0.15, 0.2, 0.15, 0.5], [0.4, 0.3, 0.2, 0.1])
-        goal = (goal_p.cumsum(1) > rng.random(n)[:, None]).argmax(1)
-        ad_budget = np.where(
-            rng.random(n) < 0.35, 0.0, np.clip(np.exp(np.log(800) + 1.2 * rng.standard_normal(n)), 0, 1e6)
-        )
-        return pd.DataFrame(
-            {
-                "industry": np.array(INDUSTRIES, dtype=object)[ind],
-                "market": np.where(b2b, "b2b", "b2c").astype(object),
-                "employees": np.round(employees),
-                "innovation": innovation,
-                "shareability": shareability,
-                "sales_cycle_days": sales_cycle,
-                "price_point": price,
-                "audience_tech_savviness": tech,
-                "followers": np.round(followers),
-                "service_load": service,
-                "team_hours": team_hours,
-                "goal": np.array(GOALS, dtype=object)[goal],
-                "ad_budget": np.round(ad_budget, 2),
-            }
-        )
+        See :func:`engage.simulation.profiles.sample_profiles`.
+        """
+        return sample_profiles(n, rng)
 
     # ------------------------------------------------------------------ the oracle
 
-    @staticmethod
-    def _latent(profiles: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Profile quantities the structural equations use (column vectors, shape (n, 1))."""
-
-        def col(x: np.ndarray | pd.Series) -> np.ndarray:
-            return np.asarray(x, dtype=float).reshape(-1, 1)
-
-        industry = profiles["industry"].to_numpy()
-        cycle = col(profiles["sales_cycle_days"])
-        innovation = col(profiles["innovation"])
-        share = col(profiles["shareability"])
-        tech = col(profiles["audience_tech_savviness"])
-        followers = col(profiles["followers"])
-        short = np.exp(-cycle / 14.0)
-        niche = col(industry == "niche_consumer")
-        return {
-            "niche_short": niche * np.exp(-cycle / 5.0),  # C1
-            "short": short,
-            "long_b2b": col(profiles["market"] == "b2b") * (1 - short),
-            # C3: reach of the account (0 for 10 followers, ~1 for 5M)
-            "traffic": np.clip((np.log10(followers) - 1.0) / 5.7, 0, 1),
-            "news": col(industry == "news_media"),
-            # C4: the channel pays only for innovative, shareable products and a tech-aware audience
-            "fit": 0.35 + 0.65 * _sigmoid(6 * (0.4 * innovation + 0.3 * share + 0.3 * tech - 0.45)),
-            "innovation": innovation,
-            "share": share,
-            "tech": tech,
-            "service": col(profiles["service_load"]),
-            "team": col(profiles["team_hours"]),
-            "goal_sales": col(profiles["goal"] == "sales"),
-            "goal_loyal": col(profiles["goal"] == "loyalty"),
-            "ads": np.log1p(col(profiles["ad_budget"]) / 500.0) / np.log1p(2000.0),  # C10
-        }
-
-    @staticmethod
-    def _baseline(z: dict[str, np.ndarray]) -> np.ndarray:
-        """Outcomes without any style effect (what the profile alone brings), shape (n, 1, 4)."""
-        conv = 2.0 + 2.5 * z["traffic"] + 1.2 * z["short"] + 0.8 * z["goal_sales"]
-        eng = 1.0 + 2.0 * z["fit"] * z["tech"] + 0.5 * (1 - z["traffic"])
-        growth = 0.5 + 2.0 * z["fit"] + 2.5 * z["ads"]  # C10: paid promotion lifts reach
-        ret = 45.0 + 10.0 * z["goal_loyal"] + 8.0 * z["innovation"]
-        return np.stack([conv, eng, growth, ret], axis=-1)
-
-    @staticmethod
-    def _effect(
-        z: dict[str, np.ndarray], style: np.ndarray, mix: np.ndarray, cadence: np.ndarray
-    ) -> np.ndarray:
-        """Effect of the actions on the four outcomes.
-
-        Profile quantities are (n, 1) columns; actions broadcast against them: ``style`` and
-        ``cadence`` of shape (k,) or (n, k)... any shape broadcastable to (n, k), ``mix`` of that
-        shape plus a trailing axis of 5. Returns shape (n, k, 4).
-        """
-        s = [(style == i).astype(float) for i in range(len(STYLES))]
-        bro, con, care, tl, com = s
-        promo, edu, convo, vis, cur = (mix[..., j] for j in range(5))
-        c = np.asarray(cadence, dtype=float)
-        # C7: a two-way style needs people to answer; above capacity it backfires.
-        effort = EFFORT_PER_POST[np.asarray(style)]
-        capacity = _sigmoid(3.0 * (z["team"] / (c * effort + 1e-9) - 1.0))
-        fit = z["fit"]
-
-        # --- conversions (leads/sales per 1k followers)
-        conv = (
-            bro * (3.2 * z["niche_short"] + 1.0 * z["traffic"] * z["news"] - 1.2 * z["long_b2b"] - 0.3)  # C1, C3
-            + con * (0.5 * (1 - z["niche_short"]) + 0.6 * z["long_b2b"]) * capacity  # C2
-            + care * (3.4 * z["service"] - 0.9) * (0.5 + 0.5 * capacity)  # C6
-            + tl * (2.6 * z["long_b2b"] + 0.8 * z["innovation"] - 1.0 * z["niche_short"] - 0.5)  # C5
-            + com * (0.6 * z["share"] * z["tech"]) * capacity  # C7
-        ) * fit
-        # C1/C5: asking to buy converts with diminishing returns, much more for short cycles
-        conv = conv + 2.4 * np.sqrt(promo) * (0.3 + 1.2 * z["short"] + 0.6 * z["goal_sales"])
-        # --- engagement rate (%)
-        eng = (
-            bro * (-0.8 + 1.4 * z["traffic"] + 1.6 * z["news"] * z["traffic"])  # C3: a broadcast mirror works for very high-traffic sources
-            + con * (1.4 * z["tech"]) * capacity  # C2, C4
-            + care * 1.2 * z["service"] * capacity
-            + tl * 0.9 * z["innovation"]
-            + com * (2.6 * z["share"] * z["tech"] - 0.7) * capacity  # C7: must beat influencers
-        ) * fit
-        # conversation needs conversational posts; a two-way style without them rings hollow
-        eng = eng + 1.2 * np.sqrt(convo) * (con + 0.5 * com + 0.2) - 1.8 * con * np.maximum(0.25 - convo, 0)
-        eng = eng + 1.6 * np.sqrt(vis) * z["share"] * (1 + com)  # C9: pin-worthy content travels
-        # --- follower growth (%)
-        growth = (
-            bro * 0.9 * z["traffic"]
-            + con * 0.3 * capacity
-            + tl * 1.6 * z["innovation"] * z["tech"]  # C5: adding value builds reach
-            + com * (4.0 * z["share"] * fit - 1.2) * capacity  # C7, C9
-        ) * fit
-        growth = (
-            growth
-            + 3.0 * np.sqrt(edu) * z["innovation"]  # C5
-            + 3.0 * np.sqrt(vis) * z["share"] * (1 + z["ads"])  # C9 x C10: promoted visuals
-            + 1.2 * np.sqrt(cur) * (1 - z["innovation"])  # curation helps those with little new to say
-            - 1.5 * promo  # C5: asking to buy does not build reach
-        )
-        # --- 30-day retention of new followers (%)
-        ret = (
-            bro * (-7.0 + 5.0 * z["traffic"])  # C8: deals lose followers; big sources are exempt
-            + con * 3.0 * capacity
-            + care * (22.0 * z["service"] - 5.0) * capacity  # C6
-            + tl * 7.0 * z["innovation"]
-            + com * 3.0 * capacity
-        )
-        ret = ret - 18.0 * promo + 6.0 * np.sqrt(edu)  # C8 vs C1: deals churn followers
-        # cadence: reach grows with log posts, fatigue grows quadratically; big accounts tolerate more (C3)
-        reach = np.log1p(c) / np.log1p(10.0)
-        fatigue = (c / (6.0 + 24.0 * z["traffic"])) ** 2
-        conv = conv + 0.8 * reach - 0.6 * fatigue
-        eng = eng + 0.3 * reach - 0.9 * fatigue
-        growth = growth + 1.2 * reach * fit - 0.5 * fatigue
-        ret = ret - 6.0 * fatigue
-        shape = np.broadcast_shapes(conv.shape, eng.shape, growth.shape, ret.shape)
-        return np.stack([np.broadcast_to(x, shape) for x in (conv, eng, growth, ret)], axis=-1)
-
     def _reference_profiles(self) -> pd.DataFrame:
         if self._reference is None:
-            self._reference = self.sample_profiles(256, np.random.default_rng(20261122))
+            rng = np.random.default_rng(_REFERENCE_SEED)
+            self._reference = sample_profiles(_REFERENCE_SIZE, rng)
         return self._reference
 
     def _means(self, profiles: pd.DataFrame, style, mix, cadence) -> np.ndarray:
         """True expected outcomes, (n, k, 4), for actions broadcast against profiles."""
-        z = self._latent(profiles)
-        base = self._baseline(z)
+        base = baseline_outcomes(profile_drivers(profiles))
         if self.difficulty == "flat":
             # No profile-specific effect: each action gets its average effect over a fixed
             # reference population, the same for every profile.
-            zr = self._latent(self._reference_profiles())
-            style, mix, cadence = (np.asarray(a) for a in (style, mix, cadence))
-            if style.ndim == 2:  # per-profile actions (n, k): evaluate action by action
-                flat_s, flat_m, flat_c = style.reshape(-1), mix.reshape(-1, 5), cadence.reshape(-1)
-                eff = np.concatenate(
-                    [
-                        self._effect(zr, flat_s[i : i + 2048], flat_m[i : i + 2048], flat_c[i : i + 2048]).mean(0)
-                        for i in range(0, len(flat_s), 2048)
-                    ]
-                )
-                effect = eff.reshape(*style.shape, 4)
-            else:
-                effect = self._effect(zr, style, mix, cadence).mean(0, keepdims=True)
-        else:
-            effect = self._effect(z, style, mix, cadence)
-        return base + effect
+            reference = profile_drivers(self._reference_profiles())
+            return base + average_effects(reference, style, mix, cadence)
+        return base + action_effects(profile_drivers(profiles), style, mix, cadence)
 
     def _objective_weights(self, weights: np.ndarray | None) -> np.ndarray:
         return self.weights if weights is None else np.asarray(weights, dtype=float)
@@ -363,8 +172,16 @@ class SimulatedWorld:
     ) -> pd.DataFrame:
         """True expected outcomes of one action per profile (row-aligned).
 
-        Returns a frame with one column per outcome plus ``objective``: the sum weighted by
-        ``weights`` (in :data:`OUTCOMES` order), the spec's weights by default.
+        Args:
+            profiles: frame with the spec's context columns.
+            actions: one action per profile row.
+            weights: outcome weights in :data:`OUTCOMES` order; the spec's by default.
+
+        Returns:
+            One column per outcome plus ``objective``, their sum weighted by ``weights``.
+
+        Raises:
+            ValueError: if there are not as many actions as profiles.
         """
         if len(actions) != len(profiles):
             raise ValueError(f"{len(actions)} actions for {len(profiles)} profiles")
@@ -383,26 +200,32 @@ class SimulatedWorld:
 
     # ------------------------------------------------------------------ action grids
 
-    def action_grid(self, mix_step: float = 0.1, cadences: tuple[float, ...] | None = None) -> Actions:
+    def action_grid(
+        self, mix_step: float = 0.1, cadences: tuple[float, ...] | None = None
+    ) -> Actions:
         """The oracle's search space: every style x a simplex lattice of mixes x cadences.
 
         In ``style`` mode it is the five fixed style prototypes.
+
+        Args:
+            mix_step: spacing of the mix lattice (shares are multiples of it).
+            cadences: posts per week to try; a spread from 1 to 28 by default.
         """
         if self.decisions == "style":
             return self.style_prototype_actions()
         steps = round(1 / mix_step)
-        lattice = np.array(
-            [p for p in itertools.product(range(steps + 1), repeat=5) if sum(p) == steps], dtype=float
-        ) / steps
+        points = [p for p in itertools.product(range(steps + 1), repeat=5) if sum(p) == steps]
+        lattice = np.array(points, dtype=float) / steps
         cads = np.array(cadences or (1, 2, 3, 4, 6, 8, 11, 15, 20, 28), dtype=float)
-        s, m, c = np.meshgrid(np.arange(len(STYLES)), np.arange(len(lattice)), np.arange(len(cads)), indexing="ij")
+        s, m, c = np.meshgrid(
+            np.arange(len(STYLES)), np.arange(len(lattice)), np.arange(len(cads)), indexing="ij"
+        )
         return Actions(style=s.ravel(), mix=lattice[m.ravel()], cadence=cads[c.ravel()])
 
     @staticmethod
     def style_prototype_actions() -> Actions:
         """One action per style with the style's fixed mix and cadence."""
-        mixes = np.array([STYLE_PROTOTYPES[s][0] for s in STYLES])
-        cads = np.array([STYLE_PROTOTYPES[s][1] for s in STYLES])
+        mixes, cads = prototype_arrays()
         return Actions(style=np.arange(len(STYLES)), mix=mixes, cadence=cads)
 
     def best_actions(
@@ -412,73 +235,69 @@ class SimulatedWorld:
         chunk: int = 64,
         weights: np.ndarray | None = None,
     ) -> tuple[Actions, np.ndarray]:
-        """The oracle policy: for each profile the grid action with the best true objective
-        (weighted by ``weights`` in :data:`OUTCOMES` order, the spec's by default).
+        """The oracle policy: for each profile the grid action with the best true objective.
 
-        Returns the chosen actions and their true objective values.
+        Args:
+            profiles: frame with the spec's context columns.
+            grid: the actions to choose from; :meth:`action_grid` by default.
+            chunk: profiles scored at once (memory is chunk x grid size x 4 floats).
+            weights: outcome weights in :data:`OUTCOMES` order; the spec's by default.
+
+        Returns:
+            The chosen actions and their true objective values.
         """
         grid = grid or self.action_grid()
         w = self._objective_weights(weights)
-        best_idx = np.empty(len(profiles), dtype=int)
-        best_val = np.empty(len(profiles))
-        if self.difficulty == "flat":  # the same best action for everyone
-            vals = self._means(profiles.iloc[:1], grid.style, grid.mix, grid.cadence)[0] @ w
-            best_idx[:] = int(np.argmax(vals))
-            base = self._baseline(self._latent(profiles))[:, 0, :] @ w
-            ref_base = self._baseline(self._latent(profiles.iloc[:1]))[0, 0, :] @ w
-            best_val[:] = vals[best_idx[0]] - ref_base + base
+        if self.difficulty == "flat":
+            best_idx, best_val = self._best_for_everyone(profiles, grid, w)
         else:
-            for start in range(0, len(profiles), chunk):
-                part = profiles.iloc[start : start + chunk]
-                vals = self._means(part, grid.style, grid.mix, grid.cadence) @ w
-                idx = np.argmax(vals, axis=1)
-                best_idx[start : start + chunk] = idx
-                best_val[start : start + chunk] = vals[np.arange(len(part)), idx]
+            best_idx, best_val = self._best_per_profile(profiles, grid, w, chunk)
         chosen = Actions(grid.style[best_idx], grid.mix[best_idx], grid.cadence[best_idx])
         return chosen, best_val
+
+    def _best_for_everyone(
+        self, profiles: pd.DataFrame, grid: Actions, w: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Flat world: one best action for all, so score the grid once, on the first profile.
+
+        Values differ across profiles only by their baselines, swapped in for the first's.
+        """
+        vals = self._means(profiles.iloc[:1], grid.style, grid.mix, grid.cadence)[0] @ w
+        best_idx = np.empty(len(profiles), dtype=int)
+        best_val = np.empty(len(profiles))
+        best_idx[:] = int(np.argmax(vals))
+        base = baseline_outcomes(profile_drivers(profiles))[:, 0, :] @ w
+        ref_base = baseline_outcomes(profile_drivers(profiles.iloc[:1]))[0, 0, :] @ w
+        best_val[:] = vals[best_idx[0]] - ref_base + base
+        return best_idx, best_val
+
+    def _best_per_profile(
+        self, profiles: pd.DataFrame, grid: Actions, w: np.ndarray, chunk: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        best_idx = np.empty(len(profiles), dtype=int)
+        best_val = np.empty(len(profiles))
+        for start in range(0, len(profiles), chunk):
+            part = profiles.iloc[start : start + chunk]
+            vals = self._means(part, grid.style, grid.mix, grid.cadence) @ w
+            idx = np.argmax(vals, axis=1)
+            best_idx[start : start + chunk] = idx
+            best_val[start : start + chunk] = vals[np.arange(len(part)), idx]
+        return best_idx, best_val
 
     # ------------------------------------------------------------------ logging policy
 
     def logging_propensities(self, profiles: pd.DataFrame) -> np.ndarray:
-        """Probability that a marketer picks each style for each profile, shape (n, 5)."""
-        z = self._latent(profiles)
-        ind = profiles["industry"].to_numpy()
-        is_ = {name: (ind == name).astype(float)[:, None] for name in INDUSTRIES}
-        b2b = (profiles["market"].to_numpy() == "b2b").astype(float)[:, None]
-        logits = np.hstack(
-            [
-                2.8 * z["niche_short"] + 2.5 * is_["news_media"] + 1.2 * z["goal_sales"] + 1.5 * z["traffic"],
-                2.4 * is_["software"] + 0.8 * b2b + 0.8 * z["tech"],
-                2.4 * z["service"] + 1.2 * is_["consumer_services"] - 0.5,
-                1.8 * is_["professional_services"] + 0.8 * z["innovation"] * b2b - 0.6,
-                2.2 * (is_["fashion_beauty"] + is_["food_hospitality"]) + 1.0 * z["share"] - 0.6,
-            ]
-        )
-        temperature, floor = (1.6, 0.1) if self.difficulty != "easy" else (0.8, 0.25)
-        logits = temperature * logits
-        p = np.exp(logits - logits.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
-        # a floor keeps every style possible (minimum propensity floor / 5)
-        return (1 - floor) * p + floor / len(STYLES)
+        """Probability that a marketer picks each style for each profile, shape (n, 5).
+
+        See :mod:`engage.simulation.logging_policy`.
+        """
+        return logging_policy.logging_propensities(profiles, self._habits)
 
     def _logged_mix_and_cadence(
         self, profiles: pd.DataFrame, style: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
-        proto = np.array([STYLE_PROTOTYPES[s][0] for s in STYLES])[style]
-        cad = np.array([STYLE_PROTOTYPES[s][1] for s in STYLES])[style]
-        if self.decisions == "style":
-            return proto.copy(), cad.astype(float)
-        share = profiles["shareability"].to_numpy()
-        tilt = proto.copy()
-        tilt[:, 3] *= 0.5 + share  # visual brands post more visuals
-        tilt[:, 0] *= 0.7 + 0.6 * (profiles["goal"].to_numpy() == "sales")  # sales goals push deals
-        tilt /= tilt.sum(1, keepdims=True)
-        concentration = 14.0 if self.difficulty != "easy" else 8.0
-        mix = rng.gamma(concentration * tilt + 0.05)
-        mix /= mix.sum(1, keepdims=True)
-        team = profiles["team_hours"].to_numpy()
-        cadence = np.exp(np.log(cad * (team / 20.0) ** 0.25) + 0.4 * rng.standard_normal(len(style)))
-        return mix, np.clip(np.round(cadence, 1), 1, 60)
+        fixed = self.decisions == "style"
+        return logging_policy.logged_mix_and_cadence(profiles, style, rng, self._habits, fixed)
 
     # ------------------------------------------------------------------ the log
 
@@ -489,13 +308,21 @@ class SimulatedWorld:
             n: number of campaigns.
             seed: random seed; the same seed gives the same log.
             with_truth: also write the oracle's expected outcomes (``true_*`` columns).
+
+        Returns:
+            The log, sorted by ``started_at``.
+
+        Raises:
+            ValueError: if ``n`` is below 1.
         """
         if n < 1:
             raise ValueError(f"rows must be >= 1, got {n}")
+        # The draws below happen in a fixed order (profiles, styles, mixes, noise, dates): the
+        # same seed must give the same log.
         rng = np.random.default_rng(seed)
-        profiles = self.sample_profiles(n, rng)
+        profiles = sample_profiles(n, rng)
         prop = self.logging_propensities(profiles)
-        style = (prop.cumsum(1) > rng.random(n)[:, None]).argmax(1)
+        style = logging_policy.draw_styles(prop, rng)
         mix, cadence = self._logged_mix_and_cadence(profiles, style, rng)
         actions = Actions(style, mix, cadence)
         truth = self.expected_outcomes(profiles, actions)
@@ -503,7 +330,8 @@ class SimulatedWorld:
         observed = truth[OUTCOMES].to_numpy() + rng.standard_normal((n, 4)) * noise_scale
         observed[:, 3] = np.clip(observed[:, 3], 0, 100)  # retention is a percentage
         start = np.datetime64("2024-01-01") + rng.integers(0, 730, n).astype("timedelta64[D]")
-        log = pd.DataFrame({"campaign_id": [f"c{seed}-{i:07d}" for i in range(n)], "started_at": start})
+        ids = [f"c{seed}-{i:07d}" for i in range(n)]
+        log = pd.DataFrame({"campaign_id": ids, "started_at": start})
         log = pd.concat([log, profiles, actions.to_frame()], axis=1)
         for j, name in enumerate(OUTCOMES):
             log[name] = np.round(observed[:, j], 4)
