@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from engage.contract.messages import plural
+from engage.contract.messages import plural, rows_have
 
 Severity = Literal["error", "quarantine", "warning"]
 
@@ -126,6 +126,16 @@ class ProblemCollector:
     def warning(self, column: str | None, count: int, message: str) -> None:
         """Record a problem that loses nothing."""
         self.problems.append(Problem("warning", column, count, message))
+
+    def quarantine_missing(self, column: str, mask: np.ndarray, what: str = "value") -> None:
+        """Quarantine the rows of ``mask`` for a missing ``what`` in ``column`` (every check's
+        wording of the same problem)."""
+        self.quarantine(
+            column,
+            mask,
+            lambda n, _: f"column {column!r}: {rows_have(n)} a missing {what}",
+            f"column {column!r}: missing value",
+        )
 
     def quarantine(
         self,

@@ -51,12 +51,7 @@ def check_categorical(c: ProblemCollector, raw: pd.Series, col: CategoricalColum
     name = col.name
     factors = factorize_categories(raw)
     codes, labels = factors.codes, np.array(factors.labels, dtype=object)
-    c.quarantine(
-        name,
-        codes < 0,
-        lambda n, _: f"column {name!r}: {rows_have(n)} a missing value",
-        f"column {name!r}: missing value",
-    )
+    c.quarantine_missing(name, codes < 0)
     unknown_label = np.array([label not in col.lookup for label in factors.labels], dtype=bool)
     if unknown_label.any():
         unknown = list(labels[unknown_label])

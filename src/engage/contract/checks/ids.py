@@ -22,12 +22,7 @@ def check_id(c: ProblemCollector, raw: pd.Series, name: str) -> None:
     """
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     missing = (codes < 0) | blank_cells(raw)
-    c.quarantine(
-        name,
-        missing,
-        lambda n, _: f"column {name!r}: {rows_have(n)} a missing id",
-        f"column {name!r}: missing value",
-    )
+    c.quarantine_missing(name, missing, "id")
     present = np.flatnonzero(~missing)
     _, first_idx = np.unique(codes[present], return_index=True)
     first_pos = np.full(len(uniques) + 1, -1, dtype=np.int64)  # per id code: its first row

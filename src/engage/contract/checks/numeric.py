@@ -95,12 +95,7 @@ def check_numeric(
             f"(e.g. {examples(raw_values[text], 3)}) in {plural(n_text, 'row')}",
         )
         return None
-    c.quarantine(
-        name,
-        missing,
-        lambda n, _: f"column {name!r}: {rows_have(n)} a missing value",
-        f"column {name!r}: missing value",
-    )
+    c.quarantine_missing(name, missing)
     c.quarantine(
         name,
         text,

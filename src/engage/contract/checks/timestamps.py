@@ -74,12 +74,7 @@ def check_timestamp(c: ProblemCollector, raw: pd.Series, name: str) -> pd.Series
             f"(e.g. {examples(raw_values[unparsable], 3)}) in {plural(n_bad, 'row')}",
         )
         return None
-    c.quarantine(
-        name,
-        missing,
-        lambda n, _: f"column {name!r}: {rows_have(n)} a missing value",
-        f"column {name!r}: missing value",
-    )
+    c.quarantine_missing(name, missing)
     c.quarantine(
         name,
         unparsable,
