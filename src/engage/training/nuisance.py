@@ -13,6 +13,7 @@ import numpy as np
 
 from engage.policy.policy import StyleCorrections
 from engage.training import evaluation as ope
+from engage.training.metrics import explained_variance, r_squared, rmse
 from engage.training.models import (
     DEFAULT_PARAMS,
     FitLog,
@@ -158,13 +159,14 @@ def _corrected_oof(
 def _predictive_metrics(
     split: Split, models: OutcomeModels
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, float]]:
-    """``eval.<outcome>.rmse`` and ``.r2`` of the models alone on the evaluation metric rows."""
+    """``eval.<outcome>.rmse``, ``.r2`` and ``.explained_variance`` of the models alone on the
+    evaluation metric rows (see :mod:`engage.training.metrics`)."""
     rows, ev = split.samples.metrics, split.eval
     observed = {o: ev.y[o][rows] for o in ev.y}
     predicted = {o: models.boosters[o].predict(ev.X[rows]) for o in ev.y}
     metrics: dict[str, float] = {}
     for o in ev.y:
-        resid = observed[o] - predicted[o]
-        metrics[f"eval.{o}.rmse"] = float(np.sqrt(np.mean(resid**2)))
-        metrics[f"eval.{o}.r2"] = float(1 - resid.var() / max(observed[o].var(), 1e-12))
+        metrics[f"eval.{o}.rmse"] = rmse(observed[o], predicted[o])
+        metrics[f"eval.{o}.r2"] = r_squared(observed[o], predicted[o])
+        metrics[f"eval.{o}.explained_variance"] = explained_variance(observed[o], predicted[o])
     return observed, predicted, metrics

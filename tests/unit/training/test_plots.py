@@ -10,8 +10,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from engage.training import plots
+from engage.training.metrics import r_squared as fit_r2
 from engage.training.plots import _inputs, _style
-from engage.training.plots.fit import _r2 as fit_r2
 
 STYLES = ["broadcast", "conversational", "customer_care", "thought_leadership", "community"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

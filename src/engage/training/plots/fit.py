@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from engage.training.metrics import r_squared
 from engage.training.plots._style import (
     NEUTRAL_COLOR,
     new_figure,
@@ -55,16 +56,6 @@ def plot_outcome_fit(y_true: dict[str, np.ndarray], y_pred: dict[str, np.ndarray
     return fig
 
 
-def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
-    """Coefficient of determination; NaN when the observations are constant or too few."""
-    if len(y) < 2:
-        return float("nan")
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    if ss_tot <= 0:
-        return float("nan")
-    return 1.0 - float(np.sum((y - yhat) ** 2)) / ss_tot
-
-
 def _finite_pairs(
     outcome: str, y_true: np.ndarray, y_pred: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -96,7 +87,7 @@ def _draw_outcome_panel(
         ax.set_title(f"{outcome}\nR² n/a", fontsize=10)
         note(ax, "no finite pairs")
         return
-    r2 = _r2(y, yhat)
+    r2 = r_squared(y, yhat)
     r2_text = f"{r2:.3f}" if np.isfinite(r2) else "n/a"
     if len(y) > _MAX_SCATTER_POINTS:
         idx = rng.choice(len(y), _MAX_SCATTER_POINTS, replace=False)
