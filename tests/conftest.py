@@ -15,6 +15,26 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 TEST_MODEL = "test-policy"
 
+# Training in tests logs the run report's HTML but does not render its PNG in Chromium (seconds
+# per run); tests/integration/test_report_render.py renders it on purpose.
+os.environ.setdefault("ENGAGE_TRAIN_REPORT_PICTURE", "false")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def serve_waits_for_first_load():
+    """In-process apps wait (up to 60 s) for their first model load before serving.
+
+    ``engage serve`` listens at once and loads in the background (``ENGAGE_SERVE_STARTUP_WAIT_S``
+    defaults to 0); a test that enters ``TestClient(app)`` expects the model to be there, so
+    the suite sets the wait unless a test passes ``startup_wait_s`` itself. Server processes
+    started by tests inherit it; tests of the listen-at-once default set it to 0.
+    """
+    old = os.environ.get("ENGAGE_SERVE_STARTUP_WAIT_S")
+    os.environ.setdefault("ENGAGE_SERVE_STARTUP_WAIT_S", "60")
+    yield
+    if old is None:
+        os.environ.pop("ENGAGE_SERVE_STARTUP_WAIT_S", None)
+
 
 @pytest.fixture(scope="session")
 def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:

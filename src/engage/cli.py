@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from engage import __version__
+from engage.contract.redaction import redact
 from engage.contract.spec import SpecError
 
 
@@ -28,11 +30,12 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from engage.contract.spec import load_spec
-    from engage.contract.validation import validate_file
+    from engage.contract.validation import InputLimits, validate_file
 
     data = Path(args.data)
     quarantine = Path(args.quarantine) if args.quarantine else data.with_name(data.stem + ".quarantine.csv")
-    report = validate_file(data, load_spec(args.spec), quarantine_path=quarantine)
+    limits = InputLimits(max_rows=args.max_rows, max_bytes=args.max_bytes, names={"max_rows": "--max-rows", "max_bytes": "--max-bytes"})
+    report = validate_file(data, load_spec(args.spec), quarantine_path=quarantine, limits=limits)
     print(report.summary())
     if len(report.quarantine):
         print(f"quarantined rows written to {quarantine}")
@@ -68,9 +71,11 @@ def _export(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``engage`` (exposed for tests and docs)."""
+    from engage.contract.limits import InputLimits
     from engage.simulation.world import DECISION_MODES, DIFFICULTIES
 
     parser = argparse.ArgumentParser(prog="engage", description="Which engagement style and posting mix pays off for which business.")
+    parser.add_argument("--version", action="version", version=f"engage {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("simulate", help="write a simulated campaign log")
@@ -86,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     p.add_argument("--spec", default=None, help="spec YAML (default: the simulated world's)")
     p.add_argument("--quarantine", default=None, help="where to write quarantined rows (default: <data>.quarantine.csv)")
+    p.add_argument("--max-rows", dest="max_rows", type=int, default=InputLimits.max_rows, help=f"refuse a log with more data rows (default {InputLimits.max_rows:,})")
+    p.add_argument("--max-bytes", dest="max_bytes", type=int, default=InputLimits.max_bytes, help=f"refuse a larger file (default {InputLimits.max_bytes:,})")
     p.set_defaults(func=_validate)
 
     p = sub.add_parser("train", help="learn, evaluate, track and register a policy")
@@ -99,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pessimism", type=float, default=None, help="discount for thinly supported styles (default 1.5; 0 disables)")
     p.add_argument("--objective", default=None, help='JSON weights, e.g. \'{"conversions": 1, "retention_30d": 0.2}\'')
     p.add_argument("--force", action="store_true", default=None, help="move the champion alias even if not better")
+    p.add_argument("--allow-quarantine", dest="max_quarantine_share", type=float, default=None, metavar="SHARE", help="train even if up to this share of rows was quarantined (default 0.05)")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
     p.set_defaults(func=_train)
 
@@ -121,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(exc)}", file=sys.stderr)
         return 2
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         from engage.contract.validation import LogValidationError
@@ -130,10 +138,12 @@ def main(argv: list[str] | None = None) -> int:
             print(exc.report.summary(), file=sys.stderr)
             print("error: the log is not valid; nothing was trained or registered", file=sys.stderr)
             return 1
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; nothing was registered", file=sys.stderr)
+        # a run registers only after it has finished, so an interrupted run never moves the
+        # alias; only an interrupt during the last second can leave a complete, unpromoted version
+        print("interrupted; the champion alias was not moved", file=sys.stderr)
         return 130
 
 

@@ -21,13 +21,13 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((REPO / "examples" / "recommendation_request.json").read_text())
 URL = "/v1/recommendations"
-ADMIN = {"Authorization": "Bearer t0ken"}
+ADMIN = {"Authorization": "Bearer t0ken-for-the-tests"}
 
 
 @pytest.fixture(scope="module")
 def client(champion_uri: str) -> Iterator[TestClient]:
     app = create_app(
-        ServeSettings(model_uri=champion_uri, reload_interval_s=0, admin_token="t0ken")
+        ServeSettings(model_uri=champion_uri, reload_interval_s=0, admin_token="t0ken-for-the-tests")
     )
     with TestClient(app) as c:
         yield c
@@ -251,20 +251,20 @@ def test_failed_reload_keeps_the_old_model_serving(client):
     serving = client.app.state.models.current
     failures = sample(client, "engage_model_reload_failures_total")
     r = client.post(
-        "/v1/admin/reload", headers=ADMIN, json={"model_uri": "models:/no-such-policy@champion"}
+        "/v1/admin/reload", headers=ADMIN, json={"model_uri": "models:/test-policy@no-such-alias"}
     )
     assert r.status_code == 502
     error = r.json()["error"]
     assert error["code"] == "reload_failed"
     assert f"version {serving.version}" in error["message"]
-    assert "no-such-policy" in error["details"][0]["message"]
+    assert "no-such-alias" in error["details"][0]["message"]
     assert client.app.state.models.current is serving
     assert client.post(URL, json=EXAMPLE).status_code == 200
     info = client.get("/v1/model").json()
     assert info["version"] == serving.version
     assert info["last_reload"]["ok"] is False
     assert info["last_reload"]["trigger"] == "admin"
-    assert "no-such-policy" in info["last_reload"]["error"]
+    assert "no-such-alias" in info["last_reload"]["error"]
     assert sample(client, "engage_model_reload_failures_total") == failures + 1
 
 

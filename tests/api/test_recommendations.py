@@ -30,7 +30,7 @@ URL = "/v1/recommendations"
 @pytest.fixture(scope="module")
 def client(champion_uri: str) -> Iterator[TestClient]:
     app = create_app(
-        ServeSettings(model_uri=champion_uri, reload_interval_s=0, admin_token="t0ken")
+        ServeSettings(model_uri=champion_uri, reload_interval_s=0, admin_token="t0ken-for-the-tests")
     )
     with TestClient(app) as c:
         yield c
@@ -59,7 +59,7 @@ def test_example_request_gets_a_full_answer(client):
     r = client.post(URL, json=EXAMPLE)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"recommendations", "explanation", "policy", "model"}
+    assert set(body) == {"recommendations", "explanation", "policy", "score_unit", "model"}
     recs = body["recommendations"]
     assert 1 <= len(recs) <= EXAMPLE["top_k"]
     assert [rec["rank"] for rec in recs] == list(range(1, len(recs) + 1))
@@ -75,6 +75,8 @@ def test_example_request_gets_a_full_answer(client):
             "support_discount",
             "lift_vs_typical",
             "support",
+            "basis",
+            "decision_labels",
         } == set(rec)
         assert "candidate_index" not in rec  # internal to the policy
         assert math.isclose(sum(rec["posting_mix"].values()), 1.0, abs_tol=1e-6)
@@ -111,12 +113,16 @@ def test_explanation_contributions_add_up_to_the_score_difference(client):
     recs, expl = body["recommendations"], body["explanation"]
     assert len(recs) >= 2, "the example profile should have a runner-up"
     assert expl["chosen_style"] == recs[0]["style"]
-    assert expl["runner_up_style"] == recs[1]["style"]
+    # the runner-up is the best shown recommendation of another style
+    runner_up = next(r for r in recs[1:] if r["style"] != recs[0]["style"])
+    assert expl["runner_up_style"] == runner_up["style"]
     assert math.isclose(expl["contributions_sum"], expl["score_difference"], abs_tol=1e-6)
-    assert math.isclose(expl["score_difference"], recs[0]["score"] - recs[1]["score"], abs_tol=1e-6)
+    assert math.isclose(expl["score_difference"], recs[0]["score"] - runner_up["score"], abs_tol=1e-6)
     listed = sum(f["contribution"] for f in expl["factors"])
     assert math.isclose(listed + expl["other_factors"], expl["score_difference"], abs_tol=1e-6)
-    assert 1 <= len(expl["factors"]) <= 5
+    assert 1 <= len(expl["factors"]) <= 8
+    ranked = recs if recs[0]["basis"] == "personalized" else recs[1:]  # a constant comes first
+    assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
     for factor in expl["factors"]:
         assert set(factor) == {"feature", "value", "runner_up_value", "contribution", "sentence"}
         assert factor["sentence"].endswith(".")
@@ -298,7 +304,7 @@ def test_batch_answers_in_order_and_equals_single_calls(client):
         single = client.post(
             URL, json={"profile": profile, "top_k": 2, "objective": {"retention_30d": 0.5}}
         ).json()
-        assert item == {k: single[k] for k in ("recommendations", "explanation", "policy")}
+        assert item == {k: single[k] for k in ("recommendations", "explanation", "policy", "score_unit")}
     assert body["model"] == single["model"]
 
 
@@ -401,7 +407,8 @@ def test_constant_policy_says_personalisation_did_not_pay(client, swap_policy):
     for answer in answers:
         assert answer["policy"]["mode"] == "constant"
         assert "did not beat" in answer["policy"]["note"]
-        assert "same first recommendation" in answer["policy"]["note"]
+        assert "comes first for every profile" in answer["policy"]["note"]
+        assert answer["recommendations"][0]["basis"] == "constant"
     assert client.get("/v1/model").json()["policy"]["mode"] == "constant"
 
 
@@ -410,8 +417,10 @@ def test_personalized_policy_says_so(client, swap_policy):
     answer = client.post(URL, json={"profile": PROFILE}).json()
     assert answer["policy"] == {
         "mode": "personalized",
-        "note": "Recommendations are personalised to the profile.",
+        "note": "Recommendations are personalised to the profile and ranked by their score.",
+        "fallback": None,
     }
+    assert {r["basis"] for r in answer["recommendations"]} == {"personalized"}
 
 
 # ---------------------------------------------------------------------- docs

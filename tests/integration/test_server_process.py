@@ -85,7 +85,7 @@ def test_example_request_over_real_http(server):
         r = client.post("/v1/recommendations", json=EXAMPLE)
         assert r.status_code == 200, r.text
         body = r.json()
-        assert set(body) == {"recommendations", "explanation", "policy", "model"}
+        assert set(body) == {"recommendations", "explanation", "policy", "score_unit", "model"}
         assert body["recommendations"][0]["rank"] == 1
         assert abs(sum(body["recommendations"][0]["posting_mix"].values()) - 1) < 1e-6
         assert body["model"]["name"] == "test-policy"

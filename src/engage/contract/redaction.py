@@ -14,6 +14,11 @@ MASK = "***"
 
 # scheme://user:password@host  ->  scheme://user:***@host ; scheme://token@host -> scheme://***@host
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/@\s'\"]+)@")
+# scheme:/user:password@host: a URI that went through pathlib.Path lost a slash. Only with a
+# password: ``models:/NAME@ALIAS`` has the same shape and is no secret.
+_MANGLED_USERINFO = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*:/)(?P<userinfo>[^/@:\s'\"]+:[^/@\s'\"]+)@"
+)
 # ?password=...&token=...  (query strings and key=value text)
 _SECRET_PARAM = re.compile(
     r"(?P<key>\b(?:password|passwd|pwd|token|access_token|secret|api_key|apikey|key)=)"
@@ -32,4 +37,5 @@ def redact(text: object) -> str:
     """``text`` with the password (or token) of every URI and every ``password=``-like value
     replaced by ``***``; the user name, host and path stay, so the message still says where."""
     out = _USERINFO.sub(_mask_userinfo, str(text))
+    out = _MANGLED_USERINFO.sub(_mask_userinfo, out)
     return _SECRET_PARAM.sub(lambda m: f"{m['key']}{MASK}", out)

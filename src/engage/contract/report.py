@@ -63,10 +63,27 @@ class ValidationReport:
         """True when any problem is an error: the log must not be used."""
         return any(p.severity == "error" for p in self.problems)
 
+    @property
+    def quarantined_share(self) -> float:
+        """The share of input rows quarantined (0 for an empty log)."""
+        return len(self.quarantine) / self.n_input_rows if self.n_input_rows else 0.0
+
     def _headline(self) -> str:
-        n, n_q = self.n_input_rows, len(self.quarantine)
-        frac = n_q / n if n else 0.0
+        n, n_q, frac = self.n_input_rows, len(self.quarantine), self.quarantined_share
+        if self.fatal:  # no row of a rejected log is clean, whatever passed the row checks
+            return (
+                f"{n} rows read: file rejected; {len(self.clean)} rows passed the row checks, "
+                f"{n_q} quarantined ({frac:.1%})"
+            )
         return f"{n} rows read: {len(self.clean)} clean, {n_q} quarantined ({frac:.1%})"
+
+    def quarantine_lines(self) -> list[str]:
+        """How many rows were quarantined, then one line per reason (with its count)."""
+        n, n_q = self.n_input_rows, len(self.quarantine)
+        if not n_q:
+            return [f"quarantined 0 of {n:,} rows"]
+        lines = [f"quarantined {n_q:,} of {n:,} rows ({self.quarantined_share:.1%}):"]
+        return lines + [f"  - {p.message}" for p in self.problems if p.severity == "quarantine"]
 
     def summary(self) -> str:
         """Human-readable summary: the headline, the counts, then each problem on its own line."""

@@ -11,9 +11,22 @@ Column roles:
 * ``decision.style``: the one categorical engagement-style column (required).
 * ``decision.mix`` (optional): posting-mix share columns, non-negative, summing to 1.
 * ``decision.extra`` (optional): other numeric (cadence) or categorical (platform) decisions.
-* ``outcomes``: numeric or binary results, each with a direction and a default weight.
-* ``propensity`` (optional): the logged probability of the chosen style.
+* ``outcomes``: numeric or binary results, each with a direction, a default weight, optional
+  ``min``/``max`` and an ``outliers`` policy.
+* ``propensity`` (optional): the logged probability of the chosen style: a column name, or
+  one probability for every row (``propensity: 0.3333`` or ``{value: 0.3333}``, a randomised
+  experiment).
 * ``passthrough`` (optional): columns that may be present and are carried but never used.
+
+Sanity rules of the whole log: ``min_rows_per_style`` (``warn`` / ``fatal`` thresholds of
+clean rows per style), ``outlier_iqr_multiple`` (the *k* of the outlier fence, see
+:mod:`engage.contract.checks.outliers`) and ``max_quarantine_fraction``.
+
+Wording (optional; answers and explanations only, never the models): ``unit`` of a numeric
+column or an outcome (``"days"``, ``"conversions per 1,000 followers"``), ``labels`` of a
+categorical column's codes (``{1: action, 2: product}``), and ``row_noun`` / ``subject_noun``,
+what one row of the log is and who acts (``campaign`` / ``business`` by default; a log of one
+brand's posts says ``post`` / ``brand``).
 """
 
 from __future__ import annotations
@@ -22,123 +35,57 @@ import hashlib
 import json
 from collections.abc import Mapping
 from enum import StrEnum
-from functools import cached_property, lru_cache
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from engage.contract.declarations import (
+    CategoricalColumn,
+    Column,
+    ConstantPropensity,
+    NumericColumn,
+    Outcome,
+    OutlierPolicy,
+    Propensity,
+    Strict,
 )
 
-from engage.contract.categories import canonical_category
+if TYPE_CHECKING:
+    import pandas as pd
 
 SPEC_FORMAT_VERSION = 1
 DEFAULT_SPEC_NAME = "simulated.yaml"
+
+
+__all__ = [
+    "CampaignSpec",
+    "CategoricalColumn",
+    "Column",
+    "ConstantPropensity",
+    "DecisionSpec",
+    "ExtraColumns",
+    "MixSpec",
+    "NumericColumn",
+    "Outcome",
+    "OutlierPolicy",
+    "ReadOptions",
+    "SpecError",
+    "StyleRows",
+    "default_spec_path",
+    "load_spec",
+]
 
 
 class SpecError(ValueError):
     """The spec file itself is unreadable or inconsistent."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class NumericColumn(_Strict):
-    """A numeric column with optional inclusive bounds."""
-
-    name: str
-    type: Literal["numeric"] = "numeric"
-    min: float | None = None
-    max: float | None = None
-    description: str = ""
-
-    @model_validator(mode="after")
-    def _bounds_ordered(self) -> NumericColumn:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"column {self.name!r}: min {self.min} > max {self.max}")
-        return self
-
-
-class CategoricalColumn(_Strict):
-    """A categorical column whose allowed values are listed in order (the order is the code).
-
-    ``values`` may be written as strings, numbers or booleans (``[0, 1]``, ``[true, false]``);
-    each is stored as its :func:`~engage.contract.categories.canonical_category` label, the
-    same label every cell of the column is compared and encoded as.
-    """
-
-    name: str
-    type: Literal["categorical"] = "categorical"
-    values: list[str] = Field(min_length=1)
-    description: str = ""
-
-    @field_validator("values", mode="before")
-    @classmethod
-    def _canonical_values(cls, raw: Any, info: ValidationInfo) -> Any:
-        if not isinstance(raw, list | tuple):
-            return raw  # not a list: pydantic's own error says so
-        name = info.data.get("name", "?")
-        labels: list[Any] = []
-        for i, value in enumerate(raw):
-            if isinstance(value, Mapping | list | tuple | set):
-                labels.append(value)  # not a scalar: pydantic names the position and type
-                continue
-            label = canonical_category(value)
-            if label is None:
-                raise ValueError(
-                    f"column {name!r}: values[{i}] is empty; every value needs a label"
-                )
-            labels.append(label)
-        return labels
-
-    @model_validator(mode="after")
-    def _values_unique(self) -> CategoricalColumn:
-        if len(set(self.values)) != len(self.values):
-            dupes = sorted({v for v in self.values if self.values.count(v) > 1})
-            raise ValueError(
-                f"column {self.name!r}: values are not unique (compared as labels): {dupes}"
-            )
-        return self
-
-    @property
-    def lookup(self) -> Mapping[str, int]:
-        """The code of each allowed label (its position in ``values``), read-only."""
-        # Keyed by the values, not cached on the instance: model_copy(update=...) keeps an
-        # instance's cached attributes, which would then describe the old values.
-        return _label_codes(tuple(self.values))
-
-    def code(self, value: Any) -> int:
-        """Return the integer code of a raw cell value (its label's position in ``values``).
-
-        Raises:
-            ValueError: the value is missing or its label is not one of ``values``.
-        """
-        label = canonical_category(value)
-        if label is None or label not in self.lookup:
-            raise ValueError(f"column {self.name!r}: {value!r} is not one of {self.values}")
-        return self.lookup[label]
-
-
-@lru_cache(maxsize=256)
-def _label_codes(values: tuple[str, ...]) -> Mapping[str, int]:
-    # Canonicalised again so a column built without validation (model_construct) agrees.
-    return MappingProxyType({canonical_category(v) or v: i for i, v in enumerate(values)})
-
-
-Column = Annotated[NumericColumn | CategoricalColumn, Field(discriminator="type")]
-
-
-class MixSpec(_Strict):
+class MixSpec(Strict):
     """Posting-mix share columns: each in [0, 1], together summing to 1 within ``tolerance``."""
 
     columns: list[str] = Field(min_length=2)
@@ -146,27 +93,12 @@ class MixSpec(_Strict):
     description: str = ""
 
 
-class DecisionSpec(_Strict):
+class DecisionSpec(Strict):
     """What the marketer chose: the style (required), the mix and other decisions (optional)."""
 
     style: CategoricalColumn
     mix: MixSpec | None = None
     extra: list[Column] = Field(default_factory=list)
-
-
-class Outcome(_Strict):
-    """An outcome the objective weighs; ``weight`` is the default weight in the objective."""
-
-    name: str
-    type: Literal["numeric", "binary"] = "numeric"
-    direction: Literal["maximize", "minimize"] = "maximize"
-    weight: float = Field(default=1.0, ge=0)
-    description: str = ""
-
-    @property
-    def signed_weight(self) -> float:
-        """Weight with the direction folded in: the objective is always maximised."""
-        return self.weight if self.direction == "maximize" else -self.weight
 
 
 class ExtraColumns(StrEnum):
@@ -176,13 +108,27 @@ class ExtraColumns(StrEnum):
     ignore = "ignore"
 
 
-class ReadOptions(_Strict):
+class ReadOptions(Strict):
     """How to read a CSV log (Parquet needs none)."""
 
     sep: str = ","
 
 
-class CampaignSpec(_Strict):
+class StyleRows(Strict):
+    """Clean rows each declared style needs: below ``fatal`` the log is rejected, below
+    ``warn`` a warning says the style's effect and its off-policy values rest on few rows."""
+
+    warn: int = Field(default=30, ge=0)
+    fatal: int = Field(default=5, ge=0)
+
+    @model_validator(mode="after")
+    def _fatal_below_warn(self) -> StyleRows:
+        if self.fatal > self.warn:
+            raise ValueError(f"min_rows_per_style: fatal {self.fatal} > warn {self.warn}")
+        return self
+
+
+class CampaignSpec(Strict):
     """A whole campaign-log contract."""
 
     name: str
@@ -193,11 +139,30 @@ class CampaignSpec(_Strict):
     context: list[Column] = Field(min_length=1)
     decision: DecisionSpec
     outcomes: list[Outcome] = Field(min_length=1)
-    propensity: str | None = None
+    propensity: Propensity | None = None
     passthrough: list[str] = Field(default_factory=list)
     extra_columns: ExtraColumns = ExtraColumns.error
     read: ReadOptions = Field(default_factory=ReadOptions)
     max_quarantine_fraction: float = Field(default=0.5, gt=0, le=1)
+    min_rows_per_style: StyleRows = Field(default_factory=StyleRows)
+    outlier_iqr_multiple: float = Field(default=20.0, gt=0)
+    # What one row of the log is and who acts, in the words explanations use: a log of one
+    # brand's posts reads "post" / "brand", not "campaign" / "business" (presentation only).
+    row_noun: str = Field(default="campaign", min_length=1, max_length=40)
+    subject_noun: str = Field(default="business", min_length=1, max_length=40)
+    added_keys: ClassVar[tuple[str, ...]] = (
+        "min_rows_per_style",
+        "outlier_iqr_multiple",
+        "row_noun",
+        "subject_noun",
+    )
+
+    @field_validator("propensity", mode="before")
+    @classmethod
+    def _number_is_constant(cls, raw: Any) -> Any:
+        if isinstance(raw, bool):  # YAML `propensity: yes`: neither a column nor a number
+            raise ValueError("propensity must be a column name or a probability, not a boolean")
+        return {"value": raw} if isinstance(raw, int | float) else raw
 
     @model_validator(mode="after")
     def _names_unique(self) -> CampaignSpec:
@@ -212,6 +177,15 @@ class CampaignSpec(_Strict):
             raise ValueError(f"columns declared more than once: {dupes}")
         if not any(o.weight > 0 for o in self.outcomes):
             raise ValueError("at least one outcome needs a weight > 0")
+        if isinstance(self.propensity, ConstantPropensity):
+            # Every style logged with probability p in every context means p = 1/k; above
+            # 1/k the styles' probabilities would sum to more than 1 (1% allows 0.3333 * 3).
+            p, k = self.propensity.value, len(self.styles)
+            if p * k > 1.01:
+                raise ValueError(
+                    f"propensity {p} for each of {k} styles sums to {p * k:.3g} > 1; a "
+                    f"randomised experiment over {k} styles has propensity {1 / k:.4g}"
+                )
         return self
 
     # ---- derived views -------------------------------------------------------------
@@ -252,9 +226,26 @@ class CampaignSpec(_Strict):
         return [o.name for o in self.outcomes]
 
     @property
+    def propensity_column(self) -> str | None:
+        """The column of logged propensities, or None (none logged, or a constant one)."""
+        return self.propensity if isinstance(self.propensity, str) else None
+
+    def logged_propensity(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """The logged probability of each row's style (float64), or None if the spec has none.
+
+        Args:
+            frame: Validated rows (the propensity column, if any, is numeric).
+        """
+        if isinstance(self.propensity, ConstantPropensity):
+            return np.full(len(frame), self.propensity.value)
+        if self.propensity_column is not None:
+            return frame[self.propensity_column].to_numpy(dtype=float)
+        return None
+
+    @property
     def declared_columns(self) -> list[str]:
         """Every column the spec gives a role (not counting passthrough)."""
-        cols = [c for c in (self.id, self.timestamp, self.propensity) if c]
+        cols = [c for c in (self.id, self.timestamp, self.propensity_column) if c]
         return cols + self.context_names + self.decision_names + self.outcome_names
 
     def column(self, name: str) -> NumericColumn | CategoricalColumn:

@@ -14,7 +14,9 @@ at once instead of fixing one issue per run. Problems come in three severities:
 This module runs the checks in order (file, then each column in spec order, then what is
 left after quarantine) and assembles the report; the checks live in
 :mod:`engage.contract.checks`. The report types and :func:`read_log` are re-exported here,
-where training, the CLI and tests import them from.
+where training, the CLI and tests import them from. :func:`validate_file` reads within
+:class:`~engage.contract.limits.InputLimits` (size limits, a probe of the first rows, a cap
+on the quarantine file; see :mod:`engage.contract.limits` and :mod:`.quarantine`).
 """
 
 from __future__ import annotations
@@ -34,17 +36,23 @@ from engage.contract.checks.columns import (
 from engage.contract.checks.coverage import (
     check_clean_rows_left,
     check_quarantine_fraction,
+    check_style_rows,
     check_styles_covered,
 )
 from engage.contract.checks.ids import check_id
 from engage.contract.checks.mix import check_mix_sum, renormalise
 from engage.contract.checks.numeric import BINARY, PROBABILITY, SHARE, check_numeric
+from engage.contract.checks.outliers import check_outliers
 from engage.contract.checks.timestamps import check_timestamp
-from engage.contract.readers import read_log
+from engage.contract.limits import InputLimitError, InputLimits, check_file_size, too_many_rows
+from engage.contract.quarantine import probe_verdict, stopped_report, write_quarantine
+from engage.contract.readers import count_rows, is_typed_format, read_log
 from engage.contract.report import LogValidationError, Problem, ProblemCollector, ValidationReport
-from engage.contract.spec import CampaignSpec, CategoricalColumn, NumericColumn
+from engage.contract.spec import CampaignSpec, CategoricalColumn, NumericColumn, Outcome
 
 __all__ = [
+    "InputLimitError",
+    "InputLimits",
     "LogValidationError",
     "Problem",
     "ValidationReport",
@@ -59,15 +67,23 @@ Coerced = np.ndarray | pd.Series | Categories | None
 
 
 def validate_file(
-    path: str | Path, spec: CampaignSpec, quarantine_path: str | Path | None = None
+    path: str | Path,
+    spec: CampaignSpec,
+    quarantine_path: str | Path | None = None,
+    limits: InputLimits | None = None,
 ) -> ValidationReport:
-    """Read and validate a log; write the quarantined rows as CSV if ``quarantine_path``.
+    """Read and validate a log within ``limits``; write the quarantined rows as CSV if asked.
+
+    The first ``limits.probe_rows`` rows are validated first; when they make the log unusable
+    or too many of them are bad, the report is theirs, with a fatal problem saying so, and
+    the rest of the file is never read.
 
     Args:
         path: The log (see :func:`read_log` for the formats).
         spec: The contract.
-        quarantine_path: Where to write the quarantined rows; nothing is written when no
-            row is quarantined.
+        quarantine_path: Where to write the quarantined rows (at most
+            ``limits.max_quarantine_written``); nothing is written when no row is quarantined.
+        limits: Size limits, the probe and the quarantine cap (defaults: :class:`InputLimits`).
 
     Returns:
         The report (it does not raise on a fatal log: see
@@ -75,22 +91,50 @@ def validate_file(
 
     Raises:
         FileNotFoundError: the log does not exist.
+        InputLimitError: the file has more bytes or rows than ``limits`` allow.
         ValueError: the log's format is unknown or it cannot be parsed.
     """
-    report = validate_log(read_log(path, spec), spec)
-    if quarantine_path is not None and len(report.quarantine):
-        quarantine_path = Path(quarantine_path)
-        quarantine_path.parent.mkdir(parents=True, exist_ok=True)
-        report.quarantine.to_csv(quarantine_path, index=False)
+    path, limits = Path(path), limits or InputLimits()
+    if not path.exists():
+        raise FileNotFoundError(f"campaign log not found: {path}")
+    check_file_size(path, limits)
+    n_rows = count_rows(path)
+    if n_rows is not None and n_rows > limits.max_rows:
+        raise too_many_rows(path, limits)
+    typed = is_typed_format(path)
+    head = read_log(path, spec, nrows=limits.probe_rows + 1)
+    if len(head) > limits.max_rows:  # a limit below the probe's size
+        raise too_many_rows(path, limits)
+    if len(head) <= limits.probe_rows:  # the probe is the whole file
+        report = validate_log(head, spec, typed_source=typed)
+    else:
+        probe = validate_log(head.iloc[: limits.probe_rows], spec, typed_source=typed, partial=True)
+        verdict = probe_verdict(probe, limits)
+        if verdict is not None:
+            report = stopped_report(probe, verdict)
+        else:
+            full = read_log(path, spec, nrows=limits.max_rows + 1)
+            if len(full) > limits.max_rows:
+                raise too_many_rows(path, limits)
+            report = validate_log(full, spec, typed_source=typed)
+    if quarantine_path is not None:
+        write_quarantine(report, Path(quarantine_path), limits)
     return report
 
 
-def validate_log(df: pd.DataFrame, spec: CampaignSpec) -> ValidationReport:
+def validate_log(
+    df: pd.DataFrame, spec: CampaignSpec, *, typed_source: bool = False, partial: bool = False
+) -> ValidationReport:
     """Check ``df`` against ``spec``; collect every problem and split clean/quarantined rows.
 
     Args:
         df: The log as read (any index; it is not modified).
         spec: The contract.
+        typed_source: ``df`` was read from a format that stores types (Parquet), so numbers
+            stored as text are worth a warning.
+        partial: ``df`` is only the first rows of a log: the checks of what is left after
+            quarantine (styles covered, rows per style, quarantine fraction), which only the
+            whole log can answer, are skipped.
 
     Returns:
         The report. Its clean frame holds numeric columns as float64, categorical columns
@@ -114,19 +158,23 @@ def validate_log(df: pd.DataFrame, spec: CampaignSpec) -> ValidationReport:
             problems=c.problems,
             n_input_rows=0,
         )
-    coerced = _check_columns(c, df, spec)
+    coerced = _check_columns(c, df, spec, typed_source)
     mix = _checked_mix(c, coerced, spec)
     good, bad = np.flatnonzero(~c.bad), np.flatnonzero(c.bad)
     clean = _clean_frame(df, coerced, kept, good, mix)
     quarantine = _quarantine_frame(df, c, bad)
-    check_clean_rows_left(c, n, len(good))
-    if len(good) and coerced.get(spec.style.name) is not None:
-        check_styles_covered(c, clean[spec.style.name], spec)
-    check_quarantine_fraction(c, n, len(bad), spec)
+    if not partial:
+        check_clean_rows_left(c, n, len(good))
+        if len(good) and coerced.get(spec.style.name) is not None:
+            check_styles_covered(c, clean[spec.style.name], spec)
+            check_style_rows(c, clean[spec.style.name], spec)
+        check_quarantine_fraction(c, n, len(bad), spec)
     return ValidationReport(clean=clean, quarantine=quarantine, problems=c.problems, n_input_rows=n)
 
 
-def _check_columns(c: ProblemCollector, df: pd.DataFrame, spec: CampaignSpec) -> dict[str, Coerced]:
+def _check_columns(
+    c: ProblemCollector, df: pd.DataFrame, spec: CampaignSpec, typed_source: bool
+) -> dict[str, Coerced]:
     """Check every declared column present, in spec order (the order of a row's reasons)."""
     present = set(df.columns)
     coerced: dict[str, Coerced] = {}
@@ -134,32 +182,50 @@ def _check_columns(c: ProblemCollector, df: pd.DataFrame, spec: CampaignSpec) ->
         check_id(c, df[spec.id], spec.id)
     if spec.timestamp and spec.timestamp in present:
         coerced[spec.timestamp] = check_timestamp(c, df[spec.timestamp], spec.timestamp)
-    if spec.propensity and spec.propensity in present:
-        coerced[spec.propensity] = check_numeric(
-            c, df[spec.propensity], spec.propensity, rules=[PROBABILITY]
+    name = spec.propensity_column
+    if name and name in present:
+        coerced[name] = check_numeric(
+            c, df[name], name, rules=[PROBABILITY], typed_source=typed_source
         )
     for decl in [*spec.context, spec.style]:
         if decl.name in present:
-            coerced[decl.name] = _check_declared(c, df[decl.name], decl)
+            coerced[decl.name] = _check_declared(c, df[decl.name], decl, spec, typed_source)
     for name in spec.mix_columns:
         if name in present:
-            coerced[name] = check_numeric(c, df[name], name, rules=SHARE)
+            coerced[name] = check_numeric(c, df[name], name, rules=SHARE, typed_source=typed_source)
     for decl in spec.extra_decisions:
         if decl.name in present:
-            coerced[decl.name] = _check_declared(c, df[decl.name], decl)
+            coerced[decl.name] = _check_declared(c, df[decl.name], decl, spec, typed_source)
     for outcome in spec.outcomes:
         if outcome.name in present:
-            rules = [BINARY] if outcome.type == "binary" else []
-            coerced[outcome.name] = check_numeric(c, df[outcome.name], outcome.name, rules=rules)
+            coerced[outcome.name] = _check_declared(c, df[outcome.name], outcome, spec, typed_source)
     return coerced
 
 
 def _check_declared(
-    c: ProblemCollector, raw: pd.Series, decl: NumericColumn | CategoricalColumn
+    c: ProblemCollector,
+    raw: pd.Series,
+    decl: NumericColumn | CategoricalColumn | Outcome,
+    spec: CampaignSpec,
+    typed_source: bool,
 ) -> Coerced:
+    """A categorical column, or a numeric one (context, decision, outcome) and its outliers."""
     if isinstance(decl, CategoricalColumn):
         return check_categorical(c, raw, decl)
-    return check_numeric(c, raw, decl.name, lo=decl.min, hi=decl.max)
+    binary = isinstance(decl, Outcome) and decl.type == "binary"
+    values = check_numeric(
+        c, raw, decl.name, lo=decl.min, hi=decl.max, rules=[BINARY] if binary else [],
+        typed_source=typed_source,
+    )
+    if values is not None and not binary:
+        with np.errstate(invalid="ignore"):  # NaN compares False
+            judged = np.isfinite(values)
+            if decl.min is not None:
+                judged &= values >= decl.min
+            if decl.max is not None:
+                judged &= values <= decl.max
+        check_outliers(c, values, judged, decl.name, decl.outliers, spec.outlier_iqr_multiple)
+    return values
 
 
 def _checked_mix(c: ProblemCollector, coerced: dict[str, Coerced], spec: CampaignSpec) -> list[str]:

@@ -5,6 +5,12 @@ contributions to the predicted objective (outcome models and style corrections t
 plus a ``support`` factor for the difference in support discount. All contributions sum
 exactly to the score difference they explain, so the listed factors and ``other_factors``
 do too.
+
+Which factors are listed (:func:`select_factors`): the largest, up to :data:`MAX_FACTORS`;
+factors below :data:`SMALL_SHARE` of all factors' absolute sum are grouped in
+``other_factors``; and while the group outweighs the largest listed factor or
+:data:`OTHER_SHARE` of the difference, more are listed, up to :data:`MAX_LISTED`. If it still
+does, its sentence says so. Listed factors in favour of the choice come first.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ import numpy as np
 
 from engage.policy.candidates import CandidateSet
 from engage.policy.encoding import FeatureBuilder
-from engage.policy.narration import Narrator, context_value
+from engage.policy.narration import Gap, Narrator, ScoreUnit, context_value
 from engage.policy.results import Explanation, Factor, FactorValue
 from engage.policy.scoring import OutcomePredictor
 
-MAX_FACTORS = 5
+MAX_FACTORS = 5  # listed when the factors left over are small
+MAX_LISTED = 8  # listed at most: beyond that a list stops being read
+SMALL_SHARE = 0.05  # below this share of all factors' absolute sum a factor is grouped
+OTHER_SHARE = 0.5  # the grouped factors must stay below this share of the difference
 NEGLIGIBLE = 1e-12  # a contribution this small is float noise, not a reason
 
 
@@ -66,6 +75,44 @@ def contributions(
     return total
 
 
+def select_factors(values: np.ndarray, total: float) -> tuple[list[int], str]:
+    """Which factors to list, in the order listed, and what the unlisted ones outweigh.
+
+    Args:
+        values: every factor's contribution.
+        total: their sum (the score difference explained).
+
+    Returns:
+        The indices of the factors to list (those in favour first, then those against, each
+        largest first) and ``""``, or what the unlisted ones together outweigh even so:
+        ``"any factor listed"`` or ``"half the difference"``.
+    """
+    size = np.abs(values)
+    floor = max(NEGLIGIBLE, SMALL_SHARE * float(size.sum()))
+    order = [int(f) for f in np.argsort(-size, kind="stable") if size[f] >= floor]
+    n = min(MAX_FACTORS, len(order))
+    while n < min(MAX_LISTED, len(order)) and _outweighs(values, order[:n], total):
+        n += 1
+    listed = order[:n]
+    side = [int(f) for f in np.argsort(-size, kind="stable") if values[f] * total > 0]
+    if abs(total) >= NEGLIGIBLE and side and not any(values[f] * total > 0 for f in listed):
+        # an explanation argues for what it explains: list the largest factor on its side
+        # even when it is small (many small effects then outweigh a few large ones)
+        listed = [*listed[: MAX_LISTED - 1], side[0]]
+    listed.sort(key=lambda f: (values[f] <= 0, -size[f]))  # in favour first, each largest first
+    return listed, _outweighs(values, listed, total)
+
+
+def _outweighs(values: np.ndarray, listed: Sequence[int], total: float) -> str:
+    """What the unlisted factors' sum outweighs ("" if nothing)."""
+    rest = abs(total - float(values[list(listed)].sum())) if listed else abs(total)
+    if rest < NEGLIGIBLE:
+        return ""
+    if not listed or rest > float(np.abs(values[list(listed)]).max()):
+        return "any factor listed"
+    return "half the difference" if rest > OTHER_SHARE * abs(total) else ""
+
+
 @dataclass(frozen=True)
 class Explainer:
     """Explains pairs of candidates for profiles.
@@ -91,6 +138,8 @@ class Explainer:
         pairs: Sequence[tuple[int, int, int]],
         weights: np.ndarray,
         discount: np.ndarray,
+        preds: np.ndarray | None = None,
+        pinned: int | None = None,
     ) -> list[Explanation]:
         """Why ``chosen`` ranks above ``runner_up``, for many ``(profile, chosen, runner_up)``.
 
@@ -103,6 +152,9 @@ class Explainer:
             pairs: ``(profile row, chosen candidate, runner-up candidate)`` triples.
             weights: signed objective weights in outcome order.
             discount: the support discount of every candidate, (n, k).
+            preds: the candidates' predicted outcomes, (n, k, n_outcomes), when the caller
+                has them (None: predicted here).
+            pinned: a constant policy's action, first whatever its score (None: none).
 
         Returns:
             One explanation per pair, in order.
@@ -114,69 +166,90 @@ class Explainer:
             ]
         )
         contrib = contributions(self.models, rows, weights, np.repeat(np.arange(len(pairs)), 2))
-        return [
-            self._explanation(
-                context[i], a, b, contrib[2 * p], contrib[2 * p + 1], discount[i, [a, b]]
+        if preds is None:
+            pair_preds = self.models.predict(rows).reshape(len(pairs), 2, -1)
+        else:
+            pair_preds = np.stack([preds[i, [a, b]] for i, a, b in pairs])
+        unit = self.narrator.score_unit(self.models.outcomes, weights)
+        weighed = [o for o, w in zip(self.models.outcomes, weights, strict=True) if w != 0]
+        explained = []
+        for p, (i, a, b) in enumerate(pairs):
+            outcomes = tuple(
+                (o, float(pair_preds[p, 0, k]), float(pair_preds[p, 1, k]))
+                for k, o in enumerate(self.models.outcomes)
+                if o in weighed
             )
-            for p, (i, a, b) in enumerate(pairs)
-        ]
+            score_diff = float(
+                (contrib[2 * p].sum() - discount[i, a])
+                - (contrib[2 * p + 1].sum() - discount[i, b])
+            )
+            gap = Gap(score_diff, outcomes, unit, pinned is not None and a == pinned)
+            explained.append(
+                self._explanation(
+                    context[i], a, b, contrib[2 * p] - contrib[2 * p + 1], discount[i, [a, b]], gap
+                )
+            )
+        return explained
 
     def _explanation(
         self,
         context_row: np.ndarray,
         chosen: int,
         runner_up: int,
-        contrib_a: np.ndarray,
-        contrib_b: np.ndarray,
+        diff: np.ndarray,
         disc: np.ndarray,
+        gap: Gap,
     ) -> Explanation:
-        diff = contrib_a - contrib_b
         disc = np.asarray(disc, dtype=float)
-        support = -(disc[0] - disc[1])
+        values = np.append(diff[:-1], -(disc[0] - disc[1]))  # features, then support
+        # The bias differs between two styles only by the style corrections' per-style
+        # constants: part of what the style itself is worth, not a factor of its own.
+        values[self.models.n_context] += diff[-1]
+        total = float(diff.sum() - (disc[0] - disc[1]))
         a, b = self.candidate_rows[chosen], self.candidate_rows[runner_up]
-        factors = self._factors(context_row, diff, support, a, b)
-        score_diff = float((contrib_a.sum() - disc[0]) - (contrib_b.sum() - disc[1]))
-        total = float(diff.sum() + support)
+        listed, outweighs = select_factors(values, total)
+        factors = tuple(self._factor(context_row, f, values[f], a, b, gap.unit) for f in listed)
+        rest = float(total - sum(x.contribution for x in factors))
+        grouped = int((np.abs(values) >= NEGLIGIBLE).sum()) - len(factors)
         style = self.narrator.spec.style.name
         return Explanation(
             chosen_style=str(a[style]),
             runner_up_style=str(b[style]),
-            score_difference=score_diff,
+            score_difference=gap.difference,
             contributions_sum=total,
             factors=factors,
-            other_factors=float(total - sum(x.contribution for x in factors)),
+            other_factors=rest,
+            summary=self.narrator.summary(a, b, gap),
+            other_factors_count=grouped,
+            other_factors_sentence=self.narrator.others_sentence(
+                grouped, rest, outweighs, gap.unit.points
+            ),
         )
 
-    def _factors(
+    def _factor(
         self,
         context_row: np.ndarray,
-        diff: np.ndarray,
-        support: float,
+        f: int,
+        value: float,
         a: Mapping[str, Any],
         b: Mapping[str, Any],
-    ) -> tuple[Factor, ...]:
-        """The largest contributions, largest first; -1 stands for the support factor."""
+        unit: ScoreUnit,
+    ) -> Factor:
+        """Factor ``f`` of the explanation (the last index is the support factor)."""
         names = self.builder.feature_names
-        sizes = [(abs(diff[f]), f) for f in range(len(names))]
-        sizes.append((abs(support), -1))
-        factors = []
-        for size, f in sorted(sizes, key=lambda t: -t[0])[:MAX_FACTORS]:
-            if size < NEGLIGIBLE:
-                break
-            if f == -1:
-                sentence = self.narrator.support_sentence(a, b, support)
-                factors.append(Factor("support", None, None, float(support), sentence))
-                continue
-            name = names[f]
-            if name in a:  # a decision: the two candidates' values
-                raw, other = a[name], (_jsonable(b[name]) if name in b else None)
-                sentence = self.narrator.factor_sentence(name, diff[f], a, b)
-            else:  # a profile feature: the profile's value
-                raw = context_value(self.narrator.spec, name, context_row[f])
-                other = None
-                sentence = self.narrator.factor_sentence(name, diff[f], a, b, raw)
-            factors.append(Factor(name, _jsonable(raw), other, float(diff[f]), sentence))
-        return tuple(factors)
+        points = unit.points
+        if f == len(names):
+            sentence = self.narrator.support_sentence(a, b, value, points)
+            return Factor("support", None, None, float(value), sentence)
+        name = names[f]
+        if name in a:  # a decision: the two candidates' values
+            raw, other = a[name], (_jsonable(b[name]) if name in b else None)
+            sentence = self.narrator.factor_sentence(name, value, a, b, points=points)
+        else:  # a profile feature: the profile's value
+            raw = context_value(self.narrator.spec, name, context_row[f])
+            other = None
+            sentence = self.narrator.factor_sentence(name, value, a, b, raw, points)
+        return Factor(name, _jsonable(raw), other, float(value), sentence)
 
 
 def _jsonable(value: object) -> FactorValue:

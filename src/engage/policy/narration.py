@@ -1,60 +1,93 @@
-"""Every English sentence the policy says: explanation factors and the policy note.
+"""Every English sentence the policy says: explanation factors, their headline, the policy note.
 
-Numbers arrive computed (:mod:`engage.policy.explanation`); this module only words them, with
-the spec's column descriptions as labels.
+Numbers arrive computed (:mod:`engage.policy.explanation`); this module only words them, in the
+spec's terms: column descriptions as labels, ``unit`` after numbers, ``labels`` for category
+codes, and ``row_noun`` / ``subject_noun`` for what a row of the log is and who acts (a log of
+one brand's posts reads "posts" and "brand", not "campaigns" and "businesses").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from engage.contract.spec import CampaignSpec, CategoricalColumn
-from engage.policy.results import PolicyMode, PolicyNote, SupportLevel
+from engage.policy.results import Fallback, PolicyMode, PolicyNote, Support, SupportLevel
 
-SUPPORT_LEVELS: tuple[tuple[float, SupportLevel], ...] = (
-    (0.15, "good"),
-    (0.05, "limited"),
-    (0.0, "poor"),
-)
+# From this propensity up a style's support reads "good"; from the policy's ``min_propensity``
+# up "limited"; below it "poor", which is also exactly where ``within_support`` is false.
+GOOD_PROPENSITY = 0.15
 
 POLICY_NOTES: dict[str, str] = {
     "constant": (
-        "Personalising did not beat the best single action on held-out data with "
-        "confidence, so the same first recommendation is made for every profile."
+        "Personalising did not beat the best single action on held-out data with confidence, "
+        "so that action comes first for every profile it is allowed for, whatever its score; "
+        "the other recommendations are ranked by their score for the profile."
     ),
-    "personalized": "Recommendations are personalised to the profile.",
+    "personalized": "Recommendations are personalised to the profile and ranked by their score.",
+}
+
+FALLBACK_NOTES: dict[str, str] = {
+    "outside_constraints": (
+        "For this profile it is outside the constraints given, so the first recommendation is "
+        "the best-scoring action they allow instead."
+    ),
+    "outside_support": (
+        "For this profile it is outside the log's support (too few {subjects} like this chose "
+        "{style}), so the first recommendation is the best-scoring supported action instead."
+    ),
 }
 
 
-def support_level(propensity: float) -> SupportLevel:
+def support_level(propensity: float, min_propensity: float) -> SupportLevel:
     """A word for how well the log covers a style for a profile.
 
     Args:
         propensity: the profile's estimated propensity of the style.
+        min_propensity: the policy's support floor.
 
     Returns:
-        ``"good"`` from 0.15, ``"limited"`` from 0.05, else ``"poor"``.
+        ``"poor"`` below ``min_propensity`` (outside the support), ``"good"`` from
+        :data:`GOOD_PROPENSITY` (or the floor, if higher), else ``"limited"``.
     """
-    return next(word for threshold, word in SUPPORT_LEVELS if propensity >= threshold)
+    if propensity < min_propensity:
+        return "poor"
+    return "good" if propensity >= max(GOOD_PROPENSITY, min_propensity) else "limited"
 
 
-def policy_note(mode: PolicyMode) -> PolicyNote:
+def support(propensity: float, min_propensity: float) -> Support:
+    """The support of a style for a profile; its level and ``within_support`` agree by construction."""
+    level = support_level(propensity, min_propensity)
+    return Support(propensity, level, level != "poor")
+
+
+def policy_note(
+    mode: PolicyMode, action: str | None = None, fallback: Fallback | None = None, **words: str
+) -> PolicyNote:
     """What kind of policy this is, in words a caller can show.
 
     Args:
         mode: the policy's mode; any mode but ``"constant"`` reads as personalised.
+        action: a constant policy's action in words, named in the note when given.
+        fallback: why the constant action is not first for this profile, if it is not.
+        **words: ``subjects`` and ``style`` for the ``"outside_support"`` sentence.
     """
-    key = "constant" if mode == "constant" else "personalized"
-    return PolicyNote(mode=mode, note=POLICY_NOTES[key])
+    if mode != "constant":
+        return PolicyNote(mode=mode, note=POLICY_NOTES["personalized"])
+    note = POLICY_NOTES["constant"]
+    if action is not None:
+        note = f"{note} The constant action is {action}."
+    if fallback is not None:
+        note = f"{note} {FALLBACK_NOTES[fallback].format(**words)}"
+    return PolicyNote(mode=mode, note=note, fallback=fallback)
 
 
 def context_value(spec: CampaignSpec, name: str, code: float) -> object:
-    """The raw value of an encoded profile feature: the category label, or the number."""
+    """The raw value of an encoded profile feature: the category, or the number."""
     col = spec.column(name)
     if isinstance(col, CategoricalColumn):
         return col.values[int(code)]
@@ -62,16 +95,89 @@ def context_value(spec: CampaignSpec, name: str, code: float) -> object:
 
 
 @dataclass(frozen=True)
+class ScoreUnit:
+    """What a point of score is under one objective.
+
+    Attributes:
+        points: the words after a number of score points in a sentence: the outcome's unit
+            when the objective is one outcome with weight 1, else ``"points"``.
+        description: what one point is, e.g. ``"points: 1 × conversions per 1,000 followers
+            + 0.5 × % engagement rate"``.
+    """
+
+    points: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Narrator:
     """Words the contributions of an explanation in the terms of a spec.
 
     Attributes:
-        spec: the contract, for the style column, mix columns and column descriptions.
+        spec: the contract: style column, mix columns, descriptions, units, labels, nouns.
     """
 
     spec: CampaignSpec
 
-    def support_sentence(self, a: Mapping[str, Any], b: Mapping[str, Any], value: float) -> str:
+    # ------------------------------------------------------------------ words
+
+    @property
+    def rows(self) -> str:
+        """What the log's rows are, plural: "campaigns", "posts"."""
+        return _plural(self.spec.row_noun)
+
+    @property
+    def subject(self) -> str:
+        """Who acts: "business", "brand"."""
+        return self.spec.subject_noun
+
+    @property
+    def subjects(self) -> str:
+        """Who acts, plural: "businesses", "brands"."""
+        return _plural(self.spec.subject_noun)
+
+    def style(self, value: object) -> str:
+        """A style in words: its label, else its name with spaces."""
+        return _words(self.spec.style.label(value))
+
+    def value(self, name: str, value: object) -> str:
+        """A column's value in words: a category's label, or a number with its unit."""
+        try:
+            col = self.spec.column(name)
+        except KeyError:
+            return _fmt(value)
+        if isinstance(col, CategoricalColumn):
+            return _words(col.label(value))
+        return f"{_fmt(value)} {col.unit}" if col.unit else _fmt(value)
+
+    def score_unit(self, outcomes: Sequence[str], weights: np.ndarray) -> ScoreUnit:
+        """What a point of score is for the objective ``weights`` over ``outcomes``."""
+        terms = [(o, float(w)) for o, w in zip(outcomes, weights, strict=True) if w != 0]
+        units = {o.name: o.unit or _words(o.name) for o in self.spec.outcomes}
+        if len(terms) == 1 and terms[0][1] == 1.0:
+            return ScoreUnit(units[terms[0][0]], units[terms[0][0]])
+        parts = [f"{'-' if w < 0 else '+'} {abs(w):g} × {units[o]}" for o, w in terms]
+        text = " ".join(parts).removeprefix("+ ")
+        return ScoreUnit("points", f"points: {text}")
+
+    def action(self, row: Mapping[str, Any]) -> str:
+        """A candidate action in a few words: the style, its largest mix share, its decisions."""
+        details = []
+        if self.spec.mix_columns:
+            top = max(self.spec.mix_columns, key=lambda c: float(row[c]))
+            details.append(f"{float(row[top]):.0%} {_words(top.removeprefix('mix_'))} posts")
+        for col in self.spec.extra_decisions:
+            text = self.value(col.name, row[col.name])
+            categorical = isinstance(col, CategoricalColumn)
+            details.append(f"{_label(self.spec, col.name)}: {text}" if categorical else text)
+        style = self.style(row[self.spec.style.name])
+        return f"{style} ({'; '.join(details)})" if details else style
+
+    # ------------------------------------------------------------------ sentences
+
+    def support_sentence(
+        self, a: Mapping[str, Any], b: Mapping[str, Any], value: float, points: str = "points"
+    ) -> str:
         """The sentence of the support factor.
 
         Args:
@@ -79,16 +185,18 @@ class Narrator:
             b: the runner-up's decisions.
             value: the support factor's contribution (the runner-up's discount less the
                 chosen one's).
+            points: the unit of score points (:meth:`score_unit`).
         """
-        style_a, style_b = _words(a[self.spec.style.name]), _words(b[self.spec.style.name])
+        style_a, style_b = self.style(a[self.spec.style.name]), self.style(b[self.spec.style.name])
         if value >= 0:
             return (
-                f"The log holds more campaigns like this for {style_a} than for {style_b}, so its "
-                f"estimate is surer; the less certain {style_b} estimate is discounted by {value:.2f}."
+                f"The log holds more {self.rows} like this with {style_a} than with {style_b}, "
+                f"so the {style_a} estimate is surer; the less certain {style_b} estimate is "
+                f"discounted by {value:.2f} {points} more."
             )
         return (
-            f"Fewer businesses like this have tried {style_a}, so its estimate is discounted by "
-            f"{abs(value):.2f} more than {style_b}'s; it still comes out ahead."
+            f"The log holds fewer {self.rows} like this with {style_a} than with {style_b}, so "
+            f"the {style_a} estimate is discounted by {abs(value):.2f} {points} more."
         )
 
     def factor_sentence(
@@ -98,6 +206,7 @@ class Narrator:
         a: Mapping[str, Any],
         b: Mapping[str, Any],
         profile_value: object = None,
+        points: str = "points",
     ) -> str:
         """The sentence of one feature's contribution to the score difference.
 
@@ -107,14 +216,24 @@ class Narrator:
             a: the chosen candidate's decisions.
             b: the runner-up's decisions.
             profile_value: the profile's raw value of ``name`` when it is a profile feature.
+            points: the unit of score points (:meth:`score_unit`).
         """
-        style_a, style_b = a[self.spec.style.name], b[self.spec.style.name]
+        style_a, style_b = self.style(a[self.spec.style.name]), self.style(b[self.spec.style.name])
+        amount = f"{abs(value):.2f} {points}"
         sign = "adds" if value > 0 else "costs"
-        amount = f"{abs(value):.2f} objective points"
         if name == self.spec.style.name:
             return (
-                f"For a business like this, {_words(style_a)} itself is worth {value:+.2f} "
-                f"against {_words(style_b)}."
+                f"For this {self.subject}, {style_a} itself is worth {value:+.2f} {points} "
+                f"against {style_b}."
+            )
+        if name in a and b.get(name) == a[name]:
+            # Same value, yet a share of the difference: the trees split on it together with
+            # the style, so it is worth more (or less) alongside one style than the other.
+            more = "more" if value > 0 else "less"
+            what = self._decision(name, a[name])
+            return (
+                f"{what} in both is worth {abs(value):.2f} {points} {more} alongside "
+                f"{style_a} than alongside {style_b}."
             )
         if name in self.spec.mix_columns:
             kind = _words(name.removeprefix("mix_"))
@@ -123,21 +242,115 @@ class Narrator:
                 f"{sign} {amount}."
             )
         label = _label(self.spec, name)
-        if name in a:  # another decision
-            return f"{label} of {_fmt(a[name])} instead of {_fmt(b[name])} {sign} {amount}."
-        lean = "favours" if value > 0 else "counts against"
+        if name in a:  # another decision; a number's unit once, after the second number
+            numeric = not isinstance(self.spec.column(name), CategoricalColumn)
+            first = _fmt(float(a[name])) if numeric else self.value(name, a[name])
+            return f"{label}: {first} instead of {self.value(name, b[name])} {sign} {amount}."
+        winner, loser = (style_a, style_b) if value > 0 else (style_b, style_a)
         return (
-            f"{label} of {_fmt(profile_value)} {lean} {_words(style_a)} "
-            f"over {_words(style_b)} by {abs(value):.2f} points."
+            f"{label} ({self.value(name, profile_value)}) favours {winner} over {loser} "
+            f"by {amount}."
         )
+
+    def _decision(self, name: str, value: Any) -> str:
+        """A decision and its value: "A visual share of 20%", "Cadence: 3 posts per week"."""
+        if name in self.spec.mix_columns:
+            return f"A {_words(name.removeprefix('mix_'))} share of {float(value):.0%}"
+        return f"{_label(self.spec, name)}: {self.value(name, value)}"
+
+    def summary(self, a: Mapping[str, Any], b: Mapping[str, Any], gap: Gap) -> str:
+        """The headline of an explanation: how far apart the two are, in the outcomes' units.
+
+        Args:
+            a: the chosen candidate's decisions.
+            b: the runner-up's decisions.
+            gap: the score difference and the two candidates' predicted outcomes.
+        """
+        style_a, style_b = self.style(a[self.spec.style.name]), self.style(b[self.spec.style.name])
+        if style_a == style_b:  # only one style allowed: two of its actions
+            style_a, style_b = f"this {style_a} action", f"the next {style_b} action"
+        units = {o.name: o.unit or _words(o.name) for o in self.spec.outcomes}
+        phrases = ", ".join(f"{_fmt(x)} against {_fmt(y)} {units[o]}" for o, x, y in gap.outcomes)
+        outcomes = f" ({phrases})" if phrases else ""
+        amount = f"{abs(gap.difference):.2f} {gap.unit.points}"
+        if gap.pinned and gap.difference < 0:
+            return (
+                f"{_capital(style_a)} comes first because it is the shipped constant action, "
+                f"not because of its score: for this {self.subject} the model scores it "
+                f"{amount} below {style_b}{outcomes}, but personalising did not beat the "
+                f"constant on held-out data."
+            )
+        if gap.difference == 0:
+            return f"For this {self.subject}, {style_a} and {style_b} score the same{outcomes}."
+        if f"{abs(gap.difference):.2f}" == "0.00":
+            side = "ahead of" if gap.difference > 0 else "behind"
+            return (
+                f"For this {self.subject}, {style_a} is {side} {style_b} by less than 0.01 "
+                f"{gap.unit.points}: practically a tie{outcomes}."
+            )
+        side = "above" if gap.difference > 0 else "below"
+        return f"For this {self.subject}, {style_a} scores {amount} {side} {style_b}{outcomes}."
+
+    def others_sentence(self, count: int, rest: float, dominates: str, points: str) -> str:
+        """What the factors not listed add together (``""`` when there are none).
+
+        Args:
+            count: how many factors are grouped.
+            rest: their summed contribution.
+            dominates: what the group outweighs ("any factor listed", "half the difference"),
+                or ``""``.
+            points: the unit of score points.
+        """
+        if count == 0:
+            return ""
+        noun = "factor" if count == 1 else "factors"
+        sign = "add" if rest >= 0 else "cost"
+        text = f"{count} smaller {noun} together {sign} {abs(rest):.2f} {points}."
+        if dominates:
+            text = text[:-1] + (
+                f": more than {dominates}; the difference comes from many small effects "
+                f"rather than a few."
+            )
+        return text
+
+
+@dataclass(frozen=True)
+class Gap:
+    """What an explanation's headline states.
+
+    Attributes:
+        difference: the chosen candidate's score less the runner-up's.
+        outcomes: ``(outcome, chosen's prediction, runner-up's)`` for each outcome the
+            objective weighs.
+        unit: the unit of score points.
+        pinned: the chosen candidate is a constant policy's action, first whatever its score.
+    """
+
+    difference: float
+    outcomes: tuple[tuple[str, float, float], ...]
+    unit: ScoreUnit
+    pinned: bool = False
 
 
 def _words(name: object) -> str:
     return str(name).replace("_", " ")
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _plural(noun: str) -> str:
+    """The regular English plural of a noun: post -> posts, business -> businesses."""
+    if re.search(r"(s|sh|ch|x|z)$", noun):
+        return noun + "es"
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
 def _label(spec: CampaignSpec, name: str) -> str:
-    """A column's description without its trailing unit note, e.g. 'Company size'."""
+    """A column's description without its trailing note, e.g. 'Company size'."""
     try:
         desc = spec.column(name).description
     except KeyError:
@@ -148,8 +361,10 @@ def _label(spec: CampaignSpec, name: str) -> str:
 
 
 def _fmt(value: object) -> str:
-    """A number as a person would write it: 12,500 / 3.5 / 0.25; anything else as is."""
+    """A number as a person would write it: 12,500 / 3.5 / 3 / 0.25; anything else as is."""
     if isinstance(value, (float, np.floating)):
         v = float(value)
-        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2g}" if abs(v) < 1 else f"{v:.1f}"
+        if abs(v) >= 100:
+            return f"{v:,.0f}"
+        return f"{v:.2g}" if abs(v) < 1 else f"{v:.1f}".removesuffix(".0")
     return str(value)

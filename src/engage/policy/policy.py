@@ -11,14 +11,17 @@ candidate-action set and the objective weights. For each profile it:
 2. drops candidates outside the data's support (styles whose estimated propensity for this
    profile is below ``min_propensity``) and outside the caller's constraints
    (:mod:`engage.policy.constraints`);
-3. keeps the best action of each style and ranks styles by score (alternatives a marketer
-   can compare, not ten variants of one style; :mod:`engage.policy.ranking`);
+3. keeps the best action of each style and lists them by score, best first (alternatives a
+   marketer can compare, not ten variants of one style; :mod:`engage.policy.ranking`);
 4. explains the top recommendation against the runner-up with LightGBM ``pred_contrib``
    differences (outcome models and style corrections), which sum exactly to the score
    difference (:mod:`engage.policy.explanation`, worded by :mod:`engage.policy.narration`).
 
 When training found that personalising did not beat the best single action with confidence,
-``mode`` is ``"constant"`` and that action is recommended first for every profile.
+``mode`` is ``"constant"``: that action is recommended first, with basis ``"constant"``,
+for every profile it is allowed for, whatever its score; the others follow by score. Where
+the caller's constraints or the log's support exclude it, the answer's policy note says so
+(``fallback``) and the first recommendation is the best-scoring allowed action.
 
 Answers are typed (:mod:`engage.policy.results`); ``Answer.to_dict()`` is their JSON form.
 """
@@ -26,27 +29,26 @@ Answers are typed (:mod:`engage.policy.results`); ``Answer.to_dict()`` is their 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from engage.contract.spec import CampaignSpec, CategoricalColumn
+from engage.contract.spec import CampaignSpec
+from engage.policy.answers import Describer
 from engage.policy.candidates import CandidateSet
 from engage.policy.constraints import ConstraintError, Constraints, allowed_actions
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.explanation import Explainer, contributions
 from engage.policy.narration import Narrator, policy_note, support_level
-from engage.policy.ranking import Ranking, rank_styles, top_choice
+from engage.policy.ranking import Ranking, rank_styles, runner_up, top_choice
 from engage.policy.results import (
     Answer,
     Explanation,
-    OutcomeForecast,
     PolicyMode,
     PolicyNote,
-    Recommendation,
-    Support,
 )
 from engage.policy.scoring import (
     OutcomePredictor,
@@ -107,8 +109,12 @@ class Policy:
         # The candidate frame as plain dicts: a pandas ``iloc`` row lookup costs ~0.1 ms and
         # the answer to one profile needs several (a latency budget matters here).
         self._candidate_rows: list[dict[str, Any]] = self.candidates.frame.to_dict("records")
+        self.narrator = Narrator(self.spec)
         self.explainer = Explainer(
-            self.predictor, self.candidates, self._candidate_rows, self.builder, Narrator(self.spec)
+            self.predictor, self.candidates, self._candidate_rows, self.builder, self.narrator
+        )
+        self.describer = Describer(
+            self.spec, self.candidates, self._candidate_rows, self._outcome_order, self.narrator
         )
 
     # ------------------------------------------------------------------ scoring
@@ -257,62 +263,41 @@ class Policy:
         """:meth:`recommend` for profiles already encoded (``FeatureBuilder.encode_context``
         or ``encode_rows``)."""
         r = self._rank(context, objective, constraints, typical=True)
+        constant = self.constant_action if self.mode == "constant" else None
+        pinned = [
+            constant is not None and int(r.choice[i]) == constant for i in range(len(context))
+        ]
+        codes = self.candidates.style_codes
         orders = [
-            rank_styles(r.score[i], r.allowed[i], self.candidates.style_codes, r.choice[i], top_k)
+            rank_styles(r.score[i], r.allowed[i], codes, r.choice[i], top_k, pinned=pinned[i])
             for i in range(len(context))
         ]
-        pairs = [(i, order[0], order[1]) for i, order in enumerate(orders) if len(order) >= 2]
+        pairs = [(i, o[0], runner_up(o, codes)) for i, o in enumerate(orders) if len(o) >= 2]
         explanations: dict[int, Explanation] = {}
         if explain and pairs:  # one pred_contrib call per outcome model for the whole batch
-            found = self.explainer.explain_pairs(context, pairs, r.weights, r.discount)
+            found = self.explainer.explain_pairs(
+                context, pairs, r.weights, r.discount, r.preds, constant
+            )
             explanations = {i: e for (i, _, _), e in zip(pairs, found, strict=True)}
-        note = self.policy_note()
+        notes = self.describer.notes(self.mode, self.constant_action, pinned, constraints)
+        unit = self.narrator.score_unit(self._outcome_order, r.weights).description
+        describe = partial(
+            self.describer.recommendation,
+            halfwidth=self.interval_halfwidth,
+            min_propensity=self.min_propensity,
+        )
         return [
             Answer(
                 recommendations=tuple(
-                    self._recommendation(rank, i, j, r) for rank, j in enumerate(order, start=1)
+                    describe(rank, i, j, r, pinned=pinned[i] and rank == 1)
+                    for rank, j in enumerate(order, start=1)
                 ),
-                policy=note,
+                policy=notes[i],
                 explanation=explanations.get(i),
+                score_unit=unit,
             )
             for i, order in enumerate(orders)
         ]
-
-    def _recommendation(self, rank: int, i: int, j: int, r: Ranking) -> Recommendation:
-        """Candidate ``j`` described for profile ``i``: the action, its forecasts, its support."""
-        row = self._candidate_rows[j]
-        decisions = {
-            c.name: (
-                float(row[c.name]) if not isinstance(c, CategoricalColumn) else str(row[c.name])
-            )
-            for c in self.spec.extra_decisions
-        }
-        mix = {col.removeprefix("mix_"): round(float(row[col]), 4) for col in self.spec.mix_columns}
-        pred = r.preds[i, j]
-        predicted = {
-            name: OutcomeForecast(
-                mean=float(pred[o]),
-                low=float(pred[o] - self.interval_halfwidth.get(name, 0.0)),
-                high=float(pred[o] + self.interval_halfwidth.get(name, 0.0)),
-            )
-            for o, name in enumerate(self._outcome_order)
-        }
-        objective, discount = r.predicted_objective[i, j], r.discount[i, j]
-        assert r.typical is not None  # recommend_context ranks with the typical choice
-        p = float(r.propensity[i, self.candidates.style_codes[j]])
-        return Recommendation(
-            rank=rank,
-            style=str(row[self.spec.style.name]),
-            posting_mix=mix,
-            decisions=decisions,
-            predicted=predicted,
-            score=float(objective - discount),
-            predicted_objective=float(objective),
-            support_discount=float(discount),
-            lift_vs_typical=float(objective - r.typical[i]),
-            support=Support(p, support_level(p), bool(p >= self.min_propensity)),
-            candidate_index=int(j),
-        )
 
     def policy_note(self) -> PolicyNote:
         """What kind of policy this is, in words a caller can show."""

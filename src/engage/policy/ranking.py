@@ -55,19 +55,29 @@ def top_choice(
 
 
 def rank_styles(
-    score: np.ndarray, allowed: np.ndarray, style_codes: np.ndarray, first: int, limit: int
+    score: np.ndarray,
+    allowed: np.ndarray,
+    style_codes: np.ndarray,
+    first: int,
+    limit: int,
+    *,
+    pinned: bool = False,
 ) -> list[int]:
     """Up to ``limit`` candidates to show one profile, alternatives a marketer can compare.
 
-    The first choice, then the best allowed action of each other style by score (not ten
-    variants of one style), then the next-best allowed variants (other mixes or cadences).
+    Which: the first choice, the best allowed action of each other style (not ten variants of
+    one style), then the next-best allowed variants (other mixes or cadences). In what order:
+    by score, best first, so the ranks never contradict the scores shown; only a ``pinned``
+    first choice (a constant policy's action, which it recommends whatever its score) stays
+    first and says so with its basis.
 
     Args:
         score: the profile's ranking scores, (k,).
         allowed: the profile's allowed candidates, (k,).
         style_codes: each candidate's style code, (k,).
-        first: the policy's choice, listed first whatever its score.
+        first: the policy's choice.
         limit: the most candidates to return.
+        pinned: keep ``first`` first whatever its score.
 
     Returns:
         Candidate indices in display order.
@@ -75,14 +85,26 @@ def rank_styles(
     ranked = np.argsort(-np.where(allowed, score, -np.inf))
     ranked = ranked[allowed[ranked]]  # allowed candidates, best first
     first_of_style = np.sort(np.unique(style_codes[ranked], return_index=True)[1])
-    ordered = [int(first)] + [
+    shown = [int(first)] + [
         int(j) for j in ranked[first_of_style] if style_codes[j] != style_codes[first]
     ]
-    ordered.sort(key=lambda j: (j != first, -score[j]))
-    seen = set(ordered)
-    for j in ranked:
-        if len(ordered) >= limit:
-            break
-        if int(j) not in seen:
-            ordered.append(int(j))
-    return ordered[:limit]
+    seen = set(shown)
+    shown += [int(j) for j in ranked if int(j) not in seen]
+    shown = shown[:limit]
+    # a stable sort: among equal scores the policy's choice stays ahead
+    rest = sorted(shown[1:], key=lambda j: -score[j])
+    if pinned:
+        return [shown[0], *rest]
+    return sorted([shown[0], *rest], key=lambda j: -score[j])
+
+
+def runner_up(order: list[int], style_codes: np.ndarray) -> int:
+    """What the first of ``order`` is explained against: the best other style shown (a
+    marketer weighs styles, not two mixes of one), else the second candidate shown.
+
+    Args:
+        order: candidates in display order, at least two.
+        style_codes: each candidate's style code.
+    """
+    first = style_codes[order[0]]
+    return next((j for j in order[1:] if style_codes[j] != first), order[1])

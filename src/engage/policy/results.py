@@ -9,12 +9,17 @@ its keys, values and value types are part of the artifact's contract.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 PolicyMode = Literal["personalized", "constant"]
 SupportLevel = Literal["good", "limited", "poor"]
 FactorValue = float | int | str | None
+# Why a recommendation holds its rank: "constant", the shipped constant action a constant
+# policy puts first for every profile it may get; "personalized", its score for this profile.
+Basis = Literal["constant", "personalized"]
+# Why a constant policy's action is not first for a profile (None: it is, or not constant).
+Fallback = Literal["outside_constraints", "outside_support"]
 
 
 @dataclass(frozen=True)
@@ -25,15 +30,17 @@ class OutcomeForecast:
         mean: the predicted value.
         low: lower end of the interval (``mean`` less the outcome's interval half-width).
         high: upper end of the interval.
+        unit: the outcome's unit as the spec declares it ("" when it declares none).
     """
 
     mean: float
     low: float
     high: float
+    unit: str = ""
 
-    def to_dict(self) -> dict[str, float]:
-        """The forecast as ``{"mean", "low", "high"}``."""
-        return {"mean": self.mean, "low": self.low, "high": self.high}
+    def to_dict(self) -> dict[str, float | str]:
+        """The forecast as ``{"mean", "low", "high", "unit"}``."""
+        return {"mean": self.mean, "low": self.low, "high": self.high, "unit": self.unit}
 
 
 @dataclass(frozen=True)
@@ -42,8 +49,10 @@ class Support:
 
     Attributes:
         propensity: estimated chance a marketer picks this style for such a profile.
-        level: ``"good"``, ``"limited"`` or ``"poor"`` (see ``support_level``).
-        within_support: whether the propensity reaches the policy's ``min_propensity``.
+        level: ``"good"``, ``"limited"`` or ``"poor"`` (see ``support_level``); ``"poor"``
+            exactly when the propensity is below the policy's ``min_propensity``.
+        within_support: whether the propensity reaches the policy's ``min_propensity``
+            (``level != "poor"``: both come from the same threshold).
     """
 
     propensity: float
@@ -69,12 +78,17 @@ class Recommendation:
         posting_mix: share of posts by content type, keyed without the ``mix_`` prefix.
         decisions: the other decisions (numeric as float, categorical as str).
         predicted: each outcome's forecast, in the policy's outcome order.
-        score: the ranking score, ``predicted_objective - support_discount``.
+        score: the ranking score, ``predicted_objective - support_discount``; recommendations
+            of basis ``"personalized"`` are listed in descending score order.
         predicted_objective: the objective's weighted sum of the predicted outcomes.
         support_discount: pessimism subtracted for thin support.
         lift_vs_typical: predicted objective less that of the profile's typical logged choice.
         support: how well the log covers the style for the profile.
         candidate_index: the action's row in the policy's candidate set.
+        basis: why it holds its rank: ``"constant"`` for a constant policy's shipped action,
+            listed first whatever its score; ``"personalized"`` for a rank by score.
+        decision_labels: the words for each categorical decision's code, e.g.
+            ``{"Category": "product"}`` (the code itself when the spec declares no label).
     """
 
     rank: int
@@ -88,6 +102,8 @@ class Recommendation:
     lift_vs_typical: float
     support: Support
     candidate_index: int
+    basis: Basis = "personalized"
+    decision_labels: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The recommendation as the plain dict of the policy's JSON answer."""
@@ -103,6 +119,8 @@ class Recommendation:
             "lift_vs_typical": self.lift_vs_typical,
             "support": self.support.to_dict(),
             "candidate_index": self.candidate_index,
+            "basis": self.basis,
+            "decision_labels": dict(self.decision_labels),
         }
 
 
@@ -146,8 +164,13 @@ class Explanation:
         score_difference: first choice's score less the runner-up's.
         contributions_sum: the sum of every feature's contribution and the support factor;
             equals ``score_difference`` (LightGBM ``pred_contrib`` is exact).
-        factors: the largest contributions, largest first (at most five).
+        factors: the contributions worth listing: those in favour of the first choice first,
+            then those against it, each group largest first.
         other_factors: what the factors not listed contribute together.
+        summary: the headline: how far apart the two are, in the outcomes' units.
+        other_factors_count: how many factors ``other_factors`` groups.
+        other_factors_sentence: ``other_factors`` in words ("" when nothing is grouped); it
+            says so when they outweigh the largest factor listed or half the difference.
     """
 
     chosen_style: str
@@ -156,6 +179,9 @@ class Explanation:
     contributions_sum: float
     factors: tuple[Factor, ...]
     other_factors: float
+    summary: str = ""
+    other_factors_count: int = 0
+    other_factors_sentence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The explanation as the plain dict of the policy's JSON answer."""
@@ -166,6 +192,9 @@ class Explanation:
             "contributions_sum": self.contributions_sum,
             "factors": [f.to_dict() for f in self.factors],
             "other_factors": self.other_factors,
+            "summary": self.summary,
+            "other_factors_count": self.other_factors_count,
+            "other_factors_sentence": self.other_factors_sentence,
         }
 
 
@@ -175,15 +204,21 @@ class PolicyNote:
 
     Attributes:
         mode: ``"personalized"`` or ``"constant"``.
-        note: one sentence saying what the mode means for the caller.
+        note: what the mode means for the caller; in a constant policy's answer, also which
+            action comes first and, when it cannot for this profile, why not.
+        fallback: why a constant policy's action is not this profile's first recommendation
+            (``"outside_constraints"``: the caller's constraints exclude it;
+            ``"outside_support"``: the log has too few such profiles with its style); None
+            when it is first, or the policy is personalised.
     """
 
     mode: PolicyMode
     note: str
+    fallback: Fallback | None = None
 
-    def to_dict(self) -> dict[str, str]:
-        """The note as ``{"mode", "note"}``."""
-        return {"mode": self.mode, "note": self.note}
+    def to_dict(self) -> dict[str, str | None]:
+        """The note as ``{"mode", "note", "fallback"}``."""
+        return {"mode": self.mode, "note": self.note, "fallback": self.fallback}
 
 
 @dataclass(frozen=True)
@@ -195,11 +230,14 @@ class Answer:
         policy: what kind of policy answered.
         explanation: the first choice against the runner-up (None when not asked for or when
             there is no runner-up).
+        score_unit: what one point of ``score`` is: an outcome's unit when the objective is
+            that outcome alone, else the objective's weights with the outcomes' units.
     """
 
     recommendations: tuple[Recommendation, ...]
     policy: PolicyNote
     explanation: Explanation | None = None
+    score_unit: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The answer as the plain JSON-ready dict (``result_json`` of the MLflow model)."""
@@ -207,4 +245,5 @@ class Answer:
             "recommendations": [r.to_dict() for r in self.recommendations],
             "policy": self.policy.to_dict(),
             "explanation": None if self.explanation is None else self.explanation.to_dict(),
+            "score_unit": self.score_unit,
         }

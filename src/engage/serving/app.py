@@ -1,8 +1,10 @@
 """The FastAPI application: ``create_app(settings)`` wires settings, model, routes and errors.
 
-The model loads in the lifespan (a missing model is logged and leaves the app up and not
-ready); routes reach it through a dependency. A background task polls the model alias every
-``reload_interval_s`` and swaps in a new version when the alias moves. Single-profile
+The model loads in a background task started by the lifespan, so the server listens at once
+(``/readyz`` answers 503 with the reason until a model is served) even when the MLflow store
+is unreachable; the task retries a failed first load (``load_retry_s``, doubling up to
+``load_retry_max_s``), then polls the model alias every ``reload_interval_s`` and swaps in a
+new version when the alias moves. Routes reach the model through a dependency. Single-profile
 requests are answered through a :class:`~engage.serving.batching.MicroBatcher`, so concurrent
 callers share policy calls.
 """
@@ -20,10 +22,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from engage.serving.batching import MicroBatcher
+from engage.serving.contract import document_contract
 from engage.serving.errors import install_error_handlers
 from engage.serving.metrics import ServingMetrics
 from engage.serving.middleware import RequestGuard
 from engage.serving.model import ModelLoader, ModelStore
+from engage.serving.registry_access import bounded_mlflow_http
 from engage.serving.routes import router
 from engage.serving.scoring import answer_rows
 from engage.serving.settings import ServeSettings, get_settings
@@ -59,19 +63,22 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await store.reload("startup")
-        batcher.start()
-        poller = None
-        if settings.reload_interval_s > 0:
-            poller = asyncio.create_task(store.poll_forever(settings.reload_interval_s))
-        try:
-            yield
-        finally:
-            if poller is not None:
-                poller.cancel()
+        with bounded_mlflow_http():
+            batcher.start()
+            loading = asyncio.create_task(
+                store.serve_forever(
+                    settings.load_retry_s, settings.load_retry_max_s, settings.reload_interval_s
+                )
+            )
+            if settings.startup_wait_s > 0:
+                await store.wait_for_first_attempt(settings.startup_wait_s)
+            try:
+                yield
+            finally:
+                loading.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await poller
-            await batcher.stop()
+                    await loading
+                await batcher.stop()
 
     app = FastAPI(
         title="engage recommendation API",
@@ -91,6 +98,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         known_paths=known_paths,
+        body_timeout_s=settings.body_timeout_s,
     )
 
     def openapi() -> dict[str, Any]:
@@ -100,31 +108,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         )
         model = store.current
         if model is not None:
-            _inject_profile(
-                schema,
-                model.contract.profile_model.model_json_schema(),
-                model.contract.example_profile(),
-            )
+            document_contract(schema, model.contract)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
 
-
-def _inject_profile(
-    schema: dict[str, Any], profile: dict[str, Any], example: dict[str, Any]
-) -> None:
-    """Document the profile as the loaded spec's model, with a ready example."""
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components["Profile"] = profile
-    ref = {"$ref": "#/components/schemas/Profile"}
-    single = components.get("RecommendationRequest", {})
-    if "properties" in single:
-        single["properties"]["profile"] = ref
-        for ex in single.get("examples", []):
-            ex["profile"] = example
-    batch = components.get("BatchRecommendationRequest", {})
-    if "properties" in batch:
-        batch["properties"]["profiles"]["items"] = ref
-        for ex in batch.get("examples", []):
-            ex["profiles"] = [example]

@@ -3,19 +3,30 @@
 The spec says which profile columns exist, their types, ranges and allowed values; which
 decisions a caller may constrain; and which outcomes an objective may weigh. At load time
 this module turns it into pydantic models (``create_model``) that routes validate against,
-so an API served from a model trained on another spec checks *that* spec's fields.
+so an API served from a model trained on another spec checks *that* spec's fields, and
+:func:`document_contract` writes the same models into the served OpenAPI document.
+
+Categorical values are checked by :class:`~engage.serving.categorical.CategoryCheck`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
 from engage.contract.spec import CampaignSpec, CategoricalColumn, NumericColumn
 from engage.policy.policy import Constraints
+from engage.serving.categorical import CategoryCheck
 from engage.serving.schemas import (
     EXAMPLE_PROFILE,
     ConstraintInfo,
@@ -25,6 +36,56 @@ from engage.serving.schemas import (
 )
 
 _CLOSED = ConfigDict(extra="forbid")
+
+
+MAX_WEIGHT = 1e6  # weights are relative; a bound keeps weighted scores finite
+
+
+def _require_a_positive_weight(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Say in JSON Schema what :class:`_ObjectiveBase` checks: some weight is > 0."""
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: {"type": "number", "exclusiveMinimum": 0}}}
+        for name in model.model_fields
+    ]
+
+
+class _ObjectiveBase(BaseModel):
+    """Outcome weights that replace the model's objective whole (unnamed outcomes weigh 0)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_require_a_positive_weight)
+
+    @model_validator(mode="after")
+    def _something_to_rank(self) -> _ObjectiveBase:
+        # An all-zero objective ranks nothing; the policy would refuse it with a 500.
+        if not any(w is not None and w > 0 for w in self.__dict__.values()):
+            raise ValueError(
+                "at least one weight must be > 0: the objective replaces the model's weights "
+                "whole, and outcomes it does not name weigh 0"
+            )
+        return self
+
+
+def _objective_model(spec: CampaignSpec) -> type[BaseModel]:
+    """Outcome weights of ``spec``: each a finite number in [0, MAX_WEIGHT], or absent (not
+    null: the request's map holds numbers), at least one > 0."""
+    fields = {
+        o.name: (
+            float,
+            Field(
+                default=None,
+                ge=0,
+                le=MAX_WEIGHT,
+                allow_inf_nan=False,
+                strict=True,
+                description=o.description,
+            ),
+        )
+        for o in spec.outcomes
+    }
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        "Objective", __base__=_ObjectiveBase, **fields
+    )
+    return model
 
 
 def _numeric_field(col: NumericColumn) -> tuple[Any, Any]:
@@ -37,7 +98,7 @@ def _numeric_field(col: NumericColumn) -> tuple[Any, Any]:
 
 
 def _categorical_field(col: CategoricalColumn) -> tuple[Any, Any]:
-    return (Literal[tuple(col.values)], Field(description=col.description))  # type: ignore[misc]
+    return (CategoryCheck(col.values).annotation(), Field(description=col.description))
 
 
 def _optional(annotation: Any, **kwargs: Any) -> tuple[Any, Any]:
@@ -82,19 +143,10 @@ class SpecContract:
             **profile_fields,
         )
 
-        objective_fields = {
-            o.name: _optional(
-                float, ge=0, allow_inf_nan=False, strict=True, description=o.description
-            )
-            for o in spec.outcomes
-        }
-        objective_model = create_model(  # type: ignore[call-overload]
-            "Objective", __config__=_CLOSED, **objective_fields
-        )
-
+        objective_model = _objective_model(spec)
         keys: list[ConstraintInfo] = []
         fields: dict[str, Any] = {}
-        styles = Literal[tuple(spec.styles)]  # type: ignore[valid-type]
+        styles = CategoryCheck(spec.styles).annotation()
         fields["styles"] = _optional(list[styles], min_length=1, max_length=len(spec.styles) * 2)
         keys.append(
             ConstraintInfo(
@@ -103,7 +155,7 @@ class SpecContract:
         )
         for col in spec.extra_decisions:
             if isinstance(col, CategoricalColumn):
-                allowed = Literal[tuple(col.values)]  # type: ignore[valid-type]
+                allowed = CategoryCheck(col.values).annotation()
                 fields[col.name] = _optional(
                     list[allowed], min_length=1, max_length=len(col.values) * 2
                 )
@@ -246,3 +298,70 @@ def _column_info(col: NumericColumn | CategoricalColumn) -> dict[str, Any]:
     if isinstance(col, CategoricalColumn):
         return {"name": col.name, "values": list(col.values), "description": col.description}
     return {"name": col.name, "min": col.min, "max": col.max, "description": col.description}
+
+
+# ---------------------------------------------------------------------- the served OpenAPI
+
+_PARTS = {
+    "Profile": "profile_model",
+    "Objective": "objective_model",
+    "ConstraintSet": "constraints_model",
+}
+
+
+def document_contract(schema: dict[str, Any], contract: SpecContract) -> None:
+    """Write the served spec's request parts into an OpenAPI document, in place.
+
+    The static request models carry the profile, objective and constraints as open maps
+    (their keys depend on the spec). This replaces them with ``Profile``, ``Objective`` and
+    ``ConstraintSet`` components built from ``contract``, the same models the routes validate
+    with, so the document lists exactly the fields, keys, types and values the server accepts;
+    and it makes the documented examples valid for this spec.
+
+    Args:
+        schema: an OpenAPI document from ``fastapi.openapi.utils.get_openapi``.
+        contract: the validators of the served model's spec.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, attribute in _PARTS.items():
+        model: type[BaseModel] = getattr(contract, attribute)
+        part = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(part.pop("$defs", {}))
+        components[name] = part
+    example = contract.example_profile()
+    for request, key in (
+        ("RecommendationRequest", "profile"),
+        ("BatchRecommendationRequest", "profiles"),
+    ):
+        properties = components.get(request, {}).get("properties")
+        if properties is None:
+            continue
+        profile = {"$ref": "#/components/schemas/Profile"}
+        if key == "profile":
+            properties[key] = profile
+        else:
+            properties[key]["items"] = profile
+        for name, part in (("objective", "Objective"), ("constraints", "ConstraintSet")):
+            if name in properties:
+                properties[name] = {
+                    **_described(properties[name]),
+                    "anyOf": [{"$ref": f"#/components/schemas/{part}"}, {"type": "null"}],
+                }
+        for ex in components[request].get("examples", []):
+            ex[key] = example if key == "profile" else [example]
+            _drop_invalid_parts(ex, contract)
+
+
+def _described(prop: dict[str, Any] | None) -> dict[str, Any]:
+    """Only the description of a documented property (its type is about to be replaced)."""
+    return {"description": prop["description"]} if prop and "description" in prop else {}
+
+
+def _drop_invalid_parts(example: dict[str, Any], contract: SpecContract) -> None:
+    """Remove an example's objective or constraints when this spec would refuse them."""
+    for name, check in (("objective", contract.objective), ("constraints", contract.constraints)):
+        if name in example:
+            try:
+                check(example[name])
+            except ValidationError:
+                del example[name]

@@ -3,6 +3,8 @@
 Every error response is ``{"error": {"code", "message", "details": [{"field", "message"}]}}``.
 Bad input is a 4xx with the offending field named; anything unexpected is logged with its
 traceback and answered as a bare ``internal_error`` (no stack trace leaves the process).
+An error body stays small whatever the input: at most :data:`MAX_DETAILS` details (then one
+saying how many more problems there are), each message at most :data:`MAX_MESSAGE_CHARS`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ _HTTP_CODES = {
     502: "bad_gateway",
     503: "model_not_ready",
 }
+
+
+MAX_DETAILS = 50
+MAX_MESSAGE_CHARS = 300
+MAX_FIELDS_IN_MESSAGE = 10
 
 
 class ApiError(Exception):
@@ -95,13 +102,33 @@ def field_path(loc: Sequence[str | int], prefix: str = "") -> str:
     return out
 
 
+def clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, marked when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _message(err: dict[str, Any]) -> str:
     msg = str(err.get("msg", "invalid value"))
     if err.get("type") == "extra_forbidden":
         return "unknown field (not allowed)"
     if err.get("type") == "json_invalid":
         return "request body is not valid JSON"
-    return msg
+    return clip(msg)
+
+
+def _clip_or_none(text: str | None) -> str | None:
+    return None if text is None else clip(text)
+
+
+def cap_details(details: Sequence[dict[str, str | None]]) -> list[dict[str, str | None]]:
+    """The first :data:`MAX_DETAILS` details, then one counting the rest; messages clipped."""
+    kept = [
+        {"field": _clip_or_none(d.get("field")), "message": clip(str(d.get("message")))}
+        for d in details[:MAX_DETAILS]
+    ]
+    if len(details) > MAX_DETAILS:
+        kept.append({"field": None, "message": f"{len(details) - MAX_DETAILS:,} more problems"})
+    return kept
 
 
 def validation_details(
@@ -125,16 +152,33 @@ def validation_details(
 
 
 def invalid(details: list[dict[str, str | None]], message: str | None = None) -> ApiError:
-    """A 422 that names the fields."""
-    fields = ", ".join(d["field"] for d in details if d.get("field"))
+    """A 422 that names the fields (the first few in its message, the first 50 in details)."""
+    named = [d["field"] for d in details if d.get("field")]
+    fields = ", ".join(clip(str(f), 100) for f in named[:MAX_FIELDS_IN_MESSAGE])
+    if len(named) > MAX_FIELDS_IN_MESSAGE:
+        fields += f" and {len(named) - MAX_FIELDS_IN_MESSAGE:,} more"
     return ApiError(
-        422, "invalid_request", message or f"invalid request: {fields or 'body'}", details
+        422,
+        "invalid_request",
+        clip(message or f"invalid request: {fields or 'body'}"),
+        cap_details(details),
     )
 
 
 def from_validation_error(exc: ValidationError, prefix: str) -> ApiError:
     """A 422 for a pydantic error raised while checking part of the body."""
     return invalid(validation_details(exc.errors(include_url=False, include_input=False), prefix))
+
+
+def _unreadable(cause: BaseException) -> str:
+    """Why a body could not be read as JSON, in the caller's terms (no internals)."""
+    if isinstance(cause, UnicodeDecodeError):
+        return "not UTF-8"
+    if isinstance(cause, RecursionError):
+        return "nested too deeply"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return "a number has too many digits"
+    return "unreadable"
 
 
 def install_error_handlers(app: FastAPI, on_internal_error: Any = None) -> None:
@@ -154,6 +198,12 @@ def install_error_handlers(app: FastAPI, on_internal_error: Any = None) -> None:
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI's 400 for a body json.loads could not read (not UTF-8, a number over
+            # Python's 4,300 digits, nesting too deep): the same documented 422 as bad JSON.
+            message = f"request body is not valid JSON ({_unreadable(exc.__cause__)})"
+            details = [{"field": "body", "message": message}]
+            return error_response(422, "invalid_json", message, details)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))

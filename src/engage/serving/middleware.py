@@ -4,13 +4,22 @@ Every response carries ``Server-Timing: app;dur=<ms>`` (time in the app, without
 so a client can tell server time from transport and queueing time.
 
 Written as plain ASGI (not ``BaseHTTPMiddleware``) because it runs on every request and the
-single-profile path has a latency budget. Oversized bodies are refused from the
-``Content-Length`` header when present, and from the bytes actually received otherwise
-(chunked uploads), before anything parses them.
+single-profile path has a latency budget. Before anything parses a body, the guard refuses:
+
+* a body over ``max_body_bytes`` (413), from the ``Content-Length`` header when present and
+  from the bytes actually received otherwise (chunked uploads);
+* a body that does not arrive within ``body_timeout_s`` (408, and the connection is closed):
+  a client that announces ``Content-Length: 100`` and sends 2 bytes must not hold a
+  connection, and a task, for as long as it likes;
+* a non-empty body whose ``Content-Type`` is not JSON (415): FastAPI would otherwise answer a
+  confusing 422 about the body's type.
+
+Headers that never finish are the server's business (:mod:`engage.serving.server`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Collection
 from time import perf_counter
@@ -22,10 +31,19 @@ from engage.serving.errors import error_body
 from engage.serving.metrics import ServingMetrics
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_UTF8 = frozenset({"utf-8", "utf8"})
 
 
 class RequestGuard:
-    """Refuse bodies over ``max_body_bytes`` (413) and record every request in ``metrics``."""
+    """Refuse oversized (413), late (408) and non-JSON (415) bodies; record every request.
+
+    Args:
+        app: the application to guard.
+        metrics: where each request is counted and timed.
+        max_body_bytes: the largest body accepted.
+        known_paths: route paths (others are recorded as ``<unmatched>``).
+        body_timeout_s: seconds the whole body may take to arrive.
+    """
 
     def __init__(
         self,
@@ -34,11 +52,13 @@ class RequestGuard:
         metrics: ServingMetrics,
         max_body_bytes: int,
         known_paths: Collection[str],
+        body_timeout_s: float = 20.0,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.known_paths = frozenset(known_paths)
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,30 +95,39 @@ class RequestGuard:
     async def _read_body(
         self, scope: Scope, receive: Receive
     ) -> tuple[tuple[int, str, str] | None, Receive]:
-        """The whole body (bounded), replayed to the app; or why it is refused."""
+        """The whole body (bounded in size and time), replayed to the app; or why it is refused."""
         limit = self.max_body_bytes
+        content_type = b""
         for key, value in scope.get("headers", ()):
-            if key == b"content-length":
+            if key == b"content-type":
+                content_type = value
+            elif key == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     return (400, "bad_request", "Content-Length is not an integer"), receive
                 if declared > limit:
                     return (413, "payload_too_large", _too_large(declared, limit)), receive
-                break
         chunks: list[bytes] = []
         size = 0
         more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":  # client went away
-                return None, _replay(b"", receive, message)
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                return (413, "payload_too_large", _too_large(size, limit, at_least=True)), receive
-            chunks.append(chunk)
-            more = message.get("more_body", False)
+        try:
+            async with asyncio.timeout(self.body_timeout_s):  # one deadline for the whole body
+                while more:
+                    message = await receive()
+                    if message["type"] != "http.request":  # client went away
+                        return None, _replay(b"", receive, message)
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        too_large = _too_large(size, limit, at_least=True)
+                        return (413, "payload_too_large", too_large), receive
+                    chunks.append(chunk)
+                    more = message.get("more_body", False)
+        except TimeoutError:
+            return (408, "request_timeout", _too_slow(size, self.body_timeout_s)), receive
+        if size and not is_json(content_type):
+            return (415, "unsupported_media_type", _not_json(content_type)), receive
         return None, _replay(b"".join(chunks), receive)
 
     @staticmethod
@@ -116,6 +145,33 @@ class RequestGuard:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def is_json(content_type: bytes) -> bool:
+    """Whether a ``Content-Type`` names JSON (``application/json`` or ``application/*+json``)
+    in UTF-8, the only encoding JSON may travel in (RFC 8259)."""
+    media, _, params = content_type.decode("latin-1").partition(";")
+    kind, _, subtype = media.strip().lower().partition("/")
+    if kind != "application" or not (subtype == "json" or subtype.endswith("+json")):
+        return False
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in _UTF8:
+            return False
+    return True
+
+
+def _not_json(content_type: bytes) -> str:
+    given = content_type.decode("latin-1")[:100] or "none"
+    return f"send the body as JSON with `Content-Type: application/json` (got {given!r})"
+
+
+def _too_slow(size: int, timeout_s: float) -> str:
+    return (
+        f"the request body did not arrive within {timeout_s:g} s ({size:,} bytes received; "
+        "ENGAGE_SERVE_BODY_TIMEOUT_S); the connection is closed"
+    )
 
 
 def _too_large(size: int, limit: int, at_least: bool = False) -> str:

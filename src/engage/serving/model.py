@@ -4,6 +4,12 @@
 complete :class:`LoadedModel` (policy, spec-derived validators, identity) off the event loop
 and only then replaces that reference, so a request sees either the old model or the new
 one, never a half-built state; a failed load leaves the old model serving and is recorded.
+
+The first load never holds up startup: :meth:`ModelStore.load_until_ready` runs in the
+background and retries with a doubling, capped wait, while ``/readyz`` says why nothing is
+served yet. Errors are recorded twice: redacted in full for the log and the authenticated
+admin answer, and without credentials or filesystem paths for everyone else
+(:mod:`engage.serving.disclosure`).
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
+import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,20 +29,33 @@ import mlflow
 import mlflow.pyfunc
 from mlflow import MlflowClient
 
+from engage.contract.redaction import redact
 from engage.policy.policy import Policy
 from engage.serving.contract import SpecContract
+from engage.serving.disclosure import public_text
 from engage.serving.errors import TRAIN_HINT
 from engage.serving.metrics import ServingMetrics
+from engage.serving.registry_access import in_daemon_thread, network_failure, server_address
 
 logger = logging.getLogger("serving")
 
 _ALIAS = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)$")
 _VERSION = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
 MAX_ERROR_CHARS = 500
+FINISHED = "FINISHED"
 
 
 class ModelLoadError(RuntimeError):
-    """The model URI does not give a loadable policy (the message says why and what to do)."""
+    """The model URI does not give a loadable policy (the message says why and what to do).
+
+    ``str(error)`` is the full message with credentials masked (for the log and the admin);
+    ``error.public`` also has no filesystem paths (for unauthenticated answers).
+    """
+
+    def __init__(self, message: str, public: str | None = None) -> None:
+        detail = redact(message)
+        super().__init__(detail)
+        self.public = public_text(detail if public is None else public)
 
 
 def _now() -> str:
@@ -67,8 +88,13 @@ class LoadedModel:
         return cls(policy, SpecContract.from_spec(policy.spec), uri, name, version, run_id)
 
     def ref(self) -> dict[str, str | None]:
-        """Name, version, run id and URI, as every answer reports them."""
-        return {"name": self.name, "version": self.version, "run_id": self.run_id, "uri": self.uri}
+        """Name, version, run id and URI (a directory by its last component), as answers show them."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "run_id": self.run_id,
+            "uri": public_text(self.uri),
+        }
 
 
 def alias_of(uri: str) -> tuple[str, str] | None:
@@ -79,6 +105,12 @@ def alias_of(uri: str) -> tuple[str, str] | None:
 
 def _is_local(uri: str) -> bool:
     return uri.startswith("file:") or Path(uri).expanduser().exists()
+
+
+def _short(exc: BaseException) -> str:
+    # Redact before cutting: a cut through "user:PW@" would hide the "@" the mask looks for.
+    text = redact(f"{type(exc).__name__}: {exc}".strip())
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
 
 
 class ModelLoader:
@@ -96,6 +128,14 @@ class ModelLoader:
         mlflow.set_tracking_uri(self.tracking_uri)
         return MlflowClient(tracking_uri=self.tracking_uri)
 
+    def _failure(self, action: str, uri: str, exc: BaseException) -> ModelLoadError:
+        """A load error for ``exc``; an unreachable store is said so, with its address only."""
+        kind = network_failure(exc)
+        public = None
+        if kind is not None:
+            public = f"tracking server unreachable: {server_address(self.tracking_uri)} ({kind})"
+        return ModelLoadError(f"cannot {action} {uri}: {_short(exc)}", public)
+
     def alias_version(self, uri: str) -> str | None:
         """The version a ``models:/name@alias`` URI points to now (None for other URIs)."""
         parts = alias_of(uri)
@@ -106,31 +146,49 @@ class ModelLoader:
         except ModelLoadError:
             raise
         except Exception as exc:  # noqa: BLE001 - any registry failure means "cannot resolve"
-            raise ModelLoadError(f"cannot resolve {uri}: {_short(exc)}") from exc
+            raise self._failure("resolve", uri, exc) from exc
+
+    def _require_finished(self, client: MlflowClient, mv: Any) -> None:
+        """Refuse a version whose training run did not finish (killed or failed mid-run)."""
+        if not mv.run_id:
+            return  # registered from a path: no run to ask
+        status = client.get_run(mv.run_id).info.status
+        if status != FINISHED:
+            raise ModelLoadError(
+                f"{mv.name} version {mv.version} comes from run {mv.run_id}, which is {status}, "
+                f"not {FINISHED} (an interrupted or failed training run); it is never served"
+            )
 
     def load(self, uri: str) -> LoadedModel:
         """Load the policy behind ``uri`` (blocking; seconds).
 
+        A registered version is served only if the run that logged it finished.
+
         Raises:
-            ModelLoadError: the URI does not resolve or does not hold a policy.
+            ModelLoadError: the URI does not resolve, its run did not finish, or it does not
+                hold a policy.
         """
         name = version = run_id = None
         load_uri = uri
+        parts, pinned = alias_of(uri), _VERSION.match(uri)
         try:
-            if (parts := alias_of(uri)) is not None:
-                mv = self._client().get_model_version_by_alias(*parts)
-                name, version, run_id = parts[0], str(mv.version), mv.run_id
-                load_uri = f"models:/{name}/{version}"  # exactly the version resolved
-            elif (m := _VERSION.match(uri)) is not None:
-                mv = self._client().get_model_version(m["name"], m["version"])
-                name, version, run_id = m["name"], str(mv.version), mv.run_id
+            if parts is not None or pinned is not None:
+                client = self._client()
+                if parts is not None:
+                    mv = client.get_model_version_by_alias(*parts)
+                    load_uri = f"models:/{parts[0]}/{mv.version}"  # exactly the version resolved
+                else:
+                    assert pinned is not None
+                    mv = client.get_model_version(pinned["name"], pinned["version"])
+                name, version, run_id = mv.name, str(mv.version), mv.run_id
+                self._require_finished(client, mv)
             elif not _is_local(uri):
                 self._client()
             policy = mlflow.pyfunc.load_model(load_uri).get_raw_model()
         except ModelLoadError:
             raise
         except Exception as exc:  # noqa: BLE001 - MLflow raises many kinds; all mean "not loadable"
-            raise ModelLoadError(f"cannot load {uri}: {_short(exc)}") from exc
+            raise self._failure("load", uri, exc) from exc
         if not isinstance(policy, Policy):
             raise ModelLoadError(
                 f"{uri} is not an engage policy model (got {type(policy).__name__})"
@@ -138,21 +196,30 @@ class ModelLoader:
         return LoadedModel.from_policy(policy, uri, name, version, run_id)
 
 
-def _short(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip()
-    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
-
-
 class ModelStore:
-    """The one reference to the served model, and the reload machinery around it."""
+    """The one reference to the served model, and the reload machinery around it.
+
+    ``configured_uri`` is what the process was started with; ``uri`` is what it serves now.
+    They differ after an admin reload to another URI: a pinned version or a directory is
+    never polled (``following_alias`` is False) until a reload without a URI returns to the
+    configured one.
+    """
 
     def __init__(self, uri: str, loader: ModelLoader, metrics: ServingMetrics) -> None:
+        self.configured_uri = uri
         self.uri = uri
         self.loader = loader
         self.metrics = metrics
         self.current: LoadedModel | None = None
         self.last_reload: dict[str, Any] | None = None
+        self.last_failure: str | None = None  # redacted, with paths: log and admin only
+        self.retry_in_s: float | None = None
         self._lock: asyncio.Lock | None = None
+
+    @property
+    def following_alias(self) -> bool:
+        """Whether the alias poll follows the served URI (False for a version or directory)."""
+        return alias_of(self.uri) is not None
 
     def install(self, model: LoadedModel) -> None:
         """Serve ``model`` from now on (one reference swap)."""
@@ -161,22 +228,47 @@ class ModelStore:
         self.metrics.set_model(model.name, model.version, model.run_id, model.policy.mode)
 
     def _record(
-        self, trigger: str, uri: str, ok: bool, version: str | None = None, error: str | None = None
+        self,
+        trigger: str,
+        uri: str,
+        version: str | None = None,
+        error: ModelLoadError | None = None,
     ) -> None:
+        # Compared on the public text: the full one differs per attempt (object addresses).
+        previous = self.last_reload or {}
+        repeated = error is not None and previous.get("error") == error.public
         self.last_reload = {
             "at": _now(),
-            "ok": ok,
+            "ok": error is None,
             "trigger": trigger,
-            "uri": uri,
+            "uri": public_text(uri),
             "version": version,
-            "error": error,
+            "error": None if error is None else error.public,
         }
-        self.metrics.reloads.labels("ok" if ok else "failed").inc()
-        if not ok:
-            self.metrics.reload_failures.inc()
-            logger.warning("model %s failed (%s): %s; %s", trigger, uri, error, TRAIN_HINT)
-        else:
-            logger.info("model %s: serving %s (version %s)", trigger, uri, version)
+        self.metrics.reloads.labels("ok" if error is None else "failed").inc()
+        # %r: a URI may come from a request, and repr() escapes the newline that could
+        # otherwise forge a log line.
+        if error is None:
+            self.last_failure = None
+            logger.info("model %s: serving %r (version %s)", trigger, redact(uri), version)
+            return
+        self.metrics.reload_failures.inc()
+        self.last_failure = str(error)
+        # The same failure every retry or poll is logged once at warning level, then quietly.
+        level = logging.INFO if repeated else logging.WARNING
+        logger.log(
+            level, "model %s failed (%r): %r; %s", trigger, redact(uri), str(error), TRAIN_HINT
+        )
+
+    def not_ready_reason(self) -> str:
+        """Why no model is served, for unauthenticated answers (no credentials, no paths)."""
+        attempt = self.last_reload
+        if attempt is None or attempt["ok"]:
+            return f"loading {public_text(self.uri)}, first attempt in progress"
+        reason = str(attempt["error"])
+        if self.retry_in_s is not None:
+            reason += f"; next attempt within {self.retry_in_s:g} s"
+        return reason
 
     async def reload(self, trigger: str, uri: str | None = None) -> bool:
         """Load ``uri`` (default: the served URI) and swap it in; False (recorded) on failure."""
@@ -185,13 +277,30 @@ class ModelStore:
         target = uri or self.uri
         async with self._lock:
             try:
-                model = await asyncio.to_thread(self.loader.load, target)
+                model = await in_daemon_thread(self.loader.load, target)
             except ModelLoadError as exc:
-                self._record(trigger, target, False, error=str(exc))
+                self._record(trigger, target, error=exc)
                 return False
             self.install(model)
-            self._record(trigger, target, True, version=model.version)
+            self._record(trigger, target, version=model.version)
             return True
+
+    async def load_until_ready(self, retry_s: float, max_retry_s: float) -> None:
+        """Load the served URI, retrying after ``retry_s``, doubling up to ``max_retry_s``."""
+        delay = min(retry_s, max_retry_s)
+        while self.current is None:
+            if await self.reload("startup") or self.current is not None:
+                break  # loaded (by this attempt or by an admin reload meanwhile)
+            self.retry_in_s = delay
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_retry_s)
+        self.retry_in_s = None
+
+    async def wait_for_first_attempt(self, timeout_s: float) -> None:
+        """Return when a load attempt has finished (or failed), or after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while self.last_reload is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
 
     async def poll_once(self) -> None:
         """Reload when the alias moved (or when nothing is loaded yet)."""
@@ -199,12 +308,12 @@ class ModelStore:
         if current is None:
             await self.reload("poll")
             return
-        if alias_of(self.uri) is None:
+        if not self.following_alias:
             return  # a pinned version or a directory never changes
         try:
-            version = await asyncio.to_thread(self.loader.alias_version, self.uri)
+            version = await in_daemon_thread(self.loader.alias_version, self.uri)
         except ModelLoadError as exc:
-            self._record("poll", self.uri, False, error=str(exc))
+            self._record("poll", self.uri, error=exc)
             return
         if version != current.version:
             await self.reload("poll")
@@ -215,5 +324,14 @@ class ModelStore:
             await asyncio.sleep(interval_s)
             try:
                 await self.poll_once()
-            except Exception:  # a poll must never kill the poller
-                logger.exception("model poll failed")
+            except Exception as exc:  # a poll must never kill the poller
+                trace = "".join(traceback.format_exception(exc))
+                logger.error("model poll failed: %s", redact(trace))
+
+    async def serve_forever(
+        self, retry_s: float, max_retry_s: float, poll_interval_s: float
+    ) -> None:
+        """Load the first model (retrying), then follow its alias every ``poll_interval_s``."""
+        await self.load_until_ready(retry_s, max_retry_s)
+        if poll_interval_s > 0:
+            await self.poll_forever(poll_interval_s)

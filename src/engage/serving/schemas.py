@@ -9,9 +9,9 @@ schema with the loaded model's.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from engage.serving.settings import MAX_TOP_K
 
@@ -45,9 +45,24 @@ class _Closed(BaseModel):
 
 # ---------------------------------------------------------------------------- requests
 
+# Requests are strict: JSON types are taken as sent, never coerced ("top_k": "3" and
+# "explain": 0 are refused, as "employees": "12" is), so OpenAPI and the server agree.
+_REQUEST = ConfigDict(extra="forbid", strict=True)
 
-class _Scoring(_Closed):
-    top_k: int | None = Field(
+
+class _Request(BaseModel):
+    model_config = _REQUEST
+
+
+def _integral(value: Any) -> Any:
+    """``3.0`` as ``3``: JSON Schema's ``integer`` admits integral numbers written as floats."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class _Scoring(_Request):
+    top_k: Annotated[int | None, BeforeValidator(_integral)] = Field(
         default=None,
         ge=1,
         le=MAX_TOP_K,
@@ -56,12 +71,19 @@ class _Scoring(_Closed):
     objective: dict[str, float] | None = Field(
         default=None,
         max_length=MAX_OBJECTIVE_KEYS,
-        description="weights by outcome name (>= 0); unnamed outcomes keep their default weight",
+        description=(
+            "weights by outcome name (>= 0, at least one > 0); they replace the model's "
+            "objective whole, so unnamed outcomes weigh 0; the served document lists the "
+            "outcome names (schema Objective)"
+        ),
     )
     constraints: dict[str, Any] | None = Field(
         default=None,
         max_length=MAX_CONSTRAINT_KEYS,
-        description="limits on the actions to consider; GET /v1/schema lists the allowed keys",
+        description=(
+            "limits on the actions to consider; the served document lists the allowed keys "
+            "(schema ConstraintSet), as does GET /v1/schema"
+        ),
     )
     explain: bool = Field(
         default=True,
@@ -74,6 +96,7 @@ class RecommendationRequest(_Scoring):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -97,6 +120,7 @@ class BatchRecommendationRequest(_Scoring):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -115,7 +139,7 @@ class BatchRecommendationRequest(_Scoring):
     )
 
 
-class ReloadRequest(_Closed):
+class ReloadRequest(_Request):
     """Which model to load; the one being served when omitted."""
 
     model_uri: str | None = Field(default=None, min_length=1, max_length=2_000)
@@ -128,14 +152,20 @@ class OutcomeForecast(_Closed):
     mean: float
     low: float
     high: float
+    unit: str = Field(default="", description="the outcome's unit, as the spec declares it")
 
 
 class SupportInfo(_Closed):
     propensity: float = Field(
         description="estimated chance a marketer picks this style for the profile"
     )
-    level: Literal["good", "limited", "poor"]
-    within_support: bool = Field(description="whether the log covers this style for such a profile")
+    level: Literal["good", "limited", "poor"] = Field(
+        description="poor: below the policy's support floor (never recommended first unless "
+        "nothing else is allowed); limited: thin; good: well covered"
+    )
+    within_support: bool = Field(
+        description="whether the log covers this style for such a profile (false exactly when poor)"
+    )
 
 
 class Recommendation(_Closed):
@@ -157,6 +187,14 @@ class Recommendation(_Closed):
         description="expected objective gain over the profile's typical logged choice"
     )
     support: SupportInfo
+    basis: Literal["personalized", "constant"] = Field(
+        default="personalized",
+        description="constant: the shipped constant action, first whatever its score; "
+        "personalized: ranked by score",
+    )
+    decision_labels: dict[str, str] = Field(
+        default_factory=dict, description="labels of categorical decision codes, e.g. 2: product"
+    )
 
 
 class ExplanationFactor(_Closed):
@@ -174,13 +212,24 @@ class Explanation(_Closed):
     contributions_sum: float = Field(
         description="sum of all contributions; equals score_difference"
     )
-    factors: list[ExplanationFactor]
+    factors: list[ExplanationFactor] = Field(
+        description="the largest factors, those in favour of the first choice first"
+    )
     other_factors: float = Field(description="contribution of the features not listed")
+    summary: str = Field(default="", description="the comparison in one sentence, in units")
+    other_factors_count: int = Field(default=0, description="how many factors are not listed")
+    other_factors_sentence: str = Field(
+        default="", description="what the unlisted factors add, said when they weigh much"
+    )
 
 
 class PolicyInfo(_Closed):
     mode: Literal["personalized", "constant"]
     note: str
+    fallback: Literal["outside_constraints", "outside_support"] | None = Field(
+        default=None,
+        description="constant mode: why this profile's first choice is not the shipped constant",
+    )
 
 
 class ModelRef(_Closed):
@@ -190,10 +239,14 @@ class ModelRef(_Closed):
     uri: str
 
 
+_SCORE_UNIT = "what one point of score is, in the outcomes' units"
+
+
 class RecommendationResponse(_Closed):
     recommendations: list[Recommendation]
     explanation: Explanation | None = Field(description="the first choice against the runner-up")
     policy: PolicyInfo
+    score_unit: str = Field(default="", description=_SCORE_UNIT)
     model: ModelRef
 
 
@@ -201,11 +254,19 @@ class BatchItem(_Closed):
     recommendations: list[Recommendation]
     explanation: Explanation | None
     policy: PolicyInfo
+    score_unit: str = Field(default="", description=_SCORE_UNIT)
 
 
 class BatchRecommendationResponse(_Closed):
     results: list[BatchItem] = Field(description="one per profile, in request order")
     model: ModelRef
+
+
+_FOLLOWING = (
+    "whether the served URI is an alias that is polled for new versions; false after a reload "
+    "to a pinned version or a directory, until a reload without model_uri returns to the "
+    "configured URI"
+)
 
 
 class ReloadAttempt(_Closed):
@@ -229,12 +290,14 @@ class ModelInfo(_Closed):
     policy: PolicyInfo
     decision: str | None = Field(description="why training shipped this policy mode")
     metrics: dict[str, float] = Field(description="training metrics, including ope.* and regret.*")
+    following_alias: bool = Field(description=_FOLLOWING)
     last_reload: ReloadAttempt | None
 
 
 class ReloadResponse(_Closed):
     reloaded: bool
     model: ModelRef
+    following_alias: bool = Field(description=_FOLLOWING)
     last_reload: ReloadAttempt
 
 

@@ -14,7 +14,13 @@ from pydantic import ValidationError
 
 from engage.policy import results
 from engage.policy.policy import ConstraintError, Constraints
-from engage.serving.errors import ApiError, from_validation_error, invalid, validation_details
+from engage.serving.errors import (
+    ApiError,
+    clip,
+    from_validation_error,
+    invalid,
+    validation_details,
+)
 from engage.serving.model import LoadedModel
 from engage.serving.schemas import (
     BatchItem,
@@ -92,7 +98,7 @@ def answer_rows(rows: list[list[Any]], question: Question) -> list[BatchItem]:
             422,
             "unsatisfiable_constraints",
             "no candidate action satisfies these constraints; loosen them (GET /v1/schema lists them)",
-            [{"field": "constraints", "message": str(exc)}],
+            [{"field": "constraints", "message": clip(str(exc))}],
         ) from exc
     return [_batch_item(answer) for answer in answers]
 
@@ -103,6 +109,7 @@ def _batch_item(answer: results.Answer) -> BatchItem:
         recommendations=[_recommendation(rec) for rec in answer.recommendations],
         explanation=None if explanation is None else _explanation(explanation),
         policy=policy_info(answer.policy),
+        score_unit=answer.score_unit,
     )
 
 
@@ -113,7 +120,7 @@ def _recommendation(rec: results.Recommendation) -> Recommendation:
         posting_mix=dict(rec.posting_mix),
         decisions=dict(rec.decisions),
         predicted={
-            name: OutcomeForecast(mean=f.mean, low=f.low, high=f.high)
+            name: OutcomeForecast(mean=f.mean, low=f.low, high=f.high, unit=f.unit)
             for name, f in rec.predicted.items()
         },
         score=rec.score,
@@ -125,6 +132,8 @@ def _recommendation(rec: results.Recommendation) -> Recommendation:
             level=rec.support.level,
             within_support=rec.support.within_support,
         ),
+        basis=rec.basis,
+        decision_labels=dict(rec.decision_labels),
     )
 
 
@@ -145,8 +154,11 @@ def _explanation(explanation: results.Explanation) -> Explanation:
             for f in explanation.factors
         ],
         other_factors=explanation.other_factors,
+        summary=explanation.summary,
+        other_factors_count=explanation.other_factors_count,
+        other_factors_sentence=explanation.other_factors_sentence,
     )
 
 
 def policy_info(note: results.PolicyNote) -> PolicyInfo:
-    return PolicyInfo(mode=note.mode, note=note.note)
+    return PolicyInfo(mode=note.mode, note=note.note, fallback=note.fallback)

@@ -112,8 +112,9 @@ def _logged_data(
     reward = objective_values({o: ev.y[o][rows] for o in weights}, weights)
     # q of the logged action as the policy predicts it (style corrections included)
     q_logged = policy.predict_outcomes(ev.X[rows]) @ policy.weights(settings.objective)
-    if spec.propensity:  # the log recorded the marketers' propensities: trust them
-        p_logged, source = ev.log[spec.propensity].to_numpy(float)[rows], "logged"
+    declared = spec.logged_propensity(ev.log)  # a column, or a randomised experiment's constant
+    if declared is not None:  # the marketers' propensities are known: trust them
+        p_logged, source = declared[rows], "logged"
     else:
         p_logged, source = propensity.eval_proba[rows, ev.style[rows]], "estimated"
     clipped = int((p_logged < settings.ope_clip).sum())

@@ -3,7 +3,9 @@ track it in MLflow, register it and promote it when it beats the champion.
 
 Stages (each timed and logged as ``time.<stage>_s``), one module each:
 
-1. validate the log against the spec (nothing is logged if it is fatally broken);
+1. validate (:mod:`.intake`): the log against the spec, within the input limits; nothing is
+   logged if it is fatally broken, over a limit, or quarantined beyond
+   ``max_quarantine_share`` (5% unless the user opts in);
 2. split (:mod:`.split`): time-ordered when the spec has a timestamp, else seeded random; the
    evaluation split is never seen by any model;
 3. propensity, 4. tuning, 5. outcomes (:mod:`.nuisance`): the cross-fitted, calibrated
@@ -15,9 +17,16 @@ Stages (each timed and logged as ``time.<stage>_s``), one module each:
    policy and the best constant; the personalised policy ships only if its DR value beats
    the best constant's with 95% confidence;
 8. oracle (:mod:`.oracle`): when the caller passes an ``Oracle``, true values and regret;
-9. plots (:mod:`.figures`), and register (:mod:`.promotion`): the shipped policy as one
-   pyfunc artifact, registered; ``champion`` moves only if it beats the champion's DR value
-   on this run's evaluation data (or ``force``).
+9. plots (:mod:`.figures`), model (:mod:`.promotion`): the shipped policy is checked against
+   the data's outcome range (:mod:`.plausibility`), judged against the champion, and logged as
+   one pyfunc artifact; then the run's metrics, and the run ends ``FINISHED``;
+10. register (:mod:`.promotion`), only after the run has finished: the version is created and
+   ``champion`` moves only if the model is plausible and beats the champion's DR value on this
+   run's evaluation data (or ``force``). A killed run therefore never leaves a version of an
+   unfinished run, let alone a champion on one; versions left so by older code are tagged
+   ``engage.incomplete`` and lose the alias at the start of the next run.
+
+Every parameter, tag and error message is redacted (:func:`engage.contract.redaction.redact`).
 """
 
 from __future__ import annotations
@@ -32,14 +41,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 
+from engage.contract.redaction import redact
 from engage.contract.spec import CampaignSpec, load_spec
-from engage.contract.validation import ValidationReport, validate_file
+from engage.contract.validation import ValidationReport
 from engage.policy import SCHEMA_VERSION
 from engage.policy.policy import Policy
 from engage.training import tracking
 from engage.training.figures import log_figures
+from engage.training.intake import validate_input
+from engage.training.killpoints import pause_at
 from engage.training.models import FitLog
 from engage.training.nuisance import (
     Nuisance,
@@ -57,11 +70,19 @@ from engage.training.offpolicy import (
     evaluate_offpolicy,
 )
 from engage.training.oracle import Oracle, measure_truth, with_truth
+from engage.training.plausibility import check_plausibility
 from engage.training.progress import Progress
-from engage.training.promotion import Registration, register_policy
-from engage.training.selection import select_policy
+from engage.training.promotion import (
+    Candidate,
+    predicted_outcomes,
+    prepare_registration,
+    publish,
+    sweep_incomplete_versions,
+)
+from engage.training.report import ReportInputs, log_report
+from engage.training.selection import objective_values, select_policy
 from engage.training.settings import TrainSettings
-from engage.training.split import Split, TrainingError, check_trainable, make_split, split_log
+from engage.training.split import Split, TrainingError, make_split, split_log
 
 __all__ = ["Oracle", "TrainResult", "TrainSettings", "TrainingError", "split_log", "train"]
 
@@ -86,6 +107,20 @@ class TrainResult:
     validation: ValidationReport | None = None
     fit_log: FitLog = field(default_factory=FitLog)
     timings: dict[str, float] = field(default_factory=dict)
+    registry_notes: tuple[str, ...] = ()  # incomplete versions found and marked before the run
+
+
+@dataclass(frozen=True)
+class _EndedRun:
+    """What the run, once ended ``FINISHED``, hands to registration and to the result."""
+
+    run_id: str
+    experiment_id: str
+    policy: Policy
+    metrics: dict[str, float]
+    values: Values
+    decision: ShipDecision
+    candidate: Candidate
 
 
 def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
@@ -100,28 +135,59 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
         SpecError: the spec is unreadable or the objective names an unknown outcome.
         LogValidationError: the log is fatally broken. TrainingError: it cannot give a policy.
         In all three cases nothing has been logged or registered.
+        TrainingError: also when MLflow fails (its message redacted); nothing is registered
+        unless the run has ended ``FINISHED``.
     """
     spec = load_spec(settings.spec)
     weights = spec.outcome_weights(settings.objective)  # before anything is logged
     stages, fit_log = _Stages(Progress(enabled=settings.progress)), FitLog()
-    with stages.run("validate"):
-        report = validate_file(settings.data, spec)
-        report.raise_if_fatal()
-    check_trainable(report.clean, spec)
-    tracking_uri = tracking.configure_tracking(settings.experiment, settings.mlruns)
-    with mlflow.start_run() as run, stages:
+    with stages.run("validate"):  # size limits, contract, quarantine share, trainable rows
+        report = validate_input(settings, spec)
+    with tracking.redacted_errors(), stages:
+        tracking_uri = tracking.configure_tracking(settings.experiment, settings.mlruns)
+        notes = sweep_incomplete_versions(settings)
+        ended = _run(spec, weights, report, oracle, settings, stages, fit_log, notes)
+        pause_at("run_finished")
+        with stages.run("register"):
+            registration = publish(ended.candidate, settings)
+    return TrainResult(
+        run_id=ended.run_id, experiment_id=ended.experiment_id, tracking_uri=redact(tracking_uri),
+        policy=ended.policy, metrics=ended.metrics, values=ended.values, mode=ended.decision.mode,
+        decision_reason=ended.decision.reason, objective_weights=weights,
+        model_uri=registration.model_uri, version=registration.version,
+        promoted=registration.promoted, promotion_reason=registration.reason,
+        validation=report, fit_log=fit_log, timings=stages.timings, registry_notes=tuple(notes),
+    )
+
+
+def _run(
+    spec: CampaignSpec,
+    weights: dict[str, float],
+    report: ValidationReport,
+    oracle: Oracle | None,
+    settings: TrainSettings,
+    stages: _Stages,
+    fit_log: FitLog,
+    notes: list[str],
+) -> _EndedRun:
+    """The MLflow run: every step, the model and the metrics; the run has ended ``FINISHED``
+    when this returns (``FAILED`` if it raised)."""
+    with mlflow.start_run() as run:
         _log_run_inputs(settings, spec, weights, report, oracle)
+        if notes:
+            tracking.set_tags({"registry_cleanup": "; ".join(notes)[:5000]})
+        pause_at("run_started")
         with stages.run("split"):
             split = make_split(report.clean, spec, settings)
             digest = _log_split(split, settings)
         with stages.run("propensity"):
             propensity = fit_propensity_model(split, settings, fit_log)
-            mlflow.log_params(propensity.params)
+            tracking.log_params(propensity.params)
         with stages.run("tuning"):
             params = tune_outcome_models(split, settings, fit_log)
         with stages.run("outcomes"):
             outcomes = fit_outcome_models(split, params, settings, fit_log)
-            mlflow.log_params(outcomes.params)
+            tracking.log_params(outcomes.params)
         nuisance = Nuisance(propensity, outcomes)
         with stages.run("policy"):
             selection = select_policy(spec, split, nuisance, weights, settings)
@@ -129,8 +195,8 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
             evaluation = evaluate_offpolicy(spec, split, propensity, selection, weights, settings)
             decision = decide_shipping(evaluation, selection.constant_action)
             values = decided_values(evaluation, decision)
-            mlflow.log_params(evaluation.params)
-            mlflow.set_tags(decision.tags)
+            tracking.log_params(evaluation.params)
+            tracking.set_tags(decision.tags)
         with stages.run("oracle"):
             truth = {} if oracle is None else measure_truth(
                 oracle, spec, split, selection.policy.candidates, evaluation, decision, weights, settings
@@ -142,20 +208,42 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
         values = with_truth(values, truth)
         with stages.run("plots"):
             log_figures(split, nuisance, selection.policy, values, truth.get("true.oracle"), settings)
-        with stages.run("register"):
+        with stages.run("model"):
             policy = _shipped_policy(selection.policy, decision, run.info.run_id, metrics)
-            registration = _register(policy, split, evaluation, values, digest, run.info.run_id, settings)
+            candidate = _prepare(policy, split, evaluation, values, digest, weights, settings)
+        pause_at("model_logged")
+        with stages.run("report"):
+            run_report = log_report(
+                ReportInputs(
+                    policy=policy, evaluation=evaluation, decision=decision, values=values,
+                    propensity=nuisance.propensity, eval_styles=split.eval.style,
+                    validation=report, run_id=run.info.run_id,
+                    oracle_value=truth.get("true.oracle"),
+                ),
+                picture=settings.report_picture,
+                seed=settings.seed,
+            )
+            candidate = _described(candidate, run_report.headline, values, run.info.run_id)
         metrics = _log_run_outputs(
             {**metrics, "policy.shipped_dr": values["shipped"]["dr"][0]}, stages.timings, fit_log
         )
-    return TrainResult(
-        run_id=run.info.run_id, experiment_id=run.info.experiment_id, tracking_uri=tracking_uri,
-        policy=policy, metrics=metrics, values=values, mode=decision.mode,
-        decision_reason=decision.reason, objective_weights=weights,
-        model_uri=registration.model_uri, version=registration.version,
-        promoted=registration.promoted, promotion_reason=registration.reason,
-        validation=report, fit_log=fit_log, timings=stages.timings,
+        pause_at("before_finish")
+    return _EndedRun(
+        run.info.run_id, run.info.experiment_id, policy, metrics, values, decision, candidate
     )
+
+
+def _described(candidate: Candidate, headline: str, values: Values, run_id: str) -> Candidate:
+    """The run's description (MLflow's note) and the model version's: what it recommends, its
+    DR value with interval, why it was or was not promoted, where the report is."""
+    dr, low, high = values["shipped"]["dr"]
+    text = (
+        f"{headline}\n\nDR value of the shipped policy: {dr:.4g} (95% interval {low:.4g} to "
+        f"{high:.4g}).\nPromotion: {candidate.judgement.reason}.\nReport: artifact "
+        f"`report/report.html` of run {run_id}."
+    )
+    tracking.set_tags({"mlflow.note.content": text})
+    return dataclasses.replace(candidate, description=text)
 
 
 class _Stages:
@@ -188,7 +276,7 @@ def _log_run_inputs(
     oracle: Oracle | None,
 ) -> None:
     """Tags, parameters and the validation report of the run, before any fitting."""
-    mlflow.set_tags(
+    tracking.set_tags(
         {
             "git_sha": tracking.git_sha(),
             "schema_version": SCHEMA_VERSION,
@@ -197,7 +285,7 @@ def _log_run_inputs(
             "world": json.dumps(dict(oracle.description)) if oracle is not None else "none",
         }
     )
-    mlflow.log_params(
+    tracking.log_params(
         {
             **settings.model_dump(mode="json", exclude={"objective"}),
             "objective_weights": json.dumps(weights),  # effective and signed, every outcome
@@ -206,14 +294,15 @@ def _log_run_inputs(
             "rows_quarantined": len(report.quarantine),
         }
     )
-    mlflow.log_text(report.summary(), "validation/report.txt")
+    mlflow.log_text(redact(report.summary()), "validation/report.txt")
     if len(report.quarantine):
-        mlflow.log_text(report.quarantine.to_csv(index=False), "validation/quarantine.csv")
+        capped = report.quarantine.head(settings.max_quarantine_rows_written)  # rows_quarantined has the count
+        mlflow.log_text(capped.to_csv(index=False), "validation/quarantine.csv")
 
 
 def _log_split(split: Split, settings: TrainSettings) -> str:
     """Log the split's parameters and both sides as run inputs; the training side's digest."""
-    mlflow.log_params(split.params)
+    tracking.log_params(split.params)
     source = str(settings.data)
     name = Path(source).name
     digest = tracking.log_dataset(split.train.log, source, f"{name}:train", "training")
@@ -238,24 +327,33 @@ def _shipped_policy(
     )
 
 
-def _register(
+def _prepare(
     policy: Policy,
     split: Split,
     evaluation: Evaluation,
     values: Values,
     digest: str,
-    run_id: str,
+    weights: dict[str, float],
     settings: TrainSettings,
-) -> Registration:
-    """Log, register and maybe promote the shipped policy; tag the run with the outcome."""
-    registration = register_policy(
-        policy, evaluation, values["shipped"]["dr"][0],
+) -> Candidate:
+    """Check the shipped policy against the data's outcome range, judge it against the
+    champion and log it as the run's model (registered only once the run has finished)."""
+    observed = {o: np.concatenate([split.train.y[o], split.eval.y[o]]) for o in split.train.y}
+    shipped = values["shipped"]
+    plausibility = check_plausibility(
+        {"shipped policy's DR": shipped["dr"][0], "shipped policy's DM": shipped["dm"][0]},
+        predicted_outcomes(policy, evaluation),
+        objective_values({o: observed[o] for o in weights}, weights),
+        observed,
+        settings.plausibility_margin,
+    )
+    run_id = str(policy.metadata["run_id"])
+    return prepare_registration(
+        policy, evaluation, shipped["dr"][0], plausibility,
         input_example=split.eval.log[policy.spec.context_names].head(2),
         lineage={"run_id": run_id, "data_digest": digest},
         settings=settings,
     )
-    mlflow.set_tags(registration.tags)
-    return registration
 
 
 def _log_run_outputs(

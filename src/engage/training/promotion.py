@@ -1,24 +1,53 @@
 """The shipped policy's model, its registration, and whether it takes the ``champion`` alias.
 
-The new version is promoted when its DR value beats the champion's on THIS run's evaluation
-rows, the champion's choices judged with this run's nuisance models (or with ``force``).
-A champion that cannot be read, loaded or compared (another spec) is never replaced blindly.
+The new version is promoted when its values pass the plausibility gate (:mod:`.plausibility`;
+``--force`` does not skip it) and its DR value beats the champion's on THIS run's evaluation
+rows, the champion's choices judged with this run's nuisance models (or with ``force``). A
+champion that cannot be read, loaded or compared (another spec) is never replaced blindly.
+
+Registration is the very last thing a run does, in this order:
+
+1. inside the run, :func:`prepare_registration`: the gate, the judgement, the model artifact
+   and the run's tags about them (then the pipeline logs its metrics and ends the run);
+2. after the run has ended ``FINISHED``, :func:`publish`: the version is created, its tags in
+   the same write; the alias moves if the judgement said so and the champion is still the one
+   judged against; the run is tagged with the version and the outcome.
+
+Why after the run rather than last inside it: killed at any instant, this order leaves at worst
+a finished run with no version, or a version of a finished, complete run that did not take the
+alias; both are harmless. Registering inside the run can leave a version, or the champion
+itself, on a run that stays ``RUNNING`` forever (a killed process never ends its run). It also
+means a version never belongs to a live run, so the sweep below cannot race a run in progress.
+
+:func:`sweep_incomplete_versions` runs before each training run: it tags every version whose
+run is not ``FINISHED`` (left by older code or made by hand) ``engage.incomplete=true`` and
+takes the ``champion`` alias off such a version, loudly. Versions are tagged, not deleted:
+deleting is irreversible and the registry is an audit trail.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
+from engage.contract.redaction import redact
 from engage.policy import SCHEMA_VERSION
 from engage.policy.policy import Policy
 from engage.training import evaluation as ope
 from engage.training import tracking
+from engage.training.killpoints import pause_at
 from engage.training.offpolicy import Evaluation
+from engage.training.plausibility import Plausibility
 from engage.training.settings import TrainSettings
+from engage.training.split import TrainingError
+
+_log = logging.getLogger(__name__)
+PREDICTION_PROFILES = 500  # evaluation profiles whose every candidate's outcomes the gate checks
 
 
 @dataclass(frozen=True)
@@ -39,28 +68,66 @@ class Registration:
         return tags
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """Whether the new version should take the alias, and from which champion."""
+
+    promote: bool
+    reason: str
+    champion: str | None = None  # the champion version judged against (None: there was none)
+    forced: bool = False  # --force: move the alias whoever holds it by then
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """What the run records before it ends (``promoted`` is only known after the alias move)."""
+        return {"promotion_decision": "promote" if self.promote else "keep", "promotion_reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A logged and judged model, to be registered once its run has ended ``FINISHED``."""
+
+    model_uri: str
+    run_id: str
+    judgement: Judgement
+    version_tags: dict[str, str]
+    description: str = ""  # the model version's description in the registry
+
+
 def judge_promotion(
-    policy: Policy, evaluation: Evaluation, new_dr: float, settings: TrainSettings
-) -> tuple[bool, str]:
+    policy: Policy,
+    evaluation: Evaluation,
+    new_dr: float,
+    plausibility: Plausibility,
+    settings: TrainSettings,
+) -> Judgement:
     """Should the new version take the champion alias? Compared on this run's evaluation data."""
+    if not plausibility.plausible:
+        return Judgement(False, f"refused by the plausibility gate: {plausibility.reason}")
     if settings.force:
-        return True, "forced (--force)"
+        return Judgement(True, "forced (--force)", forced=True)
+    client = MlflowClient()
     try:
-        current = tracking.champion(MlflowClient(), settings.model_name)
+        current = tracking.champion(client, settings.model_name)
     except Exception as exc:  # a registry that cannot be read: do not promote blindly
-        return False, f"champion could not be read ({exc}); not promoted"
+        return Judgement(False, f"champion could not be read ({redact(exc)}); not promoted")
     if current is None:
-        return True, "no champion yet"
+        return Judgement(True, "no champion yet")
+    version = str(current.version)
+    problem = tracking.run_problem(client, current.run_id)
+    if problem is not None:  # the sweep takes the alias off such a version; this is a backstop
+        _log.warning("the champion alias points at version %s but %s: not compared", version, problem)
+        return Judgement(True, f"champion v{version} is incomplete ({problem}); not compared, replaced", version)
     try:
         old = tracking.load_registered_policy(f"models:/{settings.model_name}@{tracking.CHAMPION}")
     except Exception as exc:
-        return False, f"champion v{current.version} could not be loaded ({exc}); not promoted (use --force)"
+        return Judgement(False, f"champion v{version} could not be loaded ({redact(exc)}); not promoted (use --force)", version)
     if old.spec.fingerprint != policy.spec.fingerprint:
-        return False, f"champion v{current.version} was trained on another spec; not comparable (use --force)"
+        return Judgement(False, f"champion v{version} was trained on another spec; not comparable (use --force)", version)
     old_value = _champion_dr(old, policy, evaluation, settings)
     if new_dr > old_value:
-        return True, f"DR {new_dr:.4f} beats champion v{current.version}'s {old_value:.4f} on this evaluation data"
-    return False, f"DR {new_dr:.4f} does not beat champion v{current.version}'s {old_value:.4f}; champion kept"
+        return Judgement(True, f"DR {new_dr:.4f} beats champion v{version}'s {old_value:.4f} on this evaluation data", version)
+    return Judgement(False, f"DR {new_dr:.4f} does not beat champion v{version}'s {old_value:.4f}; champion kept", version)
 
 
 def _champion_dr(old: Policy, policy: Policy, evaluation: Evaluation, settings: TrainSettings) -> float:
@@ -75,27 +142,117 @@ def _champion_dr(old: Policy, policy: Policy, evaluation: Evaluation, settings: 
     return estimates["dr"].value
 
 
-def register_policy(
+def predicted_outcomes(policy: Policy, evaluation: Evaluation) -> dict[str, np.ndarray]:
+    """Every candidate's predicted outcomes for a sample of evaluation profiles, by outcome:
+    what the served model would show (the gate checks them against the data's range)."""
+    context = evaluation.context[:PREDICTION_PROFILES]
+    preds, _ = policy.score_candidates(context)
+    outcomes = [o for o in policy.spec.outcome_names if o in policy.outcome_models]
+    return {o: preds[:, :, i] for i, o in enumerate(outcomes)}
+
+
+def prepare_registration(
     policy: Policy,
     evaluation: Evaluation,
     new_dr: float,
+    plausibility: Plausibility,
     input_example: pd.DataFrame,
     lineage: dict[str, str],
     settings: TrainSettings,
-) -> Registration:
-    """Log the policy as the run's model; register it and maybe promote it.
+) -> Candidate:
+    """Inside the run: judge the policy, log it as the run's model, tag the run with both.
 
-    ``lineage`` holds the registered version's tags (run id, data digest, ...).
+    ``lineage`` holds the future version's tags (``run_id``, data digest, ...).
     """
-    promote, reason = judge_promotion(policy, evaluation, new_dr, settings)
+    judgement = judge_promotion(policy, evaluation, new_dr, plausibility, settings)
     info = tracking.log_policy_model(policy, input_example)
-    if not settings.register_model:
-        return Registration(info.model_uri, None, False, "registration disabled")
+    tracking.set_tags({**plausibility.tags, **judgement.tags})
     tags = {
         "schema_version": SCHEMA_VERSION, "spec_fingerprint": policy.spec.fingerprint,
-        "git_sha": tracking.git_sha(), "policy_mode": policy.mode, **lineage,
+        "git_sha": tracking.git_sha(), "policy_mode": policy.mode, **lineage, **plausibility.tags,
     }
-    version = tracking.register(info.model_uri, settings.model_name, tags)
-    if promote:
-        tracking.promote(settings.model_name, version.version)
-    return Registration(info.model_uri, str(version.version), promote, reason)
+    return Candidate(info.model_uri, lineage["run_id"], judgement, tags)
+
+
+def publish(candidate: Candidate, settings: TrainSettings) -> Registration:
+    """After the run ended ``FINISHED``: register the version, maybe move the alias, tag the run.
+
+    Raises:
+        TrainingError: the run did not finish (nothing is registered).
+    """
+    client = MlflowClient()
+    if not settings.register_model:
+        registration = Registration(candidate.model_uri, None, False, "registration disabled")
+        tracking.tag_run(client, candidate.run_id, registration.tags)
+        return registration
+    problem = tracking.run_problem(client, candidate.run_id)
+    if problem is not None:
+        raise TrainingError(f"the model was not registered: {problem}")
+    tags = {**candidate.version_tags, tracking.RUN_STATUS_TAG: "FINISHED"}
+    try:
+        version = str(tracking.register(candidate.model_uri, settings.model_name, tags).version)
+    except Exception as exc:
+        tracking.tag_run(client, candidate.run_id, {"registration_error": redact(exc)})
+        raise
+    if candidate.description:
+        client.update_model_version(settings.model_name, version, description=candidate.description)
+    pause_at("version_created")
+    promoted, reason = _move_alias(client, candidate.judgement, version, settings)
+    pause_at("alias_moved")
+    registration = Registration(candidate.model_uri, version, promoted, reason)
+    tracking.tag_run(client, candidate.run_id, registration.tags)
+    return registration
+
+
+def _move_alias(
+    client: MlflowClient, judgement: Judgement, version: str, settings: TrainSettings
+) -> tuple[bool, str]:
+    """Move the alias if so judged and the champion is still the one judged against."""
+    if not judgement.promote:
+        return False, judgement.reason
+    if not judgement.forced:
+        current = tracking.champion(client, settings.model_name)
+        now = None if current is None else str(current.version)
+        if now != judgement.champion:  # another run promoted meanwhile: this one was not compared to it
+            return False, (
+                f"the champion changed to v{now} during this run (judged against "
+                f"{'no champion' if judgement.champion is None else 'v' + judgement.champion}); "
+                "not promoted: train again to compare"
+            )
+    tracking.promote(settings.model_name, version)
+    return True, judgement.reason
+
+
+def sweep_incomplete_versions(settings: TrainSettings) -> list[str]:
+    """Tag the model's versions whose run did not finish; take the alias off such a version.
+
+    Versions already known to be complete (tagged at registration, or by an earlier sweep) are
+    not looked at again. Each finding is logged as a warning and returned, for the run's tags.
+    A registry that cannot be swept does not stop training: the judgement re-checks the
+    champion's run before comparing against it.
+    """
+    if not settings.register_model:
+        return []
+    client, name, notes = MlflowClient(), settings.model_name, []
+    try:
+        for mv in tracking.model_versions(client, name):
+            if mv.tags.get(tracking.RUN_STATUS_TAG) == "FINISHED" or tracking.INCOMPLETE_TAG in mv.tags:
+                continue
+            problem = tracking.run_problem(client, mv.run_id)
+            if problem is None:
+                client.set_model_version_tag(name, mv.version, tracking.RUN_STATUS_TAG, "FINISHED")
+                continue
+            tracking.mark_incomplete(client, name, str(mv.version), problem)
+            notes.append(f"version {mv.version} of {name} marked {tracking.INCOMPLETE_TAG}=true: {problem}")
+        current = tracking.champion(client, name)  # read after the marking: its tags are current
+        if current is not None and current.tags.get(tracking.INCOMPLETE_TAG) == "true":
+            tracking.drop_champion(client, name)
+            notes.append(
+                f"THE CHAMPION ALIAS POINTED AT INCOMPLETE VERSION {current.version} of {name}: "
+                "alias removed; it will not be compared against or served"
+            )
+    except MlflowException as exc:
+        notes.append(f"the registry could not be swept for incomplete versions: {redact(exc)}")
+    for note in notes:
+        _log.warning("%s", redact(note))
+    return [redact(note) for note in notes]

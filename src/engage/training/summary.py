@@ -25,12 +25,7 @@ def describe_weights(weights: Mapping[str, float]) -> str:
 
 def quarantine_lines(report: ValidationReport) -> list[str]:
     """How many rows were quarantined, then one line per reason (its message gives the count)."""
-    n_q = len(report.quarantine)
-    if not n_q:
-        return [f"quarantined 0 of {report.n_input_rows:,} rows"]
-    lines = [f"quarantined {n_q:,} of {report.n_input_rows:,} rows ({n_q / report.n_input_rows:.1%}):"]
-    lines += [f"  - {p.message}" for p in report.problems if p.severity == "quarantine"]
-    return lines
+    return report.quarantine_lines()
 
 
 def print_summary(result: TrainResult, console: Console | None = None) -> None:
@@ -41,6 +36,7 @@ def print_summary(result: TrainResult, console: Console | None = None) -> None:
     lines = [f"objective: {describe_weights(result.objective_weights)}"]
     if result.validation is not None:
         lines += quarantine_lines(result.validation)
+        lines += [f"warning: {p.message}" for p in result.validation.problems if p.severity == "warning"]
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(_values_table(result))

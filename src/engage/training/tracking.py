@@ -2,7 +2,9 @@
 
 Tracking defaults to SQLite inside ``mlruns/`` (``sqlite:///mlruns/mlflow.db``, artifacts under
 ``mlruns/artifacts``); ``MLFLOW_TRACKING_URI`` overrides it (MLflow reads it itself).
-Promotion moves the ``champion`` alias; stages are never used.
+Promotion moves the ``champion`` alias; stages are never used. Every parameter, tag and error
+text this module writes or raises passes through :func:`~engage.contract.redaction.redact`:
+tracking URIs carry passwords, and MLflow echoes them in its error messages.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +25,23 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature, infer_signature
+from mlflow.store.artifact.utils.models import get_model_name_and_version
 from mlflow.types import DataType
 from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema
 
 import engage
+from engage.contract.redaction import redact
 from engage.contract.spec import CategoricalColumn
 from engage.policy import FORMAT_VERSION, SCHEMA_VERSION
 from engage.policy.artifact import PREDICT_PARAMS, PolicyPyfunc, save_policy
 from engage.policy.policy import Policy
+from engage.training.split import TrainingError
 
 CHAMPION = "champion"
+#: version tags: the run behind the version was seen FINISHED / was found not to have finished
+RUN_STATUS_TAG = "engage.run_status"
+INCOMPLETE_TAG = "engage.incomplete"
+INCOMPLETE_REASON_TAG = "engage.incomplete_reason"
 PACKAGE_DIR = Path(engage.__file__).resolve().parent
 
 
@@ -47,6 +58,10 @@ def configure_tracking(experiment: str, root: str | Path = "mlruns") -> str:
     Returns the tracking URI in use.
     """
     uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(root)
+    if redact(uri) != uri:
+        # MLflow prints "View run ... at: <tracking URI>/#/..." to stdout when a run ends,
+        # password included; this is its own switch for that line.
+        os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     mlflow.set_tracking_uri(uri)
     if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(experiment) is None:
         artifacts = (Path(root).resolve() / "artifacts").as_uri()
@@ -109,7 +124,7 @@ def log_dataset(df: pd.DataFrame, source: str, name: str, context: str) -> str:
     every row has the same types); inferring it from all rows takes ~25 s per million.
     """
     digest = frame_digest(df)
-    dataset = mlflow.data.from_pandas(df, source=source, name=name, digest=digest)
+    dataset = mlflow.data.from_pandas(df, source=redact(source), name=redact(name), digest=digest)
     # ``schema`` is a cached property: filling the cache skips MLflow's full-frame scan.
     dataset.__dict__["schema"] = infer_signature(df.head(SCHEMA_SAMPLE_ROWS)).inputs
     mlflow.log_input(dataset, context=context)
@@ -189,11 +204,20 @@ def log_policy_model(policy: Policy, input_example: pd.DataFrame) -> Any:
 
 
 def champion(client: MlflowClient, name: str) -> Any | None:
-    """The model version the ``champion`` alias points to, or None."""
+    """The model version the ``champion`` alias points to, or None when there is none.
+
+    Raises:
+        MlflowException: the registry could not be read. (Only "no such model" or "no such
+        alias" mean no champion: an unreachable store must not read as an empty one.)
+    """
     try:
-        return client.get_model_version_by_alias(name, CHAMPION)
-    except MlflowException:
-        return None
+        model = client.get_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+    version = model.aliases.get(CHAMPION)
+    return None if version is None else client.get_model_version(name, str(version))
 
 
 def load_registered_policy(uri: str) -> Policy:
@@ -202,14 +226,106 @@ def load_registered_policy(uri: str) -> Policy:
 
 
 def register(model_uri: str, name: str, tags: dict[str, str]) -> Any:
-    """Register a logged model as a new version of ``name`` and tag it."""
-    version = mlflow.register_model(model_uri, name)
-    client = MlflowClient()
-    for key, value in tags.items():
-        client.set_model_version_tag(name, version.version, key, value)
-    return version
+    """Register a logged model as a new version of ``name``, tagged in the same call.
+
+    The tags go with the creation (one write): a kill cannot leave an untagged version.
+    """
+    return mlflow.register_model(model_uri, name, tags=_redacted(tags))
 
 
 def promote(name: str, version: str | int) -> None:
     """Point the ``champion`` alias at ``version``."""
     MlflowClient().set_registered_model_alias(name, CHAMPION, str(version))
+
+
+def drop_champion(client: MlflowClient, name: str) -> None:
+    """Remove the ``champion`` alias of ``name`` (no model is then the champion)."""
+    client.delete_registered_model_alias(name, CHAMPION)
+
+
+def model_versions(client: MlflowClient, name: str) -> list[Any]:
+    """Every version of the registered model ``name`` (none when it does not exist)."""
+    escaped = name.replace("'", "\\'")
+    return list(client.search_model_versions(f"name='{escaped}'"))
+
+
+def run_problem(client: MlflowClient, run_id: str | None) -> str | None:
+    """Why the run behind a model version cannot vouch for it, or None when it FINISHED.
+
+    A version is complete only if its run ended ``FINISHED`` (everything logged): a run that
+    is ``RUNNING`` was killed or is still going, ``FAILED``/``KILLED`` ones stopped early.
+    """
+    if not run_id:
+        return "it has no source run"
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        return f"its run {run_id} does not exist"
+    if run.info.lifecycle_stage != "active":
+        return f"its run {run_id} is deleted"
+    if run.info.status != "FINISHED":
+        return f"its run {run_id} is {run.info.status}, not FINISHED"
+    return None
+
+
+def model_problem(client: MlflowClient, model_uri: str) -> str | None:
+    """Why the model behind ``model_uri`` must not be exported or served, or None.
+
+    ``models:/NAME@ALIAS`` and ``models:/NAME/VERSION`` are refused when the version is marked
+    incomplete or its run did not finish; ``runs:/RUN/...`` when the run did not finish.
+    Other URIs (a logged model id, a directory) carry no run to check.
+    """
+    if model_uri.startswith("runs:/"):
+        return run_problem(client, model_uri.removeprefix("runs:/").split("/", 1)[0])
+    if not model_uri.startswith("models:/"):
+        return None
+    resolved = get_model_name_and_version(client, model_uri)
+    if len(resolved) != 2:  # models:/<model id>: a logged model, not a registered version
+        return None
+    name, version = resolved
+    mv = client.get_model_version(name, version)
+    if mv.tags.get(INCOMPLETE_TAG) == "true":
+        return f"version {version} of {name} is marked {INCOMPLETE_TAG}=true ({mv.tags.get(INCOMPLETE_REASON_TAG, '')})"
+    problem = run_problem(client, mv.run_id)
+    return None if problem is None else f"version {version} of {name}: {problem}"
+
+
+def mark_incomplete(client: MlflowClient, name: str, version: str, reason: str) -> None:
+    """Tag a version whose run did not finish, so that no one serves or compares against it."""
+    client.set_model_version_tag(name, version, INCOMPLETE_TAG, "true")
+    client.set_model_version_tag(name, version, INCOMPLETE_REASON_TAG, redact(reason))
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Log parameters of the active run, credentials redacted."""
+    mlflow.log_params(_redacted(params))
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    """Set tags of the active run, credentials redacted."""
+    mlflow.set_tags(_redacted(tags))
+
+
+def tag_run(client: MlflowClient, run_id: str, tags: Mapping[str, Any]) -> None:
+    """Set tags of any run (also a finished one), credentials redacted."""
+    for key, value in _redacted(tags).items():
+        client.set_tag(run_id, key, value)
+
+
+def _redacted(values: Mapping[str, Any]) -> dict[str, Any]:
+    # numbers and booleans hold no credentials; MLflow stringifies them itself
+    return {k: redact(v) if isinstance(v, str | Path) else v for k, v in values.items()}
+
+
+@contextmanager
+def redacted_errors() -> Iterator[None]:
+    """Turn an MLflow error into a :class:`TrainingError` whose message holds no credentials.
+
+    MLflow's messages quote the tracking URI (``API request to http://user:PW@host/... failed``),
+    and the CLI prints them; the original is dropped (``from None``) because its text, and a
+    traceback printing it, would carry the password.
+    """
+    try:
+        yield
+    except MlflowException as exc:
+        raise TrainingError(f"MLflow: {redact(exc)}") from None

@@ -34,6 +34,7 @@ def _spec(values: list[Any]) -> CampaignSpec:
             "decision": {"style": {"name": "kind", "type": "categorical", "values": ["a"]}},
             "outcomes": [{"name": "y"}],
             "max_quarantine_fraction": 1.0,
+            "min_rows_per_style": {"warn": 1, "fatal": 1},  # frames of a few rows
         }
     )
 

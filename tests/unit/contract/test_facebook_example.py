@@ -40,14 +40,24 @@ def test_spec_loads():
 def test_real_file_validates(report):
     assert not report.fatal, report.summary()
     assert report.n_input_rows == 500
-    assert len(report.clean) == 499
+    assert len(report.clean) == 498
 
 
-def test_only_the_empty_paid_row_is_quarantined(report):
-    assert [(p.severity, p.column, p.count) for p in report.problems] == [("quarantine", "Paid", 1)]
-    assert len(report.quarantine) == 1
-    assert report.quarantine["_row"].item() == 499  # the last post
-    assert report.quarantine["_reason"].item() == "column 'Paid': missing value"
+def test_the_empty_paid_row_and_the_viral_outlier_are_quarantined(report):
+    # issue 12 changed this file's verdict: the post with 6,334 interactions (52x the median,
+    # 39 inter-quartile ranges above the upper quartile) is an outlier by the default rule, and
+    # Link (22 posts) and Video (7) are below min_rows_per_style.warn
+    assert [(p.severity, p.column, p.count) for p in report.problems] == [
+        ("quarantine", "Paid", 1),
+        ("quarantine", "Total Interactions", 1),
+        ("warning", "Type", 29),
+    ]
+    assert report.quarantine["_row"].tolist() == [244, 499]  # 499: the last post
+    assert report.quarantine["_reason"].tolist()[1] == "column 'Paid': missing value"
+    assert report.quarantine["_reason"].tolist()[0].startswith(
+        "column 'Total Interactions': outlier 6334 outside ["
+    )
+    assert "styles 'Link' (22 clean rows), 'Video' (7 clean rows)" in report.problems[2].message
 
 
 def test_clean_rows(report):

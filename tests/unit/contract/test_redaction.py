@@ -19,6 +19,7 @@ from engage.contract.redaction import redact
         ),
         ("sqlite:///tmp/x.db?password=hunter2&mode=ro", "sqlite:///tmp/x.db?password=***&mode=ro"),
         ("http://host:5000/path", "http://host:5000/path"),
+        ("s3:/user:pw@bucket/log.parquet", "s3:/user:***@bucket/log.parquet"),
         ("models:/engage-policy@champion", "models:/engage-policy@champion"),
         ("no uri here", "no uri here"),
     ],

@@ -40,7 +40,8 @@ def test_summary_counts_and_orders_by_severity():
     )
     assert report.fatal
     assert report.summary().splitlines() == [
-        "4 rows read: 3 clean, 1 quarantined (25.0%)",
+        # issue 12: a rejected file's rows are not "clean", whatever passed the row checks
+        "4 rows read: file rejected; 3 rows passed the row checks, 1 quarantined (25.0%)",
         "2 errors, 1 quarantine problem, 1 warning",
         "ERROR: e1",
         "ERROR: e2",
@@ -61,7 +62,9 @@ def test_empty_report_headline_has_no_division_by_zero():
 def test_fatal_summary_lists_errors_only_and_is_the_exception_text():
     report = _report([Problem("error", None, 1, "broken"), Problem("warning", None, 1, "w")])
     assert report.fatal_summary() == (
-        "campaign log is not usable (1 error); 4 rows read: 3 clean, 1 quarantined (25.0%)\n"
+        # issue 12: the headline of a rejected file does not call its rows clean
+        "campaign log is not usable (1 error); "
+        "4 rows read: file rejected; 3 rows passed the row checks, 1 quarantined (25.0%)\n"
         "ERROR: broken"
     )
     with pytest.raises(LogValidationError) as info:

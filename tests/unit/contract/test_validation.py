@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engage.contract.spec import CampaignSpec, load_spec
+from engage.contract.spec import CampaignSpec, StyleRows, load_spec
 from engage.contract.validation import (
     LogValidationError,
     Problem,
@@ -94,7 +94,9 @@ def assert_nothing_lost(report: ValidationReport) -> None:
 
 @pytest.fixture(scope="module")
 def spec() -> CampaignSpec:
-    return load_spec()
+    # The 40-row log has 8 rows per style: below the default min_rows_per_style (tested in
+    # test_silent_acceptance.py), which these tests of other checks must not trip over.
+    return load_spec().model_copy(update={"min_rows_per_style": StyleRows(warn=1, fatal=1)})
 
 
 @pytest.fixture
@@ -298,6 +300,7 @@ def _coded_spec(outcome_type: str = "numeric") -> CampaignSpec:
                 "extra": [{"name": "cat", "type": "categorical", "values": ["1", "2", "3"]}],
             },
             "outcomes": [{"name": "y", "type": outcome_type}],
+            "min_rows_per_style": {"warn": 1, "fatal": 1},  # frames of a few rows
         }
     )
 

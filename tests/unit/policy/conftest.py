@@ -31,6 +31,7 @@ CHANNEL = {
     "type": "categorical",
     "values": list(CHANNELS),
     "description": "The channel (where posts go)",
+    "labels": {"feed": "main feed"},  # "stories" has none: it reads as itself
 }
 PARAMS = {
     "verbose": -1,
@@ -157,3 +158,38 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Tiny:
 def policy(tiny: Tiny) -> Policy:
     """The tiny policy: personalised, with style corrections and a support discount."""
     return tiny.policy
+
+
+@pytest.fixture(scope="session")
+def trained() -> Policy:
+    """A small policy trained on the easy simulated world by the training steps, no MLflow.
+
+    1,500 campaigns, default LightGBM parameters, few candidates: about 3 s, enough for the
+    claims of ``shared/domain.md`` the behaviour tests check (C1, C6) to show.
+    """
+    # imported here: only the behaviour tests pay for the training code
+    from engage.contract.validation import validate_log
+    from engage.training.models import DEFAULT_PARAMS, FitLog
+    from engage.training.nuisance import Nuisance, fit_outcome_models, fit_propensity_model
+    from engage.training.selection import build_candidate_policy
+    from engage.training.settings import TrainSettings
+    from engage.training.split import make_split
+
+    spec = load_spec()
+    settings = TrainSettings(
+        data=Path("unused.parquet"),
+        trials=0,
+        folds=2,
+        mix_prototypes=3,
+        decision_quantiles=3,
+        style_correction_rounds=20,
+        progress=False,
+    )
+    log = validate_log(SimulatedWorld("easy").simulate(1500, seed=3), spec).clean
+    split = make_split(log, spec, settings)
+    fit_log = FitLog()
+    nuisance = Nuisance(
+        fit_propensity_model(split, settings, fit_log),
+        fit_outcome_models(split, dict(DEFAULT_PARAMS), settings, fit_log),
+    )
+    return build_candidate_policy(spec, split, nuisance, spec.outcome_weights(), settings)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engage.policy.encoding import FeatureBuilder
-from engage.policy.explanation import MAX_FACTORS, contributions
+from engage.policy.explanation import MAX_LISTED, contributions, select_factors
 from engage.policy.results import Explanation, Factor
 from engage.policy.scoring import weighted
 
@@ -18,9 +18,16 @@ def answers(policy, tiny):
     return policy.recommend(tiny.profiles, top_k=3)
 
 
+def _pair(answer):
+    """The recommendations an answer explains: the first, and the first of another style
+    shown (else the second)."""
+    first, *rest = answer.recommendations
+    return first, next((r for r in rest if r.style != first.style), rest[0])
+
+
 def test_factors_and_other_factors_sum_to_the_score_difference(answers) -> None:
     for answer in answers:
-        first, second = answer.recommendations[:2]
+        first, second = _pair(answer)
         e = answer.explanation
         assert isinstance(e, Explanation)
         assert (e.chosen_style, e.runner_up_style) == (first.style, second.style)
@@ -30,21 +37,112 @@ def test_factors_and_other_factors_sum_to_the_score_difference(answers) -> None:
         assert shown == pytest.approx(e.score_difference, abs=TOL)
 
 
-def test_factors_are_the_largest_first_and_at_most_five(answers) -> None:
+def test_factors_in_favour_come_first_each_group_largest_first(answers) -> None:
     for answer in answers:
-        factors = answer.explanation.factors
-        assert 1 <= len(factors) <= MAX_FACTORS
-        sizes = [abs(f.contribution) for f in factors]
-        assert sizes == sorted(sizes, reverse=True)
-        assert all(isinstance(f, Factor) and f.sentence for f in factors)
+        e = answer.explanation
+        assert 1 <= len(e.factors) <= MAX_LISTED
+        assert all(isinstance(f, Factor) and f.sentence for f in e.factors)
+        signs = [f.contribution > 0 for f in e.factors]
+        assert signs == sorted(signs, reverse=True)  # every factor in favour before any against
+        for group in (
+            [f for f in e.factors if f.contribution > 0],
+            [f for f in e.factors if f.contribution <= 0],
+        ):
+            sizes = [abs(f.contribution) for f in group]
+            assert sizes == sorted(sizes, reverse=True)
+        if e.score_difference > 0:
+            assert e.factors[0].contribution > 0  # the explanation argues for the choice
+
+
+def _folded(policy, context_row, chosen, runner_up, disc):
+    """Every factor's contribution recomputed: features (bias in the style), then support."""
+    rows = policy.builder.cross(
+        context_row[None, :], policy.candidates.encoded[[chosen, runner_up]]
+    )
+    c = policy.contributions(rows, policy.weights())
+    diff = c[0] - c[1]
+    values = np.append(diff[:-1], disc[1] - disc[0])
+    values[policy.predictor.n_context] += diff[-1]
+    return dict(zip([*policy.builder.feature_names, "support"], values, strict=True))
+
+
+def test_other_factors_are_exactly_the_factors_not_listed(policy, tiny, answers) -> None:
+    r = policy.rank(tiny.context)
+    for i, answer in enumerate(answers):
+        e = answer.explanation
+        first, second = (rec.candidate_index for rec in _pair(answer))
+        values = _folded(policy, tiny.context[i], first, second, r.discount[i, [first, second]])
+        listed = {f.feature for f in e.factors}
+        for f in e.factors:
+            assert f.contribution == pytest.approx(values[f.feature], abs=TOL)
+        rest = [v for name, v in values.items() if name not in listed]
+        assert e.other_factors == pytest.approx(sum(rest), abs=TOL)
+        assert e.other_factors_count == sum(abs(v) >= 1e-12 for v in rest)
+        assert bool(e.other_factors_sentence) == (e.other_factors_count > 0)
+        assert f"{e.other_factors_count} smaller factor" in e.other_factors_sentence or not rest
+
+
+def test_other_factors_never_outweigh_the_listed_ones_silently(answers) -> None:
+    said = 0
+    for answer in answers:
+        e = answer.explanation
+        largest = max(abs(f.contribution) for f in e.factors)
+        outweighs = abs(e.other_factors) > largest or abs(e.other_factors) > 0.5 * abs(
+            e.score_difference
+        )
+        if outweighs:
+            said += 1
+            assert "more than" in e.other_factors_sentence
+            assert "many small effects" in e.other_factors_sentence
+        else:
+            assert "more than" not in e.other_factors_sentence
+    assert said  # the fixture exercises the case
+
+
+def test_summary_states_the_gap_with_both_predictions(answers, policy) -> None:
+    for answer in answers:
+        first, second = _pair(answer)
+        e = answer.explanation
+        assert e.summary.startswith(f"For this business, {first.style.replace('_', ' ')}")
+        assert f"{e.score_difference:.2f} points above" in e.summary or "tie" in e.summary
+        assert "conversions per 1,000 followers" in e.summary
+
+
+def test_recommend_and_explain_tell_the_same_story(policy, tiny, answers) -> None:
+    """The summary uses the ranking's predictions when it has them, else predicts: the same."""
+    r = policy.rank(tiny.context[:5])
+    for i, answer in enumerate(answers[:5]):
+        a, b = (rec.candidate_index for rec in _pair(answer))
+        alone = policy.explain(tiny.context[i], a, b, policy.weights(), r.discount[i, [a, b]])
+        assert alone == answer.explanation
+
+
+@pytest.mark.parametrize(
+    ("values", "listed", "outweighs"),
+    [
+        # small factors are grouped
+        ([5.0, -2.0, 0.1, 0.1, 0.05], [0, 1], ""),
+        # while the rest outweighs the largest listed factor, more are listed (up to 8)
+        ([1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.5, 0.5, 0.5, 0.5], [0, 1, 2, 3, 4, 5, 6, 7], ""),
+        # many small effects outweigh the one listed: said, not hidden
+        ([0.5] + [0.1] * 30, [0], "any factor listed"),
+        # the largest factor on the choice's side is listed, and first, even when small
+        ([-1.0, -0.9] + [0.04] * 50, [2, 0, 1], "any factor listed"),
+        # half the difference outweighed
+        ([3.0, -2.0, 0.4, 0.4], [0, 2, 3, 1], ""),
+        ([2.0, 2.0, -3.9] + [0.09] * 20, [0, 1, 2], "half the difference"),
+        ([0.0, 0.0], [], ""),
+    ],
+)
+def test_select_factors(values, listed, outweighs) -> None:
+    v = np.array(values)
+    assert select_factors(v, float(v.sum())) == (listed, outweighs)
 
 
 def test_factor_values_say_whose_value_it_is(policy, tiny, answers) -> None:
     kinds = set()
     for i, answer in enumerate(answers):
-        chosen, runner_up = (
-            policy.candidates.frame.iloc[r.candidate_index] for r in answer.recommendations[:2]
-        )
+        chosen, runner_up = (policy.candidates.frame.iloc[r.candidate_index] for r in _pair(answer))
         for f in answer.explanation.factors:
             if f.feature == "support":
                 assert f.value is None and f.runner_up_value is None
@@ -61,7 +159,7 @@ def test_factor_values_say_whose_value_it_is(policy, tiny, answers) -> None:
 def test_support_factor_is_the_difference_in_discount(answers) -> None:
     seen = 0
     for answer in answers:
-        first, second = answer.recommendations[:2]
+        first, second = _pair(answer)
         for f in answer.explanation.factors:
             if f.feature == "support":
                 seen += 1

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engage.policy.ranking import Ranking, rank_styles, top_choice
+from engage.policy.constraints import Constraints
+from engage.policy.ranking import Ranking, rank_styles, runner_up, top_choice
 from engage.policy.scoring import weighted
 
 
@@ -37,7 +38,7 @@ def test_rank_returns_a_frozen_typed_ranking(policy, tiny) -> None:
         r.choice = r.choice  # type: ignore[misc]
 
 
-def test_shown_order_is_the_choice_then_other_styles_by_score(policy, tiny) -> None:
+def test_shown_order_is_the_score_order_with_every_style_before_variants(policy, tiny) -> None:
     r = policy.rank(tiny.context)
     for i, answer in enumerate(policy.recommend(tiny.profiles, top_k=10)):
         recs = answer.recommendations
@@ -47,13 +48,12 @@ def test_shown_order_is_the_choice_then_other_styles_by_score(policy, tiny) -> N
             assert rec.score == r.score[i, rec.candidate_index]
             assert rec.predicted_objective == r.predicted_objective[i, rec.candidate_index]
             assert rec.support_discount == r.discount[i, rec.candidate_index]
-        styles = [rec.style for rec in recs]
-        n_styles = len(set(styles))
-        assert len(set(styles[:n_styles])) == n_styles  # one per style before any variant
+            assert rec.basis == "personalized"
         scores = [rec.score for rec in recs]
-        assert scores[1:n_styles] == sorted(scores[1:n_styles], reverse=True)
-        assert scores[n_styles:] == sorted(scores[n_styles:], reverse=True)
-        assert scores[0] == max(scores)  # personalised: the choice is the best allowed
+        assert scores == sorted(scores, reverse=True)  # the ranks never contradict the scores
+        allowed_styles = set(policy.candidates.style_codes[r.allowed[i]])
+        shown_styles = {rec.style for rec in recs}
+        assert len(shown_styles) == min(len(allowed_styles), 10)  # alternatives, not variants
 
 
 @pytest.mark.parametrize("top_k", [1, 2, 3, 7])
@@ -70,19 +70,59 @@ def test_top_k_beyond_the_allowed_actions_lists_them_all(policy, tiny) -> None:
         assert shown == np.flatnonzero(r.allowed[i]).tolist()
 
 
-def test_constant_policy_puts_its_action_first_where_allowed(tiny) -> None:
+@pytest.fixture(scope="module")
+def constant(tiny):
+    """A constant policy whose action the support floor excludes for some profiles only."""
     personal = tiny.policy.rank(tiny.context)
-    # an action of a style the support floor excludes for some profiles but not all
     action = next(
         j for j in range(personal.allowed.shape[1]) if 0 < personal.allowed[:, j].mean() < 1
     )
-    policy = tiny.variant(mode="constant", constant_action=action)
-    r = policy.rank(tiny.context)
-    for i, answer in enumerate(policy.recommend(tiny.profiles)):
+    return tiny.variant(mode="constant", constant_action=action)
+
+
+def test_constant_policy_puts_its_action_first_where_allowed_and_says_so(constant, tiny) -> None:
+    action = constant.constant_action
+    style = constant.spec.styles[constant.candidates.style_codes[action]].replace("_", " ")
+    r = constant.rank(tiny.context)
+    fallbacks = 0
+    for i, answer in enumerate(constant.recommend(tiny.profiles)):
+        recs = answer.recommendations
         assert answer.policy.mode == "constant"
-        best = int(np.where(r.allowed[i], r.score[i], -np.inf).argmax())
-        expected = action if r.allowed[i, action] else best
-        assert answer.recommendations[0].candidate_index == expected
+        assert "The constant action is " + style in answer.policy.note
+        rest = [rec.score for rec in recs[1:]]
+        assert rest == sorted(rest, reverse=True)
+        assert all(rec.basis == "personalized" for rec in recs[1:])
+        if r.allowed[i, action]:
+            assert recs[0].candidate_index == action and recs[0].basis == "constant"
+            assert answer.policy.fallback is None
+        else:  # said, not silent: the support floor excludes it for this profile
+            fallbacks += 1
+            best = int(np.where(r.allowed[i], r.score[i], -np.inf).argmax())
+            assert recs[0].candidate_index == best and recs[0].basis == "personalized"
+            assert answer.policy.fallback == "outside_support"
+            assert "outside the log's support" in answer.policy.note
+            assert [rec.score for rec in recs] == sorted(rest + [recs[0].score], reverse=True)
+    assert 0 < fallbacks < len(tiny.profiles)
+
+
+def test_constant_action_outside_the_constraints_is_said(constant, tiny) -> None:
+    style = constant.spec.styles[constant.candidates.style_codes[constant.constant_action]]
+    others = [s for s in constant.spec.styles if s != style]
+    for answer in constant.recommend(tiny.profiles.head(5), constraints=Constraints(styles=others)):
+        assert answer.policy.fallback == "outside_constraints"
+        assert "outside the constraints given" in answer.policy.note
+        assert all(rec.basis == "personalized" for rec in answer.recommendations)
+
+
+def test_constant_explanation_says_why_a_lower_score_comes_first(constant, tiny) -> None:
+    seen = 0
+    for answer in constant.recommend(tiny.profiles):
+        e = answer.explanation
+        if answer.recommendations[0].basis == "constant" and e.score_difference < 0:
+            seen += 1
+            assert "comes first because it is the shipped constant action" in e.summary
+            assert "still comes out ahead" not in " ".join(f.sentence for f in e.factors)
+    assert seen
 
 
 def test_top_choice_and_constant_action() -> None:
@@ -92,14 +132,26 @@ def test_top_choice_and_constant_action() -> None:
     assert top_choice(score, allowed, constant_action=0).tolist() == [0, 1]
 
 
-def test_rank_styles_lists_styles_first_then_variants() -> None:
+def test_rank_styles_picks_styles_first_and_orders_by_score() -> None:
     score = np.array([5.0, 9.0, 4.0, 8.0, 7.0, 1.0])
     styles = np.array([0, 0, 1, 1, 2, 2])
     allowed = np.array([True, True, True, True, True, False])
     assert rank_styles(score, allowed, styles, 1, 10) == [1, 3, 4, 0, 2]
     assert rank_styles(score, allowed, styles, 1, 2) == [1, 3]
     # a constant policy's first choice stays first even when it scores lower
-    assert rank_styles(score, allowed, styles, 2, 3) == [2, 1, 4]
+    assert rank_styles(score, allowed, styles, 2, 3, pinned=True) == [2, 1, 4]
+    # unpinned, the order is the score order whatever comes first
+    assert rank_styles(score, allowed, styles, 2, 3) == [1, 4, 2]
+
+
+def test_a_variant_that_outscores_another_style_is_listed_above_it() -> None:
+    score = np.array([9.0, 8.5, 1.0, 0.5])
+    styles = np.array([0, 0, 1, 1])
+    allowed = np.ones(4, dtype=bool)
+    assert rank_styles(score, allowed, styles, 0, 3) == [0, 1, 2]
+    assert rank_styles(score, allowed, styles, 0, 2) == [0, 2]  # the other style is kept
+    assert runner_up([0, 1, 2], styles) == 2  # explained against the other style
+    assert runner_up([0, 1], styles) == 1
 
 
 def test_lift_is_against_the_typical_logged_choice(policy, tiny) -> None:

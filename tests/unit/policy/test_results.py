@@ -30,6 +30,8 @@ RECOMMENDATION_KEYS = [
     "lift_vs_typical",
     "support",
     "candidate_index",
+    "basis",
+    "decision_labels",
 ]
 EXPLANATION_KEYS = [
     "chosen_style",
@@ -38,6 +40,9 @@ EXPLANATION_KEYS = [
     "contributions_sum",
     "factors",
     "other_factors",
+    "summary",
+    "other_factors_count",
+    "other_factors_sentence",
 ]
 FACTOR_KEYS = ["feature", "value", "runner_up_value", "contribution", "sentence"]
 
@@ -49,8 +54,9 @@ def answer(policy, tiny) -> Answer:
 
 def test_answer_to_dict_shape_and_types(answer, tiny) -> None:
     d = answer.to_dict()
-    assert list(d) == ["recommendations", "policy", "explanation"]
-    assert d["policy"] == {"mode": "personalized", "note": answer.policy.note}
+    assert list(d) == ["recommendations", "policy", "explanation", "score_unit"]
+    assert d["policy"] == {"mode": "personalized", "note": answer.policy.note, "fallback": None}
+    assert d["score_unit"].startswith("points: 1 × conversions per 1,000 followers")
     rec = d["recommendations"][0]
     assert list(rec) == RECOMMENDATION_KEYS
     assert type(rec["rank"]) is int and type(rec["candidate_index"]) is int
@@ -61,14 +67,20 @@ def test_answer_to_dict_shape_and_types(answer, tiny) -> None:
     assert all(type(v) is float for v in rec["posting_mix"].values())
     assert type(rec["decisions"]["posts_per_week"]) is float
     assert type(rec["decisions"]["channel"]) is str
+    labels = {"feed": "main feed", "stories": "stories"}  # "stories" has no label: the code
+    assert rec["decision_labels"] == {"channel": labels[rec["decisions"]["channel"]]}
+    assert rec["basis"] == "personalized"
     assert list(rec["predicted"]) == tiny.spec.outcome_names
-    assert all(list(f) == ["mean", "low", "high"] for f in rec["predicted"].values())
+    assert all(list(f) == ["mean", "low", "high", "unit"] for f in rec["predicted"].values())
+    assert rec["predicted"]["conversions"]["unit"] == "conversions per 1,000 followers"
     assert list(rec["support"]) == ["propensity", "level", "within_support"]
     assert type(rec["support"]["within_support"]) is bool
     explanation = d["explanation"]
     assert list(explanation) == EXPLANATION_KEYS
     assert isinstance(explanation["factors"], list)
     assert all(list(f) == FACTOR_KEYS for f in explanation["factors"])
+    assert type(explanation["summary"]) is str and explanation["summary"]
+    assert type(explanation["other_factors_count"]) is int
     assert json.loads(json.dumps(d)) == d  # plain JSON, nothing numpy
 
 
@@ -99,8 +111,10 @@ def test_answer_without_explanation() -> None:
     d = answer.to_dict()
     assert d["explanation"] is None
     assert d["recommendations"][0]["predicted"] == {
-        "conversions": {"mean": 1.0, "low": 0.5, "high": 1.5}
+        "conversions": {"mean": 1.0, "low": 0.5, "high": 1.5, "unit": ""}
     }
+    assert d["recommendations"][0]["basis"] == "personalized"
+    assert d["policy"]["fallback"] is None and d["score_unit"] == ""
     row = flatten(answer)
     assert row["style"] == "community" and row["mix_visual"] == 1.0 and row["posts_per_week"] == 3.0
     assert row["support"] == "good" and row["policy_mode"] == "constant"

@@ -43,14 +43,14 @@ def test_values_come_from_prefixed_environment(monkeypatch):
     monkeypatch.setenv("ENGAGE_SERVE_PORT", "9100")
     monkeypatch.setenv("ENGAGE_SERVE_MODEL_URI", "/models/policy")
     monkeypatch.setenv("ENGAGE_SERVE_RELOAD_INTERVAL_S", "0")
-    monkeypatch.setenv("ENGAGE_SERVE_ADMIN_TOKEN", "s3cret")
+    monkeypatch.setenv("ENGAGE_SERVE_ADMIN_TOKEN", "s3cret-admin-token-2026")
     monkeypatch.setenv("ENGAGE_SERVE_MAX_BATCH", "7")
     s = ServeSettings()
     assert s.port == 9100
     assert s.model_uri == "/models/policy"
     assert s.tracking_uri == "sqlite:////srv/mlruns/mlflow.db"
     assert s.reload_interval_s == 0
-    assert s.admin_token is not None and s.admin_token.get_secret_value() == "s3cret"
+    assert s.admin_token is not None and s.admin_token.get_secret_value() == "s3cret-admin-token-2026"
     assert "s3cret" not in repr(s)
     assert s.max_batch == 7
 
@@ -88,10 +88,10 @@ def test_settings_are_read_once(monkeypatch):
 
 def test_command_line_values_override_settings(monkeypatch):
     monkeypatch.setenv("ENGAGE_SERVE_PORT", "9001")
-    monkeypatch.setenv("ENGAGE_SERVE_ADMIN_TOKEN", "tok")
+    monkeypatch.setenv("ENGAGE_SERVE_ADMIN_TOKEN", "tok-admin-token-2026")
     s = resolve_settings(host="0.0.0.0", port=None, model_uri="/models/policy")
     assert (s.host, s.port, s.model_uri) == ("0.0.0.0", 9001, "/models/policy")
-    assert s.admin_token is not None and s.admin_token.get_secret_value() == "tok"
+    assert s.admin_token is not None and s.admin_token.get_secret_value() == "tok-admin-token-2026"
     assert resolve_settings() is get_settings()
     with pytest.raises(ValidationError):
         resolve_settings(port=70_000)

@@ -109,3 +109,19 @@ def test_simulated_logs_get_an_oracle_other_logs_none(tmp_path) -> None:
     assert oracle_for_log(csv) is None
     facebook = Path(__file__).resolve().parents[3] / "examples" / "facebook_metrics.yaml"
     assert oracle_for_log(parquet, facebook) is None  # read through another spec: no truth
+
+
+def test_version_is_the_package_version(capsys) -> None:
+    import engage
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"engage {engage.__version__}"
+
+
+def test_an_error_carrying_a_password_is_printed_redacted(capsys) -> None:
+    assert main(["validate", "--data", "http://user:PW@host/log.csv"]) != 0
+    err = capsys.readouterr().err
+    assert "PW" not in err
+    assert "user:***@host" in err

@@ -51,3 +51,24 @@ def test_summary_prints_objective_and_quarantine_one_line_each() -> None:
     assert "quarantined 3 of 300 rows (1.0%):" in lines
     assert any(line.startswith("  - column 'industry': 3 rows have unknown categories ['crypto']") for line in lines)
     assert "[not]" in out.getvalue()  # reasons are text, not rich markup
+
+
+def test_summary_prints_validation_warnings() -> None:
+    # issue 12: a silent conversion is said on the console of `engage train` too
+    import io
+
+    from rich.console import Console
+
+    from engage.training.pipeline import TrainResult
+
+    log = SimulatedWorld("hard").simulate(300, seed=1)
+    log["innovation"] = log["innovation"] > 0.5
+    spec = load_spec()
+    result = TrainResult(
+        run_id="r", experiment_id="1", tracking_uri="sqlite:///x.db", policy=None,
+        metrics={}, values={}, mode="constant", decision_reason="", objective_weights=spec.outcome_weights(),
+        validation=validate_log(log, spec),
+    )
+    out = io.StringIO()
+    print_summary(result, Console(file=out, width=40))
+    assert "warning: column 'innovation': 300 rows have a boolean (True/False) read as 1/0" in out.getvalue()

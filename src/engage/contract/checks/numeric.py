@@ -4,6 +4,10 @@ A numeric column is coerced to float64. Text that parses as a number is accepted
 text is a missing value. Rows with a missing, non-numeric, infinite or out-of-range value
 (or one that breaks a :class:`Rule`) are quarantined; a column whose every present value is
 text is fatal, since it is almost certainly the wrong column or the wrong separator.
+
+Conversions that change a value's type without losing it are warnings, never silent:
+booleans read as 1/0, and, in a file format that stores types (Parquet), numbers stored as
+text. (A CSV has no types: there every number arrives as text, which is not news.)
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_bool_dtype, is_numeric_dtype
+from pandas.api.types import infer_dtype, is_bool_dtype, is_numeric_dtype
 
 from engage.contract.checks.missing import blank_cells
 from engage.contract.messages import bounds_text, examples, format_value, plural, rows_have
@@ -70,6 +74,7 @@ def check_numeric(
     lo: float | None = None,
     hi: float | None = None,
     rules: Sequence[Rule] = (),
+    typed_source: bool = False,
 ) -> np.ndarray | None:
     """Check a numeric column.
 
@@ -80,6 +85,8 @@ def check_numeric(
         lo: Inclusive lower bound, if any.
         hi: Inclusive upper bound, if any.
         rules: Extra conditions on the finite values, each quarantining the rows it breaks.
+        typed_source: The file format stores column types (Parquet): numbers stored as text
+            there are a warning.
 
     Returns:
         The float64 values of every row, or None if the column is fatal (all text).
@@ -95,6 +102,7 @@ def check_numeric(
             f"(e.g. {examples(raw_values[text], 3)}) in {plural(n_text, 'row')}",
         )
         return None
+    warn_silent_conversions(c, raw, missing | text, name, typed_source)
     c.quarantine_missing(name, missing)
     c.quarantine(
         name,
@@ -117,6 +125,61 @@ def check_numeric(
         for rule in rules:
             _check_rule(c, values, finite, name, rule)
     return values
+
+
+def warn_silent_conversions(
+    c: ProblemCollector, raw: pd.Series, unusable: np.ndarray, name: str, typed_source: bool
+) -> None:
+    """Warn about cells read as numbers from another type: booleans, and text if typed.
+
+    Args:
+        c: Where the warnings go.
+        raw: The column as read.
+        unusable: Cells that are missing or not numbers (quarantined, not converted).
+        name: The column's name, for messages.
+        typed_source: Whether text in the column is a conversion worth a warning.
+    """
+    kinds = _cell_kinds(raw)
+    booleans = kinds("bool") & ~unusable
+    if booleans.any():
+        n = int(booleans.sum())
+        c.warning(
+            name,
+            n,
+            f"column {name!r}: {rows_have(n)} a boolean (True/False) read as 1/0; "
+            "store numbers if the column is not a yes/no flag",
+        )
+    strings = kinds("str") & ~unusable if typed_source else np.zeros(len(raw), dtype=bool)
+    if strings.any():
+        n = int(strings.sum())
+        c.warning(
+            name,
+            n,
+            f"column {name!r}: {rows_have(n)} a number stored as text "
+            f"(e.g. {examples(raw.to_numpy()[strings])}), read as a number; "
+            "store the column with a numeric type",
+        )
+
+
+def _cell_kinds(raw: pd.Series) -> Callable[[str], np.ndarray]:
+    """A function from ``"bool"``/``"str"`` to the mask of the cells of that Python type.
+
+    Typed columns answer at once; only an object column that mixes types is walked cell by
+    cell (and only when asked), so a clean numeric column costs nothing.
+    """
+    n = len(raw)
+    if is_bool_dtype(raw.dtype):
+        return lambda kind: np.full(n, kind == "bool")
+    if is_numeric_dtype(raw.dtype):
+        return lambda kind: np.zeros(n, dtype=bool)
+    inferred = infer_dtype(raw, skipna=True)
+    if inferred in ("string", "empty"):
+        return lambda kind: np.full(n, kind == "str")
+    if inferred == "boolean":
+        return lambda kind: np.full(n, kind == "bool")
+    types = {"bool": (bool, np.bool_), "str": (str,)}
+    cells = raw.to_numpy()
+    return lambda kind: np.fromiter((isinstance(v, types[kind]) for v in cells), bool, n)
 
 
 def _check_bounds(

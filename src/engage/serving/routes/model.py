@@ -5,17 +5,20 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from engage.serving.deps import ERRORS, Model, Settings, Store
+from engage.serving.deps import Model, Settings, Store, error_responses, require_api_key
 from engage.serving.schemas import ModelInfo, SchemaResponse
 from engage.serving.scoring import policy_info
 from engage.serving.settings import MAX_TOP_K
 
-router = APIRouter()
+# Keyed like the recommendation routes: /v1/model shows metrics, run ids and reload errors.
+router = APIRouter(dependencies=[Depends(require_api_key)])
 
 
-@router.get("/v1/model", response_model=ModelInfo, responses={503: ERRORS[503]}, tags=["model"])
+@router.get(
+    "/v1/model", response_model=ModelInfo, responses=error_responses(401, 429, 503), tags=["model"]
+)
 def model_info(model: Model, store: Store) -> dict[str, Any]:
     """Describe the served model: identity, policy mode, training and off-policy metrics, last reload."""
     meta = model.policy.metadata
@@ -29,6 +32,7 @@ def model_info(model: Model, store: Store) -> dict[str, Any]:
         "policy": policy_info(model.policy.policy_note()),
         "decision": meta.get("decision"),
         "metrics": metrics,
+        "following_alias": store.following_alias,
         "last_reload": store.last_reload,
     }
 
@@ -41,7 +45,10 @@ def _finite(value: Any) -> bool:
 
 
 @router.get(
-    "/v1/schema", response_model=SchemaResponse, responses={503: ERRORS[503]}, tags=["model"]
+    "/v1/schema",
+    response_model=SchemaResponse,
+    responses=error_responses(401, 429, 503),
+    tags=["model"],
 )
 def schema(model: Model, settings: Settings) -> dict[str, Any]:
     """List the profile fields, decisions, outcomes and constraint keys the served model accepts."""

@@ -1,13 +1,15 @@
 """``POST /v1/recommendations`` and ``/v1/recommendations/batch``.
 
-Route docstrings are one sentence: FastAPI turns them into the OpenAPI descriptions.
+Both need an API key when keys are configured, and count against its rate limit
+(:func:`~engage.serving.deps.require_api_key`). Route docstrings are one sentence: FastAPI
+turns them into the OpenAPI descriptions.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from engage.serving.deps import ERRORS, Batcher, Metrics, Model, Settings
+from engage.serving.deps import SCORING_ERRORS, Batcher, Metrics, Model, Settings, require_api_key
 from engage.serving.errors import ApiError
 from engage.serving.schemas import (
     BatchItem,
@@ -19,13 +21,13 @@ from engage.serving.schemas import (
 )
 from engage.serving.scoring import Question, answer_rows, scoring_inputs
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(require_api_key)])
 
 
 @router.post(
     "/v1/recommendations",
     response_model=RecommendationResponse,
-    responses=ERRORS,
+    responses=SCORING_ERRORS,
     tags=["recommendations"],
 )
 async def recommend(
@@ -46,6 +48,7 @@ async def recommend(
         recommendations=item.recommendations,
         explanation=item.explanation,
         policy=item.policy,
+        score_unit=item.score_unit,
         model=ModelRef.model_validate(model.ref()),
     )
 
@@ -53,7 +56,7 @@ async def recommend(
 @router.post(
     "/v1/recommendations/batch",
     response_model=BatchRecommendationResponse,
-    responses=ERRORS,
+    responses=SCORING_ERRORS,
     tags=["recommendations"],
 )
 def recommend_batch(

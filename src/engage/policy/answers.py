@@ -1,0 +1,131 @@
+"""A ranked candidate as the caller reads it, and each profile's policy note.
+
+:class:`Describer` turns the numbers of a :class:`~engage.policy.ranking.Ranking` into the typed
+records of :mod:`engage.policy.results`: the action with its decisions' labels, forecasts in the
+outcomes' units, the support level, and the basis of its rank; and, for a constant policy, a
+note naming its action and saying where it could not come first, and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engage.contract.spec import CampaignSpec, CategoricalColumn
+from engage.policy.candidates import CandidateSet
+from engage.policy.constraints import Constraints
+from engage.policy.narration import Narrator, policy_note, support
+from engage.policy.ranking import Ranking
+from engage.policy.results import Fallback, OutcomeForecast, PolicyMode, PolicyNote, Recommendation
+
+
+@dataclass(frozen=True)
+class Describer:
+    """Describes ranked candidates and policy notes in a spec's terms.
+
+    Attributes:
+        spec: the contract: decisions, outcome units, category labels.
+        candidates: the candidate actions.
+        candidate_rows: the candidate frame as plain dicts (a pandas row lookup costs more
+            than the rest of a recommendation).
+        outcome_order: the policy's outcomes, in the order of its predictions.
+        narrator: words the constant action and the notes.
+    """
+
+    spec: CampaignSpec
+    candidates: CandidateSet
+    candidate_rows: Sequence[Mapping[str, Any]]
+    outcome_order: Sequence[str]
+    narrator: Narrator
+
+    def recommendation(
+        self,
+        rank: int,
+        i: int,
+        j: int,
+        r: Ranking,
+        *,
+        halfwidth: Mapping[str, float],
+        min_propensity: float,
+        pinned: bool = False,
+    ) -> Recommendation:
+        """Candidate ``j`` described for profile ``i`` of ranking ``r``.
+
+        Args:
+            rank: its rank in the answer, 1 for the first.
+            i: the profile's row in the ranking.
+            j: the candidate.
+            r: the ranking (with the typical choice's objective).
+            halfwidth: each outcome's interval half-width.
+            min_propensity: the policy's support floor.
+            pinned: it is the constant policy's action, first whatever its score.
+        """
+        row = self.candidate_rows[j]
+        extra = self.spec.extra_decisions
+        decisions = {
+            c.name: str(row[c.name]) if isinstance(c, CategoricalColumn) else float(row[c.name])
+            for c in extra
+        }
+        labels = {c.name: c.label(row[c.name]) for c in extra if isinstance(c, CategoricalColumn)}
+        units = {o.name: o.unit for o in self.spec.outcomes}
+        pred = r.preds[i, j]
+        predicted = {
+            name: OutcomeForecast(
+                mean=float(pred[o]),
+                low=float(pred[o] - halfwidth.get(name, 0.0)),
+                high=float(pred[o] + halfwidth.get(name, 0.0)),
+                unit=units.get(name, ""),
+            )
+            for o, name in enumerate(self.outcome_order)
+        }
+        objective, discount = r.predicted_objective[i, j], r.discount[i, j]
+        assert r.typical is not None  # answers are ranked with the typical choice
+        return Recommendation(
+            rank=rank,
+            style=str(row[self.spec.style.name]),
+            posting_mix={
+                c.removeprefix("mix_"): round(float(row[c]), 4) for c in self.spec.mix_columns
+            },
+            decisions=decisions,
+            predicted=predicted,
+            score=float(objective - discount),
+            predicted_objective=float(objective),
+            support_discount=float(discount),
+            lift_vs_typical=float(objective - r.typical[i]),
+            support=support(float(r.propensity[i, self.candidates.style_codes[j]]), min_propensity),
+            candidate_index=int(j),
+            basis="constant" if pinned else "personalized",
+            decision_labels=labels,
+        )
+
+    def notes(
+        self,
+        mode: PolicyMode,
+        constant_action: int | None,
+        pinned: Sequence[bool],
+        constraints: Constraints | None,
+    ) -> list[PolicyNote]:
+        """The policy note of each profile's answer.
+
+        A constant policy's note names its action and, for a profile whose first
+        recommendation is not that action, says why: the caller's constraints exclude it, or
+        else the log's support does.
+
+        Args:
+            mode: the policy's mode.
+            constant_action: the constant policy's action (None: personalised).
+            pinned: for each profile, whether the constant action is its first recommendation.
+            constraints: the caller's constraints, or None.
+        """
+        if mode != "constant" or constant_action is None:
+            return [policy_note(mode)] * len(pinned)
+        row = self.candidate_rows[constant_action]
+        action = self.narrator.action(row)
+        frame = self.candidates.frame.iloc[[constant_action]]
+        excluded = constraints is not None and not bool(constraints.mask(frame, self.spec)[0])
+        reason: Fallback = "outside_constraints" if excluded else "outside_support"
+        style = self.narrator.style(row[self.spec.style.name])
+        first = policy_note(mode, action)
+        fallback = policy_note(mode, action, reason, subjects=self.narrator.subjects, style=style)
+        return [first if p else fallback for p in pinned]

@@ -1,0 +1,79 @@
+"""The validate step of ``engage train``: read the log within the input limits, validate it,
+and refuse data a policy must not be learned from, before anything is logged.
+
+Training is stricter than ``engage validate``: a log whose rows were quarantined beyond
+``max_quarantine_share`` (default 5%) is refused unless the user opts in, because the clean
+rest may no longer represent the campaigns (45% of a real file was once set aside for one
+misspelt category and the run trained on the remainder without a word).
+"""
+
+from __future__ import annotations
+
+import math
+
+from engage.contract.limits import InputLimits
+from engage.contract.spec import CampaignSpec
+from engage.contract.validation import ValidationReport, validate_file
+from engage.training.settings import ENV_PREFIX, TrainSettings
+from engage.training.split import TrainingError, check_trainable
+
+#: The settings behind each input limit, named in the limits' messages.
+LIMIT_SETTINGS = {
+    "max_bytes": "max_input_bytes",
+    "max_rows": "max_input_rows",
+    "probe_rows": "probe_rows",
+    "probe_max_bad_share": "probe_max_bad_share",
+    "max_quarantine_written": "max_quarantine_rows_written",
+}
+
+
+class QuarantineShareError(TrainingError):
+    """More of the log was quarantined than training accepts; ``report`` says why."""
+
+    def __init__(self, report: ValidationReport, limit: float) -> None:
+        self.report = report
+        share = report.quarantined_share
+        opt_in = math.ceil(share * 100) / 100
+        lines = [
+            f"{len(report.quarantine):,} of {report.n_input_rows:,} rows ({share:.1%}) were "
+            f"quarantined, more than the {limit:.0%} training accepts "
+            f"({ENV_PREFIX}MAX_QUARANTINE_SHARE); nothing was trained or registered. Fix the "
+            f"data, or accept the loss with --allow-quarantine {opt_in:g} "
+            f"({ENV_PREFIX}MAX_QUARANTINE_SHARE={opt_in:g}).",
+            *report.quarantine_lines(),
+        ]
+        super().__init__("\n".join(lines))
+
+
+def input_limits(settings: TrainSettings) -> InputLimits:
+    """The contract's input limits from the run's settings, named by their variables."""
+    return InputLimits(
+        max_bytes=settings.max_input_bytes,
+        max_rows=settings.max_input_rows,
+        probe_rows=settings.probe_rows,
+        probe_max_bad_share=settings.probe_max_bad_share,
+        max_quarantine_written=settings.max_quarantine_rows_written,
+        names={k: f"{ENV_PREFIX}{v.upper()}" for k, v in LIMIT_SETTINGS.items()},
+    )
+
+
+def validate_input(settings: TrainSettings, spec: CampaignSpec) -> ValidationReport:
+    """Validate the run's log and refuse it if training must not go on.
+
+    Raises:
+        InputLimitError: the file is over a size limit (nothing was validated).
+        LogValidationError: the log is fatally broken (its report lists every problem).
+        QuarantineShareError: more than ``settings.max_quarantine_share`` of rows were
+            quarantined.
+        TrainingError: the clean rows cannot give a policy (the message also says how many
+            rows were quarantined and why).
+    """
+    report = validate_file(settings.data, spec, limits=input_limits(settings))
+    report.raise_if_fatal()
+    if report.quarantined_share > settings.max_quarantine_share:
+        raise QuarantineShareError(report, settings.max_quarantine_share)
+    try:
+        check_trainable(report.clean, spec)
+    except TrainingError as exc:
+        raise TrainingError("\n".join([str(exc), *report.quarantine_lines()])) from exc
+    return report

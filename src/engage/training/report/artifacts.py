@@ -1,0 +1,40 @@
+"""Log a run's report with the active MLflow run, under ``report/``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import mlflow
+
+from engage.training.report.build import build_report
+from engage.training.report.inputs import Report, ReportInputs
+from engage.training.report.render import render_png
+
+ARTIFACT_DIR = "report"
+
+
+def log_report(inputs: ReportInputs, *, picture: bool = True, seed: int = 0) -> Report:
+    """Build the report and log ``report/report.html`` (and ``report/report.png``).
+
+    The picture is taken only when ``picture`` is true and a Chromium browser is installed;
+    without one the run keeps the HTML alone (the reason is logged by
+    :func:`~engage.training.report.render.render_png`).
+
+    Args:
+        inputs: what the run produced.
+        picture: also render and log the PNG.
+        seed: seed of the report's samples and bootstrap.
+
+    Returns:
+        The report (its ``headline`` suits a model version's description).
+    """
+    report = build_report(inputs, seed=seed)
+    with tempfile.TemporaryDirectory(prefix="engage-report-") as tmp:
+        html = report.write(Path(tmp) / "report.html")
+        mlflow.log_artifact(str(html), ARTIFACT_DIR)
+        if picture:
+            png = render_png(html, Path(tmp) / "report.png")
+            if png is not None:
+                mlflow.log_artifact(str(png), ARTIFACT_DIR)
+    return report

@@ -1,0 +1,209 @@
+"""Build a run report: compute what it says (:class:`ReportFacts`), then lay out the page.
+
+Each part comes from its own module: gains (:mod:`.gains`), segments (:mod:`.segments`),
+support and overlap warnings (:mod:`.support`), the data (:mod:`.quality`), figures
+(:mod:`.figures`); :mod:`.headline` words the opening and :mod:`.page` writes the HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engage.policy.constraints import allowed_actions
+from engage.training.offpolicy import Values
+from engage.training.report import figures
+from engage.training.report.gains import Gains, measure_gains
+from engage.training.report.headline import headline_sentences
+from engage.training.report.inputs import Report, ReportInputs
+from engage.training.report.page import render_page
+from engage.training.report.quality import DataFacts, describe_data
+from engage.training.report.segments import SegmentSummary, summarise_segments
+from engage.training.report.support import (
+    SupportFindings,
+    evaluation_warnings,
+    style_support,
+    support_warnings,
+)
+from engage.training.report.wording import (
+    ObjectiveWords,
+    describe_objective,
+    describe_plan,
+    plural,
+    row_noun,
+)
+
+MAX_PROFILES = 2_000  # profiles the segment tree is fitted on (a summary needs no more)
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """Everything the page shows, computed; the page only lays it out.
+
+    Attributes:
+        title: the page title.
+        spec_name: the spec's name; ``spec_description`` its description.
+        row_noun: what a row of the log is (``campaign``, ``post``).
+        run_id: the MLflow run, or None.
+        mode: ``"personalized"`` or ``"constant"``.
+        decision_reason: the ship decision's reason, as the run tags it.
+        objective: the objective's unit and formula.
+        headline: the opening sentences.
+        gains: the shipped policy's gains.
+        constant_plan: the best single plan, in words.
+        fallback_share: share of profiles a constant policy cannot serve its plan to (its
+            style is outside their support), so they get the personalised choice.
+        segments: the segment table of the shipped policy's choices.
+        candidate_segments: the personalised candidate's table when a constant ships.
+        support: what the data could not support, and the overlap warnings.
+        data: what validation did with the log.
+        values: the evaluation's policy values (with ``true`` values in simulation).
+        figures: base64 PNGs by name (``values``, ``overlap``).
+    """
+
+    title: str
+    spec_name: str
+    spec_description: str
+    row_noun: str
+    run_id: str | None
+    mode: str
+    decision_reason: str
+    objective: ObjectiveWords
+    headline: tuple[str, ...]
+    gains: Gains
+    constant_plan: str
+    fallback_share: float
+    segments: SegmentSummary
+    candidate_segments: SegmentSummary | None
+    support: SupportFindings
+    data: DataFacts
+    values: Values
+    figures: dict[str, str]
+
+
+def build_report(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> Report:
+    """The run report of ``inputs``: title, plain-text headline and self-contained HTML.
+
+    Args:
+        inputs: what the run produced (see :class:`ReportInputs`).
+        seed: seed of the profile sample, the summary tree and the bootstrap.
+        n_boot: bootstrap resamples of the interval of the gain over the logged policy.
+    """
+    facts = gather_facts(inputs, seed=seed, n_boot=n_boot)
+    return Report(title=facts.title, headline=" ".join(facts.headline), html=render_page(facts))
+
+
+def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> ReportFacts:
+    """Compute everything the report says (see :class:`ReportFacts`)."""
+    policy, ev, decision = inputs.policy, inputs.evaluation, inputs.decision
+    spec = policy.spec
+    prop = policy.propensities(ev.context)
+    learned = np.asarray(ev.learned)
+    shipped = _shipped_choices(inputs, prop)
+    rows = _sample(len(learned), seed)
+    segments = summarise_segments(
+        spec, ev.context[rows], shipped[rows], policy.candidates, prop[rows], seed=seed
+    )
+    candidate_segments = None
+    if decision.mode != "personalized":
+        candidate_segments = summarise_segments(
+            spec, ev.context[rows], learned[rows], policy.candidates, prop[rows], seed=seed
+        )
+    objective = describe_objective(spec, spec.outcome_weights(policy.objective or None))
+    gains = measure_gains(policy, ev, decision, n_boot=n_boot, seed=seed)
+    constant_plan = describe_plan(
+        spec, policy.candidates.frame.iloc[decision.constant_action].to_dict()
+    )
+    fallback = (
+        float(np.mean(shipped != decision.constant_action))
+        if decision.mode != "personalized"
+        else 0.0
+    )
+    support = _support(inputs, prop, policy.candidates.style_codes[shipped])
+    return ReportFacts(
+        title=f"What the model learned: {spec.name}",
+        spec_name=spec.name,
+        spec_description=spec.description.strip(),
+        row_noun=row_noun(spec),
+        run_id=inputs.run_id,
+        mode=decision.mode,
+        decision_reason=decision.reason,
+        objective=objective,
+        headline=headline_sentences(
+            decision.mode,
+            {s.style: s.recommended for s in support.styles},
+            gains,
+            objective,
+            constant_plan,
+            fallback,
+            row=row_noun(spec),
+            segments=segments,
+        ),
+        gains=gains,
+        constant_plan=constant_plan,
+        fallback_share=fallback,
+        segments=segments,
+        candidate_segments=candidate_segments,
+        support=support,
+        data=describe_data(inputs.validation, ev.data.n),
+        values=inputs.values,
+        figures=_figures(inputs),
+    )
+
+
+def _shipped_choices(inputs: ReportInputs, prop: np.ndarray) -> np.ndarray:
+    """The candidate the shipped policy recommends for each evaluated profile.
+
+    Personalised: the evaluation's choices. Constant: the constant action wherever it is
+    within the profile's support, else the personalised choice (the policy's own fallback,
+    :func:`engage.policy.ranking.top_choice`), without ranking every candidate again.
+    """
+    learned = np.asarray(inputs.evaluation.learned)
+    if inputs.decision.mode == "personalized":
+        return learned
+    policy, constant = inputs.policy, inputs.decision.constant_action
+    allowed = allowed_actions(
+        prop,
+        policy.candidates.frame,
+        policy.candidates.style_codes,
+        policy.spec,
+        constraints=None,
+        min_propensity=policy.min_propensity,
+    )
+    return np.where(allowed[:, constant], constant, learned)
+
+
+def _sample(n: int, seed: int) -> np.ndarray:
+    """At most ``MAX_PROFILES`` evaluated profiles, sorted (all of them when fewer)."""
+    if n <= MAX_PROFILES:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, MAX_PROFILES, replace=False))
+
+
+def _support(inputs: ReportInputs, prop: np.ndarray, recommended: np.ndarray) -> SupportFindings:
+    """The support table, its warnings and the evaluation's warnings and reassurances."""
+    policy, ev = inputs.policy, inputs.evaluation
+    spec = policy.spec
+    styles = style_support(
+        spec, prop, recommended, ev.data.style, policy.min_propensity, inputs.propensity.metrics
+    )
+    rows = plural(row_noun(spec))
+    more, notes = evaluation_warnings(spec, ev, inputs.values, rows)
+    warnings = support_warnings(styles, policy.min_propensity, rows) + more
+    return SupportFindings(styles, policy.min_propensity, tuple(warnings), tuple(notes))
+
+
+def _figures(inputs: ReportInputs) -> dict[str, str]:
+    """The policy-value and overlap figures as base64 PNG."""
+    shipped = "learned" if inputs.decision.mode == "personalized" else "best_constant"
+    policy = inputs.policy
+    return {
+        "values": figures.values_figure(inputs.values, shipped, inputs.oracle_value),
+        "overlap": figures.overlap_figure(
+            inputs.propensity.eval_proba,
+            inputs.eval_styles,
+            policy.spec.styles,
+            policy.min_propensity,
+        ),
+    }

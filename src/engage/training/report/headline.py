@@ -1,0 +1,135 @@
+"""The report's opening: what the model recommends and what it is expected to gain.
+
+Two or three plain sentences a marketer can repeat. A gain is worded by what its 95% interval
+says (better, worse, or no clear difference), never by its point value alone.
+"""
+
+from __future__ import annotations
+
+from engage.training.report.gains import Gain, Gains
+from engage.training.report.segments import SegmentSummary
+from engage.training.report.wording import ObjectiveWords, decimals, number, share
+
+TOP_STYLES = 3
+PATTERN_SHARE = 0.1
+
+
+def interval_words(gain: Gain) -> str:
+    """``95% interval +0.31 to +0.89``, with the value's decimals."""
+    places = decimals(gain.value, gain.low, gain.high)
+    low, high = number(gain.low, places, signed=True), number(gain.high, places, signed=True)
+    return f"95% interval {low} to {high}"
+
+
+def gain_words(gain: Gain, unit: str, against: str) -> str:
+    """A gain as the end of a sentence whose subject is the recommended policy.
+
+    Example: ``should earn +0.63 points more on average than what marketers did (95%
+    interval +0.31 to +0.89)``.
+    """
+    places = decimals(gain.value, gain.low, gain.high)
+    interval, signed = interval_words(gain), number(gain.value, places, signed=True)
+    if gain.verdict == "better":
+        return f"should earn {signed} {unit} more on average than {against} ({interval})"
+    if gain.verdict == "worse":
+        amount = number(-gain.value, places)
+        return f"is expected to do worse than {against}, by {amount} {unit} on average ({interval})"
+    return f"shows no clear difference from {against} ({signed} {unit}, {interval})"
+
+
+def style_mix(recommended: dict[str, float]) -> str:
+    """``conversational for 29% of profiles, thought leadership for 21% and broadcast for 17%``.
+
+    Args:
+        recommended: share of profiles per recommended style.
+    """
+    ranked = [
+        (style, v) for style, v in sorted(recommended.items(), key=lambda kv: -kv[1]) if v > 0
+    ]
+    if not ranked:
+        return "no style"
+    parts = [f"{style} for {share(v)}" for style, v in ranked[:TOP_STYLES]]
+    parts[0] += " of profiles"
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return text + (", among others" if len(ranked) > TOP_STYLES else "")
+
+
+def clearest_pattern(summary: SegmentSummary) -> str | None:
+    """The segment the policy treats most uniformly, as a sentence (None: no such segment).
+
+    Only segments of at least ``PATTERN_SHARE`` of the profiles count: a rule that holds for
+    a handful of profiles is not what a reader should remember.
+    """
+    big = [s for s in summary.segments if s.conditions and s.share >= PATTERN_SHARE]
+    if not big:
+        return None
+    seg = max(big, key=lambda s: (s.agreement, s.share))
+    conditions = "; ".join(seg.conditions)
+    return (
+        f"The clearest pattern: {conditions} → {seg.style} for {share(seg.agreement)} of "
+        f"these profiles ({share(seg.share)} of all)."
+    )
+
+
+def headline_sentences(
+    mode: str,
+    recommended: dict[str, float],
+    gains: Gains,
+    objective: ObjectiveWords,
+    constant_plan: str,
+    fallback_share: float,
+    row: str = "campaign",
+    segments: SegmentSummary | None = None,
+) -> tuple[str, ...]:
+    """The opening sentences for a personalised or a constant policy.
+
+    Args:
+        mode: the shipped policy's mode.
+        recommended: share of profiles per style the shipped policy recommends.
+        gains: its gains.
+        objective: the objective's units.
+        constant_plan: the best single plan, in words.
+        fallback_share: share of profiles a constant policy serves another plan (its style
+            is outside their support).
+        row: what a row of the log is, in the spec's words (``campaign``, ``post``).
+        segments: the shipped policy's segment table, for its clearest pattern.
+    """
+    unit = objective.gain_unit
+    over_logged = gain_words(gains.over_logged, unit, "what marketers did")
+    vs = gains.personalised_over_constant
+    if mode == "personalized":
+        pattern = None if segments is None else clearest_pattern(segments)
+        return (
+            f"The model tailors its plan to each profile: {style_mix(recommended)}.",
+            *([pattern] if pattern else []),
+            f"Following it {over_logged}, and {_short_gain(vs)} more than the best single "
+            f"plan for every {row}.",
+            f"That single plan would be {constant_plan}.",
+        )
+    first = f"The model recommends the same plan for every {row}: {constant_plan}."
+    if fallback_share > 0:
+        first += (
+            f" For the {share(fallback_share)} of profiles where that style is practically "
+            "never used, it recommends a tailored plan instead."
+        )
+    tried = (
+        f"Tailoring the plan to each profile was tried and {_tailoring_words(vs, unit)}, "
+        "so the single plan ships."
+    )
+    return first, f"Following it {over_logged}.", tried
+
+
+def _short_gain(gain: Gain) -> str:
+    """``+0.63 (+0.31 to +0.89)`` for a second comparison in the same unit."""
+    places = decimals(gain.value, gain.low, gain.high)
+    low, high = number(gain.low, places, signed=True), number(gain.high, places, signed=True)
+    return f"{number(gain.value, places, signed=True)} ({low} to {high})"
+
+
+def _tailoring_words(gain: Gain, unit: str) -> str:
+    """What the personalised candidate did against the single plan, by its interval."""
+    places = decimals(gain.value, gain.low, gain.high)
+    amount = f"{number(gain.value, places, signed=True)} {unit}, {interval_words(gain)}"
+    if gain.verdict == "worse":
+        return f"did worse than the single plan ({amount})"
+    return f"did not beat it with confidence ({amount})"

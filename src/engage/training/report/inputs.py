@@ -1,0 +1,67 @@
+"""What a run report is built from, and what it is.
+
+The inputs are the typed results the training steps already produce; nothing here reads
+MLflow, settings or the campaign log again, so a report can be built from a run's steps in a
+test as well as inside ``train()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engage.contract.validation import ValidationReport
+from engage.policy.policy import Policy
+from engage.training.nuisance import Propensity
+from engage.training.offpolicy import Evaluation, ShipDecision, Values
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a run report needs, as the pipeline holds it after the ``model`` stage.
+
+    Attributes:
+        policy: the shipped policy (its mode, constant action, spec and objective).
+        evaluation: the off-policy evaluation of the candidate policy on held-out rows.
+        decision: whether the personalised policy or the best constant ships, and why.
+        values: the evaluation's values with ``shipped`` (and ``true`` values in simulation).
+        propensity: the propensity model's held-out predictions and overlap diagnostics.
+        eval_styles: the logged style code of every evaluation row (for the overlap figure).
+        validation: the validation report of the campaign log.
+        run_id: the MLflow run, shown in the report's footer (None outside a run).
+        oracle_value: the optimal policy's true value (simulated logs with an oracle only).
+    """
+
+    policy: Policy
+    evaluation: Evaluation
+    decision: ShipDecision
+    values: Values
+    propensity: Propensity
+    eval_styles: np.ndarray
+    validation: ValidationReport
+    run_id: str | None = None
+    oracle_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A rendered run report.
+
+    Attributes:
+        title: the page title.
+        headline: the report's opening sentences as plain text (for a model description).
+        html: the whole self-contained page (inline CSS, figures as base64 PNG).
+    """
+
+    title: str
+    headline: str
+    html: str
+
+    def write(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (UTF-8) and return the path."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(self.html, encoding="utf-8")
+        return out
