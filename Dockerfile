@@ -6,12 +6,12 @@
 # The model reaches the container in one of two ways:
 #
 # 1. From an MLflow tracking server / registry: point MLFLOW_TRACKING_URI at it; the default
-#    model is models:/engage-policy@champion and the alias is polled for new versions.
+#    model is models:/engage-simulated_world@champion and the alias is polled for new versions.
 #      docker run -p 8000:8000 -e MLFLOW_TRACKING_URI=http://mlflow:5000 engage-serve
 #
 # 2. As a self-contained directory written by `engage export-model --out DIR`, mounted
 #    read-only and named by ENGAGE_SERVE_MODEL_URI (or `--model-uri DIR`); no store needed.
-#      engage export-model --model-uri models:/engage-policy@champion --out ./export/policy
+#      engage export-model --model-uri models:/engage-simulated_world@champion --out ./export/policy
 #      docker run -p 8000:8000 -v "$PWD/export/policy:/models/policy:ro" \
 #        -e ENGAGE_SERVE_MODEL_URI=/models/policy -e ENGAGE_SERVE_RELOAD_INTERVAL_S=0 engage-serve
 #

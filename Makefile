@@ -24,13 +24,13 @@ run: install ## Main job on embedded defaults: simulate a demo log (if none), va
 	@if [ ! -f $(DATA) ]; then $(ENGAGE) simulate --rows $(ROWS) --seed 1 --difficulty hard --out $(DATA); fi
 	$(ENGAGE) validate --data $(DATA) $(if $(SPEC),--spec $(SPEC))
 	$(ENGAGE) train --data $(DATA) $(if $(SPEC),--spec $(SPEC))
-	$(ENGAGE) serve
+	$(ENGAGE) serve $(if $(SPEC),--spec $(SPEC))
 
 train: install ## Validate and train only (DATA=..., SPEC=...)
 	$(ENGAGE) train --data $(DATA) $(if $(SPEC),--spec $(SPEC))
 
-serve: install ## Serve the champion model on 127.0.0.1:8000
-	$(ENGAGE) serve
+serve: install ## Serve the champion of SPEC's model (default: the simulated world's) on 127.0.0.1:8000
+	$(ENGAGE) serve $(if $(SPEC),--spec $(SPEC))
 
 ui: install ## Open the MLflow UI on the embedded store (http://127.0.0.1:5000)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --default-artifact-root ./mlruns/artifacts

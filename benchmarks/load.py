@@ -3,7 +3,7 @@
 Not a test: run it by hand on an otherwise idle machine and commit the results it writes.
 
     .venv/bin/python benchmarks/load.py                     # the committed fixture policy
-    .venv/bin/python benchmarks/load.py --model-uri models:/engage-policy@champion
+    .venv/bin/python benchmarks/load.py --model-uri models:/engage-simulated_world@champion
 
 Bounded and loopback only; every subprocess is stopped in ``finally``:
 

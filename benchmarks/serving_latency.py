@@ -3,7 +3,7 @@
 Not a test: run it by hand on an otherwise idle machine and commit the results it writes.
 
     .venv/bin/python benchmarks/serving_latency.py                 # trains a model first (~1 min)
-    .venv/bin/python benchmarks/serving_latency.py --model-uri models:/engage-policy@champion
+    .venv/bin/python benchmarks/serving_latency.py --model-uri models:/engage-simulated_world@champion
 
 Phases (each bounded in time; every subprocess is killed in ``finally``):
 
@@ -52,7 +52,7 @@ if str(REPO) not in sys.path:
 # Import the working tree's ``features`` before MLflow loads a model: the artifact ships a copy
 # of the package in ``code_paths``, and the first import wins, so this measures today's code.
 import engage.policy.policy  # noqa: E402,F401
-from engage.serving.schemas import EXAMPLE_PROFILE  # noqa: E402
+from engage.serving.examples import EXAMPLE_PROFILE  # noqa: E402
 from engage.serving.settings import ServeSettings  # noqa: E402
 
 BIN = Path(sys.executable).parent

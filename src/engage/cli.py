@@ -57,15 +57,24 @@ def _train(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from engage.serving.server import run
 
-    run(host=args.host, port=args.port, model_uri=args.model_uri)
+    run(host=args.host, port=args.port, model_uri=args.model_uri or _spec_model_uri(args.spec))
     return 0
 
 
+def _spec_model_uri(spec: str | None) -> str | None:
+    """``models:/engage-<spec name>@champion`` for ``--spec`` (None when not given)."""
+    from engage.contract.spec import load_spec, tracking_name
+
+    return None if spec is None else f"models:/{tracking_name(load_spec(spec).name)}@champion"
+
+
 def _export(args: argparse.Namespace) -> int:
+    from engage.serving.settings import DEFAULT_MODEL_URI
     from engage.training.export import export_model
 
-    out = export_model(args.model_uri, args.out)
-    print(f"exported {args.model_uri} to {out}; serve it with: engage serve --model-uri {out}")
+    model_uri = args.model_uri or _spec_model_uri(args.spec) or DEFAULT_MODEL_URI
+    out = export_model(model_uri, args.out)
+    print(f"exported {model_uri} to {out}; serve it with: engage serve --model-uri {out}")
     return 0
 
 
@@ -98,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="learn, evaluate, track and register a policy")
     p.add_argument("--data", required=True)
     p.add_argument("--spec", default=None)
-    p.add_argument("--experiment", default=None)
-    p.add_argument("--model-name", dest="model_name", default=None)
+    p.add_argument("--experiment", default=None, help="MLflow experiment (default: engage-<spec name>)")
+    p.add_argument("--model-name", dest="model_name", default=None, help="registered model (default: engage-<spec name>)")
     p.add_argument("--trials", type=int, default=None, help="Optuna trials (default 5)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--min-propensity", dest="min_propensity", type=float, default=None, help="never recommend a style below this estimated propensity (default 0.005)")
@@ -113,11 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the recommendation API")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
-    p.add_argument("--model-uri", dest="model_uri", default=None, help="models:/NAME@champion (default) or an exported directory")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model-uri", dest="model_uri", default=None, help="models:/NAME@ALIAS or an exported directory (default: ENGAGE_SERVE_MODEL_URI, else models:/engage-simulated_world@champion)")
+    which.add_argument("--spec", default=None, help="serve the champion of this spec's model, models:/engage-<spec name>@champion")
     p.set_defaults(func=_serve)
 
     p = sub.add_parser("export-model", help="write a model as a self-contained directory")
-    p.add_argument("--model-uri", dest="model_uri", default="models:/engage-policy@champion")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model-uri", dest="model_uri", default=None, help="default: models:/engage-simulated_world@champion")
+    which.add_argument("--spec", default=None, help="export the champion of this spec's model")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_export)
     return parser

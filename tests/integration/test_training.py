@@ -196,11 +196,24 @@ def test_cli_train_reports_validation_errors(mlflow_store, tmp_path, capsys) -> 
 
 
 @pytest.mark.skipif(not (SHARED / "datasets").exists(), reason="shared/ datasets not beside the repo")
-def test_facebook_example_trains_end_to_end(mlflow_store) -> None:
+def test_facebook_example_trains_end_to_end(mlflow_store, tmp_path) -> None:
     data = SHARED / "datasets" / "facebook_metrics" / "dataset_Facebook.csv"
     spec = Path(__file__).resolve().parents[2] / "examples" / "facebook_metrics.yaml"
-    result = train(train_settings(data, mlflow_store, spec=spec, model_name="facebook-policy", oracle_rows=100))
-    assert result.version == "1"
+    # no experiment or model name given: both derive from the spec's name (one model per spec)
+    settings = train_settings(data, mlflow_store, spec=spec, experiment=None, model_name=None, oracle_rows=100)
+    result = train(settings)
+    assert result.version == "1" and result.promoted
+    client = MlflowClient()
+    experiment = client.get_experiment(result.experiment_id)
+    assert experiment.name == "engage-facebook_metrics"
+    assert experiment.tags[tracking.EXPERIMENT_KIND_TAG] == "custom_model_development"
+    run = client.get_run(result.run_id)
+    assert run.info.run_name == "facebook_metrics · dataset_Facebook.csv · seed 0"
+    assert run.data.params["model_name"] == "engage-facebook_metrics"
+    model = client.get_registered_model("engage-facebook_metrics")
+    assert str(model.aliases[tracking.CHAMPION]) == "1"
+    assert "Recommends" in model.description and "facebook_metrics" in model.description
+    assert main(["export-model", "--spec", str(spec), "--out", str(tmp_path / "fb")]) == 0
     # the empty Paid cell, and (issue 12) the one post with 6,334 interactions, an outlier
     assert result.validation is not None and len(result.validation.quarantine) == 2
     assert "true.oracle" not in result.metrics  # real data: no oracle

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
@@ -291,6 +292,17 @@ class CampaignSpec(Strict):
         """A short stable hash of the spec's content, logged with every run."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def tracking_name(spec_name: str) -> str:
+    """The default MLflow experiment and registered-model name of a spec: ``engage-<name>``.
+
+    Characters other than letters, digits, ``_``, ``-`` and ``.`` become ``_`` (MLflow model
+    names go into URIs such as ``models:/<name>@champion``), so one spec trains, promotes and
+    serves its own model and specs never share a champion.
+    """
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", spec_name.strip()).strip("_.-")
+    return f"engage-{safe or 'spec'}"
 
 
 def default_spec_path() -> Path:

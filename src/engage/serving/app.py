@@ -23,6 +23,7 @@ from fastapi.openapi.utils import get_openapi
 
 from engage.serving.batching import MicroBatcher
 from engage.serving.contract import document_contract
+from engage.serving.docs import install_offline_docs
 from engage.serving.errors import install_error_handlers
 from engage.serving.metrics import ServingMetrics
 from engage.serving.middleware import RequestGuard
@@ -85,6 +86,8 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         version=_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served offline by install_offline_docs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.models = store
@@ -92,6 +95,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     app.state.batcher = batcher
     install_error_handlers(app, on_internal_error=metrics.internal_errors.inc)
     app.include_router(router)
+    install_offline_docs(app)
     known_paths = {getattr(r, "path", "") for r in app.routes}
     app.add_middleware(
         RequestGuard,

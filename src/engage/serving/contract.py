@@ -27,8 +27,8 @@ from pydantic import (
 from engage.contract.spec import CampaignSpec, CategoricalColumn, NumericColumn
 from engage.policy.policy import Constraints
 from engage.serving.categorical import CategoryCheck
+from engage.serving.examples import EXAMPLE_PROFILE
 from engage.serving.schemas import (
-    EXAMPLE_PROFILE,
     ConstraintInfo,
     DecisionInfo,
     OutcomeInfo,

@@ -13,31 +13,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from engage.serving.examples import (
+    EXAMPLE_CONSTRAINTS,
+    EXAMPLE_ITEM,
+    EXAMPLE_MODEL,
+    EXAMPLE_MODEL_INFO,
+    EXAMPLE_OBJECTIVE,
+    EXAMPLE_PROFILE,
+)
 from engage.serving.settings import MAX_TOP_K
 
 MAX_PROFILE_FIELDS = 200
 MAX_CONSTRAINT_KEYS = 100
 MAX_OBJECTIVE_KEYS = 50
-
-# A niche consumer-products maker with a short sales cycle, in the simulated world's terms.
-EXAMPLE_PROFILE: dict[str, Any] = {
-    "industry": "niche_consumer",
-    "market": "b2c",
-    "employees": 12,
-    "innovation": 0.7,
-    "shareability": 0.8,
-    "sales_cycle_days": 3,
-    "price_point": 35,
-    "audience_tech_savviness": 0.55,
-    "followers": 4200,
-    "service_load": 0.3,
-    "team_hours": 12,
-    "goal": "sales",
-    "ad_budget": 500,
-}
-EXAMPLE_OBJECTIVE = {"conversions": 1.0, "engagement_rate": 0.5}
-EXAMPLE_CONSTRAINTS = {"max_posts_per_week": 10, "max_share_promotional": 0.5}
-
 
 class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -243,6 +231,10 @@ _SCORE_UNIT = "what one point of score is, in the outcomes' units"
 
 
 class RecommendationResponse(_Closed):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{**EXAMPLE_ITEM, "model": EXAMPLE_MODEL}]}
+    )
+
     recommendations: list[Recommendation]
     explanation: Explanation | None = Field(description="the first choice against the runner-up")
     policy: PolicyInfo
@@ -258,6 +250,11 @@ class BatchItem(_Closed):
 
 
 class BatchRecommendationResponse(_Closed):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"results": [EXAMPLE_ITEM], "model": EXAMPLE_MODEL}]},
+    )
+
     results: list[BatchItem] = Field(description="one per profile, in request order")
     model: ModelRef
 
@@ -279,6 +276,8 @@ class ReloadAttempt(_Closed):
 
 
 class ModelInfo(_Closed):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_MODEL_INFO]})
+
     name: str | None
     version: str | None
     run_id: str | None

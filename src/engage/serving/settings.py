@@ -19,7 +19,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from engage.contract.settings_env import reject_unknown_variables
 from engage.serving.access import MIN_SECRET_CHARS, short_keys, split_keys
 
-DEFAULT_MODEL_URI = "models:/engage-policy@champion"
+#: the champion of the default spec's model (``engage-<spec name>``, see ``contract.spec.tracking_name``)
+DEFAULT_MODEL_URI = "models:/engage-simulated_world@champion"
 MAX_TOP_K = 10
 
 

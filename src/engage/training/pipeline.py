@@ -81,7 +81,7 @@ from engage.training.promotion import (
 )
 from engage.training.report import ReportInputs, log_report
 from engage.training.selection import objective_values, select_policy
-from engage.training.settings import TrainSettings
+from engage.training.settings import TrainSettings, with_spec_names
 from engage.training.split import Split, TrainingError, make_split, split_log
 
 __all__ = ["Oracle", "TrainResult", "TrainSettings", "TrainingError", "split_log", "train"]
@@ -139,6 +139,7 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
         unless the run has ended ``FINISHED``.
     """
     spec = load_spec(settings.spec)
+    settings = with_spec_names(settings, spec.name)  # one experiment and model per spec
     weights = spec.outcome_weights(settings.objective)  # before anything is logged
     stages, fit_log = _Stages(Progress(enabled=settings.progress)), FitLog()
     with stages.run("validate"):  # size limits, contract, quarantine share, trainable rows
@@ -172,7 +173,7 @@ def _run(
 ) -> _EndedRun:
     """The MLflow run: every step, the model and the metrics; the run has ended ``FINISHED``
     when this returns (``FAILED`` if it raised)."""
-    with mlflow.start_run() as run:
+    with mlflow.start_run(run_name=run_name(spec, settings)) as run:
         _log_run_inputs(settings, spec, weights, report, oracle)
         if notes:
             tracking.set_tags({"registry_cleanup": "; ".join(notes)[:5000]})
@@ -224,12 +225,31 @@ def _run(
                 seed=settings.seed,
             )
             candidate = _described(candidate, run_report.headline, values, run.info.run_id)
+            candidate = dataclasses.replace(candidate, model_description=model_description(spec))
         metrics = _log_run_outputs(
             {**metrics, "policy.shipped_dr": values["shipped"]["dr"][0]}, stages.timings, fit_log
         )
         pause_at("before_finish")
     return _EndedRun(
         run.info.run_id, run.info.experiment_id, policy, metrics, values, decision, candidate
+    )
+
+
+def run_name(spec: CampaignSpec, settings: TrainSettings) -> str:
+    """The run's name in MLflow: ``<spec name> · <data file name> · seed <n>``."""
+    return redact(f"{spec.name} · {Path(settings.data).name} · seed {settings.seed}")
+
+
+def model_description(spec: CampaignSpec) -> str:
+    """The registered model's description: what its versions recommend, for which log."""
+    mix = " and posting mix" if spec.mix_columns else ""
+    about = f" {spec.description.strip()}" if spec.description.strip() else ""
+    return (
+        f"Recommends, for a business profile of the `{spec.name}` campaign log, the engagement "
+        f"style ({', '.join(spec.styles)}){mix} expected to do best on the objective over "
+        f"{', '.join(spec.outcome_names)}, with alternatives and an explanation.{about}\n\n"
+        "`engage serve` serves the version the `champion` alias points to; each version's "
+        "description gives its DR value with interval and why it was or was not promoted."
     )
 
 

@@ -92,6 +92,7 @@ class Candidate:
     judgement: Judgement
     version_tags: dict[str, str]
     description: str = ""  # the model version's description in the registry
+    model_description: str = ""  # the registered model's, set once when it is created
 
 
 def judge_promotion(
@@ -190,6 +191,7 @@ def publish(candidate: Candidate, settings: TrainSettings) -> Registration:
         raise TrainingError(f"the model was not registered: {problem}")
     tags = {**candidate.version_tags, tracking.RUN_STATUS_TAG: "FINISHED"}
     try:
+        tracking.ensure_registered_model(client, settings.model_name, candidate.model_description)
         version = str(tracking.register(candidate.model_uri, settings.model_name, tags).version)
     except Exception as exc:
         tracking.tag_run(client, candidate.run_id, {"registration_error": redact(exc)})

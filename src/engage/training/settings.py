@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engage.contract.settings_env import reject_unknown_variables
-from engage.contract.spec import SpecError
+from engage.contract.spec import SpecError, tracking_name
 
 ENV_PREFIX = "ENGAGE_TRAIN_"
 
@@ -28,8 +28,8 @@ class TrainSettings(BaseSettings):
 
     data: Path = Field(description="the campaign log (.parquet or .csv)")
     spec: Path | None = Field(default=None, description="spec YAML (default: the simulated world's)")
-    experiment: str = Field(default="engage", description="MLflow experiment")
-    model_name: str = Field(default="engage-policy", description="registered model name")
+    experiment: str | None = Field(default=None, description="MLflow experiment (default: engage-<spec name>)")
+    model_name: str | None = Field(default=None, description="registered model name (default: engage-<spec name>)")
     trials: int = Field(default=5, ge=0, description="Optuna trials (0: default parameters)")
     tuning_rows: int = Field(default=20_000, ge=1_000, description="rows Optuna tunes on")
     seed: int = Field(default=0, description="seed of every split, subsample and fit")
@@ -64,6 +64,15 @@ class TrainSettings(BaseSettings):
     def _no_unknown_variables(self) -> TrainSettings:
         reject_unknown_variables(ENV_PREFIX, type(self).model_fields)
         return self
+
+
+def with_spec_names(settings: TrainSettings, spec_name: str) -> TrainSettings:
+    """``settings`` with the experiment and model name that were not given derived from the
+    spec's name (:func:`~engage.contract.spec.tracking_name`): one model per spec."""
+    name = tracking_name(spec_name)
+    return settings.model_copy(
+        update={"experiment": settings.experiment or name, "model_name": settings.model_name or name}
+    )
 
 
 def settings_from_flags(flags: Mapping[str, Any]) -> TrainSettings:

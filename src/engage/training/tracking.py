@@ -38,6 +38,9 @@ from engage.policy.policy import Policy
 from engage.training.split import TrainingError
 
 CHAMPION = "champion"
+#: MLflow 3's UI opens an experiment on its GenAI or its classical-ML view by this tag
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+CLASSICAL_ML = "custom_model_development"
 #: version tags: the run behind the version was seen FINISHED / was found not to have finished
 RUN_STATUS_TAG = "engage.run_status"
 INCOMPLETE_TAG = "engage.incomplete"
@@ -53,7 +56,8 @@ def default_tracking_uri(root: str | Path = "mlruns") -> str:
 
 
 def configure_tracking(experiment: str, root: str | Path = "mlruns") -> str:
-    """Point MLflow at ``MLFLOW_TRACKING_URI`` or the embedded store; create the experiment.
+    """Point MLflow at ``MLFLOW_TRACKING_URI`` or the embedded store; create the experiment
+    (tagged as classical ML: ``mlflow.experimentKind=custom_model_development``) if it is new.
 
     Returns the tracking URI in use.
     """
@@ -63,9 +67,12 @@ def configure_tracking(experiment: str, root: str | Path = "mlruns") -> str:
         # password included; this is its own switch for that line.
         os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     mlflow.set_tracking_uri(uri)
-    if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(experiment) is None:
-        artifacts = (Path(root).resolve() / "artifacts").as_uri()
-        mlflow.create_experiment(experiment, artifact_location=artifacts)
+    if mlflow.get_experiment_by_name(experiment) is None:
+        # classical ML, so that MLflow 3's UI does not open the experiment on its GenAI view
+        artifacts = (Path(root).resolve() / "artifacts").as_uri() if uri.startswith("sqlite:") else None
+        mlflow.create_experiment(
+            experiment, artifact_location=artifacts, tags={EXPERIMENT_KIND_TAG: CLASSICAL_ML}
+        )
     mlflow.set_experiment(experiment)
     return uri
 
@@ -223,6 +230,17 @@ def champion(client: MlflowClient, name: str) -> Any | None:
 def load_registered_policy(uri: str) -> Policy:
     """Load the :class:`Policy` behind a model URI (``models:/name@alias``, ``runs:/``, a dir)."""
     return mlflow.pyfunc.load_model(uri).get_raw_model()
+
+
+def ensure_registered_model(client: MlflowClient, name: str, description: str) -> None:
+    """Create the registered model ``name`` with ``description`` unless it exists (the
+    description is written once, when the model is created; each version has its own)."""
+    try:
+        client.get_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        client.create_registered_model(name, description=redact(description) or None)
 
 
 def register(model_uri: str, name: str, tags: dict[str, str]) -> Any:

@@ -31,7 +31,7 @@ def test_defaults(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     s = ServeSettings()
     assert (s.host, s.port) == ("127.0.0.1", 8000)
-    assert s.model_uri == "models:/engage-policy@champion"
+    assert s.model_uri == "models:/engage-simulated_world@champion"
     assert s.tracking_uri == f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
     assert s.reload_interval_s == 30
     assert s.admin_token is None
