@@ -124,7 +124,7 @@ class Narrator:
     @property
     def rows(self) -> str:
         """What the log's rows are, plural: "campaigns", "posts"."""
-        return _plural(self.spec.row_noun)
+        return plural(self.spec.row_noun)
 
     @property
     def subject(self) -> str:
@@ -134,7 +134,7 @@ class Narrator:
     @property
     def subjects(self) -> str:
         """Who acts, plural: "businesses", "brands"."""
-        return _plural(self.spec.subject_noun)
+        return plural(self.spec.subject_noun)
 
     def style(self, value: object) -> str:
         """A style in words: its label, else its name with spaces."""
@@ -340,8 +340,8 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _plural(noun: str) -> str:
-    """The regular English plural of a noun: post -> posts, business -> businesses."""
+def plural(noun: str) -> str:
+    """The regular English plural of a noun: post -> posts, business -> businesses, study -> studies."""
     if re.search(r"(s|sh|ch|x|z)$", noun):
         return noun + "es"
     if re.search(r"[^aeiou]y$", noun):

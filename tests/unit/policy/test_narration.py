@@ -14,8 +14,8 @@ from engage.policy.narration import (
     ScoreUnit,
     _fmt,
     _label,
-    _plural,
     context_value,
+    plural,
     policy_note,
     support,
     support_level,
@@ -282,7 +282,7 @@ def test_value_of_a_column_the_spec_does_not_declare(narrator) -> None:
 
 
 @pytest.mark.parametrize(
-    ("noun", "plural"),
+    ("noun", "expected"),
     [
         ("campaign", "campaigns"),
         ("business", "businesses"),
@@ -291,8 +291,8 @@ def test_value_of_a_column_the_spec_does_not_declare(narrator) -> None:
         ("day", "days"),
     ],
 )
-def test_plurals(noun, plural) -> None:
-    assert _plural(noun) == plural
+def test_plurals(noun, expected) -> None:
+    assert plural(noun) == expected
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engage.contract.spec import CampaignSpec, CategoricalColumn, Outcome
+from engage.policy.narration import plural  # noqa: F401 - one plural rule, re-exported for the report's modules
 
 # A trailing "(...)" of a description is a unit note when it is this short: "(%)", "(USD)".
 _UNIT_NOTE_MAX = 16
@@ -69,15 +70,6 @@ def style_words(spec: CampaignSpec, value: object) -> str:
 def row_noun(spec: CampaignSpec) -> str:
     """What a row of the log is, in the spec's words: ``"campaign"``, ``"post"``."""
     return str(getattr(spec, "row_noun", "") or "campaign")  # a field newer specs carry
-
-
-def plural(noun: str) -> str:
-    """The regular English plural: post -> posts, business -> businesses, study -> studies."""
-    if re.search(r"(s|sh|ch|x|z)$", noun):
-        return noun + "es"
-    if re.search(r"[^aeiou]y$", noun):
-        return noun[:-1] + "ies"
-    return noun + "s"
 
 
 def other_decisions(spec: CampaignSpec) -> str:
