@@ -155,6 +155,18 @@ class Policy:
             prop, pessimism=self.pessimism, score_sd=self.score_sd, n_train=self.n_train
         )
 
+    def allowed(self, prop: np.ndarray, constraints: Constraints | None = None) -> np.ndarray:
+        """(n, k) mask of the candidates each profile may be recommended: within the support
+        floor and ``constraints`` (see :func:`constraints.allowed_actions`)."""
+        return allowed_actions(
+            prop,
+            self.candidates.frame,
+            self.candidates.style_codes,
+            self.spec,
+            constraints=constraints,
+            min_propensity=self.min_propensity,
+        )
+
     # ------------------------------------------------------------------ rank
 
     def rank(
@@ -184,14 +196,7 @@ class Policy:
         preds, typical_preds = self.predictor.candidates(context, self.candidates, extra)
         weights = self.weights(objective)
         predicted = weighted(preds, weights)
-        allowed = allowed_actions(
-            prop,
-            self.candidates.frame,
-            self.candidates.style_codes,
-            self.spec,
-            constraints=constraints,
-            min_propensity=self.min_propensity,
-        )
+        allowed = self.allowed(prop, constraints)
         discount = self.support_discount(prop[:, self.candidates.style_codes])
         score = predicted - discount
         constant = self.constant_action if self.mode == "constant" else None

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engage.policy.constraints import allowed_actions
 from engage.training.offpolicy import Values
 from engage.training.report import figures
 from engage.training.report.gains import Gains, measure_gains
@@ -162,15 +161,8 @@ def _shipped_choices(inputs: ReportInputs, prop: np.ndarray) -> np.ndarray:
     learned = np.asarray(inputs.evaluation.learned)
     if inputs.decision.mode == "personalized":
         return learned
-    policy, constant = inputs.policy, inputs.decision.constant_action
-    allowed = allowed_actions(
-        prop,
-        policy.candidates.frame,
-        policy.candidates.style_codes,
-        policy.spec,
-        constraints=None,
-        min_propensity=policy.min_propensity,
-    )
+    constant = inputs.decision.constant_action
+    allowed = inputs.policy.allowed(prop)
     return np.where(allowed[:, constant], constant, learned)
 
 
