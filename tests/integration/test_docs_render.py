@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from tests.integration.test_server_process import free_port
+from tests.servers import engage_serve
 
 pytestmark = pytest.mark.slow
 
@@ -39,36 +35,11 @@ def browser() -> str:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """``engage serve`` without a model (the docs need none) on a free loopback port."""
-    port = free_port()
     env = {**os.environ, "ENGAGE_SERVE_RELOAD_INTERVAL_S": "0", "ENGAGE_SERVE_ACCESS_LOG": "false"}
     env["ENGAGE_SERVE_STARTUP_WAIT_S"] = "0"
-    cmd = [str(Path(sys.executable).parent / "engage"), "serve", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--model-uri", str(tmp_path / "no-model")]
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + READY_TIMEOUT_S
-            while not _answers(f"{base}/healthz"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"server not up:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.25)
-            yield base
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+    args = ["--model-uri", str(tmp_path / "no-model")]
+    with engage_serve(tmp_path, env, args, ready_path="/healthz", timeout_s=READY_TIMEOUT_S) as base:
+        yield base
 
 
 def test_swagger_ui_renders_offline(browser: str, server: str, tmp_path: Path) -> None:

@@ -13,16 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import mlflow
 import pandas as pd
 import pytest
@@ -39,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 
 from engage.policy.artifact import load_policy
 from engage.training import tracking
+from tests.servers import engage_serve
 
 pytestmark = pytest.mark.slow
 
@@ -58,12 +53,6 @@ CHECKS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def register_fixture_policy() -> str:
     """The fixture policy as ``NAME@champion`` in the session's store, logged in a finished run."""
     example = pd.read_parquet(FIXTURES / "snapshot_profiles.parquet").head(2)
@@ -80,7 +69,6 @@ def fuzzed_server(mlflow_store: Path, tmp_path_factory: pytest.TempPathFactory) 
     """``engage serve`` on a free loopback port, keys and rate limit on; stopped at teardown."""
     uri = register_fixture_policy()
     tmp = tmp_path_factory.mktemp("fuzz")
-    port = free_port()
     env = {
         **os.environ,
         "ENGAGE_SERVE_MODEL_URI": uri,
@@ -89,42 +77,13 @@ def fuzzed_server(mlflow_store: Path, tmp_path_factory: pytest.TempPathFactory) 
         "ENGAGE_SERVE_RELOAD_INTERVAL_S": "0",
         "ENGAGE_SERVE_ACCESS_LOG": "false",
     }
-    log_path = tmp / "server.log"
-    cmd = [
-        str(Path(sys.executable).parent / "engage"),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not _ready(base):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server not ready:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.25)
-        yield base
+        with engage_serve(tmp, env, timeout_s=READY_TIMEOUT_S) as base:
+            yield base
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
         figures = {**FIGURES, "statuses": dict(sorted(STATUSES.items()))}
         (tmp / "figures.json").write_text(json.dumps(figures, indent=1) + "\n")
-        print(f"\nfuzzing figures: {json.dumps(figures, indent=1)}\n(server log: {log_path})")
-
-
-def _ready(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+        print(f"\nfuzzing figures: {json.dumps(figures, indent=1)}\n(server log: {tmp / 'server.log'})")
 
 
 def fuzz_operation(operation, mode: GenerationMode, problems: list[str]) -> None:

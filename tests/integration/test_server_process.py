@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.servers import engage_serve
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((REPO / "examples" / "recommendation_request.json").read_text())
@@ -22,62 +19,12 @@ READY_TIMEOUT_S = 60
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(champion_uri: str, tmp_path: Path) -> Iterator[str]:
     """``engage serve`` on a free loopback port; always terminated at teardown."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": os.environ["MLFLOW_TRACKING_URI"],
-        "ENGAGE_SERVE_RELOAD_INTERVAL_S": "0",
-        "ENGAGE_SERVE_ACCESS_LOG": "false",
-    }
-    log = (tmp_path / "server.log").open("wb")
-    cmd = [
-        str(Path(sys.executable).parent / "engage"),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--model-uri",
-        champion_uri,
-    ]
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"server exited with {proc.returncode}:\n{(tmp_path / 'server.log').read_text()[-3000:]}"
-                )
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"not ready after {READY_TIMEOUT_S} s:\n{(tmp_path / 'server.log').read_text()[-3000:]}"
-                )
-            time.sleep(0.25)
+    env = {**os.environ, "ENGAGE_SERVE_RELOAD_INTERVAL_S": "0", "ENGAGE_SERVE_ACCESS_LOG": "false"}
+    with engage_serve(tmp_path, env, ["--model-uri", champion_uri], timeout_s=READY_TIMEOUT_S) as base:
         yield base
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        log.close()
 
 
 def test_example_request_over_real_http(server):

@@ -1,0 +1,73 @@
+"""A real ``engage serve`` process on a free loopback port, for the tests that need one.
+
+Started with the test's environment, waited for until a path answers 200 (or the process dies,
+or the timeout passes: the test fails with the end of the server's log), and always stopped:
+SIGTERM, then SIGKILL if it lingers.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+ENGAGE = str(Path(sys.executable).parent / "engage")
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 now."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextmanager
+def engage_serve(
+    workdir: Path,
+    env: Mapping[str, str],
+    args: Sequence[str] = (),
+    *,
+    ready_path: str = "/readyz",
+    timeout_s: float = 60,
+) -> Iterator[str]:
+    """``engage serve --host 127.0.0.1 --port <free> *args``; yields its base URL once
+    ``ready_path`` answers 200. The log is ``workdir/server.log``."""
+    port = free_port()
+    log_path = workdir / "server.log"
+    cmd = [ENGAGE, "serve", "--host", "127.0.0.1", "--port", str(port), *args]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, env=dict(env), stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not answers(base + ready_path):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"server not ready (exit code {proc.poll()}):\n{log_path.read_text()[-3000:]}"
+                )
+            time.sleep(0.25)
+        yield base
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
