@@ -94,3 +94,14 @@ def trained(mlflow_store: Path, sim_log: Path):
 @pytest.fixture(scope="session")
 def champion_uri(trained) -> str:
     return f"models:/{TEST_MODEL}@champion"
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on loopback for the session (see tests/postgres.py); skips,
+    saying why, where the distribution's server package is not installed."""
+    from tests.postgres import start_server, temporary_root
+
+    server, stop = start_server(temporary_root())
+    yield server
+    stop()
