@@ -5,6 +5,9 @@
     engage train         learn, evaluate, track, register and promote a policy
     engage serve         run the recommendation API
     engage export-model  write a registered model as a self-contained directory
+
+A command with more than a few lines of wiring lives in its own module of this package
+(``engage.cli.<command>``) with a ``register(subparsers)`` function that ``build_parser`` calls.
 """
 
 from __future__ import annotations
@@ -133,7 +136,22 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--spec", default=None, help="export the champion of this spec's model")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_export)
+    for register in _command_modules():
+        register(sub)
     return parser
+
+
+def _command_modules() -> list:
+    """``register`` of each command module of this package (``engage.cli.<command>``)."""
+    import importlib
+    import pkgutil
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "register"):
+            found.append(module.register)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
