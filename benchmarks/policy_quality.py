@@ -4,10 +4,13 @@ One run fits every contender on the SAME simulated logs and scores each learned 
 TRUE value (the oracle's expected objective) on a fixed held-out set of 2,000 profiles per
 world, drawn with its own seed (``world.sample_profiles(2000, default_rng(12345))``).
 
-Grid: worlds ``hard``, ``easy``, ``flat`` x logs of n = 5,000, 20,000, 100,000 campaigns
+Grid: worlds ``hard``, ``easy``, ``flat`` (the ``classic`` family) and ``edge-easy``,
+``edge-hard`` (the ``edge`` family: other functional forms, heavy-tailed noise, other
+confounding, optima at the edge of the logged support; see ``engage.simulation.families``;
+``--families`` picks families) x logs of n = 5,000, 20,000, 100,000 campaigns
 (seeds 0-4 at 5k and 20k, 0-1 at 100k) x two tracks:
 
-* ``style`` -- ``SimulatedWorld(d, decisions="style")``: the world fixes mix and cadence per
+* ``style`` -- ``make_world(family, d, decisions="style")``: the world fixes mix and cadence per
   style; a policy only chooses the style (5 actions);
 * ``full`` -- style x posting mix x cadence.
 
@@ -35,14 +38,17 @@ Contenders (LightGBM base learners everywhere a learner is accepted; every fit s
 6. Baselines: ``logged`` (the world's logging policy on the held-out profiles, mean of 5
    draws), ``best_constant`` (the best single joint action for everyone, CHOSEN BY THE
    ORACLE: an upper bound for constant policies, not a learner) and ``oracle``
-   (``world.best_actions``; in the style track over ``style_prototype_actions()``).
+   (``world.best_actions``; in the style track over ``style_prototype_actions()``; in the full
+   track over the lattice grid for the classic family, by the continuous search -- coarse grid
+   plus local refinement -- for the edge family).
 
 Outcome for the peers: Y = ``log[OUTCOMES] @ world.weights`` (the spec-weighted objective).
 Scoring: normalised regret = (oracle - policy) / (oracle - logged); fit time = wall clock of
 fit + predict (for engage the whole ``train`` call). Every fit runs single-threaded
 (``OMP_NUM_THREADS=1``) and ``--jobs`` fits run at a time, so contenders are timed alike.
 
-Time budget: the full default grid must finish within 90 minutes on the 2-core machine. At the
+Time budget: the classic grid (``--families classic``) must finish within 90 minutes on the
+2-core machine; the edge family's two worlds add about two thirds to that. At the
 specified peer setting (200 trees at learning rate 0.05) it was projected at ~110 min, so the
 peers' LightGBM runs 100 trees at 0.1 (same trees x rate; the same for every peer) and
 DRPolicyForest is fitted on at most 25,000 rows (:class:`PeerBudget`; ``--peer-*`` and
@@ -55,6 +61,7 @@ goes on); rows are written to the JSON after every fit, and ``--resume`` skips t
 Usage (in the bench venv, which has the peers installed)::
 
     python benchmarks/policy_quality.py --quick        # a few minutes
+    python benchmarks/policy_quality.py --families edge  # the edge family only
     python benchmarks/policy_quality.py                # the full grid
     python benchmarks/policy_quality.py --resume       # go on after an interruption
 """
@@ -87,9 +94,18 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.peers import PEER_MODULES, PEERS, JointActions, PeerFeatures  # noqa: E402
+from engage.simulation.families import (  # noqa: E402
+    FAMILIES,
+    make_world,
+    parse_world_name,
+    world_names,
+)
 from engage.simulation.world import OUTCOMES, Actions, SimulatedWorld  # noqa: E402
 
-WORLDS = ("hard", "easy", "flat")
+#: Every world of every family: ``hard``, ``easy``, ``flat`` (classic), ``edge-easy``, ``edge-hard``.
+WORLDS = ("hard", "easy", "flat", "edge-hard", "edge-easy")
+assert set(WORLDS) == set(world_names()), "a family's world is missing from the benchmark"
+QUICK_WORLDS = ("hard", "flat", "edge-hard")
 TRACKS = ("style", "full")
 SIZES = (5_000, 20_000, 100_000)
 LEARNERS = ("engage", *PEERS)
@@ -183,12 +199,21 @@ class Reference:
         return float((self.oracle - value) / gap) if gap > 0 else float("nan")
 
 
-def oracle_grid(world: SimulatedWorld) -> Actions:
+def build_world(name: str, track: str) -> SimulatedWorld:
+    """The world of a benchmark world name (``hard``, ``edge-hard``, ...) and track."""
+    family, difficulty = parse_world_name(name)
+    return make_world(family, difficulty, track)
+
+
+def oracle_grid(world: SimulatedWorld) -> Actions | None:
+    """The oracle's search space: the classic lattice; None (continuous search) for the edge family."""
+    if world.family != "classic" and world.decisions == "full":
+        return None
     return world.style_prototype_actions() if world.decisions == "style" else world.action_grid()
 
 
 def reference(world_name: str, track: str, heldout_n: int = HELDOUT_N) -> Reference:
-    world = SimulatedWorld(world_name, track)
+    world = build_world(world_name, track)
     profiles = heldout_profiles(world, heldout_n)
     _, best = world.best_actions(profiles, oracle_grid(world))
     prop = world.logging_propensities(profiles)
@@ -238,7 +263,7 @@ def fit_engage(log, world: SimulatedWorld, profiles, seed: int, trials: int | No
     from engage.simulation.world import write_log
     from engage.training.pipeline import TrainSettings, train
 
-    path = write_log(log, tmp / f"log-{os.getpid()}-{world.difficulty}-{world.decisions}-{len(log)}-{seed}.parquet")
+    path = write_log(log, tmp / f"log-{os.getpid()}-{world.family}-{world.difficulty}-{world.decisions}-{len(log)}-{seed}.parquet")
     settings: dict[str, Any] = dict(
         data=path, experiment="bench", model_name="bench", register_model=False,
         progress=False, seed=seed,
@@ -331,7 +356,7 @@ def run_cell(
     cell: Cell, names: list[str], config: Config, tmp: Path, emit: Callable[[dict[str, Any]], None]
 ) -> None:
     """Fit the given contenders on one cell's log; emit one result row per contender."""
-    world = SimulatedWorld(cell.world, cell.track)
+    world = build_world(cell.world, cell.track)
     profiles = heldout_profiles(world, config.heldout_n)
     data = CellData(log=world.simulate(cell.n, seed=cell.seed), world=world, profiles=profiles, seed=cell.seed)
     for name in names:
@@ -747,9 +772,10 @@ def render_markdown(result: dict[str, Any]) -> str:
         "- **best_constant** is chosen by the oracle among the same joint actions: an upper bound for any",
         "  constant policy, not something a learner could do. **logged** = the world's logging policy on",
         f"  the held-out profiles (mean of {LOGGED_DRAWS} draws). **oracle** = `world.best_actions`: in the style",
-        "  track over the 5 style prototypes (exact); in the full track over the world's lattice grid",
-        "  (mix step 0.1 x 10 cadences), so a policy using off-lattice mixes can beat it slightly",
-        "  (regret a little below 0).",
+        "  track over the 5 style prototypes (exact); in the full track of the classic worlds over the",
+        "  world's lattice grid (mix step 0.1 x 10 cadences), so a policy using off-lattice mixes can",
+        "  beat it slightly (regret a little below 0); in the full track of the edge worlds by a search",
+        "  of the continuous action space (coarse grid + local refinement, `engage.simulation.search`).",
         "- Each peer's fit time includes building the joint actions and the context matrix once.",
         "- In the full track a peer can at best pick the best of the ~30 joint actions for each profile;",
         "  engage searches its own, larger candidate set (k-means mixes x cadence quantiles per style).",
@@ -805,8 +831,12 @@ def plot_regret(result: dict[str, Any], path: Path) -> None:
 
 def parse_config(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="n in {5k, 20k}, 2 seeds, hard + flat only")
-    p.add_argument("--worlds", nargs="+", choices=WORLDS)
+    p.add_argument("--quick", action="store_true",
+                   help=f"n in {{5k, 20k}}, 2 seeds, worlds {', '.join(QUICK_WORLDS)} only")
+    p.add_argument("--families", nargs="+", choices=FAMILIES,
+                   help="families of worlds to run (default: all; --worlds picks single worlds)")
+    p.add_argument("--worlds", nargs="+", choices=WORLDS,
+                   help=f"worlds to run (default: every world of --families: {', '.join(WORLDS)})")
     p.add_argument("--tracks", nargs="+", choices=TRACKS)
     p.add_argument("--sizes", nargs="+", type=int)
     p.add_argument("--seeds", type=int, help="seeds below 100k rows (default 5; --quick 2)")
@@ -830,7 +860,9 @@ def parse_config(argv: list[str] | None = None) -> tuple[Config, argparse.Namesp
     a = p.parse_args(argv)
     cfg = Config()
     if a.quick:
-        cfg.worlds, cfg.sizes, cfg.seeds, cfg.seeds_large = ["hard", "flat"], [5_000, 20_000], 2, 2
+        cfg.worlds, cfg.sizes, cfg.seeds, cfg.seeds_large = list(QUICK_WORLDS), [5_000, 20_000], 2, 2
+    if a.families:  # the (quick) worlds of those families
+        cfg.worlds = [w for w in cfg.worlds if parse_world_name(w)[0] in a.families]
     cfg.worlds = a.worlds or cfg.worlds
     cfg.tracks = a.tracks or cfg.tracks
     cfg.sizes = a.sizes or cfg.sizes

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engage.contract.spec import CampaignSpec, load_spec
+from engage.simulation.families import world_from_settings
 from engage.simulation.world import MIX_COLUMNS, OUTCOMES, Actions, SimulatedWorld, read_world
 
 
@@ -33,9 +34,12 @@ class WorldOracle:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> WorldOracle:
-        """The oracle of the world ``engage simulate`` describes in a log's metadata."""
-        world = SimulatedWorld(settings["difficulty"], settings.get("decisions", "full"))
-        return cls(world, settings)
+        """The oracle of the world ``engage simulate`` describes in a log's metadata.
+
+        ``family`` picks the family of worlds (:mod:`engage.simulation.families`); logs
+        written before there were families have none and are ``classic``.
+        """
+        return cls(world_from_settings(settings), settings)
 
     @property
     def description(self) -> Mapping[str, Any]:
@@ -51,7 +55,8 @@ class WorldOracle:
         )
 
     def best_value(self, profiles: pd.DataFrame, weights: Mapping[str, float]) -> float:
-        """True mean objective of the best action in the world's grid for each profile."""
+        """True mean objective of the best action for each profile (the world's oracle search:
+        its lattice grid in the classic family, the continuous space in the edge family)."""
         _, best = self.world.best_actions(profiles, weights=self._weights(weights))
         return float(best.mean())
 

@@ -118,6 +118,9 @@ class SimulatedWorld:
             weights define the objective the oracle maximises.
     """
 
+    #: The family of worlds this class builds (see :mod:`engage.simulation.families`).
+    family = "classic"
+
     def __init__(
         self,
         difficulty: Difficulty = "hard",
@@ -326,9 +329,7 @@ class SimulatedWorld:
         mix, cadence = self._logged_mix_and_cadence(profiles, style, rng)
         actions = Actions(style, mix, cadence)
         truth = self.expected_outcomes(profiles, actions)
-        noise_scale = NOISE_SD * (1 / 3 if self.difficulty == "easy" else 1.0)
-        observed = truth[OUTCOMES].to_numpy() + rng.standard_normal((n, 4)) * noise_scale
-        observed[:, 3] = np.clip(observed[:, 3], 0, 100)  # retention is a percentage
+        observed = self._observe(truth[OUTCOMES].to_numpy(), profiles, rng)
         start = np.datetime64("2024-01-01") + rng.integers(0, 730, n).astype("timedelta64[D]")
         ids = [f"c{seed}-{i:07d}" for i in range(n)]
         log = pd.DataFrame({"campaign_id": ids, "started_at": start})
@@ -341,6 +342,19 @@ class SimulatedWorld:
                 log[f"true_{name}"] = truth[name].to_numpy()
             log["true_objective"] = truth["objective"].to_numpy()
         return log.sort_values("started_at", kind="stable").reset_index(drop=True)
+
+    def _observe(
+        self, truth: np.ndarray, profiles: pd.DataFrame, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Observed outcomes: the expected ones (n, 4) plus this family's noise."""
+        noise_scale = NOISE_SD * (1 / 3 if self.difficulty == "easy" else 1.0)
+        observed = truth + rng.standard_normal((len(truth), 4)) * noise_scale
+        observed[:, 3] = np.clip(observed[:, 3], 0, 100)  # retention is a percentage
+        return observed
+
+    def settings(self) -> dict[str, Any]:
+        """The world's description as ``engage simulate`` stores it in a log's metadata."""
+        return {"family": self.family, "difficulty": self.difficulty, "decisions": self.decisions}
 
     def logged_actions(self, log: pd.DataFrame) -> Actions:
         """The actions recorded in a log."""

@@ -48,7 +48,7 @@ def test_rows_exist_for_every_contender(tiny):
                 assert r["error"] is None, r["error"]
                 assert np.isfinite(r["true_value"]) and np.isfinite(r["regret"])
     engage = [r for r in rows if r["contender"] == "engage"]
-    assert all(r["extra"]["mode"] in {"personalized", "constant"} for r in engage)
+    assert all(r["extra"]["mode"] in {"personalized", "constant", "baseline"} for r in engage)
     assert all(r["fit_seconds"] > 0 for r in engage)
 
 
