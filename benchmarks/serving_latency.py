@@ -208,10 +208,15 @@ def in_process(uri: str, calls: int, budget_s: float) -> dict[str, Any]:
 
     # Everything the raw calls need, prepared once as numpy arrays.
     ctx = policy.builder.encode_context(frame)
-    cand_rows = np.ascontiguousarray(policy.builder.cross(ctx, policy.candidates.encoded))
-    explained = np.ascontiguousarray(cand_rows[[chosen, runner_up]])
+    # the profile's own candidates (the shared grid and its cluster's searched actions)
+    index, valid = policy.candidate_index(ctx)
+    own = policy.candidates.encoded[index[0][valid[0]]]
+    cand_rows = np.ascontiguousarray(policy.builder.cross(ctx, own))
+    explained = np.ascontiguousarray(
+        policy.builder.cross(ctx, policy.candidates.encoded[[chosen, runner_up]])
+    )
     prop = policy.propensities(ctx)
-    typical = np.ascontiguousarray(np.hstack([ctx, policy.typical_actions[prop.argmax(1)]]))
+    typical = np.ascontiguousarray(np.hstack([ctx, policy._typical_rows(ctx, prop)]))
     boosters = list(policy.predictor.boosters)  # the outcome models in outcome order
     weights = policy.weights(None)
 
@@ -256,7 +261,7 @@ def in_process(uri: str, calls: int, budget_s: float) -> dict[str, Any]:
     medians = _interleaved_medians(fns, calls, budget_s)
     raw_ms, rec_ms = medians["raw LightGBM calls"], medians["Policy.recommend"]
     out: dict[str, Any] = {
-        "candidates": len(policy.candidates),
+        "candidates": int(valid[0].sum()),
         "outcome_models": len(boosters),
         "trees_per_outcome_model": boosters[0].num_trees(),
         "policy_mode": policy.mode,

@@ -65,7 +65,7 @@ def small_run_inputs(
     outcomes = fit_outcome_models(split, dict(DEFAULT_PARAMS), settings, fit_log)
     nuisance = Nuisance(propensity, outcomes)
     selection = select_policy(spec, split, nuisance, weights, settings)
-    evaluation = evaluate_offpolicy(spec, split, propensity, selection, weights, settings)
+    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
     decision = decide_shipping(evaluation, selection.constant_action)
     values = decided_values(evaluation, decision)
     truth: dict[str, float] = {}

@@ -12,9 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from engage.contract.spec import CampaignSpec, CategoricalColumn
 from engage.policy.candidates import CandidateSet
 from engage.policy.constraints import Constraints
+from engage.policy.intervals import IntervalModel
 from engage.policy.narration import Narrator, policy_note, support
 from engage.policy.ranking import Ranking
 from engage.policy.results import Fallback, OutcomeForecast, PolicyMode, PolicyNote, Recommendation
@@ -31,6 +34,8 @@ class Describer:
             than the rest of a recommendation).
         outcome_order: the policy's outcomes, in the order of its predictions.
         narrator: words the constant action and the notes.
+        interval_model: per-recommendation interval half-widths (None: every recommendation
+            gets the policy's constant half-width of each outcome).
     """
 
     spec: CampaignSpec
@@ -38,6 +43,29 @@ class Describer:
     candidate_rows: Sequence[Mapping[str, Any]]
     outcome_order: Sequence[str]
     narrator: Narrator
+    interval_model: IntervalModel | None = None
+
+    def halfwidths(
+        self, context: np.ndarray, orders: Sequence[Sequence[int]], constant: Mapping[str, float]
+    ) -> list[list[Mapping[str, float]]]:
+        """Each shown recommendation's interval half-width per outcome: ``[i][rank - 1]`` for
+        candidate ``orders[i][rank - 1]`` of profile ``i``.
+
+        With an interval model, one call per outcome for the shown rows only (never all
+        candidates); without one, ``constant`` for every recommendation.
+        """
+        if self.interval_model is None:
+            return [[constant] * len(order) for order in orders]
+        profile = [i for i, order in enumerate(orders) for _ in order]
+        chosen = [int(j) for order in orders for j in order]
+        rows = np.hstack([context[profile], self.candidates.encoded[chosen]])
+        flat = self.interval_model.halfwidth_maps(rows, self.outcome_order, constant)
+        out: list[list[Mapping[str, float]]] = []
+        start = 0
+        for order in orders:
+            out.append(list(flat[start : start + len(order)]))
+            start += len(order)
+        return out
 
     def recommendation(
         self,
@@ -49,6 +77,7 @@ class Describer:
         halfwidth: Mapping[str, float],
         min_propensity: float,
         pinned: bool = False,
+        basis: str = "constant",
     ) -> Recommendation:
         """Candidate ``j`` described for profile ``i`` of ranking ``r``.
 
@@ -57,11 +86,13 @@ class Describer:
             i: the profile's row in the ranking.
             j: the candidate.
             r: the ranking (with the typical choice's objective).
-            halfwidth: each outcome's interval half-width.
+            halfwidth: each outcome's interval half-width for this recommendation
+                (:meth:`halfwidths`).
             min_propensity: the policy's support floor.
             pinned: it is the constant policy's action, first whatever its score.
         """
-        row = self.candidate_rows[j]
+        g = int(r.rows(i)[j])  # the candidate's row in the candidate set
+        row = self.candidate_rows[g]
         extra = self.spec.extra_decisions
         decisions = {
             c.name: str(row[c.name]) if isinstance(c, CategoricalColumn) else float(row[c.name])
@@ -69,12 +100,20 @@ class Describer:
         }
         labels = {c.name: c.label(row[c.name]) for c in extra if isinstance(c, CategoricalColumn)}
         units = {o.name: o.unit for o in self.spec.outcomes}
+        # an interval never leaves the range the spec declares for the outcome (a count's
+        # interval does not go below 0 when the spec says its minimum is 0)
+        bounds = {
+            o.name: (
+                -np.inf if o.min is None else o.min, np.inf if o.max is None else o.max
+            )
+            for o in self.spec.outcomes
+        }
         pred = r.preds[i, j]
         predicted = {
             name: OutcomeForecast(
                 mean=float(pred[o]),
-                low=float(pred[o] - halfwidth.get(name, 0.0)),
-                high=float(pred[o] + halfwidth.get(name, 0.0)),
+                low=float(max(pred[o] - halfwidth.get(name, 0.0), bounds[name][0])),
+                high=float(min(pred[o] + halfwidth.get(name, 0.0), bounds[name][1])),
                 unit=units.get(name, ""),
             )
             for o, name in enumerate(self.outcome_order)
@@ -93,9 +132,15 @@ class Describer:
             predicted_objective=float(objective),
             support_discount=float(discount),
             lift_vs_typical=float(objective - r.typical[i]),
-            support=support(float(r.propensity[i, self.candidates.style_codes[j]]), min_propensity),
-            candidate_index=int(j),
-            basis="constant" if pinned else "personalized",
+            support=support(
+                float(r.propensity[i, self.candidates.style_codes[g]]),
+                min_propensity,
+                self.candidates.support_rows[g]  # type: ignore[index]
+                if r.support_rows is None
+                else r.support_rows[i, j],
+            ),
+            candidate_index=g,
+            basis=basis if pinned else "personalized",
             decision_labels=labels,
         )
 

@@ -4,13 +4,19 @@ A policy is written as a folder that any tool can read, with no pickle of live c
 
     format.json                 {"format": "engage-policy", "format_version": N}
     policy.json                 the spec, numbers, objective, typical actions, metadata
-    candidates.parquet          the candidate actions (raw decision values)
+    candidates.parquet          the candidate actions (raw decision values; from format 3 also
+                                ``_group``, ``_support_rows``, ``_kind``: see CandidateSet)
     models/outcome-<i>.txt      LightGBM model text, one per outcome (outcome order in policy.json)
     models/propensity.txt       LightGBM model text of the logged-style propensity model
     models/style-corrections.txt  LightGBM model text of the per-style corrections (optional)
+    intervals/intervals.json    per-recommendation interval model: outcomes, conformal
+                                multipliers, floors, level (optional; without it every
+                                recommendation gets ``interval_halfwidth``)
+    intervals/interval-scale-<i>.txt  LightGBM model text of each outcome's scale model
 
 ``FORMAT_VERSION`` changes whenever a field is added, removed or changes meaning; the loader
-refuses any other version with a message that says what to do. ``tests/fixtures/`` holds a
+reads the versions in ``READABLE_VERSIONS`` (format 2 has no profile clusters: every profile
+gets every candidate, as then) and refuses any other with a message that says what to do. ``tests/fixtures/`` holds a
 small artifact of the current version that a test loads, so a change of format must keep it
 readable (migrate it) or bump the version on purpose.
 
@@ -34,8 +40,10 @@ from engage.contract.spec import CampaignSpec
 from engage.policy import FORMAT_VERSION
 from engage.policy.candidates import CandidateSet
 from engage.policy.encoding import FeatureBuilder
+from engage.policy.intervals import IntervalModel, IntervalModelError
 from engage.policy.policy import Policy, StyleCorrections
 from engage.policy.results import Answer
+from engage.policy.support import ProfileClusters
 
 FORMAT_NAME = "engage-policy"
 FORMAT_FILE = "format.json"
@@ -45,6 +53,10 @@ MODELS_DIR = "models"
 PROPENSITY_FILE = "propensity.txt"
 CORRECTIONS_FILE = "style-corrections.txt"
 LEGACY_PICKLE = "policy.pkl"
+INTERVALS_DIR = "intervals"
+CANDIDATE_EXTRAS = ("_group", "_support_rows", "_kind")
+# format 2: no profile clusters, baseline or candidate groups (every profile gets every candidate)
+READABLE_VERSIONS = (2, FORMAT_VERSION)
 
 # Parameters the pyfunc's ``predict`` takes (declared in the model signature's params schema;
 # without it MLflow drops them). ``objective`` is a JSON object of outcome weights, "" for the
@@ -80,7 +92,15 @@ def save_policy(policy: Policy, directory: str | Path) -> Path:
     corr = policy.style_corrections
     if corr is not None:
         (models / CORRECTIONS_FILE).write_text(_booster_text(corr.booster))
-    policy.candidates.frame.to_parquet(directory / CANDIDATES_FILE, index=False)
+    if policy.interval_model is not None:
+        policy.interval_model.save(directory / INTERVALS_DIR)
+    cands = policy.candidates
+    frame = cands.frame.assign(
+        _group=np.asarray(cands.group, dtype=int),
+        _support_rows=np.asarray(cands.support_rows, dtype=float),
+        _kind=np.asarray(cands.kind, dtype=str),
+    )
+    frame.to_parquet(directory / CANDIDATES_FILE, index=False)
     fields = {
         "spec": policy.spec.model_dump(mode="json"),
         "outcome_models": order,
@@ -103,6 +123,12 @@ def save_policy(policy: Policy, directory: str | Path) -> Path:
             "offsets": np.asarray(corr.offsets, dtype=float).tolist(),
         },
         "metadata": _jsonable(policy.metadata),
+        "clusters": None if policy.clusters is None else policy.clusters.to_json(),
+        "baseline": None if policy.baseline is None else np.asarray(policy.baseline).tolist(),
+        "min_support_rows": float(policy.min_support_rows),
+        "shared_support": None
+        if policy.shared_support is None
+        else np.asarray(policy.shared_support, dtype=float).tolist(),
     }
     (directory / POLICY_FILE).write_text(json.dumps(fields, indent=1, sort_keys=True, allow_nan=False))
     # written last: a folder without it is not a (complete) artifact
@@ -147,10 +173,11 @@ def read_format(directory: str | Path) -> int:
         raise ArtifactError(f"{FORMAT_FILE} is unreadable: {exc}") from exc
     if name != FORMAT_NAME:
         raise ArtifactError(f"artifact format {name!r} is not {FORMAT_NAME!r}")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         newer = "a newer engage: upgrade engage" if version > FORMAT_VERSION else "an older engage: retrain it"
         raise ArtifactError(
-            f"artifact format version {version}; this engage reads version {FORMAT_VERSION} "
+            f"artifact format version {version}; this engage reads versions "
+            f"{' and '.join(map(str, READABLE_VERSIONS))} "
             f"(the model was written by {newer})"
         )
     return version
@@ -174,11 +201,21 @@ def load_policy(directory: str | Path) -> Policy:
         fields = json.loads((directory / POLICY_FILE).read_text())
         spec = CampaignSpec.model_validate(fields["spec"])
         frame = pd.read_parquet(directory / CANDIDATES_FILE)
+        extras = {c: frame.pop(c).to_numpy() for c in CANDIDATE_EXTRAS if c in frame.columns}
     except (OSError, ValueError, KeyError) as exc:
         raise ArtifactError(f"artifact is incomplete or corrupt: {exc}") from exc
     models = directory / MODELS_DIR
     encoded = FeatureBuilder(spec).encode_decisions(frame)
-    candidates = CandidateSet(frame=frame, encoded=encoded, style_codes=encoded[:, 0].astype(int))
+    candidates = CandidateSet(
+        frame=frame,
+        encoded=encoded,
+        style_codes=encoded[:, 0].astype(int),
+        group=extras["_group"].astype(int) if "_group" in extras else None,
+        support_rows=extras["_support_rows"].astype(float) if "_support_rows" in extras else None,
+        kind=extras["_kind"].astype(object) if "_kind" in extras else None,
+    )
+    clusters = fields.get("clusters")
+    baseline = fields.get("baseline")
     corr_fields = fields["style_corrections"]
     corrections = None
     if corr_fields is not None:
@@ -188,6 +225,12 @@ def load_policy(directory: str | Path) -> Policy:
             outcomes=list(corr_fields["outcomes"]),
             n_styles=int(corr_fields["n_styles"]),
         )
+    intervals = None
+    if IntervalModel.present(directory / INTERVALS_DIR):  # artifacts before it have none
+        try:
+            intervals = IntervalModel.load(directory / INTERVALS_DIR)
+        except IntervalModelError as exc:
+            raise ArtifactError(f"artifact's interval model: {exc}") from exc
     return Policy(
         spec=spec,
         outcome_models={
@@ -208,6 +251,13 @@ def load_policy(directory: str | Path) -> Policy:
         metadata=fields["metadata"],
         style_corrections=corrections,
         objective=fields["objective"],
+        interval_model=intervals,
+        clusters=None if clusters is None else ProfileClusters.from_json(clusters),
+        baseline=None if baseline is None else np.asarray(baseline, dtype=int),
+        min_support_rows=float(fields.get("min_support_rows", 0.0)),
+        shared_support=None
+        if fields.get("shared_support") is None
+        else np.asarray(fields["shared_support"], dtype=float),
     )
 
 

@@ -82,6 +82,8 @@ def allowed_actions(
     *,
     constraints: Constraints | None,
     min_propensity: float,
+    index: np.ndarray | None = None,
+    valid: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which candidates each profile may be recommended: within support and the constraints.
 
@@ -97,9 +99,13 @@ def allowed_actions(
         spec: the contract.
         constraints: the caller's limits, or None.
         min_propensity: the support floor.
+        index: each profile's candidate rows, (n, m), when profiles have candidates of their
+            own (``Ranking.index``); None: every profile has every candidate.
+        valid: which of ``index``'s positions may be recommended at all, (n, m) (padding
+            and thinly supported searched actions are not).
 
     Returns:
-        A boolean mask, (n, k); every row has at least one True.
+        A boolean mask, (n, k) or (n, m) with ``index``; every row has at least one True.
 
     Raises:
         ConstraintError: no candidate satisfies the constraints, for any profile.
@@ -110,11 +116,20 @@ def allowed_actions(
     if not by_constraint.any():
         asked = constraints.describe() if constraints else "none; the candidate set is empty"
         raise ConstraintError(f"no candidate action satisfies the constraints ({asked})")
-    cand_prop = propensity[:, style_codes]
-    allowed: np.ndarray = (cand_prop >= min_propensity) & by_constraint
+    if index is None:
+        index = np.broadcast_to(np.arange(len(style_codes)), (len(propensity), len(style_codes)))
+    ok = by_constraint[index] if valid is None else by_constraint[index] & valid
+    cand_prop = np.take_along_axis(propensity, np.asarray(style_codes)[index], axis=1)
+    allowed: np.ndarray = (cand_prop >= min_propensity) & ok
     empty = ~allowed.any(1)
     if empty.any():
-        masked = np.where(by_constraint, cand_prop, -1.0)
+        masked = np.where(ok, cand_prop, -1.0)
         best = masked.max(1, keepdims=True)
-        allowed[empty] = (masked[empty] >= best[empty] - 1e-12) & by_constraint
+        allowed[empty] = (masked[empty] >= best[empty] - 1e-12) & ok[empty]
+    if not allowed.any(1).all():
+        asked = constraints.describe() if constraints else "none"
+        raise ConstraintError(
+            f"no candidate action for {int((~allowed.any(1)).sum())} profile(s) satisfies the "
+            f"constraints ({asked})"
+        )
     return allowed

@@ -140,6 +140,8 @@ class Explainer:
         discount: np.ndarray,
         preds: np.ndarray | None = None,
         pinned: int | None = None,
+        index: np.ndarray | None = None,
+        basis: str = "constant",
     ) -> list[Explanation]:
         """Why ``chosen`` ranks above ``runner_up``, for many ``(profile, chosen, runner_up)``.
 
@@ -154,14 +156,22 @@ class Explainer:
             discount: the support discount of every candidate, (n, k).
             preds: the candidates' predicted outcomes, (n, k, n_outcomes), when the caller
                 has them (None: predicted here).
-            pinned: a constant policy's action, first whatever its score (None: none).
+            pinned: a constant policy's action, first whatever its score (None: none), or
+                each profile's pinned candidate row, (n,) with -1 for none (a baseline policy).
+            basis: what pinned it (``"constant"`` or ``"baseline"``), for the wording.
+            index: each profile's candidate rows, (n, k), when ``pairs``, ``discount`` and
+                ``preds`` are in per-profile positions (``Ranking.index``); None: they are
+                candidate rows.
 
         Returns:
             One explanation per pair, in order.
         """
+        rowof = (lambda i, j: j) if index is None else (lambda i, j: int(index[i, j]))
         rows = np.vstack(
             [
-                self.builder.cross(context[i][None, :], self.candidates.encoded[[a, b]])
+                self.builder.cross(
+                    context[i][None, :], self.candidates.encoded[[rowof(i, a), rowof(i, b)]]
+                )
                 for i, a, b in pairs
             ]
         )
@@ -183,10 +193,12 @@ class Explainer:
                 (contrib[2 * p].sum() - discount[i, a])
                 - (contrib[2 * p + 1].sum() - discount[i, b])
             )
-            gap = Gap(score_diff, outcomes, unit, pinned is not None and a == pinned)
+            ra, rb = rowof(i, a), rowof(i, b)
+            pin = None if pinned is None else int(np.atleast_1d(pinned)[i] if np.ndim(pinned) else pinned)
+            gap = Gap(score_diff, outcomes, unit, pin is not None and ra == pin, basis)
             explained.append(
                 self._explanation(
-                    context[i], a, b, contrib[2 * p] - contrib[2 * p + 1], discount[i, [a, b]], gap
+                    context[i], ra, rb, contrib[2 * p] - contrib[2 * p + 1], discount[i, [a, b]], gap
                 )
             )
         return explained

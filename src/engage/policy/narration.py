@@ -29,6 +29,12 @@ POLICY_NOTES: dict[str, str] = {
         "the other recommendations are ranked by their score for the profile."
     ),
     "personalized": "Recommendations are personalised to the profile and ranked by their score.",
+    "baseline": (
+        "Neither a personalised plan nor one single plan was better than what marketers did "
+        "with confidence on held-out data, so the first recommendation is what marketers of "
+        "similar profiles typically do (their most frequent style, with its usual mix and "
+        "cadence); the other recommendations are ranked by their score for the profile."
+    ),
 }
 
 FALLBACK_NOTES: dict[str, str] = {
@@ -59,10 +65,12 @@ def support_level(propensity: float, min_propensity: float) -> SupportLevel:
     return "good" if propensity >= max(GOOD_PROPENSITY, min_propensity) else "limited"
 
 
-def support(propensity: float, min_propensity: float) -> Support:
-    """The support of a style for a profile; its level and ``within_support`` agree by construction."""
+def support(propensity: float, min_propensity: float, nearby: float | None = None) -> Support:
+    """The support of an action for a profile: its style's level and ``within_support`` (which
+    agree by construction) and, when measured, the similar logged campaigns near the action."""
     level = support_level(propensity, min_propensity)
-    return Support(propensity, level, level != "poor")
+    count = None if nearby is None or not np.isfinite(nearby) else int(nearby)
+    return Support(propensity, level, level != "poor", count)
 
 
 def policy_note(
@@ -77,7 +85,7 @@ def policy_note(
         **words: ``subjects`` and ``style`` for the ``"outside_support"`` sentence.
     """
     if mode != "constant":
-        return PolicyNote(mode=mode, note=POLICY_NOTES["personalized"])
+        return PolicyNote(mode=mode, note=POLICY_NOTES.get(mode, POLICY_NOTES["personalized"]))
     note = POLICY_NOTES["constant"]
     if action is not None:
         note = f"{note} The constant action is {action}."
@@ -273,6 +281,13 @@ class Narrator:
         phrases = ", ".join(f"{_fmt(x)} against {_fmt(y)} {units[o]}" for o, x, y in gap.outcomes)
         outcomes = f" ({phrases})" if phrases else ""
         amount = f"{abs(gap.difference):.2f} {gap.unit.points}"
+        if gap.pinned and gap.difference < 0 and gap.basis == "baseline":
+            return (
+                f"{_capital(style_a)} comes first because it is what marketers of similar "
+                f"{self.subjects} typically do, not because of its score: for this {self.subject} "
+                f"the model scores it {amount} below {style_b}{outcomes}, but no change was "
+                f"confidently better than what marketers did on held-out data."
+            )
         if gap.pinned and gap.difference < 0:
             return (
                 f"{_capital(style_a)} comes first because it is the shipped constant action, "
@@ -324,12 +339,15 @@ class Gap:
             objective weighs.
         unit: the unit of score points.
         pinned: the chosen candidate is a constant policy's action, first whatever its score.
+        basis: what pinned it: ``"constant"`` or ``"baseline"`` (a baseline policy's typical
+            action for profiles like this one).
     """
 
     difference: float
     outcomes: tuple[tuple[str, float, float], ...]
     unit: ScoreUnit
     pinned: bool = False
+    basis: str = "constant"
 
 
 def _words(name: object) -> str:

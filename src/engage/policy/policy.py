@@ -2,9 +2,12 @@
 
 A :class:`Policy` is what training builds and what the one MLflow artifact carries. It holds
 the fitted LightGBM models (one per outcome, one for the logged-style propensity), the
-candidate-action set and the objective weights. For each profile it:
+candidate-action set and the objective weights. A profile's candidates are the shared grid of
+logged prototypes and the actions the training-time search found for its cluster of similar
+profiles (:mod:`engage.policy.support`, ``engage.training.actions``); format-2 artifacts have
+no clusters and every profile gets every candidate. For each profile it:
 
-1. scores every candidate action (predicted outcomes -> weighted objective); each outcome's
+1. scores its candidate actions (predicted outcomes -> weighted objective); each outcome's
    prediction is the shared outcome model's plus, when training fitted them, a small
    per-style correction of the profile (:class:`StyleCorrections`, LightGBM too);
    see :mod:`engage.policy.scoring`;
@@ -17,9 +20,12 @@ candidate-action set and the objective weights. For each profile it:
    differences (outcome models and style corrections), which sum exactly to the score
    difference (:mod:`engage.policy.explanation`, worded by :mod:`engage.policy.narration`).
 
-When training found that personalising did not beat the best single action with confidence,
-``mode`` is ``"constant"``: that action is recommended first, with basis ``"constant"``,
-for every profile it is allowed for, whatever its score; the others follow by score. Where
+Training ships the personalised policy only when it is confidently better than what marketers
+did. Otherwise ``mode`` is ``"constant"``: the best single action is recommended first, with
+basis ``"constant"``, for every profile it is allowed for, whatever its score; or
+``"baseline"``: each profile's baseline action (what marketers of similar profiles typically
+do with the style they most often pick) comes first, with basis ``"baseline"``. The others
+follow by score. Where
 the caller's constraints or the log's support exclude it, the answer's policy note says so
 (``fallback``) and the first recommendation is the best-scoring allowed action.
 
@@ -42,6 +48,7 @@ from engage.policy.candidates import CandidateSet
 from engage.policy.constraints import ConstraintError, Constraints, allowed_actions
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.explanation import Explainer, contributions
+from engage.policy.intervals import IntervalModel
 from engage.policy.narration import Narrator, policy_note, support_level
 from engage.policy.ranking import Ranking, rank_styles, runner_up, top_choice
 from engage.policy.results import (
@@ -57,6 +64,7 @@ from engage.policy.scoring import (
     support_discount,
     weighted,
 )
+from engage.policy.support import ProfileClusters
 
 __all__ = [
     "ConstraintError",
@@ -96,9 +104,37 @@ class Policy:
     style_corrections: StyleCorrections | None = None
     # the objective trained for ({}: the spec's default weights)
     objective: dict[str, float] = field(default_factory=dict)
+    # profile clusters whose searched candidates a profile gets (None: every candidate, the
+    # fixed grid of format-2 artifacts); see engage.policy.support
+    clusters: ProfileClusters | None = None
+    # (n_clusters, n_styles) candidate row of each cluster's typical action of each style
+    # (the baseline: what marketers of such profiles typically do), -1 where none
+    baseline: np.ndarray | None = None
+    # a searched action is recommended only when at least this many logged campaigns of its
+    # style, by profiles of its cluster, lie near it (its candidate ``support_rows``)
+    min_support_rows: float = 0.0
+    # (n_clusters, n_shared) logged campaigns near each shared (grid) action, per cluster
+    shared_support: np.ndarray | None = None
+    # per-recommendation intervals (None: ``interval_halfwidth`` for every recommendation)
+    interval_model: IntervalModel | None = None
 
     def __post_init__(self) -> None:
         self.builder = FeatureBuilder(self.spec)
+        group = np.asarray(self.candidates.group)
+        if self.clusters is None:
+            self._shared_rows = np.arange(len(self.candidates))
+            self._cluster_rows: list[np.ndarray] = []
+        else:
+            # every profile gets the shared rows (the grid of logged prototypes, which the
+            # best constant comes from) and its own cluster's searched actions
+            self._shared_rows = np.flatnonzero(group == -1)
+            self._cluster_rows = [
+                np.flatnonzero(group == c) for c in range(self.clusters.n_clusters)
+            ]
+        self._pinned_basis = "baseline" if self.mode == "baseline" else "constant"
+        rows = np.asarray(self.candidates.support_rows, dtype=float)
+        searched = np.asarray(self.candidates.kind) == "search"
+        self._supported = ~searched | ~(rows < self.min_support_rows)
         self._outcome_order = [o for o in self.spec.outcome_names if o in self.outcome_models]
         self.predictor = OutcomePredictor.build(
             self.outcome_models,
@@ -114,7 +150,8 @@ class Policy:
             self.predictor, self.candidates, self._candidate_rows, self.builder, self.narrator
         )
         self.describer = Describer(
-            self.spec, self.candidates, self._candidate_rows, self._outcome_order, self.narrator
+            self.spec, self.candidates, self._candidate_rows, self._outcome_order, self.narrator,
+            interval_model=self.interval_model,
         )
 
     # ------------------------------------------------------------------ scoring
@@ -142,12 +179,28 @@ class Policy:
         """Predicted outcomes for encoded feature rows, shape (n_rows, n_outcomes)."""
         return self.predictor.predict(rows)
 
+    @property
+    def shared(self) -> np.ndarray:
+        """The candidate rows every profile may get (group -1: the grid the best constant
+        is chosen from); all rows for a policy without clusters."""
+        return np.flatnonzero(np.asarray(self.candidates.group) == -1)
+
     def score_candidates(
         self, context: np.ndarray, objective: dict[str, float] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Predicted outcomes (n, k, n_outcomes) and objective scores (n, k) of all candidates."""
-        preds = self.predictor.candidates(context, self.candidates)[0]
+        """Predicted outcomes (n, g, n_outcomes) and objective scores (n, g) of the shared
+        candidates (:attr:`shared`, the first g rows of the candidate set)."""
+        shared = self.shared
+        index = np.broadcast_to(shared, (len(context), len(shared)))
+        preds = self.predictor.indexed(context, self.candidates, index)[0]
         return preds, weighted(preds, self.weights(objective))
+
+    def score_rows(
+        self, context: np.ndarray, rows: np.ndarray, objective: dict[str, float] | None = None
+    ) -> np.ndarray:
+        """Predicted objective of candidate row ``rows[i]`` for profile ``i``, (n,)."""
+        preds = self.predictor.indexed(context, self.candidates, np.asarray(rows)[:, None])[0]
+        return weighted(preds[:, 0], self.weights(objective))
 
     def support_discount(self, prop: np.ndarray) -> np.ndarray:
         """The support discount of propensities ``prop`` (see :func:`scoring.support_discount`)."""
@@ -156,16 +209,11 @@ class Policy:
         )
 
     def allowed(self, prop: np.ndarray, constraints: Constraints | None = None) -> np.ndarray:
-        """(n, k) mask of the candidates each profile may be recommended: within the support
-        floor and ``constraints`` (see :func:`constraints.allowed_actions`)."""
-        return allowed_actions(
-            prop,
-            self.candidates.frame,
-            self.candidates.style_codes,
-            self.spec,
-            constraints=constraints,
-            min_propensity=self.min_propensity,
-        )
+        """(n, g) mask of the shared candidates (:attr:`shared`) each profile may be
+        recommended: within the support floor and ``constraints``."""
+        shared = self.shared
+        index = np.broadcast_to(shared, (len(prop), len(shared)))
+        return self._allowed(prop, index, np.ones(index.shape, bool), constraints)
 
     # ------------------------------------------------------------------ rank
 
@@ -192,25 +240,115 @@ class Policy:
     ) -> Ranking:
         """:meth:`rank`; with ``typical``, the ranking's ``typical`` too."""
         prop = self.propensities(context)
-        extra = self.typical_actions[prop.argmax(1)] if typical else None
-        preds, typical_preds = self.predictor.candidates(context, self.candidates, extra)
+        index, valid = self.candidate_index(context)
+        extra = self._typical_rows(context, prop) if typical else None
+        preds, typical_preds = self.predictor.indexed(context, self.candidates, index, extra)
         weights = self.weights(objective)
         predicted = weighted(preds, weights)
-        allowed = self.allowed(prop, constraints)
-        discount = self.support_discount(prop[:, self.candidates.style_codes])
+        allowed = self._allowed(prop, index, valid, constraints)
+        codes = self.candidates.style_codes[index]
+        discount = self.support_discount(np.take_along_axis(prop, codes, axis=1))
         score = predicted - discount
-        constant = self.constant_action if self.mode == "constant" else None
+        pinned = self._pinned(context, prop, index)
         return Ranking(
+            support_rows=self._support_rows(context, index),
             preds=preds,
             predicted_objective=predicted,
             discount=discount,
             score=score,
             propensity=prop,
             allowed=allowed,
-            choice=top_choice(score, allowed, constant),
+            choice=top_choice(score, allowed, pinned),
             weights=weights,
             typical=None if typical_preds is None else weighted(typical_preds, weights),
+            index=index,
+            pinned=pinned,
         )
+
+    def candidate_index(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each profile's candidate rows (n, m) and which of them are real (n, m): the
+        shared rows first, then those of the profile's cluster, padded to the batch's
+        largest cluster (padding repeats a real row and is never allowed)."""
+        n = len(context)
+        shared = self._shared_rows
+        if self.clusters is None:
+            return np.broadcast_to(shared, (n, len(shared))), np.ones((n, len(shared)), bool)
+        cluster = self.clusters.assign(context)
+        sizes = np.array([len(self._cluster_rows[c]) for c in cluster])
+        m = len(shared) + int(sizes.max(initial=0))
+        index = np.empty((n, m), dtype=int)
+        valid = np.zeros((n, m), dtype=bool)
+        index[:, : len(shared)] = shared
+        valid[:, : len(shared)] = True
+        for i, c in enumerate(cluster):
+            rows = self._cluster_rows[c]
+            start = len(shared)
+            index[i, start : start + len(rows)] = rows
+            index[i, start + len(rows) :] = rows[0] if len(rows) else (shared[0] if len(shared) else 0)
+            valid[i, start : start + len(rows)] = True
+        return index, valid
+
+    def _support_rows(self, context: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """Logged campaigns near each candidate of each profile, (n, m) (NaN: not measured)."""
+        rows = np.asarray(self.candidates.support_rows, dtype=float)[index]
+        if self.clusters is None or self.shared_support is None:
+            return rows
+        cluster = self.clusters.assign(context)
+        shared = len(self._shared_rows)
+        grid = index[:, :shared]
+        rows[:, :shared] = self.shared_support[cluster[:, None], grid]
+        return rows
+
+    def _allowed(
+        self,
+        prop: np.ndarray,
+        index: np.ndarray,
+        valid: np.ndarray,
+        constraints: Constraints | None,
+    ) -> np.ndarray:
+        """(n, m) mask of the candidates each profile may be recommended."""
+        allowed = allowed_actions(
+            prop,
+            self.candidates.frame,
+            self.candidates.style_codes,
+            self.spec,
+            constraints=constraints,
+            min_propensity=self.min_propensity,
+            index=index,
+            valid=valid & self._supported[index],
+        )
+        return allowed
+
+    def _pinned(self, context: np.ndarray, prop: np.ndarray, index: np.ndarray) -> np.ndarray | None:
+        """The position of the action a constant or baseline policy puts first, per profile
+        (-1 where it has none); None for a personalised policy."""
+        if self.mode == "constant" and self.constant_action is not None:
+            target = np.full(len(context), self.constant_action)
+        elif self.mode == "baseline":
+            target = self.baseline_rows(context, prop)
+        else:
+            return None
+        hit = index == target[:, None]
+        return np.where(hit.any(1) & (target >= 0), hit.argmax(1), -1)
+
+    def _typical_rows(self, context: np.ndarray, prop: np.ndarray) -> np.ndarray:
+        """Each profile's typical logged action, encoded: its cluster's typical action of its
+        likeliest style (the baseline), else the log-wide typical action of that style."""
+        rows = self.baseline_rows(context, prop)
+        out = np.asarray(self.typical_actions[prop.argmax(1)], dtype=float).copy()
+        known = rows >= 0
+        out[known] = self.candidates.encoded[rows[known]]
+        return out
+
+    def baseline_rows(self, context: np.ndarray, prop: np.ndarray | None = None) -> np.ndarray:
+        """The candidate row of each profile's baseline action: what marketers of similar
+        profiles typically do with the style they most often pick for it (-1 where the
+        policy has no baseline: artifacts of format 2)."""
+        if self.clusters is None or self.baseline is None:
+            return np.full(len(context), -1)
+        prop = self.propensities(context) if prop is None else prop
+        cluster = self.clusters.assign(context)
+        return np.asarray(self.baseline[cluster, prop.argmax(1)], dtype=int)
 
     def choose(
         self,
@@ -218,8 +356,8 @@ class Policy:
         objective: dict[str, float] | None = None,
         constraints: Constraints | None = None,
     ) -> np.ndarray:
-        """Index of the recommended candidate for each profile (the policy as a function)."""
-        return self.rank(context, objective, constraints).choice
+        """The candidate row recommended to each profile (the policy as a function)."""
+        return self.rank(context, objective, constraints).chosen
 
     # ------------------------------------------------------------------ recommend
 
@@ -270,31 +408,37 @@ class Policy:
         r = self._rank(context, objective, constraints, typical=True)
         constant = self.constant_action if self.mode == "constant" else None
         pinned = [
-            constant is not None and int(r.choice[i]) == constant for i in range(len(context))
-        ]
-        codes = self.candidates.style_codes
-        orders = [
-            rank_styles(r.score[i], r.allowed[i], codes, r.choice[i], top_k, pinned=pinned[i])
+            r.pinned is not None and 0 <= int(r.pinned[i]) == int(r.choice[i])
             for i in range(len(context))
         ]
-        pairs = [(i, o[0], runner_up(o, codes)) for i, o in enumerate(orders) if len(o) >= 2]
+        codes = [self.candidates.style_codes[r.rows(i)] for i in range(len(context))]
+        orders = [
+            rank_styles(r.score[i], r.allowed[i], codes[i], r.choice[i], top_k, pinned=pinned[i])
+            for i in range(len(context))
+        ]
+        pairs = [(i, o[0], runner_up(o, codes[i])) for i, o in enumerate(orders) if len(o) >= 2]
         explanations: dict[int, Explanation] = {}
         if explain and pairs:  # one pred_contrib call per outcome model for the whole batch
+            pin = constant
+            if self.mode == "baseline" and r.pinned is not None:  # each profile's baseline row
+                pin = np.where(r.pinned >= 0, r.index[np.arange(len(context)), r.pinned], -1)
             found = self.explainer.explain_pairs(
-                context, pairs, r.weights, r.discount, r.preds, constant
+                context, pairs, r.weights, r.discount, r.preds, pin, index=r.index,
+                basis=self._pinned_basis,
             )
             explanations = {i: e for (i, _, _), e in zip(pairs, found, strict=True)}
         notes = self.describer.notes(self.mode, self.constant_action, pinned, constraints)
         unit = self.narrator.score_unit(self._outcome_order, r.weights).description
-        describe = partial(
-            self.describer.recommendation,
-            halfwidth=self.interval_halfwidth,
-            min_propensity=self.min_propensity,
-        )
+        describe = partial(self.describer.recommendation, min_propensity=self.min_propensity)
+        shown = [[int(r.rows(i)[j]) for j in order] for i, order in enumerate(orders)]
+        widths = self.describer.halfwidths(context, shown, self.interval_halfwidth)
         return [
             Answer(
                 recommendations=tuple(
-                    describe(rank, i, j, r, pinned=pinned[i] and rank == 1)
+                    describe(
+                        rank, i, j, r, pinned=pinned[i] and rank == 1,
+                        halfwidth=widths[i][rank - 1], basis=self._pinned_basis,
+                    )
                     for rank, j in enumerate(order, start=1)
                 ),
                 policy=notes[i],

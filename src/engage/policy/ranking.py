@@ -11,6 +11,11 @@ import numpy as np
 class Ranking:
     """Everything the policy computes for a batch of n profiles and k candidate actions.
 
+    Each profile has its own k candidates (its cluster's, see ``engage.policy.support``):
+    ``index[i, j]`` is the row, in the policy's candidate set, of profile ``i``'s candidate
+    ``j``. Every other array is in these per-profile positions; :attr:`chosen` maps the choice
+    back to candidate rows.
+
     Attributes:
         preds: predicted outcomes of every candidate, (n, k, n_outcomes), outcome order.
         predicted_objective: the objective's weighted sum of ``preds``, (n, k).
@@ -22,6 +27,11 @@ class Ranking:
         weights: the objective's signed weights in outcome order.
         typical: predicted objective of each profile's typical logged choice (the typical
             action of its likeliest style), (n,); None unless asked for.
+        index: each profile's candidate rows, (n, k).
+        pinned: the position of the action a constant or baseline policy recommends first
+            whatever its score, (n,); -1 where none.
+        support_rows: logged campaigns of the candidate's style, by similar profiles, near
+            each candidate action, (n, k); NaN where not measured.
     """
 
     preds: np.ndarray
@@ -33,25 +43,50 @@ class Ranking:
     choice: np.ndarray
     weights: np.ndarray
     typical: np.ndarray | None = None
+    index: np.ndarray | None = None
+    pinned: np.ndarray | None = None
+    support_rows: np.ndarray | None = None
+
+    @property
+    def chosen(self) -> np.ndarray:
+        """The candidate row of each profile's choice, (n,)."""
+        if self.index is None:
+            return self.choice
+        return np.asarray(self.index[np.arange(len(self.choice)), self.choice])
+
+    @property
+    def chosen_objective(self) -> np.ndarray:
+        """The predicted objective of each profile's choice, (n,)."""
+        return np.asarray(self.predicted_objective[np.arange(len(self.choice)), self.choice])
+
+    def rows(self, i: int) -> np.ndarray:
+        """Candidate rows of profile ``i``'s positions."""
+        if self.index is None:
+            return np.arange(self.score.shape[1])
+        return np.asarray(self.index[i])
 
 
 def top_choice(
-    score: np.ndarray, allowed: np.ndarray, constant_action: int | None = None
+    score: np.ndarray, allowed: np.ndarray, pinned: np.ndarray | int | None = None
 ) -> np.ndarray:
-    """Each profile's best allowed candidate, or ``constant_action`` wherever it is allowed.
+    """Each profile's best allowed candidate, or its pinned one wherever that is allowed.
 
     Args:
         score: ranking scores, (n, k).
         allowed: which candidates each profile may get, (n, k); at least one per row.
-        constant_action: the one action a constant policy recommends (None: personalised).
+        pinned: the position a constant or baseline policy recommends first, per profile
+            (n,) with -1 for none, or one position for all; None: personalised.
 
     Returns:
-        Candidate indices, (n,).
+        Candidate positions, (n,).
     """
     choice: np.ndarray = np.where(allowed, score, -np.inf).argmax(1)
-    if constant_action is not None:
-        choice = np.where(allowed[:, constant_action], constant_action, choice)
-    return choice
+    if pinned is None:
+        return choice
+    pin = np.broadcast_to(np.asarray(pinned, dtype=int), choice.shape)
+    rows = np.arange(len(choice))
+    ok = (pin >= 0) & allowed[rows, np.maximum(pin, 0)]
+    return np.where(ok, pin, choice)
 
 
 def rank_styles(

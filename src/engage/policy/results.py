@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-PolicyMode = Literal["personalized", "constant"]
+PolicyMode = Literal["personalized", "constant", "baseline"]
 SupportLevel = Literal["good", "limited", "poor"]
 FactorValue = float | int | str | None
 # Why a recommendation holds its rank: "constant", the shipped constant action a constant
-# policy puts first for every profile it may get; "personalized", its score for this profile.
-Basis = Literal["constant", "personalized"]
+# policy puts first for every profile it may get; "baseline", what marketers of similar
+# profiles typically do, which a baseline policy puts first; "personalized", its score.
+Basis = Literal["constant", "personalized", "baseline"]
 # Why a constant policy's action is not first for a profile (None: it is, or not constant).
 Fallback = Literal["outside_constraints", "outside_support"]
 
@@ -53,19 +54,26 @@ class Support:
             exactly when the propensity is below the policy's ``min_propensity``.
         within_support: whether the propensity reaches the policy's ``min_propensity``
             (``level != "poor"``: both come from the same threshold).
+        similar_campaigns: logged campaigns of this style, by profiles like this one, whose
+            actions (mix, cadence, ...) lie within the support radius of this action; None
+            for policies without the action search (format 2).
     """
 
     propensity: float
     level: SupportLevel
     within_support: bool
+    similar_campaigns: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The support as ``{"propensity", "level", "within_support"}``."""
-        return {
+        """The support as ``{"propensity", "level", "within_support"[, "similar_campaigns"]}``."""
+        out: dict[str, Any] = {
             "propensity": self.propensity,
             "level": self.level,
             "within_support": self.within_support,
         }
+        if self.similar_campaigns is not None:
+            out["similar_campaigns"] = self.similar_campaigns
+        return out
 
 
 @dataclass(frozen=True)

@@ -209,3 +209,32 @@ class OutcomePredictor:
             if extra is not None and extra_preds is not None:
                 extra_preds += corr[np.arange(n), :, extra[:, 0].astype(int)]
         return preds, extra_preds
+
+    def indexed(
+        self,
+        context: np.ndarray,
+        candidates: CandidateSet,
+        index: np.ndarray,
+        extra: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`candidates` where each profile has its own candidates: ``index`` (n, m)
+        holds the candidate rows of each profile (its cluster's, see ``Policy``).
+
+        Returns:
+            The outcomes (n, m, n_outcomes) of each profile's candidates, and the extra rows'
+            (n, n_outcomes) or None.
+        """
+        n, m = index.shape
+        rows = np.hstack([np.repeat(context, m, axis=0), candidates.encoded[index.ravel()]])
+        if extra is not None:
+            rows = np.vstack([rows, np.hstack([context, extra])])
+        flat = self.model_outcomes(rows)
+        preds = flat[: n * m].reshape(n, m, -1)
+        extra_preds = flat[n * m :] if extra is not None else None
+        corr = self.style_correction(context)
+        if corr is not None:
+            codes = candidates.style_codes[index]  # (n, m)
+            preds += np.take_along_axis(corr, codes[:, None, :], axis=2).transpose(0, 2, 1)
+            if extra is not None and extra_preds is not None:
+                extra_preds += corr[np.arange(n), :, extra[:, 0].astype(int)]
+        return preds, extra_preds

@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from engage.policy.intervals import IntervalModel
 from engage.policy.policy import StyleCorrections
 from engage.training import evaluation as ope
+from engage.training.conformal import eval_coverage, fit_interval_model
 from engage.training.metrics import explained_variance, r_squared, rmse
 from engage.training.models import (
     DEFAULT_PARAMS,
@@ -49,6 +51,8 @@ class Outcomes:
     eval_predicted: dict[str, np.ndarray]  # the models' predictions there (no corrections)
     metrics: dict[str, float]
     params: dict[str, Any]
+    # per-recommendation intervals (training.conformal); None: the constant half-widths
+    interval_model: IntervalModel | None = None
 
 
 @dataclass(frozen=True)
@@ -126,11 +130,18 @@ def fit_outcome_models(
         rounds=settings.style_correction_rounds, fit_log=fit_log,
     )
     observed, predicted, metrics = _predictive_metrics(split, models)
+    halfwidth = {o: float(np.quantile(np.abs(residuals[o]), 0.9)) for o in names}
+    intervals = fit_interval_model(
+        train.X, train.y, models.oof, categorical=split.categorical, seed=settings.seed,
+        fit_log=fit_log,
+    )
+    if intervals is not None:  # intervals.coverage.<outcome> on the evaluation rows
+        metrics.update(eval_coverage(intervals, split, models.boosters, corrections, halfwidth))
     return Outcomes(
         models=models,
         corrections=corrections,
         oof_corrected=_corrected_oof(models, corrections, split),
-        halfwidth={o: float(np.quantile(np.abs(residuals[o]), 0.9)) for o in names},
+        halfwidth=halfwidth,
         eval_observed=observed,
         eval_predicted=predicted,
         metrics=metrics,
@@ -138,6 +149,7 @@ def fit_outcome_models(
             **{f"lgbm.{k}": v for k, v in params.items() if k != "verbose"},
             "rows_eval_metrics": len(split.samples.metrics),
         },
+        interval_model=intervals,
     )
 
 

@@ -1,9 +1,18 @@
 """Off-policy evaluation on the held-out split, and the decision of what to ship.
 
-DM, IPS, SNIPS and DR (with bootstrap intervals) value the personalised candidate policy and
-the best constant action; the logged policy gets its observed mean. The personalised policy
-ships only if its DR value beats the best constant's with 95% confidence (a paired bootstrap
-of the difference); otherwise the best constant action does.
+The baseline to beat is what marketers did: the logging policy, whose value on its own log is
+the observed mean outcome. Three policies are valued off-policy on the held-out rows with DM,
+IPS, SNIPS and DR (bootstrap intervals), by outcome models that did not choose them
+(:mod:`.valuer`): the personalised policy (which already falls back, profile by profile, to
+what similar marketers typically do where the data cannot support a change), the best
+constant action, and the *baseline* policy (each profile gets the typical action of the style
+marketers most often pick for profiles like it). What ships:
+
+1. the personalised policy if its DR gain over the logged policy is positive with 95%
+   confidence (paired bootstrap), unless the best constant is also confidently better than
+   the logged policy and confidently better than the personalised one;
+2. else the best constant action if *it* beats the logged policy with 95% confidence;
+3. else the baseline policy: no change from what similar marketers typically do.
 """
 
 from __future__ import annotations
@@ -15,34 +24,59 @@ from typing import Any
 import numpy as np
 
 from engage.contract.spec import CampaignSpec
-from engage.policy.policy import Policy, PolicyMode
+from engage.policy.policy import PolicyMode
 from engage.training import evaluation as ope
-from engage.training.nuisance import Propensity
+from engage.training.models import FitLog
+from engage.training.nuisance import Nuisance, Propensity
 from engage.training.selection import Selection, objective_values
 from engage.training.settings import TrainSettings
 from engage.training.split import Split
+from engage.training.valuer import Valuer, fit_valuer
 
 #: ``{policy: {estimator: (value, low, high)}}``; policies ``learned``, ``best_constant``,
-#: ``logged`` (estimator ``observed``) and, once decided, ``shipped``.
+#: ``baseline``, ``logged`` (estimator ``observed``) and, once decided, ``shipped``.
 Values = dict[str, dict[str, tuple[float, float, float]]]
+
+#: The key in :attr:`Evaluation.values` of each mode's policy.
+SHIPPED_KEY: dict[str, str] = {
+    "personalized": "learned", "constant": "best_constant", "baseline": "baseline",
+}
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The candidate policy and the best constant judged on the OPE rows of the held-out split."""
+    """The candidate policies judged on the OPE rows of the held-out split."""
 
     data: ope.LoggedData  # reward, logged style, logging propensity, q of the logged action
     context: np.ndarray  # encoded profiles of the OPE rows
-    learned: np.ndarray  # the personalised policy's candidate for each OPE row
-    values: Values  # learned, best_constant and logged
+    learned: np.ndarray  # the personalised policy's candidate row for each OPE row
+    values: Values  # learned, best_constant, baseline and logged
     gain: ope.Estimate  # DR value of learned minus best constant, paired bootstrap
     metrics: dict[str, float]
     params: dict[str, Any]
+    baseline: np.ndarray | None = None  # the baseline policy's candidate row per OPE row
+    gains: Mapping[str, ope.Estimate] | None = None  # DR gain of each policy over the logged
+    valuer: Valuer | None = None
+    rows: np.ndarray | None = None  # the OPE rows' positions in the evaluation side
+
+    def choices(self, mode: str, constant_action: int) -> np.ndarray:
+        """The candidate row each OPE row gets from the policy of ``mode``."""
+        if mode == "constant":
+            return np.full(len(self.learned), constant_action)
+        if mode == "baseline" and self.baseline is not None:
+            return self.baseline
+        return self.learned
+
+    def q(self, decisions: np.ndarray) -> np.ndarray:
+        """The valuing models' objective of the encoded actions ``decisions`` (one per OPE
+        row) for the OPE rows' profiles."""
+        assert self.valuer is not None and self.rows is not None
+        return self.valuer.objective(self.rows, self.context, decisions)
 
 
 @dataclass(frozen=True)
 class ShipDecision:
-    """Which policy ships: personalised, or the best constant action for everyone."""
+    """Which policy ships: personalised, the best constant action, or the baseline."""
 
     mode: PolicyMode
     reason: str
@@ -51,7 +85,7 @@ class ShipDecision:
     @property
     def shipped(self) -> str:
         """The key of the shipped policy in :attr:`Evaluation.values`."""
-        return "learned" if self.mode == "personalized" else "best_constant"
+        return SHIPPED_KEY[self.mode]
 
     @property
     def tags(self) -> dict[str, str]:
@@ -62,56 +96,84 @@ class ShipDecision:
 def evaluate_offpolicy(
     spec: CampaignSpec,
     split: Split,
-    propensity: Propensity,
+    nuisance: Nuisance,
     selection: Selection,
     weights: Mapping[str, float],
     settings: TrainSettings,
+    fit_log: FitLog | None = None,
 ) -> Evaluation:
-    """Value the candidate policy, the best constant and the logged policy off-policy."""
+    """Value the personalised, best constant, baseline and logged policies off-policy."""
     ev, rows, policy = split.eval, split.samples.ope, selection.policy
-    data, clipped, source = _logged_data(spec, split, policy, propensity, weights, settings)
+    valuer = fit_valuer(
+        ev, weights, {o: int(np.mean(b)) for o, b in nuisance.outcomes.models.best_iterations.items()},
+        categorical=split.categorical, n_context=ev.context.shape[1], seed=settings.seed,
+        params={k.removeprefix("lgbm."): v for k, v in nuisance.outcomes.params.items() if k.startswith("lgbm.")},
+        fit_log=fit_log,
+    )
     context = ev.context[rows]
-    ranked = policy.rank(context, settings.objective)
-    scores, learned = ranked.predicted_objective, ranked.choice
-    const_choice = np.full(len(rows), selection.constant_action)
+    data, clipped, source = _logged_data(spec, split, rows, valuer, nuisance.propensity, weights, settings)
+    learned = policy.rank(context, settings.objective).chosen
+    baseline = policy.baseline_rows(context)
+    has_baseline = bool((baseline >= 0).all())
+    if not has_baseline:
+        baseline = np.full(len(rows), selection.constant_action)
+    cands = policy.candidates
     targets = {
-        "learned": (policy.candidates.style_codes[learned], scores[np.arange(len(rows)), learned]),
-        "best_constant": (
-            policy.candidates.style_codes[const_choice], scores[:, selection.constant_action]
-        ),
+        "learned": learned,
+        "best_constant": np.full(len(rows), selection.constant_action),
+        "baseline": baseline,
     }
+    q = {k: valuer.objective(rows, context, cands.encoded[v]) for k, v in targets.items()}
     values: Values = {}
-    for name, (style, q) in targets.items():
-        est = ope.estimate_policy_value(data, style, q, n_boot=settings.n_boot, seed=settings.seed)
+    gains: dict[str, ope.Estimate] = {}
+    for name, chosen in targets.items():
+        style = cands.style_codes[chosen]
+        est = ope.estimate_policy_value(data, style, q[name], n_boot=settings.n_boot, seed=settings.seed)
         values[name] = {k: (e.value, e.low, e.high) for k, e in est.items()}
+        gains[name] = ope.gain_over_logged(data, style, q[name], n_boot=settings.n_boot, seed=settings.seed)
     logged = ope.logged_policy_value(data)
     values["logged"] = {"observed": (logged.value, logged.low, logged.high)}
     gain = ope.compare_policies(
-        data, targets["learned"], targets["best_constant"], estimator="dr",
-        n_boot=settings.n_boot, seed=settings.seed,
+        data, (cands.style_codes[learned], q["learned"]),
+        (cands.style_codes[targets["best_constant"]], q["best_constant"]),
+        estimator="dr", n_boot=settings.n_boot, seed=settings.seed,
     )
+    chooser = policy.rank(context, settings.objective).chosen_objective
     metrics = {
         "overlap.clipped_rows": clipped,
         "policy.dr_gain_vs_constant": gain.value,
         "policy.dr_gain_vs_constant_low": gain.low,
         "policy.dr_gain_vs_constant_high": gain.high,
+        # how much the choosing models flatter their own choice (the winner's curse)
+        "policy.chooser_optimism": float(np.mean(chooser - q["learned"])),
+        "policy.baseline_share": float(np.mean(learned == baseline)) if has_baseline else 0.0,
+        "policy.searched_share": float(np.mean(np.asarray(cands.kind)[learned] == "search")),
     }
-    return Evaluation(data, context, learned, values, gain, metrics, {"ope_propensity": source})
+    for name, g in gains.items():
+        metrics[f"policy.dr_gain_vs_logged.{name}"] = g.value
+        metrics[f"policy.dr_gain_vs_logged.{name}_low"] = g.low
+        metrics[f"policy.dr_gain_vs_logged.{name}_high"] = g.high
+    return Evaluation(
+        data, context, learned, values, gain, metrics,
+        {"ope_propensity": source, "ope_valuer": f"{len(valuer.boosters)}-fold cross-fitted on the evaluation rows"},
+        baseline=baseline if has_baseline else None, gains=gains, valuer=valuer, rows=rows,
+    )
 
 
 def _logged_data(
     spec: CampaignSpec,
     split: Split,
-    policy: Policy,
+    rows: np.ndarray,
+    valuer: Valuer,
     propensity: Propensity,
     weights: Mapping[str, float],
     settings: TrainSettings,
 ) -> tuple[ope.LoggedData, int, str]:
     """The OPE rows as logged data, how many propensities were clipped, and their source."""
-    ev, rows = split.eval, split.samples.ope
+    ev = split.eval
     reward = objective_values({o: ev.y[o][rows] for o in weights}, weights)
-    # q of the logged action as the policy predicts it (style corrections included)
-    q_logged = policy.predict_outcomes(ev.X[rows]) @ policy.weights(settings.objective)
+    n_ctx = ev.context.shape[1]
+    q_logged = valuer.objective(rows, ev.context[rows], ev.X[rows, n_ctx:])
     declared = spec.logged_propensity(ev.log)  # a column, or a randomised experiment's constant
     if declared is not None:  # the marketers' propensities are known: trust them
         p_logged, source = declared[rows], "logged"
@@ -126,17 +188,47 @@ def _logged_data(
 
 
 def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecision:
-    """Personalised when the DR gain over the best constant is positive with 95% confidence."""
-    gain = evaluation.gain
-    interval = f"95% interval {gain.low:.3f} to {gain.high:.3f}"
-    if gain.low > 0:
-        reason = f"personalised DR value beats the best constant by {gain.value:.3f} ({interval})"
+    """What ships (see the module docstring), and why in words."""
+    gains = evaluation.gains or {}
+    learned, constant = gains.get("learned"), gains.get("best_constant")
+    versus = evaluation.gain
+
+    def said(g: ope.Estimate) -> str:
+        return f"{g.value:+.3f}, 95% interval {g.low:+.3f} to {g.high:+.3f}"
+
+    def verdict(g: ope.Estimate) -> str:
+        if g.low > 0:
+            return "better than"
+        if g.high < 0:
+            return "worse than"
+        return "not distinguishable from"
+
+    if learned is None or constant is None:  # an evaluation without the logged comparison
+        raise ValueError("the evaluation has no gains over the logged policy")
+    constant_wins = constant.low > 0 and versus.high < 0
+    if learned.low > 0 and not constant_wins:
+        reason = (
+            f"personalised policy is better than what marketers did (DR gain {said(learned)}); "
+            f"versus the best constant it is {verdict(versus)} ({said(versus)})"
+        )
         return ShipDecision("personalized", reason, constant_action)
-    reason = (
-        f"personalised DR gain over the best constant is not significant ({gain.value:.3f}, "
-        f"{interval}); shipping the best constant action"
+    if constant.low > 0:
+        reason = (
+            f"personalised policy is {verdict(learned)} what marketers did (DR gain {said(learned)}); "
+            f"the best constant action is better than it ({said(constant)}): shipping the best constant"
+        )
+        return ShipDecision("constant", reason, constant_action)
+    mode: PolicyMode = "baseline" if evaluation.baseline is not None else "constant"
+    fallback = (
+        "shipping the baseline: what marketers of similar profiles typically do"
+        if mode == "baseline" else "shipping the best constant action (this policy has no baseline)"
     )
-    return ShipDecision("constant", reason, constant_action)
+    reason = (
+        f"neither the personalised policy ({verdict(learned)} what marketers did, DR gain "
+        f"{said(learned)}) nor the best constant ({verdict(constant)}, {said(constant)}) is "
+        f"confidently better than what marketers did; {fallback}"
+    )
+    return ShipDecision(mode, reason, constant_action)
 
 
 def decided_values(evaluation: Evaluation, decision: ShipDecision) -> Values:

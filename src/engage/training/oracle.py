@@ -71,12 +71,15 @@ def measure_truth(
         "true.best_constant": oracle.policy_value(
             profiles, chosen(np.full(k, decision.constant_action)), weights
         ),
+        "true.baseline": oracle.policy_value(
+            profiles, chosen(evaluation.choices("baseline", decision.constant_action)[:k]), weights
+        ),
         "true.logged": oracle.policy_value(profiles, logged, weights),
         "true.oracle": oracle.best_value(profiles, weights),
     }
     out["true.shipped"] = out[f"true.{decision.shipped}"]
     gap = out["true.oracle"] - out["true.logged"]
-    for policy in ("learned", "best_constant", "shipped"):
+    for policy in ("learned", "best_constant", "baseline", "shipped"):
         regret = (out["true.oracle"] - out[f"true.{policy}"]) / gap if gap > 0 else float("nan")
         out[f"regret.{policy}"] = regret
     return out
@@ -85,7 +88,7 @@ def measure_truth(
 def with_truth(values: Values, truth: Mapping[str, float]) -> Values:
     """``values`` with each policy's true value added as estimator ``true`` (v, v, v)."""
     out = {policy: dict(estimates) for policy, estimates in values.items()}
-    for policy in ("learned", "best_constant", "logged", "shipped"):
+    for policy in ("learned", "best_constant", "baseline", "logged", "shipped"):
         if f"true.{policy}" in truth:
             out.setdefault(policy, {})["true"] = (truth[f"true.{policy}"],) * 3
     return out

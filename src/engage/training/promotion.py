@@ -136,7 +136,10 @@ def _champion_dr(old: Policy, policy: Policy, evaluation: Evaluation, settings: 
     nuisance models (``policy``'s outcome models and the evaluation's logged data)."""
     context = evaluation.context
     old_rows = old.candidates.encoded[old.choose(context, settings.objective)]
-    q_old = policy.predict_outcomes(np.hstack([context, old_rows])) @ policy.weights(settings.objective)
+    if evaluation.valuer is not None:  # the models that valued this run's policy value it too
+        q_old = evaluation.q(old_rows)
+    else:
+        q_old = policy.predict_outcomes(np.hstack([context, old_rows])) @ policy.weights(settings.objective)
     estimates = ope.estimate_policy_value(
         evaluation.data, old_rows[:, 0].astype(int), q_old, n_boot=settings.n_boot, seed=settings.seed
     )
@@ -147,9 +150,13 @@ def predicted_outcomes(policy: Policy, evaluation: Evaluation) -> dict[str, np.n
     """Every candidate's predicted outcomes for a sample of evaluation profiles, by outcome:
     what the served model would show (the gate checks them against the data's range)."""
     context = evaluation.context[:PREDICTION_PROFILES]
-    preds, _ = policy.score_candidates(context)
+    grid, _ = policy.score_candidates(context)  # the shared grid (the constant's)
+    searched = policy.rank(context).preds  # each profile's own candidates
     outcomes = [o for o in policy.spec.outcome_names if o in policy.outcome_models]
-    return {o: preds[:, :, i] for i, o in enumerate(outcomes)}
+    return {
+        o: np.concatenate([grid[:, :, i].ravel(), searched[:, :, i].ravel()])
+        for i, o in enumerate(outcomes)
+    }
 
 
 def prepare_registration(

@@ -4,6 +4,7 @@ the nuisance models, and the best single action for everyone (the constant to be
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from engage.contract.spec import CampaignSpec
 from engage.policy.candidates import build_candidates
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.policy import Policy, weighted
+from engage.training.actions import SearchSettings, merged, search_actions
 from engage.training.nuisance import Nuisance
 from engage.training.settings import TrainSettings
 from engage.training.split import Split
@@ -49,7 +51,8 @@ def select_policy(
     """Build the candidate policy and find the best constant action (see the module docstring)."""
     policy = build_candidate_policy(spec, split, nuisance, weights, settings)
     constant = best_constant(policy, split, nuisance, weights, settings)
-    return Selection(policy, constant, {"policy.candidates": len(policy.candidates)})
+    metrics = {"policy.candidates": len(policy.candidates), **policy.metadata.get("search", {})}
+    return Selection(dataclasses.replace(policy, metadata={}), constant, metrics)
 
 
 def build_candidate_policy(
@@ -67,7 +70,7 @@ def build_candidate_policy(
         train.log, spec, n_mix_prototypes=settings.mix_prototypes, quantiles=quantiles, seed=settings.seed
     )
     residuals = {o: train.y[o] - outcomes.models.oof[o] for o in weights}
-    return Policy(
+    grid = Policy(
         spec=spec,
         outcome_models=outcomes.models.boosters,
         propensity_model=nuisance.propensity.model.booster,
@@ -81,7 +84,36 @@ def build_candidate_policy(
         interval_halfwidth=outcomes.halfwidth,
         interval_level=INTERVAL_LEVEL,
         style_corrections=outcomes.corrections,
+        interval_model=outcomes.interval_model,
         objective=dict(settings.objective),  # the policy ranks by it unless told otherwise
+    )
+    return with_searched_actions(grid, split, settings)
+
+
+def with_searched_actions(grid: Policy, split: Split, settings: TrainSettings) -> Policy:
+    """``grid`` (whose candidates are the shared grid the best constant comes from) with the
+    candidates the action search found for each cluster of profiles (:mod:`.actions`)."""
+    weights = grid.weights(settings.objective)
+
+    def score(rows: np.ndarray) -> np.ndarray:
+        return weighted(grid.predict_outcomes(rows), weights)
+
+    found = search_actions(
+        grid.spec, split.train.log, split.train.context, score,
+        SearchSettings(
+            clusters=settings.action_clusters, profiles=settings.search_profiles,
+            pool=settings.search_pool, rounds=settings.search_rounds,
+            support_neighbours=settings.support_neighbours,
+            min_support_rows=settings.min_support_rows, seed=settings.seed,
+        ),
+        shared=grid.candidates.frame,
+    )
+    candidates, offset = merged(grid.candidates, found.candidates)
+    baseline = np.where(found.baseline >= 0, found.baseline + offset, -1)
+    return dataclasses.replace(
+        grid, candidates=candidates, clusters=found.clusters, baseline=baseline,
+        shared_support=found.shared_support,
+        min_support_rows=settings.min_support_rows, metadata={"search": found.metrics},
     )
 
 
@@ -125,4 +157,5 @@ def best_constant(
     correction = np.array(
         [np.sum(np.where(styles == k, resid / p, 0.0)) / len(rows) for k in range(len(split.styles))]
     )
-    return int(np.argmax(dm + correction[policy.candidates.style_codes]))
+    shared = policy.shared  # the grid: the first rows of the candidate set
+    return int(shared[np.argmax(dm + correction[policy.candidates.style_codes[shared]])])

@@ -26,8 +26,21 @@ def policy():
     return load_policy(FIXTURE)
 
 
-def test_the_committed_fixture_is_of_the_current_format():
-    assert read_format(FIXTURE) == artifact.FORMAT_VERSION == 2
+def test_the_committed_fixture_is_of_the_previous_format_and_still_reads():
+    assert read_format(FIXTURE) == 2 in artifact.READABLE_VERSIONS
+    assert artifact.FORMAT_VERSION == 3
+
+
+def test_a_format_2_policy_has_no_clusters_and_gives_every_profile_every_candidate(policy):
+    assert policy.clusters is None and policy.baseline is None
+    profiles = pd.read_parquet(FIXTURE.parent / "snapshot_profiles.parquet").head(3)
+    index, valid = policy.candidate_index(policy.builder.encode_context(profiles))
+    assert index.shape == (3, len(policy.candidates)) and valid.all()
+
+
+def test_a_saved_policy_is_written_in_the_current_format(policy, tmp_path):
+    save_policy(policy, tmp_path / "p")
+    assert read_format(tmp_path / "p") == artifact.FORMAT_VERSION
 
 
 def test_the_artifact_is_plain_files_only(policy, tmp_path):
@@ -45,8 +58,10 @@ def test_save_then_load_gives_the_same_answers(policy, tmp_path):
     assert again.choose(again.builder.encode_context(profiles)).tolist() == policy.choose(
         policy.builder.encode_context(profiles)
     ).tolist()
-    for name in ("policy.json", "models/propensity.txt", "models/outcome-0.txt"):
+    for name in ("models/propensity.txt", "models/outcome-0.txt"):
         assert (tmp_path / "p" / name).read_text() == (FIXTURE / name).read_text(), name
+    save_policy(again, tmp_path / "q")
+    assert (tmp_path / "q" / "policy.json").read_text() == (tmp_path / "p" / "policy.json").read_text()
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -55,11 +70,11 @@ def _copy(tmp_path: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize(("version", "hint"), [(1, "retrain"), (3, "upgrade engage")])
+@pytest.mark.parametrize(("version", "hint"), [(1, "retrain"), (4, "upgrade engage")])
 def test_another_format_version_is_refused_with_what_to_do(tmp_path, version, hint):
     folder = _copy(tmp_path)
     (folder / "format.json").write_text(json.dumps({"format": "engage-policy", "format_version": version}))
-    with pytest.raises(ArtifactError, match=rf"format version {version}; this engage reads version 2.*{hint}"):
+    with pytest.raises(ArtifactError, match=rf"format version {version}; this engage reads versions 2 and 3.*{hint}"):
         load_policy(folder)
 
 

@@ -29,6 +29,11 @@ FIELDS = [
     "metadata",
     "style_corrections",
     "objective",
+    "clusters",
+    "baseline",
+    "min_support_rows",
+    "shared_support",
+    "interval_model",
 ]
 
 

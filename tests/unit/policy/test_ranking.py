@@ -129,7 +129,9 @@ def test_top_choice_and_constant_action() -> None:
     score = np.array([[1.0, 3.0, 2.0], [5.0, 1.0, 0.0]])
     allowed = np.array([[True, False, True], [False, True, True]])
     assert top_choice(score, allowed).tolist() == [2, 1]
-    assert top_choice(score, allowed, constant_action=0).tolist() == [0, 1]
+    assert top_choice(score, allowed, 0).tolist() == [0, 1]
+    # per-profile pinned positions (a baseline policy), -1 for none
+    assert top_choice(score, allowed, np.array([2, -1])).tolist() == [2, 1]
 
 
 def test_rank_styles_picks_styles_first_and_orders_by_score() -> None:

@@ -130,19 +130,18 @@ def test_off_policy_evaluation_uses_a_constant_propensity():
         log=pd.DataFrame({"logged_propensity": np.full(n, 0.9)}),  # ignored: the spec says 0.2
         y={o: np.arange(n, dtype=float) for o in spec.outcome_names},
         X=np.zeros((n, 2)),
+        context=np.zeros((n, 1)),
         style=np.arange(n) % 5,
     )
     split = SimpleNamespace(eval=ev, samples=SimpleNamespace(ope=np.array([0, 2, 4])))
-    policy = SimpleNamespace(
-        predict_outcomes=lambda X: np.ones((len(X), 4)), weights=lambda objective: np.ones(4)
-    )
+    valuer = SimpleNamespace(objective=lambda rows, context, decisions: np.ones(len(rows)))
     estimated = SimpleNamespace(eval_proba=np.full((n, 5), 0.5))
     settings = SimpleNamespace(objective={}, ope_clip=0.05)
     weights = spec.outcome_weights()
-    data, clipped, source = offpolicy._logged_data(spec, split, policy, estimated, weights, settings)
+    data, clipped, source = offpolicy._logged_data(spec, split, split.samples.ope, valuer, estimated, weights, settings)
     assert source == "logged" and clipped == 0
     np.testing.assert_array_equal(data.propensity, [0.2, 0.2, 0.2])
     no_propensity = spec.model_copy(update={"propensity": None})
-    data, _, source = offpolicy._logged_data(no_propensity, split, policy, estimated, weights, settings)
+    data, _, source = offpolicy._logged_data(no_propensity, split, split.samples.ope, valuer, estimated, weights, settings)
     assert source == "estimated"
     np.testing.assert_array_equal(data.propensity, [0.5, 0.5, 0.5])

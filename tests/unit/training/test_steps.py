@@ -78,11 +78,19 @@ def test_a_policy_trained_for_an_objective_ranks_by_it_by_default(steps) -> None
 
 def test_evaluation_decision_and_shipped_policy(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
-    evaluation = evaluate_offpolicy(spec, split, nuisance.propensity, selection, weights, settings)
-    assert set(evaluation.values) == {"learned", "best_constant", "logged"}
-    assert evaluation.params == {"ope_propensity": "logged"}  # the simulated spec logs propensities
+    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
+    assert set(evaluation.values) == {"learned", "best_constant", "baseline", "logged"}
+    assert evaluation.params["ope_propensity"] == "logged"  # the simulated spec logs propensities
+    assert "cross-fitted" in evaluation.params["ope_valuer"]
     decision = decide_shipping(evaluation, selection.constant_action)
-    assert decision.mode == ("personalized" if evaluation.gain.low > 0 else "constant")
+    gains = evaluation.gains
+    # the gate: personalised only when confidently better than what marketers did
+    if decision.mode == "personalized":
+        assert gains["learned"].low > 0
+    elif decision.mode == "constant":
+        assert gains["best_constant"].low > 0
+    else:
+        assert gains["learned"].low <= 0 and gains["best_constant"].low <= 0
     values = decided_values(evaluation, decision)
     assert values["shipped"] == values[decision.shipped]
     assert decision_metrics(values, decision)["policy.personalized"] == float(decision.mode == "personalized")
@@ -116,12 +124,12 @@ class RecordingOracle:
 
 def test_truth_asks_the_oracle_about_the_runs_choices_and_objective(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
-    evaluation = evaluate_offpolicy(spec, split, nuisance.propensity, selection, weights, settings)
+    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
     decision = decide_shipping(evaluation, selection.constant_action)
     oracle = RecordingOracle()
     assert isinstance(oracle, Oracle)
     truth = measure_truth(oracle, spec, split, selection.policy.candidates, evaluation, decision, weights, settings)
-    assert len(oracle.calls) == 4
+    assert len(oracle.calls) == 5
     assert all(c[1] == spec.context_names and c[2] == weights for c in oracle.calls)
     k = settings.oracle_rows  # the first oracle_rows OPE rows
     cadence = selection.policy.candidates.frame["posts_per_week"].to_numpy()
@@ -159,15 +167,41 @@ def test_untrainable_logs_are_refused() -> None:
         check_trainable(SimulatedWorld("hard").simulate(50, seed=0), spec)
 
 
-def test_ship_decision_needs_a_confident_gain() -> None:
-    def evaluation(low: float):
-        return dataclasses.make_dataclass("E", ["gain"])(Estimate(0.2, low, 0.4))
+def _judged(learned: Estimate, constant: Estimate, versus: Estimate, baseline: bool = True):
+    """A stand-in evaluation with only what the shipping decision reads."""
+    fields = ["gain", "gains", "baseline"]
+    return dataclasses.make_dataclass("E", fields)(
+        versus, {"learned": learned, "best_constant": constant}, np.zeros(3) if baseline else None
+    )
 
-    assert decide_shipping(evaluation(0.01), 3).mode == "personalized"
-    constant = decide_shipping(evaluation(-0.01), 3)
-    assert (constant.mode, constant.constant_action) == ("constant", 3)
-    assert constant.tags == {"policy_mode": "constant", "policy_decision": constant.reason}
-    assert "not significant" in constant.reason
+
+@pytest.mark.parametrize(
+    ("learned", "constant", "versus", "mode"),
+    [
+        ((0.2, 0.01, 0.4), (0.0, -0.1, 0.1), (0.1, -0.1, 0.3), "personalized"),
+        # the constant is confidently better than marketers AND than the personalised policy
+        ((0.2, 0.01, 0.4), (0.5, 0.3, 0.7), (-0.3, -0.5, -0.1), "constant"),
+        ((0.2, -0.01, 0.4), (0.5, 0.3, 0.7), (-0.3, -0.5, 0.1), "constant"),
+        # neither is confidently better than what marketers did: no change from them
+        ((0.2, -0.01, 0.4), (0.1, -0.2, 0.3), (0.1, -0.1, 0.3), "baseline"),
+    ],
+)
+def test_ship_decision_needs_a_confident_gain_over_what_marketers_did(learned, constant, versus, mode) -> None:
+    decision = decide_shipping(_judged(Estimate(*learned), Estimate(*constant), Estimate(*versus)), 3)
+    assert (decision.mode, decision.constant_action) == (mode, 3)
+    assert decision.tags == {"policy_mode": mode, "policy_decision": decision.reason}
+
+
+def test_the_verdict_words_an_interval_below_zero_as_worse() -> None:
+    worse = Estimate(-1146.9, -1987.0, -512.8)  # issue 13's example: said "not significant"
+    decision = decide_shipping(_judged(worse, Estimate(-5.0, -9.0, -1.0), Estimate(0.1, -1, 1)), 3)
+    assert "worse than what marketers did" in decision.reason
+    assert "not significant" not in decision.reason
+
+
+def test_without_a_baseline_the_fallback_is_the_best_constant() -> None:
+    e = _judged(Estimate(0.1, -0.1, 0.3), Estimate(0.1, -0.1, 0.3), Estimate(0, -1, 1), baseline=False)
+    assert decide_shipping(e, 3).mode == "constant"
 
 
 def test_weighted_objective_is_the_policys_one() -> None:

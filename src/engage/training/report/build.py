@@ -161,6 +161,8 @@ def _shipped_choices(inputs: ReportInputs, prop: np.ndarray) -> np.ndarray:
     learned = np.asarray(inputs.evaluation.learned)
     if inputs.decision.mode == "personalized":
         return learned
+    if inputs.decision.mode == "baseline":
+        return inputs.evaluation.choices("baseline", inputs.decision.constant_action)
     constant = inputs.decision.constant_action
     allowed = inputs.policy.allowed(prop)
     return np.where(allowed[:, constant], constant, learned)

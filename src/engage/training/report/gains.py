@@ -68,17 +68,17 @@ def measure_gains(
         seed: seed of the resamples.
     """
     data = evaluation.data
-    n = data.n
-    if decision.mode == "personalized":
-        target = np.asarray(evaluation.learned)
-    else:
-        target = np.full(n, decision.constant_action)
+    g = evaluation.gain
+    if evaluation.gains is not None and decision.shipped in evaluation.gains:
+        # the very estimate the shipping decision was made on
+        e = evaluation.gains[decision.shipped]
+        return Gains(Gain(e.value, e.low, e.high), Gain(g.value, g.low, g.high))
+    target = evaluation.choices(decision.mode, decision.constant_action)
     rows = np.hstack([evaluation.context, policy.candidates.encoded[target]])
     q_target = policy.predict_outcomes(rows) @ policy.weights()
     match = data.style == policy.candidates.style_codes[target]
     dr_terms = q_target + np.where(match, (data.reward - data.q_logged) / data.propensity, 0.0)
     over_logged = _paired_mean(dr_terms - data.reward, n_boot, seed)
-    g = evaluation.gain
     return Gains(over_logged, Gain(g.value, g.low, g.high))
 
 

@@ -45,8 +45,9 @@ def describe_data(validation: ValidationReport, rows_evaluated: int) -> DataFact
     )
     return DataFacts(
         rows_read=validation.n_input_rows,
-        rows_clean=len(validation.clean),
-        rows_quarantined=len(validation.quarantine),
+        # a log validated on Dask keeps its rows on the cluster and counts them
+        rows_clean=int(getattr(validation, "n_clean", len(validation.clean))),
+        rows_quarantined=int(getattr(validation, "n_quarantined", len(validation.quarantine))),
         reasons=tuple(reasons[:TOP_REASONS]),
         more_reasons=max(0, len(reasons) - TOP_REASONS),
         warnings=tuple(p.message for p in validation.problems if p.severity == "warning"),
