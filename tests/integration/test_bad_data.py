@@ -146,6 +146,7 @@ def _runs() -> int:
 @pytest.mark.parametrize("case_name", list(CASES))
 def test_bad_data_gets_a_clear_answer(case_name, base_log, mlflow_store, tmp_path, monkeypatch, capsys):
     case = CASES[case_name]
+    monkeypatch.chdir(tmp_path)  # validate writes its quarantine under ./engage-output/
     for key, value in {**FAST_TRAINING, **case.env}.items():
         monkeypatch.setenv(key, value)
     data, spec = case.make(base_log, tmp_path)

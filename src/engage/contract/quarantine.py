@@ -14,6 +14,16 @@ from engage.contract.report import Problem, ValidationReport
 #: How many quarantine reasons the early-stop problem names (the largest counts first).
 TOP_REASONS = 3
 
+#: Where ``engage validate`` writes quarantine files by default, relative to the working
+#: directory (the project's output folder), never beside the data: that folder may not be
+#: the user's to write in (a shared dataset, a read-only mount).
+QUARANTINE_DIR = Path("engage-output") / "quarantine"
+
+
+def default_quarantine_path(data: str | Path, directory: str | Path = QUARANTINE_DIR) -> Path:
+    """``<directory>/<data file name without suffix>.quarantine.csv`` for the log ``data``."""
+    return Path(directory) / f"{Path(data).stem}.quarantine.csv"
+
 
 def probe_verdict(probe: ValidationReport, limits: InputLimits) -> Problem | None:
     """The fatal problem that stops validation after the probe rows, or None to read on.

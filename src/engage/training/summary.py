@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from engage.training.pipeline import TrainResult
 
 ESTIMATORS = ("dm", "ips", "snips", "dr", "observed", "true")
+ESTIMATOR_LABELS = {est: est.upper() for est in ESTIMATORS} | {"observed": "observed", "true": "true"}
+POLICIES = ("learned", "best_constant", "logged")
 
 
 def describe_weights(weights: Mapping[str, float]) -> str:
@@ -54,18 +56,32 @@ def print_summary(result: TrainResult, console: Console | None = None) -> None:
 
 
 def _values_table(result: TrainResult) -> Table:
-    table = Table(title="Policy value on the held-out split (objective per campaign)")
-    table.add_column("policy")
-    for est in ESTIMATORS:
-        table.add_column(est.upper() if est != "observed" else "observed", justify="right")
-    for name in ("learned", "best_constant", "logged"):
+    """One row per policy and estimator (only those the run has: no ``true`` on real data), the
+    interval in its own column that never wraps, so the table reads whole at 80 columns and
+    when piped."""
+    spec = getattr(result.policy, "spec", None)
+    row = getattr(spec, "row_noun", "campaign")  # "post" for a log of posts
+    table = Table(title=f"Policy value on the held-out split (objective per {row})")
+    table.add_column("policy", no_wrap=True)
+    table.add_column("estimator", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("95% interval", justify="right", no_wrap=True)
+    for name in POLICIES:
         ests = result.values.get(name, {})
-        cells = []
-        for est in ESTIMATORS:
-            if est in ests:
-                v, lo, hi = ests[est]
-                cells.append(f"{v:.3f}" if est == "true" else f"{v:.3f} [{lo:.3f}, {hi:.3f}]")
-            else:
-                cells.append("")
-        table.add_row(name.replace("_", " "), *cells)
+        shown = [est for est in ESTIMATORS if est in ests]
+        for i, est in enumerate(shown):
+            v, lo, hi = ests[est]
+            interval = "exact (oracle)" if est == "true" else format_interval(lo, hi)
+            table.add_row(
+                name.replace("_", " ") if i == 0 else "",
+                ESTIMATOR_LABELS[est],
+                f"{v:.3f}",
+                interval,
+                end_section=i == len(shown) - 1,
+            )
     return table
+
+
+def format_interval(low: float, high: float) -> str:
+    """``[low, high]`` with three decimals."""
+    return f"[{low:.3f}, {high:.3f}]"

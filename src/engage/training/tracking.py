@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,8 @@ from typing import Any
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.data.dataset_source import DatasetSource
+from mlflow.data.dataset_source_registry import get_dataset_source_from_json
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature, infer_signature
 from mlflow.store.artifact.utils.models import get_model_name_and_version
@@ -124,6 +127,30 @@ def frame_digest(df: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
+#: the start of MLflow's warning about integer columns in an inferred schema
+INTEGER_HINT = "Hint: Inferred schema contains integer column"
+
+
+def local_source(path: str | Path) -> DatasetSource:
+    """The dataset source of a local file: MLflow's ``local`` source of its ``file://`` URI.
+
+    Not the bare path string: MLflow would then ask every registered source whether it can
+    read it, two (for the schemes ``""`` and ``file``) say yes, and it warns "The specified
+    dataset source can be interpreted in multiple ways" for each dataset logged.
+    """
+    uri = redact(Path(path).resolve().as_uri())
+    return get_dataset_source_from_json(json.dumps({"uri": uri}), source_type="local")
+
+
+def dataset_schema(df: pd.DataFrame) -> Schema:
+    """The column schema of a logged dataset, inferred from its first rows."""
+    with warnings.catch_warnings():
+        # MLflow's hint that integer columns cannot hold missing values at *inference* time is
+        # about model signatures; a logged dataset is described, never enforced at inference
+        warnings.filterwarnings("ignore", INTEGER_HINT, UserWarning)
+        return infer_signature(df.head(SCHEMA_SAMPLE_ROWS)).inputs
+
+
 def log_dataset(df: pd.DataFrame, source: str, name: str, context: str) -> str:
     """Log ``df`` as an input of the active run (name, digest, schema, row count); its digest.
 
@@ -131,11 +158,51 @@ def log_dataset(df: pd.DataFrame, source: str, name: str, context: str) -> str:
     every row has the same types); inferring it from all rows takes ~25 s per million.
     """
     digest = frame_digest(df)
-    dataset = mlflow.data.from_pandas(df, source=redact(source), name=redact(name), digest=digest)
+    dataset = mlflow.data.from_pandas(df, source=local_source(source), name=redact(name), digest=digest)
     # ``schema`` is a cached property: filling the cache skips MLflow's full-frame scan.
-    dataset.__dict__["schema"] = infer_signature(df.head(SCHEMA_SAMPLE_ROWS)).inputs
+    dataset.__dict__["schema"] = dataset_schema(df)
     mlflow.log_input(dataset, context=context)
     return digest
+
+
+#: the prefix of the handful of figures a data team compares across runs (every metric is
+#: still logged under its own name; these are copies, grouped so they are found first)
+HEADLINE = "headline."
+#: the root artifact with the headline figures: one path in every run, so MLflow's compare
+#: view (which lists the files at the root of the runs' artifacts) shows them side by side
+HEADLINE_ARTIFACT = "headline.json"
+
+
+def headline_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
+    """The headline figures of a run, named ``headline.<figure>``, from its metrics.
+
+    The shipped policy's DR value and interval; its DR gain over the logged policy (with
+    interval); the learned policy's DR gain over the best constant action (with interval:
+    what decides whether to personalise); whether it personalises (1/0); each outcome
+    model's R²; the training and evaluation rows; the run's seconds. A figure the run does
+    not have is left out.
+    """
+    shipped = "learned" if metrics.get("policy.personalized") == 1 else "best_constant"
+    sources = {
+        "shipped_dr": "ope.shipped.dr",
+        "gain_vs_logged": f"policy.dr_gain_vs_logged.{shipped}",
+        "learned_gain_vs_best_constant": "policy.dr_gain_vs_constant",
+    }
+    out: dict[str, float] = {}
+    for figure, name in sources.items():
+        for end in ("", "_low", "_high"):
+            if name + end in metrics:
+                out[f"{HEADLINE}{figure}{end}"] = float(metrics[name + end])
+    if "policy.personalized" in metrics:
+        out[f"{HEADLINE}personalized"] = float(metrics["policy.personalized"])
+    for name, value in metrics.items():
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "eval" and parts[2] == "r2":
+            out[f"{HEADLINE}r2.{parts[1]}"] = float(value)
+    for name in ("data.rows_train", "data.rows_eval", "time.total_s"):
+        if name in metrics:
+            out[HEADLINE + name.split(".", 1)[1]] = float(metrics[name])
+    return out
 
 
 RUNTIME_CORE = ("contract", "policy")  # the sub-packages a model needs to predict
@@ -243,11 +310,34 @@ def ensure_registered_model(client: MlflowClient, name: str, description: str) -
         client.create_registered_model(name, description=redact(description) or None)
 
 
+#: version tag with the shipped policy's DR value and interval: the registered model's page
+#: lists each version's tags (its descriptions are cut to a few words there)
+DR_VALUE_TAG = "dr_value"
+
+
+def dr_value_text(value: float, low: float, high: float) -> str:
+    """``12.4 (95% interval 12 to 12.92)``: a DR value as a version's tag gives it."""
+    return f"{value:.4g} (95% interval {low:.4g} to {high:.4g})"
+
+
+def _dr_value_tag(run_id: str | None) -> dict[str, str]:
+    """``{DR_VALUE_TAG: ...}`` from the run's ``ope.shipped.dr*`` metrics ({} when it has none)."""
+    if not run_id:
+        return {}
+    metrics = MlflowClient().get_run(run_id).data.metrics
+    names = ("ope.shipped.dr", "ope.shipped.dr_low", "ope.shipped.dr_high")
+    if not all(n in metrics for n in names):
+        return {}
+    return {DR_VALUE_TAG: dr_value_text(*(metrics[n] for n in names))}
+
+
 def register(model_uri: str, name: str, tags: dict[str, str]) -> Any:
-    """Register a logged model as a new version of ``name``, tagged in the same call.
+    """Register a logged model as a new version of ``name``, tagged in the same call (with
+    the run's DR value, :data:`DR_VALUE_TAG`, when ``tags`` name the run).
 
     The tags go with the creation (one write): a kill cannot leave an untagged version.
     """
+    tags = {**_dr_value_tag(tags.get("run_id")), **tags}
     return mlflow.register_model(model_uri, name, tags=_redacted(tags))
 
 

@@ -34,8 +34,10 @@ def test_simulate_refuses_unknown_format(tmp_path, capsys) -> None:
     assert ".parquet or .csv" in capsys.readouterr().err
 
 
-def test_validate_quarantines_and_names_the_column(tmp_path, capsys) -> None:
-    src = tmp_path / "c.csv"
+def test_validate_quarantines_and_names_the_column(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)  # the quarantine goes under ./engage-output, never beside the data
+    src = tmp_path / "data" / "c.csv"
+    src.parent.mkdir()
     main(["simulate", "--rows", "400", "--out", str(src)])
     log = pd.read_csv(src)
     log.loc[[3, 7, 11], "industry"] = "crypto"
@@ -44,7 +46,10 @@ def test_validate_quarantines_and_names_the_column(tmp_path, capsys) -> None:
     assert main(["validate", "--data", str(src)]) == 0
     out = capsys.readouterr().out
     assert "industry" in out and "3 rows" in out and "crypto" in out
-    quarantine = pd.read_csv(tmp_path / "c.quarantine.csv")
+    written = Path("engage-output") / "quarantine" / "c.quarantine.csv"
+    assert f"quarantined rows written to {written}" in out
+    assert sorted(p.name for p in src.parent.iterdir()) == ["c.csv"]  # nothing beside the data
+    quarantine = pd.read_csv(tmp_path / written)
     assert sorted(quarantine["_row"]) == [3, 7, 11]
     assert quarantine["_reason"].str.contains("industry").all()
 

@@ -1,0 +1,327 @@
+"""``engage recommend``: the champion's answers for one profile or a file of them, without a server.
+
+The model is loaded exactly as ``engage serve`` loads it (:class:`engage.serving.model.ModelLoader`:
+a registered version only if its training run finished, or an exported directory), and each
+profile is checked by the served spec's request contract (:class:`engage.serving.contract.SpecContract`),
+so a profile the API would refuse is refused here, with the same messages, grouped per column
+with the number of profiles concerned.
+
+Exit codes: 0 answered; 2 bad input (unreadable file, a profile or objective the spec refuses);
+1 no model (nothing registered under the URI, no store, a version of an unfinished run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+#: Profiles scored per policy call (bounds the memory of a large input file).
+CHUNK = 1_000
+#: Problems listed before the rest are only counted.
+SHOWN_PROBLEMS = 20
+#: Row numbers named per problem.
+SHOWN_ROWS = 5
+INPUT_FORMATS = (".json", ".jsonl", ".csv", ".parquet")
+OUTPUT_FORMATS = (".json", ".jsonl")
+NO_MODEL_HINT = (
+    "train one first (`engage train --data LOG [--spec SPEC]`), or name another with "
+    "--spec or --model-uri"
+)
+
+
+class BadInput(Exception):
+    """The profiles, the objective or the output path cannot be used (exit code 2)."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``engage recommend`` to the ``engage`` parser."""
+    from engage.cli import examples
+    from engage.serving.settings import DEFAULT_MODEL_URI, MAX_TOP_K
+
+    p = subparsers.add_parser(
+        "recommend",
+        help="recommend for a profile or a file of profiles with the champion model",
+        description=(
+            "Recommend, with the champion model, for one profile (--profile) or a file of "
+            "profiles (--input), each checked against the model's spec as the API checks it. "
+            "Answers are JSON on stdout, or written to --output. Exit code 2: bad input; "
+            "1: no model."
+        ),
+        epilog=examples(
+            "engage recommend --profile \"$(jq .profile examples/recommendation_request.json)\"",
+            "engage recommend --spec examples/facebook_metrics.yaml --profile @post.json --top-k 2",
+            "engage recommend --input profiles.csv --output answers.jsonl --top-k 1 --no-explain",
+        ),
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--profile",
+        help="one profile as a JSON object (or a JSON list of them); @FILE reads the JSON from "
+        "a file; this or --input is required",
+    )
+    source.add_argument(
+        "--input",
+        help="a file of profiles: .json (an object or a list), .jsonl (one object a line), "
+        ".csv or .parquet (one profile a row); this or --profile is required",
+    )
+    p.add_argument(
+        "--output",
+        default=None,
+        help="write the answers to this file: .jsonl (one answer a line) or .json "
+        "(default: printed to stdout)",
+    )
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--model-uri",
+        dest="model_uri",
+        default=None,
+        help=f"models:/NAME@ALIAS, models:/NAME/VERSION or an exported directory (default: {DEFAULT_MODEL_URI})",
+    )
+    which.add_argument(
+        "--spec",
+        default=None,
+        help="use the champion of this spec's model, models:/engage-<spec name>@champion "
+        "(default: not used)",
+    )
+    p.add_argument(
+        "--top-k",
+        dest="top_k",
+        type=_top_k(MAX_TOP_K),
+        default=3,
+        help=f"recommendations per profile, 1 to {MAX_TOP_K}",
+    )
+    p.add_argument(
+        "--objective",
+        default=None,
+        help='JSON outcome weights replacing the model\'s, e.g. \'{"conversions": 1}\' '
+        "(default: the weights the model was trained with)",
+    )
+    p.add_argument(
+        "--no-explain",
+        dest="explain",
+        action="store_false",
+        help="leave out the explanation of the first choice (default: explained)",
+    )
+    p.set_defaults(func=run)
+
+
+def _top_k(most: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= most:
+            raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {most}, got {text!r}")
+        return value
+
+    return parse
+
+
+def run(args: argparse.Namespace) -> int:
+    """Answer the profiles of ``args``; the exit code (0, 1 no model, 2 bad input)."""
+    from engage.contract.redaction import redact
+
+    try:
+        profiles, single = read_profiles(args.profile, args.input)
+        objective = _json_object(args.objective, "--objective") if args.objective else None
+        output = _output_path(args.output)
+    except BadInput as exc:
+        print(f"error: {redact(exc)}", file=sys.stderr)
+        return 2
+    try:
+        model = load_model(args.model_uri, args.spec)
+    except Exception as exc:  # noqa: BLE001 - every load failure means "no model" here
+        print(f"error: no model: {redact(exc)}", file=sys.stderr)
+        print(NO_MODEL_HINT, file=sys.stderr)
+        return 1
+    try:
+        answers = recommend(model, profiles, top_k=args.top_k, objective=objective, explain=args.explain)
+    except BadInput as exc:
+        print(f"error: {redact(exc)}", file=sys.stderr)
+        return 2
+    write_answers(answers, output, single=single)
+    where = f"written to {output}" if output else "printed"
+    label = f"{model.name} version {model.version}" if model.version else redact(model.uri)
+    n = len(answers)
+    print(f"{n:,} answer{'s' if n != 1 else ''} from {label} {where}", file=sys.stderr)
+    return 0
+
+
+def read_profiles(profile: str | None, input_file: str | None) -> tuple[list[dict[str, Any]], bool]:
+    """The profiles given, and whether a single JSON object was given (one answer, not a list).
+
+    Raises:
+        BadInput: the JSON or the file cannot be read, or holds no profile.
+    """
+    if profile is not None:
+        if profile.startswith("@"):
+            profile = _read_text(Path(profile[1:]))
+        parsed = _json(profile, "--profile")
+        return _as_profiles(parsed, "--profile"), isinstance(parsed, dict)
+    assert input_file is not None
+    path = Path(input_file)
+    suffix = path.suffix.lower()
+    if suffix not in INPUT_FORMATS:
+        raise BadInput(f"--input {path}: unsupported file type {suffix or '(none)'!r}; use one of {', '.join(INPUT_FORMATS)}")
+    if suffix == ".json":
+        return _as_profiles(_json(_read_text(path), str(path)), str(path)), False
+    if suffix == ".jsonl":
+        lines = [(i, line) for i, line in enumerate(_read_text(path).splitlines(), 1) if line.strip()]
+        return _as_profiles([_json(line, f"{path} line {i}") for i, line in lines], str(path)), False
+    return _table_profiles(path), False
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {path}: {exc.__class__.__name__}: {exc}") from exc
+
+
+def _json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{where} is not valid JSON ({exc})") from exc
+
+
+def _json_object(text: str, where: str) -> dict[str, Any]:
+    parsed = _json(text, where)
+    if not isinstance(parsed, dict):
+        raise BadInput(f"{where} must be a JSON object, got {type(parsed).__name__}")
+    return parsed
+
+
+def _as_profiles(parsed: Any, where: str) -> list[dict[str, Any]]:
+    items = [parsed] if isinstance(parsed, dict) else parsed
+    if not isinstance(items, list):
+        raise BadInput(f"{where} must hold a JSON object or a list of objects, got {type(parsed).__name__}")
+    not_objects = [i for i, item in enumerate(items, 1) if not isinstance(item, dict)]
+    if not_objects:
+        raise BadInput(f"{where}: {len(not_objects):,} profile(s) are not JSON objects (profile {_rows(not_objects)})")
+    if not items:
+        raise BadInput(f"{where} holds no profile")
+    return items
+
+
+def _table_profiles(path: Path) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    except Exception as exc:  # noqa: BLE001 - pandas and pyarrow raise many kinds
+        raise BadInput(f"cannot read {path}: {exc.__class__.__name__}: {exc}") from exc
+    if frame.empty:
+        raise BadInput(f"{path} holds no profile (no data rows)")
+    # plain Python values (a missing cell is None, refused by the contract like a JSON null)
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _output_path(output: str | None) -> Path | None:
+    if output is None:
+        return None
+    path = Path(output)
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise BadInput(f"--output {path}: use a .jsonl or .json file name")
+    if not path.parent.is_dir():
+        raise BadInput(f"--output {path}: the folder {path.parent} does not exist")
+    return path
+
+
+def load_model(model_uri: str | None, spec: str | None) -> Any:
+    """The :class:`~engage.serving.model.LoadedModel` behind ``--model-uri``/``--spec`` (default:
+    the default spec's champion), loaded as ``engage serve`` loads it."""
+    from engage.cli import _spec_model_uri
+    from engage.serving.model import ModelLoader
+    from engage.serving.registry_access import bounded_mlflow_http
+    from engage.serving.settings import DEFAULT_MODEL_URI, default_tracking_uri
+
+    uri = model_uri or _spec_model_uri(spec) or DEFAULT_MODEL_URI
+    with bounded_mlflow_http():  # an unreachable tracking server fails in seconds, not minutes
+        return ModelLoader(default_tracking_uri()).load(uri)
+
+
+def recommend(
+    model: Any,
+    profiles: list[dict[str, Any]],
+    *,
+    top_k: int = 3,
+    objective: dict[str, Any] | None = None,
+    explain: bool = True,
+) -> list[dict[str, Any]]:
+    """The answers (``Answer.to_dict()``) for ``profiles`` checked by the model's contract.
+
+    Raises:
+        BadInput: some profiles or the objective do not fit the spec (every problem grouped
+            by column, with how many profiles and which).
+    """
+    from pydantic import ValidationError
+
+    from engage.serving.errors import validation_details
+
+    contract = model.contract
+    problems: dict[tuple[str, str], list[int]] = defaultdict(list)
+    rows = []
+    for i, raw in enumerate(profiles, 1):
+        try:
+            rows.append(contract.profile_row(raw))
+        except ValidationError as exc:
+            for d in validation_details(exc.errors(include_url=False, include_input=False)):
+                problems[(str(d["field"]), str(d["message"]))].append(i)
+    weights = None
+    if objective is not None:
+        try:
+            weights = contract.objective(objective)
+        except ValidationError as exc:
+            for d in validation_details(exc.errors(include_url=False, include_input=False), "objective"):
+                problems[(str(d["field"]), str(d["message"]))].append(0)
+    if problems:
+        raise BadInput(_problem_text(problems, len(profiles)))
+    policy = model.policy
+    answers = []
+    for start in range(0, len(rows), CHUNK):
+        chunk = policy.builder.encode_rows(rows[start : start + CHUNK])
+        found = policy.recommend_context(chunk, top_k=top_k, objective=weights, explain=explain)
+        answers += [a.to_dict() for a in found]
+    return answers
+
+
+def _rows(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:SHOWN_ROWS])
+    return shown + (f" and {len(numbers) - SHOWN_ROWS:,} more" if len(numbers) > SHOWN_ROWS else "")
+
+
+def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -> str:
+    """Every problem as a line: the column, how many profiles (which ones), the message."""
+    bad = len({i for rows in problems.values() for i in rows if i})
+    head = f"{bad:,} of {n_profiles:,} profile{'s' if n_profiles != 1 else ''} do not fit the model's spec"
+    if bad == 0:
+        head = "the objective does not fit the model's spec"
+    ordered = sorted(problems.items(), key=lambda item: (-len(item[1]), item[0]))
+    lines = [head + "; nothing was recommended:"]
+    for (column, message), rows in ordered[:SHOWN_PROBLEMS]:
+        if rows == [0]:
+            lines.append(f"  {column}: {message}")
+            continue
+        count = f"{len(rows):,} profile{'s' if len(rows) != 1 else ''}"
+        lines.append(f"  column '{column}': {count} (profile {_rows(rows)}): {message}")
+    if len(ordered) > SHOWN_PROBLEMS:
+        lines.append(f"  and {len(ordered) - SHOWN_PROBLEMS:,} more kinds of problem")
+    return "\n".join(lines)
+
+
+def write_answers(answers: list[dict[str, Any]], output: Path | None, *, single: bool) -> None:
+    """Answers as JSON: one object for a single profile, else a list (JSON Lines in a .jsonl)."""
+    if output is not None and output.suffix.lower() == ".jsonl":
+        output.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers), encoding="utf-8")
+        return
+    text = json.dumps(answers[0] if single else answers, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")

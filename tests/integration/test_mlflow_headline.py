@@ -1,0 +1,86 @@
+"""MLflow as a data team reads it: headline figures found first, artifacts comparable across
+runs, and no dataset-source warning during a training (real runs in a temporary store)."""
+
+from __future__ import annotations
+
+import warnings
+
+import mlflow
+import pytest
+from mlflow import MlflowClient
+
+from engage.training.pipeline import train
+from engage.training.tracking import HEADLINE_ARTIFACT, INTEGER_HINT
+from tests.conftest import sim_oracle, train_settings
+
+pytestmark = pytest.mark.slow
+
+HEADLINE = {
+    "shipped_dr", "shipped_dr_low", "shipped_dr_high",
+    "gain_vs_logged", "gain_vs_logged_low", "gain_vs_logged_high",
+    "learned_gain_vs_best_constant", "learned_gain_vs_best_constant_low",
+    "learned_gain_vs_best_constant_high", "personalized", "rows_train", "rows_eval", "total_s",
+    "r2.conversions", "r2.engagement_rate", "r2.follower_growth", "r2.retention_30d",
+}
+
+
+@pytest.fixture(scope="module")
+def second_run(mlflow_store, tmp_path_factory):
+    """Another small run (its own log, with integer columns as real files have, and its own
+    model name), its warnings recorded."""
+    from engage.simulation.world import SimulatedWorld, write_log
+
+    log = SimulatedWorld("hard").simulate(4000, seed=5)
+    log[["followers", "employees"]] = log[["followers", "employees"]].round().astype("int64")
+    data = tmp_path_factory.mktemp("headline") / "campaigns.parquet"
+    write_log(log, data, world={"difficulty": "hard", "decisions": "full", "seed": 5, "rows": 4000})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = train(
+            train_settings(data, mlflow_store, seed=1, model_name="headline-test"),
+            oracle=sim_oracle(data),
+        )
+    return result, [str(w.message) for w in caught]
+
+
+def test_a_training_prints_no_avoidable_mlflow_warning(second_run) -> None:
+    _, caught = second_run
+    assert not [m for m in caught if "interpreted in multiple ways" in m], caught
+    assert not [m for m in caught if INTEGER_HINT in m], caught  # the log has integer columns
+
+
+def test_both_runs_have_the_headline_metrics(trained, second_run) -> None:
+    runs = mlflow.search_runs(
+        experiment_ids=[trained.experiment_id],
+        filter_string=f"attributes.run_id IN ('{trained.run_id}', '{second_run[0].run_id}')",
+    )
+    assert len(runs) == 2
+    columns = {c.removeprefix("metrics.headline.") for c in runs.columns if c.startswith("metrics.headline.")}
+    assert columns >= HEADLINE, sorted(HEADLINE - columns)
+    for _, row in runs.iterrows():
+        shipped = "learned" if row["metrics.headline.personalized"] == 1 else "best_constant"
+        assert row["metrics.headline.shipped_dr"] == row["metrics.ope.shipped.dr"]
+        assert row["metrics.headline.gain_vs_logged"] == row[f"metrics.policy.dr_gain_vs_logged.{shipped}"]
+        assert row["metrics.headline.rows_train"] + row["metrics.headline.rows_eval"] == 4000
+        assert row["metrics.headline.r2.conversions"] == row["metrics.eval.conversions.r2"]
+        assert row["metrics.headline.total_s"] > 0
+        assert "metrics.ope.learned.ips" in runs.columns  # every other metric is still there
+
+
+def _root_files(client: MlflowClient, run_id: str) -> set[str]:
+    return {f.path for f in client.list_artifacts(run_id) if not f.is_dir}
+
+
+def test_runs_share_root_artifacts_for_the_compare_view(trained, second_run) -> None:
+    # MLflow's compare view shows the files (not folders) at the root that every run has
+    client = MlflowClient()
+    common = _root_files(client, trained.run_id) & _root_files(client, second_run[0].run_id)
+    assert HEADLINE_ARTIFACT in common
+    figures = mlflow.artifacts.load_dict(f"runs:/{second_run[0].run_id}/{HEADLINE_ARTIFACT}")
+    assert set(figures) == HEADLINE
+    assert figures["shipped_dr"] == second_run[0].metrics["ope.shipped.dr"]
+    # the folders hold the same paths in both runs too (no run-specific names)
+    for folder in ("plots", "validation", "report"):
+        first = {f.path for f in client.list_artifacts(trained.run_id, folder)}
+        second = {f.path for f in client.list_artifacts(second_run[0].run_id, folder)}
+        assert first and first == second, (folder, first ^ second)

@@ -1,0 +1,130 @@
+"""``engage recommend`` on the committed policy fixture: input formats, the API's checks with
+errors grouped per column, output formats and exit codes (the load itself is tested on a real
+MLflow store in tests/integration/test_recommend_cli.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engage.cli import main
+from engage.cli import recommend as cli_recommend
+from engage.policy.artifact import load_policy
+from engage.serving.examples import EXAMPLE_PROFILE
+from engage.serving.model import LoadedModel
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "policy-v2"
+
+
+@pytest.fixture(scope="module")
+def model() -> LoadedModel:
+    return LoadedModel.from_policy(load_policy(FIXTURE), str(FIXTURE), "fixture-model", "7")
+
+
+@pytest.fixture
+def served(model, monkeypatch) -> LoadedModel:
+    """``engage recommend`` answers with the fixture policy (as if loaded from the store)."""
+    monkeypatch.setattr(cli_recommend, "load_model", lambda uri, spec: model)
+    return model
+
+
+def test_one_profile_prints_one_answer_object(served, capsys) -> None:
+    assert main(["recommend", "--profile", json.dumps(EXAMPLE_PROFILE), "--top-k", "2"]) == 0
+    out, err = capsys.readouterr()
+    answer = json.loads(out)
+    assert [r["rank"] for r in answer["recommendations"]] == [1, 2]
+    assert answer["explanation"]["chosen_style"] == answer["recommendations"][0]["style"]
+    assert "1 answer from fixture-model version 7 printed" in err
+    # exactly what the policy answers for that profile
+    expected = served.policy.recommend(pd.DataFrame([EXAMPLE_PROFILE]), top_k=2)[0].to_dict()
+    assert answer == json.loads(json.dumps(expected))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl", ".json"])
+def test_a_file_of_profiles_gives_one_answer_each(served, tmp_path, suffix) -> None:
+    profiles = [EXAMPLE_PROFILE, {**EXAMPLE_PROFILE, "industry": "software", "followers": 90_000}]
+    src = tmp_path / f"profiles{suffix}"
+    if suffix == ".csv":
+        pd.DataFrame(profiles).to_csv(src, index=False)
+    elif suffix == ".parquet":
+        pd.DataFrame(profiles).to_parquet(src)
+    elif suffix == ".jsonl":
+        src.write_text("\n".join(json.dumps(p) for p in profiles) + "\n")
+    else:
+        src.write_text(json.dumps(profiles))
+    out = tmp_path / "answers.jsonl"
+    assert main(["recommend", "--input", str(src), "--output", str(out), "--no-explain", "--top-k", "1"]) == 0
+    answers = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(answers) == 2
+    assert all(len(a["recommendations"]) == 1 and a["explanation"] is None for a in answers)
+
+
+def test_json_output_is_a_list_for_a_file(served, tmp_path) -> None:
+    src, out = tmp_path / "p.jsonl", tmp_path / "answers.json"
+    src.write_text(json.dumps(EXAMPLE_PROFILE) + "\n")
+    assert main(["recommend", "--input", str(src), "--output", str(out)]) == 0
+    assert isinstance(json.loads(out.read_text()), list)
+
+
+def test_bad_profiles_are_named_by_column_and_count(served, tmp_path, capsys) -> None:
+    rows = [
+        {**EXAMPLE_PROFILE, "industry": "crypto"},
+        dict(EXAMPLE_PROFILE),
+        {**EXAMPLE_PROFILE, "industry": "crypto"},
+        {k: v for k, v in EXAMPLE_PROFILE.items() if k != "followers"},
+        {**EXAMPLE_PROFILE, "followers": None, "mood": "happy"},
+    ]
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(rows))
+    out = tmp_path / "answers.jsonl"
+    assert main(["recommend", "--input", str(src), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "4 of 5 profiles do not fit the model's spec; nothing was recommended" in err
+    assert "column 'industry': 2 profiles (profile 1, 3): Input should be one of" in err
+    assert "column 'followers': 1 profile (profile 4): Field required" in err
+    assert "column 'followers': 1 profile (profile 5)" in err
+    assert "column 'mood': 1 profile (profile 5): unknown field (not allowed)" in err
+    assert not out.exists()  # nothing half-written
+
+
+def test_a_bad_objective_is_named(served, capsys) -> None:
+    args = ["recommend", "--profile", json.dumps(EXAMPLE_PROFILE), "--objective", '{"sales": 1}']
+    assert main(args) == 2
+    assert "objective.sales: unknown field (not allowed)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--profile", "{industry: x}"], "--profile is not valid JSON"),
+        (["--profile", "[1, {}]"], "1 profile(s) are not JSON objects (profile 1)"),
+        (["--profile", "[]"], "--profile holds no profile"),
+        (["--profile", "@/no/such/file.json"], "cannot read /no/such/file.json"),
+        (["--input", "profiles.xlsx"], "unsupported file type '.xlsx'"),
+        (["--profile", "{}", "--output", "answers.csv"], "use a .jsonl or .json file name"),
+        (["--profile", "{}", "--objective", "[1]"], "--objective must be a JSON object"),
+    ],
+)
+def test_unreadable_input_exits_2_before_any_model_is_loaded(args, says, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(cli_recommend, "load_model", lambda uri, spec: pytest.fail("loaded a model"))
+    assert main(["recommend", *args]) == 2
+    assert says in capsys.readouterr().err
+
+
+def test_top_k_out_of_range_is_refused_by_the_parser(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["recommend", "--profile", "{}", "--top-k", "11"])
+    assert exit_.value.code == 2
+    assert "must be a whole number from 1 to 10" in capsys.readouterr().err
+
+
+def test_no_store_is_exit_1_with_what_to_do(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert main(["recommend", "--profile", json.dumps(EXAMPLE_PROFILE)]) == 1
+    err = capsys.readouterr().err
+    assert "error: no model: no MLflow store at" in err and "engage train --data" in err
+    assert not (tmp_path / "mlruns").exists()  # looking did not create an empty store
