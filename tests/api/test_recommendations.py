@@ -59,7 +59,9 @@ def test_example_request_gets_a_full_answer(client):
     r = client.post(URL, json=EXAMPLE)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"recommendations", "explanation", "policy", "score_unit", "model"}
+    assert set(body) == {
+        "recommendations", "explanation", "policy", "score_unit", "model", "decision_id"
+    }
     recs = body["recommendations"]
     assert 1 <= len(recs) <= EXAMPLE["top_k"]
     assert [rec["rank"] for rec in recs] == list(range(1, len(recs) + 1))
@@ -77,6 +79,7 @@ def test_example_request_gets_a_full_answer(client):
             "support",
             "basis",
             "decision_labels",
+            "probability",  # the served recommendation's (issue 14)
         } == set(rec)
         assert "candidate_index" not in rec  # internal to the policy
         assert math.isclose(sum(rec["posting_mix"].values()), 1.0, abs_tol=1e-6)
@@ -96,9 +99,10 @@ def test_example_request_gets_a_full_answer(client):
         }
         for forecast in rec["predicted"].values():
             assert forecast["low"] <= forecast["mean"] <= forecast["high"]
-        assert set(rec["support"]) == {"propensity", "level", "within_support"}
+        # similar_campaigns: logged campaigns near the action (issue 11's action search)
+        assert set(rec["support"]) == {"propensity", "level", "within_support", "similar_campaigns"}
         assert 0 <= rec["support"]["propensity"] <= 1
-    assert body["policy"]["mode"] in {"personalized", "constant"}
+    assert body["policy"]["mode"] in {"personalized", "constant", "baseline"}
     assert body["policy"]["note"]
     assert body["model"]["name"] == "test-policy"
     assert body["model"]["version"]
@@ -133,7 +137,9 @@ def test_same_request_twice_gives_the_same_answer(client):
     second = client.post(URL, json=EXAMPLE)
     assert first.status_code == 200
     assert second.status_code == 200
-    assert first.content == second.content
+    a, b = first.json(), second.json()
+    assert a.pop("decision_id") != b.pop("decision_id")  # each answer is its own decision
+    assert a == b
 
 
 def test_top_k_defaults_from_settings_and_limits_alternatives(client):
@@ -304,7 +310,9 @@ def test_batch_answers_in_order_and_equals_single_calls(client):
         single = client.post(
             URL, json={"profile": profile, "top_k": 2, "objective": {"retention_30d": 0.5}}
         ).json()
-        assert item == {k: single[k] for k in ("recommendations", "explanation", "policy", "score_unit")}
+        keys = ("recommendations", "explanation", "policy", "score_unit")
+        assert {k: item[k] for k in keys} == {k: single[k] for k in keys}
+        assert item["decision_id"] != single["decision_id"]
     assert body["model"] == single["model"]
 
 
@@ -340,6 +348,8 @@ def test_concurrent_single_requests_share_policy_calls_and_keep_their_answers(cl
     monkeypatch.setattr(policy, "recommend_context", slow)
     with ThreadPoolExecutor(len(profiles)) as pool:
         together = list(pool.map(lambda p: client.post(URL, json={"profile": p}).json(), profiles))
+    for answer in (*together, *alone):
+        answer.pop("decision_id")  # each answer is its own decision
     assert together == alone  # a profile's answer does not depend on its company
     assert sum(calls) == len(profiles)
     assert max(calls) > 1  # some requests shared a policy call

@@ -32,11 +32,13 @@ def test_example_request_over_real_http(server):
         r = client.post("/v1/recommendations", json=EXAMPLE)
         assert r.status_code == 200, r.text
         body = r.json()
-        assert set(body) == {"recommendations", "explanation", "policy", "score_unit", "model"}
+        assert set(body) == {
+            "recommendations", "explanation", "policy", "score_unit", "model", "decision_id"
+        }
         assert body["recommendations"][0]["rank"] == 1
         assert abs(sum(body["recommendations"][0]["posting_mix"].values()) - 1) < 1e-6
         assert body["model"]["name"] == "test-policy"
-        assert body["policy"]["mode"] in {"personalized", "constant"}
+        assert body["policy"]["mode"] in {"personalized", "constant", "baseline"}
         bad = client.post(
             "/v1/recommendations", json={"profile": {**EXAMPLE["profile"], "market": "b2g"}}
         )

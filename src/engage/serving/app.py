@@ -21,6 +21,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from engage.decisions.settings import DecisionSettings
+from engage.decisions.writer import DecisionWriter
 from engage.serving.batching import MicroBatcher
 from engage.serving.contract import document_contract
 from engage.serving.docs import install_offline_docs
@@ -29,7 +31,7 @@ from engage.serving.metrics import ServingMetrics
 from engage.serving.middleware import RequestGuard
 from engage.serving.model import ModelLoader, ModelStore
 from engage.serving.registry_access import bounded_mlflow_http
-from engage.serving.routes import router
+from engage.serving.routes import outcomes, router
 from engage.serving.scoring import answer_rows
 from engage.serving.settings import ServeSettings, get_settings
 
@@ -50,10 +52,25 @@ def _version() -> str:
         return "0"
 
 
-def create_app(settings: ServeSettings | None = None) -> FastAPI:
-    """Build the API around ``settings`` (default: the process's, from the environment)."""
+def create_app(
+    settings: ServeSettings | None = None, decisions: DecisionSettings | None = None
+) -> FastAPI:
+    """Build the API around ``settings`` (default: the process's, from the environment) and
+    record decisions as ``decisions`` say (default: ``ENGAGE_DECISIONS_*``)."""
     settings = settings or get_settings()
+    decisions = decisions or DecisionSettings()
     metrics = ServingMetrics()
+    writer = (
+        DecisionWriter(
+            decisions.store_url(),
+            decisions.queue_size,
+            on_written=metrics.decisions_written.inc,
+            on_dropped=metrics.decisions_dropped.inc,
+            on_failed=metrics.decisions_failed.inc,
+        )
+        if decisions.record
+        else None
+    )
     store = ModelStore(settings.model_uri, ModelLoader(settings.tracking_uri), metrics)
     batcher = MicroBatcher(
         answer_rows,
@@ -66,6 +83,8 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         with bounded_mlflow_http():
             batcher.start()
+            if writer is not None:  # opens and migrates the store on its own thread
+                writer.start()
             loading = asyncio.create_task(
                 store.serve_forever(
                     settings.load_retry_s, settings.load_retry_max_s, settings.reload_interval_s
@@ -80,6 +99,8 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await loading
                 await batcher.stop()
+                if writer is not None:
+                    await asyncio.to_thread(writer.stop)
 
     app = FastAPI(
         title="engage recommendation API",
@@ -93,8 +114,10 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     app.state.models = store
     app.state.metrics = metrics
     app.state.batcher = batcher
+    app.state.decisions = writer
     install_error_handlers(app, on_internal_error=metrics.internal_errors.inc)
     app.include_router(router)
+    app.include_router(outcomes.router)
     install_offline_docs(app)
     known_paths = {getattr(r, "path", "") for r in app.routes}
     app.add_middleware(

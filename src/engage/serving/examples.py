@@ -51,6 +51,7 @@ EXAMPLE_RECOMMENDATIONS: list[dict[str, Any]] = [
         "support": {"propensity": 0.91, "level": "good", "within_support": True},
         "basis": "personalized",
         "decision_labels": {},
+        "probability": 1.0,
     },
     {
         "rank": 2,
@@ -74,6 +75,7 @@ EXAMPLE_RECOMMENDATIONS: list[dict[str, Any]] = [
         "support": {"propensity": 0.023, "level": "limited", "within_support": True},
         "basis": "personalized",
         "decision_labels": {},
+        "probability": None,
     },
 ]
 EXAMPLE_EXPLANATION: dict[str, Any] = {
@@ -156,9 +158,25 @@ EXAMPLE_MODEL_INFO: dict[str, Any] = {
         "error": None,
     },
 }
+EXAMPLE_DECISION_ID = "7d0b6c1e-3f4a-4e8b-9a51-2c6f0d9e8b17"
 EXAMPLE_ITEM: dict[str, Any] = {
+    "decision_id": EXAMPLE_DECISION_ID,
     "recommendations": EXAMPLE_RECOMMENDATIONS,
     "explanation": EXAMPLE_EXPLANATION,
     "policy": EXAMPLE_POLICY,
     "score_unit": EXAMPLE_SCORE_UNIT,
+}
+EXAMPLE_EXPLORATION: dict[str, Any] = {"method": "epsilon", "epsilon": 0.1}
+# Outcomes of the decision above, posted later (several posts merge).
+EXAMPLE_OUTCOMES_REQUEST: dict[str, Any] = {
+    "decision_id": EXAMPLE_DECISION_ID,
+    "outcomes": {"conversions": 11.2, "engagement_rate": 3.4},
+    "observed_at": "2026-12-28T09:00:00Z",
+}
+EXAMPLE_OUTCOMES_RESPONSE: dict[str, Any] = {
+    "decision_id": EXAMPLE_DECISION_ID,
+    "outcomes": {"conversions": 11.2, "engagement_rate": 3.4},
+    "added": ["conversions", "engagement_rate"],
+    "missing": ["follower_growth", "retention_30d"],
+    "complete": False,
 }

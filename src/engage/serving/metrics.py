@@ -64,6 +64,27 @@ class ServingMetrics:
         self.profiles = Counter(
             "engage_profiles_scored", "Profiles scored by the policy", registry=self.registry
         )
+        self.decisions_written = Counter(
+            "engage_decisions_written",
+            "Decision records written to the decision store",
+            registry=self.registry,
+        )
+        self.decisions_dropped = Counter(
+            "engage_decisions_dropped",
+            "Decision records dropped because the writer's queue was full",
+            registry=self.registry,
+        )
+        self.decisions_failed = Counter(
+            "engage_decisions_failed",
+            "Decision records the store failed to write",
+            registry=self.registry,
+        )
+        self.outcomes = Counter(
+            "engage_outcomes_posted",
+            "Outcome posts by result (merged, repeated, refused)",
+            ["result"],
+            registry=self.registry,
+        )
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one answered request."""

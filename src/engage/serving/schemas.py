@@ -9,16 +9,20 @@ schema with the loaded model's.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from engage.serving.examples import (
     EXAMPLE_CONSTRAINTS,
+    EXAMPLE_EXPLORATION,
     EXAMPLE_ITEM,
     EXAMPLE_MODEL,
     EXAMPLE_MODEL_INFO,
     EXAMPLE_OBJECTIVE,
+    EXAMPLE_OUTCOMES_REQUEST,
+    EXAMPLE_OUTCOMES_RESPONSE,
     EXAMPLE_PROFILE,
 )
 from engage.serving.settings import MAX_TOP_K
@@ -49,6 +53,28 @@ def _integral(value: Any) -> Any:
     return value
 
 
+class ExplorationOption(_Request):
+    """How the served first recommendation is drawn among the allowed styles."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [EXAMPLE_EXPLORATION]}
+    )
+
+    method: Literal["greedy", "epsilon", "softmax"] = Field(
+        description="greedy: the best style (probability 1); epsilon: a share epsilon of draws "
+        "uniform over the allowed styles; softmax: over the scores at a temperature"
+    )
+    epsilon: float | None = Field(
+        default=None, ge=0, le=1, description="epsilon (default ENGAGE_SERVE_EXPLORATION_EPSILON)"
+    )
+    temperature: float | None = Field(
+        default=None,
+        gt=0,
+        le=1e6,
+        description="softmax temperature in score units (default ENGAGE_SERVE_EXPLORATION_TEMPERATURE)",
+    )
+
+
 class _Scoring(_Request):
     top_k: Annotated[int | None, BeforeValidator(_integral)] = Field(
         default=None,
@@ -76,6 +102,14 @@ class _Scoring(_Request):
     explain: bool = Field(
         default=True,
         description="explain the first choice against the runner-up (about half the scoring time)",
+    )
+    exploration: ExplorationOption | None = Field(
+        default=None,
+        description=(
+            "draw the served first recommendation among the allowed styles (default: "
+            "ENGAGE_SERVE_EXPLORATION, greedy unless set); never outside the support floor or "
+            "the constraints. When it serves other than the best, the explanation is omitted"
+        ),
     )
 
 
@@ -154,6 +188,12 @@ class SupportInfo(_Closed):
     within_support: bool = Field(
         description="whether the log covers this style for such a profile (false exactly when poor)"
     )
+    similar_campaigns: int | None = Field(
+        default=None,
+        description="logged campaigns of this style, by profiles like this one, whose actions "
+        "(mix, cadence, ...) lie near this action (within the support radius); absent for "
+        "models trained before the action search",
+    )
 
 
 class Recommendation(_Closed):
@@ -175,13 +215,19 @@ class Recommendation(_Closed):
         description="expected objective gain over the profile's typical logged choice"
     )
     support: SupportInfo
-    basis: Literal["personalized", "constant"] = Field(
+    basis: Literal["personalized", "constant", "baseline"] = Field(
         default="personalized",
         description="constant: the shipped constant action, first whatever its score; "
-        "personalized: ranked by score",
+        "baseline: what marketers of similar profiles typically do, first whatever its score "
+        "(a baseline policy); personalized: ranked by score",
     )
     decision_labels: dict[str, str] = Field(
         default_factory=dict, description="labels of categorical decision codes, e.g. 2: product"
+    )
+    probability: float | None = Field(
+        default=None,
+        description="the probability with which the served (first) recommendation's style was "
+        "drawn (1 without exploration); null on the alternatives",
     )
 
 
@@ -212,7 +258,7 @@ class Explanation(_Closed):
 
 
 class PolicyInfo(_Closed):
-    mode: Literal["personalized", "constant"]
+    mode: Literal["personalized", "constant", "baseline"]
     note: str
     fallback: Literal["outside_constraints", "outside_support"] | None = Field(
         default=None,
@@ -235,6 +281,10 @@ class RecommendationResponse(_Closed):
         extra="forbid", json_schema_extra={"examples": [{**EXAMPLE_ITEM, "model": EXAMPLE_MODEL}]}
     )
 
+    decision_id: str | None = Field(
+        default=None,
+        description="id of this decision; post its outcomes to POST /v1/outcomes",
+    )
     recommendations: list[Recommendation]
     explanation: Explanation | None = Field(description="the first choice against the runner-up")
     policy: PolicyInfo
@@ -243,6 +293,9 @@ class RecommendationResponse(_Closed):
 
 
 class BatchItem(_Closed):
+    decision_id: str | None = Field(
+        default=None, description="id of this profile's decision (POST /v1/outcomes)"
+    )
     recommendations: list[Recommendation]
     explanation: Explanation | None
     policy: PolicyInfo
@@ -257,6 +310,39 @@ class BatchRecommendationResponse(_Closed):
 
     results: list[BatchItem] = Field(description="one per profile, in request order")
     model: ModelRef
+
+
+class OutcomesRequest(_Request):
+    """Outcomes of one served decision; several partial posts merge."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [EXAMPLE_OUTCOMES_REQUEST]}
+    )
+
+    decision_id: str = Field(min_length=1, max_length=64, description="from the recommendation")
+    # checked per outcome against the decision's spec (the error names outcomes.<name>)
+    outcomes: dict[str, Any] = Field(
+        min_length=1,
+        max_length=MAX_OBJECTIVE_KEYS,
+        json_schema_extra={"additionalProperties": {"type": ["number", "boolean"]}},
+        description="values by outcome name (GET /v1/schema lists them); numeric outcomes take "
+        "finite numbers, binary ones true/false or 0/1; each outcome is set once",
+    )
+    observed_at: datetime | None = Field(
+        default=None, strict=False, description="when the outcomes were observed (ISO 8601)"
+    )
+
+
+class OutcomesResponse(_Closed):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [EXAMPLE_OUTCOMES_RESPONSE]}
+    )
+
+    decision_id: str
+    outcomes: dict[str, float] = Field(description="every outcome recorded for the decision")
+    added: list[str] = Field(description="outcomes this post recorded (empty: a repeat)")
+    missing: list[str] = Field(description="outcomes of the spec not yet recorded")
+    complete: bool = Field(description="whether every outcome is recorded")
 
 
 _FOLLOWING = (

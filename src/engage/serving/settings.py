@@ -160,6 +160,19 @@ class ServeSettings(BaseSettings):
     default_top_k: int = Field(
         default=3, ge=1, le=MAX_TOP_K, description="alternatives returned by default"
     )
+    exploration: Literal["greedy", "epsilon", "softmax"] = Field(
+        default="greedy",
+        description=(
+            "how the served first recommendation is drawn among the allowed styles when a "
+            "request names no exploration: greedy (the best, probability 1), epsilon, softmax"
+        ),
+    )
+    exploration_epsilon: float = Field(
+        default=0.1, ge=0, le=1, description="epsilon exploration: share of uniform draws"
+    )
+    exploration_temperature: float = Field(
+        default=1.0, gt=0, le=1e6, description="softmax exploration: temperature in score units"
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         default="info", description="uvicorn and application log level"
     )

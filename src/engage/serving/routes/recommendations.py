@@ -7,10 +7,20 @@ turns them into the OpenAPI descriptions.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import logging
+from typing import Any
 
+from fastapi import APIRouter, Depends, Request
+
+from engage.contract.redaction import redact
+from engage.decisions import capture
+from engage.decisions.records import new_decision_id
+from engage.decisions.writer import DecisionWriter
+from engage.policy.exploration import Exploration
 from engage.serving.deps import SCORING_ERRORS, Batcher, Metrics, Model, Settings, require_api_key
 from engage.serving.errors import ApiError
+from engage.serving.metrics import ServingMetrics
+from engage.serving.model import LoadedModel
 from engage.serving.schemas import (
     BatchItem,
     BatchRecommendationRequest,
@@ -20,8 +30,77 @@ from engage.serving.schemas import (
     RecommendationResponse,
 )
 from engage.serving.scoring import Question, answer_rows, scoring_inputs
+from engage.serving.settings import ServeSettings
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
+log = logging.getLogger("engage.decisions")
+
+
+def exploration_of(
+    body: RecommendationRequest | BatchRecommendationRequest, settings: ServeSettings
+) -> Exploration:
+    """The request's exploration, its unset parts (or all of it) from the settings."""
+    option = body.exploration
+    return Exploration(
+        option.method if option else settings.exploration,
+        settings.exploration_epsilon
+        if option is None or option.epsilon is None
+        else option.epsilon,
+        settings.exploration_temperature
+        if option is None or option.temperature is None
+        else option.temperature,
+    )
+
+
+def serve(
+    item: BatchItem,
+    row: list[Any],
+    model: LoadedModel,
+    how: Exploration,
+    top_k: int,
+    objective: dict[str, float] | None,
+    writer: DecisionWriter | None,
+    metrics: ServingMetrics,
+) -> BatchItem:
+    """Draw the served recommendation, give the answer its decision id, queue its record.
+
+    Greedy leaves the policy's answer as it is (probability 1). Recording only enqueues and
+    never fails the request: a record that cannot be built is counted as failed and logged.
+    """
+    decision_id = new_decision_id()
+    spec = model.policy.spec
+    profile = dict(zip(spec.context_names, row, strict=True))
+    served = capture.explore(item.recommendations, how, profile, decision_id, top_k)
+    recommendations = [
+        rec.model_copy(
+            update={"rank": i, "probability": served.probability if i == 1 else None}
+        )
+        for i, rec in enumerate(served.recommendations, start=1)
+    ]
+    if writer is not None:
+        try:
+            weights = spec.outcome_weights(objective or model.policy.objective or None)
+            writer.submit(
+                capture.record(
+                    decision_id=decision_id,
+                    spec=spec,
+                    model=model.ref(),
+                    profile=profile,
+                    served=served,
+                    how=how,
+                    objective=weights,
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - recording must never fail the request
+            metrics.decisions_failed.inc()
+            log.error("could not record decision %s: %s", decision_id, redact(exc)[:500])
+    return item.model_copy(
+        update={
+            "decision_id": decision_id,
+            "recommendations": recommendations,
+            "explanation": None if served.moved else item.explanation,
+        }
+    )
 
 
 @router.post(
@@ -36,15 +115,21 @@ async def recommend(
     settings: Settings,
     metrics: Metrics,
     batcher: Batcher,
+    request: Request,
 ) -> RecommendationResponse:
     """Rank engagement styles with posting mix and cadence for one business profile, and explain the first choice."""
     rows, objective, constraints = scoring_inputs(model, [body.profile], ["profile"], body)
-    question = Question(
-        model, body.top_k or settings.default_top_k, objective, constraints, body.explain
-    )
+    how = exploration_of(body, settings)
+    top_k = body.top_k or settings.default_top_k
+    ask = capture.ask_k(top_k, how, len(model.policy.spec.styles))
+    question = Question(model, ask, objective, constraints, body.explain)
     item: BatchItem = (await batcher.submit(question.key(), rows, question))[0]
+    item = serve(
+        item, rows[0], model, how, top_k, objective, request.app.state.decisions, metrics
+    )
     metrics.profiles.inc()
     return RecommendationResponse(
+        decision_id=item.decision_id,
         recommendations=item.recommendations,
         explanation=item.explanation,
         policy=item.policy,
@@ -60,7 +145,11 @@ async def recommend(
     tags=["recommendations"],
 )
 def recommend_batch(
-    body: BatchRecommendationRequest, model: Model, settings: Settings, metrics: Metrics
+    body: BatchRecommendationRequest,
+    model: Model,
+    settings: Settings,
+    metrics: Metrics,
+    request: Request,
 ) -> BatchRecommendationResponse:
     """Recommend for several profiles at once with one objective and one set of constraints."""
     if len(body.profiles) > settings.max_batch:
@@ -73,9 +162,14 @@ def recommend_batch(
         )
     fields = [f"profiles[{i}]" for i in range(len(body.profiles))]
     rows, objective, constraints = scoring_inputs(model, body.profiles, fields, body)
-    question = Question(
-        model, body.top_k or settings.default_top_k, objective, constraints, body.explain
-    )
-    answers = answer_rows(rows, question)
+    how = exploration_of(body, settings)
+    top_k = body.top_k or settings.default_top_k
+    ask = capture.ask_k(top_k, how, len(model.policy.spec.styles))
+    question = Question(model, ask, objective, constraints, body.explain)
+    writer = request.app.state.decisions
+    answers = [
+        serve(item, row, model, how, top_k, objective, writer, metrics)
+        for item, row in zip(answer_rows(rows, question), rows, strict=True)
+    ]
     metrics.profiles.inc(len(answers))
     return BatchRecommendationResponse(results=answers, model=ModelRef.model_validate(model.ref()))

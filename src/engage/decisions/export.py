@@ -1,0 +1,150 @@
+"""Export recorded decisions and their outcomes as a campaign log of the model's spec.
+
+One row per decision: the spec's id and timestamp columns (the decision id and time), the
+validated profile, the served style, mix and other decisions, the outcomes received (empty
+where none arrived yet) and the spec's propensity column filled with the probability the
+style was served with. The spec is written beside the log with that propensity column
+declared, so ``engage validate`` and ``engage train`` read the pair unchanged, and training
+values policies with the recorded (known) propensities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from engage.contract.spec import CampaignSpec
+from engage.decisions.records import DecisionRecord
+from engage.decisions.store import DecisionStore
+
+DEFAULT_PROPENSITY_COLUMN = "logged_propensity"
+
+
+@dataclass(frozen=True)
+class Export:
+    """What an export wrote, and what it left out and why."""
+
+    log: Path
+    spec: Path
+    rows: int
+    complete: int
+    incomplete_skipped: int
+    other_specs: int
+    propensity_column: str
+
+    def summary(self) -> str:
+        """The export in one or two lines."""
+        text = (
+            f"wrote {self.rows:,} decisions to {self.log} ({self.complete:,} with every outcome), "
+            f"spec {self.spec} (propensity column {self.propensity_column!r}: recorded probabilities)"
+        )
+        if self.incomplete_skipped:
+            text += f"\nleft out {self.incomplete_skipped:,} decisions still missing outcomes (--complete-only)"
+        if self.other_specs:
+            text += f"\nleft out {self.other_specs:,} decisions made under other specs"
+        return text
+
+
+def propensity_column(spec: CampaignSpec) -> str:
+    """The spec's propensity column, or a new one's name when it declares none (or a constant)."""
+    if spec.propensity_column:
+        return spec.propensity_column
+    taken = set(spec.declared_columns) | set(spec.passthrough)
+    name = DEFAULT_PROPENSITY_COLUMN
+    while name in taken:
+        name = f"engage_{name}"
+    return name
+
+
+def export_spec(spec: CampaignSpec) -> CampaignSpec:
+    """``spec`` with its propensity declared as the recorded-probability column."""
+    raw = spec.model_dump(mode="json")
+    return CampaignSpec.model_validate({**raw, "propensity": propensity_column(spec)})
+
+
+def to_frame(
+    spec: CampaignSpec, joined: list[tuple[DecisionRecord, dict[str, float]]]
+) -> pd.DataFrame:
+    """The campaign log of ``joined`` decisions, in the spec's columns."""
+    out = export_spec(spec)
+    rows: list[dict[str, Any]] = []
+    for rec, outcomes in joined:
+        row: dict[str, Any] = {}
+        if spec.id:
+            row[spec.id] = rec.decision_id
+        if spec.timestamp:
+            row[spec.timestamp] = rec.decided_at
+        row.update({name: rec.profile.get(name) for name in spec.context_names})
+        row[spec.style.name] = rec.style
+        for col in spec.mix_columns:
+            row[col] = rec.posting_mix.get(col.removeprefix("mix_"))
+        for col in spec.extra_decisions:
+            row[col.name] = rec.decisions.get(col.name)
+        for name in spec.outcome_names:
+            row[name] = outcomes.get(name, np.nan)
+        row[str(out.propensity_column)] = rec.probability
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=out.declared_columns)
+    if spec.timestamp:
+        frame[spec.timestamp] = pd.to_datetime(frame[spec.timestamp])
+    return frame
+
+
+def spec_path(log: Path) -> Path:
+    """Where the spec of an exported log goes: ``F.parquet`` -> ``F.spec.yaml``."""
+    return log.with_name(log.stem + ".spec.yaml")
+
+
+def export_decisions(
+    store: DecisionStore,
+    spec: CampaignSpec,
+    out: str | Path,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    complete_only: bool = False,
+) -> Export:
+    """Write the decisions of ``spec`` made in ``[since, until)`` as a campaign log and its spec.
+
+    Raises:
+        ValueError: no decision to export (naming the window and what was left out).
+    """
+    out = Path(out)
+    joined = store.joined(since, until)
+    mine = [(r, o) for r, o in joined if r.spec_name == spec.name]
+    other = len(joined) - len(mine)
+    complete = [(r, o) for r, o in mine if all(n in o for n in spec.outcome_names)]
+    chosen = complete if complete_only else mine
+    if not chosen:
+        raise ValueError(
+            f"no decision of spec {spec.name!r} to export between {since or 'the start'} and "
+            f"{until or 'now'}: {len(joined):,} in the window, {other:,} of other specs, "
+            f"{len(mine) - len(complete):,} missing outcomes"
+        )
+    frame = to_frame(spec, chosen)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        frame.to_parquet(out, index=False)
+    written_spec = export_spec(spec)
+    path = spec_path(out)
+    path.write_text(
+        f"# exported by `engage decisions export`: {spec.name} with the recorded propensities\n"
+        + yaml.safe_dump(written_spec.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    )
+    return Export(
+        log=out,
+        spec=path,
+        rows=len(frame),
+        complete=len(complete),
+        incomplete_skipped=len(mine) - len(complete) if complete_only else 0,
+        other_specs=other,
+        propensity_column=str(written_spec.propensity_column),
+    )

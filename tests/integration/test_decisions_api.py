@@ -1,0 +1,242 @@
+"""Decision ids, served probabilities and POST /v1/outcomes, on the committed fixture policy
+(a real HTTP app through TestClient, a real SQLite decision store)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from engage.decisions.settings import DecisionSettings
+from engage.policy.artifact import load_policy
+from engage.policy.exploration import Exploration, distribution
+from engage.serving.app import create_app
+from engage.serving.examples import EXAMPLE_PROFILE
+from engage.serving.model import LoadedModel
+from engage.serving.scoring import Question, answer_rows
+from engage.serving.settings import ServeSettings
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "policy-v2"
+KEY = "k" * 24
+URL = "/v1/recommendations"
+
+
+@pytest.fixture(scope="module")
+def fixture_model() -> LoadedModel:
+    return LoadedModel.from_policy(load_policy(FIXTURE), "tests/fixtures/policy-v2")
+
+
+@pytest.fixture
+def serve(tmp_path: Path, fixture_model: LoadedModel):
+    clients: list[TestClient] = []
+
+    def start(decisions: dict[str, Any] | None = None, **overrides: Any) -> TestClient:
+        settings = ServeSettings(
+            model_uri="models:/no-such-policy@champion",
+            tracking_uri=f"sqlite:///{tmp_path / 'no-store' / 'mlflow.db'}",
+            reload_interval_s=0,
+            startup_wait_s=0,
+            **overrides,
+        )
+        store = DecisionSettings(**{"url": f"sqlite:///{tmp_path / 'decisions.db'}", **(decisions or {})})
+        client = TestClient(create_app(settings, store))
+        client.__enter__()
+        clients.append(client)
+        client.app.state.models.install(fixture_model)
+        return client
+
+    yield start
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def stored(client: TestClient, decision_id: str):
+    writer = client.app.state.decisions
+    assert writer.flush(10)
+    return writer.store.get(decision_id)
+
+
+def metric(client: TestClient, name: str) -> float:
+    return client.app.state.metrics.registry.get_sample_value(name) or 0.0
+
+
+def test_greedy_answers_are_the_policys_with_a_decision_id_and_probability_one(serve, fixture_model):
+    client = serve()
+    body = client.post(URL, json={"profile": EXAMPLE_PROFILE, "top_k": 3}).json()
+    row = fixture_model.contract.profile_row(EXAMPLE_PROFILE)
+    plain = answer_rows([row], Question(fixture_model, 3, None, None, True))[0].model_dump()
+    assert body["recommendations"][0]["probability"] == 1.0
+    assert all(r["probability"] is None for r in body["recommendations"][1:])
+    for r in body["recommendations"]:
+        r["probability"] = None
+    assert body["recommendations"] == plain["recommendations"]
+    assert body["explanation"] == plain["explanation"]
+    other = client.post(URL, json={"profile": EXAMPLE_PROFILE, "top_k": 3}).json()
+    assert other["decision_id"] != body["decision_id"]
+    rec = stored(client, body["decision_id"])
+    assert (rec.style, rec.probability, rec.method) == (body["recommendations"][0]["style"], 1.0, "greedy")
+    assert rec.profile == dict(zip(fixture_model.policy.spec.context_names, row, strict=True))
+    assert rec.model_uri == "tests/fixtures/policy-v2"
+    assert rec.alternatives[0]["style"] == rec.style
+
+
+@pytest.mark.parametrize(
+    "option", [{"method": "epsilon", "epsilon": 0.8}, {"method": "softmax", "temperature": 0.5}]
+)
+def test_recorded_probability_is_the_drawing_distributions(serve, fixture_model, option):
+    client = serve()
+    row = fixture_model.contract.profile_row(EXAMPLE_PROFILE)
+    n_styles = len(fixture_model.policy.spec.styles)
+    plain = answer_rows([row], Question(fixture_model, n_styles, None, None, False))[0]
+    styles = [r.style for r in plain.recommendations]
+    expected = distribution(
+        [r.score for r in plain.recommendations], 0, Exploration(**option)
+    )
+    served = []
+    for _ in range(15):
+        body = client.post(URL, json={"profile": EXAMPLE_PROFILE, "top_k": 2, "exploration": option}).json()
+        first = body["recommendations"][0]
+        assert len(body["recommendations"]) == 2
+        j = styles.index(first["style"])
+        assert first["probability"] == pytest.approx(expected[j], rel=1e-12)
+        rec = stored(client, body["decision_id"])
+        assert rec.probability == first["probability"]
+        assert [a["probability"] for a in rec.alternatives] == pytest.approx(expected.tolist())
+        served.append(first["style"])
+        if j != 0:
+            assert body["explanation"] is None  # it explained the policy's choice, not this one
+    assert len(set(served)) > 1
+
+
+def test_exploration_never_leaves_the_constraints_or_the_support(serve, fixture_model):
+    client = serve(exploration="epsilon", exploration_epsilon=1.0)
+    allowed = ["community", "conversational"]
+    for _ in range(30):
+        body = client.post(
+            URL, json={"profile": EXAMPLE_PROFILE, "constraints": {"styles": allowed, "max_posts_per_week": 8}},
+        ).json()
+        for r in body["recommendations"]:
+            assert r["style"] in allowed and r["support"]["within_support"]
+            assert r["decisions"]["posts_per_week"] <= 8
+        assert body["recommendations"][0]["probability"] in (pytest.approx(0.5),)
+
+
+def test_the_setting_turns_exploration_on_and_a_request_can_turn_it_off(serve):
+    client = serve(exploration="epsilon", exploration_epsilon=0.5)
+    on = client.post(URL, json={"profile": EXAMPLE_PROFILE}).json()
+    assert on["recommendations"][0]["probability"] < 1.0
+    off = client.post(URL, json={"profile": EXAMPLE_PROFILE, "exploration": {"method": "greedy"}}).json()
+    assert off["recommendations"][0]["probability"] == 1.0
+
+
+def test_batch_items_each_carry_a_decision(serve):
+    client = serve()
+    r = client.post(f"{URL}/batch", json={"profiles": [EXAMPLE_PROFILE] * 3, "exploration": {"method": "epsilon", "epsilon": 1}})
+    items = r.json()["results"]
+    ids = [i["decision_id"] for i in items]
+    assert len(set(ids)) == 3
+    for item in items:
+        assert stored(client, item["decision_id"]).probability == item["recommendations"][0]["probability"]
+
+
+# ---------------------------------------------------------------------- outcomes
+
+
+def decide(client: TestClient) -> str:
+    return client.post(URL, json={"profile": EXAMPLE_PROFILE, "explain": False}).json()["decision_id"]
+
+
+def test_outcomes_merge_repeat_and_complete(serve):
+    client = serve()
+    did = decide(client)
+    r = client.post("/v1/outcomes", json={"decision_id": did, "outcomes": {"conversions": 4.2}})
+    assert r.status_code == 200, r.text
+    assert r.json()["added"] == ["conversions"] and not r.json()["complete"]
+    again = client.post("/v1/outcomes", json={"decision_id": did, "outcomes": {"conversions": 4.2}})
+    assert again.status_code == 200 and again.json()["added"] == []
+    rest = {"engagement_rate": 2.5, "follower_growth": 0.4, "retention_30d": 50}
+    done = client.post(
+        "/v1/outcomes", json={"decision_id": did, "outcomes": rest, "observed_at": "2026-12-30T10:00:00Z"}
+    ).json()
+    assert done["complete"] and done["missing"] == []
+    assert done["outcomes"] == {"conversions": 4.2, **{k: float(v) for k, v in rest.items()}}
+    assert client.app.state.metrics.registry.get_sample_value(
+        "engage_outcomes_posted_total", {"result": "repeated"}
+    ) == 1.0
+
+
+@pytest.mark.parametrize(
+    "outcomes, status, field",
+    [
+        ({"revenue": 1.0}, 422, "outcomes.revenue"),
+        ({"conversions": "4.2"}, 422, "outcomes.conversions"),
+        ({"conversions": None}, 422, "outcomes.conversions"),
+        ({"conversions": 9.9}, 409, "outcomes.conversions"),
+    ],
+)
+def test_bad_outcomes_are_refused_naming_the_field(serve, outcomes, status, field):
+    client = serve()
+    did = decide(client)
+    assert client.post("/v1/outcomes", json={"decision_id": did, "outcomes": {"conversions": 4.2}}).status_code == 200
+    r = client.post("/v1/outcomes", json={"decision_id": did, "outcomes": outcomes})
+    assert r.status_code == status, r.text
+    assert field in [d["field"] for d in r.json()["error"]["details"]]
+
+
+def test_non_finite_outcome_is_refused(serve):
+    client = serve()
+    did = decide(client)
+    r = client.post(
+        "/v1/outcomes",
+        content=f'{{"decision_id": "{did}", "outcomes": {{"conversions": NaN}}}}',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 422, r.text
+    assert "outcomes.conversions" in r.text
+
+
+def test_unknown_decision_is_a_404_naming_it(serve):
+    client = serve()
+    r = client.post("/v1/outcomes", json={"decision_id": "no-such-id", "outcomes": {"conversions": 1}})
+    assert r.status_code == 404
+    assert "no-such-id" in r.json()["error"]["message"]
+
+
+@pytest.mark.slow  # waits for a deliberately slow write
+def test_an_outcome_right_after_its_decision_waits_for_the_write(serve):
+    client = serve()
+    writer = client.app.state.decisions
+    assert writer.wait_ready(10)
+    write = writer._write
+
+    def slow_write(records):
+        time.sleep(0.3)
+        write(records)
+
+    writer._write = slow_write
+    did = decide(client)
+    assert writer.pending(did) is not None
+    r = client.post("/v1/outcomes", json={"decision_id": did, "outcomes": {"conversions": 1.5}})
+    assert r.status_code == 200, r.text
+
+
+def test_outcomes_need_the_api_key_when_keys_are_configured(serve):
+    client = serve(api_keys=KEY)
+    body = {"decision_id": "x", "outcomes": {"conversions": 1}}
+    assert client.post("/v1/outcomes", json=body).status_code == 401
+    assert client.post("/v1/outcomes", json=body, headers={"X-API-Key": KEY}).status_code == 404
+
+
+@pytest.mark.slow  # waits for a store that never opens
+def test_requests_keep_answering_when_the_store_is_down(serve):
+    down = {"url": "postgresql+psycopg://engage:s3cret-pw@127.0.0.1:1/decisions", "queue_size": 2}
+    client = serve(decisions=down)
+    for _ in range(4):
+        assert client.post(URL, json={"profile": EXAMPLE_PROFILE, "explain": False}).status_code == 200
+    assert metric(client, "engage_decisions_dropped_total") == 2.0
+    r = client.post("/v1/outcomes", json={"decision_id": "x", "outcomes": {"conversions": 1}})
+    assert r.status_code == 503
+    assert "s3cret-pw" not in r.text
