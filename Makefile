@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 ENGAGE := $(BIN)/engage
 DATA ?= data/campaigns.parquet
 ROWS ?= 20000
+# make tracking-server: where PostgreSQL's data, the password and the artifacts live, and the ports
+TRACKING_DIR ?= mlruns/team
+PG_PORT ?= 5433
+MLFLOW_PORT ?= 5000
 
 .DEFAULT_GOAL := help
 
@@ -32,6 +36,36 @@ train: install ## Validate and train only (DATA=..., SPEC=...)
 serve: install ## Serve the champion of SPEC's model (default: the simulated world's) on 127.0.0.1:8000
 	$(ENGAGE) serve $(if $(SPEC),--spec $(SPEC))
 
+tracking-server: install ## A team's tracking: PostgreSQL (PG_PORT) + mlflow server on 127.0.0.1:MLFLOW_PORT, files in TRACKING_DIR
+	@set -e; \
+	initdb=$$(command -v initdb || ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true); \
+	if [ -z "$$initdb" ]; then \
+		echo "PostgreSQL is not installed. Install the server package, then run make tracking-server again:"; \
+		echo "  Debian/Ubuntu: sudo apt-get install postgresql    macOS: brew install postgresql"; \
+		exit 1; \
+	fi; \
+	bin=$$(dirname "$$(realpath "$$initdb")"); root=$$(realpath -m "$(TRACKING_DIR)"); as=""; \
+	mkdir -p "$$root/artifacts"; \
+	if [ "$$(id -u)" = 0 ]; then as="runuser -u postgres --"; chown postgres "$$root"; fi; \
+	if [ ! -f "$$root/pg/PG_VERSION" ]; then \
+		(umask 077; $(BIN)/python -c "import secrets; print(secrets.token_hex(16))" > "$$root/password"); \
+		[ -z "$$as" ] || chown postgres "$$root/password"; \
+		$$as "$$bin/initdb" -D "$$root/pg" -U engage --pwfile "$$root/password" -A scram-sha-256 -E UTF8 >/dev/null; \
+	fi; \
+	if ! $$as "$$bin/pg_ctl" -D "$$root/pg" status >/dev/null 2>&1; then \
+		$$as "$$bin/pg_ctl" -D "$$root/pg" -l "$$root/postgres.log" -w \
+			-o "-c listen_addresses=127.0.0.1 -p $(PG_PORT) -k $$root" start >/dev/null; \
+	fi; \
+	pw=$$(cat "$$root/password"); \
+	PGPASSWORD=$$pw "$$bin/createdb" -h 127.0.0.1 -p $(PG_PORT) -U engage mlflow 2>/dev/null || true; \
+	echo "PostgreSQL on 127.0.0.1:$(PG_PORT) (data $$root/pg, password in $$root/password);"; \
+	echo "stop it with: $$as $$bin/pg_ctl -D $$root/pg stop"; \
+	echo "MLflow server on http://127.0.0.1:$(MLFLOW_PORT), artifacts in $$root/artifacts (Ctrl-C stops it)"; \
+	echo "point engage at it: export MLFLOW_TRACKING_URI=http://127.0.0.1:$(MLFLOW_PORT)"; \
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false exec $(BIN)/mlflow server \
+		--backend-store-uri "postgresql+psycopg://engage:$$pw@127.0.0.1:$(PG_PORT)/mlflow" \
+		--artifacts-destination "$$root/artifacts" --host 127.0.0.1 --port $(MLFLOW_PORT) --workers 1
+
 ui: install ## Open the MLflow UI on the embedded store (http://127.0.0.1:5000)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --default-artifact-root ./mlruns/artifacts
 
@@ -45,4 +79,4 @@ lint: install ## Ruff lint and the import-linter architecture contracts
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 
-.PHONY: help install run train serve ui test test-fast lint
+.PHONY: help install run train serve ui test test-fast lint tracking-server

@@ -50,6 +50,8 @@ from engage.contract.validation import ValidationReport
 from engage.policy import SCHEMA_VERSION
 from engage.policy.policy import Policy
 from engage.training import tracking
+from engage.training.distributed import DaskTraining, dask_training
+from engage.training.distributed.intake import DistributedReport
 from engage.training.figures import log_figures
 from engage.training.intake import validate_input
 from engage.training.killpoints import pause_at
@@ -142,15 +144,18 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
     settings = with_spec_names(settings, spec.name)  # one experiment and model per spec
     weights = spec.outcome_weights(settings.objective)  # before anything is logged
     stages, fit_log = _Stages(Progress(enabled=settings.progress)), FitLog()
-    with stages.run("validate"):  # size limits, contract, quarantine share, trainable rows
-        report = validate_input(settings, spec)
-    with tracking.redacted_errors(), stages:
-        tracking_uri = tracking.configure_tracking(settings.experiment, settings.mlruns)
-        notes = sweep_incomplete_versions(settings)
-        ended = _run(spec, weights, report, oracle, settings, stages, fit_log, notes)
-        pause_at("run_finished")
-        with stages.run("register"):
-            registration = publish(ended.candidate, settings)
+    # --dask seam (engage.training.distributed): with a cluster, the validate, split and
+    # outcomes stages run on it and the rest on seeded samples; dask is None without one.
+    with dask_training(settings) as dask:
+        with stages.run("validate"):  # size limits, contract, quarantine share, trainable rows
+            report = validate_input(settings, spec) if dask is None else dask.validate(spec)
+        with tracking.redacted_errors(), stages:
+            tracking_uri = tracking.configure_tracking(settings.experiment, settings.mlruns)
+            notes = sweep_incomplete_versions(settings)
+            ended = _run(spec, weights, report, oracle, settings, stages, fit_log, notes, dask)
+            pause_at("run_finished")
+            with stages.run("register"):
+                registration = publish(ended.candidate, settings)
     return TrainResult(
         run_id=ended.run_id, experiment_id=ended.experiment_id, tracking_uri=redact(tracking_uri),
         policy=ended.policy, metrics=ended.metrics, values=ended.values, mode=ended.decision.mode,
@@ -170,6 +175,7 @@ def _run(
     stages: _Stages,
     fit_log: FitLog,
     notes: list[str],
+    dask: DaskTraining | None = None,
 ) -> _EndedRun:
     """The MLflow run: every step, the model and the metrics; the run has ended ``FINISHED``
     when this returns (``FAILED`` if it raised)."""
@@ -179,7 +185,7 @@ def _run(
             tracking.set_tags({"registry_cleanup": "; ".join(notes)[:5000]})
         pause_at("run_started")
         with stages.run("split"):
-            split = make_split(report.clean, spec, settings)
+            split = make_split(report.clean, spec, settings) if dask is None else dask.split(spec)
             digest = _log_split(split, settings)
         with stages.run("propensity"):
             propensity = fit_propensity_model(split, settings, fit_log)
@@ -187,13 +193,16 @@ def _run(
         with stages.run("tuning"):
             params = tune_outcome_models(split, settings, fit_log)
         with stages.run("outcomes"):
-            outcomes = fit_outcome_models(split, params, settings, fit_log)
+            if dask is None:
+                outcomes = fit_outcome_models(split, params, settings, fit_log)
+            else:  # on every training row of the cluster
+                outcomes = dask.fit_outcomes(split, params, fit_log)
             tracking.log_params(outcomes.params)
         nuisance = Nuisance(propensity, outcomes)
         with stages.run("policy"):
             selection = select_policy(spec, split, nuisance, weights, settings)
         with stages.run("evaluation"):
-            evaluation = evaluate_offpolicy(spec, split, propensity, selection, weights, settings)
+            evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings, fit_log)
             decision = decide_shipping(evaluation, selection.constant_action)
             values = decided_values(evaluation, decision)
             tracking.log_params(evaluation.params)
@@ -310,8 +319,10 @@ def _log_run_inputs(
             **settings.model_dump(mode="json", exclude={"objective"}),
             "objective_weights": json.dumps(weights),  # effective and signed, every outcome
             "rows_input": report.n_input_rows,
-            "rows_clean": len(report.clean),
-            "rows_quarantined": len(report.quarantine),
+            "rows_clean": report.n_clean if isinstance(report, DistributedReport) else len(report.clean),
+            "rows_quarantined": (
+                report.n_quarantined if isinstance(report, DistributedReport) else len(report.quarantine)
+            ),
         }
     )
     mlflow.log_text(redact(report.summary()), "validation/report.txt")
@@ -323,6 +334,7 @@ def _log_run_inputs(
 def _log_split(split: Split, settings: TrainSettings) -> str:
     """Log the split's parameters and both sides as run inputs; the training side's digest."""
     tracking.log_params(split.params)
+    mlflow.log_metrics({"data.rows_train": len(split.train), "data.rows_eval": len(split.eval)})
     source = str(settings.data)
     name = Path(source).name
     digest = tracking.log_dataset(split.train.log, source, f"{name}:train", "training")
@@ -379,14 +391,24 @@ def _prepare(
 def _log_run_outputs(
     metrics: dict[str, float], timings: dict[str, float], fit_log: FitLog
 ) -> dict[str, float]:
-    """Log every finite metric, each stage's seconds and the record of every LightGBM fit;
-    return all the metrics."""
+    """Log every finite metric, each stage's seconds and the record of every LightGBM fit,
+    then the headline figures again as ``headline.*`` metrics and in ``headline.json`` at the
+    root of the artifacts (the one place MLflow's compare view looks); return all the metrics."""
+    run = mlflow.active_run()
+    logged = mlflow.get_run(run.info.run_id).data.metrics if run is not None else {}
     metrics = {
+        **{k: v for k, v in logged.items() if k.startswith("data.")},  # rows, from _log_split
         **metrics,
         **{f"time.{name}_s": secs for name, secs in timings.items()},
+        "time.total_s": sum(timings.values()),
         "time.lightgbm_fits_s": fit_log.seconds,
         "lightgbm.fits": len(fit_log.fits),
     }
+    headline = tracking.headline_metrics(metrics)
+    metrics.update(headline)
     mlflow.log_metrics({k: float(v) for k, v in metrics.items() if math.isfinite(float(v))})
     mlflow.log_dict({"fits": fit_log.fits}, "timings/lightgbm_fits.json")
+    mlflow.log_dict(
+        {k.removeprefix(tracking.HEADLINE): v for k, v in headline.items()}, tracking.HEADLINE_ARTIFACT
+    )
     return metrics

@@ -40,6 +40,12 @@ class TrainSettings(BaseSettings):
     style_correction_rounds: int = Field(default=50, ge=0, description="rounds of the per-style residual corrections of the outcome models (0: none)")
     mix_prototypes: int = Field(default=8, ge=1, le=20, description="k-means mix prototypes per style")
     decision_quantiles: int = Field(default=7, ge=1, le=15, description="quantiles of each numeric decision per style")
+    action_clusters: int = Field(default=0, ge=0, le=200, description="clusters of similar profiles the action search runs for (0: sqrt(rows / 25) in [4, 40])")
+    search_profiles: int = Field(default=24, ge=1, le=500, description="profiles of a cluster each searched action is scored on")
+    search_pool: int = Field(default=32, ge=1, le=1000, description="logged actions the search starts from per cluster and style")
+    search_rounds: int = Field(default=2, ge=0, le=20, description="rounds of local steps refining the best actions (0: logged actions only)")
+    support_neighbours: int = Field(default=10, ge=1, description="the support radius is the median distance of a logged action to its k-th nearest logged neighbour, this k")
+    min_support_rows: float = Field(default=20, ge=0, description="a searched action is recommended only if at least this many logged campaigns (same style, similar profiles) lie within the support radius of it")
     ope_clip: float = Field(default=0.05, gt=0, lt=1, description="propensity floor in IPS/DR weights")
     n_boot: int = Field(default=200, ge=20, description="bootstrap draws of the OPE intervals")
     propensity_rows: int = Field(default=200_000, ge=1_000, description="cap on rows the propensity model fits on")
@@ -59,6 +65,7 @@ class TrainSettings(BaseSettings):
     report_picture: bool = Field(default=True, description="also render the run report as a PNG with headless Chromium (the HTML is always logged)")
     mlruns: Path = Field(default=Path("mlruns"), description="embedded MLflow store (unless MLFLOW_TRACKING_URI)")
     progress: bool = Field(default=True, description="print each stage as it runs")
+    dask: str | None = Field(default=None, description="train on Dask: 'local' starts a LocalCluster sized to the machine, an address (tcp://host:8786) joins a running scheduler; --data is then a partitioned Parquet folder, glob or file (None: one process, pandas)")
 
     @model_validator(mode="after")
     def _no_unknown_variables(self) -> TrainSettings:

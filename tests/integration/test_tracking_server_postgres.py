@@ -1,0 +1,157 @@
+"""A team's set-up: ``mlflow server`` on PostgreSQL with a shared artifact root, and engage on it.
+
+A real PostgreSQL (``postgres_server``, skipped with a printed reason where it cannot be
+installed) and a real ``mlflow server`` process on a free loopback port; ``engage train`` and
+``engage serve`` run as processes with ``MLFLOW_TRACKING_URI`` pointing at the server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from engage.serving.examples import EXAMPLE_PROFILE
+from tests.postgres import create_database
+from tests.servers import answers, engage_serve, free_port
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+MODEL = "team-policy"
+READY_TIMEOUT_S = 120  # migrations of a fresh database take ~20 s on a busy 2-core machine
+
+
+@dataclass(frozen=True)
+class TrackingServer:
+    url: str
+    artifacts: Path
+    backend_password: str
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the server's whole process group (it starts uvicorn children), then SIGKILL."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def tracking_server(postgres_server, tmp_path_factory) -> Iterator[TrackingServer]:
+    root = tmp_path_factory.mktemp("tracking")
+    backend = create_database(postgres_server, "engage_tracking")  # postgresql+psycopg://...
+    artifacts = root / "artifacts"
+    port = free_port()
+    log_path = root / "mlflow-server.log"
+    # The server's job runner (huey consumers) is not needed for tracking and the registry.
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    cmd = [
+        str(BIN / "mlflow"), "server", "--backend-store-uri", backend,
+        "--artifacts-destination", str(artifacts), "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "1",
+    ]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not answers(url + "/health"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"mlflow server not ready (exit code {proc.poll()}):\n"
+                    f"{log_path.read_text()[-3000:]}"
+                )
+            time.sleep(0.5)
+        yield TrackingServer(url, artifacts, postgres_server.password)
+    finally:
+        _stop(proc)
+
+
+def _engage(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "engage"), *args], env=env, cwd=cwd, capture_output=True, text=True,
+        timeout=600,
+    )
+
+
+def test_train_and_serve_on_a_postgres_backed_tracking_server(tracking_server, tmp_path):
+    from mlflow import MlflowClient
+
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": tracking_server.url,
+        "ENGAGE_TRAIN_N_BOOT": "50",
+        "ENGAGE_TRAIN_ORACLE_ROWS": "200",
+        "ENGAGE_TRAIN_MIX_PROTOTYPES": "4",
+        "ENGAGE_TRAIN_DECISION_QUANTILES": "3",
+    }
+    data = tmp_path / "campaigns.parquet"
+    sim = _engage(["simulate", "--rows", "3000", "--seed", "4", "--out", str(data)], env, tmp_path)
+    assert sim.returncode == 0, sim.stderr
+    train = _engage(
+        ["train", "--data", str(data), "--trials", "0", "--model-name", MODEL,
+         "--experiment", "team-tests", "--no-progress"],
+        env, tmp_path,
+    )
+    assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
+
+    client = MlflowClient(tracking_uri=tracking_server.url)
+    champion = client.get_model_version_by_alias(MODEL, "champion")
+    assert champion.version == "1"
+    run = client.get_run(champion.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.info.experiment_id == client.get_experiment_by_name("team-tests").experiment_id
+    assert len(client.search_model_versions(f"name='{MODEL}'")) == 1
+    # the model's files live under the server's shared artifact root, not in the client's cwd
+    assert any(tracking_server.artifacts.rglob("MLmodel"))
+    assert not (tmp_path / "mlruns").exists()
+
+    serve_env = {**env, "ENGAGE_SERVE_RELOAD_INTERVAL_S": "0", "ENGAGE_SERVE_ACCESS_LOG": "false"}
+    served = ["--model-uri", f"models:/{MODEL}@champion"]
+    with engage_serve(tmp_path, serve_env, served) as base, httpx.Client(base_url=base) as http:
+        r = http.post("/v1/recommendations", json={"profile": EXAMPLE_PROFILE}, timeout=30)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["model"]["name"] == MODEL
+        assert body["model"]["version"] == "1"
+        assert body["recommendations"][0]["rank"] == 1
+    served_log = (tmp_path / "server.log").read_text()
+
+    password = tracking_server.backend_password
+    for text in (sim.stdout, sim.stderr, train.stdout, train.stderr, served_log):
+        assert password not in text
+
+
+def test_engage_masks_the_database_password_it_is_given(postgres_server, tmp_path):
+    """Pointed straight at the database (no tracking server), engage names the store with the
+    password masked, in what it prints and in its error."""
+    backend = create_database(postgres_server, "engage_direct")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": backend}
+    profiles = tmp_path / "profiles.parquet"
+    import pandas as pd
+
+    pd.DataFrame([EXAMPLE_PROFILE]).to_parquet(profiles)
+    done = _engage(
+        ["recommend-batch", "--model-uri", "models:/no-such-model@champion",
+         "--input", str(profiles), "--output", str(tmp_path / "out")],
+        env, tmp_path,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "engage_test:***@" in done.stderr
+    assert "no-such-model" in done.stderr
+    assert postgres_server.password not in done.stdout + done.stderr
