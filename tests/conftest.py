@@ -36,6 +36,18 @@ def serve_waits_for_first_load():
         os.environ.pop("ENGAGE_SERVE_STARTUP_WAIT_S", None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def decisions_store(tmp_path_factory: pytest.TempPathFactory):
+    """Served decisions go to a temporary SQLite store, not the project's ./engage-data/
+    (tests that need their own store set ENGAGE_DECISIONS_URL themselves)."""
+    old = os.environ.get("ENGAGE_DECISIONS_URL")
+    path = tmp_path_factory.mktemp("decisions") / "decisions.db"
+    os.environ.setdefault("ENGAGE_DECISIONS_URL", f"sqlite:///{path}")
+    yield path
+    if old is None:
+        os.environ.pop("ENGAGE_DECISIONS_URL", None)
+
+
 @pytest.fixture(scope="session")
 def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A temporary SQLite tracking store; MLFLOW_TRACKING_URI points at it for the session."""
