@@ -39,6 +39,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mlflow
 import numpy as np
@@ -50,8 +51,9 @@ from engage.contract.validation import ValidationReport
 from engage.policy import SCHEMA_VERSION
 from engage.policy.policy import Policy
 from engage.training import tracking
-from engage.training.distributed import DaskTraining, dask_training
-from engage.training.distributed.intake import DistributedReport
+
+if TYPE_CHECKING:  # dask is an optional extra: imported only for --dask
+    from engage.training.distributed import DaskTraining
 from engage.training.figures import log_figures
 from engage.training.intake import validate_input
 from engage.training.killpoints import pause_at
@@ -146,7 +148,7 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
     stages, fit_log = _Stages(Progress(enabled=settings.progress)), FitLog()
     # --dask seam (engage.training.distributed): with a cluster, the validate, split and
     # outcomes stages run on it and the rest on seeded samples; dask is None without one.
-    with dask_training(settings) as dask:
+    with _dask_training(settings) as dask:
         with stages.run("validate"):  # size limits, contract, quarantine share, trainable rows
             report = validate_input(settings, spec) if dask is None else dask.validate(spec)
         with tracking.redacted_errors(), stages:
@@ -164,6 +166,18 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
         promoted=registration.promoted, promotion_reason=registration.reason,
         validation=report, fit_log=fit_log, timings=stages.timings, registry_notes=tuple(notes),
     )
+
+
+@contextmanager
+def _dask_training(settings: TrainSettings) -> Iterator[DaskTraining | None]:
+    """The Dask session of ``--dask``, or None; dask (an optional extra) is imported only then."""
+    if settings.dask is None:
+        yield None
+        return
+    from engage.training.distributed import dask_training
+
+    with dask_training(settings) as dask:
+        yield dask
 
 
 def _run(
@@ -319,9 +333,10 @@ def _log_run_inputs(
             **settings.model_dump(mode="json", exclude={"objective"}),
             "objective_weights": json.dumps(weights),  # effective and signed, every outcome
             "rows_input": report.n_input_rows,
-            "rows_clean": report.n_clean if isinstance(report, DistributedReport) else len(report.clean),
+            # a log validated on Dask keeps its rows on the cluster and counts them
+            "rows_clean": getattr(report, "n_clean", len(report.clean)),
             "rows_quarantined": (
-                report.n_quarantined if isinstance(report, DistributedReport) else len(report.quarantine)
+                getattr(report, "n_quarantined", len(report.quarantine))
             ),
         }
     )
