@@ -39,6 +39,7 @@ from engage.batch.scoring import (
     write_chunk,
 )
 from engage.contract.redaction import redact
+from engage.contract.sys_path import without_foreign_engage
 from engage.serving.model import LoadedModel, ModelLoader
 
 MANIFEST = "_manifest.json"
@@ -190,32 +191,13 @@ _COUNTS_META = pd.DataFrame(
 
 
 @contextmanager
-def _without_model_code_on_path() -> Iterator[None]:
-    """Hide, while worker processes start, the folders holding another ``engage`` than this one.
-
-    Loading a model puts its code folder (a partial copy of ``engage``: policy and contract)
-    first on ``sys.path``; a process spawned with that path would import the copy, and fail.
-    """
-    home = Path(__file__).resolve().parents[2]  # the folder this engage package is in
-    saved = list(sys.path)
-    sys.path[:] = [
-        p for p in saved
-        if not (Path(p or ".", "engage").is_dir() and Path(p or ".").resolve() != home)
-    ]
-    try:
-        yield
-    finally:
-        sys.path[:] = saved
-
-
-@contextmanager
 def dask_client(address: str, workers: int) -> Iterator[tuple[Any, str]]:
     """A client of a new LocalCluster (``"local"``: ``workers`` processes, one thread each) or
     of the scheduler at ``address``; closed (and the local cluster stopped) on exit."""
     from distributed import Client, LocalCluster
 
     if address == "local":
-        with _without_model_code_on_path():
+        with without_foreign_engage():
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import psutil
 
 from engage.contract.redaction import redact
+from engage.contract.sys_path import without_foreign_engage
 from engage.training.split import TrainingError
 
 LOCAL = "local"
@@ -56,10 +57,11 @@ def dask_client(address: str) -> Iterator[object]:
     cluster = None
     if address == LOCAL:
         size = local_sizing()
-        cluster = LocalCluster(
-            n_workers=size.n_workers, threads_per_worker=size.threads_per_worker,
-            memory_limit=size.memory_limit, processes=True, dashboard_address=None,
-        )
+        with without_foreign_engage():  # workers must import this engage (see sys_path)
+            cluster = LocalCluster(
+                n_workers=size.n_workers, threads_per_worker=size.threads_per_worker,
+                memory_limit=size.memory_limit, processes=True, dashboard_address=None,
+            )
         client = Client(cluster)
     else:
         try:
