@@ -8,10 +8,11 @@ what similar marketers typically do where the data cannot support a change), the
 constant action, and the *baseline* policy (each profile gets the typical action of the style
 marketers most often pick for profiles like it). What ships:
 
-1. the personalised policy if its DR gain over the logged policy is positive with 95%
-   confidence (paired bootstrap), unless the best constant is also confidently better than
-   the logged policy and confidently better than the personalised one;
-2. else the best constant action if *it* beats the logged policy with 95% confidence;
+1. the best constant action if it beats the logged policy with 95% confidence (paired
+   bootstrap) and the personalised policy is not confidently better than it: the simpler
+   policy, when personalising is not shown to add anything;
+2. else the personalised policy if its DR gain over the logged policy is positive with 95%
+   confidence;
 3. else the baseline policy: no change from what similar marketers typically do.
 """
 
@@ -205,19 +206,19 @@ def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecisio
 
     if learned is None or constant is None:  # an evaluation without the logged comparison
         raise ValueError("the evaluation has no gains over the logged policy")
-    constant_wins = constant.low > 0 and versus.high < 0
-    if learned.low > 0 and not constant_wins:
+    if constant.low > 0 and versus.low <= 0:
+        reason = (
+            f"the best constant action is better than what marketers did (DR gain "
+            f"{said(constant)}) and the personalised policy is {verdict(versus)} it "
+            f"({said(versus)}): shipping the best constant"
+        )
+        return ShipDecision("constant", reason, constant_action)
+    if learned.low > 0:
         reason = (
             f"personalised policy is better than what marketers did (DR gain {said(learned)}); "
             f"versus the best constant it is {verdict(versus)} ({said(versus)})"
         )
         return ShipDecision("personalized", reason, constant_action)
-    if constant.low > 0:
-        reason = (
-            f"personalised policy is {verdict(learned)} what marketers did (DR gain {said(learned)}); "
-            f"the best constant action is better than it ({said(constant)}): shipping the best constant"
-        )
-        return ShipDecision("constant", reason, constant_action)
     mode: PolicyMode = "baseline" if evaluation.baseline is not None else "constant"
     fallback = (
         "shipping the baseline: what marketers of similar profiles typically do"

@@ -11,11 +11,11 @@ Stages (each timed and logged as ``time.<stage>_s``), one module each:
 3. propensity, 4. tuning, 5. outcomes (:mod:`.nuisance`): the cross-fitted, calibrated
    propensity model and its overlap diagnostics; optional Optuna tuning of the outcome models;
    cross-fitted outcome models and their per-style corrections;
-6. policy (:mod:`.selection`): candidate actions within the data's support, the policy, and
-   the best constant action;
-7. evaluation (:mod:`.offpolicy`): DM, IPS, SNIPS and DR of the learned policy, the logged
-   policy and the best constant; the personalised policy ships only if its DR value beats
-   the best constant's with 95% confidence;
+6. policy (:mod:`.selection`): the shared grid, the action search within support per cluster
+   of profiles (:mod:`.actions`), the policy, and the best constant action;
+7. evaluation (:mod:`.offpolicy`): DM, IPS, SNIPS and DR of the personalised, best constant,
+   baseline and logged policies, valued by models that did not choose them (:mod:`.valuer`);
+   what ships must be confidently better than what marketers did (else the baseline);
 8. oracle (:mod:`.oracle`): when the caller passes an ``Oracle``, true values and regret;
 9. plots (:mod:`.figures`), model (:mod:`.promotion`): the shipped policy is checked against
    the data's outcome range (:mod:`.plausibility`), judged against the champion, and logged as

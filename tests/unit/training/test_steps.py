@@ -179,7 +179,10 @@ def _judged(learned: Estimate, constant: Estimate, versus: Estimate, baseline: b
     ("learned", "constant", "versus", "mode"),
     [
         ((0.2, 0.01, 0.4), (0.0, -0.1, 0.1), (0.1, -0.1, 0.3), "personalized"),
-        # the constant is confidently better than marketers AND than the personalised policy
+        # both beat marketers, personalising confidently adds to the constant
+        ((0.6, 0.4, 0.8), (0.2, 0.1, 0.3), (0.4, 0.2, 0.6), "personalized"),
+        # both beat marketers and personalising is not shown to add anything: the simpler one
+        ((0.2, 0.01, 0.4), (0.2, 0.1, 0.3), (0.0, -0.1, 0.1), "constant"),
         ((0.2, 0.01, 0.4), (0.5, 0.3, 0.7), (-0.3, -0.5, -0.1), "constant"),
         ((0.2, -0.01, 0.4), (0.5, 0.3, 0.7), (-0.3, -0.5, 0.1), "constant"),
         # neither is confidently better than what marketers did: no change from them
