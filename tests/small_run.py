@@ -4,6 +4,7 @@ rendering tests."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ def small_run_inputs(
     seed: int = 2,
     fast: bool = True,
     oracle: bool = False,
+    ship: str | None = None,
 ) -> ReportInputs:
     """The report inputs of a run on ``rows`` simulated campaigns, a few of them broken.
 
@@ -41,6 +43,8 @@ def small_run_inputs(
         seed: the simulation's seed.
         fast: fewer folds, candidates and bootstrap draws (for unit tests).
         oracle: value the policies with the world's oracle (``true`` values).
+        ship: the mode to ship whatever the gate decides (tests of how a report words a
+            personalised, constant or baseline policy); None: the gate's decision.
     """
     spec = load_spec()
     small = dict(
@@ -67,6 +71,8 @@ def small_run_inputs(
     selection = select_policy(spec, split, nuisance, weights, settings)
     evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
     decision = decide_shipping(evaluation, selection.constant_action)
+    if ship is not None:
+        decision = dataclasses.replace(decision, mode=ship, reason=f"{ship} (set by the test)")
     values = decided_values(evaluation, decision)
     truth: dict[str, float] = {}
     if oracle:

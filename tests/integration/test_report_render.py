@@ -26,7 +26,7 @@ def browser() -> str:
 
 
 def test_report_renders_to_a_full_non_blank_picture(browser, tmp_path) -> None:
-    report = build_report(small_run_inputs(objective={"conversions": 1.0}), n_boot=50)
+    report = build_report(small_run_inputs(objective={"conversions": 1.0}, ship="personalized"), n_boot=50)
     page = report.write(tmp_path / "report.html")
     png = render_png(page, tmp_path / "report.png", browser=browser)
     assert png == (tmp_path / "report.png").resolve() and png.stat().st_size > 50_000
@@ -52,7 +52,7 @@ def test_log_report_logs_the_page_and_its_picture_with_the_run(browser, mlflow_s
 
     mlflow.set_experiment("engage-tests")
     with mlflow.start_run() as run:
-        report = log_report(small_run_inputs(objective={"conversions": 1.0}))
+        report = log_report(small_run_inputs(objective={"conversions": 1.0}, ship="personalized"))
     artifacts = {a.path for a in MlflowClient().list_artifacts(run.info.run_id, "report")}
     assert artifacts == {"report/report.html", "report/report.png"}
     assert report.headline.startswith("The model tailors its plan to each profile")

@@ -12,9 +12,11 @@ def test_a_models_copy_of_engage_is_off_the_path_while_workers_start(tmp_path) -
     (copy / "engage").mkdir(parents=True)
     sys.path.insert(0, str(copy))
     try:
-        assert foreign_engage_folders(sys.path) == [str(copy)]
+        # (in a full test run, models loaded earlier have put their code folders there too)
+        foreign = foreign_engage_folders(sys.path)
+        assert foreign[0] == str(copy)
         with without_foreign_engage():
-            assert str(copy) not in sys.path
+            assert not set(foreign) & set(sys.path)
         assert sys.path[0] == str(copy)  # restored afterwards
     finally:
         sys.path.remove(str(copy))
