@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow  # a fresh interpreter importing mlflow: seconds
 def test_the_training_pipeline_imports_without_dask() -> None:
     code = (
         "import sys, engage.training.pipeline, engage.cli; "
