@@ -33,8 +33,9 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 # The serving extra only: no Optuna, matplotlib or other training-only libraries. The
 # project itself is the local source tree, not a registry package to pin.
+# postgres: the decision records (issue 14) go to PostgreSQL when ENGAGE_DECISIONS_URL names one
 # hadolint ignore=DL3013
-RUN pip install --no-cache-dir ".[serve]"
+RUN pip install --no-cache-dir ".[serve,postgres]"
 
 # ---- runtime: the venv only, run by an unprivileged user
 FROM python:3.11-slim
