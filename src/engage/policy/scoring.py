@@ -14,7 +14,6 @@ import lightgbm as lgb
 import numpy as np
 
 from engage.policy.candidates import CandidateSet
-from engage.policy.encoding import FeatureBuilder
 
 # A LightGBM predict call pays for its threads only on big batches; a request's few hundred
 # candidate rows run faster, and identically, on one.
@@ -196,19 +195,8 @@ class OutcomePredictor:
             The candidates' outcomes (n, k, n_outcomes) and the extra rows' (n, n_outcomes),
             None without ``extra``.
         """
-        n, k = len(context), len(candidates)
-        rows = FeatureBuilder.cross(context, candidates.encoded)
-        if extra is not None:
-            rows = np.vstack([rows, np.hstack([context, extra])])
-        flat = self.model_outcomes(rows)
-        preds = flat[: n * k].reshape(n, k, -1)
-        extra_preds = flat[n * k :] if extra is not None else None
-        corr = self.style_correction(context)
-        if corr is not None:
-            preds += np.transpose(corr[:, :, candidates.style_codes], (0, 2, 1))
-            if extra is not None and extra_preds is not None:
-                extra_preds += corr[np.arange(n), :, extra[:, 0].astype(int)]
-        return preds, extra_preds
+        index = np.broadcast_to(np.arange(len(candidates)), (len(context), len(candidates)))
+        return self.indexed(context, candidates, index, extra)
 
     def indexed(
         self,

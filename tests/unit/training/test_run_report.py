@@ -27,6 +27,9 @@ from engage.training.report.segments import summarise_segments
 from engage.training.report.wording import describe_objective, describe_plan
 from tests.small_run import small_run_inputs
 
+# Each module run trains a small policy (seconds): the slow lane, with the report's render test.
+pytestmark = pytest.mark.slow
+
 OBJECTIVE = {"conversions": 1.0}
 UNIT = "conversions per 1,000 followers"  # the simulated spec's unit of the objective's outcome
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
