@@ -7,6 +7,7 @@ SIGTERM, then SIGKILL if it lingers.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -20,6 +21,19 @@ import httpx
 import pytest
 
 ENGAGE = str(Path(sys.executable).parent / "engage")
+
+
+def stop_process_group(proc: subprocess.Popen, timeout_s: float = 15) -> None:
+    """SIGTERM to the process group a test started (a server and its children), then SIGKILL
+    if it lingers past ``timeout_s``."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
 
 
 def free_port() -> int:

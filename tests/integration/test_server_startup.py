@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import pytest
 
 from engage.policy.artifact import load_policy
 from engage.training import tracking
+from tests.servers import stop_process_group
 
 pytestmark = pytest.mark.slow
 
@@ -61,18 +61,6 @@ def status(url: str) -> int | None:
         return None
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the process group this test started, then SIGKILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-
-
 @pytest.fixture
 def registered(mlflow_store: Path) -> str:
     """The committed fixture policy registered as ``NAME@champion`` in the session's store."""
@@ -91,7 +79,7 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     yield started
     for proc in reversed(started):
-        stop(proc)
+        stop_process_group(proc)
 
 
 def start(cmd: list[str], env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
@@ -162,7 +150,7 @@ def test_listens_at_once_hides_the_password_and_loads_when_the_store_is_back(
     assert info.json()["version"] == registered
     assert SECRET not in info.text
 
-    stop(processes[0])
+    stop_process_group(processes[0])
     output = log.read_text()
     assert "user:***@" in output  # the failures were logged, masked
     assert SECRET not in output

@@ -8,7 +8,6 @@ installed) and a real ``mlflow server`` process on a free loopback port; ``engag
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ import pytest
 
 from engage.serving.examples import EXAMPLE_PROFILE
 from tests.postgres import create_database
-from tests.servers import answers, engage_serve, free_port
+from tests.servers import answers, engage_serve, free_port, stop_process_group
 
 pytestmark = pytest.mark.slow
 
@@ -35,18 +34,6 @@ class TrackingServer:
     url: str
     artifacts: Path
     backend_password: str
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM to the server's whole process group (it starts uvicorn children), then SIGKILL."""
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +66,7 @@ def tracking_server(postgres_server, tmp_path_factory) -> Iterator[TrackingServe
             time.sleep(0.5)
         yield TrackingServer(url, artifacts, postgres_server.password)
     finally:
-        _stop(proc)
+        stop_process_group(proc, timeout_s=20)
 
 
 def _engage(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
