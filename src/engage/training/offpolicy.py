@@ -8,12 +8,15 @@ what similar marketers typically do where the data cannot support a change), the
 constant action, and the *baseline* policy (each profile gets the typical action of the style
 marketers most often pick for profiles like it). What ships:
 
-1. the best constant action if it beats the logged policy with 95% confidence (paired
-   bootstrap) and the personalised policy is not confidently better than it: the simpler
-   policy, when personalising is not shown to add anything;
-2. else the personalised policy if its DR gain over the logged policy is positive with 95%
-   confidence;
-3. else the baseline policy: no change from what similar marketers typically do.
+1. of the personalised policy and the best constant action, those whose DR gain over the
+   logged policy is positive with 95% confidence (paired bootstrap) qualify, and the one whose
+   gain has the higher lower bound ships: pessimism, as in safe policy improvement. A policy
+   ships on the gain it is sure of, not on its point estimate, so a personalised policy that
+   is only noisier than the constant (a world where one action suits everyone) loses to it,
+   and one that is surely better wins even when its paired difference with the constant is
+   not significant (the valuing models shrink differences between actions, so that
+   difference is biased towards zero; see :mod:`.valuer`);
+2. else the baseline policy: no change from what similar marketers typically do.
 """
 
 from __future__ import annotations
@@ -206,20 +209,30 @@ def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecisio
 
     if learned is None or constant is None:  # an evaluation without the logged comparison
         raise ValueError("the evaluation has no gains over the logged policy")
-    if constant.low > 0 and versus.low <= 0:
+    sure: dict[PolicyMode, ope.Estimate] = {"personalized": learned, "constant": constant}
+    qualified = {m: g for m, g in sure.items() if g.low > 0}
+    if qualified:
+        # ties go to the personalised policy (listed first): max keeps the first maximum
+        mode: PolicyMode = max(qualified, key=lambda m: qualified[m].low)
+        other: PolicyMode = "constant" if mode == "personalized" else "personalized"
+        name = {"personalized": "personalised policy", "constant": "best constant action"}
+        if other in qualified:
+            why = (
+                f"both the personalised policy (DR gain over what marketers did {said(learned)}) "
+                f"and the best constant ({said(constant)}) are better than what marketers did; "
+                f"the {name[mode]} is surely better by more (the higher 95% lower bound)"
+            )
+        else:
+            why = (
+                f"the {name[mode]} is better than what marketers did (DR gain {said(sure[mode])}); "
+                f"the {name[other]} is not confidently better ({said(sure[other])})"
+            )
         reason = (
-            f"the best constant action is better than what marketers did (DR gain "
-            f"{said(constant)}) and the personalised policy is {verdict(versus)} it "
-            f"({said(versus)}): shipping the best constant"
+            f"{why}; personalised versus the best constant: {verdict(versus)} ({said(versus)}): "
+            f"shipping the {name[mode]}"
         )
-        return ShipDecision("constant", reason, constant_action)
-    if learned.low > 0:
-        reason = (
-            f"personalised policy is better than what marketers did (DR gain {said(learned)}); "
-            f"versus the best constant it is {verdict(versus)} ({said(versus)})"
-        )
-        return ShipDecision("personalized", reason, constant_action)
-    mode: PolicyMode = "baseline" if evaluation.baseline is not None else "constant"
+        return ShipDecision(mode, reason, constant_action)
+    mode = "baseline" if evaluation.baseline is not None else "constant"
     fallback = (
         "shipping the baseline: what marketers of similar profiles typically do"
         if mode == "baseline" else "shipping the best constant action (this policy has no baseline)"

@@ -181,8 +181,12 @@ def _judged(learned: Estimate, constant: Estimate, versus: Estimate, baseline: b
         ((0.2, 0.01, 0.4), (0.0, -0.1, 0.1), (0.1, -0.1, 0.3), "personalized"),
         # both beat marketers, personalising confidently adds to the constant
         ((0.6, 0.4, 0.8), (0.2, 0.1, 0.3), (0.4, 0.2, 0.6), "personalized"),
-        # both beat marketers and personalising is not shown to add anything: the simpler one
+        # both beat marketers: the one whose gain has the higher lower bound (pessimism) ...
         ((0.2, 0.01, 0.4), (0.2, 0.1, 0.3), (0.0, -0.1, 0.1), "constant"),
+        # ... even when the paired difference with the constant is not significant (issue 11:
+        # the valuing models bias it towards zero; the old rule shipped the constant here)
+        ((0.73, 0.50, 0.96), (0.58, 0.29, 0.88), (0.16, -0.16, 0.42), "personalized"),
+        ((0.3, 0.1, 0.5), (0.2, 0.1, 0.3), (0.1, -0.2, 0.4), "personalized"),  # a tie
         ((0.2, 0.01, 0.4), (0.5, 0.3, 0.7), (-0.3, -0.5, -0.1), "constant"),
         ((0.2, -0.01, 0.4), (0.5, 0.3, 0.7), (-0.3, -0.5, 0.1), "constant"),
         # neither is confidently better than what marketers did: no change from them
@@ -193,6 +197,9 @@ def test_ship_decision_needs_a_confident_gain_over_what_marketers_did(learned, c
     decision = decide_shipping(_judged(Estimate(*learned), Estimate(*constant), Estimate(*versus)), 3)
     assert (decision.mode, decision.constant_action) == (mode, 3)
     assert decision.tags == {"policy_mode": mode, "policy_decision": decision.reason}
+    if mode != "baseline":  # says what ships and how it compares with the other
+        assert decision.reason.endswith({"personalized": "personalised policy", "constant": "best constant action"}[mode])
+        assert f"{versus[0]:+.3f}" in decision.reason
 
 
 def test_the_verdict_words_an_interval_below_zero_as_worse() -> None:
