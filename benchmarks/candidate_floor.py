@@ -312,12 +312,17 @@ def searched_candidates(log: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFra
 
 
 def search_space_candidates(
-    world: SimulatedWorld, log: pd.DataFrame, profiles: pd.DataFrame
+    world: SimulatedWorld, log: pd.DataFrame, profiles: pd.DataFrame, clusters: int = 0,
+    min_support: float | None = None, rounds: int = 0,
 ) -> pd.DataFrame:
     """What the action search can return at best: the search of ``engage.training.actions``
     run with the world's TRUE objective in place of the outcome models (training's default
     search settings), each held-out profile getting its cluster's actions. Its floor is the
-    regret the search's support region and per-cluster sets leave, whatever the models."""
+    regret the search's support region and per-cluster sets leave, whatever the models.
+    ``clusters`` > 0 overrides the number of profile clusters (finer clusters: actions closer
+    to each profile's own, each cluster's support set still borrowing up to 30 logged
+    actions); ``min_support`` overrides ``min_support_rows`` (0: no support constraint, the
+    floor of the per-cluster sets alone); ``rounds`` > 0 overrides ``search_rounds``."""
     from engage.contract.spec import load_spec
     from engage.policy.encoding import FeatureBuilder
     from engage.training.actions import SearchSettings, search_actions
@@ -344,10 +349,10 @@ def search_space_candidates(
     found = search_actions(
         spec, log.reset_index(drop=True), context, score,
         SearchSettings(
-            clusters=d["action_clusters"].default, profiles=d["search_profiles"].default,
-            pool=d["search_pool"].default, rounds=d["search_rounds"].default,
+            clusters=clusters or d["action_clusters"].default, profiles=d["search_profiles"].default,
+            pool=d["search_pool"].default, rounds=rounds or d["search_rounds"].default,
             support_neighbours=d["support_neighbours"].default,
-            min_support_rows=d["min_support_rows"].default,
+            min_support_rows=d["min_support_rows"].default if min_support is None else min_support,
         ),
     )
     cluster = found.clusters.assign(builder.encode_context(profiles))
@@ -361,7 +366,8 @@ def search_space_candidates(
 
 
 def run(
-    worlds: list[str], rows: int, log_seed: int, n_profiles: int, log=print, kind: str = "grid"
+    worlds: list[str], rows: int, log_seed: int, n_profiles: int, log=print, kind: str = "grid",
+    clusters: int = 0, min_support: float | None = None, rounds: int = 0,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name in worlds:
@@ -373,7 +379,7 @@ def run(
         if kind == "search":
             cands = searched_candidates(logged_log, profiles)
         elif kind == "search-space":
-            cands = search_space_candidates(world, logged_log, profiles)
+            cands = search_space_candidates(world, logged_log, profiles, clusters, min_support, rounds)
         else:
             cands = product_candidates(logged_log)
         logged = logged_values(world, profiles)
@@ -484,13 +490,30 @@ def main(argv: list[str] | None = None) -> int:
         help="grid: the fixed candidate grid (before issue 11); search: the per-profile action "
         "search (results go to candidate_floor_search.*)",
     )
+    p.add_argument(
+        "--clusters", type=int, default=0,
+        help="search-space only: profile clusters of the search (default 0: training's "
+        "sqrt(rows / 25) in [4, 40]); results go to candidate_floor_search_space_c<N>.*",
+    )
+    p.add_argument(
+        "--min-support", type=float, default=None,
+        help="search-space only: min_support_rows of the search (default: training's; 0: no "
+        "support constraint); results go to candidate_floor_search_space[_c<N>]_s<M>.*",
+    )
+    p.add_argument(
+        "--rounds", type=int, default=0,
+        help="search-space only: refinement rounds of the search (default 0: training's "
+        "search_rounds); results go to candidate_floor_search_space[...]_r<K>.*",
+    )
     a = p.parse_args(argv)
+    if (a.clusters or a.min_support is not None or a.rounds) and a.candidates != "search-space":
+        p.error("--clusters, --min-support and --rounds apply to --candidates search-space only")
     assert set(WORLDS) == set(world_names())
     started = time.perf_counter()
     load_start = _loadavg()
     results = run(
         a.worlds, a.rows, a.log_seed, a.profiles, log=lambda s: print(s, flush=True),
-        kind=a.candidates,
+        kind=a.candidates, clusters=a.clusters, min_support=a.min_support, rounds=a.rounds,
     )
     described = {
         "grid": "engage.policy.candidates.build_candidates with training's defaults "
@@ -500,7 +523,10 @@ def main(argv: list[str] | None = None) -> int:
         "profile in the table)",
         "search-space": "what the action search can return at best: the same search with "
         "the world's true objective in place of the outcome models (training's default "
-        "search settings), each profile getting its cluster's actions",
+        "search settings), each profile getting its cluster's actions"
+        + (f"; {a.clusters} clusters instead of training's default" if a.clusters else "")
+        + (f"; min_support_rows {a.min_support:g} instead of training's" if a.min_support is not None else "")
+        + (f"; {a.rounds} refinement rounds instead of training's" if a.rounds else ""),
     }
     meta = {
         "candidates": f"{described[a.candidates]}, built from "
@@ -520,6 +546,15 @@ def main(argv: list[str] | None = None) -> int:
     a.out.mkdir(parents=True, exist_ok=True)
     stem = {"grid": "candidate_floor", "search": "candidate_floor_search",
             "search-space": "candidate_floor_search_space"}[a.candidates]
+    if a.clusters:
+        stem += f"_c{a.clusters}"
+        meta["clusters"] = a.clusters
+    if a.min_support is not None:
+        stem += f"_s{a.min_support:g}"
+        meta["min_support_rows"] = a.min_support
+    if a.rounds:
+        stem += f"_r{a.rounds}"
+        meta["search_rounds"] = a.rounds
     (a.out / f"{stem}.json").write_text(json.dumps(payload, indent=1))
     (a.out / f"{stem}.md").write_text(render(payload))
     print(f"wrote {a.out}/{stem}.{{json,md}}")
