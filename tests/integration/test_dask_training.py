@@ -78,6 +78,7 @@ def test_the_dask_run_states_its_samples_and_counts_every_row(runs) -> None:
     fits = [f for f in on_dask.fit_log.fits if f["label"].startswith("outcome/")]
     assert fits and all(f["params"]["dask"] for f in fits)
     assert "regret.learned" in on_dask.metrics
+    assert all(f"intervals.coverage.{o}" in on_dask.metrics for o in on_dask.policy.interval_model.outcomes)
 
 
 def test_the_dask_model_is_the_single_machine_kind_and_recommends_the_same_styles(
@@ -89,6 +90,9 @@ def test_the_dask_model_is_the_single_machine_kind_and_recommends_the_same_style
     dist = loader.load(f"models:/dask-parity-dask/{on_dask.version}").policy
     assert all(isinstance(b, lgb.Booster) for b in dist.outcome_models.values())
     assert type(dist) is type(one)
+    # per-recommendation intervals that vary with the profile and action, on both paths
+    assert one.interval_model is not None and dist.interval_model is not None
+    assert dist.interval_model.outcomes == one.interval_model.outcomes
     profiles = SimulatedWorld("hard").simulate(1_000, seed=99)[one.spec.context_names]
     style_one, style_dask, style_seed = (
         [a.recommendations[0].style for a in p.recommend(profiles, top_k=1, explain=False)]

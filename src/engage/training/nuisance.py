@@ -131,12 +131,7 @@ def fit_outcome_models(
     )
     observed, predicted, metrics = _predictive_metrics(split, models)
     halfwidth = {o: float(np.quantile(np.abs(residuals[o]), 0.9)) for o in names}
-    intervals = fit_interval_model(
-        train.X, train.y, models.oof, categorical=split.categorical, seed=settings.seed,
-        fit_log=fit_log,
-    )
-    if intervals is not None:  # intervals.coverage.<outcome> on the evaluation rows
-        metrics.update(eval_coverage(intervals, split, models.boosters, corrections, halfwidth))
+    intervals = fit_intervals(split, models, corrections, halfwidth, settings, fit_log, metrics)
     return Outcomes(
         models=models,
         corrections=corrections,
@@ -151,6 +146,29 @@ def fit_outcome_models(
         },
         interval_model=intervals,
     )
+
+
+def fit_intervals(
+    split: Split,
+    models: OutcomeModels,
+    corrections: StyleCorrections | None,
+    halfwidth: dict[str, float],
+    settings: TrainSettings,
+    fit_log: FitLog,
+    metrics: dict[str, float],
+) -> IntervalModel | None:
+    """The per-recommendation interval model, fitted on the training rows' out-of-fold
+    residuals (on the Dask path: the sampled training rows'), and its coverage on the
+    evaluation rows, added to ``metrics`` as ``intervals.coverage.<outcome>``; None when the
+    rows are too few to calibrate."""
+    train = split.train
+    intervals = fit_interval_model(
+        train.X, train.y, models.oof, categorical=split.categorical, seed=settings.seed,
+        fit_log=fit_log,
+    )
+    if intervals is not None:
+        metrics.update(eval_coverage(intervals, split, models.boosters, corrections, halfwidth))
+    return intervals
 
 
 def _corrected_oof(

@@ -39,7 +39,7 @@ from engage.training.distributed.split import (
     timestamps_ns,
 )
 from engage.training.models import FitLog, fit_style_corrections
-from engage.training.nuisance import Outcomes, _corrected_oof, _predictive_metrics
+from engage.training.nuisance import Outcomes, _corrected_oof, _predictive_metrics, fit_intervals
 from engage.training.settings import TrainSettings
 from engage.training.split import Split, TrainingError, _draw_samples
 
@@ -191,11 +191,14 @@ class DaskTraining:
         )
         observed, predicted, metrics = _predictive_metrics(split, models)
         self._features = None
+        halfwidth = {o: float(np.quantile(np.abs(residuals[o]), 0.9)) for o in names}
+        # the interval model on the sampled training rows (their out-of-fold predictions)
+        intervals = fit_intervals(split, models, corrections, halfwidth, s, fit_log, metrics)
         return Outcomes(
             models=models,
             corrections=corrections,
             oof_corrected=_corrected_oof(models, corrections, split),
-            halfwidth={o: float(np.quantile(np.abs(residuals[o]), 0.9)) for o in names},
+            halfwidth=halfwidth,
             eval_observed=observed,
             eval_predicted=predicted,
             metrics=metrics,
@@ -204,6 +207,7 @@ class DaskTraining:
                 "rows_eval_metrics": len(split.samples.metrics),
                 "dask.outcome_rows": len(train),
             },
+            interval_model=intervals,
         )
 
 
