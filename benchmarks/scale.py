@@ -72,8 +72,9 @@ def single_machine_sample(files: list[Path], total: int, out: Path) -> Path:
 class MemorySampler:
     """Peak RSS of a process and of each of its descendants, sampled every ``interval`` s."""
 
-    def __init__(self, pid: int, interval: float = 0.5) -> None:
+    def __init__(self, pid: int, interval: float = 0.5, dask: bool = True) -> None:
         self.root = psutil.Process(pid)
+        self.dask = dask
         self.interval = interval
         self.peaks: dict[int, int] = {}
         self.roles: dict[int, str] = {}
@@ -98,34 +99,35 @@ class MemorySampler:
                 try:
                     rss = p.memory_info().rss
                     if p.pid not in self.roles:
-                        self.roles[p.pid] = role(p, self.root)
+                        self.roles[p.pid] = role(p, self.root, self.dask)
                 except psutil.Error:
                     continue
                 self.peaks[p.pid] = max(self.peaks.get(p.pid, 0), rss)
             self._stop.wait(self.interval)
 
     def by_role(self) -> dict[str, float]:
-        """Peak GiB per process role (``client``, ``worker 1``, ...), helpers left out."""
-        out, workers = {}, 0
+        """Peak GiB per process role (``client``, ``worker 1``, ``child 1``...), helpers left out."""
+        out, counts = {}, {"worker": 0, "child": 0}
         for pid, peak in sorted(self.peaks.items()):
             name = self.roles.get(pid, "other")
-            if name == "worker":
-                workers += 1
-                name = f"worker {workers}"
+            if name in counts:
+                counts[name] += 1
+                name = f"{name} {counts[name]}"
             if name != "helper":
                 out[name] = round(peak / GIB, 3)
         return out
 
 
-def role(p: psutil.Process, root: psutil.Process) -> str:
+def role(p: psutil.Process, root: psutil.Process, dask: bool = True) -> str:
     """``client`` (the ``engage train`` process: client, LocalCluster scheduler and nannies),
-    ``worker`` (a Dask worker process) or ``helper`` (multiprocessing's resource tracker)."""
+    ``worker`` (a Dask worker process), ``child`` (another child of a run without Dask) or
+    ``helper`` (multiprocessing's resource tracker)."""
     if p.pid == root.pid:
         return "client"
     cmd = " ".join(p.cmdline())
     if "resource_tracker" in cmd or "semaphore_tracker" in cmd:
         return "helper"
-    return "worker"
+    return "worker" if dask else "child"
 
 
 def run_train(data: Path, store: Path, name: str, dask: bool) -> dict:
@@ -144,7 +146,7 @@ def run_train(data: Path, store: Path, name: str, dask: bool) -> dict:
     start = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=store)
-        with MemorySampler(proc.pid) as sampler:
+        with MemorySampler(proc.pid, dask=dask) as sampler:
             code = proc.wait()
     seconds = time.perf_counter() - start
     if code != 0:
@@ -206,10 +208,9 @@ def machine() -> dict[str, str]:
     }
 
 
-def markdown(f: dict) -> str:
+def markdown(f: dict, previous: dict | None = None) -> str:
     d, s = f["dask"], f["single"]
     rows = f"{f['rows']:,}"
-    peaks = sorted(set(d["peak_rss_gib"]) | set(s["peak_rss_gib"]))
     lines = [
         f"# Scale: `engage train --dask local` on {rows} campaigns versus one process on {f['single_rows']:,}",
         "",
@@ -227,8 +228,12 @@ def markdown(f: dict) -> str:
         f"| wall time per 1,000 rows | {1000 * d['wall_seconds'] / d['rows_clean']:.3f} s | "
         f"{1000 * s['wall_seconds'] / s['rows_clean']:.3f} s | |",
     ]
+    single_peaks = {
+        (k.replace("worker", "child") if k.startswith("worker") else k): v for k, v in s["peak_rss_gib"].items()
+    }  # runs measured before children of a run without Dask were told apart called them workers
+    peaks = sorted(set(d["peak_rss_gib"]) | set(single_peaks))
     for name in peaks:
-        dv, sv = d["peak_rss_gib"].get(name), s["peak_rss_gib"].get(name)
+        dv, sv = d["peak_rss_gib"].get(name), single_peaks.get(name)
         lines.append(f"| peak RSS, {name} | {'–' if dv is None else f'{dv:.2f} GiB'} | {'–' if sv is None else f'{sv:.2f} GiB'} | |")
     lines += [
         f"| peak RSS, all processes together | {sum(d['peak_rss_gib'].values()):.2f} GiB | {sum(s['peak_rss_gib'].values()):.2f} GiB | |",
@@ -252,7 +257,45 @@ def markdown(f: dict) -> str:
     for stage in d["stages_s"]:
         if stage in s["stages_s"] or stage in {"validate", "split", "outcomes"}:
             lines.append(f"| {stage} | {d['stages_s'][stage]} | {s['stages_s'].get(stage, '–')} |")
+    if previous is not None:
+        lines += growth(previous, f)
     return "\n".join(lines) + "\n"
+
+
+def growth(small: dict, large: dict) -> list[str]:
+    """How the Dask run's cost grows from a smaller run of this benchmark to a larger one."""
+    a, b = small["dask"], large["dask"]
+    ratio = b["rows_clean"] / a["rows_clean"]
+
+    def per_row(run: dict, seconds: float) -> str:
+        return f"{1e6 * seconds / run['rows_clean']:.0f} µs"
+
+    def mem(run: dict) -> float:
+        return max(v for k, v in run["peak_rss_gib"].items() if k.startswith("worker"))
+
+    lines = [
+        "",
+        f"How the Dask run's cost grows from {a['rows_clean']:,} rows (`{small['command']}`, "
+        f"{small['machine']['date']}, load {small['load_average_at_start']} → {small['load_average_at_end']}) "
+        f"to {b['rows_clean']:,} ({ratio:.0f}× the rows):",
+        "",
+        f"| measure | {a['rows_clean']:,} rows | {b['rows_clean']:,} rows | growth |",
+        "|---|---|---|---|",
+        f"| wall time | {a['wall_seconds']:.0f} s | {b['wall_seconds']:.0f} s | {b['wall_seconds'] / a['wall_seconds']:.2f}× |",
+        f"| wall time per row | {per_row(a, a['wall_seconds'])} | {per_row(b, b['wall_seconds'])} | |",
+        f"| outcome models (the stage that reads every row) | {a['stages_s']['outcomes']:.0f} s | "
+        f"{b['stages_s']['outcomes']:.0f} s | {b['stages_s']['outcomes'] / a['stages_s']['outcomes']:.2f}× |",
+        f"| everything else (samples, capped sets) | {a['stages_s']['total'] - a['stages_s']['outcomes']:.0f} s | "
+        f"{b['stages_s']['total'] - b['stages_s']['outcomes']:.0f} s | "
+        f"{(b['stages_s']['total'] - b['stages_s']['outcomes']) / (a['stages_s']['total'] - a['stages_s']['outcomes']):.2f}× |",
+        f"| peak RSS, largest worker | {mem(a):.2f} GiB | {mem(b):.2f} GiB | {mem(b) / mem(a):.2f}× |",
+        f"| peak RSS of the largest worker per 1,000 rows it holds | {1000 * mem(a) * 1024 / (a['rows_clean'] / 2):.2f} MiB | "
+        f"{1000 * mem(b) * 1024 / (b['rows_clean'] / 2):.2f} MiB | |",
+        f"| peak RSS, client | {a['peak_rss_gib']['client']:.2f} GiB | {b['peak_rss_gib']['client']:.2f} GiB | "
+        f"{b['peak_rss_gib']['client'] / a['peak_rss_gib']['client']:.2f}× |",
+        f"| true regret of the learned policy | {a['regret_learned']:.4f} | {b['regret_learned']:.4f} | |",
+    ]
+    return lines
 
 
 def main() -> None:
@@ -261,7 +304,15 @@ def main() -> None:
     parser.add_argument("--partition-rows", type=int, default=250_000, help="rows per Parquet file (default: 250,000)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder (default: benchmarks/results)")
     parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--previous", type=Path, default=None,
+                        help="results JSON of a smaller run of this benchmark: the markdown adds how the cost grows")
+    parser.add_argument("--render", type=Path, default=None,
+                        help="only re-render the markdown of this results JSON (next to it) and stop")
     args = parser.parse_args()
+    previous = json.loads(args.previous.read_text()) if args.previous else None
+    if args.render is not None:
+        args.render.with_suffix(".md").write_text(markdown(json.loads(args.render.read_text()), previous))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -289,8 +340,8 @@ def main() -> None:
         }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.json").write_text(json.dumps(figures, indent=2) + "\n")
-    (args.out / "scale.md").write_text(markdown(figures))
-    print(markdown(figures))
+    (args.out / "scale.md").write_text(markdown(figures, previous))
+    print(markdown(figures, previous))
 
 
 if __name__ == "__main__":
