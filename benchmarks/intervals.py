@@ -68,13 +68,12 @@ TOP_K = 3
 
 def draw_outcomes(world, profiles, actions, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """True expected outcomes and one fresh draw of them, (n, 4) each, in the world's outcome
-    order; the noise as ``SimulatedWorld.simulate`` adds it."""
-    from engage.simulation.world import NOISE_SD, OUTCOMES
+    order; the noise as ``SimulatedWorld.simulate`` adds it (the world's own ``_observe``:
+    Gaussian in the classic family, heteroscedastic Student-t in the edge family)."""
+    from engage.simulation.world import OUTCOMES
 
     mean = world.expected_outcomes(profiles, actions)[list(OUTCOMES)].to_numpy(float)
-    scale = NOISE_SD * (1 / 3 if world.difficulty == "easy" else 1.0)
-    drawn = mean + rng.standard_normal(mean.shape) * scale
-    drawn[:, 3] = np.clip(drawn[:, 3], 0, 100)  # retention is a percentage
+    drawn = world._observe(mean, profiles, rng)
     return mean, drawn
 
 
@@ -217,12 +216,14 @@ def value_coverage(result, policy, world, oracle, heldout: int, seed: int) -> di
 def run_one(world_name: str, n: int, seed: int, heldout: int, trials: int | None) -> dict[str, Any]:
     """Train on one simulated log and measure (a), (b), (c)."""
     _quiet()
+    from engage.simulation.families import make_world, parse_world_name
     from engage.simulation.oracle import WorldOracle
-    from engage.simulation.world import SimulatedWorld, write_log
+    from engage.simulation.world import write_log
     from engage.training.pipeline import TrainSettings, train
 
-    world = SimulatedWorld(world_name, "full")
-    description = {"difficulty": world_name, "decisions": "full", "rows": n, "seed": seed}
+    family, difficulty = parse_world_name(world_name)
+    world = make_world(family, difficulty, "full")
+    description = {"family": family, "difficulty": difficulty, "decisions": "full", "rows": n, "seed": seed}
     oracle = WorldOracle(world, description)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="engage-intervals-") as tmp:
@@ -409,9 +410,12 @@ def _git() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from engage.simulation.families import world_names
+
     parser = argparse.ArgumentParser(description="Coverage of engage's prediction and value intervals.")
-    parser.add_argument("--world", default="hard", choices=("hard", "easy", "flat"),
-                        help="simulated world difficulty (default: %(default)s)")
+    parser.add_argument("--world", default="hard", choices=world_names(),
+                        help="simulated world: a classic difficulty or <family>-<difficulty> "
+                        "(default: %(default)s)")
     parser.add_argument("--seeds", type=int, default=20, help="seeds (logs) per size (default: %(default)s)")
     parser.add_argument("--first-seed", type=int, default=0, help="first seed (default: %(default)s)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000],
