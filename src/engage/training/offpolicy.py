@@ -11,10 +11,9 @@ marketers most often pick for profiles like it). What ships:
 1. of the personalised policy and the best constant action, those whose DR gain over the
    logged policy is positive with 95% confidence (paired bootstrap) qualify, and the one whose
    gain has the higher lower bound ships: pessimism, as in safe policy improvement. A policy
-   ships on the gain it is sure of, not on its point estimate, so a personalised policy that
-   is only noisier than the constant (a world where one action suits everyone) loses to it,
-   and one that is surely better wins even when its paired difference with the constant is
-   not significant (the valuing models shrink differences between actions, so that
+   ships on the gain it is sure of, not on its point estimate, so a personalised policy whose
+   gain is only noisier than the constant's loses to it, and one that is surely better wins
+   even when its paired difference with the constant is not significant (the valuing models shrink differences between actions, so that
    difference is biased towards zero; see :mod:`.valuer`);
 2. else the baseline policy: no change from what similar marketers typically do.
 """
@@ -228,8 +227,8 @@ def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecisio
                 f"the {name[other]} is not confidently better ({said(sure[other])})"
             )
         reason = (
-            f"{why}; personalised versus the best constant: {verdict(versus)} ({said(versus)}): "
-            f"shipping the {name[mode]}"
+            f"{why}; the personalised policy is {verdict(versus)} the best constant "
+            f"({said(versus)}): shipping the {name[mode]}"
         )
         return ShipDecision(mode, reason, constant_action)
     mode = "baseline" if evaluation.baseline is not None else "constant"
