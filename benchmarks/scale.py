@@ -182,16 +182,26 @@ def run_metrics(store: Path, name: str) -> dict:
     }
 
 
-def style_agreement(store: Path, profiles: int = 1_000) -> float:
-    """Share of ``profiles`` simulated profiles for which the two registered models (loaded the
-    way ``engage serve`` loads them) recommend the same style."""
+def style_agreement(store: Path, names: tuple[str, ...] = ("scale-dask", "scale-single"),
+                    profiles: int = 1_000) -> dict[tuple[str, str], float]:
+    """For each pair of the registered models ``names`` (version 1, loaded the way ``engage
+    serve`` loads them), the share of ``profiles`` simulated profiles (hard world, seed 99)
+    for which both recommend the same first style."""
+    from itertools import combinations
+
     from engage.serving.model import ModelLoader
 
     loader = ModelLoader(f"sqlite:///{store / 'mlflow.db'}")
-    policies = [loader.load(f"models:/{name}/1").policy for name in ("scale-dask", "scale-single")]
-    frame = SimulatedWorld("hard").simulate(profiles, seed=99)[policies[0].spec.context_names]
-    styles = [[a.recommendations[0].style for a in p.recommend(frame, top_k=1, explain=False)] for p in policies]
-    return sum(a == b for a, b in zip(*styles, strict=True)) / profiles
+    policies = {name: loader.load(f"models:/{name}/1").policy for name in names}
+    frame = SimulatedWorld("hard").simulate(profiles, seed=99)[policies[names[0]].spec.context_names]
+    styles = {
+        name: [a.recommendations[0].style for a in p.recommend(frame, top_k=1, explain=False)]
+        for name, p in policies.items()
+    }
+    return {
+        (a, b): sum(x == y for x, y in zip(styles[a], styles[b], strict=True)) / profiles
+        for a, b in combinations(names, 2)
+    }
 
 
 def machine() -> dict[str, str]:
@@ -325,7 +335,7 @@ def main() -> None:
         single_run = run_train(sample, work, "scale-single", dask=False)
         print(json.dumps(single_run, indent=2), flush=True)
         figures = {
-            "style_agreement_1000_profiles": style_agreement(work),
+            "style_agreement_1000_profiles": style_agreement(work)[("scale-dask", "scale-single")],
             "rows": args.rows,
             "partition_rows": args.partition_rows,
             "partitions": len(files),

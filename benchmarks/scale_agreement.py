@@ -22,8 +22,13 @@ import os
 import subprocess
 import sys
 import time
-from itertools import combinations
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.scale import style_agreement  # noqa: E402  (one way to compare the models)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ENGAGE = Path(sys.executable).with_name("engage")
@@ -41,24 +46,6 @@ def retrain(work: Path, seed: int) -> float:
             env=env, cwd=work, check=True, stdout=out, stderr=subprocess.STDOUT,
         )
     return time.perf_counter() - start
-
-
-def agreement(work: Path, names: list[str]) -> dict[str, float]:
-    """Share of the same first style for each pair of registered models (version 1)."""
-    from engage.serving.model import ModelLoader
-    from engage.simulation.world import SimulatedWorld
-
-    loader = ModelLoader(f"sqlite:///{work / 'mlflow.db'}")
-    policies = {n: loader.load(f"models:/{n}/1").policy for n in names}
-    frame = SimulatedWorld("hard").simulate(PROFILES, seed=99)[policies[names[0]].spec.context_names]
-    styles = {
-        n: [a.recommendations[0].style for a in p.recommend(frame, top_k=1, explain=False)]
-        for n, p in policies.items()
-    }
-    return {
-        f"{a} vs {b}": sum(x == y for x, y in zip(styles[a], styles[b], strict=True)) / PROFILES
-        for a, b in combinations(names, 2)
-    }
 
 
 def markdown(r: dict) -> str:
@@ -101,7 +88,12 @@ def main() -> None:
         "command": ".venv/bin/python benchmarks/scale_agreement.py --work DIR",
         "scale_command": scale.get("command", "benchmarks/scale.py --keep DIR"),
         "retrain_seconds": round(seconds, 1),
-        "agreement": agreement(args.work, ["scale-dask", "scale-single", "scale-single-seed1"]),
+        "agreement": {
+            f"{a} vs {b}": share
+            for (a, b), share in style_agreement(
+                args.work, ("scale-dask", "scale-single", "scale-single-seed1"), PROFILES
+            ).items()
+        },
         "load_start": load_start,
         "load_end": [round(x, 2) for x in os.getloadavg()],
     }
