@@ -4,6 +4,8 @@ Cross-fitting: the training split is cut into ``folds`` parts; each part is pred
 model fitted on the others (out-of-fold predictions, used by evaluation and calibration),
 and a final model is refitted on the whole training split with the mean best iteration of
 the folds (used by the policy). Early stopping inside each fold uses the held-out fold.
+The fold models are kept with each row's fold: off-policy evaluation lets each training row be
+chosen for by the models that did not see it (:mod:`.offpolicy`).
 """
 
 from __future__ import annotations
@@ -115,6 +117,8 @@ class CrossFit:
     oof: np.ndarray
     final: lgb.Booster
     best_iterations: list[int]
+    fold_models: list[lgb.Booster] = field(default_factory=list)  # fitted without fold k
+    fold: np.ndarray | None = None  # each row's fold
 
 
 def cross_fit(
@@ -132,12 +136,16 @@ def cross_fit(
     """Cross-fit one LightGBM target (regression or multiclass, by ``params['objective']``)."""
     oof: np.ndarray | None = None
     best: list[int] = []
+    models: list[lgb.Booster] = []
+    fold = np.zeros(len(X), dtype=int)
     for k, (tr, va) in enumerate(KFold(folds, shuffle=True, random_state=seed).split(X)):
         booster = train_booster(
             {**params, "seed": seed + k}, X[tr], y[tr], categorical, MAX_ROUNDS,
             (X[va], y[va]), fit_log, f"{label}/fold{k}",
         )
         best.append(booster.best_iteration or booster.current_iteration())
+        models.append(booster)
+        fold[va] = k
         pred = predict(booster, X[va])
         if oof is None:
             oof = np.zeros((len(X), *pred.shape[1:]))
@@ -145,7 +153,7 @@ def cross_fit(
     rounds = max(10, int(round(np.mean(best) * folds / max(folds - 1, 1))))  # more data, more rounds
     final = train_booster({**params, "seed": seed}, X, y, categorical, rounds, None, fit_log, f"{label}/final")
     assert oof is not None
-    return CrossFit(oof=oof, final=final, best_iterations=best)
+    return CrossFit(oof=oof, final=final, best_iterations=best, fold_models=models, fold=fold)
 
 
 # ---------------------------------------------------------------------- propensity
@@ -212,6 +220,10 @@ class OutcomeModels:
     boosters: dict[str, lgb.Booster]
     oof: dict[str, np.ndarray]
     best_iterations: dict[str, list[int]]
+    # fold_models[k][o]: outcome o's model fitted without fold k; fold: each training row's
+    # fold (the same for every outcome). Empty/None when the fits did not keep them (Dask).
+    fold_models: list[dict[str, lgb.Booster]] = field(default_factory=list)
+    fold: np.ndarray | None = None
 
 
 def fit_outcomes(
@@ -228,15 +240,20 @@ def fit_outcomes(
     """Cross-fit a LightGBM regressor for each outcome on profile + decision features."""
     p = {**DEFAULT_PARAMS, **(params or {}), "objective": "regression"}
     boosters, oof, best = {}, {}, {}
+    fold_models: list[dict[str, lgb.Booster]] = [{} for _ in range(folds)]
+    fold: np.ndarray | None = None
     for name, y in outcomes.items():
         cf = cross_fit(
             X, y, params=p, categorical=categorical, folds=folds, seed=seed,
             predict=lambda b, Xv: np.asarray(b.predict(Xv)), fit_log=fit_log, label=f"outcome/{name}",
         )
         boosters[name], oof[name], best[name] = cf.final, cf.oof, cf.best_iterations
+        for k, model in enumerate(cf.fold_models):
+            fold_models[k][name] = model
+        fold = cf.fold  # one KFold of the same rows and seed: the same folds for every outcome
         if on_done:
             on_done(name)
-    return OutcomeModels(boosters, oof, best)
+    return OutcomeModels(boosters, oof, best, fold_models=fold_models, fold=fold)
 
 
 # ---------------------------------------------------------------------- per-style corrections

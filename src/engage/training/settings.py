@@ -50,6 +50,7 @@ class TrainSettings(BaseSettings):
     n_boot: int = Field(default=200, ge=20, description="bootstrap draws of the OPE intervals")
     propensity_rows: int = Field(default=200_000, ge=1_000, description="cap on rows the propensity model fits on")
     max_eval_rows: int = Field(default=5_000, ge=1_000, description="cap on evaluation rows scored by OPE (each is scored over every candidate action)")
+    gate_training_rows: int = Field(default=5_000, ge=0, description="training rows the shipping gate adds to the evaluation rows, each judged by the fold models that did not see it and valued by models of the evaluation rows (0: the gate uses the evaluation rows only)")
     max_metric_rows: int = Field(default=100_000, ge=1_000, description="cap on evaluation rows for the outcome models' predictive metrics")
     oracle_rows: int = Field(default=2_000, ge=100, description="profiles the oracle scores (simulated logs only)")
     objective: dict[str, float] = Field(default_factory=dict, description="outcome weights replacing the spec's ({}: the spec's)")

@@ -11,6 +11,9 @@ doubly robust terms are no longer biased in the policy's favour.
 
 The number of boosting rounds is the choosing models' (chosen by cross-validation on the
 training rows), so no evaluation outcome tunes its own model.
+
+One more set of models, fitted on every evaluation row, values the *training* rows that the
+gate also uses (:mod:`.offpolicy`): those rows were never seen by it either.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class Valuer:
     outcomes: list[str]
     weights: np.ndarray
     n_context: int
+    # outcome o's model fitted on every evaluation row: values rows outside the evaluation side
+    whole: dict[str, lgb.Booster] | None = None
 
     def objective(self, rows: np.ndarray, context: np.ndarray, decisions: np.ndarray) -> np.ndarray:
         """Predicted objective of evaluation rows ``rows`` (positions in the evaluation
@@ -62,6 +67,15 @@ class Valuer:
             out[mine] = weighted(preds, self.weights)
         return out
 
+    def objective_outside(self, context: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+        """Predicted objective of rows *outside* the evaluation side (profiles ``context``,
+        actions ``decisions``) by the models fitted on every evaluation row, (n,)."""
+        if self.whole is None:
+            raise ValueError("this valuer has no models of the whole evaluation side")
+        X = np.hstack([context, decisions])
+        preds = np.column_stack([self.whole[o].predict(X) for o in self.outcomes])
+        return weighted(preds, self.weights)
+
 
 def fit_valuer(
     side: Side,
@@ -73,6 +87,7 @@ def fit_valuer(
     seed: int,
     params: Mapping[str, object] | None = None,
     fit_log: FitLog | None = None,
+    whole: bool = False,
 ) -> Valuer:
     """Fit the valuing models on the evaluation side (see the module docstring).
 
@@ -85,6 +100,7 @@ def fit_valuer(
         seed: fold assignment and fits.
         params: LightGBM parameters (the outcome models').
         fit_log: records each fit.
+        whole: also fit each outcome on every evaluation row (:meth:`Valuer.objective_outside`).
     """
     outcomes = [o for o in weights if weights[o] != 0] or list(weights)
     n = len(side)
@@ -107,10 +123,20 @@ def fit_valuer(
                 for o in outcomes
             }
         )
+    every = None
+    if whole:
+        every = {
+            o: train_booster(
+                {**p, "seed": seed + 100}, side.X, side.y[o], categorical,
+                max(10, int(rounds.get(o, 100))), None, fit_log, f"valuer/{o}/whole",
+            )
+            for o in outcomes
+        }
     return Valuer(
         fold=fold,
         boosters=boosters,
         outcomes=outcomes,
         weights=np.array([weights[o] for o in outcomes], dtype=float),
         n_context=n_context,
+        whole=every,
     )
