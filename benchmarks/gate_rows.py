@@ -4,9 +4,9 @@ Issue 11, item 3: at n = 5,000 the gate judged on the 1,250 held-out evaluation 
 also judges up to ``gate_training_rows`` training rows, each chosen for by the fold outcome
 models that did not see it (``engage.training.offpolicy``). This benchmark measures both gates
 on the same runs. Each run trains once with the product's defaults and the world's oracle; the
-run logs the gains over the logged policy on all the gate's rows
-(``policy.dr_gain_vs_logged.<p>``) and on the evaluation rows alone
-(``policy.heldout_gain_vs_logged.<p>``), and ``decide_shipping`` is applied to each set. Both
+run logs the gains over the logged policy on all the gate's rows (``gate.gain_vs_logged.<p>``)
+and on the evaluation rows alone (``policy.dr_gain_vs_logged.<p>``), and ``decide_shipping`` is
+applied to each set. Both
 gates choose among the same three policies (personalised, best constant, baseline), whose true
 regrets the oracle measured, so a gate's regret is that of the policy it picks.
 
@@ -45,7 +45,7 @@ if str(REPO) not in sys.path:
 from benchmarks.intervals import _git, _quiet, temporary_store  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
-GATES = {"all rows": "policy.dr_gain_vs_logged", "held-out rows": "policy.heldout_gain_vs_logged"}
+GATES = {"all rows": "gate.gain_vs_logged", "held-out rows": "policy.dr_gain_vs_logged"}
 REGRET = {"personalized": "learned", "constant": "best_constant", "baseline": "baseline"}
 
 
@@ -58,7 +58,7 @@ def gate_decision(metrics: dict[str, float], prefix: str) -> tuple[str, str]:
         return Estimate(metrics[key], metrics[f"{key}_low"], metrics[f"{key}_high"])
 
     judged = dataclasses.make_dataclass("Judged", ["gain", "gains", "baseline"])(
-        estimate("policy.dr_gain_vs_constant"),
+        estimate("gate.gain_vs_constant" if prefix.startswith("gate.") else "policy.dr_gain_vs_constant"),
         {p: estimate(f"{prefix}.{p}") for p in ("learned", "best_constant")},
         np.zeros(1) if "regret.baseline" in metrics else None,
     )

@@ -79,6 +79,10 @@ def test_the_dask_run_states_its_samples_and_counts_every_row(runs) -> None:
     assert fits and all(f["params"]["dask"] for f in fits)
     assert "regret.learned" in on_dask.metrics
     assert all(f"intervals.coverage.{o}" in on_dask.metrics for o in on_dask.policy.interval_model.outcomes)
+    # both gates judge training rows too, chosen for by the fold models that did not see them
+    for run in runs:
+        assert run.metrics["gate.training_rows"] > 0
+        assert run.metrics["gate.rows"] > run.metrics["gate.training_rows"]
 
 
 def test_the_dask_model_is_the_single_machine_kind_and_recommends_the_same_styles(

@@ -25,8 +25,9 @@ nothing and never saw it (:class:`.valuer.Valuer`, fitted on the evaluation rows
 propensity is the declared one or the propensity model's out-of-fold estimate. On those rows
 the gate therefore judges policies learned the same way from two thirds of the training rows:
 a little worse than the shipped one, so the pooled gain errs on the cautious side. The values
-of each policy (``values``) stay those of the exact policy on the evaluation rows; the gains
-on those rows alone are ``held_out_gains``.
+of each policy (``values``) stay those of the exact policy on the evaluation rows, and so do
+the gains the run reports beside them (``held_out_gains``, ``held_out_gain``; metrics
+``policy.dr_gain_vs_*``); the gate's are ``gains`` and ``gain`` (metrics ``gate.*``).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class Evaluation:
     context: np.ndarray  # encoded profiles of the OPE rows
     learned: np.ndarray  # the personalised policy's candidate row for each OPE row
     values: Values  # learned, best_constant, baseline and logged
-    gain: ope.Estimate  # DR value of learned minus best constant, paired bootstrap
+    gain: ope.Estimate  # DR value of learned minus best constant, paired bootstrap, gate's rows
     metrics: dict[str, float]
     params: dict[str, Any]
     baseline: np.ndarray | None = None  # the baseline policy's candidate row per OPE row
@@ -74,7 +75,8 @@ class Evaluation:
     valuer: Valuer | None = None
     rows: np.ndarray | None = None  # the OPE rows' positions in the evaluation side
     held_out_gains: Mapping[str, ope.Estimate] | None = None  # ``gains`` on the OPE rows alone
-    gate_rows: int = 0  # rows the gains (and ``gain``) are estimated on
+    held_out_gain: ope.Estimate | None = None  # ``gain`` on the OPE rows alone
+    gate_rows: int = 0  # rows ``gains`` and ``gain`` (the gate's) are estimated on
 
     def choices(self, mode: str, constant_action: int) -> np.ndarray:
         """The candidate row each OPE row gets from the policy of ``mode``."""
@@ -150,6 +152,11 @@ def evaluate_offpolicy(
         held_out[name] = ope.gain_over_logged(data, style, q[name], n_boot=settings.n_boot, seed=settings.seed)
     logged = ope.logged_policy_value(data)
     values["logged"] = {"observed": (logged.value, logged.low, logged.high)}
+    held_out_gain = ope.compare_policies(
+        data, (cands.style_codes[learned], q["learned"]),
+        (cands.style_codes[targets["best_constant"]], q["best_constant"]),
+        estimator="dr", n_boot=settings.n_boot, seed=settings.seed,
+    )
 
     # the gate's rows: the OPE rows and, cross-fitted, training rows (module docstring)
     gate_data, gate_style, gate_q = data, {k: cands.style_codes[v] for k, v in targets.items()}, q
@@ -185,9 +192,12 @@ def evaluate_offpolicy(
     n_training = 0 if extra is None else len(extra[1]["rows"])
     metrics = {
         "overlap.clipped_rows": clipped,
-        "policy.dr_gain_vs_constant": gain.value,
-        "policy.dr_gain_vs_constant_low": gain.low,
-        "policy.dr_gain_vs_constant_high": gain.high,
+        "policy.dr_gain_vs_constant": held_out_gain.value,
+        "policy.dr_gain_vs_constant_low": held_out_gain.low,
+        "policy.dr_gain_vs_constant_high": held_out_gain.high,
+        "gate.gain_vs_constant": gain.value,
+        "gate.gain_vs_constant_low": gain.low,
+        "gate.gain_vs_constant_high": gain.high,
         # how much the choosing models flatter their own choice (the winner's curse)
         "policy.chooser_optimism": float(np.mean(chooser - q["learned"])),
         "policy.baseline_share": float(np.mean(learned == baseline)) if has_baseline else 0.0,
@@ -199,14 +209,11 @@ def evaluate_offpolicy(
         t_rows = extra[1]["rows"]
         shipped_choice = policy.rank(split.train.context[t_rows], settings.objective).chosen
         metrics["gate.fold_agreement"] = float(np.mean(shipped_choice == extra[1]["learned"]))
-    for name, g in gains.items():
-        metrics[f"policy.dr_gain_vs_logged.{name}"] = g.value
-        metrics[f"policy.dr_gain_vs_logged.{name}_low"] = g.low
-        metrics[f"policy.dr_gain_vs_logged.{name}_high"] = g.high
-    for name, g in held_out.items():
-        metrics[f"policy.heldout_gain_vs_logged.{name}"] = g.value
-        metrics[f"policy.heldout_gain_vs_logged.{name}_low"] = g.low
-        metrics[f"policy.heldout_gain_vs_logged.{name}_high"] = g.high
+    for prefix, estimates in (("policy.dr_gain_vs_logged", held_out), ("gate.gain_vs_logged", gains)):
+        for name, g in estimates.items():
+            metrics[f"{prefix}.{name}"] = g.value
+            metrics[f"{prefix}.{name}_low"] = g.low
+            metrics[f"{prefix}.{name}_high"] = g.high
     gate = (
         f"{gate_data.n} rows: {len(rows)} evaluation rows and {n_training} training rows "
         "judged by the fold models that did not see them"
@@ -220,7 +227,7 @@ def evaluate_offpolicy(
             "gate_rows": gate,
         },
         baseline=baseline if has_baseline else None, gains=gains, valuer=valuer, rows=rows,
-        held_out_gains=held_out, gate_rows=gate_data.n,
+        held_out_gains=held_out, held_out_gain=held_out_gain, gate_rows=gate_data.n,
     )
 
 

@@ -221,3 +221,65 @@ def test_weighted_objective_is_the_policys_one() -> None:
     np.testing.assert_array_equal(
         objective_values(y, {"a": 0.5, "b": -2.0}), weighted(np.column_stack([y["a"], y["b"]]), np.array([0.5, -2.0]))
     )
+
+
+def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(steps) -> None:
+    spec, settings, weights, split, nuisance, selection = steps
+    models = nuisance.outcomes.models
+    assert models.fold is not None and len(models.fold_models) == settings.folds
+    # fold k's models are the ones whose predictions are the rows' out-of-fold predictions
+    for k, fold_models in enumerate(models.fold_models):
+        mine = np.flatnonzero(models.fold == k)
+        for o in weights:
+            np.testing.assert_allclose(fold_models[o].predict(split.train.X[mine]), models.oof[o][mine])
+    cap = 600
+    evaluation = evaluate_offpolicy(
+        spec, split, nuisance, selection, weights, settings.model_copy(update={"gate_training_rows": cap})
+    )
+    n_eval = len(split.samples.ope)
+    assert evaluation.gate_rows == n_eval + cap
+    assert evaluation.metrics["gate.rows"] == n_eval + cap
+    assert evaluation.metrics["gate.training_rows"] == cap
+    assert "training rows judged by the fold models" in evaluation.params["gate_rows"]
+    # the training rows the gate used, and what each row's fold policy chose there
+    from engage.training.offpolicy import _training_rows
+
+    extra = _training_rows(spec, split, nuisance, selection, evaluation.valuer, weights,
+                           settings.model_copy(update={"gate_training_rows": cap}))
+    assert extra is not None
+    data, targets, _ = extra
+    rows = targets["rows"]
+    assert len(np.unique(rows)) == cap and rows.max() < len(split.train)
+    for k, fold_models in enumerate(models.fold_models):
+        mine = np.flatnonzero(models.fold[rows] == k)
+        chooser = dataclasses.replace(selection.policy, outcome_models=fold_models)
+        np.testing.assert_array_equal(
+            targets["learned"][mine], chooser.rank(split.train.context[rows[mine]], settings.objective).chosen
+        )
+    # the fold policies learned on less data: they do not always choose as the shipped one
+    assert 0 < evaluation.metrics["gate.fold_agreement"] < 1
+    # the training rows are valued by the models of the evaluation rows, which never saw them
+    n_ctx = split.train.context.shape[1]
+    np.testing.assert_allclose(
+        data.q_logged, evaluation.valuer.objective_outside(split.train.context[rows], split.train.X[rows, n_ctx:])
+    )
+    # more rows, a narrower interval of the gain than on the evaluation rows alone
+    pooled, held = evaluation.gains["learned"], evaluation.held_out_gains["learned"]
+    assert pooled.high - pooled.low < held.high - held.low
+    assert evaluation.metrics["policy.dr_gain_vs_logged.learned"] == held.value
+    assert evaluation.metrics["gate.gain_vs_logged.learned"] == pooled.value
+    assert evaluation.metrics["gate.gain_vs_constant"] == evaluation.gain.value
+    assert evaluation.metrics["policy.dr_gain_vs_constant"] == evaluation.held_out_gain.value
+
+
+def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
+    spec, settings, weights, split, nuisance, selection = steps
+    evaluation = evaluate_offpolicy(
+        spec, split, nuisance, selection, weights, settings.model_copy(update={"gate_training_rows": 0})
+    )
+    assert evaluation.gate_rows == len(split.samples.ope)
+    assert evaluation.metrics["gate.training_rows"] == 0
+    assert evaluation.gains == evaluation.held_out_gains and evaluation.gain == evaluation.held_out_gain
+    assert evaluation.valuer.whole is None
+    with pytest.raises(ValueError, match="no models of the whole evaluation side"):
+        evaluation.valuer.objective_outside(split.eval.context[:2], split.eval.X[:2, split.eval.context.shape[1]:])

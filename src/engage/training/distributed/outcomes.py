@@ -127,6 +127,9 @@ def fit_outcomes_dask(
     boosters: dict[str, lgb.Booster] = {}
     oof: dict[str, np.ndarray] = {}
     best: dict[str, list[int]] = {}
+    # each fold's model cut at its stopping iteration: what chooses for the sampled rows of
+    # that fold when the shipping gate judges training rows (engage.training.offpolicy)
+    fold_models: list[dict[str, lgb.Booster]] = [{} for _ in range(folds)]
     for name in outcome_names:
         oof[name] = np.zeros(len(train.log))
         best[name] = []
@@ -141,6 +144,9 @@ def fit_outcomes_dask(
             judge = stopping_rows[k]
             iteration = stopping_iteration(model.booster_, train.X[judge], train.y[name][judge])
             best[name].append(iteration)
+            fold_models[k][name] = lgb.Booster(
+                model_str=model.booster_.model_to_string(num_iteration=iteration)
+            )
             if mine.any():
                 oof[name][mine] = model.booster_.predict(train.X[mine], num_iteration=iteration)
             _record(fit_log, f"outcome/{name}/fold{k}", model, n_rows, p, start, iteration)
@@ -153,4 +159,4 @@ def fit_outcomes_dask(
         )
         boosters[name] = model.booster_
         _record(fit_log, f"outcome/{name}/final", model, n_rows, p, start, rounds)
-    return OutcomeModels(boosters, oof, best)
+    return OutcomeModels(boosters, oof, best, fold_models=fold_models, fold=np.asarray(train.fold, dtype=int))

@@ -145,7 +145,7 @@ def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> R
         segments=segments,
         candidate_segments=candidate_segments,
         support=support,
-        data=describe_data(inputs.validation, ev.data.n),
+        data=describe_data(inputs.validation, ev.data.n, ev.gate_rows),
         values=inputs.values,
         figures=_figures(inputs),
     )

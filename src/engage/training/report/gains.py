@@ -1,10 +1,14 @@
 """The gains a report headlines: over what marketers did, and over the best single action.
 
-The evaluation already holds the paired difference between the personalised policy and the
-best constant (:attr:`Evaluation.gain`). The gain over the logged policy is computed here, on
-the same held-out rows and with the same doubly robust terms as the shipped policy's value,
-as a paired bootstrap: the shipped policy's DR value and the marketers' observed mean come
-from the same campaigns, so treating them as independent would overstate the uncertainty.
+The report's figures are those of the held-out rows, like the values it shows beside them:
+the evaluation holds the paired difference between the personalised policy and the best
+constant there (:attr:`Evaluation.held_out_gain`) and each policy's gain over the logged
+policy (:attr:`Evaluation.held_out_gains`). (The shipping gate judged on more rows: the
+decision's reason gives its figures.) Without them (an evaluation made elsewhere) the gain is
+computed here, on the same held-out rows and with the same doubly robust terms as the shipped
+policy's value, as a paired bootstrap: the shipped policy's DR value and the marketers'
+observed mean come from the same campaigns, so treating them as independent would overstate
+the uncertainty.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ def measure_gains(
     n_boot: int = 200,
     seed: int = 0,
 ) -> Gains:
-    """The shipped policy's gains on the evaluation rows (see the module docstring).
+    """The shipped policy's gains on the held-out rows (see the module docstring).
 
     Args:
         policy: the shipped policy (its outcome models and candidates).
@@ -68,10 +72,10 @@ def measure_gains(
         seed: seed of the resamples.
     """
     data = evaluation.data
-    g = evaluation.gain
-    if evaluation.gains is not None and decision.shipped in evaluation.gains:
-        # the very estimate the shipping decision was made on
-        e = evaluation.gains[decision.shipped]
+    g = evaluation.held_out_gain or evaluation.gain
+    gains = evaluation.held_out_gains or evaluation.gains
+    if gains is not None and decision.shipped in gains:
+        e = gains[decision.shipped]
         return Gains(Gain(e.value, e.low, e.high), Gain(g.value, g.low, g.high))
     target = evaluation.choices(decision.mode, decision.constant_action)
     rows = np.hstack([evaluation.context, policy.candidates.encoded[target]])

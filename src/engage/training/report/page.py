@@ -76,11 +76,7 @@ def _header(facts: ReportFacts) -> str:
     cards = (
         gain_card("Versus what marketers did", g.over_logged, unit, "the plans in the log")
         + second
-        + count_card(
-            f"{plural(facts.row_noun).capitalize()} it was judged on",
-            f"{facts.data.rows_evaluated:,}",
-            "held out: never seen in training",
-        )
+        + _judged_card(facts)
     )
     return (
         f'<div class="kicker">Training run report · {esc(facts.spec_name)}</div>'
@@ -90,6 +86,19 @@ def _header(facts: ReportFacts) -> str:
         + f'<div class="cards">{cards}</div>'
         + _objective(facts)
     )
+
+
+def _judged_card(facts: ReportFacts) -> str:
+    """How many rows the figures were judged on (held out), and what else the gate judged."""
+    d, noun = facts.data, plural(facts.row_noun)
+    label = f"{noun.capitalize()} it was judged on"
+    note = "held out: never seen in training"
+    if d.rows_gate > d.rows_evaluated:
+        note += (
+            f"; the decision to ship also judged {d.rows_gate - d.rows_evaluated:,} training "
+            f"{noun}, each by models that never saw it"
+        )
+    return count_card(label, f"{d.rows_evaluated:,}", note)
 
 
 def _objective(facts: ReportFacts) -> str:

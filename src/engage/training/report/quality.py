@@ -21,6 +21,8 @@ class DataFacts:
         more_reasons: how many further reasons there are.
         warnings: warnings that lost no rows, as sentences.
         rows_evaluated: held-out campaigns the evaluation scored (never seen in training).
+        rows_gate: campaigns the gains (and the shipping decision) were judged on: the held-out
+            ones and training ones judged by models that did not see them (0: the held-out).
     """
 
     rows_read: int
@@ -30,6 +32,7 @@ class DataFacts:
     more_reasons: int
     warnings: tuple[str, ...]
     rows_evaluated: int
+    rows_gate: int = 0
 
     @property
     def quarantined_share(self) -> float:
@@ -37,8 +40,9 @@ class DataFacts:
         return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
 
 
-def describe_data(validation: ValidationReport, rows_evaluated: int) -> DataFacts:
-    """The data facts of a validation report and an evaluation of ``rows_evaluated`` rows."""
+def describe_data(validation: ValidationReport, rows_evaluated: int, rows_gate: int = 0) -> DataFacts:
+    """The data facts of a validation report and an evaluation of ``rows_evaluated`` held-out
+    rows (the gains of ``rows_gate``)."""
     reasons = sorted(
         ((p.message, p.count) for p in validation.problems if p.severity == "quarantine"),
         key=lambda mc: -mc[1],
@@ -52,4 +56,5 @@ def describe_data(validation: ValidationReport, rows_evaluated: int) -> DataFact
         more_reasons=max(0, len(reasons) - TOP_REASONS),
         warnings=tuple(p.message for p in validation.problems if p.severity == "warning"),
         rows_evaluated=rows_evaluated,
+        rows_gate=rows_gate,
     )
