@@ -24,7 +24,9 @@ outcome models swapped for that fold's) and valued, like every row, by models th
 nothing and never saw it (:class:`.valuer.Valuer`, fitted on the evaluation rows); its logged
 propensity is the declared one or the propensity model's out-of-fold estimate. On those rows
 the gate therefore judges policies learned the same way from two thirds of the training rows:
-a little worse than the shipped one, so the pooled gain errs on the cautious side. The values
+a little worse than the shipped one, so the pooled gain errs on the cautious side. The same
+holds for the best constant: its choice reads the training rows' outcomes, so on a fold's rows
+the gate judges the constant chosen without them. The values
 of each policy (``values``) stay those of the exact policy on the evaluation rows, and so do
 the gains the run reports beside them (``held_out_gains``, ``held_out_gain``; metrics
 ``policy.dr_gain_vs_*``); the gate's are ``gains`` and ``gain`` (metrics ``gate.*``).
@@ -44,7 +46,7 @@ from engage.policy.policy import PolicyMode
 from engage.training import evaluation as ope
 from engage.training.models import FitLog
 from engage.training.nuisance import Nuisance, Propensity
-from engage.training.selection import Selection, objective_values
+from engage.training.selection import Selection, best_constant, objective_values
 from engage.training.settings import TrainSettings
 from engage.training.split import Split
 from engage.training.valuer import Valuer, fit_valuer
@@ -269,12 +271,16 @@ def _training_rows(
     context = train.context[rows]
     policy = selection.policy
     learned = np.empty(len(rows), dtype=int)
+    constant = np.empty(len(rows), dtype=int)
     fold = models.fold[rows]
     for k, fold_models in enumerate(models.fold_models):
         mine = np.flatnonzero(fold == k)
         if len(mine):
             chooser = dataclasses.replace(policy, outcome_models=fold_models)
             learned[mine] = chooser.rank(context[mine], settings.objective).chosen
+            # the best constant is chosen with the rows' own outcomes (its DR correction):
+            # judged on a fold's rows, it must be the one chosen without them
+            constant[mine] = best_constant(chooser, split, nuisance, weights, settings, without_fold=k)
     baseline = policy.baseline_rows(context)
     if not bool((baseline >= 0).all()):
         baseline = np.full(len(rows), selection.constant_action)
@@ -288,7 +294,7 @@ def _training_rows(
     targets = {
         "rows": rows,
         "learned": learned,
-        "best_constant": np.full(len(rows), selection.constant_action),
+        "best_constant": constant,
         "baseline": baseline,
     }
     return data, targets, int((p_logged < settings.ope_clip).sum())

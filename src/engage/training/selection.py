@@ -137,23 +137,34 @@ def best_constant(
     nuisance: Nuisance,
     weights: Mapping[str, float],
     settings: TrainSettings,
+    without_fold: int | None = None,
 ) -> int:
     """The best single action for everyone, chosen on the training split with a DR correction.
 
     DM alone (mean predicted objective of each candidate) inherits the outcome model's
     style-level bias on a confounded log; the doubly robust term adds, per style, the
     inverse-propensity-weighted mean out-of-fold residual of the rows that logged it.
+
+    With ``without_fold`` (and ``policy`` carrying that fold's outcome models) the choice reads
+    no outcome of the fold's rows: what the shipping gate needs to judge the choice on them.
     """
     train, samples = split.train, split.samples
-    _, cand_scores = policy.score_candidates(train.context[samples.constant], settings.objective)
+    rows_dm, rows = samples.constant, samples.propensity
+    positions = np.arange(len(rows))  # in ``samples.propensity``: the propensity model's oof rows
+    if without_fold is not None:
+        fold = nuisance.outcomes.models.fold
+        assert fold is not None
+        rows_dm = rows_dm[fold[rows_dm] != without_fold]
+        positions = np.flatnonzero(fold[rows] != without_fold)
+        rows = rows[positions]
+    _, cand_scores = policy.score_candidates(train.context[rows_dm], settings.objective)
     dm = cand_scores.mean(0)
     # out-of-fold residuals and propensities exist for the rows the propensity model saw
-    rows = samples.propensity
     oof = nuisance.outcomes.oof_corrected
     resid = objective_values({o: train.y[o][rows] - oof[o][rows] for o in weights}, weights)
     styles = train.style[rows]
     prop_oof = nuisance.propensity.model.oof
-    p = np.maximum(prop_oof[np.arange(len(rows)), styles], settings.ope_clip)
+    p = np.maximum(prop_oof[positions, styles], settings.ope_clip)
     correction = np.array(
         [np.sum(np.where(styles == k, resid / p, 0.0)) / len(rows) for k in range(len(split.styles))]
     )

@@ -26,7 +26,7 @@ from engage.training.offpolicy import (
     evaluate_offpolicy,
 )
 from engage.training.oracle import Oracle, measure_truth, with_truth
-from engage.training.selection import select_policy
+from engage.training.selection import best_constant, select_policy
 from engage.training.settings import TrainSettings
 from engage.training.split import TrainingError, check_trainable, make_split
 
@@ -256,6 +256,10 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
         np.testing.assert_array_equal(
             targets["learned"][mine], chooser.rank(split.train.context[rows[mine]], settings.objective).chosen
         )
+        # the best constant judged on a fold's rows is the one chosen without their outcomes
+        assert set(targets["best_constant"][mine]) == {
+            best_constant(chooser, split, nuisance, weights, settings, without_fold=k)
+        }
     # the fold policies learned on less data: they do not always choose as the shipped one
     assert 0 < evaluation.metrics["gate.fold_agreement"] < 1
     # the training rows are valued by the models of the evaluation rows, which never saw them
@@ -283,3 +287,20 @@ def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
     assert evaluation.valuer.whole is None
     with pytest.raises(ValueError, match="no models of the whole evaluation side"):
         evaluation.valuer.objective_outside(split.eval.context[:2], split.eval.X[:2, split.eval.context.shape[1]:])
+
+
+def test_the_constant_chosen_without_a_fold_never_reads_its_outcomes(steps) -> None:
+    spec, settings, weights, split, nuisance, selection = steps
+    models = nuisance.outcomes.models
+    k = 0
+    chooser = dataclasses.replace(selection.policy, outcome_models=models.fold_models[k])
+    before = best_constant(chooser, split, nuisance, weights, settings, without_fold=k)
+    # fold k's rows of another style suddenly did wonderfully
+    other = (selection.policy.candidates.style_codes[before] + 1) % len(split.styles)
+    lucky = (models.fold == k) & (split.train.style == other)
+    y = {o: np.where(lucky, v + 1_000.0, v) for o, v in split.train.y.items()}
+    changed = dataclasses.replace(split, train=dataclasses.replace(split.train, y=y))
+    assert best_constant(chooser, changed, nuisance, weights, settings, without_fold=k) == before
+    # ... which the choice on every row does read
+    everyone = best_constant(selection.policy, changed, nuisance, weights, settings)
+    assert selection.policy.candidates.style_codes[everyone] == other
