@@ -29,7 +29,6 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -42,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.intervals import _git, _quiet, temporary_store  # noqa: E402
+from benchmarks.intervals import _git, _quiet, machine_facts, temporary_store  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 GATES = {"all rows": "gate.gain_vs_logged", "held-out rows": "policy.dr_gain_vs_logged"}
@@ -200,15 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     def write() -> None:
         results = {
             "command": command,
-            "machine": {
-                "started": started.strftime("%Y-%m-%d %H:%M UTC"),
-                "finished": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                "cpus": os.cpu_count(), "python": platform.python_version(), "jobs": args.jobs,
-                "load_average_at_start": load_start,
-                "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-                "wall_seconds": round(time.perf_counter() - t0, 1), "git": git,
-                "runs_done": len(rows), "runs_planned": len(jobs),
-            },
+            "machine": machine_facts(started, t0, load_start, args.jobs, git, len(rows), len(jobs)),
             "summary": summarise(rows),
             "runs": sorted(rows, key=lambda r: (r["world"], r["track"], r["n"], r["seed"])),
         }

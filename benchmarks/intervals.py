@@ -414,6 +414,21 @@ def _git() -> str:
         return "unknown"
 
 
+def machine_facts(
+    started: dt.datetime, t0: float, load_start: list[float], jobs: int, git: str, done: int, planned: int
+) -> dict[str, Any]:
+    """Where and when a benchmark ran, how loaded the machine was, and how far it got."""
+    return {
+        "started": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "finished": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(), "python": platform.python_version(), "jobs": jobs,
+        "load_average_at_start": load_start,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "wall_seconds": round(time.perf_counter() - t0, 1), "git": git,
+        "runs_done": done, "runs_planned": planned,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     from engage.simulation.families import world_names
 
@@ -454,15 +469,7 @@ def main(argv: list[str] | None = None) -> int:
         finished seeds, and the markdown says how many there are)."""
         results = {
             "command": command,
-            "machine": {
-                "started": started.strftime("%Y-%m-%d %H:%M UTC"),
-                "finished": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                "cpus": os.cpu_count(), "python": platform.python_version(), "jobs": args.jobs,
-                "load_average_at_start": load_start,
-                "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-                "wall_seconds": round(time.perf_counter() - t0, 1), "git": git,
-                "runs_done": len(rows), "runs_planned": len(jobs),
-            },
+            "machine": machine_facts(started, t0, load_start, args.jobs, git, len(rows), len(jobs)),
             "settings": {"world": args.world, "seeds": args.seeds, "first_seed": args.first_seed,
                          "sizes": args.sizes, "heldout": args.heldout, "trials": args.trials},
             "summary": summarise(rows),
