@@ -221,7 +221,7 @@ class OutcomeModels:
     oof: dict[str, np.ndarray]
     best_iterations: dict[str, list[int]]
     # fold_models[k][o]: outcome o's model fitted without fold k; fold: each training row's
-    # fold (the same for every outcome). Empty/None when the fits did not keep them (Dask).
+    # fold (the same for every outcome). Empty/None when the fits did not keep them.
     fold_models: list[dict[str, lgb.Booster]] = field(default_factory=list)
     fold: np.ndarray | None = None
 

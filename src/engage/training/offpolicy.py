@@ -217,9 +217,9 @@ def evaluate_offpolicy(
             metrics[f"{prefix}.{name}_low"] = g.low
             metrics[f"{prefix}.{name}_high"] = g.high
     gate = (
-        f"{gate_data.n} rows: {len(rows)} evaluation rows and {n_training} training rows "
-        "judged by the fold models that did not see them"
-        if n_training else f"the {len(rows)} evaluation rows"
+        f"{gate_data.n:,} rows: {len(rows):,} evaluation rows and {n_training:,} training rows, "
+        "each chosen for by the fold models that did not see it"
+        if n_training else f"the {len(rows):,} evaluation rows"
     )
     return Evaluation(
         data, context, learned, values, gain, metrics,
@@ -345,8 +345,8 @@ def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecisio
 
     if learned is None or constant is None:  # an evaluation without the logged comparison
         raise ValueError("the evaluation has no gains over the logged policy")
-    rows = int(getattr(evaluation, "gate_rows", 0) or 0)
-    on = f" (DR on {rows:,} rows, cross-fitted)" if rows else ""
+    judged = (getattr(evaluation, "params", None) or {}).get("gate_rows")
+    on = f" (judged on {judged})" if judged else ""
     sure: dict[PolicyMode, ope.Estimate] = {"personalized": learned, "constant": constant}
     qualified = {m: g for m, g in sure.items() if g.low > 0}
     if qualified:

@@ -240,7 +240,9 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
     assert evaluation.gate_rows == n_eval + cap
     assert evaluation.metrics["gate.rows"] == n_eval + cap
     assert evaluation.metrics["gate.training_rows"] == cap
-    assert "training rows judged by the fold models" in evaluation.params["gate_rows"]
+    assert "training rows, each chosen for by the fold models" in evaluation.params["gate_rows"]
+    decision = decide_shipping(evaluation, selection.constant_action)
+    assert f"(judged on {n_eval + cap:,} rows: {n_eval:,} evaluation rows and {cap} training rows" in decision.reason
     # the training rows the gate used, and what each row's fold policy chose there
     from engage.training.offpolicy import _training_rows
 
