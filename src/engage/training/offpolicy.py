@@ -26,7 +26,8 @@ propensity is the declared one or the propensity model's out-of-fold estimate. O
 the gate therefore judges policies learned the same way from two thirds of the training rows:
 a little worse than the shipped one, so the pooled gain errs on the cautious side. The same
 holds for the best constant: its choice reads the training rows' outcomes, so on a fold's rows
-the gate judges the constant chosen without them. The values
+the gate judges the constant chosen without them, and the per-style corrections of the outcome
+models (fitted on the rows' own residuals) are refitted without them too. The values
 of each policy (``values``) stay those of the exact policy on the evaluation rows, and so do
 the gains the run reports beside them (``held_out_gains``, ``held_out_gain``; metrics
 ``policy.dr_gain_vs_*``); the gate's are ``gains`` and ``gain`` (metrics ``gate.*``).
@@ -42,9 +43,9 @@ from typing import Any
 import numpy as np
 
 from engage.contract.spec import CampaignSpec
-from engage.policy.policy import PolicyMode
+from engage.policy.policy import Policy, PolicyMode, StyleCorrections
 from engage.training import evaluation as ope
-from engage.training.models import FitLog
+from engage.training.models import FitLog, fit_style_corrections
 from engage.training.nuisance import Nuisance, Propensity
 from engage.training.selection import Selection, best_constant, objective_values
 from engage.training.settings import TrainSettings
@@ -276,7 +277,10 @@ def _training_rows(
     for k, fold_models in enumerate(models.fold_models):
         mine = np.flatnonzero(fold == k)
         if len(mine):
-            chooser = dataclasses.replace(policy, outcome_models=fold_models)
+            chooser = dataclasses.replace(
+                policy, outcome_models=fold_models,
+                style_corrections=_corrections_without(split, nuisance, settings, policy, k),
+            )
             learned[mine] = chooser.rank(context[mine], settings.objective).chosen
             # the best constant is chosen with the rows' own outcomes (its DR correction):
             # judged on a fold's rows, it must be the one chosen without them
@@ -298,6 +302,26 @@ def _training_rows(
         "baseline": baseline,
     }
     return data, targets, int((p_logged < settings.ope_clip).sum())
+
+
+def _corrections_without(
+    split: Split, nuisance: Nuisance, settings: TrainSettings, policy: Policy, k: int
+) -> StyleCorrections | None:
+    """The per-style corrections refitted without fold ``k``'s rows, or None if the policy has
+    none. They are fitted on the rows' own residuals: a policy judged on fold ``k``'s rows must
+    not have read those rows' outcomes through them (a correction lifted by a lucky row makes
+    the chooser pick that row's logged style, which the DR correction then credits)."""
+    if policy.style_corrections is None:
+        return None
+    models, train = nuisance.outcomes.models, split.train
+    assert models.fold is not None
+    keep = np.flatnonzero(models.fold != k)
+    residuals = {o: train.y[o][keep] - models.oof[o][keep] for o in models.oof}
+    return fit_style_corrections(
+        train.context[keep], train.style[keep], residuals, len(split.styles),
+        categorical=split.context_categorical, seed=settings.seed,
+        rounds=settings.style_correction_rounds,
+    )
 
 
 def _logged_data(

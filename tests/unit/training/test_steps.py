@@ -244,7 +244,7 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
     decision = decide_shipping(evaluation, selection.constant_action)
     assert f"(judged on {n_eval + cap:,} rows: {n_eval:,} evaluation rows and {cap} training rows" in decision.reason
     # the training rows the gate used, and what each row's fold policy chose there
-    from engage.training.offpolicy import _training_rows
+    from engage.training.offpolicy import _corrections_without, _training_rows
 
     extra = _training_rows(spec, split, nuisance, selection, evaluation.valuer, weights,
                            settings.model_copy(update={"gate_training_rows": cap}))
@@ -254,7 +254,10 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
     assert len(np.unique(rows)) == cap and rows.max() < len(split.train)
     for k, fold_models in enumerate(models.fold_models):
         mine = np.flatnonzero(models.fold[rows] == k)
-        chooser = dataclasses.replace(selection.policy, outcome_models=fold_models)
+        chooser = dataclasses.replace(
+            selection.policy, outcome_models=fold_models,
+            style_corrections=_corrections_without(split, nuisance, settings, selection.policy, k),
+        )
         np.testing.assert_array_equal(
             targets["learned"][mine], chooser.rank(split.train.context[rows[mine]], settings.objective).chosen
         )
@@ -306,3 +309,29 @@ def test_the_constant_chosen_without_a_fold_never_reads_its_outcomes(steps) -> N
     # ... which the choice on every row does read
     everyone = best_constant(selection.policy, changed, nuisance, weights, settings)
     assert selection.policy.candidates.style_codes[everyone] == other
+
+
+def test_the_fold_choosers_corrections_never_read_the_folds_outcomes(steps, monkeypatch) -> None:
+    from engage.training import models as fitting
+    from engage.training.offpolicy import _corrections_without
+
+    # the tiny log's styles are too small for the product's corrections: allow small leaves
+    monkeypatch.setitem(fitting.CORRECTION_PARAMS, "min_sum_hessian_in_leaf", 20.0)
+    spec, settings, weights, split, nuisance, selection = steps
+    models, policy = nuisance.outcomes.models, selection.policy
+    assert policy.style_corrections is not None
+    context = split.train.context[:200]
+
+    def effects(s) -> np.ndarray:
+        return dataclasses.replace(policy, style_corrections=_corrections_without(s, nuisance, settings, policy, 0)).style_correction(context)
+
+    before = effects(split)
+    assert np.abs(before).max() > 0  # corrections there are
+    lucky = models.fold == 0  # fold 0's rows suddenly did wonderfully
+    y = {o: np.where(lucky, v + 1_000.0, v) for o, v in split.train.y.items()}
+    changed = dataclasses.replace(split, train=dataclasses.replace(split.train, y=y))
+    np.testing.assert_array_equal(effects(changed), before)
+    # ... and they are the rows' own residuals' corrections otherwise
+    lucky = models.fold == 1
+    y = {o: np.where(lucky, v + 1_000.0, v) for o, v in split.train.y.items()}
+    assert not np.array_equal(effects(dataclasses.replace(split, train=dataclasses.replace(split.train, y=y))), before)
