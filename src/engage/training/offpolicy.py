@@ -56,6 +56,10 @@ from engage.training.valuer import Valuer, fit_valuer
 #: ``baseline``, ``logged`` (estimator ``observed``) and, once decided, ``shipped``.
 Values = dict[str, dict[str, tuple[float, float, float]]]
 
+#: Training rows ``gate.fold_agreement`` compares the fold policies' choices with the shipped
+#: policy's on (each comparison ranks every candidate once more).
+AGREEMENT_ROWS = 1_000
+
 #: The key in :attr:`Evaluation.values` of each mode's policy.
 SHIPPED_KEY: dict[str, str] = {
     "personalized": "learned", "constant": "best_constant", "baseline": "baseline",
@@ -208,10 +212,12 @@ def evaluate_offpolicy(
         "gate.rows": float(gate_data.n),
         "gate.training_rows": float(n_training),
     }
-    if extra is not None:  # how often a fold's policy chose as the shipped one does
-        t_rows = extra[1]["rows"]
+    if extra is not None:  # how often a fold's policy chose the shipped one's action
+        n_t = len(extra[1]["rows"])  # a diagnostic: evenly spaced rows through the training side do
+        some = np.unique(np.linspace(0, n_t - 1, min(n_t, AGREEMENT_ROWS)).astype(int))
+        t_rows = extra[1]["rows"][some]
         shipped_choice = policy.rank(split.train.context[t_rows], settings.objective).chosen
-        metrics["gate.fold_agreement"] = float(np.mean(shipped_choice == extra[1]["learned"]))
+        metrics["gate.fold_agreement"] = float(np.mean(shipped_choice == extra[1]["learned"][some]))
     for prefix, estimates in (("policy.dr_gain_vs_logged", held_out), ("gate.gain_vs_logged", gains)):
         for name, g in estimates.items():
             metrics[f"{prefix}.{name}"] = g.value
