@@ -124,11 +124,7 @@ def fit_outcome_models(
     residuals = {o: train.y[o] - models.oof[o] for o in names}
     # Per-style corrections of the shared model's style effects, fitted on its out-of-fold
     # residuals (see fit_style_corrections); they are part of every prediction after this.
-    corrections = fit_style_corrections(
-        train.context, train.style, residuals, len(split.styles),
-        categorical=split.context_categorical, seed=settings.seed,
-        rounds=settings.style_correction_rounds, fit_log=fit_log,
-    )
+    corrections = fit_corrections(split, residuals, settings, fit_log)
     observed, predicted, metrics = _predictive_metrics(split, models)
     halfwidth = {o: float(np.quantile(np.abs(residuals[o]), 0.9)) for o in names}
     intervals = fit_intervals(split, models, corrections, halfwidth, settings, fit_log, metrics)
@@ -145,6 +141,25 @@ def fit_outcome_models(
             "rows_eval_metrics": len(split.samples.metrics),
         },
         interval_model=intervals,
+    )
+
+
+def fit_corrections(
+    split: Split,
+    residuals: dict[str, np.ndarray],
+    settings: TrainSettings,
+    fit_log: FitLog | None = None,
+    rows: np.ndarray | None = None,
+) -> StyleCorrections | None:
+    """The per-style corrections of the outcome models, fitted on the training side's
+    out-of-fold ``residuals`` (per outcome, one per training row); with ``rows``, on those
+    training rows only."""
+    train = split.train
+    keep = slice(None) if rows is None else rows
+    return fit_style_corrections(
+        train.context[keep], train.style[keep], {o: r[keep] for o, r in residuals.items()},
+        len(split.styles), categorical=split.context_categorical, seed=settings.seed,
+        rounds=settings.style_correction_rounds, fit_log=fit_log,
     )
 
 

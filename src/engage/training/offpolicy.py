@@ -45,8 +45,8 @@ import numpy as np
 from engage.contract.spec import CampaignSpec
 from engage.policy.policy import Policy, PolicyMode, StyleCorrections
 from engage.training import evaluation as ope
-from engage.training.models import FitLog, fit_style_corrections
-from engage.training.nuisance import Nuisance, Propensity
+from engage.training.models import FitLog
+from engage.training.nuisance import Nuisance, Propensity, fit_corrections
 from engage.training.selection import Selection, best_constant, objective_values
 from engage.training.settings import TrainSettings
 from engage.training.split import Split
@@ -321,13 +321,8 @@ def _corrections_without(
         return None
     models, train = nuisance.outcomes.models, split.train
     assert models.fold is not None
-    keep = np.flatnonzero(models.fold != k)
-    residuals = {o: train.y[o][keep] - models.oof[o][keep] for o in models.oof}
-    return fit_style_corrections(
-        train.context[keep], train.style[keep], residuals, len(split.styles),
-        categorical=split.context_categorical, seed=settings.seed,
-        rounds=settings.style_correction_rounds,
-    )
+    residuals = {o: train.y[o] - models.oof[o] for o in models.oof}
+    return fit_corrections(split, residuals, settings, rows=np.flatnonzero(models.fold != k))
 
 
 def _logged_data(

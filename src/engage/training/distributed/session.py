@@ -38,8 +38,14 @@ from engage.training.distributed.split import (
     tag_rows,
     timestamps_ns,
 )
-from engage.training.models import FitLog, fit_style_corrections
-from engage.training.nuisance import Outcomes, _corrected_oof, _predictive_metrics, fit_intervals
+from engage.training.models import FitLog
+from engage.training.nuisance import (
+    Outcomes,
+    _corrected_oof,
+    _predictive_metrics,
+    fit_corrections,
+    fit_intervals,
+)
 from engage.training.settings import TrainSettings
 from engage.training.split import Split, TrainingError, _draw_samples
 
@@ -184,11 +190,7 @@ class DaskTraining:
             seed=s.seed, fit_log=fit_log,
         )
         residuals = {o: train.y[o] - models.oof[o] for o in names}
-        corrections = fit_style_corrections(
-            train.context, train.style, residuals, len(split.styles),
-            categorical=split.context_categorical, seed=s.seed,
-            rounds=s.style_correction_rounds, fit_log=fit_log,
-        )
+        corrections = fit_corrections(split, residuals, s, fit_log)
         observed, predicted, metrics = _predictive_metrics(split, models)
         self._features = None
         halfwidth = {o: float(np.quantile(np.abs(residuals[o]), 0.9)) for o in names}
