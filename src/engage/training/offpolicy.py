@@ -166,37 +166,35 @@ def evaluate_offpolicy(
     )
 
     # the gate's rows: the OPE rows and, cross-fitted, training rows (module docstring)
-    gate_data, gate_style, gate_q = data, {k: cands.style_codes[v] for k, v in targets.items()}, q
     extra = _training_rows(spec, split, nuisance, selection, valuer, weights, settings)
-    if extra is not None:
-        t_data, t_targets, t_clipped = extra
-        clipped += t_clipped
-        t_context = split.train.context[t_targets["rows"]]
+    if extra is None:  # the gate is the held-out rows
+        gate_data, gains, gain = data, held_out, held_out_gain
+    else:
+        clipped += extra.clipped
         gate_data = ope.LoggedData(
-            reward=np.concatenate([data.reward, t_data.reward]),
-            style=np.concatenate([data.style, t_data.style]),
-            propensity=np.concatenate([data.propensity, t_data.propensity]),
-            q_logged=np.concatenate([data.q_logged, t_data.q_logged]),
+            reward=np.concatenate([data.reward, extra.data.reward]),
+            style=np.concatenate([data.style, extra.data.style]),
+            propensity=np.concatenate([data.propensity, extra.data.propensity]),
+            q_logged=np.concatenate([data.q_logged, extra.data.q_logged]),
         )
-        for name in targets:
-            chosen = t_targets[name]
-            gate_style[name] = np.concatenate([gate_style[name], cands.style_codes[chosen]])
-            gate_q = {**gate_q, name: np.concatenate(
-                [gate_q[name], valuer.objective_outside(t_context, cands.encoded[chosen])]
-            )}
-    gains = {
-        name: ope.gain_over_logged(
-            gate_data, gate_style[name], gate_q[name], n_boot=settings.n_boot, seed=settings.seed
+        gate_style = {
+            k: np.concatenate([cands.style_codes[v], cands.style_codes[extra.chosen[k]]])
+            for k, v in targets.items()
+        }
+        gate_q = {k: np.concatenate([q[k], extra.q[k]]) for k in targets}
+        gains = {
+            name: ope.gain_over_logged(
+                gate_data, gate_style[name], gate_q[name], n_boot=settings.n_boot, seed=settings.seed
+            )
+            for name in targets
+        }
+        gain = ope.compare_policies(
+            gate_data, (gate_style["learned"], gate_q["learned"]),
+            (gate_style["best_constant"], gate_q["best_constant"]),
+            estimator="dr", n_boot=settings.n_boot, seed=settings.seed,
         )
-        for name in targets
-    }
-    gain = ope.compare_policies(
-        gate_data, (gate_style["learned"], gate_q["learned"]),
-        (gate_style["best_constant"], gate_q["best_constant"]),
-        estimator="dr", n_boot=settings.n_boot, seed=settings.seed,
-    )
     chooser = policy.rank(context, settings.objective).chosen_objective
-    n_training = 0 if extra is None else len(extra[1]["rows"])
+    n_training = 0 if extra is None else len(extra.rows)
     metrics = {
         "overlap.clipped_rows": clipped,
         "policy.dr_gain_vs_constant": held_out_gain.value,
@@ -213,11 +211,10 @@ def evaluate_offpolicy(
         "gate.training_rows": float(n_training),
     }
     if extra is not None:  # how often a fold's policy chose the shipped one's action
-        n_t = len(extra[1]["rows"])  # a diagnostic: evenly spaced rows through the training side do
-        some = np.unique(np.linspace(0, n_t - 1, min(n_t, AGREEMENT_ROWS)).astype(int))
-        t_rows = extra[1]["rows"][some]
-        shipped_choice = policy.rank(split.train.context[t_rows], settings.objective).chosen
-        metrics["gate.fold_agreement"] = float(np.mean(shipped_choice == extra[1]["learned"][some]))
+        # a diagnostic: evenly spaced rows through the training side do
+        some = np.unique(np.linspace(0, n_training - 1, min(n_training, AGREEMENT_ROWS)).astype(int))
+        shipped_choice = policy.rank(split.train.context[extra.rows[some]], settings.objective).chosen
+        metrics["gate.fold_agreement"] = float(np.mean(shipped_choice == extra.chosen["learned"][some]))
     for prefix, estimates in (("policy.dr_gain_vs_logged", held_out), ("gate.gain_vs_logged", gains)):
         for name, g in estimates.items():
             metrics[f"{prefix}.{name}"] = g.value
@@ -246,6 +243,17 @@ def _gate_can_use_training_rows(nuisance: Nuisance, settings: TrainSettings) -> 
     return settings.gate_training_rows > 0 and models.fold is not None and bool(models.fold_models)
 
 
+@dataclass(frozen=True)
+class _GateRows:
+    """The training rows the gate adds (module docstring)."""
+
+    rows: np.ndarray  # their positions in the training side
+    data: ope.LoggedData
+    chosen: dict[str, np.ndarray]  # each policy's candidate row per row
+    q: dict[str, np.ndarray]  # each policy's objective there, by the valuing models
+    clipped: int  # propensities below the clip
+
+
 def _training_rows(
     spec: CampaignSpec,
     split: Split,
@@ -254,11 +262,10 @@ def _training_rows(
     valuer: Valuer,
     weights: Mapping[str, float],
     settings: TrainSettings,
-) -> tuple[ope.LoggedData, dict[str, np.ndarray], int] | None:
-    """The training rows the gate adds (module docstring): their logged data, each policy's
-    candidate row per row (and ``rows``, their positions in the training side), and how many
-    propensities were clipped; None when the gate uses the evaluation rows only."""
-    if not _gate_can_use_training_rows(nuisance, settings) or valuer.whole is None:
+) -> _GateRows | None:
+    """The training rows the gate adds, or None when it uses the evaluation rows only (the
+    valuer has no models of the whole evaluation side: see ``_gate_can_use_training_rows``)."""
+    if valuer.whole is None:
         return None
     models, train = nuisance.outcomes.models, split.train
     assert models.fold is not None
@@ -301,13 +308,9 @@ def _training_rows(
         propensity=np.maximum(p_logged, settings.ope_clip),
         q_logged=valuer.objective_outside(context, train.X[rows, n_ctx:]),
     )
-    targets = {
-        "rows": rows,
-        "learned": learned,
-        "best_constant": constant,
-        "baseline": baseline,
-    }
-    return data, targets, int((p_logged < settings.ope_clip).sum())
+    chosen = {"learned": learned, "best_constant": constant, "baseline": baseline}
+    q = {k: valuer.objective_outside(context, policy.candidates.encoded[v]) for k, v in chosen.items()}
+    return _GateRows(rows, data, chosen, q, int((p_logged < settings.ope_clip).sum()))
 
 
 def _corrections_without(

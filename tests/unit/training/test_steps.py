@@ -249,8 +249,7 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
     extra = _training_rows(spec, split, nuisance, selection, evaluation.valuer, weights,
                            settings.model_copy(update={"gate_training_rows": cap}))
     assert extra is not None
-    data, targets, _ = extra
-    rows = targets["rows"]
+    data, targets, rows = extra.data, extra.chosen, extra.rows
     assert len(np.unique(rows)) == cap and rows.max() < len(split.train)
     for k, fold_models in enumerate(models.fold_models):
         mine = np.flatnonzero(models.fold[rows] == k)
@@ -272,6 +271,8 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
     np.testing.assert_allclose(
         data.q_logged, evaluation.valuer.objective_outside(split.train.context[rows], split.train.X[rows, n_ctx:])
     )
+    encoded = selection.policy.candidates.encoded[targets["learned"]]
+    np.testing.assert_allclose(extra.q["learned"], evaluation.valuer.objective_outside(split.train.context[rows], encoded))
     # more rows, a narrower interval of the gain than on the evaluation rows alone
     pooled, held = evaluation.gains["learned"], evaluation.held_out_gains["learned"]
     assert pooled.high - pooled.low < held.high - held.low
