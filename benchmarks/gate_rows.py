@@ -102,7 +102,8 @@ def run_one(world_name: str, track: str, n: int, seed: int) -> dict[str, Any]:
         "world": world_name, "track": track, "n": n, "seed": seed,
         "seconds": round(time.perf_counter() - start, 1), "shipped_mode": result.mode,
         "gate_rows": m.get("gate.rows"), "gate_training_rows": m.get("gate.training_rows"),
-        "fold_agreement": m.get("gate.fold_agreement"), "true_gain": true_gain,
+        "fold_agreement": m.get("gate.fold_agreement"),
+        "fold_style_agreement": m.get("gate.fold_style_agreement"), "true_gain": true_gain,
         "regret": {p: m[f"regret.{p}"] for p in REGRET.values()}, "gates": gates,
     }
 

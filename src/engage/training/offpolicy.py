@@ -56,8 +56,9 @@ from engage.training.valuer import Valuer, fit_valuer
 #: ``baseline``, ``logged`` (estimator ``observed``) and, once decided, ``shipped``.
 Values = dict[str, dict[str, tuple[float, float, float]]]
 
-#: Training rows ``gate.fold_agreement`` compares the fold policies' choices with the shipped
-#: policy's on (each comparison ranks every candidate once more).
+#: Training rows ``gate.fold_agreement`` (the same candidate) and ``gate.fold_style_agreement``
+#: (the same style) compare the fold policies' choices with the shipped policy's on (each
+#: comparison ranks every candidate once more).
 AGREEMENT_ROWS = 1_000
 
 #: The key in :attr:`Evaluation.values` of each mode's policy.
@@ -214,7 +215,12 @@ def evaluate_offpolicy(
         # a diagnostic: evenly spaced rows through the training side do
         some = np.unique(np.linspace(0, n_training - 1, min(n_training, AGREEMENT_ROWS)).astype(int))
         shipped_choice = policy.rank(split.train.context[extra.rows[some]], settings.objective).chosen
-        metrics["gate.fold_agreement"] = float(np.mean(shipped_choice == extra.chosen["learned"][some]))
+        fold_choice = extra.chosen["learned"][some]
+        metrics["gate.fold_agreement"] = float(np.mean(shipped_choice == fold_choice))
+        # the same at the level a marketer reads first: the engagement style
+        metrics["gate.fold_style_agreement"] = float(
+            np.mean(cands.style_codes[shipped_choice] == cands.style_codes[fold_choice])
+        )
     for prefix, estimates in (("policy.dr_gain_vs_logged", held_out), ("gate.gain_vs_logged", gains)):
         for name, g in estimates.items():
             metrics[f"{prefix}.{name}"] = g.value

@@ -266,6 +266,8 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
         }
     # the fold policies learned on less data: they do not always choose as the shipped one
     assert 0 < evaluation.metrics["gate.fold_agreement"] < 1
+    # choosing the same style is implied by choosing the same candidate, not the reverse
+    assert evaluation.metrics["gate.fold_agreement"] <= evaluation.metrics["gate.fold_style_agreement"] <= 1
     # the training rows are valued by the models of the evaluation rows, which never saw them
     n_ctx = split.train.context.shape[1]
     np.testing.assert_allclose(
