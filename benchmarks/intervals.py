@@ -183,6 +183,9 @@ def value_coverage(result, policy, world, oracle, heldout: int, seed: int) -> di
             "dr": v, "low": lo, "high": hi, "true": truth, "covered": bool(lo <= truth <= hi),
             "rel_error": (v - truth) / abs(truth) if truth else math.nan,
         }
+        if "range" in estimates:  # the DR value's interval allowing for extrapolation
+            _, r_lo, r_hi = (float(x) for x in estimates["range"])
+            policies[name].update(range_low=r_lo, range_high=r_hi, range_covered=bool(r_lo <= truth <= r_hi))
     gains: dict[str, Any] = {}
     for key in metrics:
         prefix = next((p for p in GAIN_PREFIXES if key.startswith(p)), None)
@@ -280,9 +283,14 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         value: dict[str, Any] = {}
         for p in names:
             got = [r["value"]["policies"][p] for r in part if p in r["value"]["policies"]]
+            ranged = [g for g in got if "range_covered" in g]
             value[p] = {
                 "runs": len(got),
                 "covered": sum(g["covered"] for g in got),
+                "range_runs": len(ranged),
+                "range_covered": sum(g["range_covered"] for g in ranged),
+                "width": _mean_sd([g["high"] - g["low"] for g in got])[0],
+                "range_width": _mean_sd([g["range_high"] - g["range_low"] for g in ranged])[0] if ranged else math.nan,
                 "mean_rel_error": _mean_sd([g["rel_error"] for g in got]),
                 "mean_abs_rel_error": _mean_sd([abs(g["rel_error"]) for g in got]),
             }
@@ -355,14 +363,22 @@ def render(results: dict[str, Any]) -> str:
             "",
             f"### (b) {LEVEL_VALUE:.0%} DR value intervals containing the true value, and (c) DR relative error",
             "",
-            "| policy | runs | interval contains the truth | coverage | mean relative error (DR − true)/|true| ± sd | mean absolute relative error |",
-            "|---|---|---|---|---|---|",
+            "| policy | runs | DR interval contains the truth | coverage | its mean width | "
+            "range contains the truth | coverage | its mean width | "
+            "mean relative error (DR − true)/|true| ± sd | mean absolute relative error |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name, v in cell["value"].items():
             mu, sd = v["mean_rel_error"]
+            r_runs = v.get("range_runs", 0)
+            ranged = (
+                f"{v['range_covered']} | {_pct(v['range_covered'] / r_runs)} | {v['range_width']:.3f}"
+                if r_runs else "n/a | n/a | n/a"
+            )
+            width = v.get("width", math.nan)
             lines.append(
-                f"| {name} | {v['runs']} | {v['covered']} | {_pct(v['covered'] / v['runs'])} | "
-                f"{100 * mu:+.2f}% ± {100 * sd:.2f} | {100 * v['mean_abs_rel_error'][0]:.2f}% |"
+                f"| {name} | {v['runs']} | {v['covered']} | {_pct(v['covered'] / v['runs'])} | {width:.3f} | "
+                f"{ranged} | {100 * mu:+.2f}% ± {100 * sd:.2f} | {100 * v['mean_abs_rel_error'][0]:.2f}% |"
             )
         s = cell["value"].get("shipped")
         if s:
@@ -395,6 +411,10 @@ def render(results: dict[str, Any]) -> str:
         "it is near 100% unless the point prediction is biased.",
         "- Value intervals: `true.<policy>` is the oracle's value on the evaluation profiles training "
         "scored (`engage.training.oracle.measure_truth`); the population value uses fresh profiles.",
+        "- The *range* is the interval the product reports with the DR value "
+        "(`engage.training.evaluation.extrapolation_range`): DR's 95% interval where the policy's "
+        "action is the logged one on every style-matched row, else the span of the DR and DM "
+        "intervals, which also allows for the valuing models' error at actions marketers did not take.",
         "",
     ]
     return "\n".join(lines)

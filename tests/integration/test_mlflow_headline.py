@@ -16,7 +16,7 @@ from tests.conftest import sim_oracle, train_settings
 pytestmark = pytest.mark.slow
 
 HEADLINE = {
-    "shipped_dr", "shipped_dr_low", "shipped_dr_high",
+    "shipped_dr", "shipped_dr_low", "shipped_dr_high", "shipped_range_low", "shipped_range_high",
     "gain_vs_logged", "gain_vs_logged_low", "gain_vs_logged_high",
     "learned_gain_vs_best_constant", "learned_gain_vs_best_constant_low",
     "learned_gain_vs_best_constant_high", "personalized", "rows_train", "rows_eval", "total_s",

@@ -94,7 +94,9 @@ def test_the_model_page_says_what_it_recommends_and_its_dr_value(browser, mlflow
     flat = " ".join(first_sentence.replace("`", "").split())
     assert flat in text, text[:3000]  # the description, as rendered Markdown
 
-    dr, low, high = trained.values["shipped"]["dr"]
+    # the DR value with its range: the interval that allows for the model's extrapolation
+    dr, low, high = trained.values["shipped"]["range"]
+    assert dr == trained.values["shipped"]["dr"][0]
     expected = dr_value_text(dr, low, high)
     assert client.get_model_version(TEST_MODEL, trained.version).tags[DR_VALUE_TAG] == expected
     assert f"{DR_VALUE_TAG} : {expected}" in text or f"{DR_VALUE_TAG}: {expected}" in text, text[-3000:]

@@ -53,7 +53,9 @@ from engage.training.split import Split
 from engage.training.valuer import Valuer, fit_valuer
 
 #: ``{policy: {estimator: (value, low, high)}}``; policies ``learned``, ``best_constant``,
-#: ``baseline``, ``logged`` (estimator ``observed``) and, once decided, ``shipped``.
+#: ``baseline``, ``logged`` (estimator ``observed``) and, once decided, ``shipped``; estimators
+#: ``dm``, ``ips``, ``snips``, ``dr`` and ``range`` (the DR value with an interval that allows for
+#: the valuing models' extrapolation, :func:`.evaluation.extrapolation_range`).
 Values = dict[str, dict[str, tuple[float, float, float]]]
 
 #: Training rows ``gate.fold_agreement`` (the same candidate) and ``gate.fold_style_agreement``
@@ -151,11 +153,14 @@ def evaluate_offpolicy(
         "baseline": baseline,
     }
     q = {k: valuer.objective(rows, context, cands.encoded[v]) for k, v in targets.items()}
+    logged_actions = ev.X[rows, ev.context.shape[1]:]
     values: Values = {}
     held_out: dict[str, ope.Estimate] = {}
     for name, chosen in targets.items():
         style = cands.style_codes[chosen]
         est = ope.estimate_policy_value(data, style, q[name], n_boot=settings.n_boot, seed=settings.seed)
+        exact = _logged_where_matched(data.style, style, cands.encoded[chosen], logged_actions)
+        est["range"] = ope.extrapolation_range(est, exact)
         values[name] = {k: (e.value, e.low, e.high) for k, e in est.items()}
         held_out[name] = ope.gain_over_logged(data, style, q[name], n_boot=settings.n_boot, seed=settings.seed)
     logged = ope.logged_policy_value(data)
@@ -241,6 +246,16 @@ def evaluate_offpolicy(
         baseline=baseline if has_baseline else None, gains=gains, valuer=valuer, rows=rows,
         held_out_gains=held_out, held_out_gain=held_out_gain, gate_rows=gate_data.n,
     )
+
+
+def _logged_where_matched(
+    logged_style: np.ndarray, style: np.ndarray, actions: np.ndarray, logged_actions: np.ndarray
+) -> bool:
+    """Whether a policy's action (encoded decisions, one row per OPE row) is the logged one on
+    every row whose logged style is the policy's: then the style-matched DR needs no model
+    between them (:func:`.evaluation.extrapolation_range`)."""
+    matched = np.asarray(logged_style) == np.asarray(style)
+    return bool(np.allclose(actions[matched], logged_actions[matched], rtol=0.0, atol=1e-9))
 
 
 def _gate_can_use_training_rows(nuisance: Nuisance, settings: TrainSettings) -> bool:
@@ -423,8 +438,12 @@ def decided_values(evaluation: Evaluation, decision: ShipDecision) -> Values:
 
 
 def decision_metrics(values: Values, decision: ShipDecision) -> dict[str, float]:
-    """``policy.personalized`` and ``ope.<policy>.<estimator>[_low|_high]`` of every value."""
-    metrics = {"policy.personalized": float(decision.mode == "personalized")}
+    """``policy.personalized``, ``policy.baseline`` (1/0: which mode shipped; neither: the best
+    constant) and ``ope.<policy>.<estimator>[_low|_high]`` of every value."""
+    metrics = {
+        "policy.personalized": float(decision.mode == "personalized"),
+        "policy.baseline": float(decision.mode == "baseline"),
+    }
     for policy, estimates in values.items():
         for estimator, (v, lo, hi) in estimates.items():
             metrics[f"ope.{policy}.{estimator}"] = v

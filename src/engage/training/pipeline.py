@@ -279,10 +279,12 @@ def model_description(spec: CampaignSpec) -> str:
 def _described(candidate: Candidate, headline: str, values: Values, run_id: str) -> Candidate:
     """The run's description (MLflow's note) and the model version's: what it recommends, its
     DR value with interval, why it was or was not promoted, where the report is."""
-    dr, low, high = values["shipped"]["dr"]
+    shipped = values["shipped"]
+    dr, low, high = shipped.get("range", shipped["dr"])
     text = (
         f"{headline}\n\nDR value of the shipped policy: {dr:.4g} (95% interval {low:.4g} to "
-        f"{high:.4g}).\nPromotion: {candidate.judgement.reason}.\nReport: artifact "
+        f"{high:.4g}, allowing for the model's error where its plans differ from the logged "
+        f"ones).\nPromotion: {candidate.judgement.reason}.\nReport: artifact "
         f"`report/report.html` of run {run_id}."
     )
     tracking.set_tags({"mlflow.note.content": text})

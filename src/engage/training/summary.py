@@ -14,8 +14,10 @@ from engage.contract.validation import ValidationReport
 if TYPE_CHECKING:
     from engage.training.pipeline import TrainResult
 
-ESTIMATORS = ("dm", "ips", "snips", "dr", "observed", "true")
-ESTIMATOR_LABELS = {est: est.upper() for est in ESTIMATORS} | {"observed": "observed", "true": "true"}
+ESTIMATORS = ("dm", "ips", "snips", "dr", "range", "observed", "true")
+ESTIMATOR_LABELS = {est: est.upper() for est in ESTIMATORS} | {
+    "range": "DR range", "observed": "observed", "true": "true",
+}
 POLICIES = ("learned", "best_constant", "logged")
 
 

@@ -176,15 +176,20 @@ HEADLINE_ARTIFACT = "headline.json"
 def headline_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
     """The headline figures of a run, named ``headline.<figure>``, from its metrics.
 
-    The shipped policy's DR value and interval; its DR gain over the logged policy (with
+    The shipped policy's DR value and interval, and its range (the interval allowing for
+    extrapolation, ``shipped_range_low``/``_high``); its DR gain over the logged policy (with
     interval); the learned policy's DR gain over the best constant action (with interval:
     what decides whether to personalise); whether it personalises (1/0); each outcome
     model's R²; the training and evaluation rows; the run's seconds. A figure the run does
     not have is left out.
     """
-    shipped = "learned" if metrics.get("policy.personalized") == 1 else "best_constant"
+    shipped = (
+        "learned" if metrics.get("policy.personalized") == 1
+        else "baseline" if metrics.get("policy.baseline") == 1 else "best_constant"
+    )
     sources = {
         "shipped_dr": "ope.shipped.dr",
+        "shipped_range": "ope.shipped.range",
         "gain_vs_logged": f"policy.dr_gain_vs_logged.{shipped}",
         "learned_gain_vs_best_constant": "policy.dr_gain_vs_constant",
     }
@@ -321,11 +326,14 @@ def dr_value_text(value: float, low: float, high: float) -> str:
 
 
 def _dr_value_tag(run_id: str | None) -> dict[str, str]:
-    """``{DR_VALUE_TAG: ...}`` from the run's ``ope.shipped.dr*`` metrics ({} when it has none)."""
+    """``{DR_VALUE_TAG: ...}`` from the run's ``ope.shipped.dr`` metric with the interval of
+    ``ope.shipped.range`` (which allows for the valuing models' extrapolation), or of
+    ``ope.shipped.dr`` for a run that has no range ({} when it has neither)."""
     if not run_id:
         return {}
     metrics = MlflowClient().get_run(run_id).data.metrics
-    names = ("ope.shipped.dr", "ope.shipped.dr_low", "ope.shipped.dr_high")
+    interval = "range" if "ope.shipped.range_low" in metrics else "dr"
+    names = ("ope.shipped.dr", f"ope.shipped.{interval}_low", f"ope.shipped.{interval}_high")
     if not all(n in metrics for n in names):
         return {}
     return {DR_VALUE_TAG: dr_value_text(*(metrics[n] for n in names))}

@@ -12,6 +12,7 @@ from engage.training.evaluation import (
     compare_policies,
     effective_sample_size,
     estimate_policy_value,
+    extrapolation_range,
     logged_policy_value,
 )
 
@@ -328,3 +329,14 @@ def test_effective_sample_size(weights, expected):
 def test_effective_sample_size_rejects_nan():
     with pytest.raises(ValueError, match="1 of 2"):
         effective_sample_size(np.array([1.0, np.nan]))
+
+
+def test_the_range_is_dr_where_the_action_is_logged_and_spans_dm_where_it_is_not():
+    estimates = {"dr": Estimate(10.0, 9.5, 10.5), "dm": Estimate(9.4, 9.2, 9.6)}
+    assert extrapolation_range(estimates, exact=True) == estimates["dr"]
+    # the DM reads lower: the range keeps the DR value and reaches down to the DM's interval
+    assert extrapolation_range(estimates, exact=False) == Estimate(10.0, 9.2, 10.5)
+    higher = {"dr": Estimate(10.0, 9.5, 10.5), "dm": Estimate(10.8, 10.6, 11.0)}
+    assert extrapolation_range(higher, exact=False) == Estimate(10.0, 9.5, 11.0)
+    inside = {"dr": Estimate(10.0, 9.5, 10.5), "dm": Estimate(10.1, 9.9, 10.3)}
+    assert extrapolation_range(inside, exact=False) == inside["dr"]

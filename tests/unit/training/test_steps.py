@@ -93,6 +93,10 @@ def test_evaluation_decision_and_shipped_policy(steps) -> None:
         assert gains["learned"].low <= 0 and gains["best_constant"].low <= 0
     values = decided_values(evaluation, decision)
     assert values["shipped"] == values[decision.shipped]
+    for policy in ("learned", "best_constant", "baseline"):
+        # searched mixes and cadences are not the logged ones: the range spans DR and DM
+        (v, lo, hi), dr, dm = (values[policy][k] for k in ("range", "dr", "dm"))
+        assert (v, lo, hi) == (dr[0], min(dr[1], dm[1]), max(dr[2], dm[2]))
     assert decision_metrics(values, decision)["policy.personalized"] == float(decision.mode == "personalized")
 
     candidate = selection.policy
@@ -102,6 +106,26 @@ def test_evaluation_decision_and_shipped_policy(steps) -> None:
     assert shipped.metadata["metrics"] == {"x": 1.0} and shipped.metadata["run_id"] == "run-1"
     assert (candidate.mode, candidate.constant_action, candidate.metadata) == ("personalized", None, {})
     assert shipped.objective == candidate.objective == OBJECTIVE
+
+
+def test_where_the_style_is_the_whole_decision_the_range_is_the_dr_interval() -> None:
+    spec = load_spec()
+    settings = TrainSettings(
+        data=Path("unused.parquet"), trials=0, n_boot=20, folds=2, style_correction_rounds=10,
+        objective=OBJECTIVE, gate_training_rows=0,
+    )
+    weights = spec.outcome_weights(settings.objective)
+    log = validate_log(SimulatedWorld("hard", decisions="style").simulate(1500, seed=3), spec).clean
+    split = make_split(log, spec, settings)
+    nuisance = Nuisance(
+        fit_propensity_model(split, settings, FitLog()),
+        fit_outcome_models(split, dict(DEFAULT_PARAMS), settings, FitLog()),
+    )
+    selection = select_policy(spec, split, nuisance, weights, settings)
+    values = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings).values
+    for policy in ("learned", "best_constant", "baseline"):
+        assert values[policy]["range"] == values[policy]["dr"]
+        assert values[policy]["dr"] != values[policy]["dm"]
 
 
 class RecordingOracle:

@@ -7,6 +7,7 @@ import json
 import mlflow
 import numpy as np
 import pandas as pd
+import pytest
 
 from engage.training.tracking import frame_digest, log_dataset
 
@@ -46,3 +47,40 @@ def test_logged_dataset_has_digest_schema_and_rows(mlflow_store):
     assert columns == list(df.columns)
     assert json.loads(logged.profile)["num_rows"] == len(df)
     assert [t.value for t in inputs[0].tags if t.key == "mlflow.data.context"] == ["training"]
+
+
+def test_a_versions_dr_value_tag_gives_the_range_when_the_run_has_one(monkeypatch) -> None:
+    from engage.training import tracking
+
+    runs = {
+        "new": {"ope.shipped.dr": 10.0, "ope.shipped.dr_low": 9.5, "ope.shipped.dr_high": 10.5,
+                "ope.shipped.range_low": 9.2, "ope.shipped.range_high": 10.5},
+        "old": {"ope.shipped.dr": 10.0, "ope.shipped.dr_low": 9.5, "ope.shipped.dr_high": 10.5},
+        "none": {},
+    }
+
+    class Client:
+        def get_run(self, run_id):
+            data = type("Data", (), {"metrics": runs[run_id]})()
+            return type("Run", (), {"data": data})()
+
+    monkeypatch.setattr(tracking, "MlflowClient", Client)
+    assert tracking._dr_value_tag("new") == {tracking.DR_VALUE_TAG: "10 (95% interval 9.2 to 10.5)"}
+    assert tracking._dr_value_tag("old") == {tracking.DR_VALUE_TAG: "10 (95% interval 9.5 to 10.5)"}
+    assert tracking._dr_value_tag("none") == {} and tracking._dr_value_tag(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("personalized", "baseline", "gain_of"),
+    [(1.0, 0.0, "learned"), (0.0, 1.0, "baseline"), (0.0, 0.0, "best_constant")],
+)
+def test_the_headline_gain_is_the_shipped_policys_whichever_mode_shipped(personalized, baseline, gain_of) -> None:
+    from engage.training.tracking import headline_metrics
+
+    metrics = {"policy.personalized": personalized, "policy.baseline": baseline,
+               "ope.shipped.dr": 10.0, "ope.shipped.range_low": 9.0, "ope.shipped.range_high": 11.0}
+    for i, policy in enumerate(("learned", "baseline", "best_constant")):
+        metrics[f"policy.dr_gain_vs_logged.{policy}"] = float(i)
+    head = headline_metrics(metrics)
+    assert head["headline.gain_vs_logged"] == metrics[f"policy.dr_gain_vs_logged.{gain_of}"]
+    assert (head["headline.shipped_range_low"], head["headline.shipped_range_high"]) == (9.0, 11.0)

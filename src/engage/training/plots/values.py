@@ -17,16 +17,17 @@ _BAND = 0.7  # vertical space one policy's markers spread over
 Estimate = tuple[float, float, float]  # (value, low, high)
 
 #: Fixed colour and marker per off-policy estimator (Dark2, so they never read as a style).
-_ESTIMATOR_ORDER = ("dm", "ips", "snips", "dr")
+_ESTIMATOR_ORDER = ("dm", "ips", "snips", "dr", "range")
 _ESTIMATOR_LOOK: dict[str, tuple[str, str]] = {
     "dm": ("#1b9e77", "o"),
     "ips": ("#d95f02", "s"),
     "snips": ("#7570b3", "D"),
     "dr": ("#e7298a", "^"),
+    "range": ("#666666", "|"),  # the DR value, its interval allowing for extrapolation
 }
 _EXTRA_ESTIMATOR_COLORS = ("#66a61e", "#e6ab02", "#a6761d", "#666666")
 _EXTRA_ESTIMATOR_MARKERS = ("v", "P", "X", "h")
-_ESTIMATOR_LABELS = {"dm": "DM", "ips": "IPS", "snips": "SNIPS", "dr": "DR"}
+_ESTIMATOR_LABELS = {"dm": "DM", "ips": "IPS", "snips": "SNIPS", "dr": "DR", "range": "DR range"}
 
 
 def plot_policy_values(

@@ -237,7 +237,7 @@ def _values_section(facts: ReportFacts) -> str:
     rows = []
     for key, name in names.items():
         est = facts.values.get(key, {})
-        main = est.get("dr") or est.get("observed")
+        main = est.get("range") or est.get("dr") or est.get("observed")
         cells = [
             esc(name + (" ✓ shipped" if key == shipped else "")),
             _triple(main),
@@ -255,7 +255,9 @@ def _values_section(facts: ReportFacts) -> str:
         headers.append(("True value (simulation)", "num"))
     note = (
         f"Expected values are doubly robust estimates on held-out {plural(facts.row_noun)}, with "
-        "95% intervals; what marketers did is the observed average. The model-free check "
+        "95% intervals that also allow for the model's error where a plan's mix or cadence differs "
+        "from what marketers did (they span the doubly robust estimate's and the model's own "
+        "read-out's); what marketers did is the observed average. The model-free check "
         "(self-normalised inverse propensity scoring) credits only the style, with the other "
         "choices marketers actually made."
     )
@@ -263,7 +265,8 @@ def _values_section(facts: ReportFacts) -> str:
         facts.figures.get("values", ""),
         "Policy values",
         "Each marker is one way of estimating a policy's value, with its 95% interval; the "
-        "decision uses DR (doubly robust).",
+        "decision uses DR (doubly robust). DR range: the DR value with the interval the table "
+        "gives.",
     ) + figure(
         facts.figures.get("overlap", ""),
         "Propensity overlap",
