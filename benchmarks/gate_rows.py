@@ -27,7 +27,6 @@ import argparse
 import concurrent.futures as cf
 import dataclasses
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
@@ -41,7 +40,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.intervals import _git, _quiet, machine_facts, temporary_store  # noqa: E402
+from benchmarks.intervals import (  # noqa: E402
+    _git,
+    _quiet,
+    machine_facts,
+    rerender,
+    temporary_store,
+    write_results,
+)
 
 RESULTS = REPO / "benchmarks" / "results"
 GATES = {"all rows": "gate.gain_vs_logged", "held-out rows": "policy.dr_gain_vs_logged"}
@@ -182,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", type=Path, default=None, help="only re-render an existing JSON")
     args = parser.parse_args(argv)
     if args.render is not None:
-        args.render.with_suffix(".md").write_text(render(json.loads(args.render.read_text())))
+        rerender(args.render, render)
         return 0
     if args.quick:
         args.sizes, args.seeds = [2000, 5000], 2
@@ -204,9 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             "summary": summarise(rows),
             "runs": sorted(rows, key=lambda r: (r["world"], r["track"], r["n"], r["seed"])),
         }
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=float))
-        args.out.with_suffix(".md").write_text(render(results))
+        write_results(args.out, results, render)
 
     with cf.ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = {pool.submit(run_one, *job): job for job in jobs}

@@ -51,6 +51,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -449,6 +450,18 @@ def machine_facts(
     }
 
 
+def write_results(out: Path, results: dict[str, Any], render: Callable[[dict[str, Any]], str]) -> None:
+    """``out``.json (the results) and ``out``.md (``render`` of them), the folder made if need be."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=float))
+    out.with_suffix(".md").write_text(render(results))
+
+
+def rerender(path: Path, render: Callable[[dict[str, Any]], str]) -> None:
+    """Write the markdown of the results JSON at ``path`` again (after a change of ``render``)."""
+    path.with_suffix(".md").write_text(render(json.loads(path.read_text())))
+
+
 def main(argv: list[str] | None = None) -> int:
     from engage.simulation.families import world_names
 
@@ -472,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="only re-render the markdown of an existing results JSON (default: run)")
     args = parser.parse_args(argv)
     if args.render is not None:
-        args.render.with_suffix(".md").write_text(render(json.loads(args.render.read_text())))
+        rerender(args.render, render)
         return 0
     if args.quick:
         args.seeds, args.sizes = 3, [2000]
@@ -495,9 +508,7 @@ def main(argv: list[str] | None = None) -> int:
             "summary": summarise(rows),
             "runs": sorted(rows, key=lambda r: (r["n"], r["seed"])),
         }
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=float))
-        args.out.with_suffix(".md").write_text(render(results))
+        write_results(args.out, results, render)
         return results
 
     git = _git()

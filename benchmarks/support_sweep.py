@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
@@ -37,7 +36,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.intervals import _git, _quiet, machine_facts, temporary_store  # noqa: E402
+from benchmarks.intervals import (  # noqa: E402
+    _git,
+    _quiet,
+    machine_facts,
+    rerender,
+    temporary_store,
+    write_results,
+)
 
 RESULTS = REPO / "benchmarks" / "results"
 
@@ -142,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", type=Path, default=None, help="only re-render an existing JSON")
     args = parser.parse_args(argv)
     if args.render is not None:
-        args.render.with_suffix(".md").write_text(render(json.loads(args.render.read_text())))
+        rerender(args.render, render)
         return 0
     if args.quick:
         args.worlds, args.sizes, args.seeds = ["hard"], [5000], 1
@@ -165,9 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             "summary": summarise(rows),
             "runs": rows,
         }
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=float))
-        args.out.with_suffix(".md").write_text(render(results))
+        write_results(args.out, results, render)
     print(f"wrote {args.out.with_suffix('.md')}")
     return 0
 
