@@ -89,6 +89,10 @@ def test_export_validates_and_trains_with_recorded_propensities(
         for est in ("ips", "snips", "dr"):
             assert row[f"metrics.ope.{policy}.{est}_low"] <= row[f"metrics.ope.{policy}.{est}"]
             assert row[f"metrics.ope.{policy}.{est}"] <= row[f"metrics.ope.{policy}.{est}_high"]
+        # the range holds the DR value and at least its interval
+        assert row[f"metrics.ope.{policy}.range"] == row[f"metrics.ope.{policy}.dr"]
+        assert row[f"metrics.ope.{policy}.range_low"] <= row[f"metrics.ope.{policy}.dr_low"]
+        assert row[f"metrics.ope.{policy}.range_high"] >= row[f"metrics.ope.{policy}.dr_high"]
     observed = probabilities.index.size and row["metrics.ope.logged.observed"]
     assert np.isfinite(observed)
 

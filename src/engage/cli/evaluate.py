@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 #: what each estimator values, for the printed table
-_LABELS = {"dm": "DM (model read-out)", "ips": "IPS", "snips": "SNIPS", "dr": "DR"}
+_LABELS = {"dm": "DM (model read-out)", "ips": "IPS", "snips": "SNIPS", "dr": "DR",
+           "range": "DR range"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def logged_data(policy, frame: pd.DataFrame, spec, objective=None):
 
 
 def value_of(policy, frame: pd.DataFrame, data, objective=None, *, n_boot=200, seed=0):
-    """IPS, SNIPS, DR and DM of ``policy`` on ``data`` (estimates and agreement with the log)."""
+    """IPS, SNIPS, DR, DM and the DR range of ``policy`` on ``data`` (estimates and agreement
+    with the log)."""
     from engage.training import evaluation as ope
 
     ranked = policy.rank(policy.builder.encode_context(frame), objective)
@@ -70,6 +72,10 @@ def value_of(policy, frame: pd.DataFrame, data, objective=None, *, n_boot=200, s
     style = policy.candidates.style_codes[choice]
     q = ranked.predicted_objective[np.arange(len(frame)), choice]
     est = ope.estimate_policy_value(data, style, q, n_boot=n_boot, seed=seed)
+    exact = ope.logged_where_matched(
+        data, style, policy.candidates.encoded[choice], policy.builder.encode_decisions(frame)
+    )
+    est["range"] = ope.extrapolation_range(est, exact)
     return {k: (e.value, e.low, e.high) for k, e in est.items()}, float(np.mean(style == data.style))
 
 
@@ -124,7 +130,7 @@ def _print(values: list[PolicyValue], logged, rows: int, quarantined: int) -> No
     print(f"logged policy (observed): {logged.value:.4f}  [{logged.low:.4f}, {logged.high:.4f}]")
     for v in values:
         print(f"{v.label} {v.uri} (picks the logged style in {v.agreement:.0%} of rows):")
-        for k in ("ips", "snips", "dr", "dm"):
+        for k in ("ips", "snips", "dr", "dm", "range"):
             value, low, high = v.estimates[k]
             print(f"  {_LABELS[k]:<20} {value:.4f}  [{low:.4f}, {high:.4f}]")
 

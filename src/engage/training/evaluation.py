@@ -79,6 +79,7 @@ __all__ = [
     "estimate_policy_value",
     "extrapolation_range",
     "logged_policy_value",
+    "logged_where_matched",
 ]
 
 ESTIMATORS: tuple[str, ...] = ("dm", "ips", "snips", "dr")
@@ -308,6 +309,16 @@ def estimate_policy_value(
         name: Estimate(float(point[k]), float(low[k]), float(high[k]))
         for k, name in enumerate(ESTIMATORS)
     }
+
+
+def logged_where_matched(
+    data: LoggedData, target_style: np.ndarray, actions: np.ndarray, logged_actions: np.ndarray
+) -> bool:
+    """Whether the target's action is the logged one on every row whose logged style is the
+    target's (``actions`` and ``logged_actions``: the encoded decisions, one row per log row):
+    then the style-matched DR rests on no model between two actions."""
+    matched = data.style == np.asarray(target_style)
+    return bool(np.allclose(actions[matched], logged_actions[matched], rtol=0.0, atol=1e-9))
 
 
 def extrapolation_range(estimates: dict[str, Estimate], exact: bool) -> Estimate:

@@ -159,7 +159,7 @@ def evaluate_offpolicy(
     for name, chosen in targets.items():
         style = cands.style_codes[chosen]
         est = ope.estimate_policy_value(data, style, q[name], n_boot=settings.n_boot, seed=settings.seed)
-        exact = _logged_where_matched(data.style, style, cands.encoded[chosen], logged_actions)
+        exact = ope.logged_where_matched(data, style, cands.encoded[chosen], logged_actions)
         est["range"] = ope.extrapolation_range(est, exact)
         values[name] = {k: (e.value, e.low, e.high) for k, e in est.items()}
         held_out[name] = ope.gain_over_logged(data, style, q[name], n_boot=settings.n_boot, seed=settings.seed)
@@ -246,16 +246,6 @@ def evaluate_offpolicy(
         baseline=baseline if has_baseline else None, gains=gains, valuer=valuer, rows=rows,
         held_out_gains=held_out, held_out_gain=held_out_gain, gate_rows=gate_data.n,
     )
-
-
-def _logged_where_matched(
-    logged_style: np.ndarray, style: np.ndarray, actions: np.ndarray, logged_actions: np.ndarray
-) -> bool:
-    """Whether a policy's action (encoded decisions, one row per OPE row) is the logged one on
-    every row whose logged style is the policy's: then the style-matched DR needs no model
-    between them (:func:`.evaluation.extrapolation_range`)."""
-    matched = np.asarray(logged_style) == np.asarray(style)
-    return bool(np.allclose(actions[matched], logged_actions[matched], rtol=0.0, atol=1e-9))
 
 
 def _gate_can_use_training_rows(nuisance: Nuisance, settings: TrainSettings) -> bool:

@@ -14,6 +14,7 @@ from engage.training.evaluation import (
     estimate_policy_value,
     extrapolation_range,
     logged_policy_value,
+    logged_where_matched,
 )
 
 # 3 contexts, 3 arms (styles). Everything below is exact.
@@ -340,3 +341,16 @@ def test_the_range_is_dr_where_the_action_is_logged_and_spans_dm_where_it_is_not
     assert extrapolation_range(higher, exact=False) == Estimate(10.0, 9.5, 11.0)
     inside = {"dr": Estimate(10.0, 9.5, 10.5), "dm": Estimate(10.1, 9.9, 10.3)}
     assert extrapolation_range(inside, exact=False) == inside["dr"]
+
+
+def test_an_action_is_logged_where_matched_only_if_every_matched_row_took_it():
+    data = LoggedData(reward=np.zeros(3), style=np.array([0, 1, 0]), propensity=np.full(3, 0.5),
+                      q_logged=np.zeros(3))
+    logged = np.array([[0.2, 3.0], [0.5, 1.0], [0.4, 2.0]])
+    target_style = np.array([0, 0, 0])  # matched on rows 0 and 2
+    same = logged.copy()
+    same[1] = [9.0, 9.0]  # an unmatched row's action does not count
+    assert logged_where_matched(data, target_style, same, logged)
+    other = same.copy()
+    other[2, 1] = 2.5  # another cadence on a matched row
+    assert not logged_where_matched(data, target_style, other, logged)
