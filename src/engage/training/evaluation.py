@@ -57,9 +57,8 @@ worlds whose best actions lie at the edge of the logged ones (issue 11; six runs
 the DR of a personalised policy erred by -0.33 to +0.61 and the DM by -0.75 to +0.03, on
 opposite sides of the truth in three runs. The range is the DR value with an interval spanning
 both estimators' 95% intervals: it allows for a model error at π's action anywhere from none to
-the logged actions'. Where π's action is
-the logged action on every matched row (the style is the whole decision), DR's assumption holds
-and the range is DR's interval.
+the logged actions'. Where π's action is the logged action on every matched row (the style is
+the whole decision), DR's assumption holds and the range is DR's interval.
 """
 
 from __future__ import annotations
