@@ -195,7 +195,8 @@ def headline_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
     }
     out: dict[str, float] = {}
     for figure, name in sources.items():
-        for end in ("", "_low", "_high"):
+        # the range's value is the DR value (shipped_dr): only its bounds are news
+        for end in ("_low", "_high") if figure == "shipped_range" else ("", "_low", "_high"):
             if name + end in metrics:
                 out[f"{HEADLINE}{figure}{end}"] = float(metrics[name + end])
     if "policy.personalized" in metrics:

@@ -84,3 +84,4 @@ def test_the_headline_gain_is_the_shipped_policys_whichever_mode_shipped(persona
     head = headline_metrics(metrics)
     assert head["headline.gain_vs_logged"] == metrics[f"policy.dr_gain_vs_logged.{gain_of}"]
     assert (head["headline.shipped_range_low"], head["headline.shipped_range_high"]) == (9.0, 11.0)
+    assert "headline.shipped_range" not in head  # its value is shipped_dr's
