@@ -139,6 +139,23 @@ def test_a_constant_policy_reads_as_one_plan_and_shows_the_tailored_one_apart(in
     assert "What a tailored plan would have done (not shipped)" in render_page(facts)
 
 
+def test_the_values_table_marks_the_policy_that_shipped_whichever_mode(inputs) -> None:
+    def marked(mode: str, key: str) -> list[str]:
+        decision = ShipDecision(mode, "test", inputs.decision.constant_action)
+        values = {**inputs.values, "shipped": inputs.values[key]}
+        policy = dataclasses.replace(inputs.policy, mode=mode, constant_action=decision.constant_action)
+        facts = gather_facts(dataclasses.replace(inputs, decision=decision, values=values, policy=policy), n_boot=20)
+        section = render_page(facts).split("How sure are we", 1)[1].split("</table>", 1)[0]
+        return [text_of("<tr" + row) for row in section.split("<tr") if "✓ shipped" in row]
+
+    assert [r.split(" ✓")[0].strip() for r in marked("baseline", "baseline")] == [
+        "What similar marketers typically do (baseline)"
+    ]
+    assert [r.split(" ✓")[0].strip() for r in marked("personalized", "learned")] == [
+        "Tailored plan (personalised)"
+    ]
+
+
 def test_segments_recover_a_simple_rule_and_name_it_in_the_specs_words(inputs) -> None:
     policy, context = inputs.policy, inputs.evaluation.context
     spec, codes = policy.spec, policy.candidates.style_codes

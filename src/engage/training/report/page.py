@@ -230,13 +230,18 @@ def _values_section(facts: ReportFacts) -> str:
     names = {
         "learned": "Tailored plan (personalised)",
         "best_constant": "Best single plan",
+        "baseline": "What similar marketers typically do (baseline)",
         "logged": "What marketers did",
     }
-    shipped = "learned" if facts.mode == "personalized" else "best_constant"
+    shipped = {"personalized": "learned", "constant": "best_constant", "baseline": "baseline"}.get(
+        facts.mode, ""
+    )
     has_true = any("true" in facts.values.get(k, {}) for k in names)
     rows = []
     for key, name in names.items():
         est = facts.values.get(key, {})
+        if not est:  # e.g. no baseline: a policy without profile clusters
+            continue
         main = est.get("range") or est.get("dr") or est.get("observed")
         cells = [
             esc(name + (" ✓ shipped" if key == shipped else "")),
