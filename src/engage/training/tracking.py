@@ -187,16 +187,16 @@ def headline_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
         "learned" if metrics.get("policy.personalized") == 1
         else "baseline" if metrics.get("policy.baseline") == 1 else "best_constant"
     )
+    whole, bounds = ("", "_low", "_high"), ("_low", "_high")
     sources = {
-        "shipped_dr": "ope.shipped.dr",
-        "shipped_range": "ope.shipped.range",
-        "gain_vs_logged": f"policy.dr_gain_vs_logged.{shipped}",
-        "learned_gain_vs_best_constant": "policy.dr_gain_vs_constant",
+        "shipped_dr": ("ope.shipped.dr", whole),
+        "shipped_range": ("ope.shipped.range", bounds),  # its value is shipped_dr's
+        "gain_vs_logged": (f"policy.dr_gain_vs_logged.{shipped}", whole),
+        "learned_gain_vs_best_constant": ("policy.dr_gain_vs_constant", whole),
     }
     out: dict[str, float] = {}
-    for figure, name in sources.items():
-        # the range's value is the DR value (shipped_dr): only its bounds are news
-        for end in ("_low", "_high") if figure == "shipped_range" else ("", "_low", "_high"):
+    for figure, (name, ends) in sources.items():
+        for end in ends:
             if name + end in metrics:
                 out[f"{HEADLINE}{figure}{end}"] = float(metrics[name + end])
     if "policy.personalized" in metrics:
