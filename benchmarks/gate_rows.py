@@ -48,6 +48,7 @@ from benchmarks.intervals import (  # noqa: E402
     temporary_store,
     write_results,
 )
+from benchmarks.pools import tied_to_parent  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 GATES = {"all rows": "gate.gain_vs_logged", "held-out rows": "policy.dr_gain_vs_logged"}
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         write_results(args.out, results, render)
 
-    with cf.ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    with cf.ProcessPoolExecutor(max_workers=args.jobs, **tied_to_parent()) as pool:
         futures = {pool.submit(run_one, *job): job for job in jobs}
         for future in cf.as_completed(futures):
             row = future.result()

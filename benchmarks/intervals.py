@@ -518,7 +518,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"done {job[:3]} in {rows[-1]['train_seconds']} s", flush=True)
             write()
     else:
-        with cf.ProcessPoolExecutor(args.jobs) as pool:
+        if str(REPO) not in sys.path:  # run as a script: benchmarks/ is on the path, not REPO
+            sys.path.insert(0, str(REPO))
+        from benchmarks.pools import tied_to_parent
+
+        with cf.ProcessPoolExecutor(args.jobs, **tied_to_parent()) as pool:
             futures = [pool.submit(run_one, *job) for job in jobs]
             for future in cf.as_completed(futures):
                 rows.append(future.result())

@@ -505,11 +505,17 @@ def run_benchmark(
 def _run_parallel(todo, config: Config, tmp: str, accept, log) -> None:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.managers import SyncManager
+
+    from benchmarks.pools import die_with_parent, tied_to_parent
 
     ctx = mp.get_context("spawn")
-    with ctx.Manager() as manager:
+    # the manager's server and the workers die with this process if it is killed (issue 11)
+    server = SyncManager(ctx=ctx)
+    server.start(die_with_parent, (os.getpid(),))
+    with server as manager:
         queue = manager.Queue()
-        with ProcessPoolExecutor(max_workers=config.jobs, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=config.jobs, mp_context=ctx, **tied_to_parent()) as pool:
             futures = {pool.submit(_worker, cell, names, config, tmp, queue): cell for cell, names in todo}
             pending = len(futures)
             while pending:
