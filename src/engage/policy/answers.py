@@ -150,6 +150,7 @@ class Describer:
         constant_action: int | None,
         pinned: Sequence[bool],
         constraints: Constraints | None,
+        to_baseline: Sequence[bool] | None = None,
     ) -> list[PolicyNote]:
         """The policy note of each profile's answer.
 
@@ -160,8 +161,11 @@ class Describer:
         Args:
             mode: the policy's mode.
             constant_action: the constant policy's action (None: personalised).
-            pinned: for each profile, whether the constant action is its first recommendation.
+            pinned: for each profile, whether the action the policy pins (the constant, or
+                where ``to_baseline`` says so the profile's baseline) is its first recommendation.
             constraints: the caller's constraints, or None.
+            to_baseline: for each profile, whether the policy pins its baseline action instead
+                of the constant one (outside the constant action's support; None: none).
         """
         if mode != "constant" or constant_action is None:
             return [policy_note(mode)] * len(pinned)
@@ -172,5 +176,8 @@ class Describer:
         reason: Fallback = "outside_constraints" if excluded else "outside_support"
         style = self.narrator.style(row[self.spec.style.name])
         first = policy_note(mode, action)
-        fallback = policy_note(mode, action, reason, subjects=self.narrator.subjects, style=style)
-        return [first if p else fallback for p in pinned]
+        words = {"subjects": self.narrator.subjects, "style": style}
+        fallback = policy_note(mode, action, reason, **words)
+        baseline = policy_note(mode, action, "outside_support", to_baseline=True, **words)
+        moved = to_baseline if to_baseline is not None else [False] * len(pinned)
+        return [(baseline if b else first) if p else fallback for p, b in zip(pinned, moved, strict=True)]

@@ -126,6 +126,8 @@ def save_policy(policy: Policy, directory: str | Path) -> Path:
         "clusters": None if policy.clusters is None else policy.clusters.to_json(),
         "baseline": None if policy.baseline is None else np.asarray(policy.baseline).tolist(),
         "min_support_rows": float(policy.min_support_rows),
+        "constant_scope": policy.constant_scope,
+        "constant_min_propensity": float(policy.constant_min_propensity),
         "shared_support": None
         if policy.shared_support is None
         else np.asarray(policy.shared_support, dtype=float).tolist(),
@@ -216,6 +218,12 @@ def load_policy(directory: str | Path) -> Policy:
     )
     clusters = fields.get("clusters")
     baseline = fields.get("baseline")
+    # artifacts written before the field gave a constant action to everyone
+    scope = fields.get("constant_scope", "everyone")
+    if scope not in ("everyone", "supported"):
+        raise ArtifactError(
+            f"artifact's constant_scope is {scope!r}; expected 'everyone' or 'supported'"
+        )
     corr_fields = fields["style_corrections"]
     corrections = None
     if corr_fields is not None:
@@ -255,6 +263,8 @@ def load_policy(directory: str | Path) -> Policy:
         clusters=None if clusters is None else ProfileClusters.from_json(clusters),
         baseline=None if baseline is None else np.asarray(baseline, dtype=int),
         min_support_rows=float(fields.get("min_support_rows", 0.0)),
+        constant_scope=scope,
+        constant_min_propensity=float(fields.get("constant_min_propensity", 0.0)),
         shared_support=None
         if fields.get("shared_support") is None
         else np.asarray(fields["shared_support"], dtype=float),

@@ -141,7 +141,7 @@ class Explainer:
         preds: np.ndarray | None = None,
         pinned: int | None = None,
         index: np.ndarray | None = None,
-        basis: str = "constant",
+        basis: str | Sequence[str] = "constant",
     ) -> list[Explanation]:
         """Why ``chosen`` ranks above ``runner_up``, for many ``(profile, chosen, runner_up)``.
 
@@ -158,7 +158,8 @@ class Explainer:
                 has them (None: predicted here).
             pinned: a constant policy's action, first whatever its score (None: none), or
                 each profile's pinned candidate row, (n,) with -1 for none (a baseline policy).
-            basis: what pinned it (``"constant"`` or ``"baseline"``), for the wording.
+            basis: what pinned it (``"constant"`` or ``"baseline"``), for the wording; or
+                each profile's, (n,).
             index: each profile's candidate rows, (n, k), when ``pairs``, ``discount`` and
                 ``preds`` are in per-profile positions (``Ranking.index``); None: they are
                 candidate rows.
@@ -195,7 +196,8 @@ class Explainer:
             )
             ra, rb = rowof(i, a), rowof(i, b)
             pin = None if pinned is None else int(np.atleast_1d(pinned)[i] if np.ndim(pinned) else pinned)
-            gap = Gap(score_diff, outcomes, unit, pin is not None and ra == pin, basis)
+            said = basis if isinstance(basis, str) else basis[i]
+            gap = Gap(score_diff, outcomes, unit, pin is not None and pin >= 0 and ra == pin, said)
             explained.append(
                 self._explanation(
                     context[i], ra, rb, contrib[2 * p] - contrib[2 * p + 1], discount[i, [a, b]], gap

@@ -24,9 +24,10 @@ GOOD_PROPENSITY = 0.15
 
 POLICY_NOTES: dict[str, str] = {
     "constant": (
-        "Personalising did not beat the best single action on held-out data with confidence, "
-        "so that action comes first for every profile it is allowed for, whatever its score; "
-        "the other recommendations are ranked by their score for the profile."
+        "One single action was better than what marketers did with confidence on held-out "
+        "data, and surely by more than personalising, so it comes first for every profile it "
+        "is allowed for and the log supports, whatever its score; the other recommendations "
+        "are ranked by their score for the profile."
     ),
     "personalized": "Recommendations are personalised to the profile and ranked by their score.",
     "baseline": (
@@ -47,6 +48,14 @@ FALLBACK_NOTES: dict[str, str] = {
         "{style}), so the first recommendation is the best-scoring supported action instead."
     ),
 }
+
+# A constant policy of scope "supported" gives a profile its baseline action where the log does
+# not support the constant one for it (the fallback is "outside_support" too).
+FALLBACK_TO_BASELINE = (
+    "For this profile it is outside the log's support (too few {subjects} like this ran "
+    "campaigns like it), so the first recommendation is what marketers of similar "
+    "{subjects} typically do instead."
+)
 
 
 def support_level(propensity: float, min_propensity: float) -> SupportLevel:
@@ -74,7 +83,11 @@ def support(propensity: float, min_propensity: float, nearby: float | None = Non
 
 
 def policy_note(
-    mode: PolicyMode, action: str | None = None, fallback: Fallback | None = None, **words: str
+    mode: PolicyMode,
+    action: str | None = None,
+    fallback: Fallback | None = None,
+    to_baseline: bool = False,
+    **words: str,
 ) -> PolicyNote:
     """What kind of policy this is, in words a caller can show.
 
@@ -82,6 +95,8 @@ def policy_note(
         mode: the policy's mode; any mode but ``"constant"`` reads as personalised.
         action: a constant policy's action in words, named in the note when given.
         fallback: why the constant action is not first for this profile, if it is not.
+        to_baseline: the profile's baseline action is first instead (a constant policy of
+            scope ``"supported"`` where few similar campaigns were logged near its action).
         **words: ``subjects`` and ``style`` for the ``"outside_support"`` sentence.
     """
     if mode != "constant":
@@ -90,7 +105,8 @@ def policy_note(
     if action is not None:
         note = f"{note} The constant action is {action}."
     if fallback is not None:
-        note = f"{note} {FALLBACK_NOTES[fallback].format(**words)}"
+        sentence = FALLBACK_TO_BASELINE if to_baseline else FALLBACK_NOTES[fallback]
+        note = f"{note} {sentence.format(**words)}"
     return PolicyNote(mode=mode, note=note, fallback=fallback)
 
 

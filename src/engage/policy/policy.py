@@ -53,6 +53,7 @@ from engage.policy.narration import Narrator, policy_note, support_level
 from engage.policy.ranking import Ranking, rank_styles, runner_up, top_choice
 from engage.policy.results import (
     Answer,
+    ConstantScope,
     Explanation,
     PolicyMode,
     PolicyNote,
@@ -117,6 +118,14 @@ class Policy:
     shared_support: np.ndarray | None = None
     # per-recommendation intervals (None: ``interval_halfwidth`` for every recommendation)
     interval_model: IntervalModel | None = None
+    # whom a constant policy's action is for: "everyone", or "supported" (the profiles whose
+    # cluster logged at least ``min_support_rows`` campaigns near it; the others get their
+    # baseline action, the rule searched actions follow). See :meth:`constant_rows`.
+    constant_scope: ConstantScope = "everyone"
+    # ... and, in scope "supported", only where the profile's estimated propensity of its style
+    # is at least this (training sets the evaluation's propensity floor: there the off-policy
+    # estimate that let the constant ship weighs its rows exactly)
+    constant_min_propensity: float = 0.0
 
     def __post_init__(self) -> None:
         self.builder = FeatureBuilder(self.spec)
@@ -265,6 +274,44 @@ class Policy:
             pinned=pinned,
         )
 
+    def constant_rows(
+        self, context: np.ndarray, action: int, prop: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The candidate row the constant policy of ``action`` puts first for each profile:
+        ``action`` itself, except, with :attr:`constant_scope` ``"supported"``, where the log
+        does not support it for the profile (its cluster logged fewer than
+        :attr:`min_support_rows` campaigns near it, or the profile's estimated propensity of its
+        style is below :attr:`constant_min_propensity`): there, the profile's baseline action
+        (what marketers of similar profiles typically do)."""
+        return self.constant_targets(context, prop)[:, self._shared_position(action)]
+
+    def constant_targets(self, context: np.ndarray, prop: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`constant_rows` of every shared candidate at once, (n, n_shared): column
+        ``j`` is what the constant policy of shared candidate ``j`` puts first."""
+        shared = self._shared_rows
+        targets = np.broadcast_to(shared, (len(context), len(shared)))
+        if (
+            self.constant_scope != "supported"
+            or self.clusters is None
+            or self.shared_support is None
+            or self.baseline is None
+        ):
+            return np.array(targets)
+        prop = self.propensities(context) if prop is None else prop
+        cluster = self.clusters.assign(context)
+        # a count not measured (NaN) does not count as support
+        supported = np.asarray(self.shared_support, dtype=float)[cluster] >= self.min_support_rows
+        style = self.candidates.style_codes[shared]
+        supported &= prop[:, style] >= self.constant_min_propensity
+        base = self.baseline_rows(context, prop)[:, None]
+        return np.where(supported | (base < 0), targets, base)
+
+    def _shared_position(self, action: int) -> int:
+        hit = np.flatnonzero(self._shared_rows == int(action))
+        if not len(hit):
+            raise ValueError(f"candidate {action} is not a shared candidate: it cannot be constant")
+        return int(hit[0])
+
     def candidate_index(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each profile's candidate rows (n, m) and which of them are real (n, m): the
         shared rows first, then those of the profile's cluster, padded to the batch's
@@ -323,7 +370,7 @@ class Policy:
         """The position of the action a constant or baseline policy puts first, per profile
         (-1 where it has none); None for a personalised policy."""
         if self.mode == "constant" and self.constant_action is not None:
-            target = np.full(len(context), self.constant_action)
+            target = self.constant_rows(context, self.constant_action, prop)
         elif self.mode == "baseline":
             target = self.baseline_rows(context, prop)
         else:
@@ -417,17 +464,27 @@ class Policy:
             for i in range(len(context))
         ]
         pairs = [(i, o[0], runner_up(o, codes[i])) for i, o in enumerate(orders) if len(o) >= 2]
+        # the candidate row each profile's pin names (-1: none), and what pinned it: the
+        # constant action, or the profile's baseline (a baseline policy's, or a supported
+        # constant's where its action lacks support)
+        pin_rows = (
+            np.full(len(context), -1) if r.pinned is None
+            else np.where(r.pinned >= 0, r.index[np.arange(len(context)), np.maximum(r.pinned, 0)], -1)
+        )
+        to_baseline = [
+            self.mode == "constant" and 0 <= int(row) != constant for row in pin_rows
+        ]
+        bases = ["baseline" if b else self._pinned_basis for b in to_baseline]
         explanations: dict[int, Explanation] = {}
         if explain and pairs:  # one pred_contrib call per outcome model for the whole batch
-            pin = constant
-            if self.mode == "baseline" and r.pinned is not None:  # each profile's baseline row
-                pin = np.where(r.pinned >= 0, r.index[np.arange(len(context)), r.pinned], -1)
             found = self.explainer.explain_pairs(
-                context, pairs, r.weights, r.discount, r.preds, pin, index=r.index,
-                basis=self._pinned_basis,
+                context, pairs, r.weights, r.discount, r.preds,
+                None if r.pinned is None else pin_rows, index=r.index, basis=bases,
             )
             explanations = {i: e for (i, _, _), e in zip(pairs, found, strict=True)}
-        notes = self.describer.notes(self.mode, self.constant_action, pinned, constraints)
+        notes = self.describer.notes(
+            self.mode, self.constant_action, pinned, constraints, to_baseline=to_baseline
+        )
         unit = self.narrator.score_unit(self._outcome_order, r.weights).description
         describe = partial(self.describer.recommendation, min_propensity=self.min_propensity)
         shown = [[int(r.rows(i)[j]) for j in order] for i, order in enumerate(orders)]
@@ -437,7 +494,7 @@ class Policy:
                 recommendations=tuple(
                     describe(
                         rank, i, j, r, pinned=pinned[i] and rank == 1,
-                        halfwidth=widths[i][rank - 1], basis=self._pinned_basis,
+                        halfwidth=widths[i][rank - 1], basis=bases[i],
                     )
                     for rank, j in enumerate(order, start=1)
                 ),

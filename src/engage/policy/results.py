@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 PolicyMode = Literal["personalized", "constant", "baseline"]
+# Whom a constant policy's action is for (``Policy.constant_scope``).
+ConstantScope = Literal["everyone", "supported"]
 SupportLevel = Literal["good", "limited", "poor"]
 FactorValue = float | int | str | None
 # Why a recommendation holds its rank: "constant", the shipped constant action a constant

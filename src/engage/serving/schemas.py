@@ -219,7 +219,8 @@ class Recommendation(_Closed):
         default="personalized",
         description="constant: the shipped constant action, first whatever its score; "
         "baseline: what marketers of similar profiles typically do, first whatever its score "
-        "(a baseline policy); personalized: ranked by score",
+        "(a baseline policy, or a constant policy where few similar campaigns were logged near "
+        "its action); personalized: ranked by score",
     )
     decision_labels: dict[str, str] = Field(
         default_factory=dict, description="labels of categorical decision codes, e.g. 2: product"

@@ -87,10 +87,14 @@ class Evaluation:
     held_out_gains: Mapping[str, ope.Estimate] | None = None  # ``gains`` on the OPE rows alone
     held_out_gain: ope.Estimate | None = None  # ``gain`` on the OPE rows alone
     gate_rows: int = 0  # rows ``gains`` and ``gain`` (the gate's) are estimated on
+    constant: np.ndarray | None = None  # the best constant policy's candidate row per OPE row
 
     def choices(self, mode: str, constant_action: int) -> np.ndarray:
-        """The candidate row each OPE row gets from the policy of ``mode``."""
+        """The candidate row each OPE row gets from the policy of ``mode`` (the constant
+        policy's: ``constant_action``, or the baseline's where that is not supported)."""
         if mode == "constant":
+            if self.constant is not None:
+                return self.constant
             return np.full(len(self.learned), constant_action)
         if mode == "baseline" and self.baseline is not None:
             return self.baseline
@@ -149,7 +153,7 @@ def evaluate_offpolicy(
     cands = policy.candidates
     targets = {
         "learned": learned,
-        "best_constant": np.full(len(rows), selection.constant_action),
+        "best_constant": policy.constant_rows(context, selection.constant_action),
         "baseline": baseline,
     }
     q = {k: valuer.objective(rows, context, cands.encoded[v]) for k, v in targets.items()}
@@ -213,6 +217,10 @@ def evaluate_offpolicy(
         "policy.chooser_optimism": float(np.mean(chooser - q["learned"])),
         "policy.baseline_share": float(np.mean(learned == baseline)) if has_baseline else 0.0,
         "policy.searched_share": float(np.mean(np.asarray(cands.kind)[learned] == "search")),
+        # of the OPE rows, those the best constant action is for (the others: their baseline)
+        "policy.constant_share": float(
+            np.mean(targets["best_constant"] == selection.constant_action)
+        ),
         "gate.rows": float(gate_data.n),
         "gate.training_rows": float(n_training),
     }
@@ -245,6 +253,7 @@ def evaluate_offpolicy(
         },
         baseline=baseline if has_baseline else None, gains=gains, valuer=valuer, rows=rows,
         held_out_gains=held_out, held_out_gain=held_out_gain, gate_rows=gate_data.n,
+        constant=targets["best_constant"],
     )
 
 
@@ -308,7 +317,8 @@ def _training_rows(
             learned[mine] = chooser.rank(context[mine], settings.objective).chosen
             # the best constant is chosen with the rows' own outcomes (its DR correction):
             # judged on a fold's rows, it must be the one chosen without them
-            constant[mine] = best_constant(chooser, split, nuisance, weights, settings, without_fold=k)
+            action = best_constant(chooser, split, nuisance, weights, settings, without_fold=k)
+            constant[mine] = chooser.constant_rows(context[mine], action)
     baseline = policy.baseline_rows(context)
     if not bool((baseline >= 0).all()):
         baseline = np.full(len(rows), selection.constant_action)

@@ -69,7 +69,7 @@ def measure_truth(
     out = {
         "true.learned": oracle.policy_value(profiles, chosen(evaluation.learned[:k]), weights),
         "true.best_constant": oracle.policy_value(
-            profiles, chosen(np.full(k, decision.constant_action)), weights
+            profiles, chosen(evaluation.choices("constant", decision.constant_action)[:k]), weights
         ),
         "true.baseline": oracle.policy_value(
             profiles, chosen(evaluation.choices("baseline", decision.constant_action)[:k]), weights

@@ -112,7 +112,10 @@ def with_searched_actions(grid: Policy, split: Split, settings: TrainSettings) -
     baseline = np.where(found.baseline >= 0, found.baseline + offset, -1)
     return dataclasses.replace(
         grid, candidates=candidates, clusters=found.clusters, baseline=baseline,
-        shared_support=found.shared_support,
+        shared_support=found.shared_support, constant_scope=settings.constant_scope,
+        # a supported constant is for profiles whose rows the off-policy estimate that gates
+        # it weighs exactly (no propensity of its style below the estimate's floor)
+        constant_min_propensity=settings.ope_clip,
         min_support_rows=settings.min_support_rows, metadata={"search": found.metrics},
     )
 
@@ -139,11 +142,14 @@ def best_constant(
     settings: TrainSettings,
     without_fold: int | None = None,
 ) -> int:
-    """The best single action for everyone, chosen on the training split with a DR correction.
+    """The best constant action, chosen on the training split with a DR correction.
 
-    DM alone (mean predicted objective of each candidate) inherits the outcome model's
-    style-level bias on a confounded log; the doubly robust term adds, per style, the
-    inverse-propensity-weighted mean out-of-fold residual of the rows that logged it.
+    A constant action ``c`` is valued as the policy that ships with it: ``c`` for every
+    profile, or, with ``policy.constant_scope == "supported"``, ``c`` where the profile's
+    cluster supports it and the profile's baseline action elsewhere (:meth:`Policy.constant_rows`).
+    DM alone (mean predicted objective) inherits the outcome model's style-level bias on a
+    confounded log; the doubly robust term adds the inverse-propensity-weighted mean out-of-fold
+    residual of the rows whose logged style is the one the policy gives them.
 
     With ``without_fold`` (and ``policy`` carrying that fold's outcome models) the choice reads
     no outcome of the fold's rows: what the shipping gate needs to judge the choice on them.
@@ -157,7 +163,16 @@ def best_constant(
         rows_dm = rows_dm[fold[rows_dm] != without_fold]
         positions = np.flatnonzero(fold[rows] != without_fold)
         rows = rows[positions]
-    _, cand_scores = policy.score_candidates(train.context[rows_dm], settings.objective)
+    context_dm = train.context[rows_dm]
+    _, cand_scores = policy.score_candidates(context_dm, settings.objective)
+    targets_dm = policy.constant_targets(context_dm)  # (n, g): what each constant gives each row
+    shared = policy.shared  # the grid: the first rows of the candidate set
+    moved = targets_dm != shared[None, :]  # rows a constant leaves on their baseline action
+    if moved.any():
+        # the baseline rows' own scores (each row has one baseline action)
+        base_rows = np.where(moved.any(1), targets_dm[np.arange(len(rows_dm)), moved.argmax(1)], 0)
+        base_scores = policy.score_rows(context_dm, base_rows, settings.objective)
+        cand_scores = np.where(moved, base_scores[:, None], cand_scores)
     dm = cand_scores.mean(0)
     # out-of-fold residuals and propensities exist for the rows the propensity model saw
     oof = nuisance.outcomes.oof_corrected
@@ -165,8 +180,6 @@ def best_constant(
     styles = train.style[rows]
     prop_oof = nuisance.propensity.model.oof
     p = np.maximum(prop_oof[positions, styles], settings.ope_clip)
-    correction = np.array(
-        [np.sum(np.where(styles == k, resid / p, 0.0)) / len(rows) for k in range(len(split.styles))]
-    )
-    shared = policy.shared  # the grid: the first rows of the candidate set
-    return int(shared[np.argmax(dm + correction[policy.candidates.style_codes[shared]])])
+    given = policy.candidates.style_codes[policy.constant_targets(train.context[rows])]  # (n, g)
+    correction = np.mean(np.where(given == styles[:, None], (resid / p)[:, None], 0.0), axis=0)
+    return int(shared[np.argmax(dm + correction)])

@@ -341,7 +341,7 @@ def test_policy_notes() -> None:
         "personalized", "Recommendations are personalised to the profile and ranked by their score."
     )
     constant = policy_note("constant")
-    assert constant.mode == "constant" and "did not beat the best single action" in constant.note
+    assert constant.mode == "constant" and "better than what marketers did" in constant.note
     assert "whatever its score" in constant.note and constant.fallback is None
     named = policy_note("constant", "Status (Promotion: organic)")
     assert named.note.endswith("The constant action is Status (Promotion: organic).")
@@ -358,6 +358,15 @@ def test_policy_note_says_why_the_constant_action_is_not_first(reason, words) ->
     note = policy_note("constant", "Status", reason, subjects="brands", style="Status")
     assert note.fallback == reason and words in note.note
     assert "the first recommendation is the best-scoring" in note.note
+
+
+def test_a_supported_constant_says_the_profile_gets_its_baseline_instead() -> None:
+    note = policy_note(
+        "constant", "Status", "outside_support", to_baseline=True, subjects="brands", style="Status"
+    )
+    assert note.fallback == "outside_support"
+    assert "too few brands like this ran campaigns like it" in note.note
+    assert note.note.endswith("what marketers of similar brands typically do instead.")
 
 
 def test_policy_note_follows_the_mode_field(tiny) -> None:

@@ -34,6 +34,8 @@ FIELDS = [
     "min_support_rows",
     "shared_support",
     "interval_model",
+    "constant_scope",
+    "constant_min_propensity",
 ]
 
 

@@ -128,7 +128,12 @@ def test_a_constant_policy_reads_as_one_plan_and_shows_the_tailored_one_apart(in
     policy = dataclasses.replace(
         inputs.policy, mode="constant", constant_action=decision.constant_action
     )
-    constant = dataclasses.replace(inputs, decision=decision, values=values, policy=policy)
+    # the constant action for every profile
+    everyone = np.full(len(inputs.evaluation.learned), decision.constant_action)
+    evaluation = dataclasses.replace(inputs.evaluation, constant=everyone)
+    constant = dataclasses.replace(
+        inputs, decision=decision, values=values, policy=policy, evaluation=evaluation
+    )
     facts = gather_facts(constant, n_boot=20)
     assert facts.headline[0].startswith("The model recommends the same plan for every campaign: ")
     assert "Tailoring the plan to each profile was tried and" in facts.headline[-1]
@@ -137,6 +142,29 @@ def test_a_constant_policy_reads_as_one_plan_and_shows_the_tailored_one_apart(in
     const_dr = inputs.values["best_constant"]["dr"][0] - inputs.values["logged"]["observed"][0]
     assert gains.over_logged.value == pytest.approx(const_dr, abs=1e-9)
     assert "What a tailored plan would have done (not shipped)" in render_page(facts)
+
+
+def test_a_supported_constant_says_which_share_of_profiles_get_their_baseline(inputs) -> None:
+    decision = ShipDecision("constant", "test", inputs.decision.constant_action)
+    values = {**inputs.values, "shipped": inputs.values["best_constant"]}
+    policy = dataclasses.replace(
+        inputs.policy, mode="constant", constant_action=decision.constant_action
+    )
+    ev = inputs.evaluation
+    assert ev.baseline is not None
+    # the first quarter of the profiles lack support near the constant: their baseline
+    rows = np.full(len(ev.learned), decision.constant_action)
+    quarter = len(rows) // 4
+    rows[:quarter] = ev.baseline[:quarter]
+    assert (ev.baseline[:quarter] != decision.constant_action).all()
+    supported = dataclasses.replace(
+        inputs, decision=decision, values=values, policy=policy,
+        evaluation=dataclasses.replace(ev, constant=rows),
+    )
+    first = gather_facts(supported, n_boot=20).headline[0]
+    assert first.startswith("The model recommends one plan, ")
+    assert "wherever marketers of similar profiles ran campaigns close to it; for the other 25% " \
+        "of profiles, it recommends what those marketers typically do." in first
 
 
 def test_the_values_table_marks_the_policy_that_shipped_whichever_mode(inputs) -> None:

@@ -114,8 +114,15 @@ def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> R
     constant_plan = describe_plan(
         spec, policy.candidates.frame.iloc[decision.constant_action].to_dict()
     )
+    # a constant policy's profiles served another plan: their baseline where the constant
+    # lacks support, the best-scoring allowed plan where its style is practically never used
+    on_baseline = (
+        float(np.mean(ev.choices("constant", decision.constant_action) != decision.constant_action))
+        if decision.mode == "constant"
+        else 0.0
+    )
     fallback = (
-        float(np.mean(shipped != decision.constant_action))
+        float(np.mean(shipped != decision.constant_action)) - on_baseline
         if decision.mode != "personalized"
         else 0.0
     )
@@ -137,6 +144,7 @@ def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> R
             constant_plan,
             fallback,
             row=row_noun(spec),
+            baseline_share=on_baseline,
             segments=segments,
         ),
         gains=gains,
@@ -154,9 +162,10 @@ def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> R
 def _shipped_choices(inputs: ReportInputs, prop: np.ndarray) -> np.ndarray:
     """The candidate the shipped policy recommends for each evaluated profile.
 
-    Personalised: the evaluation's choices. Constant: the constant action wherever it is
-    within the profile's support, else the personalised choice (the policy's own fallback,
-    :func:`engage.policy.ranking.top_choice`), without ranking every candidate again.
+    Personalised: the evaluation's choices. Constant: the constant action (or, for a constant
+    of scope "supported", the profile's baseline where the constant lacks support) wherever its
+    style is within the profile's support, else the personalised choice (the policy's own
+    fallback, :func:`engage.policy.ranking.top_choice`), without ranking every candidate again.
     """
     learned = np.asarray(inputs.evaluation.learned)
     if inputs.decision.mode == "personalized":
@@ -164,8 +173,9 @@ def _shipped_choices(inputs: ReportInputs, prop: np.ndarray) -> np.ndarray:
     if inputs.decision.mode == "baseline":
         return inputs.evaluation.choices("baseline", inputs.decision.constant_action)
     constant = inputs.decision.constant_action
-    allowed = inputs.policy.allowed(prop)
-    return np.where(allowed[:, constant], constant, learned)
+    target = inputs.evaluation.choices("constant", constant)
+    floor = prop[np.arange(len(target)), inputs.policy.candidates.style_codes[target]]
+    return np.where(floor >= inputs.policy.min_propensity, target, learned)
 
 
 def _sample(n: int, seed: int) -> np.ndarray:

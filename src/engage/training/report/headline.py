@@ -6,6 +6,7 @@ says (better, worse, or no clear difference), never by its point value alone.
 
 from __future__ import annotations
 
+from engage.policy.narration import plural
 from engage.training.report.gains import Gain, Gains
 from engage.training.report.segments import SegmentSummary
 from engage.training.report.wording import ObjectiveWords, decimals, number, share
@@ -80,6 +81,7 @@ def headline_sentences(
     fallback_share: float,
     row: str = "campaign",
     segments: SegmentSummary | None = None,
+    baseline_share: float = 0.0,
 ) -> tuple[str, ...]:
     """The opening sentences for a personalised or a constant policy.
 
@@ -93,6 +95,9 @@ def headline_sentences(
             is outside their support).
         row: what a row of the log is, in the spec's words (``campaign``, ``post``).
         segments: the shipped policy's segment table, for its clearest pattern.
+        baseline_share: share of profiles a constant policy serves their baseline plan (what
+            marketers of similar profiles typically do), because few similar campaigns were
+            logged near the single plan.
     """
     unit = objective.gain_unit
     over_logged = gain_words(gains.over_logged, unit, "what marketers did")
@@ -107,6 +112,12 @@ def headline_sentences(
             f"That single plan would be {constant_plan}.",
         )
     first = f"The model recommends the same plan for every {row}: {constant_plan}."
+    if baseline_share > 0:
+        first = (
+            f"The model recommends one plan, {constant_plan}, wherever marketers of similar "
+            f"profiles ran {plural(row)} close to it; for the other {share(baseline_share)} of "
+            "profiles, it recommends what those marketers typically do."
+        )
     if fallback_share > 0:
         first += (
             f" For the {share(fallback_share)} of profiles where that style is practically "
