@@ -51,7 +51,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,36 @@ def temporary_store(root: Path):
             os.environ.pop("MLFLOW_TRACKING_URI", None)
         else:
             os.environ["MLFLOW_TRACKING_URI"] = old
+
+
+def train_variants(
+    world_name: str, track: str, n: int, seed: int, variants: dict[str, dict[str, Any]], name: str
+) -> Iterator[tuple[str, Any, float]]:
+    """Simulate one log, then train on it once per variant (settings over the product's
+    defaults), each in its own MLflow store, with the world's oracle. Yields the variant's
+    label, the training result and its seconds."""
+    from engage.simulation.families import make_world, parse_world_name
+    from engage.simulation.oracle import WorldOracle
+    from engage.simulation.world import write_log
+    from engage.training.pipeline import TrainSettings, train
+
+    family, difficulty = parse_world_name(world_name)
+    world = make_world(family, difficulty, track)
+    description = {"family": family, "difficulty": difficulty, "decisions": track, "rows": n, "seed": seed}
+    with tempfile.TemporaryDirectory(prefix=f"engage-{name}-") as tmp:
+        path = write_log(world.simulate(n, seed=seed), Path(tmp) / "log.parquet", world=description)
+        for i, (label, overrides) in enumerate(variants.items()):
+            start = time.perf_counter()
+            with temporary_store(Path(tmp) / f"store-{i}") as store:
+                result = train(
+                    TrainSettings(
+                        data=path, experiment=f"bench-{name}", model_name=f"bench-{name}", seed=seed,
+                        register_model=False, progress=False, report_picture=False, mlruns=store,
+                        **overrides,
+                    ),
+                    oracle=WorldOracle(world, description),
+                )
+            yield label, result, time.perf_counter() - start
 
 
 def _quiet() -> None:

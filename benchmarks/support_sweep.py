@@ -25,7 +25,6 @@ import argparse
 import datetime as dt
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ from benchmarks.intervals import (  # noqa: E402
     _quiet,
     machine_facts,
     rerender,
-    temporary_store,
+    train_variants,
     write_results,
 )
 
@@ -51,37 +50,18 @@ RESULTS = REPO / "benchmarks" / "results"
 def run_log(world_name: str, n: int, seed: int, values: list[float]) -> list[dict[str, Any]]:
     """Train once per ``min_support_rows`` value on one simulated log."""
     _quiet()
-    from engage.simulation.families import make_world, parse_world_name
-    from engage.simulation.oracle import WorldOracle
-    from engage.simulation.world import write_log
-    from engage.training.pipeline import TrainSettings, train
-
-    family, difficulty = parse_world_name(world_name)
-    world = make_world(family, difficulty, "full")
-    description = {"family": family, "difficulty": difficulty, "decisions": "full", "rows": n, "seed": seed}
+    variants = {f"{v:g}": {"min_support_rows": v} for v in values}
     out = []
-    with tempfile.TemporaryDirectory(prefix="engage-support-") as tmp:
-        path = write_log(world.simulate(n, seed=seed), Path(tmp) / "log.parquet", world=description)
-        for value in values:
-            start = time.perf_counter()
-            with temporary_store(Path(tmp) / f"store-{value:g}") as store:
-                result = train(
-                    TrainSettings(
-                        data=path, experiment="bench-support", model_name="bench-support", seed=seed,
-                        register_model=False, progress=False, report_picture=False, mlruns=store,
-                        min_support_rows=value,
-                    ),
-                    oracle=WorldOracle(world, description),
-                )
-            m = result.metrics
-            kinds = np.asarray(result.policy.candidates.kind)
-            out.append({
-                "world": world_name, "n": n, "seed": seed, "min_support_rows": value,
-                "seconds": round(time.perf_counter() - start, 1), "mode": result.mode,
-                "regret_shipped": m["regret.shipped"], "regret_learned": m["regret.learned"],
-                "searched_actions": int((kinds == "search").sum()),
-                "searched_share": m.get("policy.searched_share"),
-            })
+    for label, result, seconds in train_variants(world_name, "full", n, seed, variants, "support"):
+        m = result.metrics
+        kinds = np.asarray(result.policy.candidates.kind)
+        out.append({
+            "world": world_name, "n": n, "seed": seed, "min_support_rows": float(label),
+            "seconds": round(seconds, 1), "mode": result.mode,
+            "regret_shipped": m["regret.shipped"], "regret_learned": m["regret.learned"],
+            "searched_actions": int((kinds == "search").sum()),
+            "searched_share": m.get("policy.searched_share"),
+        })
     return out
 
 
