@@ -44,6 +44,7 @@ import numpy as np
 
 from engage.contract.spec import CampaignSpec
 from engage.policy.policy import Policy, PolicyMode, StyleCorrections
+from engage.policy.ranking import Ranking
 from engage.training import evaluation as ope
 from engage.training.models import FitLog
 from engage.training.nuisance import Nuisance, Propensity, fit_corrections
@@ -88,6 +89,9 @@ class Evaluation:
     held_out_gain: ope.Estimate | None = None  # ``gain`` on the OPE rows alone
     gate_rows: int = 0  # rows ``gains`` and ``gain`` (the gate's) are estimated on
     constant: np.ndarray | None = None  # the best constant policy's candidate row per OPE row
+    # the personalised policy's support floor the gate chose (``personal_floors``); None: the
+    # policy's own ``min_propensity``
+    min_propensity: float | None = None
 
     def choices(self, mode: str, constant_action: int) -> np.ndarray:
         """The candidate row each OPE row gets from the policy of ``mode`` (the constant
@@ -145,7 +149,12 @@ def evaluate_offpolicy(
     )
     context = ev.context[rows]
     data, clipped, source = _logged_data(spec, split, rows, valuer, nuisance.propensity, weights, settings)
-    learned = policy.rank(context, settings.objective).chosen
+    floors = _floors(policy, settings)
+    at_floor = chosen_at_floors(policy.rank(context, settings.objective), policy, floors)
+    extra = _training_rows(spec, split, nuisance, selection, valuer, weights, settings, floors)
+    floor, floor_metrics = _choose_floor(data, at_floor, extra, valuer, rows, context, policy, settings)
+    policy = dataclasses.replace(policy, min_propensity=floor)
+    learned = at_floor[floor]
     baseline = policy.baseline_rows(context)
     has_baseline = bool((baseline >= 0).all())
     if not has_baseline:
@@ -176,7 +185,11 @@ def evaluate_offpolicy(
     )
 
     # the gate's rows: the OPE rows and, cross-fitted, training rows (module docstring)
-    extra = _training_rows(spec, split, nuisance, selection, valuer, weights, settings)
+    if extra is not None:
+        extra = dataclasses.replace(
+            extra, chosen={**extra.chosen, "learned": extra.at_floor[floor]},
+            q={**extra.q, "learned": extra.q_at_floor[floor]},
+        )
     if extra is None:  # the gate is the held-out rows
         gate_data, gains, gain = data, held_out, held_out_gain
     else:
@@ -223,6 +236,7 @@ def evaluate_offpolicy(
         ),
         "gate.rows": float(gate_data.n),
         "gate.training_rows": float(n_training),
+        **floor_metrics,
     }
     if extra is not None:  # how often a fold's policy chose the shipped one's action
         # a diagnostic: evenly spaced rows through the training side do
@@ -253,7 +267,7 @@ def evaluate_offpolicy(
         },
         baseline=baseline if has_baseline else None, gains=gains, valuer=valuer, rows=rows,
         held_out_gains=held_out, held_out_gain=held_out_gain, gate_rows=gate_data.n,
-        constant=targets["best_constant"],
+        constant=targets["best_constant"], min_propensity=floor,
     )
 
 
@@ -272,6 +286,8 @@ class _GateRows:
     chosen: dict[str, np.ndarray]  # each policy's candidate row per row
     q: dict[str, np.ndarray]  # each policy's objective there, by the valuing models
     clipped: int  # propensities below the clip
+    at_floor: dict[float, np.ndarray]  # the personalised policy's rows at each support floor
+    q_at_floor: dict[float, np.ndarray]  # and their objective by the valuing models
 
 
 def _training_rows(
@@ -282,6 +298,7 @@ def _training_rows(
     valuer: Valuer,
     weights: Mapping[str, float],
     settings: TrainSettings,
+    floors: tuple[float, ...] = (),
 ) -> _GateRows | None:
     """The training rows the gate adds, or None when it uses the evaluation rows only (the
     valuer has no models of the whole evaluation side: see ``_gate_can_use_training_rows``)."""
@@ -304,7 +321,8 @@ def _training_rows(
         p_logged = nuisance.propensity.model.oof[pick, train.style[rows]]
     context = train.context[rows]
     policy = selection.policy
-    learned = np.empty(len(rows), dtype=int)
+    floors = floors or (policy.min_propensity,)
+    at_floor = {f: np.empty(len(rows), dtype=int) for f in floors}
     constant = np.empty(len(rows), dtype=int)
     fold = models.fold[rows]
     for k, fold_models in enumerate(models.fold_models):
@@ -314,7 +332,9 @@ def _training_rows(
                 policy, outcome_models=fold_models,
                 style_corrections=_corrections_without(split, nuisance, settings, policy, k),
             )
-            learned[mine] = chooser.rank(context[mine], settings.objective).chosen
+            ranked = chooser.rank(context[mine], settings.objective)
+            for f, chosen_f in chosen_at_floors(ranked, chooser, floors).items():
+                at_floor[f][mine] = chosen_f
             # the best constant is chosen with the rows' own outcomes (its DR correction):
             # judged on a fold's rows, it must be the one chosen without them
             action = best_constant(chooser, split, nuisance, weights, settings, without_fold=k)
@@ -329,9 +349,87 @@ def _training_rows(
         propensity=np.maximum(p_logged, settings.ope_clip),
         q_logged=valuer.objective_outside(context, train.X[rows, n_ctx:]),
     )
-    chosen = {"learned": learned, "best_constant": constant, "baseline": baseline}
-    q = {k: valuer.objective_outside(context, policy.candidates.encoded[v]) for k, v in chosen.items()}
-    return _GateRows(rows, data, chosen, q, int((p_logged < settings.ope_clip).sum()))
+    def value(chosen_rows: np.ndarray) -> np.ndarray:
+        return valuer.objective_outside(context, policy.candidates.encoded[chosen_rows])
+
+    q_at_floor = {f: value(v) for f, v in at_floor.items()}
+    first = floors[0]
+    chosen = {"learned": at_floor[first], "best_constant": constant, "baseline": baseline}
+    q = {"learned": q_at_floor[first], "best_constant": value(constant), "baseline": value(baseline)}
+    return _GateRows(
+        rows, data, chosen, q, int((p_logged < settings.ope_clip).sum()), at_floor, q_at_floor
+    )
+
+
+def _floors(policy: Policy, settings: TrainSettings) -> tuple[float, ...]:
+    """The support floors the gate tries for the personalised policy: its own
+    ``min_propensity`` first, then each of ``settings.personal_floors`` above it."""
+    own = float(policy.min_propensity)
+    return (own, *sorted({float(f) for f in settings.personal_floors if f > own}))
+
+
+def chosen_at_floors(
+    ranking: Ranking, policy: Policy, floors: tuple[float, ...]
+) -> dict[float, np.ndarray]:
+    """The candidate row each profile of ``ranking`` gets from the personalised policy when no
+    style below the floor may be recommended, for each floor: what ranking again with
+    ``min_propensity`` raised to it gives, without scoring again. A profile keeps its baseline
+    action (its likeliest style) at any floor it clears; one with nothing left keeps its choice."""
+    assert ranking.index is not None
+    codes = policy.candidates.style_codes[ranking.index]
+    prop = np.take_along_axis(ranking.propensity, codes, axis=1)
+    rows = np.arange(len(ranking.choice))
+    out = {}
+    for floor in floors:
+        ok = ranking.allowed & (prop >= floor)
+        ok[~ok.any(1)] = ranking.allowed[~ok.any(1)]
+        choice = np.where(ok, ranking.score, -np.inf).argmax(1)
+        out[floor] = np.asarray(ranking.index[rows, choice])
+    return out
+
+
+def _choose_floor(
+    data: ope.LoggedData,
+    at_floor: dict[float, np.ndarray],
+    extra: _GateRows | None,
+    valuer: Valuer,
+    rows: np.ndarray,
+    context: np.ndarray,
+    policy: Policy,
+    settings: TrainSettings,
+) -> tuple[float, dict[str, float]]:
+    """The support floor whose personalised policy the gate judges (module docstring): of the
+    floors tried, the one whose DR gain over the logged policy, on the gate's rows, has the
+    higher 95% lower bound (ties: the lower floor). With one floor, that floor."""
+    floors = list(at_floor)
+    if len(floors) == 1:
+        return floors[0], {}
+    cands = policy.candidates
+    gate_data = data if extra is None else ope.LoggedData(
+        reward=np.concatenate([data.reward, extra.data.reward]),
+        style=np.concatenate([data.style, extra.data.style]),
+        propensity=np.concatenate([data.propensity, extra.data.propensity]),
+        q_logged=np.concatenate([data.q_logged, extra.data.q_logged]),
+    )
+    metrics: dict[str, float] = {}
+    lows = []
+    for floor in floors:
+        chosen, q = at_floor[floor], valuer.objective(rows, context, cands.encoded[at_floor[floor]])
+        style = cands.style_codes[chosen]
+        if extra is not None:
+            style = np.concatenate([style, cands.style_codes[extra.at_floor[floor]]])
+            q = np.concatenate([q, extra.q_at_floor[floor]])
+        g = ope.gain_over_logged(gate_data, style, q, n_boot=settings.n_boot, seed=settings.seed)
+        lows.append(g.low)
+        key = f"gate.floor_{floor:g}"
+        metrics.update({
+            f"{key}.gain": g.value, f"{key}.gain_low": g.low, f"{key}.gain_high": g.high,
+            # how many OPE rows the floor moves off a rarely picked style
+            f"{key}.changed_share": float(np.mean(chosen != at_floor[floors[0]])),
+        })
+    best = floors[int(np.argmax(lows))]  # argmax keeps the first maximum: the lower floor
+    metrics["gate.personal_floor"] = best
+    return best, metrics
 
 
 def _corrections_without(

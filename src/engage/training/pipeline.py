@@ -217,6 +217,11 @@ def _run(
             selection = select_policy(spec, split, nuisance, weights, settings)
         with stages.run("evaluation"):
             evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings, fit_log)
+            if evaluation.min_propensity is not None:  # the support floor the gate chose
+                selection = dataclasses.replace(
+                    selection,
+                    policy=dataclasses.replace(selection.policy, min_propensity=evaluation.min_propensity),
+                )
             decision = decide_shipping(evaluation, selection.constant_action)
             values = decided_values(evaluation, decision)
             tracking.log_params(evaluation.params)

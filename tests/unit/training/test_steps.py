@@ -371,6 +371,7 @@ def test_the_fold_choosers_corrections_never_read_the_folds_outcomes(steps, monk
     assert not np.array_equal(effects(dataclasses.replace(split, train=dataclasses.replace(split.train, y=y))), before)
 
 
+@pytest.mark.slow  # seconds: a whole evaluation or a loop over every constant
 def test_the_best_constant_is_valued_as_the_supported_policy_it_would_ship(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
     policy = selection.policy
@@ -393,3 +394,41 @@ def test_the_best_constant_is_valued_as_the_supported_policy_it_would_ship(steps
     moved = [c for c in value if (policy.constant_rows(ctx_dm, c) != c).any()]
     assert moved  # some constants are left on the baseline for some profiles
     assert best_constant(policy, split, nuisance, weights, settings) == max(value, key=value.get)
+
+
+def test_the_choice_at_a_support_floor_is_the_policy_ranked_with_that_floor(steps) -> None:
+    from engage.training.offpolicy import chosen_at_floors
+
+    spec, settings, weights, split, nuisance, selection = steps
+    policy, context = selection.policy, split.eval.context[:300]
+    ranking = policy.rank(context, settings.objective)
+    floors = (policy.min_propensity, 0.05, 0.2)
+    found = chosen_at_floors(ranking, policy, floors)
+    for floor in floors:
+        raised = dataclasses.replace(policy, min_propensity=floor)
+        np.testing.assert_array_equal(found[floor], raised.rank(context, settings.objective).chosen)
+    # a high floor takes some profiles off rarely picked styles
+    assert (found[0.2] != found[policy.min_propensity]).any()
+
+
+@pytest.mark.slow  # seconds: a whole evaluation or a loop over every constant
+def test_the_gate_judges_the_personalised_policy_at_the_surest_floor(steps) -> None:
+    spec, settings, weights, split, nuisance, selection = steps
+    tried = settings.model_copy(update={"personal_floors": [0.05, 0.2], "gate_training_rows": 300})
+    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, tried)
+    m = evaluation.metrics
+    floors = [selection.policy.min_propensity, 0.05, 0.2]
+    lows = [m[f"gate.floor_{f:g}.gain_low"] for f in floors]
+    assert evaluation.min_propensity == m["gate.personal_floor"] == floors[int(np.argmax(lows))]
+    # the personalised policy the evaluation values is the one at that floor
+    raised = dataclasses.replace(selection.policy, min_propensity=evaluation.min_propensity)
+    np.testing.assert_array_equal(
+        evaluation.learned, raised.rank(evaluation.context, settings.objective).chosen
+    )
+    assert m["gate.gain_vs_logged.learned_low"] == pytest.approx(max(lows))
+    # without extra floors, the policy's own
+    alone = evaluate_offpolicy(
+        spec, split, nuisance, selection, weights, settings.model_copy(update={"personal_floors": []})
+    )
+    assert alone.min_propensity == selection.policy.min_propensity
+    assert "gate.personal_floor" not in alone.metrics
