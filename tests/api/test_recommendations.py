@@ -405,21 +405,30 @@ def swap_policy(client):
 def test_constant_policy_says_personalisation_did_not_pay(client, swap_policy):
     policy = client.app.state.models.current.policy
     constant = int(policy.candidates.style_codes.tolist().index(0))
-    swap_policy(mode="constant", constant_action=constant)
-    answers = [
-        client.post(URL, json={"profile": {**PROFILE, **change}}).json()
-        for change in (
-            {},
-            {"industry": "software", "market": "b2b"},
-            {"goal": "awareness", "followers": 90_000},
-        )
-    ]
+    changes = (
+        {},
+        {"industry": "software", "market": "b2b"},
+        {"goal": "awareness", "followers": 90_000},
+    )
+    swap_policy(mode="constant", constant_action=constant, constant_scope="everyone")
+    answers = [client.post(URL, json={"profile": {**PROFILE, **change}}).json() for change in changes]
     for answer in answers:
         assert answer["policy"]["mode"] == "constant"
-        assert "did not beat" in answer["policy"]["note"]
+        assert "better than what marketers did" in answer["policy"]["note"]
         assert "comes first for every profile" in answer["policy"]["note"]
         assert answer["recommendations"][0]["basis"] == "constant"
     assert client.get("/v1/model").json()["policy"]["mode"] == "constant"
+    # the scope training gives it: the constant where the log supports it, else the baseline
+    swap_policy(mode="constant", constant_action=constant, constant_scope="supported")
+    for change in changes:
+        answer = client.post(URL, json={"profile": {**PROFILE, **change}}).json()
+        first, note = answer["recommendations"][0], answer["policy"]
+        if first["basis"] == "constant":
+            assert first["style"] == policy.spec.styles[0] and note["fallback"] is None
+        elif first["basis"] == "baseline":
+            assert note["fallback"] == "outside_support" and "typically do instead" in note["note"]
+        else:  # the pinned action's style is below the support floor for this profile
+            assert first["basis"] == "personalized" and note["fallback"] is not None
 
 
 def test_personalized_policy_says_so(client, swap_policy):
