@@ -398,9 +398,11 @@ def _choose_floor(
     policy: Policy,
     settings: TrainSettings,
 ) -> tuple[float, dict[str, float]]:
-    """The support floor whose personalised policy the gate judges (module docstring): of the
-    floors tried, the one whose DR gain over the logged policy, on the gate's rows, has the
-    higher 95% lower bound (ties: the lower floor). With one floor, that floor."""
+    """The support floor whose personalised policy the gate judges (module docstring): the
+    lowest floor whose DR gain over the logged policy, on the gate's rows, is positive with 95%
+    confidence; the policy's own floor when none is. A higher floor gives up the actions the
+    data can hardly check in exchange for a surer gain, so it is taken only when the less
+    restricted policy cannot be confirmed. With one floor, that floor."""
     floors = list(at_floor)
     if len(floors) == 1:
         return floors[0], {}
@@ -427,7 +429,8 @@ def _choose_floor(
             # how many OPE rows the floor moves off a rarely picked style
             f"{key}.changed_share": float(np.mean(chosen != at_floor[floors[0]])),
         })
-    best = floors[int(np.argmax(lows))]  # argmax keeps the first maximum: the lower floor
+    sure = [f for f, low in zip(floors, lows, strict=True) if low > 0]
+    best = sure[0] if sure else floors[0]
     metrics["gate.personal_floor"] = best
     return best, metrics
 
