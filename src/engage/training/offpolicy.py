@@ -17,6 +17,13 @@ marketers most often pick for profiles like it). What ships:
    difference is biased towards zero; see :mod:`.valuer`);
 2. else the baseline policy: no change from what similar marketers typically do.
 
+The best constant action is the supported one (``Policy.constant_rows``: the baseline action
+for profiles the log does not support it for). The personalised policy is judged at the lowest
+support floor (``min_propensity`` and ``settings.personal_floors``) whose DR gain over the
+logged policy is positive with 95% confidence, else at its own: no style below the floor is
+recommended, so its rows weigh at most ``1 / floor`` in the unclipped DR
+(:func:`chosen_at_floors`, ``_choose_floor``).
+
 **The gate's rows.** The held-out evaluation rows alone are few on a small log (1,250 of
 5,000), so the gate also uses up to ``gate_training_rows`` training rows, cross-fitted: a
 training row is chosen for by the fold outcome models that did not see it (the policy with its
@@ -194,12 +201,7 @@ def evaluate_offpolicy(
         gate_data, gains, gain = data, held_out, held_out_gain
     else:
         clipped += extra.clipped
-        gate_data = ope.LoggedData(
-            reward=np.concatenate([data.reward, extra.data.reward]),
-            style=np.concatenate([data.style, extra.data.style]),
-            propensity=np.concatenate([data.propensity, extra.data.propensity]),
-            q_logged=np.concatenate([data.q_logged, extra.data.q_logged]),
-        )
+        gate_data = _pooled(data, extra)
         gate_style = {
             k: np.concatenate([cands.style_codes[v], cands.style_codes[extra.chosen[k]]])
             for k, v in targets.items()
@@ -361,6 +363,16 @@ def _training_rows(
     )
 
 
+
+def _pooled(data: ope.LoggedData, extra: _GateRows) -> ope.LoggedData:
+    """The gate's rows: the evaluation rows ``data`` followed by the training rows."""
+    return ope.LoggedData(
+        reward=np.concatenate([data.reward, extra.data.reward]),
+        style=np.concatenate([data.style, extra.data.style]),
+        propensity=np.concatenate([data.propensity, extra.data.propensity]),
+        q_logged=np.concatenate([data.q_logged, extra.data.q_logged]),
+    )
+
 def _floors(policy: Policy, settings: TrainSettings) -> tuple[float, ...]:
     """The support floors the gate tries for the personalised policy: its own
     ``min_propensity`` first, then each of ``settings.personal_floors`` above it."""
@@ -407,12 +419,7 @@ def _choose_floor(
     if len(floors) == 1:
         return floors[0], {}
     cands = policy.candidates
-    gate_data = data if extra is None else ope.LoggedData(
-        reward=np.concatenate([data.reward, extra.data.reward]),
-        style=np.concatenate([data.style, extra.data.style]),
-        propensity=np.concatenate([data.propensity, extra.data.propensity]),
-        q_logged=np.concatenate([data.q_logged, extra.data.q_logged]),
-    )
+    gate_data = data if extra is None else _pooled(data, extra)
     metrics: dict[str, float] = {}
     lows = []
     for floor in floors:
