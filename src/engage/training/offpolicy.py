@@ -157,7 +157,8 @@ def evaluate_offpolicy(
     context = ev.context[rows]
     data, clipped, source = _logged_data(spec, split, rows, valuer, nuisance.propensity, weights, settings)
     floors = _floors(policy, settings)
-    at_floor = chosen_at_floors(policy.rank(context, settings.objective), policy, floors)
+    ranking = policy.rank(context, settings.objective)
+    at_floor = chosen_at_floors(ranking, policy, floors)
     extra = _training_rows(spec, split, nuisance, selection, valuer, weights, settings, floors)
     floor, floor_metrics = _choose_floor(data, at_floor, extra, valuer, rows, context, policy, settings)
     policy = dataclasses.replace(policy, min_propensity=floor)
@@ -218,7 +219,10 @@ def evaluate_offpolicy(
             (gate_style["best_constant"], gate_q["best_constant"]),
             estimator="dr", n_boot=settings.n_boot, seed=settings.seed,
         )
-    chooser = policy.rank(context, settings.objective).chosen_objective
+    # the choosing models' objective at the choice (the floor changes what is allowed, not the
+    # predictions, so the ranking made before the floor was chosen has it)
+    position = (ranking.index == learned[:, None]).argmax(1)
+    chooser = ranking.predicted_objective[np.arange(len(learned)), position]
     n_training = 0 if extra is None else len(extra.rows)
     metrics = {
         "overlap.clipped_rows": clipped,
@@ -363,7 +367,6 @@ def _training_rows(
     )
 
 
-
 def _pooled(data: ope.LoggedData, extra: _GateRows) -> ope.LoggedData:
     """The gate's rows: the evaluation rows ``data`` followed by the training rows."""
     return ope.LoggedData(
@@ -372,6 +375,7 @@ def _pooled(data: ope.LoggedData, extra: _GateRows) -> ope.LoggedData:
         propensity=np.concatenate([data.propensity, extra.data.propensity]),
         q_logged=np.concatenate([data.q_logged, extra.data.q_logged]),
     )
+
 
 def _floors(policy: Policy, settings: TrainSettings) -> tuple[float, ...]:
     """The support floors the gate tries for the personalised policy: its own

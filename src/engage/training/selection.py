@@ -165,12 +165,12 @@ def best_constant(
         rows = rows[positions]
     context_dm = train.context[rows_dm]
     _, cand_scores = policy.score_candidates(context_dm, settings.objective)
-    targets_dm = policy.constant_targets(context_dm)  # (n, g): what each constant gives each row
+    prop_dm = policy.propensities(context_dm)
+    targets_dm = policy.constant_targets(context_dm, prop_dm)  # (n, g): each constant's row
     shared = policy.shared  # the grid: the first rows of the candidate set
     moved = targets_dm != shared[None, :]  # rows a constant leaves on their baseline action
-    if moved.any():
-        # the baseline rows' own scores (each row has one baseline action)
-        base_rows = np.where(moved.any(1), targets_dm[np.arange(len(rows_dm)), moved.argmax(1)], 0)
+    if moved.any():  # score each row's baseline action once (-1, no baseline, is never moved)
+        base_rows = np.maximum(policy.baseline_rows(context_dm, prop_dm), 0)
         base_scores = policy.score_rows(context_dm, base_rows, settings.objective)
         cand_scores = np.where(moved, base_scores[:, None], cand_scores)
     dm = cand_scores.mean(0)

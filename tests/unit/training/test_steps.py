@@ -428,6 +428,10 @@ def test_the_gate_judges_the_personalised_policy_at_the_lowest_sure_floor(steps)
     np.testing.assert_array_equal(
         evaluation.learned, raised.rank(evaluation.context, settings.objective).chosen
     )
+    # how much the choosing models flatter their choice, read off the ranking made before
+    ranked = raised.rank(evaluation.context, settings.objective)
+    valued = evaluation.q(raised.candidates.encoded[evaluation.learned])
+    assert m["policy.chooser_optimism"] == pytest.approx(np.mean(ranked.chosen_objective - valued))
     assert m["gate.gain_vs_logged.learned_low"] == pytest.approx(lows[floors.index(expected)])
     # without extra floors, the policy's own
     alone = evaluate_offpolicy(
