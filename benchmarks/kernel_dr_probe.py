@@ -58,7 +58,7 @@ def main(world_name: str, n: int, seed: int) -> None:
     nuisance = Nuisance(propensity, outcomes)
     selection = select_policy(spec, split, nuisance, weights, settings)
     evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
-    decision = decide_shipping(evaluation, selection.constant_action)
+    decision = decide_shipping(evaluation, evaluation.constant_action)  # the gate chose it
     description = {"family": family, "difficulty": difficulty, "decisions": "full", "rows": n, "seed": seed}
     truth = measure_truth(
         WorldOracle(world, description), spec, split, selection.policy.candidates, evaluation,
@@ -108,7 +108,7 @@ def main(world_name: str, n: int, seed: int) -> None:
     data = evaluation.data
     targets = {
         "learned": evaluation.learned,
-        "best_constant": np.full(len(rows), selection.constant_action),
+        "best_constant": evaluation.choices("constant", decision.constant_action),
         "baseline": evaluation.baseline,
     }
     print(f"{world_name} n={n} seed={seed}")

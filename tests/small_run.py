@@ -70,7 +70,7 @@ def small_run_inputs(
     nuisance = Nuisance(propensity, outcomes)
     selection = select_policy(spec, split, nuisance, weights, settings)
     evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
-    decision = decide_shipping(evaluation, selection.constant_action)
+    decision = decide_shipping(evaluation, evaluation.constant_action)
     if ship is not None:
         decision = dataclasses.replace(decision, mode=ship, reason=f"{ship} (set by the test)")
     values = decided_values(evaluation, decision)

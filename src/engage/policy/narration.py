@@ -25,9 +25,9 @@ GOOD_PROPENSITY = 0.15
 POLICY_NOTES: dict[str, str] = {
     "constant": (
         "One single action was better than what marketers did with confidence on held-out "
-        "data, and surely by more than personalising, so it comes first for every profile it "
-        "is allowed for and the log supports, whatever its score; the other recommendations "
-        "are ranked by their score for the profile."
+        "data and a personalised plan could not be shown to be, so it comes first for every "
+        "profile it is allowed for and the log supports, whatever its score; the other "
+        "recommendations are ranked by their score for the profile."
     ),
     "personalized": "Recommendations are personalised to the profile and ranked by their score.",
     "baseline": (
@@ -308,8 +308,8 @@ class Narrator:
             return (
                 f"{_capital(style_a)} comes first because it is the shipped constant action, "
                 f"not because of its score: for this {self.subject} the model scores it "
-                f"{amount} below {style_b}{outcomes}, but personalising did not beat the "
-                f"constant on held-out data."
+                f"{amount} below {style_b}{outcomes}, but no personalised plan was confirmed "
+                f"better than what marketers did on held-out data."
             )
         if gap.difference == 0:
             return f"For this {self.subject}, {style_a} and {style_b} score the same{outcomes}."

@@ -222,6 +222,8 @@ def _run(
                     selection,
                     policy=dataclasses.replace(selection.policy, min_propensity=evaluation.min_propensity),
                 )
+            if evaluation.constant_action is not None:  # the constant the gate chose and judged
+                selection = dataclasses.replace(selection, constant_action=evaluation.constant_action)
             decision = decide_shipping(evaluation, selection.constant_action)
             values = decided_values(evaluation, decision)
             tracking.log_params(evaluation.params)

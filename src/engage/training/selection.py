@@ -29,7 +29,9 @@ class Selection:
     """The personalised candidate policy and the best constant action it must beat."""
 
     policy: Policy  # mode "personalized", no metadata: what evaluation judges
-    constant_action: int  # index of the best constant candidate
+    # the best constant candidate on the training rows; the shipping gate chooses and judges
+    # its own among the grid (``Evaluation.constant_action``), which the pipeline ships
+    constant_action: int
     metrics: dict[str, float]
 
 
@@ -140,9 +142,10 @@ def best_constant(
     nuisance: Nuisance,
     weights: Mapping[str, float],
     settings: TrainSettings,
-    without_fold: int | None = None,
 ) -> int:
-    """The best constant action, chosen on the training split with a DR correction.
+    """The best constant action, chosen on the training split with a DR correction: the
+    selection's pick, before the shipping gate chooses and judges one among the grid on its
+    own rows (:func:`.offpolicy._choose_constant`).
 
     A constant action ``c`` is valued as the policy that ships with it: ``c`` for every
     profile, or, with ``policy.constant_scope == "supported"``, ``c`` where the profile's
@@ -150,19 +153,10 @@ def best_constant(
     DM alone (mean predicted objective) inherits the outcome model's style-level bias on a
     confounded log; the doubly robust term adds the inverse-propensity-weighted mean out-of-fold
     residual of the rows whose logged style is the one the policy gives them.
-
-    With ``without_fold`` (and ``policy`` carrying that fold's outcome models) the choice reads
-    no outcome of the fold's rows: what the shipping gate needs to judge the choice on them.
     """
     train, samples = split.train, split.samples
     rows_dm, rows = samples.constant, samples.propensity
     positions = np.arange(len(rows))  # in ``samples.propensity``: the propensity model's oof rows
-    if without_fold is not None:
-        fold = nuisance.outcomes.models.fold
-        assert fold is not None
-        rows_dm = rows_dm[fold[rows_dm] != without_fold]
-        positions = np.flatnonzero(fold[rows] != without_fold)
-        rows = rows[positions]
     context_dm = train.context[rows_dm]
     _, cand_scores = policy.score_candidates(context_dm, settings.objective)
     prop_dm = policy.propensities(context_dm)

@@ -230,7 +230,9 @@ def test_summary_of_a_constant_action_that_scores_lower_says_why_it_is_first(nar
         "Community comes first because it is the shipped constant action, not because of its "
         "score: for this business the model scores it 3.04 points below broadcast ("
     )
-    assert text.endswith("but personalising did not beat the constant on held-out data.")
+    assert text.endswith(
+        "but no personalised plan was confirmed better than what marketers did on held-out data."
+    )
     assert " above " in narrator.summary(A, B, _gap(1.0, pinned=True))
 
 

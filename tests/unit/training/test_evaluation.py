@@ -13,8 +13,10 @@ from engage.training.evaluation import (
     effective_sample_size,
     estimate_policy_value,
     extrapolation_range,
+    gain_over_logged,
     logged_policy_value,
     logged_where_matched,
+    simultaneous_gains,
 )
 
 # 3 contexts, 3 arms (styles). Everything below is exact.
@@ -354,3 +356,67 @@ def test_an_action_is_logged_where_matched_only_if_every_matched_row_took_it():
     other = same.copy()
     other[2, 1] = 2.5  # another cadence on a matched row
     assert not logged_where_matched(data, target_style, other, logged)
+
+
+# ------------------------------------------------------------------------------ choosing among many
+
+ALL_POLICIES = np.array(np.meshgrid(*[np.arange(3)] * 3, indexing="ij")).reshape(3, -1).T  # 27 x 3
+LOGGED_VALUE = float(P_X @ (LOGGING * MU).sum(axis=1))
+
+
+@pytest.mark.slow
+def test_simultaneous_gains_hold_for_all_policies_at_once_where_single_intervals_do_not():
+    """27 policies valued on the same rows, with the style-biased model: their single 95%
+    intervals all contain the true gains together far less often than 95%; the band's do."""
+    true_gain = np.array([P_X @ MU[np.arange(3), pi] - LOGGED_VALUE for pi in ALL_POLICIES])
+    rng = np.random.default_rng(7)
+    band_covered, singles_covered, reps = 0, 0, 60
+    for rep in range(reps):
+        data, _, _, x = simulate(rng, 600)
+        data = LoggedData(data.reward, data.style, data.propensity, MU_WRONG[x, data.style])
+        styles = ALL_POLICIES[:, x].T  # (n, 27)
+        q = MU_WRONG[x[:, None], styles]
+        band, crit = simultaneous_gains(data, styles, q, n_boot=200, seed=rep)
+        assert 1.96 < crit < 4.0  # above one policy's; about Bonferroni's for 27 (3.1) at most
+        inside = [b.low <= g <= b.high for b, g in zip(band, true_gain, strict=True)]
+        band_covered += all(inside)
+        singles = [
+            gain_over_logged(data, styles[:, k], q[:, k], n_boot=100, seed=rep) for k in range(27)
+        ]
+        singles_covered += all(e.low <= g <= e.high for e, g in zip(singles, true_gain, strict=True))
+    assert band_covered / reps >= 0.85  # 94 of 100 when this test was written
+    assert singles_covered / reps < 0.75  # 54 of 100
+
+
+def test_simultaneous_gains_of_one_policy_is_the_paired_gain():
+    data, t, q_t, _ = simulate(np.random.default_rng(12), 3_000)
+    (one,), crit = simultaneous_gains(data, t[:, None], q_t[:, None], n_boot=400, seed=3)
+    single = gain_over_logged(data, t, q_t, n_boot=400, seed=3)
+    assert one.value == pytest.approx(single.value, abs=1e-12)
+    assert 1.6 < crit < 2.4
+    assert one.low == pytest.approx(single.low, abs=0.25 * (single.high - single.low))
+    assert one.high == pytest.approx(single.high, abs=0.25 * (single.high - single.low))
+
+
+def test_a_policy_that_is_the_logged_one_has_no_spread_and_does_not_set_the_band():
+    n = 500
+    rng = np.random.default_rng(13)
+    y = rng.normal(size=n)
+    data = LoggedData(reward=y, style=np.zeros(n, int), propensity=np.ones(n), q_logged=np.zeros(n))
+    styles = np.column_stack([np.zeros(n, int), np.ones(n, int)])
+    q = np.column_stack([np.zeros(n), np.full(n, 0.5)])
+    (same, other), crit = simultaneous_gains(data, styles, q, n_boot=100, seed=0)
+    assert same == Estimate(0.0, 0.0, 0.0)
+    assert 1.5 < crit < 2.5 and other.low < other.value < other.high
+
+
+def test_simultaneous_gains_validate_shapes_and_values():
+    data, t, q_t, _ = simulate(np.random.default_rng(14), 50)
+    with pytest.raises(ValueError, match=r"\(n, g\) with n = 50"):
+        simultaneous_gains(data, t, q_t)
+    with pytest.raises(ValueError, match=r"\(50, 2\) and \(50, 1\)"):
+        simultaneous_gains(data, np.column_stack([t, t]), q_t[:, None])
+    bad = q_t[:, None].copy()
+    bad[[3, 7]] = np.nan
+    with pytest.raises(ValueError, match="q_targets: 2 entries are not finite"):
+        simultaneous_gains(data, t[:, None], bad)

@@ -15,6 +15,7 @@ from engage.contract.validation import validate_log
 from engage.policy.policy import weighted
 from engage.simulation.oracle import WorldOracle
 from engage.simulation.world import SimulatedWorld
+from engage.training import evaluation as ope
 from engage.training import pipeline
 from engage.training.evaluation import Estimate
 from engage.training.models import DEFAULT_PARAMS, FitLog
@@ -82,13 +83,13 @@ def test_evaluation_decision_and_shipped_policy(steps) -> None:
     assert set(evaluation.values) == {"learned", "best_constant", "baseline", "logged"}
     assert evaluation.params["ope_propensity"] == "logged"  # the simulated spec logs propensities
     assert "cross-fitted" in evaluation.params["ope_valuer"]
-    decision = decide_shipping(evaluation, selection.constant_action)
+    decision = decide_shipping(evaluation, evaluation.constant_action)
     gains = evaluation.gains
     # the gate: personalised only when confidently better than what marketers did
     if decision.mode == "personalized":
         assert gains["learned"].low > 0
-    elif decision.mode == "constant":
-        assert gains["best_constant"].low > 0
+    elif decision.mode == "constant":  # only where the personalised policy is not confirmed
+        assert gains["best_constant"].low > 0 and gains["learned"].low <= 0
     else:
         assert gains["learned"].low <= 0 and gains["best_constant"].low <= 0
     values = decided_values(evaluation, decision)
@@ -102,7 +103,7 @@ def test_evaluation_decision_and_shipped_policy(steps) -> None:
     candidate = selection.policy
     shipped = pipeline._shipped_policy(candidate, decision, "run-1", {"x": 1.0, "nan": float("nan")})
     assert shipped is not candidate
-    assert (shipped.mode, shipped.constant_action) == (decision.mode, selection.constant_action)
+    assert (shipped.mode, shipped.constant_action) == (decision.mode, evaluation.constant_action)
     assert shipped.metadata["metrics"] == {"x": 1.0} and shipped.metadata["run_id"] == "run-1"
     assert (candidate.mode, candidate.constant_action, candidate.metadata) == ("personalized", None, {})
     assert shipped.objective == candidate.objective == OBJECTIVE
@@ -149,7 +150,7 @@ class RecordingOracle:
 def test_truth_asks_the_oracle_about_the_runs_choices_and_objective(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
     evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
-    decision = decide_shipping(evaluation, selection.constant_action)
+    decision = decide_shipping(evaluation, evaluation.constant_action)  # the gate's constant
     oracle = RecordingOracle()
     assert isinstance(oracle, Oracle)
     truth = measure_truth(oracle, spec, split, selection.policy.candidates, evaluation, decision, weights, settings)
@@ -160,9 +161,9 @@ def test_truth_asks_the_oracle_about_the_runs_choices_and_objective(steps) -> No
     rows = split.eval.log.iloc[split.samples.ope[:k]]
     assert truth["true.learned"] == pytest.approx(cadence[evaluation.learned[:k]].mean())
     # the constant policy: its action where the profile's cluster supports it, else its baseline
-    constant_rows = evaluation.choices("constant", selection.constant_action)
+    constant_rows = evaluation.choices("constant", decision.constant_action)
     np.testing.assert_array_equal(
-        constant_rows, selection.policy.constant_rows(evaluation.context, selection.constant_action)
+        constant_rows, selection.policy.constant_rows(evaluation.context, decision.constant_action)
     )
     assert truth["true.best_constant"] == pytest.approx(cadence[constant_rows[:k]].mean())
     assert truth["true.logged"] == pytest.approx(rows["posts_per_week"].mean())
@@ -210,14 +211,16 @@ def _judged(learned: Estimate, constant: Estimate, versus: Estimate, baseline: b
         ((0.2, 0.01, 0.4), (0.0, -0.1, 0.1), (0.1, -0.1, 0.3), "personalized"),
         # both beat marketers, personalising confidently adds to the constant
         ((0.6, 0.4, 0.8), (0.2, 0.1, 0.3), (0.4, 0.2, 0.6), "personalized"),
-        # both beat marketers: the one whose gain has the higher lower bound (pessimism) ...
-        ((0.2, 0.01, 0.4), (0.2, 0.1, 0.3), (0.0, -0.1, 0.1), "constant"),
-        # ... even when the paired difference with the constant is not significant (issue 11:
-        # the valuing models bias it towards zero; the old rule shipped the constant here)
-        ((0.73, 0.50, 0.96), (0.58, 0.29, 0.88), (0.16, -0.16, 0.42), "personalized"),
-        ((0.3, 0.1, 0.5), (0.2, 0.1, 0.3), (0.1, -0.2, 0.4), "personalized"),  # a tie
-        ((0.2, 0.01, 0.4), (0.5, 0.3, 0.7), (-0.3, -0.5, -0.1), "constant"),
+        # both beat marketers: the personalised policy, even where the constant's gain has the
+        # higher lower bound or the paired comparison favours the constant (issue 11: the
+        # constant's gain is the best of the grid's, the personalised policy's is shrunk; the
+        # rule of the higher lower bound shipped the constant at a higher true regret)
+        ((0.2, 0.01, 0.4), (0.2, 0.1, 0.3), (0.0, -0.1, 0.1), "personalized"),
+        ((0.31, 0.03, 0.57), (0.68, 0.40, 0.97), (-0.37, -0.65, -0.05), "personalized"),
+        ((0.3, 0.1, 0.5), (0.2, 0.1, 0.3), (0.1, -0.2, 0.4), "personalized"),
+        # the constant where the personalised policy is not confirmed
         ((0.2, -0.01, 0.4), (0.5, 0.3, 0.7), (-0.3, -0.5, 0.1), "constant"),
+        ((-0.2, -0.4, -0.01), (0.1, 0.01, 0.2), (-0.3, -0.5, -0.1), "constant"),
         # neither is confidently better than what marketers did: no change from them
         ((0.2, -0.01, 0.4), (0.1, -0.2, 0.3), (0.1, -0.1, 0.3), "baseline"),
     ],
@@ -270,7 +273,7 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
     assert evaluation.metrics["gate.rows"] == n_eval + cap
     assert evaluation.metrics["gate.training_rows"] == cap
     assert "training rows, each chosen for by the fold models" in evaluation.params["gate_rows"]
-    decision = decide_shipping(evaluation, selection.constant_action)
+    decision = decide_shipping(evaluation, evaluation.constant_action)
     assert f"(judged on {n_eval + cap:,} rows: {n_eval:,} evaluation rows and {cap} training rows" in decision.reason
     # the training rows the gate used, and what each row's fold policy chose there
     from engage.training.offpolicy import _corrections_without, _training_rows
@@ -289,11 +292,9 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
         np.testing.assert_array_equal(
             targets["learned"][mine], chooser.rank(split.train.context[rows[mine]], settings.objective).chosen
         )
-        # the best constant judged on a fold's rows is the one chosen without their outcomes
-        action = best_constant(chooser, split, nuisance, weights, settings, without_fold=k)
-        np.testing.assert_array_equal(
-            targets["best_constant"][mine], chooser.constant_rows(split.train.context[rows[mine]], action)
-        )
+    # the constants are chosen on the gate's rows, training rows included, by the valuing models
+    assert "best_constant" not in targets
+    assert evaluation.constant_action in selection.policy.shared
     # the fold policies learned on less data: they do not always choose as the shipped one
     assert 0 < evaluation.metrics["gate.fold_agreement"] < 1
     # choosing the same style is implied by choosing the same candidate, not the reverse
@@ -322,27 +323,61 @@ def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
     )
     assert evaluation.gate_rows == len(split.samples.ope)
     assert evaluation.metrics["gate.training_rows"] == 0
-    assert evaluation.gains == evaluation.held_out_gains and evaluation.gain == evaluation.held_out_gain
+    assert evaluation.gain == evaluation.held_out_gain
+    for name in ("learned", "baseline"):
+        assert evaluation.gains[name] == evaluation.held_out_gains[name]
+    # the constant was chosen on these rows: the gate reads its interval over the whole grid
+    gate, held = evaluation.gains["best_constant"], evaluation.held_out_gains["best_constant"]
+    assert gate.value == pytest.approx(held.value) and gate.low < held.low
     assert evaluation.valuer.whole is None
     with pytest.raises(ValueError, match="no models of the whole evaluation side"):
         evaluation.valuer.objective_outside(split.eval.context[:2], split.eval.X[:2, split.eval.context.shape[1]:])
 
 
-def test_the_constant_chosen_without_a_fold_never_reads_its_outcomes(steps) -> None:
+def test_the_gate_chooses_the_constant_it_is_surest_of_with_the_choice_allowed_for(steps) -> None:
+    from engage.training.offpolicy import _choose_constant, _training_rows
+
     spec, settings, weights, split, nuisance, selection = steps
-    models = nuisance.outcomes.models
-    k = 0
-    chooser = dataclasses.replace(selection.policy, outcome_models=models.fold_models[k])
-    before = best_constant(chooser, split, nuisance, weights, settings, without_fold=k)
-    # fold k's rows of another style suddenly did wonderfully
-    other = (selection.policy.candidates.style_codes[before] + 1) % len(split.styles)
-    lucky = (models.fold == k) & (split.train.style == other)
-    y = {o: np.where(lucky, v + 1_000.0, v) for o, v in split.train.y.items()}
-    changed = dataclasses.replace(split, train=dataclasses.replace(split.train, y=y))
-    assert best_constant(chooser, changed, nuisance, weights, settings, without_fold=k) == before
-    # ... which the choice on every row does read
-    everyone = best_constant(selection.policy, changed, nuisance, weights, settings)
-    assert selection.policy.candidates.style_codes[everyone] == other
+    gated = settings.model_copy(update={"gate_training_rows": 600})
+    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, gated)
+    policy, valuer, rows, context = selection.policy, evaluation.valuer, evaluation.rows, evaluation.context
+    extra = _training_rows(spec, split, nuisance, selection, valuer, weights, gated)
+    chosen = _choose_constant(evaluation.data, extra, valuer, rows, context, policy, gated)
+    assert chosen.action == evaluation.constant_action
+    np.testing.assert_array_equal(chosen.on_eval, evaluation.constant)
+    assert evaluation.gains["best_constant"] == chosen.gain
+    # every constant of the grid valued, one at a time, as the policy that ships with it
+    cands = policy.candidates
+    train_ctx = split.train.context[extra.rows]
+    pooled = ope.LoggedData(*(
+        np.concatenate([getattr(evaluation.data, f), getattr(extra.data, f)])
+        for f in ("reward", "style", "propensity", "q_logged")
+    ))
+    styles, qs, singles = [], [], []
+    for action in policy.shared:
+        on_eval, on_train = policy.constant_rows(context, action), policy.constant_rows(train_ctx, action)
+        style = cands.style_codes[np.concatenate([on_eval, on_train])]
+        q = np.concatenate([
+            valuer.objective(rows, context, cands.encoded[on_eval]),
+            valuer.objective_outside(train_ctx, cands.encoded[on_train]),
+        ])
+        styles.append(style)
+        qs.append(q)
+        singles.append(ope.gain_over_logged(pooled, style, q, n_boot=gated.n_boot, seed=gated.seed))
+    band, crit = ope.simultaneous_gains(
+        pooled, np.column_stack(styles), np.column_stack(qs), n_boot=gated.n_boot, seed=gated.seed
+    )
+    assert len(policy.shared) > 1 and evaluation.metrics["gate.constant_candidates"] == len(policy.shared)
+    assert evaluation.metrics["gate.constant_critical"] == pytest.approx(crit)
+    np.testing.assert_allclose([b.value for b in band], [s.value for s in singles])
+    # the chosen constant has the band's highest lower bound, and the band allows for the
+    # choice: wider than the interval of the one constant alone
+    k = list(policy.shared).index(chosen.action)
+    assert chosen.gain.low == pytest.approx(band[k].low) == pytest.approx(max(b.low for b in band))
+    _, alone = ope.simultaneous_gains(
+        pooled, styles[k][:, None], qs[k][:, None], n_boot=gated.n_boot, seed=gated.seed
+    )
+    assert crit > alone
 
 
 def test_the_fold_choosers_corrections_never_read_the_folds_outcomes(steps, monkeypatch) -> None:

@@ -124,8 +124,8 @@ def headline_sentences(
             "never used, it recommends a tailored plan instead."
         )
     tried = (
-        f"Tailoring the plan to each profile was tried and {_tailoring_words(vs, unit)}, "
-        "so the single plan ships."
+        "Tailoring the plan to each profile was tried and could not be confirmed better than "
+        f"what marketers did, so the single plan ships ({_tailoring_words(vs, unit)})."
     )
     return first, f"Following it {over_logged}.", tried
 
@@ -138,9 +138,10 @@ def _short_gain(gain: Gain) -> str:
 
 
 def _tailoring_words(gain: Gain, unit: str) -> str:
-    """What the personalised candidate did against the single plan, by its interval."""
+    """The tailored plan against the single plan, with its interval (the gate ships the single
+    plan because tailoring was not confirmed better than the marketers, whatever this says)."""
     places = decimals(gain.value, gain.low, gain.high)
-    amount = f"{number(gain.value, places, signed=True)} {unit}, {interval_words(gain)}"
-    if gain.verdict == "worse":
-        return f"did worse than the single plan ({amount})"
-    return f"did not beat it with confidence ({amount})"
+    return (
+        f"tailored against the single plan: {number(gain.value, places, signed=True)} {unit}, "
+        f"{interval_words(gain)}"
+    )
