@@ -416,7 +416,25 @@ def simultaneous_gains(
     policy's 1.96; for ``g`` unrelated policies it grows towards the Bonferroni value. Returns
     the estimates in column order and ``c``.
     """
-    _check_boot(n_boot)
+    dr = _dr_columns(data, target_styles, q_targets)
+    return _max_t_band(dr - data.reward[:, None], n_boot, seed)
+
+
+def simultaneous_values(
+    data: LoggedData,
+    target_styles: np.ndarray,
+    q_targets: np.ndarray,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> tuple[list[Estimate], float]:
+    """DR values of ``g`` policies with the intervals of :func:`simultaneous_gains` (the
+    policies' values, not their gains over the logged policy)."""
+    return _max_t_band(_dr_columns(data, target_styles, q_targets), n_boot, seed)
+
+
+def _dr_columns(data: LoggedData, target_styles: np.ndarray, q_targets: np.ndarray) -> np.ndarray:
+    """The per-row DR terms of each of ``g`` policies, ``(n, g)``, unclipped weights."""
     styles = np.asarray(target_styles)
     q = np.asarray(q_targets, dtype=np.float64)
     if styles.ndim != 2 or q.shape != styles.shape or styles.shape[0] != data.n:
@@ -427,10 +445,16 @@ def simultaneous_gains(
     if not np.isfinite(q).all():
         raise ValueError(f"q_targets: {int((~np.isfinite(q)).sum())} entries are not finite")
     correction = (data.reward - data.q_logged) / data.propensity
-    diff = q + np.where(data.style[:, None] == styles, correction[:, None], 0.0) - data.reward[:, None]
-    point = diff.mean(axis=0)
-    (boot,) = _bootstrap_sums([np.ascontiguousarray(diff)], n_boot, seed)
-    draws = boot / data.n
+    return q + np.where(data.style[:, None] == styles, correction[:, None], 0.0)
+
+
+def _max_t_band(terms: np.ndarray, n_boot: int, seed: int) -> tuple[list[Estimate], float]:
+    """Column means of ``terms`` (n, g) with a studentised max-t bootstrap band (95%)."""
+    _check_boot(n_boot)
+    n = terms.shape[0]
+    point = terms.mean(axis=0)
+    (boot,) = _bootstrap_sums([np.ascontiguousarray(terms)], n_boot, seed)
+    draws = boot / n
     se = draws.std(axis=0, ddof=1)
     moving = se > 0  # a policy identical to the logged one on every row has no spread
     crit = 0.0

@@ -47,7 +47,8 @@ per-style corrections of the outcome models (fitted on the rows' own residuals) 
 without the fold's rows too. The best constant is chosen on the gate's rows themselves, the
 choice allowed for by the simultaneous interval (above). The values
 of each policy (``values``) stay those of the exact policy on the evaluation rows (the best
-constant's read the rows it was chosen on: its simultaneous gain is the honest figure), and so do
+constant was chosen on them too, so its DR value and gain there carry the intervals that hold
+for every constant of the grid at once, :func:`.evaluation.simultaneous_values`), and so do
 the gains the run reports beside them (``held_out_gains``, ``held_out_gain``; metrics
 ``policy.dr_gain_vs_*``); the gate's are ``gains`` and ``gain`` (metrics ``gate.*``).
 """
@@ -195,6 +196,21 @@ def evaluate_offpolicy(
         est["range"] = ope.extrapolation_range(est, exact)
         values[name] = {k: (e.value, e.low, e.high) for k, e in est.items()}
         held_out[name] = ope.gain_over_logged(data, style, q[name], n_boot=settings.n_boot, seed=settings.seed)
+    # the constant was chosen on these rows too: its DR value and gain get the intervals that
+    # hold for every constant of the grid at once (its own would overstate what is sure)
+    n_boot, seed = settings.n_boot, settings.seed
+    band = ope.simultaneous_values(data, constant.styles_eval, constant.q_eval, n_boot=n_boot, seed=seed)
+    dr = band[0][constant.column]
+    exact = ope.logged_where_matched(
+        data, constant.styles_eval[:, constant.column], cands.encoded[targets["best_constant"]], logged_actions
+    )
+    estimates = {**{k: ope.Estimate(*v) for k, v in values["best_constant"].items()}, "dr": dr}
+    values["best_constant"]["dr"] = (dr.value, dr.low, dr.high)
+    r = ope.extrapolation_range(estimates, exact)
+    values["best_constant"]["range"] = (r.value, r.low, r.high)
+    held_out["best_constant"] = ope.simultaneous_gains(
+        data, constant.styles_eval, constant.q_eval, n_boot=n_boot, seed=seed
+    )[0][constant.column]
     logged = ope.logged_policy_value(data)
     values["logged"] = {"observed": (logged.value, logged.low, logged.high)}
     held_out_gain = ope.compare_policies(
@@ -406,8 +422,11 @@ class _Constant:
     """The constant action the gate chose among the grid, and what it ships on its rows."""
 
     action: int  # candidate row
+    column: int  # its position among the grid's constants (``Policy.constant_targets``)
     gain: ope.Estimate  # its DR gain over the logged policy on the gate's rows, simultaneous
     on_eval: np.ndarray  # the candidate row it puts first on each OPE row
+    styles_eval: np.ndarray  # every constant's style on each OPE row, (n, g)
+    q_eval: np.ndarray  # and the valuing models' objective there, (n, g)
     on_training: np.ndarray | None  # and on each of the gate's training rows (None: none)
     q_training: np.ndarray | None  # the valuing models' objective there
     metrics: dict[str, float]
@@ -474,7 +493,8 @@ def _choose_constant(
     values = np.array([e.value for e in estimates])
     j = int(np.lexsort((-values, -lows))[0])  # the highest lower bound; ties: the higher value
     return _Constant(
-        action=int(policy.shared[j]), gain=estimates[j], on_eval=t_eval[:, j],
+        action=int(policy.shared[j]), column=j, gain=estimates[j], on_eval=t_eval[:, j],
+        styles_eval=cands.style_codes[t_eval], q_eval=q_eval,
         on_training=None if t_train is None else t_train[:, j],
         q_training=None if q_train is None else q_train[:, j],
         metrics={"gate.constant_candidates": float(len(estimates)), "gate.constant_critical": crit},

@@ -323,12 +323,15 @@ def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
     )
     assert evaluation.gate_rows == len(split.samples.ope)
     assert evaluation.metrics["gate.training_rows"] == 0
-    assert evaluation.gain == evaluation.held_out_gain
-    for name in ("learned", "baseline"):
-        assert evaluation.gains[name] == evaluation.held_out_gains[name]
-    # the constant was chosen on these rows: the gate reads its interval over the whole grid
-    gate, held = evaluation.gains["best_constant"], evaluation.held_out_gains["best_constant"]
-    assert gate.value == pytest.approx(held.value) and gate.low < held.low
+    assert evaluation.gains == evaluation.held_out_gains and evaluation.gain == evaluation.held_out_gain
+    # the constant was chosen on these rows: its interval is the one over the whole grid
+    constant = evaluation.gains["best_constant"]
+    style = selection.policy.candidates.style_codes[evaluation.constant]
+    alone = ope.gain_over_logged(
+        evaluation.data, style, evaluation.q(selection.policy.candidates.encoded[evaluation.constant]),
+        n_boot=settings.n_boot, seed=settings.seed,
+    )
+    assert constant.value == pytest.approx(alone.value) and constant.low < alone.low
     assert evaluation.valuer.whole is None
     with pytest.raises(ValueError, match="no models of the whole evaluation side"):
         evaluation.valuer.objective_outside(split.eval.context[:2], split.eval.X[:2, split.eval.context.shape[1]:])
@@ -378,6 +381,20 @@ def test_the_gate_chooses_the_constant_it_is_surest_of_with_the_choice_allowed_f
         pooled, styles[k][:, None], qs[k][:, None], n_boot=gated.n_boot, seed=gated.seed
     )
     assert crit > alone
+    # on the evaluation rows, which it was chosen on too, its value and gain carry the band
+    n = evaluation.data.n
+    eval_styles = np.column_stack([st[:n] for st in styles])
+    eval_q = np.column_stack([q[:n] for q in qs])
+    values, _ = ope.simultaneous_values(evaluation.data, eval_styles, eval_q, n_boot=gated.n_boot, seed=gated.seed)
+    gains, _ = ope.simultaneous_gains(evaluation.data, eval_styles, eval_q, n_boot=gated.n_boot, seed=gated.seed)
+    assert evaluation.values["best_constant"]["dr"] == pytest.approx(
+        (values[k].value, values[k].low, values[k].high)
+    )
+    held = evaluation.held_out_gains["best_constant"]
+    assert (held.value, held.low, held.high) == pytest.approx((gains[k].value, gains[k].low, gains[k].high))
+    own = ope.estimate_policy_value(evaluation.data, eval_styles[:, k], eval_q[:, k], n_boot=gated.n_boot)["dr"]
+    assert own.value == pytest.approx(values[k].value)
+    assert values[k].high - values[k].low > own.high - own.low
 
 
 def test_the_fold_choosers_corrections_never_read_the_folds_outcomes(steps, monkeypatch) -> None:
