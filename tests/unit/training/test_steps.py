@@ -337,6 +337,7 @@ def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
         evaluation.valuer.objective_outside(split.eval.context[:2], split.eval.X[:2, split.eval.context.shape[1]:])
 
 
+@pytest.mark.slow
 def test_the_gate_chooses_the_constant_it_is_surest_of_with_the_choice_allowed_for(steps) -> None:
     from engage.training.offpolicy import _choose_constant, _training_rows
 
