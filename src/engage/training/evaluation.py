@@ -227,8 +227,18 @@ def _terms(data: LoggedData, target_style: np.ndarray, q_target: np.ndarray, w: 
     terms[:, _DM] = q_target
     terms[:, _IPS_NUM] = mw * data.reward
     terms[:, _SNIPS_DEN] = mw
-    terms[:, _DR] = q_target + mw * (data.reward - data.q_logged)
+    terms[:, _DR] = _dr_terms(data, target_style, q_target, w)
     return terms
+
+
+def _dr_terms(data: LoggedData, target_style: np.ndarray, q_target: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The per-row DR terms ``q_target + match * w * (y - q_logged)`` of one policy (``(n,)``
+    arguments) or of ``g`` at once (``(n, g)`` styles and objectives)."""
+    correction = w * (data.reward - data.q_logged)
+    logged = data.style
+    if np.ndim(target_style) == 2:
+        correction, logged = correction[:, None], logged[:, None]
+    return q_target + np.where(logged == target_style, correction, 0.0)
 
 
 def _values(sums: np.ndarray, n: int) -> np.ndarray:
@@ -444,8 +454,7 @@ def _dr_columns(data: LoggedData, target_styles: np.ndarray, q_targets: np.ndarr
         )
     if not np.isfinite(q).all():
         raise ValueError(f"q_targets: {int((~np.isfinite(q)).sum())} entries are not finite")
-    correction = (data.reward - data.q_logged) / data.propensity
-    return q + np.where(data.style[:, None] == styles, correction[:, None], 0.0)
+    return _dr_terms(data, styles, q, _weights(data, None))
 
 
 def _max_t_band(terms: np.ndarray, n_boot: int, seed: int) -> tuple[list[Estimate], float]:

@@ -181,36 +181,31 @@ def evaluate_offpolicy(
     constant = _choose_constant(data, extra, valuer, rows, context, policy, settings)
     baseline = policy.baseline_rows(context)
     has_baseline = bool((baseline >= 0).all())
-    if not has_baseline:
-        baseline = np.full(len(rows), constant.action)
+    if not has_baseline:  # the constant stands in (without a baseline it is for every profile)
+        baseline = constant.on_eval
     cands = policy.candidates
     targets = {"learned": learned, "best_constant": constant.on_eval, "baseline": baseline}
-    q = {k: valuer.objective(rows, context, cands.encoded[v]) for k, v in targets.items()}
+    q = {k: valuer.objective(rows, context, cands.encoded[targets[k]]) for k in ("learned", "baseline")}
+    q["best_constant"] = constant.q_eval[:, constant.column]
     logged_actions = ev.X[rows, ev.context.shape[1]:]
+    n_boot, seed = settings.n_boot, settings.seed
+    # the constant was chosen on these rows too: its DR value and gain get the intervals that
+    # hold for every constant of the grid at once (its own would overstate what is sure)
+    band_value = ope.simultaneous_values(data, constant.styles_eval, constant.q_eval, n_boot=n_boot, seed=seed)
+    band_gain = ope.simultaneous_gains(data, constant.styles_eval, constant.q_eval, n_boot=n_boot, seed=seed)
     values: Values = {}
     held_out: dict[str, ope.Estimate] = {}
     for name, chosen in targets.items():
         style = cands.style_codes[chosen]
-        est = ope.estimate_policy_value(data, style, q[name], n_boot=settings.n_boot, seed=settings.seed)
+        est = ope.estimate_policy_value(data, style, q[name], n_boot=n_boot, seed=seed)
+        if name == "best_constant":
+            est["dr"] = band_value[0][constant.column]
+            held_out[name] = band_gain[0][constant.column]
+        else:
+            held_out[name] = ope.gain_over_logged(data, style, q[name], n_boot=n_boot, seed=seed)
         exact = ope.logged_where_matched(data, style, cands.encoded[chosen], logged_actions)
         est["range"] = ope.extrapolation_range(est, exact)
         values[name] = {k: (e.value, e.low, e.high) for k, e in est.items()}
-        held_out[name] = ope.gain_over_logged(data, style, q[name], n_boot=settings.n_boot, seed=settings.seed)
-    # the constant was chosen on these rows too: its DR value and gain get the intervals that
-    # hold for every constant of the grid at once (its own would overstate what is sure)
-    n_boot, seed = settings.n_boot, settings.seed
-    band = ope.simultaneous_values(data, constant.styles_eval, constant.q_eval, n_boot=n_boot, seed=seed)
-    dr = band[0][constant.column]
-    exact = ope.logged_where_matched(
-        data, constant.styles_eval[:, constant.column], cands.encoded[targets["best_constant"]], logged_actions
-    )
-    estimates = {**{k: ope.Estimate(*v) for k, v in values["best_constant"].items()}, "dr": dr}
-    values["best_constant"]["dr"] = (dr.value, dr.low, dr.high)
-    r = ope.extrapolation_range(estimates, exact)
-    values["best_constant"]["range"] = (r.value, r.low, r.high)
-    held_out["best_constant"] = ope.simultaneous_gains(
-        data, constant.styles_eval, constant.q_eval, n_boot=n_boot, seed=seed
-    )[0][constant.column]
     logged = ope.logged_policy_value(data)
     values["logged"] = {"observed": (logged.value, logged.low, logged.high)}
     held_out_gain = ope.compare_policies(
@@ -222,13 +217,9 @@ def evaluate_offpolicy(
     # the gate's rows: the OPE rows and, cross-fitted, training rows (module docstring)
     if extra is not None:
         assert constant.on_training is not None and constant.q_training is not None
-        extra_baseline = extra.chosen["baseline"]
-        extra_q_baseline = extra.q["baseline"]
+        extra_baseline, extra_q_baseline = extra.chosen["baseline"], extra.q["baseline"]
         if not has_baseline:  # the constant stands in for the baseline, as on the OPE rows
-            extra_baseline = np.full(len(extra.rows), constant.action)
-            extra_q_baseline = valuer.objective_outside(
-                split.train.context[extra.rows], cands.encoded[extra_baseline]
-            )
+            extra_baseline, extra_q_baseline = constant.on_training, constant.q_training
         extra = dataclasses.replace(
             extra,
             chosen={"learned": extra.at_floor[floor], "best_constant": constant.on_training,
@@ -237,8 +228,7 @@ def evaluate_offpolicy(
                "baseline": extra_q_baseline},
         )
     if extra is None:  # the gate is the held-out rows
-        gate_data, gain = data, held_out_gain
-        gains = {**held_out, "best_constant": constant.gain}
+        gate_data, gains, gain = data, held_out, held_out_gain  # held_out has the constant's band
     else:
         clipped += extra.clipped
         gate_data = _pooled(data, extra)
