@@ -109,6 +109,7 @@ def test_evaluation_decision_and_shipped_policy(steps) -> None:
     assert shipped.objective == candidate.objective == OBJECTIVE
 
 
+@pytest.mark.slow
 def test_where_the_style_is_the_whole_decision_the_range_is_the_dr_interval() -> None:
     spec = load_spec()
     settings = TrainSettings(
@@ -255,6 +256,7 @@ def test_weighted_objective_is_the_policys_one() -> None:
     )
 
 
+@pytest.mark.slow
 def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
     models = nuisance.outcomes.models
