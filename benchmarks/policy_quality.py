@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import importlib.metadata
 import importlib.util
@@ -278,8 +279,24 @@ def fit_engage(log, world: SimulatedWorld, profiles, seed: int, trials: int | No
     finally:
         path.unlink(missing_ok=True)
     actions = Actions.from_frame(policy.candidates.frame.iloc[idx].reset_index(drop=True))
+    # what each of the three policies the gate chooses among would have been worth (the oracle
+    # on the held-out profiles), so that a ship rule can be judged on every run, not only on
+    # the policy it shipped; and the gate's figures the rule reads
+    value_if = {}
+    for mode in ("personalized", "constant", "baseline"):
+        alt = dataclasses.replace(policy, mode=mode)
+        rows = alt.choose(alt.builder.encode_context(profiles))
+        value_if[mode] = world.policy_value(
+            profiles, Actions.from_frame(alt.candidates.frame.iloc[rows].reset_index(drop=True))
+        )
+    gate = {
+        k: v for k, v in result.metrics.items()
+        if k.startswith(("gate.gain_vs_", "gate.constant_", "gate.personal_floor"))
+    }
     extra = {
         "mode": result.mode,
+        "true_value_if": value_if,
+        "gate": gate,
         "candidates": len(policy.candidates),
         "trials": trials if trials is not None else "default",
         "stage_seconds": {k: round(v, 2) for k, v in result.timings.items()},

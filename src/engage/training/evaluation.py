@@ -79,6 +79,9 @@ __all__ = [
     "extrapolation_range",
     "logged_policy_value",
     "logged_where_matched",
+    "simultaneous_differences",
+    "simultaneous_gains",
+    "simultaneous_values",
 ]
 
 ESTIMATORS: tuple[str, ...] = ("dm", "ips", "snips", "dr")
@@ -441,6 +444,29 @@ def simultaneous_values(
     """DR values of ``g`` policies with the intervals of :func:`simultaneous_gains` (the
     policies' values, not their gains over the logged policy)."""
     return _max_t_band(_dr_columns(data, target_styles, q_targets), n_boot, seed)
+
+
+def simultaneous_differences(
+    data: LoggedData,
+    reference: tuple[np.ndarray, np.ndarray],
+    target_styles: np.ndarray,
+    q_targets: np.ndarray,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> tuple[list[Estimate], float]:
+    """Paired DR differences ``value(policy j) - value(reference)`` of ``g`` policies, with the
+    band of :func:`simultaneous_gains`: how much better than ``reference`` the best of ``g``
+    policies chosen on these rows is, its choice among them allowed for.
+
+    ``reference`` is a ``(target_style, q_target)`` pair of ``(n,)`` arrays, as in
+    :func:`compare_policies`; ``target_styles`` and ``q_targets`` are ``(n, g)``. A column equal
+    to the reference on every row has the point 0 and no spread.
+    """
+    ref_style, ref_q = _target(data, *reference, prefix="reference.")
+    dr = _dr_columns(data, target_styles, q_targets)
+    ref = _dr_terms(data, ref_style, ref_q, _weights(data, None))
+    return _max_t_band(dr - ref[:, None], n_boot, seed)
 
 
 def _dr_columns(data: LoggedData, target_styles: np.ndarray, q_targets: np.ndarray) -> np.ndarray:

@@ -229,6 +229,7 @@ def evaluate_offpolicy(
         )
     if extra is None:  # the gate is the held-out rows
         gate_data, gains, gain = data, held_out, held_out_gain  # held_out has the constant's band
+        gate_learned = (cands.style_codes[learned], q["learned"])
     else:
         clipped += extra.clipped
         gate_data = _pooled(data, extra)
@@ -244,11 +245,18 @@ def evaluate_offpolicy(
             for name in ("learned", "baseline")
         }
         gains["best_constant"] = constant.gain  # chosen on these rows: the simultaneous interval
+        gate_learned = (gate_style["learned"], gate_q["learned"])
         gain = ope.compare_policies(
             gate_data, (gate_style["learned"], gate_q["learned"]),
             (gate_style["best_constant"], gate_q["best_constant"]),
             estimator="dr", n_boot=settings.n_boot, seed=settings.seed,
         )
+    # how much better than the personalised policy the chosen constant is, its choice among
+    # the grid allowed for (the band of every constant's difference from it)
+    over, _ = ope.simultaneous_differences(
+        gate_data, gate_learned, constant.styles_gate, constant.q_gate, n_boot=n_boot, seed=seed
+    )
+    constant_over_learned = over[constant.column]
     # the choosing models' objective at the choice (the floor changes what is allowed, not the
     # predictions, so the ranking made before the floor was chosen has it)
     position = (ranking.index == learned[:, None]).argmax(1)
@@ -262,6 +270,9 @@ def evaluate_offpolicy(
         "gate.gain_vs_constant": gain.value,
         "gate.gain_vs_constant_low": gain.low,
         "gate.gain_vs_constant_high": gain.high,
+        "gate.constant_over_learned": constant_over_learned.value,
+        "gate.constant_over_learned_low": constant_over_learned.low,
+        "gate.constant_over_learned_high": constant_over_learned.high,
         # how much the choosing models flatter their own choice (the winner's curse)
         "policy.chooser_optimism": float(np.mean(chooser - q["learned"])),
         "policy.baseline_share": float(np.mean(learned == baseline)) if has_baseline else 0.0,
@@ -419,6 +430,8 @@ class _Constant:
     q_eval: np.ndarray  # and the valuing models' objective there, (n, g)
     on_training: np.ndarray | None  # and on each of the gate's training rows (None: none)
     q_training: np.ndarray | None  # the valuing models' objective there
+    styles_gate: np.ndarray  # every constant's style on each of the gate's rows, (n_gate, g)
+    q_gate: np.ndarray  # and the valuing models' objective there, (n_gate, g)
     metrics: dict[str, float]
 
 
@@ -487,6 +500,7 @@ def _choose_constant(
         styles_eval=cands.style_codes[t_eval], q_eval=q_eval,
         on_training=None if t_train is None else t_train[:, j],
         q_training=None if q_train is None else q_train[:, j],
+        styles_gate=styles, q_gate=q,
         metrics={"gate.constant_candidates": float(len(estimates)), "gate.constant_critical": crit},
     )
 
