@@ -20,6 +20,17 @@ TEST_MODEL = "test-policy"
 os.environ.setdefault("ENGAGE_TRAIN_REPORT_PICTURE", "false")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (pyproject's addopts): one test process per core this process may use, at
+    most four; each process trains its own session model and starts its own servers. Tests of
+    one file only run in this process: ``--dist loadfile`` would give them one worker anyway."""
+    files = {arg.split("::")[0] for arg in config.args}
+    if len(files) == 1 and next(iter(files)).endswith(".py"):
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, cores or 1))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def serve_waits_for_first_load():
     """In-process apps wait (up to 60 s) for their first model load before serving.
