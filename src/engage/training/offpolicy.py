@@ -14,15 +14,20 @@ marketers most often pick for profiles like it). What ships:
    the grid, below);
 3. else the baseline policy: no change from what similar marketers typically do.
 
-When both are confirmed the personalised policy ships, whichever the estimates favour: they
-are not comparable. The constant's gain is that of the one constant chosen as the best of the
-grid on the gate's rows (its point estimate the best of many, so high); the personalised
-policy's is, on the training rows, that of the policies the folds learned from less data, and
-on every row the valuing models shrink the differences between the actions within a style that
-personalising is made of (:mod:`.valuer`). On the n = 5,000 hard logs of the full track, the
-gate put the constant's gain above the personalised policy's where the truth was the other way
-round by 0.14 to 0.27 (issue 11). Shipping the one with the higher lower bound, as this gate
-did before, shipped the constant there.
+When both are confirmed the personalised policy ships, unless the best constant is confirmed
+better than it *with its choice among the grid allowed for*: the DR difference of every
+constant from the personalised policy on the gate's rows, with a band that holds for all of
+them at once (:func:`.evaluation.simultaneous_differences`), has its lower bound above zero at
+the chosen constant (metric ``gate.constant_over_learned``). The plain paired comparison
+(``gate.gain_vs_constant``) is not enough: the constant's gain is that of the one constant
+chosen as the best of the grid on the gate's rows (its point estimate the best of many, so
+high); the personalised policy's is, on the training rows, that of the policies the folds
+learned from less data, and on every row the valuing models shrink the differences between
+the actions within a style that personalising is made of (:mod:`.valuer`). On the n = 5,000
+hard logs of the full track the paired comparison put the constant above the personalised
+policy where the truth was the other way round by 0.14 to 0.27, and shipping the one with the
+higher lower bound shipped the constant there (issue 11); the band confirmed no constant on
+those logs, and did confirm the optimal constant on flat-world logs.
 
 The best constant action is the supported one (``Policy.constant_rows``: the baseline action
 for profiles the log does not support it for), chosen by the gate itself: every constant of the
@@ -114,6 +119,9 @@ class Evaluation:
     min_propensity: float | None = None
     # the constant action the gate chose and judged (``_choose_constant``); None: the selection's
     constant_action: int | None = None
+    # DR value of that constant minus the personalised policy's on the gate's rows, its choice
+    # among the grid allowed for (a band over every constant's difference); None: not measured
+    constant_over_learned: ope.Estimate | None = None
 
     def choices(self, mode: str, constant_action: int) -> np.ndarray:
         """The candidate row each OPE row gets from the policy of ``mode`` (the constant
@@ -316,6 +324,7 @@ def evaluate_offpolicy(
         baseline=baseline if has_baseline else None, gains=gains, valuer=valuer, rows=rows,
         held_out_gains=held_out, held_out_gain=held_out_gain, gate_rows=gate_data.n,
         constant=targets["best_constant"], min_propensity=floor, constant_action=constant.action,
+        constant_over_learned=constant_over_learned,
     )
 
 
@@ -636,13 +645,27 @@ def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecisio
         raise ValueError("the evaluation has no gains over the logged policy")
     judged = (getattr(evaluation, "params", None) or {}).get("gate_rows")
     on = f" (judged on {judged})" if judged else ""
-    # the personalised policy first, the best constant only where it is not confirmed
-    # (module docstring: the DR comparison of the two leans towards the constant)
+    # the personalised policy first, the best constant only where it is not confirmed or is
+    # confirmed better than the personalised policy with its choice among the grid allowed for
+    # (module docstring: the plain DR comparison of the two leans towards the constant)
+    over = getattr(evaluation, "constant_over_learned", None)
+    displaced = over is not None and over.low > 0 and constant.low > 0
     sure: PolicyMode | None = (
-        "personalized" if learned.low > 0 else "constant" if constant.low > 0 else None
+        "constant" if learned.low > 0 and displaced
+        else "personalized" if learned.low > 0
+        else "constant" if constant.low > 0 else None
     )
     if sure is not None:
-        if sure == "personalized":
+        if sure == "constant" and learned.low > 0:
+            assert over is not None
+            candidates = (getattr(evaluation, "metrics", None) or {}).get("gate.constant_candidates")
+            among = f" among {int(candidates):,} constants" if candidates else ""
+            why = (
+                f"the personalised policy is better than what marketers did (DR gain {said(learned)}); "
+                f"the best constant action is better still (DR gain {said(constant)}), by "
+                f"{said(over)}, its choice{among} allowed for"
+            )
+        elif sure == "personalized":
             why = (
                 f"the personalised policy is better than what marketers did (DR gain {said(learned)}); "
                 f"the best constant is {verdict(constant)} what marketers did ({said(constant)})"
@@ -653,10 +676,11 @@ def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecisio
                 f"the best constant action is better (DR gain {said(constant)})"
             )
         name = {"personalized": "personalised policy", "constant": "best constant action"}
-        reason = (
-            f"{why}; the personalised policy is {verdict(versus)} the best constant "
-            f"({said(versus)}){on}: shipping the {name[sure]}"
+        # the paired comparison without the choice allowed for, unless the band already said
+        compared = "" if sure == "constant" and learned.low > 0 else (
+            f"; the personalised policy is {verdict(versus)} the best constant ({said(versus)})"
         )
+        reason = f"{why}{compared}{on}: shipping the {name[sure]}"
         return ShipDecision(sure, reason, constant_action)
     mode = "baseline" if evaluation.baseline is not None else "constant"
     fallback = (

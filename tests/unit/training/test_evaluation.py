@@ -16,6 +16,7 @@ from engage.training.evaluation import (
     gain_over_logged,
     logged_policy_value,
     logged_where_matched,
+    simultaneous_differences,
     simultaneous_gains,
 )
 
@@ -420,3 +421,29 @@ def test_simultaneous_gains_validate_shapes_and_values():
     bad[[3, 7]] = np.nan
     with pytest.raises(ValueError, match="q_targets: 2 entries are not finite"):
         simultaneous_gains(data, t[:, None], bad)
+
+
+def test_simultaneous_differences_are_the_gains_less_the_reference_s_with_their_own_band():
+    """Column j: value(policy j) - value(reference) on the same rows; the reference itself
+    among the columns reads exactly 0 and does not widen the band."""
+    rng = np.random.default_rng(15)
+    data, t, q_t, x = simulate(rng, 2_000)
+    styles = ALL_POLICIES[:6, x].T  # (n, 6)
+    q = MU[x[:, None], styles]
+    with_ref = np.column_stack([styles, t]), np.column_stack([q, q_t])
+    diffs, crit = simultaneous_differences(data, (t, q_t), *with_ref, n_boot=200, seed=4)
+    gains, _ = simultaneous_gains(data, *with_ref, n_boot=200, seed=4)
+    ref_gain = gain_over_logged(data, t, q_t, n_boot=50, seed=4).value
+    for d, g in zip(diffs, gains, strict=True):
+        assert d.value == pytest.approx(g.value - ref_gain, abs=1e-12)
+    assert diffs[-1] == Estimate(0.0, 0.0, 0.0)
+    assert 1.96 < crit < 3.5
+    assert all(d.low < d.value < d.high for d in diffs[:-1])
+    # the paired band is narrower than the two gains' intervals put together
+    assert diffs[0].high - diffs[0].low < (gains[0].high - gains[0].low) + (gains[-1].high - gains[-1].low)
+
+
+def test_simultaneous_differences_name_the_reference_that_does_not_fit():
+    data, t, q_t, _ = simulate(np.random.default_rng(16), 40)
+    with pytest.raises(ValueError, match="reference.target_style"):
+        simultaneous_differences(data, (t[:30], q_t), t[:, None], q_t[:, None])

@@ -198,11 +198,15 @@ def test_untrainable_logs_are_refused() -> None:
         check_trainable(SimulatedWorld("hard").simulate(50, seed=0), spec)
 
 
-def _judged(learned: Estimate, constant: Estimate, versus: Estimate, baseline: bool = True):
+def _judged(
+    learned: Estimate, constant: Estimate, versus: Estimate, baseline: bool = True,
+    over: Estimate | None = None, candidates: int | None = None,
+):
     """A stand-in evaluation with only what the shipping decision reads."""
-    fields = ["gain", "gains", "baseline"]
+    fields = ["gain", "gains", "baseline", "constant_over_learned", "metrics"]
     return dataclasses.make_dataclass("E", fields)(
-        versus, {"learned": learned, "best_constant": constant}, np.zeros(3) if baseline else None
+        versus, {"learned": learned, "best_constant": constant}, np.zeros(3) if baseline else None,
+        over, {} if candidates is None else {"gate.constant_candidates": float(candidates)},
     )
 
 
@@ -233,6 +237,36 @@ def test_ship_decision_needs_a_confident_gain_over_what_marketers_did(learned, c
     if mode != "baseline":  # says what ships and how it compares with the other
         assert decision.reason.endswith({"personalized": "personalised policy", "constant": "best constant action"}[mode])
         assert f"{versus[0]:+.3f}" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("learned", "constant", "over", "mode"),
+    [
+        # flat world, style track, n = 20,000, seed 0 (issue 11): the constant is confirmed
+        # better than the personalised policy with its choice among the five allowed for
+        ((0.443, 0.132, 0.754), (0.758, 0.342, 1.174), (0.316, 0.073, 0.559), "constant"),
+        # better by its point, not once its choice is allowed for: the personalised policy
+        ((0.691, 0.438, 0.944), (0.848, 0.484, 1.212), (0.157, -0.031, 0.344), "personalized"),
+        # a constant that is not itself confirmed better than marketers displaces nothing
+        ((0.3, 0.1, 0.5), (0.4, -0.01, 0.8), (0.1, 0.01, 0.2), "personalized"),
+        # where the personalised policy is not confirmed the band is not needed
+        ((0.2, -0.01, 0.4), (0.5, 0.3, 0.7), (-0.1, -0.3, 0.1), "constant"),
+    ],
+)
+def test_a_confirmed_personalised_policy_gives_way_only_to_a_constant_confirmed_better(
+    learned, constant, over, mode
+) -> None:
+    judged = _judged(
+        Estimate(*learned), Estimate(*constant), Estimate(-over[0], -over[2], -over[1]),
+        over=Estimate(*over), candidates=5,
+    )
+    decision = decide_shipping(judged, 3)
+    assert decision.mode == mode
+    if mode == "constant" and learned[1] > 0:
+        assert "better still" in decision.reason
+        assert f"by {over[0]:+.3f}, 95% interval {over[1]:+.3f} to {over[2]:+.3f}" in decision.reason
+        assert "its choice among 5 constants allowed for" in decision.reason
+        assert decision.reason.endswith("shipping the best constant action")
 
 
 def test_the_verdict_words_an_interval_below_zero_as_worse() -> None:
