@@ -25,7 +25,8 @@ GOOD_PROPENSITY = 0.15
 POLICY_NOTES: dict[str, str] = {
     "constant": (
         "One single action was better than what marketers did with confidence on held-out "
-        "data and a personalised plan could not be shown to be, so it comes first for every "
+        "data, and a personalised plan could not be shown to be, or was shown to do less well "
+        "than the single action, so it comes first for every "
         "profile it is allowed for and the log supports, whatever its score; the other "
         "recommendations are ranked by their score for the profile."
     ),

@@ -148,6 +148,9 @@ class ShipDecision:
     mode: PolicyMode
     reason: str
     constant_action: int
+    # the constant ships although the personalised policy was confirmed too: the constant was
+    # confirmed better than it, its choice among the grid allowed for
+    displaced: bool = False
 
     @property
     def shipped(self) -> str:
@@ -681,7 +684,7 @@ def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecisio
             f"; the personalised policy is {verdict(versus)} the best constant ({said(versus)})"
         )
         reason = f"{why}{compared}{on}: shipping the {name[sure]}"
-        return ShipDecision(sure, reason, constant_action)
+        return ShipDecision(sure, reason, constant_action, displaced=not compared)
     mode = "baseline" if evaluation.baseline is not None else "constant"
     fallback = (
         "shipping the baseline: what marketers of similar profiles typically do"

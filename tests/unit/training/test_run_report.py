@@ -145,6 +145,14 @@ def test_a_constant_policy_reads_as_one_plan_and_shows_the_tailored_one_apart(in
     const_dr = inputs.values["best_constant"]["dr"][0] - inputs.values["logged"]["observed"][0]
     assert gains.over_logged.value == pytest.approx(const_dr, abs=1e-9)
     assert "What a tailored plan would have done (not shipped)" in render_page(facts)
+    # a constant that displaced a confirmed tailored plan says so, not that tailoring failed
+    displaced = dataclasses.replace(constant, decision=dataclasses.replace(decision, displaced=True))
+    said = gather_facts(displaced, n_boot=20).headline[-1]
+    assert said.startswith(
+        "Tailoring the plan to each profile was confirmed better than what marketers did, and "
+        "the single plan better still, allowing for its choice among the candidates, so the "
+        "single plan ships (tailored against the single plan: "
+    )
 
 
 def test_a_supported_constant_says_which_share_of_profiles_get_their_baseline(inputs) -> None:

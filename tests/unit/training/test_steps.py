@@ -267,6 +267,7 @@ def test_a_confirmed_personalised_policy_gives_way_only_to_a_constant_confirmed_
         assert f"by {over[0]:+.3f}, 95% interval {over[1]:+.3f} to {over[2]:+.3f}" in decision.reason
         assert "its choice among 5 constants allowed for" in decision.reason
         assert decision.reason.endswith("shipping the best constant action")
+    assert decision.displaced == (mode == "constant" and learned[1] > 0)
 
 
 def test_the_verdict_words_an_interval_below_zero_as_worse() -> None:

@@ -146,6 +146,7 @@ def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> R
             row=row_noun(spec),
             baseline_share=on_baseline,
             segments=segments,
+            displaced=decision.displaced,
         ),
         gains=gains,
         constant_plan=constant_plan,

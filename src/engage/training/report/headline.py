@@ -82,6 +82,7 @@ def headline_sentences(
     row: str = "campaign",
     segments: SegmentSummary | None = None,
     baseline_share: float = 0.0,
+    displaced: bool = False,
 ) -> tuple[str, ...]:
     """The opening sentences for a personalised or a constant policy.
 
@@ -98,6 +99,8 @@ def headline_sentences(
         baseline_share: share of profiles a constant policy serves their baseline plan (what
             marketers of similar profiles typically do), because few similar campaigns were
             logged near the single plan.
+        displaced: the single plan ships although tailoring was confirmed better than what
+            marketers did too: it was confirmed better still, its choice allowed for.
     """
     unit = objective.gain_unit
     over_logged = gain_words(gains.over_logged, unit, "what marketers did")
@@ -127,6 +130,12 @@ def headline_sentences(
         "Tailoring the plan to each profile was tried and could not be confirmed better than "
         f"what marketers did, so the single plan ships ({_tailoring_words(vs, unit)})."
     )
+    if displaced:
+        tried = (
+            "Tailoring the plan to each profile was confirmed better than what marketers did, "
+            "and the single plan better still, allowing for its choice among the candidates, "
+            f"so the single plan ships ({_tailoring_words(vs, unit)})."
+        )
     return first, f"Following it {over_logged}.", tried
 
 
