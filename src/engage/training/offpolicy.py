@@ -652,14 +652,14 @@ def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecisio
     # confirmed better than the personalised policy with its choice among the grid allowed for
     # (module docstring: the plain DR comparison of the two leans towards the constant)
     over = getattr(evaluation, "constant_over_learned", None)
-    displaced = over is not None and over.low > 0 and constant.low > 0
+    displaced = learned.low > 0 and constant.low > 0 and over is not None and over.low > 0
     sure: PolicyMode | None = (
-        "constant" if learned.low > 0 and displaced
+        "constant" if displaced
         else "personalized" if learned.low > 0
         else "constant" if constant.low > 0 else None
     )
     if sure is not None:
-        if sure == "constant" and learned.low > 0:
+        if displaced:
             assert over is not None
             candidates = (getattr(evaluation, "metrics", None) or {}).get("gate.constant_candidates")
             among = f" among {int(candidates):,} constants" if candidates else ""
@@ -680,11 +680,11 @@ def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecisio
             )
         name = {"personalized": "personalised policy", "constant": "best constant action"}
         # the paired comparison without the choice allowed for, unless the band already said
-        compared = "" if sure == "constant" and learned.low > 0 else (
+        compared = "" if displaced else (
             f"; the personalised policy is {verdict(versus)} the best constant ({said(versus)})"
         )
         reason = f"{why}{compared}{on}: shipping the {name[sure]}"
-        return ShipDecision(sure, reason, constant_action, displaced=not compared)
+        return ShipDecision(sure, reason, constant_action, displaced=displaced)
     mode = "baseline" if evaluation.baseline is not None else "constant"
     fallback = (
         "shipping the baseline: what marketers of similar profiles typically do"
