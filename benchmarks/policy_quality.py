@@ -284,11 +284,12 @@ def fit_engage(log, world: SimulatedWorld, profiles, seed: int, trials: int | No
     # the policy it shipped; and the gate's figures the rule reads
     value_if = {}
     for mode in ("personalized", "constant", "baseline"):
-        alt = dataclasses.replace(policy, mode=mode)
-        rows = alt.choose(alt.builder.encode_context(profiles))
-        value_if[mode] = world.policy_value(
-            profiles, Actions.from_frame(alt.candidates.frame.iloc[rows].reset_index(drop=True))
-        )
+        alt_actions = actions
+        if mode != policy.mode:  # the shipped policy's actions are already there
+            alt = dataclasses.replace(policy, mode=mode)
+            rows = alt.choose(alt.builder.encode_context(profiles))
+            alt_actions = Actions.from_frame(alt.candidates.frame.iloc[rows].reset_index(drop=True))
+        value_if[mode] = world.policy_value(profiles, alt_actions)
     gate = {
         k: v for k, v in result.metrics.items()
         if k.startswith(("gate.gain_vs_", "gate.constant_", "gate.personal_floor"))

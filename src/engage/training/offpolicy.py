@@ -258,8 +258,7 @@ def evaluate_offpolicy(
         gains["best_constant"] = constant.gain  # chosen on these rows: the simultaneous interval
         gate_learned = (gate_style["learned"], gate_q["learned"])
         gain = ope.compare_policies(
-            gate_data, (gate_style["learned"], gate_q["learned"]),
-            (gate_style["best_constant"], gate_q["best_constant"]),
+            gate_data, gate_learned, (gate_style["best_constant"], gate_q["best_constant"]),
             estimator="dr", n_boot=settings.n_boot, seed=settings.seed,
         )
     # how much better than the personalised policy the chosen constant is, its choice among

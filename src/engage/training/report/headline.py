@@ -127,15 +127,12 @@ def headline_sentences(
             "never used, it recommends a tailored plan instead."
         )
     tried = (
-        "Tailoring the plan to each profile was tried and could not be confirmed better than "
-        f"what marketers did, so the single plan ships ({_tailoring_words(vs, unit)})."
-    )
-    if displaced:
-        tried = (
-            "Tailoring the plan to each profile was confirmed better than what marketers did, "
-            "and the single plan better still, allowing for its choice among the candidates, "
-            f"so the single plan ships ({_tailoring_words(vs, unit)})."
-        )
+        "Tailoring the plan to each profile was confirmed better than what marketers did, and "
+        "the single plan better still, allowing for its choice among the candidates, so"
+        if displaced
+        else "Tailoring the plan to each profile was tried and could not be confirmed better "
+        "than what marketers did, so"
+    ) + f" the single plan ships ({_tailoring_words(vs, unit)})."
     return first, f"Following it {over_logged}.", tried
 
 
