@@ -35,6 +35,7 @@ import concurrent.futures as cf
 import datetime as dt
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -117,6 +118,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "by_seed": {r["seed"]: round(r["regret_shipped"], 3) for r in part},
             "personalised": sum(r["mode"] == "personalized" for r in part),
             "searched_share": float(np.mean([r.get("searched_share") or 0.0 for r in part])),
+            "seconds": float(np.mean([r["seconds"] for r in part])),
         }
         for p in POLICIES:
             have = [r[f"regret_{p}"] for r in part if r.get(f"regret_{p}") is not None]
@@ -149,11 +151,12 @@ def render(results: dict[str, Any]) -> str:
         "run's evaluation profiles by the world's oracle: 0 = the oracle, 1 = the marketers' "
         "logged choices. *Shipped* is what the gate chose among the personalised policy, the best "
         "constant and the baseline (their regrets beside it); *searched share*: the share of "
-        "evaluation profiles whose recommendation is a searched action (not the shared grid).",
+        "evaluation profiles whose recommendation is a searched action (not the shared grid); "
+        "*training*: wall seconds of the whole training, with the other log(s) beside it.",
         "",
         f"| world | track | n | `{setting}` | logs | shipped regret, mean | by seed | personalised "
-        "policy | best constant | baseline | personalised shipped | searched share |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "policy | best constant | baseline | personalised shipped | searched share | training, mean |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in summary:
         seeds = ", ".join(f"{s}: {v:.3f}" for s, v in c["by_seed"].items())
@@ -162,7 +165,7 @@ def render(results: dict[str, Any]) -> str:
             f"| {c['world']} | {c['track']} | {c['n']:,} | `{c['value']}`{mark} | {c['logs']} | "
             f"**{c['regret_shipped']:.3f}** | {seeds} | {_cell(c['regret_learned'])} | "
             f"{_cell(c.get('regret_best_constant'))} | {_cell(c.get('regret_baseline'))} | "
-            f"{c['personalised']}/{c['logs']} | {c['searched_share']:.2f} |"
+            f"{c['personalised']}/{c['logs']} | {c['searched_share']:.2f} | {c['seconds']:.0f} s |"
         )
     return "\n".join(lines) + "\n"
 
@@ -208,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     load_start = [round(x, 2) for x in os.getloadavg()]
     logs = [(w, args.track, n, s, args.setting, values) for w in args.worlds for n in args.sizes
             for s in range(args.first_seed, args.first_seed + args.seeds)]
-    command = "python benchmarks/settings_sweep.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python benchmarks/settings_sweep.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     git = _git()
     rows: list[dict[str, Any]] = []
 

@@ -38,7 +38,7 @@ def test_the_summary_is_per_value_in_the_order_given() -> None:
     page = ss.render({"command": "c", "default": "2", "machine": MACHINE, "summary": [first, second]})
     assert "# `search_rounds` against the realised regret" in page
     assert ("| hard | full | 20,000 | `2` (default) | 2 | **0.350** | 0: 0.400, 1: 0.300 | 0.340 | "
-            "0.800 | 0.600 | 2/2 | 0.50 |") in page
+            "0.800 | 0.600 | 2/2 | 0.50 | 1 s |") in page
     assert "| `6` | 2 | **0.550** |" in page
 
 
@@ -50,7 +50,7 @@ def test_rows_of_the_support_sweep_render_as_before() -> None:
     assert (cell["setting"], cell["value"], cell["track"]) == ("min_support_rows", "20", "full")
     assert cell["regret_best_constant"] is None
     page = ss.render({"command": "c", "machine": MACHINE, "summary": [cell]})
-    assert "| hard | full | 20,000 | `20` (default) | 1 | **0.400** | 0: 0.400 | 0.390 | – | – | 1/1 | 0.31 |" in page
+    assert "| hard | full | 20,000 | `20` (default) | 1 | **0.400** | 0: 0.400 | 0.390 | – | – | 1/1 | 0.31 | 1 s |" in page
 
 
 def test_values_are_labelled_like_the_defaults() -> None:
