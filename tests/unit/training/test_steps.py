@@ -360,15 +360,7 @@ def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
     )
     assert evaluation.gate_rows == len(split.samples.ope)
     assert evaluation.metrics["gate.training_rows"] == 0
-    assert evaluation.gain == evaluation.held_out_gain
-    gate, held = dict(evaluation.gains), dict(evaluation.held_out_gains)
-    learned, learned_held = gate.pop("learned"), held.pop("learned")
-    assert gate == held
-    # the personalised policy's floor was chosen on these rows too: the same gain, with the
-    # interval of every floor's at once (wider than its own)
-    assert learned.value == pytest.approx(learned_held.value)
-    assert learned.low < learned_held.low and learned.high > learned_held.high
-    assert evaluation.metrics["gate.floor_critical"] > 1.96
+    assert evaluation.gains == evaluation.held_out_gains and evaluation.gain == evaluation.held_out_gain
     # the constant was chosen on these rows: its interval is the one over the whole grid
     constant = evaluation.gains["best_constant"]
     style = selection.policy.candidates.style_codes[evaluation.constant]
@@ -531,13 +523,6 @@ def test_the_gate_judges_the_personalised_policy_at_the_lowest_sure_floor(steps)
     valued = evaluation.q(raised.candidates.encoded[evaluation.learned])
     assert m["policy.chooser_optimism"] == pytest.approx(np.mean(ranked.chosen_objective - valued))
     assert m["gate.gain_vs_logged.learned_low"] == pytest.approx(lows[floors.index(expected)])
-    # chosen among the floors on the gate's rows: every floor's gain carries the band that
-    # holds for all of them at once (symmetric, point +- critical x standard error)
-    assert m["gate.floor_critical"] > 1.0
-    for f in floors:
-        key = f"gate.floor_{f:g}"
-        assert m[f"{key}.gain_high"] - m[f"{key}.gain"] == pytest.approx(m[f"{key}.gain"] - m[f"{key}.gain_low"])
-    assert m["gate.gain_vs_logged.learned_high"] == pytest.approx(m[f"gate.floor_{expected:g}.gain_high"])
     # without extra floors, the policy's own
     alone = evaluate_offpolicy(
         spec, split, nuisance, selection, weights, settings.model_copy(update={"personal_floors": []})
