@@ -24,7 +24,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import datetime as dt
 import os
 import sys
@@ -212,15 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         write_results(args.out, results, render)
 
-    if args.jobs <= 1:
-        for log in logs:
-            record(run_log(*log))
-    else:
-        from benchmarks.pools import tied_to_parent
+    from benchmarks.pools import results_as_done
 
-        with cf.ProcessPoolExecutor(args.jobs, **tied_to_parent()) as pool:
-            for future in cf.as_completed([pool.submit(run_log, *log) for log in logs]):
-                record(future.result())
+    for part in results_as_done(run_log, logs, args.jobs):
+        record(part)
     print(f"wrote {args.out.with_suffix('.md')}")
     return 0
 

@@ -31,7 +31,6 @@ Values are JSON (``20``, ``[0.05, 0.1]``, ``"everyone"``). The results go to
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import datetime as dt
 import json
 import os
@@ -229,15 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         write_results(out, results, render)
 
-    if args.jobs <= 1:
-        for log in logs:
-            done(run_log(*log))
-    else:
-        from benchmarks.pools import tied_to_parent
+    from benchmarks.pools import results_as_done
 
-        with cf.ProcessPoolExecutor(args.jobs, **tied_to_parent()) as pool:
-            for future in cf.as_completed([pool.submit(run_log, *log) for log in logs]):
-                done(future.result())
+    for part in results_as_done(run_log, logs, args.jobs):
+        done(part)
     print(f"wrote {out.with_suffix('.md')}")
     return 0
 
