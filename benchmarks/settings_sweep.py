@@ -104,13 +104,14 @@ def _legacy(row: dict[str, Any]) -> dict[str, Any]:
 def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (world, track, n, value), in the order the values were given: mean regrets over the
     logs, the shipped regret of each log, and the modes."""
-    rows = [_legacy(r) for r in rows]
-    order = list(dict.fromkeys(r["value"] for r in rows))
-    keys = sorted({(r["world"], r["track"], r["n"], r["value"]) for r in rows},
-                  key=lambda k: (k[0], k[1], k[2], order.index(k[3])))
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for r in map(_legacy, rows):
+        groups.setdefault((r["world"], r["track"], r["n"], r["value"]), []).append(r)
+    order = list(dict.fromkeys(value for *_, value in groups))
     out = []
-    for world, track, n, value in keys:
-        part = [r for r in rows if (r["world"], r["track"], r["n"], r["value"]) == (world, track, n, value)]
+    for (world, track, n, value), part in sorted(
+        groups.items(), key=lambda kv: (*kv[0][:3], order.index(kv[0][3]))
+    ):
         cell = {
             "world": world, "track": track, "n": n, "setting": part[0]["setting"], "value": value,
             "logs": len(part),
@@ -135,7 +136,8 @@ def render(results: dict[str, Any]) -> str:
     # from the runs when there are (a results file of the support sweep has its own summary)
     summary = summarise(results["runs"]) if "runs" in results else results["summary"]
     setting = summary[0]["setting"] if summary else results.get("setting", "?")
-    default = results.get("default", label(20) if setting == "min_support_rows" else None)
+    # the default the run recorded; a support-sweep file has none, and its default is today's
+    default = results.get("default") or default_label(setting)
     threads = ", one thread per fit" if results.get("omp_num_threads") == "1" else ""
     lines = [
         f"# `{setting}` against the realised regret",
