@@ -38,7 +38,12 @@ personalised policy is judged at the lowest
 support floor (``min_propensity`` and ``settings.personal_floors``) whose DR gain over the
 logged policy is positive with 95% confidence, else at its own: no style below the floor is
 recommended, so its rows weigh at most ``1 / floor`` in the unclipped DR
-(:func:`chosen_at_floors`, ``_choose_floor``).
+(:func:`chosen_at_floors`, ``_choose_floor``). The floor, like the constant, is chosen on the
+gate's rows, so the personalised policy's gain the gate reads carries the interval that holds
+for every floor's policy at once: each floor's own bootstrap percentiles at a tail level chosen
+jointly (:func:`.evaluation.simultaneous_percentile_gains`), which keeps the skew of a DR gain
+that a few heavily weighted rows carry (a studentised band, symmetric about the point, lowered
+such gains' lower bounds and shipped worse policies on the hard world's small logs).
 
 **The gate's rows.** The held-out evaluation rows alone are few on a small log (1,250 of
 5,000), so the gate also uses up to ``gate_training_rows`` training rows, cross-fitted: a
@@ -186,7 +191,9 @@ def evaluate_offpolicy(
     ranking = policy.rank(context, settings.objective)
     at_floor = chosen_at_floors(ranking, policy, floors)
     extra = _training_rows(spec, split, nuisance, selection, valuer, weights, settings, floors)
-    floor, floor_metrics = _choose_floor(data, at_floor, extra, valuer, rows, context, policy, settings)
+    floor, floor_gain, floor_metrics = _choose_floor(
+        data, at_floor, extra, valuer, rows, context, policy, settings
+    )
     policy = dataclasses.replace(policy, min_propensity=floor)
     learned = at_floor[floor]
     constant = _choose_constant(data, extra, valuer, rows, context, policy, settings)
@@ -239,7 +246,7 @@ def evaluate_offpolicy(
                "baseline": extra_q_baseline},
         )
     if extra is None:  # the gate is the held-out rows
-        gate_data, gains, gain = data, held_out, held_out_gain  # held_out has the constant's band
+        gate_data, gains, gain = data, dict(held_out), held_out_gain  # held_out has the constant's band
         gate_learned = (cands.style_codes[learned], q["learned"])
     else:
         clipped += extra.clipped
@@ -261,6 +268,8 @@ def evaluate_offpolicy(
             gate_data, gate_learned, (gate_style["best_constant"], gate_q["best_constant"]),
             estimator="dr", n_boot=settings.n_boot, seed=settings.seed,
         )
+    if floor_gain is not None:  # its floor was chosen on the gate's rows: the floors' band
+        gains["learned"] = floor_gain
     # how much better than the personalised policy the chosen constant is, its choice among
     # the grid allowed for (the band of every constant's difference from it)
     over, _ = ope.simultaneous_differences(
@@ -552,37 +561,48 @@ def _choose_floor(
     context: np.ndarray,
     policy: Policy,
     settings: TrainSettings,
-) -> tuple[float, dict[str, float]]:
+) -> tuple[float, ope.Estimate | None, dict[str, float]]:
     """The support floor whose personalised policy the gate judges (module docstring): the
     lowest floor whose DR gain over the logged policy, on the gate's rows, is positive with 95%
     confidence; the policy's own floor when none is. A higher floor gives up the actions the
     data can hardly check in exchange for a surer gain, so it is taken only when the less
-    restricted policy cannot be confirmed. With one floor, that floor."""
+    restricted policy cannot be confirmed.
+
+    The floor is chosen on the gate's rows, so the confidence is that of every floor's gain at
+    once (:func:`.evaluation.simultaneous_percentile_gains`): with single intervals, each floor
+    tried would be one more chance to confirm a gain by luck. Returns the floor, its gain with
+    that interval (None with one floor: the gate's own single interval stands) and the
+    metrics."""
     floors = list(at_floor)
     if len(floors) == 1:
-        return floors[0], {}
+        return floors[0], None, {}
     cands = policy.candidates
     gate_data = data if extra is None else _pooled(data, extra)
-    metrics: dict[str, float] = {}
-    lows = []
+    styles, qs = [], []
     for floor in floors:
-        chosen, q = at_floor[floor], valuer.objective(rows, context, cands.encoded[at_floor[floor]])
-        style = cands.style_codes[chosen]
+        style = cands.style_codes[at_floor[floor]]
+        q = valuer.objective(rows, context, cands.encoded[at_floor[floor]])
         if extra is not None:
             style = np.concatenate([style, cands.style_codes[extra.at_floor[floor]]])
             q = np.concatenate([q, extra.q_at_floor[floor]])
-        g = ope.gain_over_logged(gate_data, style, q, n_boot=settings.n_boot, seed=settings.seed)
-        lows.append(g.low)
+        styles.append(style)
+        qs.append(q)
+    band, tail = ope.simultaneous_percentile_gains(
+        gate_data, np.column_stack(styles), np.column_stack(qs), n_boot=settings.n_boot, seed=settings.seed
+    )
+    # the tail level of each floor's interval (2.5% for a single interval)
+    metrics: dict[str, float] = {"gate.floor_tail": tail}
+    for floor, g in zip(floors, band, strict=True):
         key = f"gate.floor_{floor:g}"
         metrics.update({
             f"{key}.gain": g.value, f"{key}.gain_low": g.low, f"{key}.gain_high": g.high,
             # how many OPE rows the floor moves off a rarely picked style
-            f"{key}.changed_share": float(np.mean(chosen != at_floor[floors[0]])),
+            f"{key}.changed_share": float(np.mean(at_floor[floor] != at_floor[floors[0]])),
         })
-    sure = [f for f, low in zip(floors, lows, strict=True) if low > 0]
-    best = sure[0] if sure else floors[0]
-    metrics["gate.personal_floor"] = best
-    return best, metrics
+    sure = [i for i, g in enumerate(band) if g.low > 0]
+    best = sure[0] if sure else 0
+    metrics["gate.personal_floor"] = floors[best]
+    return floors[best], band[best], metrics
 
 
 def _corrections_without(

@@ -360,7 +360,16 @@ def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
     )
     assert evaluation.gate_rows == len(split.samples.ope)
     assert evaluation.metrics["gate.training_rows"] == 0
-    assert evaluation.gains == evaluation.held_out_gains and evaluation.gain == evaluation.held_out_gain
+    assert evaluation.gain == evaluation.held_out_gain
+    gate, held = dict(evaluation.gains), dict(evaluation.held_out_gains)
+    learned, learned_held = gate.pop("learned"), held.pop("learned")
+    assert gate == held
+    # the personalised policy's floor was chosen on these rows too: the same gain, with the
+    # interval of every floor's at once (its own percentiles further out in the tails)
+    tail = evaluation.metrics["gate.floor_tail"]
+    assert 0 <= tail < 0.025
+    assert learned.value == pytest.approx(learned_held.value)
+    assert learned.low < learned_held.low and learned.high > learned_held.high
     # the constant was chosen on these rows: its interval is the one over the whole grid
     constant = evaluation.gains["best_constant"]
     style = selection.policy.candidates.style_codes[evaluation.constant]
@@ -523,6 +532,12 @@ def test_the_gate_judges_the_personalised_policy_at_the_lowest_sure_floor(steps)
     valued = evaluation.q(raised.candidates.encoded[evaluation.learned])
     assert m["policy.chooser_optimism"] == pytest.approx(np.mean(ranked.chosen_objective - valued))
     assert m["gate.gain_vs_logged.learned_low"] == pytest.approx(lows[floors.index(expected)])
+    # chosen among the floors on the gate's rows: every floor's gain carries the interval that
+    # holds for all of them at once, its own bootstrap percentiles at a tail level chosen
+    # jointly (so a skewed gain keeps its skew; a symmetric band would not)
+    tail = m["gate.floor_tail"]
+    assert 0 <= tail <= 0.025
+    assert m["gate.gain_vs_logged.learned_high"] == pytest.approx(m[f"gate.floor_{expected:g}.gain_high"])
     # without extra floors, the policy's own
     alone = evaluate_offpolicy(
         spec, split, nuisance, selection, weights, settings.model_copy(update={"personal_floors": []})
