@@ -24,7 +24,8 @@ Usage::
     .venv/bin/python benchmarks/settings_sweep.py \\
         --setting personal_floors --values '[0.05]' '[0.05, 0.1, 0.2]' --track style --sizes 5000 --seeds 5
 
-Values are JSON (``20``, ``[0.05, 0.1]``, ``"everyone"``). The results go to
+Values are JSON (``20``, ``[0.05, 0.1]``, ``"everyone"``). ``--note`` says what else the
+reader must know (say, how the commit's gate differs from another run's). The results go to
 ``benchmarks/results/settings_sweep_<setting>.{json,md}`` unless ``--out`` says otherwise.
 """
 
@@ -147,6 +148,7 @@ def render(results: dict[str, Any]) -> str:
         f"time; load average at start {mc['load_average_at_start']}, at end "
         f"{mc['load_average_at_end']}; {mc['runs_done']} of {mc['runs_planned']} logs done.",
         "",
+        *([f"> {results['note']}", ""] if results.get("note") else []),
         f"Each log is trained on once per value of `{setting}` (the product's default: "
         f"`{default}`), all else at the defaults{threads}. Regret is normalised on the "
         "run's evaluation profiles by the world's oracle: 0 = the oracle, 1 = the marketers' "
@@ -192,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="hard, n = 5,000, 1 seed")
     parser.add_argument("--out", type=Path, default=None,
                         help="results path without suffix (default: benchmarks/results/settings_sweep_<setting>)")
+    parser.add_argument("--note", default=None,
+                        help="what the reader must know besides the setting, e.g. the commit's gate (shown under the command)")
     parser.add_argument("--render", type=Path, default=None, help="only re-render an existing JSON")
     args = parser.parse_args(argv)
     if args.render is not None:
@@ -223,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['mode']}, regret {row['regret_shipped']:.3f} ({row['seconds']} s)", flush=True)
         results = {
             "command": command, "setting": args.setting, "default": default,
+            **({"note": args.note} if args.note else {}),
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset"),
             "machine": machine_facts(started, t0, load_start, args.jobs, git, len(rows) // len(values), len(logs)),
             "summary": summarise(rows),

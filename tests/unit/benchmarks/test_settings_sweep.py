@@ -58,3 +58,12 @@ def test_values_are_labelled_like_the_defaults() -> None:
     assert ss.default_label("search_rounds") == "2"
     assert ss.default_label("personal_floors") == "[0.05, 0.1, 0.2]"
     assert ss.default_label("no_such_setting") is None
+
+
+def test_a_note_shows_under_the_command_and_only_when_given() -> None:
+    (cell,) = ss.summarise([_run(0, "2", 0.4)])
+    base = {"command": "c", "default": "2", "machine": MACHINE, "summary": [cell]}
+    noted = ss.render({**base, "note": "the gate of commit abc: pointwise floors"})
+    assert "\n> the gate of commit abc: pointwise floors\n" in noted
+    assert noted.index("> `c` on x") < noted.index("> the gate of commit abc")
+    assert "> the gate" not in ss.render(base) and ss.render(base).count("\n> ") == 1
