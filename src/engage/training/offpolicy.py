@@ -591,7 +591,7 @@ def _choose_floor(
         gate_data, np.column_stack(styles), np.column_stack(qs), n_boot=settings.n_boot, seed=settings.seed
     )
     # the tail level of each floor's interval (2.5% for a single interval)
-    metrics: dict[str, float] = {"gate.floor_tail": tail}
+    metrics: dict[str, float] = {"gate.floor_tail": tail, "gate.floors": float(len(floors))}
     for floor, g in zip(floors, band, strict=True):
         key = f"gate.floor_{floor:g}"
         metrics.update({
@@ -689,7 +689,8 @@ def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecisio
             )
         elif sure == "personalized":
             why = (
-                f"the personalised policy is better than what marketers did (DR gain {said(learned)}); "
+                f"the personalised policy{_floor_said(evaluation)} is better than what marketers did "
+                f"(DR gain {said(learned)}); "
                 f"the best constant is {verdict(constant)} what marketers did ({said(constant)})"
             )
         else:
@@ -715,6 +716,18 @@ def decide_shipping(evaluation: Evaluation, constant_action: int) -> ShipDecisio
         f"confidently better than what marketers did{on}; {fallback}"
     )
     return ShipDecision(mode, reason, constant_action)
+
+
+def _floor_said(evaluation: Evaluation) -> str:
+    """Which support floor the personalised policy was judged at, when the gate tried several."""
+    metrics = getattr(evaluation, "metrics", None) or {}
+    floor, tried = metrics.get("gate.personal_floor"), metrics.get("gate.floors")
+    if floor is None or not tried or tried < 2:
+        return ""
+    return (
+        f" (no style recommended below propensity {floor:g}: the lowest of {int(tried)} support "
+        "floors whose gain is sure for all of them at once)"
+    )
 
 
 def decided_values(evaluation: Evaluation, decision: ShipDecision) -> Values:

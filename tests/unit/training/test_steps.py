@@ -270,6 +270,20 @@ def test_a_confirmed_personalised_policy_gives_way_only_to_a_constant_confirmed_
     assert decision.displaced == (mode == "constant" and learned[1] > 0)
 
 
+def test_the_reason_says_which_support_floor_the_personalised_policy_was_judged_at() -> None:
+    judged = _judged(Estimate(0.3, 0.1, 0.5), Estimate(0.0, -0.1, 0.1), Estimate(0.3, 0.1, 0.5))
+    judged.metrics.update({"gate.personal_floor": 0.1, "gate.floors": 4.0})
+    decision = decide_shipping(judged, 3)
+    assert decision.mode == "personalized"
+    assert decision.reason.startswith(
+        "the personalised policy (no style recommended below propensity 0.1: the lowest of 4 "
+        "support floors whose gain is sure for all of them at once) is better than what marketers did"
+    )
+    # one floor tried: nothing to say
+    alone = _judged(Estimate(0.3, 0.1, 0.5), Estimate(0.0, -0.1, 0.1), Estimate(0.3, 0.1, 0.5))
+    assert "support floors" not in decide_shipping(alone, 3).reason
+
+
 def test_the_verdict_words_an_interval_below_zero_as_worse() -> None:
     worse = Estimate(-1146.9, -1987.0, -512.8)  # issue 13's example: said "not significant"
     decision = decide_shipping(_judged(worse, Estimate(-5.0, -9.0, -1.0), Estimate(0.1, -1, 1)), 3)
@@ -522,6 +536,7 @@ def test_the_gate_judges_the_personalised_policy_at_the_lowest_sure_floor(steps)
     sure = [f for f, low in zip(floors, lows, strict=True) if low > 0]
     expected = sure[0] if sure else floors[0]
     assert evaluation.min_propensity == m["gate.personal_floor"] == expected
+    assert m["gate.floors"] == len(floors)
     # the personalised policy the evaluation values is the one at that floor
     raised = dataclasses.replace(selection.policy, min_propensity=evaluation.min_propensity)
     np.testing.assert_array_equal(
