@@ -82,6 +82,7 @@ __all__ = [
     "simultaneous_differences",
     "simultaneous_gains",
     "simultaneous_percentile_gains",
+    "simultaneous_percentile_values",
     "simultaneous_values",
 ]
 
@@ -461,8 +462,28 @@ def simultaneous_percentile_gains(
     band is that of :func:`simultaneous_gains` and ``a`` is reported as 0. Returns the
     estimates in column order and ``a``.
     """
+    dr = _dr_columns(data, target_styles, q_targets)
+    return _percentile_band(dr - data.reward[:, None], n_boot, seed)
+
+
+def simultaneous_percentile_values(
+    data: LoggedData,
+    target_styles: np.ndarray,
+    q_targets: np.ndarray,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> tuple[list[Estimate], float]:
+    """DR values of ``g`` policies with the intervals of :func:`simultaneous_percentile_gains`
+    (the policies' values, not their gains over the logged policy)."""
+    return _percentile_band(_dr_columns(data, target_styles, q_targets), n_boot, seed)
+
+
+def _percentile_band(terms: np.ndarray, n_boot: int, seed: int) -> tuple[list[Estimate], float]:
+    """Column means of ``terms`` (n, g) with the percentile band of
+    :func:`simultaneous_percentile_gains` (95%) and its tail level."""
     _check_boot(n_boot)
-    terms = np.ascontiguousarray(_dr_columns(data, target_styles, q_targets) - data.reward[:, None])
+    terms = np.ascontiguousarray(terms)
     n = terms.shape[0]
     point = terms.mean(axis=0)
     moving = np.ptp(terms, axis=0) > 0  # a policy identical to the logged one does not spread

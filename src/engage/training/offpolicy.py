@@ -191,9 +191,8 @@ def evaluate_offpolicy(
     ranking = policy.rank(context, settings.objective)
     at_floor = chosen_at_floors(ranking, policy, floors)
     extra = _training_rows(spec, split, nuisance, selection, valuer, weights, settings, floors)
-    floor, floor_gain, floor_metrics = _choose_floor(
-        data, at_floor, extra, valuer, rows, context, policy, settings
-    )
+    chosen_floor = _choose_floor(data, at_floor, extra, valuer, rows, context, policy, settings)
+    floor, floor_metrics = chosen_floor.floor, chosen_floor.metrics
     policy = dataclasses.replace(policy, min_propensity=floor)
     learned = at_floor[floor]
     constant = _choose_constant(data, extra, valuer, rows, context, policy, settings)
@@ -211,6 +210,16 @@ def evaluate_offpolicy(
     # hold for every constant of the grid at once (its own would overstate what is sure)
     band_value = ope.simultaneous_values(data, constant.styles_eval, constant.q_eval, n_boot=n_boot, seed=seed)
     band_gain = ope.simultaneous_gains(data, constant.styles_eval, constant.q_eval, n_boot=n_boot, seed=seed)
+    # so was the personalised policy's support floor: its value and gain get the floors' band
+    floor_value = floor_gain = None
+    if chosen_floor.styles_eval is not None:
+        assert chosen_floor.q_eval is not None
+        floor_value, _ = ope.simultaneous_percentile_values(
+            data, chosen_floor.styles_eval, chosen_floor.q_eval, n_boot=n_boot, seed=seed
+        )
+        floor_gain, _ = ope.simultaneous_percentile_gains(
+            data, chosen_floor.styles_eval, chosen_floor.q_eval, n_boot=n_boot, seed=seed
+        )
     values: Values = {}
     held_out: dict[str, ope.Estimate] = {}
     for name, chosen in targets.items():
@@ -219,6 +228,9 @@ def evaluate_offpolicy(
         if name == "best_constant":
             est["dr"] = band_value[0][constant.column]
             held_out[name] = band_gain[0][constant.column]
+        elif name == "learned" and floor_value is not None and floor_gain is not None:
+            est["dr"] = floor_value[chosen_floor.column]
+            held_out[name] = floor_gain[chosen_floor.column]
         else:
             held_out[name] = ope.gain_over_logged(data, style, q[name], n_boot=n_boot, seed=seed)
         exact = ope.logged_where_matched(data, style, cands.encoded[chosen], logged_actions)
@@ -268,8 +280,8 @@ def evaluate_offpolicy(
             gate_data, gate_learned, (gate_style["best_constant"], gate_q["best_constant"]),
             estimator="dr", n_boot=settings.n_boot, seed=settings.seed,
         )
-    if floor_gain is not None:  # its floor was chosen on the gate's rows: the floors' band
-        gains["learned"] = floor_gain
+    if chosen_floor.gain is not None:  # its floor was chosen on the gate's rows: the floors' band
+        gains["learned"] = chosen_floor.gain
     # how much better than the personalised policy the chosen constant is, its choice among
     # the grid allowed for (the band of every constant's difference from it)
     over, _ = ope.simultaneous_differences(
@@ -552,6 +564,22 @@ def chosen_at_floors(
     return out
 
 
+@dataclass(frozen=True)
+class _ChosenFloor:
+    """The support floor the gate judges the personalised policy at, and what it read."""
+
+    floor: float
+    # its DR gain over the logged policy on the gate's rows, with the floors' band; None: one
+    # floor (the gate's own single interval stands)
+    gain: ope.Estimate | None
+    metrics: dict[str, float]
+    # every floor's policy on the OPE rows, (n, floors): style and objective per row, and the
+    # chosen floor's column; None with one floor
+    styles_eval: np.ndarray | None = None
+    q_eval: np.ndarray | None = None
+    column: int = 0
+
+
 def _choose_floor(
     data: ope.LoggedData,
     at_floor: dict[float, np.ndarray],
@@ -561,7 +589,7 @@ def _choose_floor(
     context: np.ndarray,
     policy: Policy,
     settings: TrainSettings,
-) -> tuple[float, ope.Estimate | None, dict[str, float]]:
+) -> _ChosenFloor:
     """The support floor whose personalised policy the gate judges (module docstring): the
     lowest floor whose DR gain over the logged policy, on the gate's rows, is positive with 95%
     confidence; the policy's own floor when none is. A higher floor gives up the actions the
@@ -570,26 +598,19 @@ def _choose_floor(
 
     The floor is chosen on the gate's rows, so the confidence is that of every floor's gain at
     once (:func:`.evaluation.simultaneous_percentile_gains`): with single intervals, each floor
-    tried would be one more chance to confirm a gain by luck. Returns the floor, its gain with
-    that interval (None with one floor: the gate's own single interval stands) and the
-    metrics."""
+    tried would be one more chance to confirm a gain by luck."""
     floors = list(at_floor)
     if len(floors) == 1:
-        return floors[0], None, {}
+        return _ChosenFloor(floors[0], None, {})
     cands = policy.candidates
     gate_data = data if extra is None else _pooled(data, extra)
-    styles, qs = [], []
-    for floor in floors:
-        style = cands.style_codes[at_floor[floor]]
-        q = valuer.objective(rows, context, cands.encoded[at_floor[floor]])
-        if extra is not None:
-            style = np.concatenate([style, cands.style_codes[extra.at_floor[floor]]])
-            q = np.concatenate([q, extra.q_at_floor[floor]])
-        styles.append(style)
-        qs.append(q)
-    band, tail = ope.simultaneous_percentile_gains(
-        gate_data, np.column_stack(styles), np.column_stack(qs), n_boot=settings.n_boot, seed=settings.seed
-    )
+    styles_eval = np.column_stack([cands.style_codes[at_floor[f]] for f in floors])
+    q_eval = np.column_stack([valuer.objective(rows, context, cands.encoded[at_floor[f]]) for f in floors])
+    styles, qs = styles_eval, q_eval
+    if extra is not None:
+        styles = np.vstack([styles, np.column_stack([cands.style_codes[extra.at_floor[f]] for f in floors])])
+        qs = np.vstack([qs, np.column_stack([extra.q_at_floor[f] for f in floors])])
+    band, tail = ope.simultaneous_percentile_gains(gate_data, styles, qs, n_boot=settings.n_boot, seed=settings.seed)
     # the tail level of each floor's interval (2.5% for a single interval)
     metrics: dict[str, float] = {"gate.floor_tail": tail, "gate.floors": float(len(floors))}
     for floor, g in zip(floors, band, strict=True):
@@ -602,7 +623,7 @@ def _choose_floor(
     sure = [i for i, g in enumerate(band) if g.low > 0]
     best = sure[0] if sure else 0
     metrics["gate.personal_floor"] = floors[best]
-    return floors[best], band[best], metrics
+    return _ChosenFloor(floors[best], band[best], metrics, styles_eval, q_eval, best)
 
 
 def _corrections_without(

@@ -19,6 +19,7 @@ from engage.training.evaluation import (
     simultaneous_differences,
     simultaneous_gains,
     simultaneous_percentile_gains,
+    simultaneous_percentile_values,
 )
 
 # 3 contexts, 3 arms (styles). Everything below is exact.
@@ -411,6 +412,19 @@ def test_the_percentile_band_of_one_policy_is_its_single_interval():
     (one,), tail = simultaneous_percentile_gains(data, t[:, None], q_t[:, None], n_boot=400, seed=3)
     assert tail == 0.025
     assert one == gain_over_logged(data, t, q_t, n_boot=400, seed=3)
+
+
+def test_the_percentile_band_of_values_is_the_dr_interval_for_one_policy_and_wider_for_several():
+    data, t, q_t, x = simulate(np.random.default_rng(16), 3_000)
+    (one,), tail = simultaneous_percentile_values(data, t[:, None], q_t[:, None], n_boot=200, seed=4)
+    assert tail == 0.025
+    dr = estimate_policy_value(data, t, q_t, n_boot=200, seed=4)["dr"]
+    assert np.allclose([one.value, one.low, one.high], [dr.value, dr.low, dr.high])
+    other = np.array([2, 2, 0])[x]  # differs from PI in the first context
+    styles, q = np.column_stack([t, other]), np.column_stack([q_t, MU[x, other]])
+    (first, _), tail = simultaneous_percentile_values(data, styles, q, n_boot=200, seed=4)
+    assert 0 < tail < 0.025 and first.value == pytest.approx(one.value)
+    assert first.low < one.low and first.high > one.high
 
 
 def test_the_percentile_band_keeps_a_skewed_gain_s_skew_where_the_studentised_band_does_not():
