@@ -58,8 +58,10 @@ without the fold's rows too. The best constant is chosen on the gate's rows them
 choice allowed for by the simultaneous interval (above). The values
 of each policy (``values``) stay those of the exact policy on the evaluation rows (the best
 constant was chosen on them too, so its DR value and gain there carry the intervals that hold
-for every constant of the grid at once, :func:`.evaluation.simultaneous_values`), and so do
-the gains the run reports beside them (``held_out_gains``, ``held_out_gain``; metrics
+for every constant of the grid at once, :func:`.evaluation.simultaneous_values`; the
+personalised policy's support floor was too, so its DR value and gain carry the floors' band,
+:func:`.evaluation.simultaneous_percentile_values`), and so do the gains the run reports
+beside them (``held_out_gains``, ``held_out_gain``; metrics
 ``policy.dr_gain_vs_*``); the gate's are ``gains`` and ``gain`` (metrics ``gate.*``).
 """
 
