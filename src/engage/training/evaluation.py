@@ -81,8 +81,6 @@ __all__ = [
     "logged_where_matched",
     "simultaneous_differences",
     "simultaneous_gains",
-    "simultaneous_percentile_gains",
-    "simultaneous_percentile_values",
     "simultaneous_values",
 ]
 
@@ -433,85 +431,6 @@ def simultaneous_gains(
     """
     dr = _dr_columns(data, target_styles, q_targets)
     return _max_t_band(dr - data.reward[:, None], n_boot, seed)
-
-
-def simultaneous_percentile_gains(
-    data: LoggedData,
-    target_styles: np.ndarray,
-    q_targets: np.ndarray,
-    *,
-    n_boot: int = 200,
-    seed: int = 0,
-) -> tuple[list[Estimate], float]:
-    """Paired DR gains over the logged policy of ``g`` policies with 95% intervals that hold
-    for all of them at once, each keeping the shape of its own bootstrap distribution.
-
-    Each interval is a pair of percentiles of that policy's own bootstrap gains, at the same
-    tail level ``a`` for every policy: the largest ``a`` (at most 2.5%, the single interval's)
-    such that in at least 95% of the resamples every policy's gain lies inside its interval.
-    Where a few rows carry large weights the DR gain's distribution is skewed; the studentised
-    band of :func:`simultaneous_gains` is symmetric about the point and, there, lowers the lower
-    bound far more than the spread below the point warrants, which this band does not. When the
-    policies' gains move together (they share rows and most actions), ``a`` stays near 2.5%;
-    for unrelated ones it falls towards Bonferroni's 2.5% / g.
-
-    The tail must be resolved by the draws: ``n_boot`` draws per policy that spreads (the
-    first ``n_boot`` are those of :func:`gain_over_logged`), so that even Bonferroni's tail is
-    as many draws as the single interval's. With one policy it is the single interval of
-    :func:`gain_over_logged`. Should the draws still not resolve it (``a`` below one draw), the
-    band is that of :func:`simultaneous_gains` and ``a`` is reported as 0. Returns the
-    estimates in column order and ``a``.
-    """
-    dr = _dr_columns(data, target_styles, q_targets)
-    return _percentile_band(dr - data.reward[:, None], n_boot, seed)
-
-
-def simultaneous_percentile_values(
-    data: LoggedData,
-    target_styles: np.ndarray,
-    q_targets: np.ndarray,
-    *,
-    n_boot: int = 200,
-    seed: int = 0,
-) -> tuple[list[Estimate], float]:
-    """DR values of ``g`` policies with the intervals of :func:`simultaneous_percentile_gains`
-    (the policies' values, not their gains over the logged policy)."""
-    return _percentile_band(_dr_columns(data, target_styles, q_targets), n_boot, seed)
-
-
-def _percentile_band(terms: np.ndarray, n_boot: int, seed: int) -> tuple[list[Estimate], float]:
-    """Column means of ``terms`` (n, g) with the percentile band of
-    :func:`simultaneous_percentile_gains` (95%) and its tail level."""
-    _check_boot(n_boot)
-    terms = np.ascontiguousarray(terms)
-    n = terms.shape[0]
-    point = terms.mean(axis=0)
-    moving = np.ptp(terms, axis=0) > 0  # a policy identical to the logged one does not spread
-    draws_total = n_boot * max(1, int(moving.sum()))  # and does not set the level
-    (boot,) = _bootstrap_sums([terms], draws_total, seed)
-    draws = boot / n
-    single = _PERCENTILES[0] / 100  # the single interval's tail: 2.5%
-    tail = single
-    if moving.sum() > 1:
-        spread = draws[:, moving]
-
-        def holds(k: int) -> bool:  # the band at a tail of k draws holds 95% of the resamples
-            low, high = np.percentile(spread, (100 * k / draws_total, 100 * (1 - k / draws_total)), axis=0)
-            return bool(((spread >= low) & (spread <= high)).all(axis=1).mean() >= 1 - 2 * single - 1e-9)
-
-        # the largest such k (the fewer draws trimmed, the wider: monotone). At k = 0, the whole
-        # range of the draws, the band holds them all by construction but need not hold the truth
-        lo, hi = 0, int(np.floor(single * draws_total + 1e-9))
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if holds(mid) else (lo, mid - 1)
-        if lo == 0:
-            return _max_t_band(terms, n_boot, seed)[0], 0.0
-        tail = lo / draws_total
-    low, high = np.percentile(draws, (100 * tail, 100 * (1 - tail)), axis=0)
-    return [
-        Estimate(float(v), float(lo), float(hi)) for v, lo, hi in zip(point, low, high, strict=True)
-    ], tail
 
 
 def simultaneous_values(

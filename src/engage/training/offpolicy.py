@@ -38,12 +38,7 @@ personalised policy is judged at the lowest
 support floor (``min_propensity`` and ``settings.personal_floors``) whose DR gain over the
 logged policy is positive with 95% confidence, else at its own: no style below the floor is
 recommended, so its rows weigh at most ``1 / floor`` in the unclipped DR
-(:func:`chosen_at_floors`, ``_choose_floor``). The floor, like the constant, is chosen on the
-gate's rows, so the personalised policy's gain the gate reads carries the interval that holds
-for every floor's policy at once: each floor's own bootstrap percentiles at a tail level chosen
-jointly (:func:`.evaluation.simultaneous_percentile_gains`), which keeps the skew of a DR gain
-that a few heavily weighted rows carry (a studentised band, symmetric about the point, lowered
-such gains' lower bounds and shipped worse policies on the hard world's small logs).
+(:func:`chosen_at_floors`, ``_choose_floor``).
 
 **The gate's rows.** The held-out evaluation rows alone are few on a small log (1,250 of
 5,000), so the gate also uses up to ``gate_training_rows`` training rows, cross-fitted: a
@@ -58,10 +53,8 @@ without the fold's rows too. The best constant is chosen on the gate's rows them
 choice allowed for by the simultaneous interval (above). The values
 of each policy (``values``) stay those of the exact policy on the evaluation rows (the best
 constant was chosen on them too, so its DR value and gain there carry the intervals that hold
-for every constant of the grid at once, :func:`.evaluation.simultaneous_values`; the
-personalised policy's support floor was too, so its DR value and gain carry the floors' band,
-:func:`.evaluation.simultaneous_percentile_values`), and so do the gains the run reports
-beside them (``held_out_gains``, ``held_out_gain``; metrics
+for every constant of the grid at once, :func:`.evaluation.simultaneous_values`), and so do
+the gains the run reports beside them (``held_out_gains``, ``held_out_gain``; metrics
 ``policy.dr_gain_vs_*``); the gate's are ``gains`` and ``gain`` (metrics ``gate.*``).
 """
 
@@ -193,8 +186,7 @@ def evaluate_offpolicy(
     ranking = policy.rank(context, settings.objective)
     at_floor = chosen_at_floors(ranking, policy, floors)
     extra = _training_rows(spec, split, nuisance, selection, valuer, weights, settings, floors)
-    chosen_floor = _choose_floor(data, at_floor, extra, valuer, rows, context, policy, settings)
-    floor, floor_metrics = chosen_floor.floor, chosen_floor.metrics
+    floor, floor_metrics = _choose_floor(data, at_floor, extra, valuer, rows, context, policy, settings)
     policy = dataclasses.replace(policy, min_propensity=floor)
     learned = at_floor[floor]
     constant = _choose_constant(data, extra, valuer, rows, context, policy, settings)
@@ -212,16 +204,6 @@ def evaluate_offpolicy(
     # hold for every constant of the grid at once (its own would overstate what is sure)
     band_value = ope.simultaneous_values(data, constant.styles_eval, constant.q_eval, n_boot=n_boot, seed=seed)
     band_gain = ope.simultaneous_gains(data, constant.styles_eval, constant.q_eval, n_boot=n_boot, seed=seed)
-    # so was the personalised policy's support floor: its value and gain get the floors' band
-    floor_value = floor_gain = None
-    if chosen_floor.styles_eval is not None:
-        assert chosen_floor.q_eval is not None
-        floor_value, _ = ope.simultaneous_percentile_values(
-            data, chosen_floor.styles_eval, chosen_floor.q_eval, n_boot=n_boot, seed=seed
-        )
-        floor_gain, _ = ope.simultaneous_percentile_gains(
-            data, chosen_floor.styles_eval, chosen_floor.q_eval, n_boot=n_boot, seed=seed
-        )
     values: Values = {}
     held_out: dict[str, ope.Estimate] = {}
     for name, chosen in targets.items():
@@ -230,9 +212,6 @@ def evaluate_offpolicy(
         if name == "best_constant":
             est["dr"] = band_value[0][constant.column]
             held_out[name] = band_gain[0][constant.column]
-        elif name == "learned" and floor_value is not None and floor_gain is not None:
-            est["dr"] = floor_value[chosen_floor.column]
-            held_out[name] = floor_gain[chosen_floor.column]
         else:
             held_out[name] = ope.gain_over_logged(data, style, q[name], n_boot=n_boot, seed=seed)
         exact = ope.logged_where_matched(data, style, cands.encoded[chosen], logged_actions)
@@ -260,7 +239,7 @@ def evaluate_offpolicy(
                "baseline": extra_q_baseline},
         )
     if extra is None:  # the gate is the held-out rows
-        gate_data, gains, gain = data, dict(held_out), held_out_gain  # held_out has the constant's band
+        gate_data, gains, gain = data, held_out, held_out_gain  # held_out has the constant's band
         gate_learned = (cands.style_codes[learned], q["learned"])
     else:
         clipped += extra.clipped
@@ -282,8 +261,6 @@ def evaluate_offpolicy(
             gate_data, gate_learned, (gate_style["best_constant"], gate_q["best_constant"]),
             estimator="dr", n_boot=settings.n_boot, seed=settings.seed,
         )
-    if chosen_floor.gain is not None:  # its floor was chosen on the gate's rows: the floors' band
-        gains["learned"] = chosen_floor.gain
     # how much better than the personalised policy the chosen constant is, its choice among
     # the grid allowed for (the band of every constant's difference from it)
     over, _ = ope.simultaneous_differences(
@@ -566,22 +543,6 @@ def chosen_at_floors(
     return out
 
 
-@dataclass(frozen=True)
-class _ChosenFloor:
-    """The support floor the gate judges the personalised policy at, and what it read."""
-
-    floor: float
-    # its DR gain over the logged policy on the gate's rows, with the floors' band; None: one
-    # floor (the gate's own single interval stands)
-    gain: ope.Estimate | None
-    metrics: dict[str, float]
-    # every floor's policy on the OPE rows, (n, floors): style and objective per row, and the
-    # chosen floor's column; None with one floor
-    styles_eval: np.ndarray | None = None
-    q_eval: np.ndarray | None = None
-    column: int = 0
-
-
 def _choose_floor(
     data: ope.LoggedData,
     at_floor: dict[float, np.ndarray],
@@ -591,41 +552,37 @@ def _choose_floor(
     context: np.ndarray,
     policy: Policy,
     settings: TrainSettings,
-) -> _ChosenFloor:
+) -> tuple[float, dict[str, float]]:
     """The support floor whose personalised policy the gate judges (module docstring): the
     lowest floor whose DR gain over the logged policy, on the gate's rows, is positive with 95%
     confidence; the policy's own floor when none is. A higher floor gives up the actions the
     data can hardly check in exchange for a surer gain, so it is taken only when the less
-    restricted policy cannot be confirmed.
-
-    The floor is chosen on the gate's rows, so the confidence is that of every floor's gain at
-    once (:func:`.evaluation.simultaneous_percentile_gains`): with single intervals, each floor
-    tried would be one more chance to confirm a gain by luck."""
+    restricted policy cannot be confirmed. With one floor, that floor."""
     floors = list(at_floor)
     if len(floors) == 1:
-        return _ChosenFloor(floors[0], None, {})
+        return floors[0], {}
     cands = policy.candidates
     gate_data = data if extra is None else _pooled(data, extra)
-    styles_eval = np.column_stack([cands.style_codes[at_floor[f]] for f in floors])
-    q_eval = np.column_stack([valuer.objective(rows, context, cands.encoded[at_floor[f]]) for f in floors])
-    styles, qs = styles_eval, q_eval
-    if extra is not None:
-        styles = np.vstack([styles, np.column_stack([cands.style_codes[extra.at_floor[f]] for f in floors])])
-        qs = np.vstack([qs, np.column_stack([extra.q_at_floor[f] for f in floors])])
-    band, tail = ope.simultaneous_percentile_gains(gate_data, styles, qs, n_boot=settings.n_boot, seed=settings.seed)
-    # the tail level of each floor's interval (2.5% for a single interval)
-    metrics: dict[str, float] = {"gate.floor_tail": tail, "gate.floors": float(len(floors))}
-    for floor, g in zip(floors, band, strict=True):
+    metrics: dict[str, float] = {"gate.floors": float(len(floors))}
+    lows = []
+    for floor in floors:
+        chosen, q = at_floor[floor], valuer.objective(rows, context, cands.encoded[at_floor[floor]])
+        style = cands.style_codes[chosen]
+        if extra is not None:
+            style = np.concatenate([style, cands.style_codes[extra.at_floor[floor]]])
+            q = np.concatenate([q, extra.q_at_floor[floor]])
+        g = ope.gain_over_logged(gate_data, style, q, n_boot=settings.n_boot, seed=settings.seed)
+        lows.append(g.low)
         key = f"gate.floor_{floor:g}"
         metrics.update({
             f"{key}.gain": g.value, f"{key}.gain_low": g.low, f"{key}.gain_high": g.high,
             # how many OPE rows the floor moves off a rarely picked style
-            f"{key}.changed_share": float(np.mean(at_floor[floor] != at_floor[floors[0]])),
+            f"{key}.changed_share": float(np.mean(chosen != at_floor[floors[0]])),
         })
-    sure = [i for i, g in enumerate(band) if g.low > 0]
-    best = sure[0] if sure else 0
-    metrics["gate.personal_floor"] = floors[best]
-    return _ChosenFloor(floors[best], band[best], metrics, styles_eval, q_eval, best)
+    sure = [f for f, low in zip(floors, lows, strict=True) if low > 0]
+    best = sure[0] if sure else floors[0]
+    metrics["gate.personal_floor"] = best
+    return best, metrics
 
 
 def _corrections_without(
@@ -749,7 +706,7 @@ def _floor_said(evaluation: Evaluation) -> str:
         return ""
     return (
         f" (no style recommended below propensity {floor:g}: the lowest of {int(tried)} support "
-        "floors whose gain is sure for all of them at once)"
+        "floors tried whose gain is sure)"
     )
 
 

@@ -56,7 +56,7 @@ def test_rows_of_the_support_sweep_render_as_before() -> None:
 def test_values_are_labelled_like_the_defaults() -> None:
     assert ss.label([0.05, 0.1]) == "[0.05, 0.1]" and ss.label(20) == "20"
     assert ss.default_label("search_rounds") == "2"
-    assert ss.default_label("personal_floors") == "[0.05, 0.1, 0.2]"
+    assert ss.default_label("personal_floors") == "[0.05]"
     assert ss.default_label("no_such_setting") is None
 
 

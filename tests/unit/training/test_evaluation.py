@@ -18,8 +18,6 @@ from engage.training.evaluation import (
     logged_where_matched,
     simultaneous_differences,
     simultaneous_gains,
-    simultaneous_percentile_gains,
-    simultaneous_percentile_values,
 )
 
 # 3 contexts, 3 arms (styles). Everything below is exact.
@@ -373,7 +371,7 @@ def test_simultaneous_gains_hold_for_all_policies_at_once_where_single_intervals
     intervals all contain the true gains together far less often than 95%; the band's do."""
     true_gain = np.array([P_X @ MU[np.arange(3), pi] - LOGGED_VALUE for pi in ALL_POLICIES])
     rng = np.random.default_rng(7)
-    band_covered, percentiles_covered, singles_covered, reps = 0, 0, 0, 60
+    band_covered, singles_covered, reps = 0, 0, 60
     for rep in range(reps):
         data, _, _, x = simulate(rng, 600)
         data = LoggedData(data.reward, data.style, data.propensity, MU_WRONG[x, data.style])
@@ -383,17 +381,11 @@ def test_simultaneous_gains_hold_for_all_policies_at_once_where_single_intervals
         assert 1.96 < crit < 4.0  # above one policy's; about Bonferroni's for 27 (3.1) at most
         inside = [b.low <= g <= b.high for b, g in zip(band, true_gain, strict=True)]
         band_covered += all(inside)
-        percentiles, tail = simultaneous_percentile_gains(data, styles, q, n_boot=200, seed=rep)
-        assert 0.025 / 27 <= tail < 0.025  # between Bonferroni's and one policy's
-        percentiles_covered += all(
-            b.low <= g <= b.high for b, g in zip(percentiles, true_gain, strict=True)
-        )
         singles = [
             gain_over_logged(data, styles[:, k], q[:, k], n_boot=100, seed=rep) for k in range(27)
         ]
         singles_covered += all(e.low <= g <= e.high for e, g in zip(singles, true_gain, strict=True))
     assert band_covered / reps >= 0.85  # 94 of 100 when this test was written
-    assert percentiles_covered / reps >= 0.85  # 59 of 60 when this test was written
     assert singles_covered / reps < 0.75  # 54 of 100
 
 
@@ -407,53 +399,7 @@ def test_simultaneous_gains_of_one_policy_is_the_paired_gain():
     assert one.high == pytest.approx(single.high, abs=0.25 * (single.high - single.low))
 
 
-def test_the_percentile_band_of_one_policy_is_its_single_interval():
-    data, t, q_t, _ = simulate(np.random.default_rng(12), 3_000)
-    (one,), tail = simultaneous_percentile_gains(data, t[:, None], q_t[:, None], n_boot=400, seed=3)
-    assert tail == 0.025
-    assert one == gain_over_logged(data, t, q_t, n_boot=400, seed=3)
-
-
-def test_the_percentile_band_of_values_is_the_dr_interval_for_one_policy_and_wider_for_several():
-    data, t, q_t, x = simulate(np.random.default_rng(16), 3_000)
-    (one,), tail = simultaneous_percentile_values(data, t[:, None], q_t[:, None], n_boot=200, seed=4)
-    assert tail == 0.025
-    dr = estimate_policy_value(data, t, q_t, n_boot=200, seed=4)["dr"]
-    assert np.allclose([one.value, one.low, one.high], [dr.value, dr.low, dr.high])
-    other = np.array([2, 2, 0])[x]  # differs from PI in the first context
-    styles, q = np.column_stack([t, other]), np.column_stack([q_t, MU[x, other]])
-    (first, _), tail = simultaneous_percentile_values(data, styles, q, n_boot=200, seed=4)
-    assert 0 < tail < 0.025 and first.value == pytest.approx(one.value)
-    assert first.low < one.low and first.high > one.high
-
-
-def test_the_percentile_band_keeps_a_skewed_gain_s_skew_where_the_studentised_band_does_not():
-    """A gain carried by a few heavily weighted rows: its bootstrap distribution has a long
-    right tail. The percentile band's lower bound stays near the single interval's; the
-    symmetric studentised band reaches as far below the point as above it."""
-    rng = np.random.default_rng(21)
-    n = 2_000
-    rare = rng.random(n) < 0.005  # the target's style, rarely logged, with large rewards
-    data = LoggedData(
-        reward=np.where(rare, rng.normal(40.0, 5.0, n), rng.normal(0.0, 1.0, n)),
-        style=rare.astype(int), propensity=np.where(rare, 0.005, 0.995), q_logged=np.zeros(n),
-    )
-    styles = np.ones((n, 2), dtype=int)  # two policies choosing the rare style everywhere
-    q = np.column_stack([np.zeros(n), np.full(n, 0.05)])
-    percentiles, tail = simultaneous_percentile_gains(data, styles, q, n_boot=400, seed=1)
-    studentised, _ = simultaneous_gains(data, styles, q, n_boot=400, seed=1)
-    # 400 draws for each policy that spreads: the single interval's from 800
-    single = gain_over_logged(data, styles[:, 0], q[:, 0], n_boot=800, seed=1)
-    for p, s in zip(percentiles, studentised, strict=True):
-        assert p.value == pytest.approx(s.value)
-        assert p.high - p.value > 1.2 * (p.value - p.low)  # the right tail is longer
-        assert s.high - s.value == pytest.approx(s.value - s.low)
-        assert p.low > 1.2 * s.low
-    # the two policies move together: the joint tail stays a single interval's
-    assert tail == 0.025 and percentiles[0].low == pytest.approx(single.low)
-
-
-def test_a_policy_that_is_the_logged_one_has_no_spread_and_does_not_set_either_band():
+def test_a_policy_that_is_the_logged_one_has_no_spread_and_does_not_set_the_band():
     n = 500
     rng = np.random.default_rng(13)
     y = rng.normal(size=n)
@@ -463,12 +409,6 @@ def test_a_policy_that_is_the_logged_one_has_no_spread_and_does_not_set_either_b
     (same, other), crit = simultaneous_gains(data, styles, q, n_boot=100, seed=0)
     assert same == Estimate(0.0, 0.0, 0.0)
     assert 1.5 < crit < 2.5 and other.low < other.value < other.high
-    # the percentile band: the other policy alone sets it, so it is that policy's own interval
-    (same, other), tail = simultaneous_percentile_gains(data, styles, q, n_boot=100, seed=0)
-    assert same == Estimate(0.0, 0.0, 0.0)
-    assert tail == 0.025
-    single = gain_over_logged(data, styles[:, 1], q[:, 1], n_boot=100, seed=0)
-    assert np.allclose([other.value, other.low, other.high], [single.value, single.low, single.high])
 
 
 def test_simultaneous_gains_validate_shapes_and_values():

@@ -272,12 +272,12 @@ def test_a_confirmed_personalised_policy_gives_way_only_to_a_constant_confirmed_
 
 def test_the_reason_says_which_support_floor_the_personalised_policy_was_judged_at() -> None:
     judged = _judged(Estimate(0.3, 0.1, 0.5), Estimate(0.0, -0.1, 0.1), Estimate(0.3, 0.1, 0.5))
-    judged.metrics.update({"gate.personal_floor": 0.1, "gate.floors": 4.0})
+    judged.metrics.update({"gate.personal_floor": 0.05, "gate.floors": 2.0})
     decision = decide_shipping(judged, 3)
     assert decision.mode == "personalized"
     assert decision.reason.startswith(
-        "the personalised policy (no style recommended below propensity 0.1: the lowest of 4 "
-        "support floors whose gain is sure for all of them at once) is better than what marketers did"
+        "the personalised policy (no style recommended below propensity 0.05: the lowest of 2 "
+        "support floors tried whose gain is sure) is better than what marketers did"
     )
     # one floor tried: nothing to say
     alone = _judged(Estimate(0.3, 0.1, 0.5), Estimate(0.0, -0.1, 0.1), Estimate(0.3, 0.1, 0.5))
@@ -375,21 +375,6 @@ def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
     assert evaluation.gate_rows == len(split.samples.ope)
     assert evaluation.metrics["gate.training_rows"] == 0
     assert evaluation.gains == evaluation.held_out_gains and evaluation.gain == evaluation.held_out_gain
-    # the personalised policy's floor was chosen on these rows too: its gain and value carry
-    # the interval of every floor's at once (its own percentiles further out in the tails)
-    # (with this fixture's 20 draws the tail is beyond what they resolve: 0, the studentised band)
-    tail = evaluation.metrics["gate.floor_tail"]
-    assert 0 <= tail < 0.025
-    learned = evaluation.gains["learned"]
-    cands = selection.policy.candidates
-    style = cands.style_codes[evaluation.learned]
-    q = evaluation.q(cands.encoded[evaluation.learned])
-    single = ope.gain_over_logged(evaluation.data, style, q, n_boot=settings.n_boot, seed=settings.seed)
-    assert learned.value == pytest.approx(single.value)
-    assert learned.low < single.low and learned.high > single.high
-    value = ope.estimate_policy_value(evaluation.data, style, q, n_boot=settings.n_boot, seed=settings.seed)["dr"]
-    low, dr, high = evaluation.values["learned"]["dr"][1], *evaluation.values["learned"]["dr"][::2]
-    assert dr == pytest.approx(value.value) and low < value.low and high > value.high
     # the constant was chosen on these rows: its interval is the one over the whole grid
     constant = evaluation.gains["best_constant"]
     style = selection.policy.candidates.style_codes[evaluation.constant]
@@ -553,12 +538,6 @@ def test_the_gate_judges_the_personalised_policy_at_the_lowest_sure_floor(steps)
     valued = evaluation.q(raised.candidates.encoded[evaluation.learned])
     assert m["policy.chooser_optimism"] == pytest.approx(np.mean(ranked.chosen_objective - valued))
     assert m["gate.gain_vs_logged.learned_low"] == pytest.approx(lows[floors.index(expected)])
-    # chosen among the floors on the gate's rows: every floor's gain carries the interval that
-    # holds for all of them at once, its own bootstrap percentiles at a tail level chosen
-    # jointly (so a skewed gain keeps its skew; a symmetric band would not)
-    tail = m["gate.floor_tail"]
-    assert 0 <= tail <= 0.025
-    assert m["gate.gain_vs_logged.learned_high"] == pytest.approx(m[f"gate.floor_{expected:g}.gain_high"])
     # without extra floors, the policy's own
     alone = evaluate_offpolicy(
         spec, split, nuisance, selection, weights, settings.model_copy(update={"personal_floors": []})
