@@ -360,6 +360,7 @@ def render(results: dict[str, Any]) -> str:
         f"{m['runs_done']} of {m['runs_planned']} planned runs done.",
         f"Command: `{results['command']}`",
         "",
+        *([f"> {results['note']}", ""] if results.get("note") else []),
         "Method: see the docstring of `benchmarks/intervals.py`. Every run trains with the product's "
         "default settings (report picture, registration and progress bar off) on a fresh simulated "
         "log; coverage is measured on fresh profiles and fresh outcome draws from the same world.",

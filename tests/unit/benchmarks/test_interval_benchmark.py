@@ -48,11 +48,15 @@ def test_the_range_is_counted_beside_the_dr_interval() -> None:
     assert (cell["runs"], cell["covered"], cell["range_runs"], cell["range_covered"]) == (3, 1, 3, 2)
     assert cell["width"] == pytest.approx((0.8 + 0.8 + 0.7) / 3)
     assert cell["range_width"] == pytest.approx((1.0 + 1.1 + 0.7) / 3)
-    page = iv.render({"command": "c", "machine": {
+    results = {"command": "c", "machine": {
         "finished": "f", "cpus": 2, "python": "3.11", "jobs": 1, "load_average_at_start": [1],
         "load_average_at_end": [1], "wall_seconds": 1, "git": "x", "runs_done": 3, "runs_planned": 3,
-    }, "summary": iv.summarise(rows)})
+    }, "summary": iv.summarise(rows)}
+    page = iv.render(results)
     assert "| learned | 3 | 1 | 33.3% | 0.767 | 2 | 66.7% | 0.933 |" in page
+    assert "\n> " not in page  # no note: none shown
+    noted = iv.render({**results, "note": "the gate of commit x"})
+    assert "Command: `c`\n\n> the gate of commit x\n\nMethod:" in noted
 
 
 def test_value_coverage_reads_the_range_the_run_reported() -> None:
