@@ -135,17 +135,3 @@ def tied_to_parent(
         "initargs": (os.getpid(), initializer, tuple(initargs)),
     }
 
-
-def results_as_done(fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]], jobs: int) -> Iterable[Any]:
-    """``fn(*call)`` for every call, yielded as each finishes: in this process one after the
-    other when ``jobs`` <= 1, else in a pool of ``jobs`` workers tied to this process (``fn``
-    must then be picklable, a module-level function)."""
-    if jobs <= 1:
-        for call in calls:
-            yield fn(*call)
-        return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(jobs, **tied_to_parent()) as pool:
-        for future in as_completed([pool.submit(fn, *call) for call in calls]):
-            yield future.result()

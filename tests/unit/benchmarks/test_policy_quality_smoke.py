@@ -50,6 +50,9 @@ def test_rows_exist_for_every_contender(tiny):
     engage = [r for r in rows if r["contender"] == "engage"]
     assert all(r["extra"]["mode"] in {"personalized", "constant", "baseline"} for r in engage)
     assert all(r["fit_seconds"] > 0 for r in engage)
+    for r in engage:  # the best action it could reach is at least as good as the one it chose
+        assert r["extra"]["candidate_floor"] <= r["regret"] + 1e-9
+        assert r["extra"]["best_reachable_value"] >= r["true_value"] - 1e-9
 
 
 @pytest.mark.slow  # runs a tiny grid (~15 s)
@@ -74,6 +77,7 @@ def test_outputs_render(tiny):
     for name in ("engage", "best_constant", "logged", "oracle", "hard world, style track", "hard world, full track"):
         assert name in md
     assert "| contender | n=1500 |" in md
+    assert "| engage candidate floor |" in md
     saved = json.loads((out / "policy_quality.json").read_text())
     assert {"world", "track", "n", "seed", "contender", "true_value", "regret", "fit_seconds", "extra"} <= set(saved["rows"][0])
     assert (out / "policy_quality_regret.png").stat().st_size > 0

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.pools import results_as_done, tied_to_parent  # noqa: E402
+from benchmarks.pools import tied_to_parent  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux-only")
 
@@ -152,8 +152,3 @@ def test_killing_the_benchmark_takes_its_workers_with_it(tmp_path: Path, method:
             if not _gone(pid):
                 os.kill(pid, signal.SIGKILL)
 
-
-def test_results_come_back_whole_in_process_and_from_a_pool() -> None:
-    calls = [(2, 3), (4, 5), (6, 7)]
-    assert list(results_as_done(pow, calls, jobs=1)) == [8, 1024, 279936]  # in order, here
-    assert sorted(results_as_done(pow, calls, jobs=2)) == [8, 1024, 279936]  # as each finishes
