@@ -75,8 +75,11 @@ test: install ## Run the whole test suite
 test-fast: install ## Unit tests only (pytest -m "not slow"), under a minute
 	$(BIN)/pytest -q -m "not slow"
 
+docs: install ## Build the documentation site into site/ (mkdocs build --strict: a warning fails it)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 lint: install ## Ruff lint and the import-linter architecture contracts
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 
-.PHONY: help install run train serve ui test test-fast lint tracking-server
+.PHONY: help install run train serve ui test test-fast lint docs tracking-server

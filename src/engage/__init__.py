@@ -1,18 +1,17 @@
 """engage: which engagement style and posting mix pays off for a business like mine, and why.
 
-The public Python API, for notebooks and scripts (the README's "Use it from Python")::
+The public Python API, for notebooks and scripts (a worked session is in the docs' "Use it
+from Python"):
 
     from engage import TrainSettings, load_policy, load_spec, train, validate_file
 
-========================  =====================================================================
-``load_spec(path=None)``  a campaign-log spec (None: the simulated world's)
-``validate_file(path, spec)``  check a log against its spec; a report of every problem
-``TrainSettings(...)``    the settings of a training run (as ``engage train`` takes them)
-``train(settings)``       learn, evaluate, log to MLflow, register and maybe promote; a result
-``load_policy(uri)``      the policy of ``models:/NAME@ALIAS``, ``models:/NAME/VERSION``, an
-                          exported model directory or a saved policy directory
-``Policy``                its ``recommend(profiles, top_k=..., objective=...)`` answers
-========================  =====================================================================
+- ``load_spec(path=None)``: a campaign-log spec (None: the simulated world's).
+- ``validate_file(path, spec)``: check a log against its spec; a report of every problem.
+- ``TrainSettings(...)``: the settings of a training run (as ``engage train`` takes them).
+- ``train(settings)``: learn, evaluate, log to MLflow, register and maybe promote; a result.
+- ``load_policy(uri)``: the policy of ``models:/NAME@ALIAS``, ``models:/NAME/VERSION``, an
+  exported model directory or a saved policy directory.
+- ``Policy``: its ``recommend(profiles, top_k=..., objective=...)`` answers.
 
 Names are imported on first use (module ``__getattr__``), so ``import engage`` stays light:
 it loads neither MLflow nor FastAPI nor LightGBM until a name that needs them is used.

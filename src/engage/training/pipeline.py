@@ -136,11 +136,12 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
             it the run also logs ``true.*`` values and ``regret.*``.
 
     Raises:
-        SpecError: the spec is unreadable or the objective names an unknown outcome.
-        LogValidationError: the log is fatally broken. TrainingError: it cannot give a policy.
-        In all three cases nothing has been logged or registered.
-        TrainingError: also when MLflow fails (its message redacted); nothing is registered
-        unless the run has ended ``FINISHED``.
+        SpecError: the spec is unreadable or the objective names an unknown outcome; nothing
+            has been logged or registered.
+        LogValidationError: the log is fatally broken; nothing has been logged or registered.
+        TrainingError: the log cannot give a policy (nothing logged or registered), or MLflow
+            failed (its message redacted; nothing is registered unless the run has ended
+            ``FINISHED``).
     """
     spec = load_spec(settings.spec)
     settings = with_spec_names(settings, spec.name)  # one experiment and model per spec
