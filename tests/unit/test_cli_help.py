@@ -86,14 +86,16 @@ def test_defaults_shown_are_the_real_settings() -> None:
 
 
 def _readme_command_lines() -> list[str]:
+    """The ``engage`` command lines of the README and of every documentation page."""
     from tests.conftest import REPO
 
-    text = (REPO / "README.md").read_text()
+    pages = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    text = "\n".join(page.read_text() for page in pages)
     lines = []
-    for kind, block in re.findall(r"```(bash)?\n(.*?)```", text, re.S):
+    for kind, block in re.findall(r"```(\w*)\n(.*?)```", text, re.S):  # any fence, so pairs stay
         for line in block.replace("\\\n", " ").splitlines():
             line = line.strip()
-            if not kind and not line.startswith("$ "):
+            if kind != "bash" and not line.startswith("$ "):
                 continue  # output, layouts: only a bash block or a "$ " line is a command
             line = line.removeprefix("$ ")
             if line.startswith("engage "):
@@ -103,7 +105,8 @@ def _readme_command_lines() -> list[str]:
 
 def test_the_readme_command_lines_parse() -> None:
     lines = _readme_command_lines()
-    assert any(line.startswith("engage recommend") for line in lines)
+    for command in ("engage recommend", "engage train", "engage simulate", "engage decisions export"):
+        assert any(line.startswith(command) for line in lines), command
     parser = build_parser()
     for line in lines:
-        parser.parse_args(shlex.split(line)[1:])  # exits (fails the test) on a bad option
+        parser.parse_args(shlex.split(line, comments=True)[1:])  # exits (fails the test) on a bad option
