@@ -16,7 +16,7 @@ from engage.policy.artifact import load_policy
 from engage.serving.examples import EXAMPLE_PROFILE
 from engage.serving.model import LoadedModel
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "policy-v2"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "policy"
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,7 @@ class Support:
             (``level != "poor"``: both come from the same threshold).
         similar_campaigns: logged campaigns of this style, by profiles like this one, whose
             actions (mix, cadence, ...) lie within the support radius of this action; None
-            for policies without the action search (format 2).
+            where not measured (a policy without the action search).
     """
 
     propensity: float

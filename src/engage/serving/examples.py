@@ -26,7 +26,7 @@ EXAMPLE_CONSTRAINTS = {"max_posts_per_week": 10, "max_share_promotional": 0.5}
 
 # ---------------------------------------------------------------------------- response examples
 
-# The fixture policy's answer to the example request above (tests/fixtures/policy-v2, rounded,
+# The fixture policy's answer to the example request above (tests/fixtures/policy, rounded,
 # two of three alternatives), so the OpenAPI page shows a realistic response.
 EXAMPLE_RECOMMENDATIONS: list[dict[str, Any]] = [
     {
