@@ -67,7 +67,7 @@ def test_greedy_answers_are_the_policys_with_a_decision_id_and_probability_one(s
     client = serve()
     body = client.post(URL, json={"profile": EXAMPLE_PROFILE, "top_k": 3}).json()
     row = fixture_model.contract.profile_row(EXAMPLE_PROFILE)
-    plain = answer_rows([row], Question(fixture_model, 3, None, None, True))[0].model_dump()
+    plain = answer_rows([row], Question(fixture_model, 3, None, None, True))[0].model_dump(mode="json")
     assert body["recommendations"][0]["probability"] == 1.0
     assert all(r["probability"] is None for r in body["recommendations"][1:])
     for r in body["recommendations"]:
