@@ -153,6 +153,17 @@ def test_interval_files_the_artifact_declares_must_be_there(with_intervals, tmp_
         load_policy(tmp_path / "p")
 
 
+@pytest.mark.parametrize("field", ["calibration_rows", "floors"])
+def test_a_missing_interval_field_is_named(with_intervals, tmp_path, field) -> None:
+    save_policy(with_intervals, tmp_path / "p")
+    meta_file = tmp_path / "p" / "intervals" / INTERVALS_FILE
+    meta = json.loads(meta_file.read_text())
+    del meta[field]
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match=f"interval model: intervals.json has no field '{field}'"):
+        load_policy(tmp_path / "p")
+
+
 def test_the_committed_fixture_carries_an_interval_model() -> None:
     policy = load_policy(FIXTURES / "policy")
     assert policy.interval_model is not None
