@@ -273,15 +273,6 @@ def load_policy(directory: str | Path) -> Policy:
             f"artifact's constant_scope is {scope!r}; expected 'everyone' or 'supported'"
         )
     models = directory / MODELS_DIR
-    corr_fields = fields["style_corrections"]
-    corrections = None
-    if corr_fields is not None:
-        corrections = StyleCorrections(
-            booster=_booster(models / CORRECTIONS_FILE),
-            offsets=np.asarray(corr_fields["offsets"], dtype=float),
-            outcomes=list(corr_fields["outcomes"]),
-            n_styles=int(corr_fields["n_styles"]),
-        )
     intervals = None
     if fields["interval_model"]:
         try:
@@ -289,6 +280,15 @@ def load_policy(directory: str | Path) -> Policy:
         except IntervalModelError as exc:
             raise ArtifactError(f"artifact's interval model: {exc}") from exc
     try:
+        corr_fields = fields["style_corrections"]
+        corrections = None
+        if corr_fields is not None:
+            corrections = StyleCorrections(
+                booster=_booster(models / CORRECTIONS_FILE),
+                offsets=np.asarray(corr_fields["offsets"], dtype=float),
+                outcomes=list(corr_fields["outcomes"]),
+                n_styles=int(corr_fields["n_styles"]),
+            )
         return Policy(
             spec=spec,
             outcome_models={
@@ -318,7 +318,9 @@ def load_policy(directory: str | Path) -> Policy:
             constant_min_propensity=float(fields["constant_min_propensity"]),
             shared_support=np.array(fields["shared_support"], dtype=float),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except KeyError as exc:  # a field inside one of policy.json's fields
+        raise _incomplete(f"{POLICY_FILE} has no {exc}") from exc
+    except (TypeError, ValueError) as exc:
         raise ArtifactError(f"artifact is incomplete or corrupt: {exc!r}") from exc
 
 

@@ -89,6 +89,16 @@ def test_every_field_is_required_and_a_missing_one_is_named(tmp_path, field):
         load_policy(folder)
 
 
+@pytest.mark.parametrize(("field", "inner"), [("clusters", "centroids"), ("style_corrections", "offsets")])
+def test_a_missing_inner_field_is_named(tmp_path, field, inner):
+    folder = _copy(tmp_path)
+    fields = json.loads((folder / "policy.json").read_text())
+    del fields[field][inner]
+    (folder / "policy.json").write_text(json.dumps(fields))
+    with pytest.raises(ArtifactError, match=rf"policy.json has no '{inner}', which artifact format 4 requires"):
+        load_policy(folder)
+
+
 def test_an_unknown_field_is_refused(tmp_path):
     folder = _copy(tmp_path)
     fields = json.loads((folder / "policy.json").read_text())
