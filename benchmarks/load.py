@@ -7,7 +7,7 @@ Not a test: run it by hand on an otherwise idle machine and commit the results i
 
 Bounded and loopback only; every subprocess is stopped in ``finally``:
 
-1. model: ``--model-uri``, or the committed fixture policy (``tests/fixtures/policy-v2``)
+1. model: ``--model-uri``, or the committed fixture policy (``tests/fixtures/policy``)
    logged, registered and promoted in a temporary MLflow store (seconds, no training);
 2. the server: ``engage serve`` on a free loopback port with an API-keys file of two keys and
    a rate limit (``--rate-limit``, high enough that this traffic never reaches it: the limiter
@@ -54,7 +54,7 @@ from benchmarks.serving_latency import (  # noqa: E402
 )
 
 RESULTS = REPO / "benchmarks" / "results"
-FIXTURE = REPO / "tests" / "fixtures" / "policy-v2"
+FIXTURE = REPO / "tests" / "fixtures" / "policy"
 TARGETS = {"failed_max": 0, "memory_growth_max": 0.10}
 KEYS = ("load-key-one-0123456789abcdef", "load-key-two-fedcba9876543210")
 
@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         log("model")
         uri = args.model_uri or fixture_model(tmp)
         res["model_uri"] = (
-            uri if args.model_uri else "tests/fixtures/policy-v2 (registered in a temporary store)"
+            uri if args.model_uri else "tests/fixtures/policy (registered in a temporary store)"
         )
         res["load"] = run_load(uri, tmp, args)
     res["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -1,45 +1,34 @@
-"""Model, schema, health, metrics, limits, errors and reloads of the API."""
+"""Model, schema, health, metrics, limits, errors and the admin token of the API, serving the
+committed fixture policy (reloads from the registry: ``test_reloads.py``, slow)."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import mlflow
 import pytest
 from fastapi.testclient import TestClient
-from mlflow import MlflowClient
 
 from engage.serving.app import create_app
-from engage.serving.settings import ServeSettings
-
-# API tests run against the session's trained model (trained once, ~15 s): the slow lane.
-pytestmark = pytest.mark.slow
+from tests.fixture_app import ADMIN_TOKEN, fixture_settings, serving
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((REPO / "examples" / "recommendation_request.json").read_text())
 URL = "/v1/recommendations"
-ADMIN = {"Authorization": "Bearer t0ken-for-the-tests"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture(scope="module")
-def client(champion_uri: str) -> Iterator[TestClient]:
-    app = create_app(
-        ServeSettings(model_uri=champion_uri, reload_interval_s=0, admin_token="t0ken-for-the-tests")
-    )
-    with TestClient(app) as c:
+def client(fixture_model, tmp_path_factory) -> Iterator[TestClient]:
+    with serving(fixture_model, tmp_path_factory.mktemp("serve"), admin_token=ADMIN_TOKEN) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
-def no_model(trained) -> Iterator[TestClient]:
+def no_model(tmp_path_factory) -> Iterator[TestClient]:
     """An app whose model URI does not resolve (and with no admin token configured)."""
-    app = create_app(
-        ServeSettings(model_uri="models:/no-such-policy@champion", reload_interval_s=0)
-    )
-    with TestClient(app) as c:
+    with serving(None, tmp_path_factory.mktemp("no-model")) as c:
         yield c
 
 
@@ -48,23 +37,6 @@ def sample(client: TestClient, metric: str, **labels: str) -> float:
 
 
 # ---------------------------------------------------------------------- model and schema
-
-
-def test_model_reports_identity_mode_and_training_metrics(client, trained):
-    r = client.get("/v1/model")
-    assert r.status_code == 200
-    body = r.json()
-    assert body["name"] == "test-policy"
-    assert body["version"] == trained.version
-    assert body["run_id"] == trained.run_id
-    assert body["uri"] == "models:/test-policy@champion"
-    assert body["loaded_at"]
-    assert body["spec_name"] == "simulated_world"
-    assert body["policy"]["mode"] == trained.mode
-    assert any(k.startswith("ope.") for k in body["metrics"])
-    assert any(k.startswith("regret.") for k in body["metrics"])  # simulated logs know the truth
-    assert body["last_reload"]["ok"] is True
-    assert body["last_reload"]["trigger"] in {"startup", "admin"}
 
 
 def test_schema_lists_fields_decisions_outcomes_and_constraint_keys(client):
@@ -137,9 +109,9 @@ def test_metrics_count_requests_and_show_the_model(client):
         sample(
             client,
             "engage_model_info",
-            name="test-policy",
-            version=model.version,
-            run_id=model.run_id,
+            name=model.name or "",
+            version=model.version or "",
+            run_id=model.run_id or "",
             mode=model.policy.mode,
         )
         == 1
@@ -148,8 +120,8 @@ def test_metrics_count_requests_and_show_the_model(client):
     assert sample(client, "engage_internal_errors_total") == 0
 
 
-def test_each_app_has_its_own_registry(client, champion_uri):
-    other = create_app(ServeSettings(model_uri=champion_uri, reload_interval_s=0))
+def test_each_app_has_its_own_registry(client, tmp_path):
+    other = create_app(fixture_settings(tmp_path))
     assert other.state.metrics.registry is not client.app.state.metrics.registry
 
 
@@ -224,7 +196,7 @@ def test_without_a_model_the_app_starts_and_says_how_to_train(no_model):
         message = r.json()["error"]["message"]
         assert "make run" in message
         assert "engage train --data" in message
-        assert "no-such-policy" in message  # why it is not ready
+        assert "no MLflow store" in message  # why it is not ready
     assert sample(no_model, "engage_model_loaded") == 0
 
 
@@ -245,58 +217,6 @@ def test_reload_needs_the_admin_token(client):
     r = client.post("/v1/admin/reload", headers={"Authorization": "Bearer wrong"})
     assert r.status_code == 403
     assert r.json()["error"]["code"] == "forbidden"
-
-
-def test_failed_reload_keeps_the_old_model_serving(client):
-    serving = client.app.state.models.current
-    failures = sample(client, "engage_model_reload_failures_total")
-    r = client.post(
-        "/v1/admin/reload", headers=ADMIN, json={"model_uri": "models:/test-policy@no-such-alias"}
-    )
-    assert r.status_code == 502
-    error = r.json()["error"]
-    assert error["code"] == "reload_failed"
-    assert f"version {serving.version}" in error["message"]
-    assert "no-such-alias" in error["details"][0]["message"]
-    assert client.app.state.models.current is serving
-    assert client.post(URL, json=EXAMPLE).status_code == 200
-    info = client.get("/v1/model").json()
-    assert info["version"] == serving.version
-    assert info["last_reload"]["ok"] is False
-    assert info["last_reload"]["trigger"] == "admin"
-    assert "no-such-alias" in info["last_reload"]["error"]
-    assert sample(client, "engage_model_reload_failures_total") == failures + 1
-
-
-def test_reload_swaps_in_a_new_model_object(client):
-    before = client.app.state.models.current
-    r = client.post("/v1/admin/reload", headers=ADMIN)
-    assert r.status_code == 200, r.text
-    assert r.json()["reloaded"] is True
-    assert r.json()["last_reload"]["ok"] is True
-    assert client.app.state.models.current is not before
-    assert client.app.state.models.current.version == before.version
-
-
-def test_alias_poll_picks_up_a_new_version(trained):
-    """Moving the alias is enough: the poller loads the new version and keeps serving meanwhile."""
-    name = "serving-poll-test"
-    registry = MlflowClient()
-    first = mlflow.register_model(trained.model_uri, name)
-    registry.set_registered_model_alias(name, "champion", first.version)
-    app = create_app(ServeSettings(model_uri=f"models:/{name}@champion", reload_interval_s=0.2))
-    with TestClient(app) as c:
-        assert c.get("/v1/model").json()["version"] == str(first.version)
-        second = mlflow.register_model(trained.model_uri, name)
-        registry.set_registered_model_alias(name, "champion", second.version)
-        deadline = time.monotonic() + 30
-        while c.get("/v1/model").json()["version"] != str(second.version):
-            assert time.monotonic() < deadline, "the poller did not pick up the new version"
-            assert c.post(URL, json=EXAMPLE).status_code == 200
-            time.sleep(0.1)
-        info = c.get("/v1/model").json()
-        assert info["last_reload"]["trigger"] == "poll"
-        assert info["last_reload"]["ok"] is True
 
 
 def test_responses_carry_the_time_spent_in_the_app(client):

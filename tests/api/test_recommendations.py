@@ -1,4 +1,4 @@
-"""POST /v1/recommendations and /v1/recommendations/batch against the session's trained model."""
+"""POST /v1/recommendations and /v1/recommendations/batch, serving the committed fixture policy."""
 
 from __future__ import annotations
 
@@ -7,19 +7,20 @@ import dataclasses
 import json
 import math
 import time
-from collections.abc import Iterator
+import types
+import typing
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
-from engage.serving.app import create_app
+from engage.policy import results
 from engage.serving.model import LoadedModel
-from engage.serving.settings import ServeSettings
-
-# API tests run against the session's trained model (trained once, ~15 s): the slow lane.
-pytestmark = pytest.mark.slow
+from tests.fixture_app import ADMIN_TOKEN, serving
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((REPO / "examples" / "recommendation_request.json").read_text())
@@ -28,11 +29,8 @@ URL = "/v1/recommendations"
 
 
 @pytest.fixture(scope="module")
-def client(champion_uri: str) -> Iterator[TestClient]:
-    app = create_app(
-        ServeSettings(model_uri=champion_uri, reload_interval_s=0, admin_token="t0ken-for-the-tests")
-    )
-    with TestClient(app) as c:
+def client(fixture_model, tmp_path_factory) -> Iterator[TestClient]:
+    with serving(fixture_model, tmp_path_factory.mktemp("serve"), admin_token=ADMIN_TOKEN) as c:
         yield c
 
 
@@ -77,11 +75,11 @@ def test_example_request_gets_a_full_answer(client):
             "support_discount",
             "lift_vs_typical",
             "support",
+            "candidate_index",
             "basis",
             "decision_labels",
             "probability",  # the served recommendation's (issue 14)
         } == set(rec)
-        assert "candidate_index" not in rec  # internal to the policy
         assert math.isclose(sum(rec["posting_mix"].values()), 1.0, abs_tol=1e-6)
         assert set(rec["posting_mix"]) == {
             "promotional",
@@ -101,13 +99,100 @@ def test_example_request_gets_a_full_answer(client):
             assert forecast["low"] <= forecast["mean"] <= forecast["high"]
         # similar_campaigns: logged campaigns near the action (issue 11's action search)
         assert set(rec["support"]) == {"propensity", "level", "within_support", "similar_campaigns"}
+        assert isinstance(rec["support"]["similar_campaigns"], int)  # measured: not null
         assert 0 <= rec["support"]["propensity"] <= 1
     assert body["policy"]["mode"] in {"personalized", "constant", "baseline"}
     assert body["policy"]["note"]
-    assert body["model"]["name"] == "test-policy"
-    assert body["model"]["version"]
-    assert body["model"]["run_id"]
-    assert body["model"]["uri"] == "models:/test-policy@champion"
+    assert body["model"] == client.app.state.models.current.ref()
+    assert body["model"]["run_id"]  # the fixture's training run, from its metadata
+
+
+# What serving adds to the policy's answer; everything else is the policy's own.
+SERVING_FIELDS = {"decision_id", "model"}
+SERVED_RECOMMENDATION_FIELDS = {"probability"}
+
+
+def policy_answer(model: LoadedModel, profile: dict, top_k: int) -> dict:
+    """The policy's own answer for ``profile``, as JSON (what the CLI and the pyfunc print)."""
+    rows = [model.contract.profile_row(profile)]
+    answer = model.policy.recommend_context(model.policy.builder.encode_rows(rows), top_k=top_k)
+    return json.loads(json.dumps(answer[0].to_dict()))
+
+
+def without_serving_fields(item: dict) -> dict:
+    out = {k: v for k, v in item.items() if k not in SERVING_FIELDS}
+    out["recommendations"] = [
+        {k: v for k, v in rec.items() if k not in SERVED_RECOMMENDATION_FIELDS}
+        for rec in item["recommendations"]
+    ]
+    return out
+
+
+def assert_every_field(annotation: Any, value: Any, where: str = "answer") -> None:
+    """Every field ``annotation`` (a result type, or a container of them) declares is in the
+    JSON ``value``, at every depth."""
+    if value is None:
+        return
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        missing = set(annotation.model_fields) - set(value)
+        assert not missing, f"{where} ({annotation.__name__}) lacks {sorted(missing)}"
+        for name, info in annotation.model_fields.items():
+            assert_every_field(info.annotation, value[name], f"{where}.{name}")
+        return
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (tuple, list):
+        for i, item in enumerate(value):
+            assert_every_field(args[0], item, f"{where}[{i}]")
+    elif origin in (dict, Mapping):
+        for key, item in value.items():
+            assert_every_field(args[1], item, f"{where}.{key}")
+    elif origin in (typing.Union, types.UnionType):
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if models:
+            assert_every_field(models[0], value, where)
+
+
+@pytest.mark.parametrize("route", ["single", "batch"])
+def test_every_field_of_the_policys_answer_reaches_the_response(client, route):
+    """The response is the policy's answer (what ``engage recommend`` prints), whole, plus
+    only serving's own fields: no field of the result types is dropped on the way to HTTP."""
+    body = {"profile": PROFILE, "top_k": 3}
+    if route == "single":
+        r = client.post(URL, json=body)
+        assert r.status_code == 200, r.text
+        got = r.json()
+    else:
+        r = client.post(f"{URL}/batch", json={"profiles": [PROFILE], "top_k": 3})
+        assert r.status_code == 200, r.text
+        got = r.json()["results"][0]
+    want = policy_answer(client.app.state.models.current, PROFILE, 3)
+    assert_every_field(results.Answer, got)
+    assert without_serving_fields(got) == want
+    assert got["recommendations"][0]["probability"] == 1.0  # greedy serves the first choice
+    counts = [rec["support"]["similar_campaigns"] for rec in got["recommendations"]]
+    assert counts and all(isinstance(c, int) for c in counts), counts
+
+
+def test_the_completeness_check_notices_a_dropped_field(client):
+    got = client.post(URL, json={"profile": PROFILE}).json()
+    del got["recommendations"][0]["support"]["similar_campaigns"]
+    with pytest.raises(AssertionError, match=r"recommendations\[0\]\.support .*similar_campaigns"):
+        assert_every_field(results.Answer, got)
+
+
+def test_the_answer_types_are_documented_field_by_field(client):
+    """OpenAPI describes every field of the answer (the policy's descriptions)."""
+    r = client.get("/openapi.json")
+    assert r.status_code == 200
+    components = r.json()["components"]["schemas"]
+    for name in (
+        "RecommendationResponse", "BatchRecommendationResponse", "BatchItem",
+        "ServedRecommendation", "Support", "OutcomeForecast", "Explanation", "Factor",
+        "PolicyNote",
+    ):
+        properties = components[name]["properties"]
+        undocumented = [p for p, schema in properties.items() if not schema.get("description")]
+        assert not undocumented, (name, undocumented)
 
 
 def test_explanation_contributions_add_up_to_the_score_difference(client):

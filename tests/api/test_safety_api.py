@@ -32,7 +32,7 @@ from engage.serving.model import LoadedModel
 from engage.serving.settings import ServeSettings, get_settings
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURE = REPO / "tests" / "fixtures" / "policy-v2"
+FIXTURE = REPO / "tests" / "fixtures" / "policy"
 PROFILE = json.loads((REPO / "examples" / "recommendation_request.json").read_text())["profile"]
 URL = "/v1/recommendations"
 KEY_A = "key-a-0123456789abcdef"
@@ -53,7 +53,7 @@ def serving_log(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def fixture_model() -> LoadedModel:
-    return LoadedModel.from_policy(load_policy(FIXTURE), "tests/fixtures/policy-v2")
+    return LoadedModel.from_policy(load_policy(FIXTURE), "tests/fixtures/policy")
 
 
 def settings(tmp_path: Path, **overrides: Any) -> ServeSettings:

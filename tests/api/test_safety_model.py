@@ -71,7 +71,7 @@ def same_tracking_store(mlflow_store: Path) -> Iterator[None]:
 
 def log_fixture_policy() -> tuple[str, str]:
     """Log the committed fixture policy in a finished run: ``(model_uri, run_id)``."""
-    policy = load_policy(FIXTURES / "policy-v2")
+    policy = load_policy(FIXTURES / "policy")
     example = pd.read_parquet(FIXTURES / "snapshot_profiles.parquet").head(2)
     mlflow.set_experiment("engage-tests")
     with mlflow.start_run() as run:

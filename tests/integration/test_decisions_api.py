@@ -19,14 +19,14 @@ from engage.serving.model import LoadedModel
 from engage.serving.scoring import Question, answer_rows
 from engage.serving.settings import ServeSettings
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "policy-v2"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "policy"
 KEY = "k" * 24
 URL = "/v1/recommendations"
 
 
 @pytest.fixture(scope="module")
 def fixture_model() -> LoadedModel:
-    return LoadedModel.from_policy(load_policy(FIXTURE), "tests/fixtures/policy-v2")
+    return LoadedModel.from_policy(load_policy(FIXTURE), "tests/fixtures/policy")
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_greedy_answers_are_the_policys_with_a_decision_id_and_probability_one(s
     client = serve()
     body = client.post(URL, json={"profile": EXAMPLE_PROFILE, "top_k": 3}).json()
     row = fixture_model.contract.profile_row(EXAMPLE_PROFILE)
-    plain = answer_rows([row], Question(fixture_model, 3, None, None, True))[0].model_dump()
+    plain = answer_rows([row], Question(fixture_model, 3, None, None, True))[0].model_dump(mode="json")
     assert body["recommendations"][0]["probability"] == 1.0
     assert all(r["probability"] is None for r in body["recommendations"][1:])
     for r in body["recommendations"]:
@@ -79,7 +79,7 @@ def test_greedy_answers_are_the_policys_with_a_decision_id_and_probability_one(s
     rec = stored(client, body["decision_id"])
     assert (rec.style, rec.probability, rec.method) == (body["recommendations"][0]["style"], 1.0, "greedy")
     assert rec.profile == dict(zip(fixture_model.policy.spec.context_names, row, strict=True))
-    assert rec.model_uri == "tests/fixtures/policy-v2"
+    assert rec.model_uri == "tests/fixtures/policy"
     assert rec.alternatives[0]["style"] == rec.style
 
 

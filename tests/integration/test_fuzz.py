@@ -58,7 +58,7 @@ def register_fixture_policy() -> str:
     example = pd.read_parquet(FIXTURES / "snapshot_profiles.parquet").head(2)
     mlflow.set_experiment("engage-tests")
     with mlflow.start_run():
-        info = tracking.log_policy_model(load_policy(FIXTURES / "policy-v2"), example)
+        info = tracking.log_policy_model(load_policy(FIXTURES / "policy"), example)
     version = tracking.register(info.model_uri, NAME, {}).version
     tracking.promote(NAME, version)
     return f"models:/{NAME}@champion"

@@ -35,7 +35,7 @@ def profiles() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def logged(mlflow_store, profiles):
     """The fixture policy, trained for conversions alone, logged as a run's model."""
-    policy = dataclasses.replace(load_policy(FIXTURES / "policy-v2"), objective=CONVERSIONS_ONLY)
+    policy = dataclasses.replace(load_policy(FIXTURES / "policy"), objective=CONVERSIONS_ONLY)
     mlflow.set_experiment("engage-tests")
     with mlflow.start_run():
         info = tracking.log_policy_model(policy, profiles.head(2))

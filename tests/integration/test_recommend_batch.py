@@ -100,6 +100,7 @@ def test_rows_match_the_policy_answer_for_the_same_profile(single, trained, prof
             assert row["style"] == rec.style
             assert row["predicted_objective"] == pytest.approx(rec.predicted_objective)
             assert row["support_level"] == rec.support.level
+            assert row["support_similar_campaigns"] == rec.support.similar_campaigns
             for k, v in rec.posting_mix.items():
                 assert row[f"posting_mix_{k}"] == pytest.approx(v)
             for k, v in rec.decisions.items():

@@ -64,7 +64,7 @@ def status(url: str) -> int | None:
 @pytest.fixture
 def registered(mlflow_store: Path) -> str:
     """The committed fixture policy registered as ``NAME@champion`` in the session's store."""
-    policy = load_policy(FIXTURES / "policy-v2")
+    policy = load_policy(FIXTURES / "policy")
     example = pd.read_parquet(FIXTURES / "snapshot_profiles.parquet").head(2)
     mlflow.set_experiment("engage-tests")
     with mlflow.start_run():

@@ -16,7 +16,7 @@ from engage.policy.artifact import load_policy
 from engage.serving.examples import EXAMPLE_PROFILE
 from engage.serving.model import LoadedModel
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "policy-v2"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "policy"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,8 @@ def test_one_profile_prints_one_answer_object(served, capsys) -> None:
     # exactly what the policy answers for that profile
     expected = served.policy.recommend(pd.DataFrame([EXAMPLE_PROFILE]), top_k=2)[0].to_dict()
     assert answer == json.loads(json.dumps(expected))
+    # the support counts the action search measured, as the API gives them (issue 27)
+    assert all(isinstance(r["support"]["similar_campaigns"], int) for r in answer["recommendations"])
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl", ".json"])

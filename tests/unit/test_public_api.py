@@ -10,7 +10,7 @@ import pytest
 
 import engage
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "policy-v2"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "policy"
 HEAVY = ("mlflow", "fastapi", "lightgbm", "optuna", "pandas", "sklearn")
 
 

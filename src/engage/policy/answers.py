@@ -119,7 +119,8 @@ class Describer:
             for o, name in enumerate(self.outcome_order)
         }
         objective, discount = r.predicted_objective[i, j], r.discount[i, j]
-        assert r.typical is not None  # answers are ranked with the typical choice
+        # answers are ranked with the typical choice and the support counts
+        assert r.typical is not None and r.support_rows is not None
         return Recommendation(
             rank=rank,
             style=str(row[self.spec.style.name]),
@@ -135,9 +136,7 @@ class Describer:
             support=support(
                 float(r.propensity[i, self.candidates.style_codes[g]]),
                 min_propensity,
-                self.candidates.support_rows[g]  # type: ignore[index]
-                if r.support_rows is None
-                else r.support_rows[i, j],
+                r.support_rows[i, j],
             ),
             candidate_index=g,
             basis=basis if pinned else "personalized",

@@ -4,21 +4,23 @@ A policy is written as a folder that any tool can read, with no pickle of live c
 
     format.json                 {"format": "engage-policy", "format_version": N}
     policy.json                 the spec, numbers, objective, typical actions, metadata
-    candidates.parquet          the candidate actions (raw decision values; from format 3 also
-                                ``_group``, ``_support_rows``, ``_kind``: see CandidateSet)
+    candidates.parquet          the candidate actions (raw decision values, and ``_group``,
+                                ``_support_rows``, ``_kind``: see CandidateSet)
     models/outcome-<i>.txt      LightGBM model text, one per outcome (outcome order in policy.json)
     models/propensity.txt       LightGBM model text of the logged-style propensity model
     models/style-corrections.txt  LightGBM model text of the per-style corrections (optional)
     intervals/intervals.json    per-recommendation interval model: outcomes, conformal
-                                multipliers, floors, level (optional; without it every
-                                recommendation gets ``interval_halfwidth``)
+                                multipliers, floors, level (when policy.json's
+                                ``interval_model`` is true; else every recommendation gets
+                                ``interval_halfwidth``)
     intervals/interval-scale-<i>.txt  LightGBM model text of each outcome's scale model
 
-``FORMAT_VERSION`` changes whenever a field is added, removed or changes meaning; the loader
-reads the versions in ``READABLE_VERSIONS`` (format 2 has no profile clusters: every profile
-gets every candidate, as then) and refuses any other with a message that says what to do. ``tests/fixtures/`` holds a
-small artifact of the current version that a test loads, so a change of format must keep it
-readable (migrate it) or bump the version on purpose.
+``FORMAT_VERSION`` changes whenever a field is added, removed or changes meaning. The loader
+reads that version only and every field of it strictly: a field missing from ``policy.json``
+(or one it does not know), a candidate column or a model file missing, is an error that names
+it; an artifact of another version is refused, saying what to do (an older one: retrain it).
+``tests/fixtures/policy/`` holds a small artifact of the current version that tests load and
+serve, so a change of format must bump the version on purpose and replace the fixture.
 
 The MLflow model is a pyfunc with this module as its ``loader_module`` (MLflow calls
 :func:`_load_pyfunc` with the artifact's folder) and the runtime core (``engage.contract`` and
@@ -55,8 +57,15 @@ CORRECTIONS_FILE = "style-corrections.txt"
 LEGACY_PICKLE = "policy.pkl"
 INTERVALS_DIR = "intervals"
 CANDIDATE_EXTRAS = ("_group", "_support_rows", "_kind")
-# format 2: no profile clusters, baseline or candidate groups (every profile gets every candidate)
-READABLE_VERSIONS = (2, FORMAT_VERSION)
+# every field of policy.json in this format (save_policy writes exactly these)
+POLICY_FIELDS = frozenset({
+    "spec", "outcome_models", "propensity_temperature", "min_propensity", "pessimism",
+    "n_train", "score_sd", "mode", "constant_action", "interval_halfwidth", "interval_level",
+    "objective", "typical_actions", "style_corrections", "metadata", "clusters", "baseline",
+    "min_support_rows", "constant_scope", "constant_min_propensity", "shared_support",
+    "interval_model",
+})
+RETRAIN = "retrain it with `engage train`"
 
 # Parameters the pyfunc's ``predict`` takes (declared in the model signature's params schema;
 # without it MLflow drops them). ``objective`` is a JSON object of outcome weights, "" for the
@@ -123,15 +132,18 @@ def save_policy(policy: Policy, directory: str | Path) -> Path:
             "offsets": np.asarray(corr.offsets, dtype=float).tolist(),
         },
         "metadata": _jsonable(policy.metadata),
-        "clusters": None if policy.clusters is None else policy.clusters.to_json(),
-        "baseline": None if policy.baseline is None else np.asarray(policy.baseline).tolist(),
+        "clusters": policy.clusters.to_json(),
+        "baseline": np.asarray(policy.baseline, dtype=int).tolist(),
         "min_support_rows": float(policy.min_support_rows),
         "constant_scope": policy.constant_scope,
         "constant_min_propensity": float(policy.constant_min_propensity),
-        "shared_support": None
-        if policy.shared_support is None
-        else np.asarray(policy.shared_support, dtype=float).tolist(),
+        # NaN (a count not measured) as None: JSON has no NaN
+        "shared_support": [
+            [_finite_or_none(v) for v in row] for row in np.asarray(policy.shared_support)
+        ],
+        "interval_model": policy.interval_model is not None,
     }
+    assert set(fields) == POLICY_FIELDS, "save_policy and POLICY_FIELDS disagree"
     (directory / POLICY_FILE).write_text(json.dumps(fields, indent=1, sort_keys=True, allow_nan=False))
     # written last: a folder without it is not a (complete) artifact
     (directory / FORMAT_FILE).write_text(
@@ -165,7 +177,7 @@ def read_format(directory: str | Path) -> int:
         if (directory / LEGACY_PICKLE).exists():
             raise ArtifactError(
                 "this model was written by engage 0.1 (format 1, a pickle), which this version "
-                f"does not load; retrain it with `engage train` (format {FORMAT_VERSION})"
+                f"does not load; {RETRAIN} (format {FORMAT_VERSION})"
             )
         raise ArtifactError(f"{directory.name or directory} holds no engage policy ({FORMAT_FILE} missing)")
     try:
@@ -175,12 +187,15 @@ def read_format(directory: str | Path) -> int:
         raise ArtifactError(f"{FORMAT_FILE} is unreadable: {exc}") from exc
     if name != FORMAT_NAME:
         raise ArtifactError(f"artifact format {name!r} is not {FORMAT_NAME!r}")
-    if version not in READABLE_VERSIONS:
-        newer = "a newer engage: upgrade engage" if version > FORMAT_VERSION else "an older engage: retrain it"
+    if version != FORMAT_VERSION:
+        what = (
+            "a newer engage: upgrade engage"
+            if version > FORMAT_VERSION
+            else f"an older engage, whose artifacts this one no longer reads: {RETRAIN}"
+        )
         raise ArtifactError(
-            f"artifact format version {version}; this engage reads versions "
-            f"{' and '.join(map(str, READABLE_VERSIONS))} "
-            f"(the model was written by {newer})"
+            f"artifact format version {version}; this engage reads version {FORMAT_VERSION} "
+            f"only (the model was written by {what})"
         )
     return version
 
@@ -191,6 +206,53 @@ def _booster(path: Path) -> lgb.Booster:
     return lgb.Booster(model_str=path.read_text())
 
 
+def _incomplete(what: str) -> ArtifactError:
+    return ArtifactError(
+        f"{what}, which artifact format {FORMAT_VERSION} requires: the artifact is incomplete "
+        f"or was not written by this engage; {RETRAIN}"
+    )
+
+
+def _policy_fields(directory: Path) -> dict[str, Any]:
+    """``policy.json``, checked to hold exactly the fields of this format."""
+    try:
+        fields = json.loads((directory / POLICY_FILE).read_text())
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"artifact is incomplete or corrupt: {exc}") from exc
+    if not isinstance(fields, dict):
+        raise ArtifactError(f"artifact is incomplete or corrupt: {POLICY_FILE} is not an object")
+    missing = sorted(POLICY_FIELDS - set(fields))
+    if missing:
+        raise _incomplete(f"{POLICY_FILE} has no field {', '.join(map(repr, missing))}")
+    unknown = sorted(set(fields) - POLICY_FIELDS)
+    if unknown:
+        raise ArtifactError(
+            f"{POLICY_FILE} has fields artifact format {FORMAT_VERSION} does not define: "
+            f"{', '.join(map(repr, unknown))}; it was written by another engage: {RETRAIN}"
+        )
+    return fields
+
+
+def _candidates(directory: Path, spec: CampaignSpec) -> CandidateSet:
+    try:
+        frame = pd.read_parquet(directory / CANDIDATES_FILE)
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"artifact is incomplete or corrupt: {exc}") from exc
+    missing = [c for c in CANDIDATE_EXTRAS if c not in frame.columns]
+    if missing:
+        raise _incomplete(f"{CANDIDATES_FILE} has no column {', '.join(map(repr, missing))}")
+    extras = {c: frame.pop(c).to_numpy() for c in CANDIDATE_EXTRAS}
+    encoded = FeatureBuilder(spec).encode_decisions(frame)
+    return CandidateSet(
+        frame=frame,
+        encoded=encoded,
+        style_codes=encoded[:, 0].astype(int),
+        group=extras["_group"].astype(int),
+        support_rows=extras["_support_rows"].astype(float),
+        kind=extras["_kind"].astype(object),
+    )
+
+
 def load_policy(directory: str | Path) -> Policy:
     """Read a policy written by :func:`save_policy`.
 
@@ -199,76 +261,67 @@ def load_policy(directory: str | Path) -> Policy:
     """
     directory = Path(directory)
     read_format(directory)
+    fields = _policy_fields(directory)
     try:
-        fields = json.loads((directory / POLICY_FILE).read_text())
         spec = CampaignSpec.model_validate(fields["spec"])
-        frame = pd.read_parquet(directory / CANDIDATES_FILE)
-        extras = {c: frame.pop(c).to_numpy() for c in CANDIDATE_EXTRAS if c in frame.columns}
-    except (OSError, ValueError, KeyError) as exc:
-        raise ArtifactError(f"artifact is incomplete or corrupt: {exc}") from exc
-    models = directory / MODELS_DIR
-    encoded = FeatureBuilder(spec).encode_decisions(frame)
-    candidates = CandidateSet(
-        frame=frame,
-        encoded=encoded,
-        style_codes=encoded[:, 0].astype(int),
-        group=extras["_group"].astype(int) if "_group" in extras else None,
-        support_rows=extras["_support_rows"].astype(float) if "_support_rows" in extras else None,
-        kind=extras["_kind"].astype(object) if "_kind" in extras else None,
-    )
-    clusters = fields.get("clusters")
-    baseline = fields.get("baseline")
-    # artifacts written before the field gave a constant action to everyone
-    scope = fields.get("constant_scope", "everyone")
+    except ValueError as exc:
+        raise ArtifactError(f"artifact's spec is invalid: {exc}") from exc
+    candidates = _candidates(directory, spec)
+    scope = fields["constant_scope"]
     if scope not in ("everyone", "supported"):
         raise ArtifactError(
             f"artifact's constant_scope is {scope!r}; expected 'everyone' or 'supported'"
         )
-    corr_fields = fields["style_corrections"]
-    corrections = None
-    if corr_fields is not None:
-        corrections = StyleCorrections(
-            booster=_booster(models / CORRECTIONS_FILE),
-            offsets=np.asarray(corr_fields["offsets"], dtype=float),
-            outcomes=list(corr_fields["outcomes"]),
-            n_styles=int(corr_fields["n_styles"]),
-        )
+    models = directory / MODELS_DIR
     intervals = None
-    if IntervalModel.present(directory / INTERVALS_DIR):  # artifacts before it have none
+    if fields["interval_model"]:
         try:
             intervals = IntervalModel.load(directory / INTERVALS_DIR)
         except IntervalModelError as exc:
             raise ArtifactError(f"artifact's interval model: {exc}") from exc
-    return Policy(
-        spec=spec,
-        outcome_models={
-            name: _booster(models / _outcome_file(i)) for i, name in enumerate(fields["outcome_models"])
-        },
-        propensity_model=_booster(models / PROPENSITY_FILE),
-        candidates=candidates,
-        typical_actions=np.asarray(fields["typical_actions"], dtype=float),
-        propensity_temperature=fields["propensity_temperature"],
-        min_propensity=fields["min_propensity"],
-        pessimism=fields["pessimism"],
-        n_train=fields["n_train"],
-        score_sd=fields["score_sd"],
-        mode=fields["mode"],
-        constant_action=fields["constant_action"],
-        interval_halfwidth=fields["interval_halfwidth"],
-        interval_level=fields["interval_level"],
-        metadata=fields["metadata"],
-        style_corrections=corrections,
-        objective=fields["objective"],
-        interval_model=intervals,
-        clusters=None if clusters is None else ProfileClusters.from_json(clusters),
-        baseline=None if baseline is None else np.asarray(baseline, dtype=int),
-        min_support_rows=float(fields.get("min_support_rows", 0.0)),
-        constant_scope=scope,
-        constant_min_propensity=float(fields.get("constant_min_propensity", 0.0)),
-        shared_support=None
-        if fields.get("shared_support") is None
-        else np.asarray(fields["shared_support"], dtype=float),
-    )
+    try:
+        corr_fields = fields["style_corrections"]
+        corrections = None
+        if corr_fields is not None:
+            corrections = StyleCorrections(
+                booster=_booster(models / CORRECTIONS_FILE),
+                offsets=np.asarray(corr_fields["offsets"], dtype=float),
+                outcomes=list(corr_fields["outcomes"]),
+                n_styles=int(corr_fields["n_styles"]),
+            )
+        return Policy(
+            spec=spec,
+            outcome_models={
+                name: _booster(models / _outcome_file(i))
+                for i, name in enumerate(fields["outcome_models"])
+            },
+            propensity_model=_booster(models / PROPENSITY_FILE),
+            candidates=candidates,
+            typical_actions=np.asarray(fields["typical_actions"], dtype=float),
+            propensity_temperature=fields["propensity_temperature"],
+            min_propensity=fields["min_propensity"],
+            pessimism=fields["pessimism"],
+            n_train=fields["n_train"],
+            score_sd=fields["score_sd"],
+            mode=fields["mode"],
+            constant_action=fields["constant_action"],
+            interval_halfwidth=fields["interval_halfwidth"],
+            interval_level=fields["interval_level"],
+            metadata=fields["metadata"],
+            style_corrections=corrections,
+            objective=fields["objective"],
+            interval_model=intervals,
+            clusters=ProfileClusters.from_json(fields["clusters"]),
+            baseline=np.asarray(fields["baseline"], dtype=int),
+            min_support_rows=float(fields["min_support_rows"]),
+            constant_scope=scope,
+            constant_min_propensity=float(fields["constant_min_propensity"]),
+            shared_support=np.array(fields["shared_support"], dtype=float),
+        )
+    except KeyError as exc:  # a field inside one of policy.json's fields
+        raise _incomplete(f"{POLICY_FILE} has no {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise ArtifactError(f"artifact is incomplete or corrupt: {exc!r}") from exc
 
 
 def flatten(answer: Answer) -> dict[str, Any]:

@@ -31,10 +31,11 @@ class CandidateSet:
         encoded: the same rows encoded for the model (``FeatureBuilder.encode_decisions``).
         style_codes: the style code of each candidate.
         group: the profile cluster a candidate belongs to (``engage.policy.support``), or -1
-            for a candidate every profile may get (the fixed grid of format-2 artifacts, the
-            constant action). None: every candidate is shared (-1).
+            for a candidate every profile may get (the shared grid of logged prototypes, which
+            the constant action comes from).
         support_rows: how many logged campaigns of the candidate's style, by profiles of its
-            cluster, lie within the support radius of the action (NaN where not measured).
+            cluster, lie within the support radius of the action (NaN where not measured:
+            the shared grid's counts are per cluster, ``Policy.shared_support``).
         kind: ``"search"`` (found by the action search), ``"typical"`` (what the cluster's
             marketers typically do with the style: the baseline) or ``"grid"``.
     """
@@ -42,18 +43,9 @@ class CandidateSet:
     frame: pd.DataFrame
     encoded: np.ndarray
     style_codes: np.ndarray
-    group: np.ndarray | None = None
-    support_rows: np.ndarray | None = None
-    kind: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        n = len(self.frame)
-        if self.group is None:
-            self.group = np.full(n, -1, dtype=int)
-        if self.support_rows is None:
-            self.support_rows = np.full(n, np.nan)
-        if self.kind is None:
-            self.kind = np.full(n, "grid", dtype=object)
+    group: np.ndarray
+    support_rows: np.ndarray
+    kind: np.ndarray
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -127,5 +119,12 @@ def build_candidates(
             rows.append(row)
     frame = pd.DataFrame(rows, columns=spec.decision_names)
     encoded = builder.encode_decisions(frame)
-    style_codes = encoded[:, 0].astype(int)
-    return CandidateSet(frame=frame, encoded=encoded, style_codes=style_codes)
+    n = len(frame)
+    return CandidateSet(
+        frame=frame,
+        encoded=encoded,
+        style_codes=encoded[:, 0].astype(int),
+        group=np.full(n, -1, dtype=int),
+        support_rows=np.full(n, np.nan),
+        kind=np.full(n, "grid", dtype=object),
+    )

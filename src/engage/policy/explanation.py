@@ -254,7 +254,10 @@ class Explainer:
         points = unit.points
         if f == len(names):
             sentence = self.narrator.support_sentence(a, b, value, points)
-            return Factor("support", None, None, float(value), sentence)
+            return Factor(
+                feature="support", value=None, runner_up_value=None,
+                contribution=float(value), sentence=sentence,
+            )
         name = names[f]
         if name in a:  # a decision: the two candidates' values
             raw, other = a[name], (_jsonable(b[name]) if name in b else None)
@@ -263,7 +266,10 @@ class Explainer:
             raw = context_value(self.narrator.spec, name, context_row[f])
             other = None
             sentence = self.narrator.factor_sentence(name, value, a, b, raw, points)
-        return Factor(name, _jsonable(raw), other, float(value), sentence)
+        return Factor(
+            feature=name, value=_jsonable(raw), runner_up_value=other,
+            contribution=float(value), sentence=sentence,
+        )
 
 
 def _jsonable(value: object) -> FactorValue:

@@ -43,6 +43,8 @@ import numpy as np
 
 INTERVALS_FILE = "intervals.json"
 FORMAT_NAME = "engage-intervals"
+# every field of intervals.json (save writes exactly these)
+INTERVAL_FIELDS = ("format", "method", "outcomes", "multipliers", "floors", "level", "calibration_rows")
 
 
 def interval_file(i: int) -> str:
@@ -130,6 +132,7 @@ class IntervalModel:
             "level": float(self.level),
             "calibration_rows": int(self.calibration_rows),
         }
+        assert tuple(fields) == INTERVAL_FIELDS, "save and INTERVAL_FIELDS disagree"
         (directory / INTERVALS_FILE).write_text(json.dumps(fields, indent=1, allow_nan=False))
 
     @staticmethod
@@ -147,13 +150,18 @@ class IntervalModel:
         directory = Path(directory)
         try:
             fields = json.loads((directory / INTERVALS_FILE).read_text())
-            if fields.get("format") != FORMAT_NAME:
+            missing = [k for k in INTERVAL_FIELDS if k not in fields]
+            if missing:  # every field is read strictly (the artifact's format fixes them)
+                raise IntervalModelError(
+                    f"{INTERVALS_FILE} has no field {', '.join(map(repr, missing))}"
+                )
+            if fields["format"] != FORMAT_NAME:
                 raise IntervalModelError(f"{INTERVALS_FILE}: format is not {FORMAT_NAME!r}")
             outcomes = tuple(str(o) for o in fields["outcomes"])
             multipliers = np.asarray(fields["multipliers"], dtype=float)
             floors = np.asarray(fields["floors"], dtype=float)
             level = float(fields["level"])
-            rows = int(fields.get("calibration_rows", 0))
+            rows = int(fields["calibration_rows"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             if isinstance(exc, IntervalModelError):
                 raise

@@ -80,7 +80,9 @@ def support(propensity: float, min_propensity: float, nearby: float | None = Non
     agree by construction) and, when measured, the similar logged campaigns near the action."""
     level = support_level(propensity, min_propensity)
     count = None if nearby is None or not np.isfinite(nearby) else int(nearby)
-    return Support(propensity, level, level != "poor", count)
+    return Support(
+        propensity=propensity, level=level, within_support=level != "poor", similar_campaigns=count
+    )
 
 
 def policy_note(

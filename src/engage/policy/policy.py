@@ -4,8 +4,9 @@ A :class:`Policy` is what training builds and what the one MLflow artifact carri
 the fitted LightGBM models (one per outcome, one for the logged-style propensity), the
 candidate-action set and the objective weights. A profile's candidates are the shared grid of
 logged prototypes and the actions the training-time search found for its cluster of similar
-profiles (:mod:`engage.policy.support`, ``engage.training.actions``); format-2 artifacts have
-no clusters and every profile gets every candidate. For each profile it:
+profiles (:mod:`engage.policy.support`, ``engage.training.actions``); a policy without the
+search (:func:`grid_support`) has one cluster of every profile and only the grid. For each
+profile it:
 
 1. scores its candidate actions (predicted outcomes -> weighted objective); each outcome's
    prediction is the shared outcome model's plus, when training fitted them, a small
@@ -71,11 +72,23 @@ __all__ = [
     "ConstraintError",
     "Constraints",
     "Policy",
+    "grid_support",
     "PolicyMode",
     "StyleCorrections",
     "support_level",
     "weighted",
 ]
+
+
+def grid_support(candidates: CandidateSet, n_styles: int) -> dict[str, Any]:
+    """The action-search fields (``clusters``, ``baseline``, ``shared_support``) of a policy
+    whose candidates are the shared grid alone (before the search, or small test policies):
+    one cluster of every profile, no baseline, support near the grid not measured."""
+    return {
+        "clusters": ProfileClusters.everyone(),
+        "baseline": np.full((1, n_styles), -1, dtype=int),
+        "shared_support": np.full((1, len(candidates)), np.nan),
+    }
 
 
 @dataclass
@@ -105,17 +118,9 @@ class Policy:
     style_corrections: StyleCorrections | None = None
     # the objective trained for ({}: the spec's default weights)
     objective: dict[str, float] = field(default_factory=dict)
-    # profile clusters whose searched candidates a profile gets (None: every candidate, the
-    # fixed grid of format-2 artifacts); see engage.policy.support
-    clusters: ProfileClusters | None = None
-    # (n_clusters, n_styles) candidate row of each cluster's typical action of each style
-    # (the baseline: what marketers of such profiles typically do), -1 where none
-    baseline: np.ndarray | None = None
     # a searched action is recommended only when at least this many logged campaigns of its
     # style, by profiles of its cluster, lie near it (its candidate ``support_rows``)
     min_support_rows: float = 0.0
-    # (n_clusters, n_shared) logged campaigns near each shared (grid) action, per cluster
-    shared_support: np.ndarray | None = None
     # per-recommendation intervals (None: ``interval_halfwidth`` for every recommendation)
     interval_model: IntervalModel | None = None
     # whom a constant policy's action is for: "everyone", or "supported" (the profiles whose
@@ -126,20 +131,34 @@ class Policy:
     # is at least this (training sets the evaluation's propensity floor: there the off-policy
     # estimate that let the constant ship weighs its rows exactly)
     constant_min_propensity: float = 0.0
+    # The action search's result (keyword-only, required; :func:`grid_support` gives those of
+    # a policy without it). The profile clusters whose searched candidates a profile gets
+    # (engage.policy.support):
+    clusters: ProfileClusters = field(kw_only=True)
+    # (n_clusters, n_styles) candidate row of each cluster's typical action of each style
+    # (the baseline: what marketers of such profiles typically do), -1 where none
+    baseline: np.ndarray = field(kw_only=True)
+    # (n_clusters, n_shared) logged campaigns near each shared (grid) action, per cluster
+    # (NaN: not measured, which does not count as support)
+    shared_support: np.ndarray = field(kw_only=True)
 
     def __post_init__(self) -> None:
         self.builder = FeatureBuilder(self.spec)
         group = np.asarray(self.candidates.group)
-        if self.clusters is None:
-            self._shared_rows = np.arange(len(self.candidates))
-            self._cluster_rows: list[np.ndarray] = []
-        else:
-            # every profile gets the shared rows (the grid of logged prototypes, which the
-            # best constant comes from) and its own cluster's searched actions
-            self._shared_rows = np.flatnonzero(group == -1)
-            self._cluster_rows = [
-                np.flatnonzero(group == c) for c in range(self.clusters.n_clusters)
-            ]
+        # every profile gets the shared rows (the grid of logged prototypes, which the best
+        # constant comes from) and its own cluster's searched actions
+        self._shared_rows = np.flatnonzero(group == -1)
+        n_clusters = self.clusters.n_clusters
+        self._cluster_rows = [np.flatnonzero(group == c) for c in range(n_clusters)]
+        self.baseline = np.asarray(self.baseline, dtype=int)
+        self.shared_support = np.asarray(self.shared_support, dtype=float)
+        shapes = {
+            "baseline": (self.baseline.shape, (n_clusters, len(self.spec.styles))),
+            "shared_support": (self.shared_support.shape, (n_clusters, len(self._shared_rows))),
+        }
+        for name, (got, want) in shapes.items():
+            if got != want:
+                raise ValueError(f"policy {name} has shape {got}; expected {want} (clusters, ...)")
         self._pinned_basis = "baseline" if self.mode == "baseline" else "constant"
         rows = np.asarray(self.candidates.support_rows, dtype=float)
         searched = np.asarray(self.candidates.kind) == "search"
@@ -191,8 +210,8 @@ class Policy:
     @property
     def shared(self) -> np.ndarray:
         """The candidate rows every profile may get (group -1: the grid the best constant
-        is chosen from); all rows for a policy without clusters."""
-        return np.flatnonzero(np.asarray(self.candidates.group) == -1)
+        is chosen from)."""
+        return self._shared_rows
 
     def score_candidates(
         self, context: np.ndarray, objective: dict[str, float] | None = None
@@ -290,12 +309,7 @@ class Policy:
         ``j`` is what the constant policy of shared candidate ``j`` puts first."""
         shared = self._shared_rows
         targets = np.broadcast_to(shared, (len(context), len(shared)))
-        if (
-            self.constant_scope != "supported"
-            or self.clusters is None
-            or self.shared_support is None
-            or self.baseline is None
-        ):
+        if self.constant_scope != "supported":
             return np.array(targets)
         prop = self.propensities(context) if prop is None else prop
         cluster = self.clusters.assign(context)
@@ -318,8 +332,6 @@ class Policy:
         largest cluster (padding repeats a real row and is never allowed)."""
         n = len(context)
         shared = self._shared_rows
-        if self.clusters is None:
-            return np.broadcast_to(shared, (n, len(shared))), np.ones((n, len(shared)), bool)
         cluster = self.clusters.assign(context)
         sizes = np.array([len(self._cluster_rows[c]) for c in cluster])
         m = len(shared) + int(sizes.max(initial=0))
@@ -338,8 +350,6 @@ class Policy:
     def _support_rows(self, context: np.ndarray, index: np.ndarray) -> np.ndarray:
         """Logged campaigns near each candidate of each profile, (n, m) (NaN: not measured)."""
         rows = np.asarray(self.candidates.support_rows, dtype=float)[index]
-        if self.clusters is None or self.shared_support is None:
-            return rows
         cluster = self.clusters.assign(context)
         shared = len(self._shared_rows)
         grid = index[:, :shared]
@@ -390,9 +400,7 @@ class Policy:
     def baseline_rows(self, context: np.ndarray, prop: np.ndarray | None = None) -> np.ndarray:
         """The candidate row of each profile's baseline action: what marketers of similar
         profiles typically do with the style they most often pick for it (-1 where the
-        policy has no baseline: artifacts of format 2)."""
-        if self.clusters is None or self.baseline is None:
-            return np.full(len(context), -1)
+        policy has none: a cluster without that style, or a policy without the search)."""
         prop = self.propensities(context) if prop is None else prop
         cluster = self.clusters.assign(context)
         return np.asarray(self.baseline[cluster, prop.argmax(1)], dtype=int)

@@ -38,6 +38,12 @@ class ProfileClusters:
     centroids: np.ndarray
 
     @classmethod
+    def everyone(cls) -> ProfileClusters:
+        """One cluster that every profile is in: a policy without the action search (its
+        candidates are the shared grid alone)."""
+        return cls((), np.zeros(0), np.zeros(0), (), (), np.zeros((1, 0)))
+
+    @classmethod
     def standardiser(
         cls, context: np.ndarray, categorical: list[int], n_categories: list[int]
     ) -> ProfileClusters:
@@ -103,5 +109,5 @@ class ProfileClusters:
             np.asarray(data["scale"], dtype=float),
             tuple(int(j) for j in data["categorical"]),
             tuple(int(k) for k in data["n_categories"]),
-            np.asarray(data["centroids"], dtype=float).reshape(-1, n_dim),
+            np.asarray(data["centroids"], dtype=float).reshape(len(data["centroids"]), n_dim),
         )

@@ -26,53 +26,110 @@ EXAMPLE_CONSTRAINTS = {"max_posts_per_week": 10, "max_share_promotional": 0.5}
 
 # ---------------------------------------------------------------------------- response examples
 
-# The fixture policy's answer to the example request above (tests/fixtures/policy-v2, rounded,
-# two of three alternatives), so the OpenAPI page shows a realistic response.
+# The fixture policy's answer to the example request above (tests/fixtures/policy, rounded,
+# two of three alternatives, four of its factors listed), so the OpenAPI page shows a
+# realistic response.
 EXAMPLE_RECOMMENDATIONS: list[dict[str, Any]] = [
     {
         "rank": 1,
         "style": "broadcast",
         "posting_mix": {
-            "promotional": 0.38,
+            "promotional": 0.37,
             "educational": 0.11,
-            "conversational": 0.08,
-            "visual": 0.19,
-            "curated": 0.24,
+            "conversational": 0.05,
+            "visual": 0.38,
+            "curated": 0.09,
         },
-        "decisions": {"posts_per_week": 7.4},
+        "decisions": {"posts_per_week": 7.0},
         "predicted": {
-            "conversions": {"mean": 10.76, "low": 5.71, "high": 15.8, "unit": ""},
-            "engagement_rate": {"mean": 3.17, "low": 0.78, "high": 5.56, "unit": ""},
+            "conversions": {
+                "mean": 8.73,
+                "low": 3.26,
+                "high": 14.21,
+                "unit": "conversions per 1,000 followers",
+            },
+            "engagement_rate": {
+                "mean": 3.03,
+                "low": 0.9,
+                "high": 5.15,
+                "unit": "% engagement rate",
+            },
+            "follower_growth": {
+                "mean": 5.62,
+                "low": 1.61,
+                "high": 9.63,
+                "unit": "% follower growth",
+            },
+            "retention_30d": {
+                "mean": 40.52,
+                "low": 18.4,
+                "high": 62.65,
+                "unit": "% of new followers retained after 30 days",
+            },
         },
-        "score": 12.27,
-        "predicted_objective": 12.34,
-        "support_discount": 0.08,
-        "lift_vs_typical": 0.14,
-        "support": {"propensity": 0.91, "level": "good", "within_support": True},
+        "score": 10.15,
+        "predicted_objective": 10.25,
+        "support_discount": 0.1,
+        "lift_vs_typical": 0.12,
+        "support": {
+            "propensity": 0.839,
+            "level": "good",
+            "within_support": True,
+            "similar_campaigns": 16,
+        },
+        "candidate_index": 0,
         "basis": "personalized",
         "decision_labels": {},
         "probability": 1.0,
     },
     {
         "rank": 2,
-        "style": "community",
+        "style": "thought_leadership",
         "posting_mix": {
-            "promotional": 0.23,
-            "educational": 0.11,
-            "conversational": 0.17,
-            "visual": 0.37,
+            "promotional": 0.12,
+            "educational": 0.49,
+            "conversational": 0.1,
+            "visual": 0.17,
             "curated": 0.12,
         },
-        "decisions": {"posts_per_week": 4.7},
+        "decisions": {"posts_per_week": 6.8},
         "predicted": {
-            "conversions": {"mean": 9.38, "low": 4.34, "high": 14.43, "unit": ""},
-            "engagement_rate": {"mean": 4.86, "low": 2.47, "high": 7.25, "unit": ""},
+            "conversions": {
+                "mean": 7.96,
+                "low": 2.49,
+                "high": 13.43,
+                "unit": "conversions per 1,000 followers",
+            },
+            "engagement_rate": {
+                "mean": 3.15,
+                "low": 0.93,
+                "high": 5.37,
+                "unit": "% engagement rate",
+            },
+            "follower_growth": {
+                "mean": 6.25,
+                "low": 2.29,
+                "high": 10.2,
+                "unit": "% follower growth",
+            },
+            "retention_30d": {
+                "mean": 50.66,
+                "low": 27.91,
+                "high": 73.42,
+                "unit": "% of new followers retained after 30 days",
+            },
         },
-        "score": 11.32,
-        "predicted_objective": 11.81,
-        "support_discount": 0.49,
-        "lift_vs_typical": -0.39,
-        "support": {"propensity": 0.023, "level": "limited", "within_support": True},
+        "score": 9.03,
+        "predicted_objective": 9.53,
+        "support_discount": 0.51,
+        "lift_vs_typical": -0.6,
+        "support": {
+            "propensity": 0.033,
+            "level": "limited",
+            "within_support": True,
+            "similar_campaigns": 20,
+        },
+        "candidate_index": 59,
         "basis": "personalized",
         "decision_labels": {},
         "probability": None,
@@ -80,46 +137,43 @@ EXAMPLE_RECOMMENDATIONS: list[dict[str, Any]] = [
 ]
 EXAMPLE_EXPLANATION: dict[str, Any] = {
     "chosen_style": "broadcast",
-    "runner_up_style": "community",
-    "score_difference": 0.95,
-    "contributions_sum": 0.95,
+    "runner_up_style": "thought_leadership",
+    "score_difference": 1.12,
+    "contributions_sum": 1.12,
     "factors": [
-        {
-            "feature": "mix_promotional",
-            "value": 0.38,
-            "runner_up_value": 0.23,
-            "contribution": 0.66,
-            "sentence": "A promotional share of 38% instead of 23% of posts adds 0.66 points.",
-        },
         {
             "feature": "support",
             "value": None,
             "runner_up_value": None,
             "contribution": 0.41,
-            "sentence": "The log holds more campaigns like this with broadcast than with community, "
-            "so the broadcast estimate is surer; the less certain community estimate is "
-            "discounted by 0.41 points more.",
+            "sentence": "The log holds more campaigns like this with broadcast than with thought leadership, so the broadcast estimate is surer; the less certain thought leadership estimate is discounted by 0.41 points more.",
         },
         {
-            "feature": "sales_cycle_days",
-            "value": 3.0,
+            "feature": "goal",
+            "value": "sales",
             "runner_up_value": None,
-            "contribution": 0.29,
-            "sentence": "Sales cycle (3) favours broadcast over community by 0.29 points.",
+            "contribution": 0.37,
+            "sentence": "Campaign goal (sales) favours broadcast over thought leadership by 0.37 points.",
         },
         {
-            "feature": "style",
-            "value": "broadcast",
-            "runner_up_value": "community",
-            "contribution": -0.51,
-            "sentence": "For this business, broadcast itself is worth -0.51 points against community.",
+            "feature": "mix_promotional",
+            "value": 0.37,
+            "runner_up_value": 0.12,
+            "contribution": 0.22,
+            "sentence": "A promotional share of 37% instead of 12% of posts adds 0.22 points.",
+        },
+        {
+            "feature": "mix_educational",
+            "value": 0.11,
+            "runner_up_value": 0.49,
+            "contribution": 0.14,
+            "sentence": "A educational share of 11% instead of 49% of posts adds 0.14 points.",
         },
     ],
-    "other_factors": 0.1,
-    "summary": "For this business, broadcast scores 0.95 points above community (10.8 against "
-    "9.4 conversions, 3.2 against 4.9 engagement rate).",
+    "other_factors": -0.02,
+    "summary": "For this business, broadcast scores 1.12 points above thought leadership (8.7 against 8 conversions per 1,000 followers, 3 against 3.1 % engagement rate).",
     "other_factors_count": 17,
-    "other_factors_sentence": "17 smaller factors together add 0.10 points.",
+    "other_factors_sentence": "17 smaller factors together add -0.02 points.",
 }
 EXAMPLE_POLICY: dict[str, Any] = {
     "mode": "personalized",
@@ -132,7 +186,7 @@ EXAMPLE_MODEL: dict[str, Any] = {
     "run_id": "3f1c2a9b8d7e4f60a1b2c3d4e5f60718",
     "uri": "models:/engage-simulated_world@champion",
 }
-EXAMPLE_SCORE_UNIT = "points: 1 × conversions + 0.5 × engagement rate"
+EXAMPLE_SCORE_UNIT = "points: 1 × conversions per 1,000 followers + 0.5 × % engagement rate"
 EXAMPLE_MODEL_INFO: dict[str, Any] = {
     **EXAMPLE_MODEL,
     "loaded_at": "2026-11-30T18:10:37+00:00",

@@ -5,6 +5,12 @@ carry the profile (and the objective and constraints) as bounded mappings; the r
 them against models derived from the spec at load time (:mod:`engage.serving.contract`). The static
 models exist so OpenAPI documents the whole body; the served OpenAPI replaces the profile's
 schema with the loaded model's.
+
+The answers are the policy's own types (:mod:`engage.policy.results`, pydantic models with
+their field descriptions): :class:`BatchItem` is an :class:`~engage.policy.results.Answer`
+and :class:`ServedRecommendation` a :class:`~engage.policy.results.Recommendation`, each
+adding only what serving knows (the decision id, the exploration probability), so every field
+of the policy's answer reaches the response.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from engage.policy.results import Answer, PolicyNote, Recommendation
 from engage.serving.examples import (
     EXAMPLE_CONSTRAINTS,
     EXAMPLE_EXPLORATION,
@@ -170,100 +177,13 @@ class ReloadRequest(_Request):
 # ---------------------------------------------------------------------------- responses
 
 
-class OutcomeForecast(_Closed):
-    mean: float
-    low: float
-    high: float
-    unit: str = Field(default="", description="the outcome's unit, as the spec declares it")
+class ServedRecommendation(Recommendation):
+    """A recommendation as served: the policy's (every field of it) and how it was drawn."""
 
-
-class SupportInfo(_Closed):
-    propensity: float = Field(
-        description="estimated chance a marketer picks this style for the profile"
-    )
-    level: Literal["good", "limited", "poor"] = Field(
-        description="poor: below the policy's support floor (never recommended first unless "
-        "nothing else is allowed); limited: thin; good: well covered"
-    )
-    within_support: bool = Field(
-        description="whether the log covers this style for such a profile (false exactly when poor)"
-    )
-    similar_campaigns: int | None = Field(
-        default=None,
-        description="logged campaigns of this style, by profiles like this one, whose actions "
-        "(mix, cadence, ...) lie near this action (within the support radius); absent for "
-        "models trained before the action search",
-    )
-
-
-class Recommendation(_Closed):
-    rank: int
-    style: str
-    posting_mix: dict[str, float] = Field(description="shares of posts by content type (sum to 1)")
-    decisions: dict[str, float | str] = Field(description="other decisions, e.g. posts_per_week")
-    predicted: dict[str, OutcomeForecast] = Field(description="predicted outcomes with intervals")
-    score: float = Field(
-        description="ranking score: the predicted objective less any support discount"
-    )
-    predicted_objective: float | None = Field(
-        default=None, description="weighted objective of the predicted outcomes"
-    )
-    support_discount: float | None = Field(
-        default=None, description="pessimism subtracted where the log holds few such campaigns"
-    )
-    lift_vs_typical: float = Field(
-        description="expected objective gain over the profile's typical logged choice"
-    )
-    support: SupportInfo
-    basis: Literal["personalized", "constant", "baseline"] = Field(
-        default="personalized",
-        description="constant: the shipped constant action, first whatever its score; "
-        "baseline: what marketers of similar profiles typically do, first whatever its score "
-        "(a baseline policy, or a constant policy where few similar campaigns were logged near "
-        "its action); personalized: ranked by score",
-    )
-    decision_labels: dict[str, str] = Field(
-        default_factory=dict, description="labels of categorical decision codes, e.g. 2: product"
-    )
     probability: float | None = Field(
         default=None,
         description="the probability with which the served (first) recommendation's style was "
         "drawn (1 without exploration); null on the alternatives",
-    )
-
-
-class ExplanationFactor(_Closed):
-    feature: str
-    value: float | int | str | None
-    runner_up_value: float | int | str | None
-    contribution: float = Field(description="signed share of the score difference")
-    sentence: str
-
-
-class Explanation(_Closed):
-    chosen_style: str
-    runner_up_style: str
-    score_difference: float
-    contributions_sum: float = Field(
-        description="sum of all contributions; equals score_difference"
-    )
-    factors: list[ExplanationFactor] = Field(
-        description="the largest factors, those in favour of the first choice first"
-    )
-    other_factors: float = Field(description="contribution of the features not listed")
-    summary: str = Field(default="", description="the comparison in one sentence, in units")
-    other_factors_count: int = Field(default=0, description="how many factors are not listed")
-    other_factors_sentence: str = Field(
-        default="", description="what the unlisted factors add, said when they weigh much"
-    )
-
-
-class PolicyInfo(_Closed):
-    mode: Literal["personalized", "constant", "baseline"]
-    note: str
-    fallback: Literal["outside_constraints", "outside_support"] | None = Field(
-        default=None,
-        description="constant mode: why this profile's first choice is not the shipped constant",
     )
 
 
@@ -274,33 +194,26 @@ class ModelRef(_Closed):
     uri: str
 
 
-_SCORE_UNIT = "what one point of score is, in the outcomes' units"
-
-
-class RecommendationResponse(_Closed):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{**EXAMPLE_ITEM, "model": EXAMPLE_MODEL}]}
-    )
+class BatchItem(Answer):
+    """The policy's answer for one profile, as served (every field of :class:`Answer`)."""
 
     decision_id: str | None = Field(
         default=None,
-        description="id of this decision; post its outcomes to POST /v1/outcomes",
+        description="id of this profile's decision; post its outcomes to POST /v1/outcomes",
     )
-    recommendations: list[Recommendation]
-    explanation: Explanation | None = Field(description="the first choice against the runner-up")
-    policy: PolicyInfo
-    score_unit: str = Field(default="", description=_SCORE_UNIT)
-    model: ModelRef
+    recommendations: tuple[ServedRecommendation, ...] = Field(
+        description="ranked actions, the served one first"
+    )
 
 
-class BatchItem(_Closed):
-    decision_id: str | None = Field(
-        default=None, description="id of this profile's decision (POST /v1/outcomes)"
+class RecommendationResponse(BatchItem):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{**EXAMPLE_ITEM, "model": EXAMPLE_MODEL}]},
     )
-    recommendations: list[Recommendation]
-    explanation: Explanation | None
-    policy: PolicyInfo
-    score_unit: str = Field(default="", description=_SCORE_UNIT)
+
+    model: ModelRef = Field(description="the model that answered")
 
 
 class BatchRecommendationResponse(_Closed):
@@ -310,7 +223,7 @@ class BatchRecommendationResponse(_Closed):
     )
 
     results: list[BatchItem] = Field(description="one per profile, in request order")
-    model: ModelRef
+    model: ModelRef = Field(description="the model that answered")
 
 
 class OutcomesRequest(_Request):
@@ -373,7 +286,7 @@ class ModelInfo(_Closed):
     trained_at: str | None
     spec_name: str
     spec_fingerprint: str
-    policy: PolicyInfo
+    policy: PolicyNote
     decision: str | None = Field(description="why training shipped this policy mode")
     metrics: dict[str, float] = Field(description="training metrics, including ope.* and regret.*")
     following_alias: bool = Field(description=_FOLLOWING)

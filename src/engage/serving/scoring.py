@@ -1,8 +1,8 @@
-"""Scoring for the routes: validate a request against the served spec, ask the policy, map its answer.
+"""Scoring for the routes: validate a request against the served spec, ask the policy, serve its answer.
 
-The policy's typed answer is mapped to the API's response models field by field: the policy may
-carry more (candidate indices, new diagnostics) and a field reaches callers only once the API
-names it here.
+The policy's typed answer is the response: :class:`~engage.serving.schemas.BatchItem` extends
+:class:`~engage.policy.results.Answer` (and its recommendations the policy's), so every field
+the policy answers with is copied whole, none named here.
 """
 
 from __future__ import annotations
@@ -25,13 +25,8 @@ from engage.serving.model import LoadedModel
 from engage.serving.schemas import (
     BatchItem,
     BatchRecommendationRequest,
-    Explanation,
-    ExplanationFactor,
-    OutcomeForecast,
-    PolicyInfo,
-    Recommendation,
     RecommendationRequest,
-    SupportInfo,
+    ServedRecommendation,
 )
 
 
@@ -104,61 +99,6 @@ def answer_rows(rows: list[list[Any]], question: Question) -> list[BatchItem]:
 
 
 def _batch_item(answer: results.Answer) -> BatchItem:
-    explanation = answer.explanation
-    return BatchItem(
-        recommendations=[_recommendation(rec) for rec in answer.recommendations],
-        explanation=None if explanation is None else _explanation(explanation),
-        policy=policy_info(answer.policy),
-        score_unit=answer.score_unit,
-    )
-
-
-def _recommendation(rec: results.Recommendation) -> Recommendation:
-    return Recommendation(
-        rank=rec.rank,
-        style=rec.style,
-        posting_mix=dict(rec.posting_mix),
-        decisions=dict(rec.decisions),
-        predicted={
-            name: OutcomeForecast(mean=f.mean, low=f.low, high=f.high, unit=f.unit)
-            for name, f in rec.predicted.items()
-        },
-        score=rec.score,
-        predicted_objective=rec.predicted_objective,
-        support_discount=rec.support_discount,
-        lift_vs_typical=rec.lift_vs_typical,
-        support=SupportInfo(
-            propensity=rec.support.propensity,
-            level=rec.support.level,
-            within_support=rec.support.within_support,
-        ),
-        basis=rec.basis,
-        decision_labels=dict(rec.decision_labels),
-    )
-
-
-def _explanation(explanation: results.Explanation) -> Explanation:
-    return Explanation(
-        chosen_style=explanation.chosen_style,
-        runner_up_style=explanation.runner_up_style,
-        score_difference=explanation.score_difference,
-        contributions_sum=explanation.contributions_sum,
-        factors=[
-            ExplanationFactor(
-                feature=f.feature,
-                value=f.value,
-                runner_up_value=f.runner_up_value,
-                contribution=f.contribution,
-                sentence=f.sentence,
-            )
-            for f in explanation.factors
-        ],
-        other_factors=explanation.other_factors,
-        summary=explanation.summary,
-        other_factors_count=explanation.other_factors_count,
-        other_factors_sentence=explanation.other_factors_sentence,
-    )
-
-
-def policy_info(note: results.PolicyNote) -> PolicyInfo:
-    return PolicyInfo(mode=note.mode, note=note.note, fallback=note.fallback)
+    """The answer as served: all its fields, its recommendations as served ones."""
+    recommendations = tuple(ServedRecommendation(**dict(rec)) for rec in answer.recommendations)
+    return BatchItem(**{**dict(answer), "recommendations": recommendations})

@@ -15,7 +15,7 @@ import pandas as pd
 from engage.contract.spec import CampaignSpec
 from engage.policy.candidates import build_candidates
 from engage.policy.encoding import FeatureBuilder
-from engage.policy.policy import Policy, weighted
+from engage.policy.policy import Policy, grid_support, weighted
 from engage.training.actions import SearchSettings, merged, search_actions
 from engage.training.nuisance import Nuisance
 from engage.training.settings import TrainSettings
@@ -88,6 +88,7 @@ def build_candidate_policy(
         style_corrections=outcomes.corrections,
         interval_model=outcomes.interval_model,
         objective=dict(settings.objective),  # the policy ranks by it unless told otherwise
+        **grid_support(candidates, len(spec.styles)),  # until the search below
     )
     return with_searched_actions(grid, split, settings)
 

@@ -12,7 +12,7 @@ from engage.contract.spec import CampaignSpec, CategoricalColumn, NumericColumn,
 
 REPO = Path(__file__).resolve().parents[3]
 FACEBOOK = REPO / "examples" / "facebook_metrics.yaml"
-FIXTURE_POLICY = REPO / "tests" / "fixtures" / "policy-v2" / "policy.json"
+STORED_SPEC = REPO / "tests" / "fixtures" / "spec_before_wording.json"
 
 
 def test_labels_are_keyed_like_the_values_they_name() -> None:
@@ -40,8 +40,9 @@ def test_wording_fields_default_to_nothing_and_are_not_dumped() -> None:
 
 
 def test_a_spec_stored_before_the_wording_fields_reads_and_dumps_as_before() -> None:
-    """The committed artifact's spec: no wording fields; it loads and round-trips unchanged."""
-    stored = json.loads(FIXTURE_POLICY.read_text())["spec"]
+    """A spec as artifacts of engage 0.1 stored it: no wording fields; it loads and
+    round-trips unchanged."""
+    stored = json.loads(STORED_SPEC.read_text())
     spec = CampaignSpec.model_validate(stored)
     assert spec.model_dump(mode="json") == stored
     assert all(getattr(c, "unit", "") == "" for c in spec.context)

@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 from engage.contract.spec import CampaignSpec, default_spec_path, load_spec
 from engage.policy.candidates import build_candidates
 from engage.policy.encoding import FeatureBuilder
-from engage.policy.policy import Policy, StyleCorrections
+from engage.policy.policy import Policy, StyleCorrections, grid_support
 from engage.simulation.world import SimulatedWorld
 
 N_ROWS = 400
@@ -143,6 +143,7 @@ def build_tiny(tmp: Path) -> Tiny:
         score_sd=float(np.std(objective)),
         interval_halfwidth={"conversions": 1.5, "engagement_rate": 0.5, "follower_growth": 0.8},
         style_corrections=_corrections(spec, builder, log),
+        **grid_support(candidates, len(spec.styles)),
     )
     profiles = SimulatedWorld("hard").simulate(40, seed=9)[spec.context_names]
     return Tiny(spec, log, policy, profiles, builder.encode_context(profiles))

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -18,7 +19,7 @@ from engage.policy.artifact import (
     save_policy,
 )
 
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "policy-v2"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "policy"
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +27,10 @@ def policy():
     return load_policy(FIXTURE)
 
 
-def test_the_committed_fixture_is_of_the_previous_format_and_still_reads():
-    assert read_format(FIXTURE) == 2 in artifact.READABLE_VERSIONS
-    assert artifact.FORMAT_VERSION == 3
-
-
-def test_a_format_2_policy_has_no_clusters_and_gives_every_profile_every_candidate(policy):
-    assert policy.clusters is None and policy.baseline is None
-    profiles = pd.read_parquet(FIXTURE.parent / "snapshot_profiles.parquet").head(3)
-    index, valid = policy.candidate_index(policy.builder.encode_context(profiles))
-    assert index.shape == (3, len(policy.candidates)) and valid.all()
+def test_the_committed_fixture_is_of_the_current_format_with_the_action_search(policy):
+    assert read_format(FIXTURE) == artifact.FORMAT_VERSION == 4
+    assert policy.clusters.n_clusters > 1 and (policy.baseline >= 0).any()
+    assert (np.asarray(policy.candidates.kind) == "search").any()
 
 
 def test_a_saved_policy_is_written_in_the_current_format(policy, tmp_path):
@@ -70,12 +65,60 @@ def _copy(tmp_path: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize(("version", "hint"), [(1, "retrain"), (4, "upgrade engage")])
+@pytest.mark.parametrize(
+    ("version", "hint"), [(2, "older engage.*retrain"), (3, "older engage.*retrain"), (5, "upgrade engage")]
+)
 def test_another_format_version_is_refused_with_what_to_do(tmp_path, version, hint):
     folder = _copy(tmp_path)
     (folder / "format.json").write_text(json.dumps({"format": "engage-policy", "format_version": version}))
-    with pytest.raises(ArtifactError, match=rf"format version {version}; this engage reads versions 2 and 3.*{hint}"):
+    with pytest.raises(ArtifactError, match=rf"format version {version}; this engage reads version 4 only.*{hint}"):
         load_policy(folder)
+
+
+def _without(folder: Path, field: str) -> None:
+    fields = json.loads((folder / "policy.json").read_text())
+    del fields[field]
+    (folder / "policy.json").write_text(json.dumps(fields))
+
+
+@pytest.mark.parametrize("field", sorted(artifact.POLICY_FIELDS))
+def test_every_field_is_required_and_a_missing_one_is_named(tmp_path, field):
+    folder = _copy(tmp_path)
+    _without(folder, field)
+    with pytest.raises(ArtifactError, match=rf"no field '{field}', which artifact format 4 requires.*retrain"):
+        load_policy(folder)
+
+
+@pytest.mark.parametrize(("field", "inner"), [("clusters", "centroids"), ("style_corrections", "offsets")])
+def test_a_missing_inner_field_is_named(tmp_path, field, inner):
+    folder = _copy(tmp_path)
+    fields = json.loads((folder / "policy.json").read_text())
+    del fields[field][inner]
+    (folder / "policy.json").write_text(json.dumps(fields))
+    with pytest.raises(ArtifactError, match=rf"policy.json has no '{inner}', which artifact format 4 requires"):
+        load_policy(folder)
+
+
+def test_an_unknown_field_is_refused(tmp_path):
+    folder = _copy(tmp_path)
+    fields = json.loads((folder / "policy.json").read_text())
+    (folder / "policy.json").write_text(json.dumps({**fields, "new_thing": 1}))
+    with pytest.raises(ArtifactError, match="does not define: 'new_thing'.*retrain"):
+        load_policy(folder)
+
+
+@pytest.mark.parametrize("column", artifact.CANDIDATE_EXTRAS)
+def test_a_missing_candidate_column_is_named(tmp_path, column):
+    folder = _copy(tmp_path)
+    frame = pd.read_parquet(folder / "candidates.parquet").drop(columns=[column])
+    frame.to_parquet(folder / "candidates.parquet", index=False)
+    with pytest.raises(ArtifactError, match=rf"no column '{column}', which artifact format 4"):
+        load_policy(folder)
+
+
+def test_the_fields_saved_are_the_fields_read(policy, tmp_path):
+    save_policy(policy, tmp_path / "p")
+    assert set(json.loads((tmp_path / "p" / "policy.json").read_text())) == artifact.POLICY_FIELDS
 
 
 def test_a_pickled_artifact_of_engage_0_1_is_refused(tmp_path):

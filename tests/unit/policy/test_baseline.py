@@ -73,13 +73,14 @@ def test_an_interval_never_leaves_the_outcomes_declared_range(trained, context) 
             assert f.low >= -1.0 and f.high <= 1.0
 
 
-def test_a_searched_policy_round_trips_through_its_format_3_artifact(trained, context, tmp_path) -> None:
+def test_a_searched_policy_round_trips_through_its_artifact(trained, context, tmp_path) -> None:
+    from engage.policy import FORMAT_VERSION
     from engage.policy.artifact import load_policy, read_format, save_policy
 
     for mode in ("personalized", "baseline"):
         policy = dataclasses.replace(trained, mode=mode)
         save_policy(policy, tmp_path / mode)
-        assert read_format(tmp_path / mode) == 3
+        assert read_format(tmp_path / mode) == FORMAT_VERSION
         again = load_policy(tmp_path / mode)
         np.testing.assert_array_equal(again.baseline, policy.baseline)
         np.testing.assert_array_equal(again.candidates.group, policy.candidates.group)

@@ -1,6 +1,6 @@
 """Per-recommendation intervals at run time: half-widths from the interval model for the shown
-recommendations only, plain-file round trip inside the artifact, and artifacts without an
-interval model answering exactly as before (the constant half-widths)."""
+recommendations only, plain-file round trip inside the artifact, and policies without an
+interval model answering with the constant half-widths."""
 
 from __future__ import annotations
 
@@ -136,9 +136,9 @@ def test_the_artifact_carries_the_interval_model(tiny, with_intervals, tmp_path)
     assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
 
 
-def test_an_artifact_without_interval_files_answers_with_the_constant(tiny, with_intervals, tmp_path) -> None:
-    save_policy(with_intervals, tmp_path / "p")
-    shutil.rmtree(tmp_path / "p" / "intervals")
+def test_a_policy_without_an_interval_model_answers_with_the_constant(tiny, tmp_path) -> None:
+    save_policy(tiny.policy, tmp_path / "p")
+    assert not (tmp_path / "p" / "intervals").exists()
     again = load_policy(tmp_path / "p")
     assert again.interval_model is None
     got = [a.to_dict() for a in again.recommend(tiny.profiles.head(10))]
@@ -146,10 +146,27 @@ def test_an_artifact_without_interval_files_answers_with_the_constant(tiny, with
     assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
 
 
-def test_the_committed_format_2_artifact_has_no_interval_model() -> None:
-    policy = load_policy(FIXTURES / "policy-v2")
-    assert policy.interval_model is None
-    assert not (FIXTURES / "policy-v2" / "intervals").exists()
+def test_interval_files_the_artifact_declares_must_be_there(with_intervals, tmp_path) -> None:
+    save_policy(with_intervals, tmp_path / "p")
+    shutil.rmtree(tmp_path / "p" / "intervals")
+    with pytest.raises(ArtifactError, match="interval model.*intervals.json"):
+        load_policy(tmp_path / "p")
+
+
+@pytest.mark.parametrize("field", ["calibration_rows", "floors"])
+def test_a_missing_interval_field_is_named(with_intervals, tmp_path, field) -> None:
+    save_policy(with_intervals, tmp_path / "p")
+    meta_file = tmp_path / "p" / "intervals" / INTERVALS_FILE
+    meta = json.loads(meta_file.read_text())
+    del meta[field]
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match=f"interval model: intervals.json has no field '{field}'"):
+        load_policy(tmp_path / "p")
+
+
+def test_the_committed_fixture_carries_an_interval_model() -> None:
+    policy = load_policy(FIXTURES / "policy")
+    assert policy.interval_model is not None
     # its answers are pinned by the snapshot test (tests/unit/policy/test_snapshot.py)
 
 

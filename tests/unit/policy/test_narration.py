@@ -334,13 +334,13 @@ def test_support_level_words(propensity, floor, word) -> None:
 @pytest.mark.parametrize("propensity", [0.0, 0.004, 0.005, 0.02, 0.1, 0.2, 0.9])
 def test_poor_support_is_exactly_outside_the_support(propensity) -> None:
     s = support(propensity, 0.005)
-    assert s == Support(propensity, s.level, propensity >= 0.005)
+    assert s == Support(propensity=propensity, level=s.level, within_support=propensity >= 0.005)
     assert (s.level == "poor") == (not s.within_support)
 
 
 def test_policy_notes() -> None:
     assert policy_note("personalized") == PolicyNote(
-        "personalized", "Recommendations are personalised to the profile and ranked by their score."
+        mode="personalized", note="Recommendations are personalised to the profile and ranked by their score."
     )
     constant = policy_note("constant")
     assert constant.mode == "constant" and "better than what marketers did" in constant.note

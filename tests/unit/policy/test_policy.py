@@ -29,13 +29,13 @@ FIELDS = [
     "metadata",
     "style_corrections",
     "objective",
-    "clusters",
-    "baseline",
     "min_support_rows",
-    "shared_support",
     "interval_model",
     "constant_scope",
     "constant_min_propensity",
+    "clusters",
+    "baseline",
+    "shared_support",
 ]
 
 

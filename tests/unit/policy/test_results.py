@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from engage.policy.artifact import flatten
 from engage.policy.results import (
@@ -73,7 +73,7 @@ def test_answer_to_dict_shape_and_types(answer, tiny) -> None:
     assert list(rec["predicted"]) == tiny.spec.outcome_names
     assert all(list(f) == ["mean", "low", "high", "unit"] for f in rec["predicted"].values())
     assert rec["predicted"]["conversions"]["unit"] == "conversions per 1,000 followers"
-    assert list(rec["support"]) == ["propensity", "level", "within_support"]
+    assert list(rec["support"]) == ["propensity", "level", "within_support", "similar_campaigns"]
     assert type(rec["support"]["within_support"]) is bool
     explanation = d["explanation"]
     assert list(explanation) == EXPLANATION_KEYS
@@ -99,15 +99,15 @@ def test_answer_without_explanation() -> None:
         style="community",
         posting_mix={"visual": 1.0},
         decisions={"posts_per_week": 3.0},
-        predicted={"conversions": OutcomeForecast(1.0, 0.5, 1.5)},
+        predicted={"conversions": OutcomeForecast(mean=1.0, low=0.5, high=1.5)},
         score=0.9,
         predicted_objective=1.0,
         support_discount=0.1,
         lift_vs_typical=0.2,
-        support=Support(0.3, "good", True),
+        support=Support(propensity=0.3, level="good", within_support=True),
         candidate_index=4,
     )
-    answer = Answer((rec,), PolicyNote("constant", "same for all"))
+    answer = Answer(recommendations=(rec,), policy=PolicyNote(mode="constant", note="same for all"))
     d = answer.to_dict()
     assert d["explanation"] is None
     assert d["recommendations"][0]["predicted"] == {
@@ -121,15 +121,21 @@ def test_answer_without_explanation() -> None:
     assert json.loads(row["result_json"]) == d
 
 
-def test_results_are_frozen(answer) -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
+def test_results_are_frozen_and_closed(answer) -> None:
+    with pytest.raises(ValidationError, match="frozen"):
         answer.recommendations[0].score = 0.0  # type: ignore[misc]
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(ValidationError, match="frozen"):
         answer.explanation.factors[0].contribution = 0.0  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="extra"):
+        PolicyNote(mode="constant", note="n", extra_field=1)  # type: ignore[call-arg]
 
 
 def test_explanation_to_dict_lists_factors() -> None:
-    e = Explanation("a", "b", 1.0, 1.0, (Factor("support", None, None, 1.0, "s"),), 0.0)
+    factor = Factor(feature="support", value=None, runner_up_value=None, contribution=1.0, sentence="s")
+    e = Explanation(
+        chosen_style="a", runner_up_style="b", score_difference=1.0, contributions_sum=1.0,
+        factors=(factor,), other_factors=0.0,
+    )
     assert e.to_dict()["factors"] == [
         {
             "feature": "support",

@@ -41,7 +41,7 @@ def snapshot() -> dict:
 
 @pytest.fixture(scope="module")
 def policy():
-    return load_policy(FIXTURES / "policy-v2")
+    return load_policy(FIXTURES / "policy")
 
 
 @pytest.fixture(scope="module")

@@ -91,7 +91,7 @@ def test_answers_say_which_profiles_get_the_constant_and_why_the_others_do_not(
     assert checked[True] and checked[False]
 
 
-def test_the_scope_round_trips_and_older_artifacts_give_the_constant_to_everyone(
+def test_the_scope_round_trips_and_an_unknown_scope_is_refused(
     split_constant, context, tmp_path
 ) -> None:
     policy, action, _ = split_constant
@@ -103,12 +103,6 @@ def test_the_scope_round_trips_and_older_artifacts_give_the_constant_to_everyone
 
     fields_file = tmp_path / "supported" / "policy.json"
     fields = json.loads(fields_file.read_text())
-    del fields["constant_scope"], fields["constant_min_propensity"]  # written before them
-    fields_file.write_text(json.dumps(fields))
-    older = load_policy(tmp_path / "supported")
-    assert older.constant_scope == "everyone"
-    assert (older.constant_rows(context, action) == action).all()
-
     fields["constant_scope"] = "somewhere"
     fields_file.write_text(json.dumps(fields))
     with pytest.raises(ArtifactError, match="constant_scope is 'somewhere'"):

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends
 
 from engage.serving.deps import Model, Settings, Store, error_responses, require_api_key
 from engage.serving.schemas import ModelInfo, SchemaResponse
-from engage.serving.scoring import policy_info
 from engage.serving.settings import MAX_TOP_K
 
 # Keyed like the recommendation routes: /v1/model shows metrics, run ids and reload errors.
@@ -29,7 +28,7 @@ def model_info(model: Model, store: Store) -> dict[str, Any]:
         "trained_at": meta.get("trained_at"),
         "spec_name": model.policy.spec.name,
         "spec_fingerprint": model.policy.spec.fingerprint,
-        "policy": policy_info(model.policy.policy_note()),
+        "policy": model.policy.policy_note(),
         "decision": meta.get("decision"),
         "metrics": metrics,
         "following_alias": store.following_alias,

@@ -71,12 +71,12 @@ def serve(
     spec = model.policy.spec
     profile = dict(zip(spec.context_names, row, strict=True))
     served = capture.explore(item.recommendations, how, profile, decision_id, top_k)
-    recommendations = [
+    recommendations = tuple(
         rec.model_copy(
             update={"rank": i, "probability": served.probability if i == 1 else None}
         )
         for i, rec in enumerate(served.recommendations, start=1)
-    ]
+    )
     if writer is not None:
         try:
             weights = spec.outcome_weights(objective or model.policy.objective or None)
@@ -128,14 +128,7 @@ async def recommend(
         item, rows[0], model, how, top_k, objective, request.app.state.decisions, metrics
     )
     metrics.profiles.inc()
-    return RecommendationResponse(
-        decision_id=item.decision_id,
-        recommendations=item.recommendations,
-        explanation=item.explanation,
-        policy=item.policy,
-        score_unit=item.score_unit,
-        model=ModelRef.model_validate(model.ref()),
-    )
+    return RecommendationResponse(**dict(item), model=ModelRef.model_validate(model.ref()))
 
 
 @router.post(
