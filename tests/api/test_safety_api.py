@@ -318,3 +318,74 @@ def test_categories_declared_as_numbers_or_booleans_are_accepted_as_json_types(f
     documented = contract.profile_model.model_json_schema()["properties"]
     assert documented["flag"]["enum"] == ["True", True, "False", False]
     assert documented["tier"]["enum"] == ["1", 1, "2", 2, "3", 3]
+
+
+# ------------------------------------------------------------------ issue 31, item 6: access
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (URL, b'{"profile": '),  # not JSON
+        (f"{URL}/batch", b'{"profiles": []}'),  # JSON the schema refuses
+        ("/v1/outcomes", b'{"decision_id": 1}'),
+    ],
+)
+def test_a_caller_without_a_key_gets_401_before_its_body_is_judged(serve, path, body):
+    client = serve(api_keys=KEY_A)
+    r = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 401, r.text
+    assert r.json()["error"]["code"] == "unauthorized"
+    keyed = client.post(
+        path, content=body, headers={"content-type": "application/json", "X-API-Key": KEY_A}
+    )
+    assert keyed.status_code == 422, keyed.text
+
+
+def test_failed_key_checks_are_throttled_per_address_with_retry_after(serve, tmp_path):
+    client = serve(api_keys=KEY_A, auth_failure_limit="3/minute")
+    wrong = {"X-API-Key": "w" * 20}
+    statuses = [client.post(URL, json={"profile": PROFILE}, headers=wrong).status_code]
+    statuses += [client.get("/v1/schema").status_code for _ in range(2)]  # no key: a failure too
+    assert statuses == [401, 401, 401]
+    r = client.post(URL, json={"profile": PROFILE}, headers=wrong)
+    assert r.status_code == 429, r.text
+    assert r.json()["error"]["code"] == "too_many_requests"
+    assert "ENGAGE_SERVE_AUTH_FAILURE_LIMIT" in r.json()["error"]["message"]
+    assert 1 <= int(r.headers["retry-after"]) <= 60
+    # the address is held back whatever key it sends next, so a guess cannot be confirmed
+    good = client.post(URL, json={"profile": PROFILE}, headers={"X-API-Key": KEY_A})
+    assert good.status_code == 429
+    # another address is not
+    other = TestClient(client.app, client=("192.0.2.7", 40000))
+    assert (
+        other.post(URL, json={"profile": PROFILE}, headers={"X-API-Key": KEY_A}).status_code == 200
+    )
+
+
+def test_good_keys_do_not_count_as_failures(serve):
+    client = serve(api_keys=KEY_A, auth_failure_limit="2/minute")
+    for _ in range(5):
+        r = client.post(URL, json={"profile": PROFILE}, headers={"X-API-Key": KEY_A})
+        assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/redoc", "/metrics"])
+def test_documents_and_metrics_need_a_key_when_keys_are_on(serve, path):
+    assert serve().get(path).status_code == 200  # no keys: open, as before
+    client = serve(api_keys=KEY_A)
+    r = client.get(path)
+    assert r.status_code == 401, r.text
+    assert client.get(path, headers={"Authorization": f"Bearer {KEY_A}"}).status_code == 200
+    public = serve(api_keys=KEY_A, public_docs=True, public_metrics=True)
+    assert public.get(path).status_code == 200
+
+
+def test_public_documents_and_metrics_are_separate_settings(serve):
+    client = serve(api_keys=KEY_A, public_metrics=True)
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/openapi.json").status_code == 401
+    client = serve(api_keys=KEY_A, public_docs=True)
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/metrics").status_code == 401
+    assert ServeSettings(public_docs="").public_docs is None  # empty variable: unset
