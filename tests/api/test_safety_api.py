@@ -389,3 +389,55 @@ def test_public_documents_and_metrics_are_separate_settings(serve):
     assert client.get("/openapi.json").status_code == 200
     assert client.get("/metrics").status_code == 401
     assert ServeSettings(public_docs="").public_docs is None  # empty variable: unset
+
+
+# ------------------------------------------------------------------ issue 31, item 6: requests
+
+
+def test_a_keys_file_saved_with_a_byte_order_mark_keeps_its_first_key(tmp_path):
+    keys = tmp_path / "keys"
+    keys.write_bytes(f"{KEY_A}\r\n{KEY_B}\r\n".encode("utf-8-sig"))  # as Notepad saves it
+    ring = ApiKeyring([], keys)
+    assert ring.identify(KEY_A) is not None
+    assert ring.identify(KEY_B) is not None
+
+
+@pytest.mark.parametrize(
+    "observed_at",
+    ["0001-01-01T00:00:00+05:00", "0001-01-01T00:00:00Z", "1700000000", 1700000000, "2026-12-28"],
+)
+def test_observed_at_outside_the_documented_form_is_a_422_naming_it(serve, observed_at):
+    body = {"decision_id": "d-1", "outcomes": {"conversions": 1.0}, "observed_at": observed_at}
+    r = serve().post("/v1/outcomes", json=body)
+    assert r.status_code == 422, r.text
+    assert [d["field"] for d in r.json()["error"]["details"]] == ["observed_at"]
+    assert "1970 to 2999" in r.json()["error"]["details"][0]["message"]
+
+
+def test_an_empty_objective_is_refused_as_the_document_says(serve):
+    client = serve()
+    for path, body in ((URL, {"profile": PROFILE}), (f"{URL}/batch", {"profiles": [PROFILE]})):
+        r = client.post(path, json={**body, "objective": {}})
+        assert r.status_code == 422, r.text
+        assert [d["field"] for d in r.json()["error"]["details"]] == ["objective"]
+        assert client.post(path, json={**body, "objective": None}).status_code == 200
+
+
+def test_a_null_reload_body_is_refused(serve):
+    token = "admin-0123456789abcdef"
+    client = serve(admin_token=token)
+    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+    r = client.post("/v1/admin/reload", content=b"null", headers=headers)
+    assert r.status_code == 422, r.text
+    assert [d["field"] for d in r.json()["error"]["details"]] == ["body"]
+
+
+def test_openapi_enumerates_the_served_outcomes_for_posting_them(serve, fixture_model):
+    schema = serve().get("/openapi.json").json()
+    outcomes = schema["components"]["schemas"]["OutcomesRequest"]["properties"]["outcomes"]
+    spec = fixture_model.policy.spec
+    assert set(outcomes["properties"]) == {o.name for o in spec.outcomes}
+    assert outcomes["additionalProperties"] is False
+    assert outcomes["minProperties"] == 1
+    observed = schema["components"]["schemas"]["OutcomesRequest"]["properties"]["observed_at"]
+    assert any("pattern" in branch for branch in observed["anyOf"])

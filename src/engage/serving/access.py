@@ -110,7 +110,8 @@ class ApiKeyring:
         if stamp == self._stamp:
             return
         try:
-            keys = split_keys(self.path.read_text(encoding="utf-8"))
+            # utf-8-sig: a byte-order mark (Windows editors write one) is not part of a key
+            keys = split_keys(self.path.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError) as exc:
             logger.warning("API keys file unreadable (%s); keeping the keys last read", exc)
             return

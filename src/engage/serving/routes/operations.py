@@ -68,8 +68,8 @@ async def prometheus_metrics(metrics: Metrics) -> Response:
 async def _reload_request(request: Request) -> ReloadRequest | None:
     """The optional JSON body of a reload (called only once the caller is authorised)."""
     raw = await request.body()
-    if not raw.strip() or raw.strip() == b"null":
-        return None
+    if not raw.strip():
+        return None  # no body: reload the configured URI (null is refused: not an object)
     try:
         return ReloadRequest.model_validate_json(raw)
     except ValidationError as exc:
