@@ -38,7 +38,9 @@ _ERROR_TEXTS = {
     415: "A body whose Content-Type is not application/json",
     422: (
         "Invalid input: not JSON (malformed, not UTF-8, a number too long), or a value the "
-        "schema refuses; `details` names each bad field (at most 50, then a count)"
+        "schema refuses; `details` names each bad field (at most 50, then a count). On the "
+        "recommendation routes also constraints that fit the schema but leave no candidate "
+        "action (code `unsatisfiable_constraints`, field `constraints`)"
     ),
     429: (
         "The API key's rate limit (ENGAGE_SERVE_RATE_LIMIT), or the client address's failed "
