@@ -9,9 +9,12 @@ to ``MAX_EXAMPLES`` cases that fit the document and as many that break it, and f
 5xx; on any response whose status, content type or body the document does not describe; on
 a case that fits the document but is refused (``positive_data_acceptance``: a 4xx other than
 401, 403, 404, 409 and 429); and on one that breaks it but is accepted
-(``negative_data_rejection``). The figures (requests, 5xx, violations) are printed at the end
-(``pytest -s``) and written next to the server log. ``MAX_EXAMPLES`` keeps the whole test to
-about half a minute.
+(``negative_data_rejection``). Two kinds of cases: random ones (hypothesis, ``MAX_EXAMPLES``
+per operation and mode, derandomised) and schemathesis's coverage cases, one per boundary of
+the document (a missing or null body, an empty objective, each bound just inside and just
+outside), about a thousand requests. The figures (requests, 5xx, violations) are printed at
+the end (``pytest -s``) and written next to the server log. About 30 s beside the server's
+start-up.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ NAME = "fuzz-policy"
 KEY = "fuzz-key-0123456789abcdef0123"
 ADMIN = "fuzz-admin-0123456789abcdef"  # so reload bodies are judged, not refused with 403
 HEADERS = {"X-API-Key": KEY, "Authorization": f"Bearer {ADMIN}"}  # X-API-Key wins on keyed routes
-MAX_EXAMPLES = 30  # cases per operation and mode (positive, negative): at most 60 each
+MAX_EXAMPLES = 15  # random cases per operation and mode (positive, negative): at most 30 each
 READY_TIMEOUT_S = 90
 FIGURES: dict[str, int] = {"requests": 0, "5xx": 0, "violations": 0, "unsatisfiable_constraints": 0}
 STATUSES: Counter[str] = Counter()  # "<operation> <status>": answers, for the record
@@ -164,3 +167,29 @@ def test_every_answer_is_documented_and_none_is_a_server_error(fuzzed_server):
             fuzz_operation(operation, mode, problems)
     assert not problems, "\n\n".join(problems)
     assert FIGURES["5xx"] == 0
+
+
+def test_coverage_cases_of_the_request_bodies_agree_with_the_document(fuzzed_server):
+    """schemathesis's coverage cases (each boundary of the document, positive and negative:
+    an empty objective, a null body, a date out of range) for every operation."""
+    schema = schemathesis.openapi.from_url(
+        f"{fuzzed_server}/openapi.json", headers={"X-API-Key": KEY}
+    )
+    problems: list[str] = []
+    modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        config = schema.config.generation_for(operation=operation)
+        for case in schema.iter_coverage_cases(
+            operation, generation_modes=modes, generation_config=config
+        ):
+            response = case.call(headers=HEADERS, timeout=30)
+            FIGURES["requests"] += 1
+            FIGURES["5xx"] += response.status_code >= 500
+            STATUSES[f"{operation.label} {response.status_code}"] += 1
+            try:
+                case.validate_response(response, checks=CHECKS)
+            except BaseException as exc:  # noqa: BLE001 - all are reported at the end
+                FIGURES["violations"] += 1
+                problems.append(f"{operation.label} (coverage): {str(exc)[:1500]}")
+    assert not problems, "\n\n".join(problems[:20])
