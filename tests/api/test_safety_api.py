@@ -439,5 +439,7 @@ def test_openapi_enumerates_the_served_outcomes_for_posting_them(serve, fixture_
     assert set(outcomes["properties"]) == {o.name for o in spec.outcomes}
     assert outcomes["additionalProperties"] is False
     assert outcomes["minProperties"] == 1
+    batch = schema["components"]["schemas"]["BatchRecommendationRequest"]["properties"]
+    assert batch["profiles"]["maxItems"] == 100  # ENGAGE_SERVE_MAX_BATCH; more get 413
     observed = schema["components"]["schemas"]["OutcomesRequest"]["properties"]["observed_at"]
     assert any("pattern" in branch for branch in observed["anyOf"])

@@ -75,13 +75,22 @@ def schema_valid_data_accepted(ctx, response, case):
     return positive_data_acceptance(ctx, response, case)
 
 
+def schema_violating_data_refused(ctx, response, case):
+    """``negative_data_rejection``, with 413 among the refusals: a batch over
+    ``ENGAGE_SERVE_MAX_BATCH`` (the document's ``maxItems``) is refused as documented, with
+    413 ``batch_too_large``."""
+    if response.status_code == 413:
+        return None
+    return negative_data_rejection(ctx, response, case)
+
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
     schema_valid_data_accepted,
-    negative_data_rejection,
+    schema_violating_data_refused,
 ]
 
 

@@ -148,8 +148,10 @@ def create_app(
         model = store.current
         if model is not None:
             document_contract(schema, model.contract)
+        batch = schema.get("components", {}).get("schemas", {}).get("BatchRecommendationRequest")
+        if batch is not None:  # more profiles are refused with 413 batch_too_large
+            batch["properties"]["profiles"]["maxItems"] = settings.max_batch
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
