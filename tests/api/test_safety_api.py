@@ -318,3 +318,128 @@ def test_categories_declared_as_numbers_or_booleans_are_accepted_as_json_types(f
     documented = contract.profile_model.model_json_schema()["properties"]
     assert documented["flag"]["enum"] == ["True", True, "False", False]
     assert documented["tier"]["enum"] == ["1", 1, "2", 2, "3", 3]
+
+
+# ------------------------------------------------------------------ issue 31, item 6: access
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (URL, b'{"profile": '),  # not JSON
+        (f"{URL}/batch", b'{"profiles": []}'),  # JSON the schema refuses
+        ("/v1/outcomes", b'{"decision_id": 1}'),
+    ],
+)
+def test_a_caller_without_a_key_gets_401_before_its_body_is_judged(serve, path, body):
+    client = serve(api_keys=KEY_A)
+    r = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 401, r.text
+    assert r.json()["error"]["code"] == "unauthorized"
+    keyed = client.post(
+        path, content=body, headers={"content-type": "application/json", "X-API-Key": KEY_A}
+    )
+    assert keyed.status_code == 422, keyed.text
+
+
+def test_failed_key_checks_are_throttled_per_address_with_retry_after(serve, tmp_path):
+    client = serve(api_keys=KEY_A, auth_failure_limit="3/minute")
+    wrong = {"X-API-Key": "w" * 20}
+    statuses = [client.post(URL, json={"profile": PROFILE}, headers=wrong).status_code]
+    statuses += [client.get("/v1/schema").status_code for _ in range(2)]  # no key: a failure too
+    assert statuses == [401, 401, 401]
+    r = client.post(URL, json={"profile": PROFILE}, headers=wrong)
+    assert r.status_code == 429, r.text
+    assert r.json()["error"]["code"] == "too_many_requests"
+    assert "ENGAGE_SERVE_AUTH_FAILURE_LIMIT" in r.json()["error"]["message"]
+    assert 1 <= int(r.headers["retry-after"]) <= 60
+    # the address is held back whatever key it sends next, so a guess cannot be confirmed
+    good = client.post(URL, json={"profile": PROFILE}, headers={"X-API-Key": KEY_A})
+    assert good.status_code == 429
+    # another address is not
+    other = TestClient(client.app, client=("192.0.2.7", 40000))
+    assert (
+        other.post(URL, json={"profile": PROFILE}, headers={"X-API-Key": KEY_A}).status_code == 200
+    )
+
+
+def test_good_keys_do_not_count_as_failures(serve):
+    client = serve(api_keys=KEY_A, auth_failure_limit="2/minute")
+    for _ in range(5):
+        r = client.post(URL, json={"profile": PROFILE}, headers={"X-API-Key": KEY_A})
+        assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/redoc", "/metrics"])
+def test_documents_and_metrics_need_a_key_when_keys_are_on(serve, path):
+    assert serve().get(path).status_code == 200  # no keys: open, as before
+    client = serve(api_keys=KEY_A)
+    r = client.get(path)
+    assert r.status_code == 401, r.text
+    assert client.get(path, headers={"Authorization": f"Bearer {KEY_A}"}).status_code == 200
+    public = serve(api_keys=KEY_A, public_docs=True, public_metrics=True)
+    assert public.get(path).status_code == 200
+
+
+def test_public_documents_and_metrics_are_separate_settings(serve):
+    client = serve(api_keys=KEY_A, public_metrics=True)
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/openapi.json").status_code == 401
+    client = serve(api_keys=KEY_A, public_docs=True)
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/metrics").status_code == 401
+    assert ServeSettings(public_docs="").public_docs is None  # empty variable: unset
+
+
+# ------------------------------------------------------------------ issue 31, item 6: requests
+
+
+def test_a_keys_file_saved_with_a_byte_order_mark_keeps_its_first_key(tmp_path):
+    keys = tmp_path / "keys"
+    keys.write_bytes(f"{KEY_A}\r\n{KEY_B}\r\n".encode("utf-8-sig"))  # as Notepad saves it
+    ring = ApiKeyring([], keys)
+    assert ring.identify(KEY_A) is not None
+    assert ring.identify(KEY_B) is not None
+
+
+@pytest.mark.parametrize(
+    "observed_at",
+    ["0001-01-01T00:00:00+05:00", "0001-01-01T00:00:00Z", "1700000000", 1700000000, "2026-12-28"],
+)
+def test_observed_at_outside_the_documented_form_is_a_422_naming_it(serve, observed_at):
+    body = {"decision_id": "d-1", "outcomes": {"conversions": 1.0}, "observed_at": observed_at}
+    r = serve().post("/v1/outcomes", json=body)
+    assert r.status_code == 422, r.text
+    assert [d["field"] for d in r.json()["error"]["details"]] == ["observed_at"]
+    assert "1970 to 2999" in r.json()["error"]["details"][0]["message"]
+
+
+def test_an_empty_objective_is_refused_as_the_document_says(serve):
+    client = serve()
+    for path, body in ((URL, {"profile": PROFILE}), (f"{URL}/batch", {"profiles": [PROFILE]})):
+        r = client.post(path, json={**body, "objective": {}})
+        assert r.status_code == 422, r.text
+        assert [d["field"] for d in r.json()["error"]["details"]] == ["objective"]
+        assert client.post(path, json={**body, "objective": None}).status_code == 200
+
+
+def test_a_null_reload_body_is_refused(serve):
+    token = "admin-0123456789abcdef"
+    client = serve(admin_token=token)
+    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+    r = client.post("/v1/admin/reload", content=b"null", headers=headers)
+    assert r.status_code == 422, r.text
+    assert [d["field"] for d in r.json()["error"]["details"]] == ["body"]
+
+
+def test_openapi_enumerates_the_served_outcomes_for_posting_them(serve, fixture_model):
+    schema = serve().get("/openapi.json").json()
+    outcomes = schema["components"]["schemas"]["OutcomesRequest"]["properties"]["outcomes"]
+    spec = fixture_model.policy.spec
+    assert set(outcomes["properties"]) == {o.name for o in spec.outcomes}
+    assert outcomes["additionalProperties"] is False
+    assert outcomes["minProperties"] == 1
+    batch = schema["components"]["schemas"]["BatchRecommendationRequest"]["properties"]
+    assert batch["profiles"]["maxItems"] == 100  # ENGAGE_SERVE_MAX_BATCH; more get 413
+    observed = schema["components"]["schemas"]["OutcomesRequest"]["properties"]["observed_at"]
+    assert any("pattern" in branch for branch in observed["anyOf"])

@@ -106,7 +106,9 @@ CASES = {
         train_exit=1, train_says=["style 'community' has 3 clean rows", "nothing was trained or registered"],
     ),
     "45pct_quarantined": Case(
-        misspelt_category, 0, ["column 'industry': 900 rows have unknown categories ['Surburban']"],
+        misspelt_category, 1,
+        ["column 'industry': 900 rows have unknown categories ['Surburban']",
+         "900 of 2,000 rows (45.0%) were quarantined", "`engage train` would refuse this log"],
         train_exit=1,
         train_says=["900 of 2,000 rows (45.0%) were quarantined", "column 'industry': 900 rows have unknown categories"],
     ),

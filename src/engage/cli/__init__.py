@@ -20,10 +20,14 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engage import __version__
 from engage.contract.redaction import redact
 from engage.contract.spec import SpecError
+
+if TYPE_CHECKING:
+    from engage.contract.validation import ValidationReport
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -51,7 +55,21 @@ def _validate(args: argparse.Namespace) -> int:
     print(report.summary())
     if len(report.quarantine):
         print(f"quarantined rows written to {quarantine}")
-    return 1 if report.fatal else 0
+    if report.fatal:
+        return 1
+    return _refused_for_quarantine(report, data, args.max_quarantine_share)
+
+
+def _refused_for_quarantine(report: ValidationReport, data: Path, allow: float | None) -> int:
+    """1 (and why) when ``engage train`` would refuse the log for its quarantined share."""
+    from engage.training.intake import quarantine_opt_in, quarantine_share_problem
+    from engage.training.settings import settings_from_flags
+
+    limit = settings_from_flags({"data": data, "max_quarantine_share": allow}).max_quarantine_share
+    if (problem := quarantine_share_problem(report, limit)) is None:
+        return 0
+    print(f"error: {problem}; `engage train` would refuse this log. Fix the data, or {quarantine_opt_in(report)}.", file=sys.stderr)
+    return 1
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -205,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-rows", dest="max_rows", type=int, default=InputLimits.max_rows, help=f"refuse a log with more data rows (default: {InputLimits.max_rows:,})")
     p.add_argument("--max-bytes", dest="max_bytes", type=int, default=InputLimits.max_bytes, help=f"refuse a larger file, in bytes (default: {InputLimits.max_bytes:,})")
+    p.add_argument("--allow-quarantine", dest="max_quarantine_share", type=float, default=None, metavar="SHARE", help=f"exit 1 when more than this share of rows is quarantined, as train refuses such a log {_train_default('max_quarantine_share')}")
     p.set_defaults(func=_validate)
 
     p = sub.add_parser(

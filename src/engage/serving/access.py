@@ -15,6 +15,12 @@ Rate limits use the ``limits`` library's in-memory moving window (the library be
 slowapi): each key gets ``ENGAGE_SERVE_RATE_LIMIT`` requests (e.g. ``600/minute``) in any
 sliding window of that length; over it, a 429 with ``Retry-After``. The counts live in this
 process: behind several processes each enforces its own share.
+
+Failed authentication (no key, or an unknown one) is limited too, per client address
+(``ENGAGE_SERVE_AUTH_FAILURE_LIMIT``): once an address has used up its failures, every keyed
+request from it gets a 429 with ``Retry-After`` until the window lets it try again, without
+its key being checked (else a guesser would still learn which key is right). Behind a proxy
+every client shares the proxy's address.
 """
 
 from __future__ import annotations
@@ -104,7 +110,8 @@ class ApiKeyring:
         if stamp == self._stamp:
             return
         try:
-            keys = split_keys(self.path.read_text(encoding="utf-8"))
+            # utf-8-sig: a byte-order mark (Windows editors write one) is not part of a key
+            keys = split_keys(self.path.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError) as exc:
             logger.warning("API keys file unreadable (%s); keeping the keys last read", exc)
             return
@@ -137,16 +144,28 @@ class RateLimiter:
         """Count one request of ``identity``: None when allowed, else whole seconds to wait."""
         if self.item is None or self._limiter.hit(self.item, identity):
             return None
+        return self._wait(identity)
+
+    def exhausted(self, identity: str) -> int | None:
+        """Whole seconds ``identity`` must wait when its limit is used up, else None (nothing
+        is counted)."""
+        if self.item is None or self._limiter.test(self.item, identity):
+            return None
+        return self._wait(identity)
+
+    def _wait(self, identity: str) -> int:
+        assert self.item is not None
         reset = self._limiter.get_window_stats(self.item, identity).reset_time
         return max(1, math.ceil(reset - time.time()))
 
 
 @dataclass(frozen=True)
 class Access:
-    """The keyring and the rate limiter of one app."""
+    """The keyring and the rate limiters of one app: requests per key, failures per address."""
 
     keyring: ApiKeyring
     limiter: RateLimiter
+    failures: RateLimiter
 
 
 def is_loopback(host: str) -> bool:

@@ -18,13 +18,15 @@ from contextlib import asynccontextmanager
 from importlib import metadata
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 
 from engage.decisions.settings import DecisionSettings
 from engage.decisions.writer import DecisionWriter
 from engage.serving.batching import MicroBatcher
 from engage.serving.contract import document_contract
+from engage.serving.deps import require_docs_access
 from engage.serving.docs import install_offline_docs
 from engage.serving.errors import install_error_handlers
 from engage.serving.metrics import ServingMetrics
@@ -43,6 +45,9 @@ Start with `GET /v1/schema` (the profile fields the served model expects), then
 `POST /v1/recommendations`. Every error has one shape:
 `{"error": {"code": ..., "message": ..., "details": [{"field": ..., "message": ...}]}}`.
 """
+
+
+OPENAPI_URL = "/openapi.json"
 
 
 def _version() -> str:
@@ -109,6 +114,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served offline by install_offline_docs
         redoc_url=None,
+        openapi_url=None,  # served below, behind require_docs_access
     )
     app.state.settings = settings
     app.state.models = store
@@ -118,7 +124,13 @@ def create_app(
     install_error_handlers(app, on_internal_error=metrics.internal_errors.inc)
     app.include_router(router)
     app.include_router(outcomes.router)
-    install_offline_docs(app)
+    docs_guard = [Depends(require_docs_access)]
+    install_offline_docs(app, dependencies=docs_guard)
+
+    @app.get(OPENAPI_URL, include_in_schema=False, dependencies=docs_guard)
+    async def openapi_document() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
     known_paths = {getattr(r, "path", "") for r in app.routes}
     app.add_middleware(
         RequestGuard,
@@ -136,8 +148,10 @@ def create_app(
         model = store.current
         if model is not None:
             document_contract(schema, model.contract)
+        batch = schema.get("components", {}).get("schemas", {}).get("BatchRecommendationRequest")
+        if batch is not None:  # more profiles are refused with 413 batch_too_large
+            batch["properties"]["profiles"]["maxItems"] = settings.max_batch
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-

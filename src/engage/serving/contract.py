@@ -195,8 +195,11 @@ class SpecContract:
     # ------------------------------------------------------------------ request parts
 
     def objective(self, raw: dict[str, Any] | None) -> dict[str, float] | None:
-        """Validated objective overrides (raises ``ValidationError`` located at the key)."""
-        if not raw:
+        """Validated objective overrides (raises ``ValidationError`` located at the key).
+
+        ``{}`` is refused like any objective without a positive weight (the document requires
+        one); null or an absent objective keeps the model's."""
+        if raw is None:
             return None
         parsed = self.objective_model.model_validate(raw)
         return {k: v for k, v in parsed.model_dump().items() if v is not None}
@@ -350,6 +353,40 @@ def document_contract(schema: dict[str, Any], contract: SpecContract) -> None:
         for ex in components[request].get("examples", []):
             ex[key] = example if key == "profile" else [example]
             _drop_invalid_parts(ex, contract)
+    _document_outcomes(components, contract)
+
+
+def _outcome_value(kind: str) -> dict[str, Any]:
+    """What an outcome of type ``kind`` takes (as ``decisions.store.check_outcomes`` checks)."""
+    if kind == "binary":
+        return {"enum": [True, False, 0, 1]}
+    return {"type": "number"}
+
+
+def _document_outcomes(components: dict[str, Any], contract: SpecContract) -> None:
+    """List the served spec's outcomes as the keys ``POST /v1/outcomes`` takes.
+
+    A decision's outcomes are checked against the spec it was served under; the document
+    names the served model's (the same unless the spec changed since)."""
+    request = components.get("OutcomesRequest")
+    if request is None or "outcomes" not in request.get("properties", {}):
+        return
+    properties = request["properties"]
+    outcomes = contract.spec.outcomes
+    properties["outcomes"] = {
+        **_described(properties["outcomes"]),
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {
+            o.name: {**_outcome_value(o.type), "description": o.description} for o in outcomes
+        },
+    }
+    names = {o.name for o in outcomes}
+    for ex in request.get("examples", []):
+        if not set(ex.get("outcomes", {})) <= names:
+            first = outcomes[0]
+            ex["outcomes"] = {first.name: True if first.type == "binary" else 1.0}
 
 
 def _described(prop: dict[str, Any] | None) -> dict[str, Any]:

@@ -4,14 +4,22 @@ Each is a FastAPI dependency with an ``Annotated`` alias, so a route names what 
 (``model: Model``) and tests can build the app with their own settings. :func:`require_api_key`
 guards the recommendation routes with API keys and per-key rate limits
 (:mod:`engage.serving.access`); :func:`require_admin` guards the admin reload.
+
+Keyed routers use :class:`KeyedRoute`, which checks the key before FastAPI reads or parses the
+body (FastAPI parses a declared body before it runs any dependency, so a caller without a key
+would otherwise learn, from a 422, how its body was judged). :func:`require_docs_access` and
+:func:`require_metrics_access` ask for a key on the documents and ``/metrics`` unless the
+settings make them public.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from engage.serving.access import Access, ApiKeyring, RateLimiter
@@ -30,15 +38,20 @@ _ERROR_TEXTS = {
     415: "A body whose Content-Type is not application/json",
     422: (
         "Invalid input: not JSON (malformed, not UTF-8, a number too long), or a value the "
-        "schema refuses; `details` names each bad field (at most 50, then a count)"
+        "schema refuses; `details` names each bad field (at most 50, then a count). On the "
+        "recommendation routes also constraints that fit the schema but leave no candidate "
+        "action (code `unsatisfiable_constraints`, field `constraints`)"
     ),
-    429: "The API key's rate limit (ENGAGE_SERVE_RATE_LIMIT) is used up; retry after `Retry-After`",
+    429: (
+        "The API key's rate limit (ENGAGE_SERVE_RATE_LIMIT), or the client address's failed "
+        "key checks (ENGAGE_SERVE_AUTH_FAILURE_LIMIT), are used up; retry after `Retry-After`"
+    ),
     500: "Unexpected failure; logged, answered without internals",
     503: "No model loaded yet",
 }
 _RETRY_AFTER = {
     "Retry-After": {
-        "description": "seconds until the key may call again",
+        "description": "seconds until the key (or the address) may call again",
         "schema": {"type": "integer", "minimum": 1},
     }
 }
@@ -136,30 +149,58 @@ _key_header = APIKeyHeader(
 
 
 def app_access(app: FastAPI) -> Access:
-    """The app's keyring and rate limiter, built from its settings on first use."""
+    """The app's keyring and rate limiters, built from its settings on first use."""
     access: Access | None = getattr(app.state, "access", None)
     if access is None:
         settings: ServeSettings = app.state.settings
         access = Access(
             ApiKeyring(settings.api_key_list(), settings.api_keys_file),
             RateLimiter(settings.rate_limit),
+            RateLimiter(settings.auth_failure_limit),
         )
         app.state.access = access
     return access
 
 
-async def require_api_key(
-    request: Request,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_key_bearer)],
-    header: Annotated[str | None, Depends(_key_header)],
-) -> str | None:
-    """The caller's key id (None when no keys are configured); 401 or 429 otherwise."""
+_KEY_ID = "engage.api_key_id"  # where a request's checked key id is kept (its ASGI scope)
+
+
+def presented_key(request: Request) -> str | None:
+    """The API key a request carries: ``X-API-Key``, else ``Authorization: Bearer <key>``."""
+    if header := request.headers.get("x-api-key"):
+        return header
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return None
+
+
+def authenticate(request: Request) -> str | None:
+    """The caller's key id (None when no keys are configured); 401 or 429 otherwise.
+
+    Checked once per request (the result is kept in its scope), so the route class and the
+    dependency can both ask without counting the request twice against its limits.
+    """
+    if _KEY_ID in request.scope:
+        key_id: str | None = request.scope[_KEY_ID]
+        return key_id
     access = app_access(request.app)
     if not access.keyring.enabled:
+        request.scope[_KEY_ID] = None
         return None
-    presented = header or (bearer.credentials if bearer is not None else None)
+    address = request.client.host if request.client else "unknown"
     challenge = {"WWW-Authenticate": "Bearer"}
+    if (wait := access.failures.exhausted(address)) is not None:
+        raise ApiError(
+            429,
+            "too_many_requests",
+            f"too many failed API-key checks from this address (ENGAGE_SERVE_AUTH_FAILURE_LIMIT, "
+            f"{access.failures.item}); retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    presented = presented_key(request)
     if not presented:
+        access.failures.hit(address)
         raise ApiError(
             401,
             "unauthorized",
@@ -168,6 +209,7 @@ async def require_api_key(
         )
     key_id = access.keyring.identify(presented)
     if key_id is None:
+        access.failures.hit(address)
         raise ApiError(401, "unauthorized", "unknown API key", headers=challenge)
     wait = access.limiter.hit(key_id)
     if wait is not None:
@@ -177,7 +219,58 @@ async def require_api_key(
             f"rate limit of this API key ({access.limiter.item}) reached; retry in {wait} s",
             headers={"Retry-After": str(wait)},
         )
+    request.scope[_KEY_ID] = key_id
     return key_id
 
 
+class KeyedRoute(APIRoute):
+    """A route that checks the caller's API key before its body is read, parsed or validated."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def keyed(request: Request) -> Response:
+            authenticate(request)
+            return await handler(request)
+
+        return keyed
+
+
+async def require_api_key(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_key_bearer)],
+    header: Annotated[str | None, Depends(_key_header)],
+) -> str | None:
+    """The caller's key id (None when no keys are configured); 401 or 429 otherwise.
+
+    ``bearer`` and ``header`` document the two ways to send a key in OpenAPI; the key is read
+    by :func:`authenticate`, usually already called by :class:`KeyedRoute`.
+    """
+    return authenticate(request)
+
+
 ApiKey = Annotated[str | None, Depends(require_api_key)]
+
+
+def _unless_public(setting: str) -> Callable[..., Coroutine[Any, Any, None]]:
+    """A dependency asking for an API key unless ``settings.<setting>`` (or, when unset, the
+    absence of configured keys) makes the route public."""
+
+    async def guard(
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_key_bearer)],
+        header: Annotated[str | None, Depends(_key_header)],
+    ) -> None:
+        public: bool | None = getattr(request.app.state.settings, setting)
+        if public is None:
+            public = not app_access(request.app).keyring.enabled
+        if not public:
+            authenticate(request)
+
+    return guard
+
+
+#: /openapi.json, /docs and /redoc: public unless keys are on (ENGAGE_SERVE_PUBLIC_DOCS)
+require_docs_access = _unless_public("public_docs")
+#: /metrics: public unless keys are on (ENGAGE_SERVE_PUBLIC_METRICS)
+require_metrics_access = _unless_public("public_metrics")

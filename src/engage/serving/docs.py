@@ -9,12 +9,15 @@ distribution (Swagger UI bundle and CSS, ReDoc standalone bundle, a favicon), mo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
+from fastapi.params import Depends
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -23,7 +26,10 @@ ASSETS_PACKAGE = ("fastapi_offline", "static")
 
 
 def install_offline_docs(
-    app: FastAPI, docs_path: str = "/docs", redoc_path: str = "/redoc"
+    app: FastAPI,
+    docs_path: str = "/docs",
+    redoc_path: str = "/redoc",
+    dependencies: Sequence[Depends] = (),
 ) -> None:
     """Serve Swagger UI at ``docs_path`` and ReDoc at ``redoc_path`` from bundled assets.
 
@@ -31,13 +37,16 @@ def install_offline_docs(
         app: the application, built with ``docs_url=None, redoc_url=None``.
         docs_path: where Swagger UI is served.
         redoc_path: where ReDoc is served.
+        dependencies: run before each page is served (e.g. an API-key check).
     """
     app.mount(ASSETS_PATH, StaticFiles(packages=[ASSETS_PACKAGE]), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
     oauth2_path = f"{docs_path}/oauth2-redirect"
     favicon = f"{ASSETS_PATH}/favicon.png"
 
-    @app.get(docs_path, include_in_schema=False)
+    guards = list(dependencies)
+
+    @app.get(docs_path, include_in_schema=False, dependencies=guards)
     async def swagger_ui() -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url=openapi_url,
@@ -48,11 +57,11 @@ def install_offline_docs(
             oauth2_redirect_url=oauth2_path,
         )
 
-    @app.get(oauth2_path, include_in_schema=False)
+    @app.get(oauth2_path, include_in_schema=False, dependencies=guards)
     async def swagger_ui_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
-    @app.get(redoc_path, include_in_schema=False)
+    @app.get(redoc_path, include_in_schema=False, dependencies=guards)
     async def redoc() -> HTMLResponse:
         return get_redoc_html(
             openapi_url=openapi_url,

@@ -14,6 +14,14 @@ single-profile path has a latency budget. Before anything parses a body, the gua
 * a non-empty body whose ``Content-Type`` is not JSON (415): FastAPI would otherwise answer a
   confusing 422 about the body's type.
 
+A body sent with a method whose routes never read one (``GET``, ``DELETE`` with a body) is
+read and discarded, within the same size and time bounds, before the app answers: a response
+sent while such a body is still arriving would promise keep-alive, and the server would then
+have to close the connection (it cannot tell where the unread body ends and the next request
+begins), failing the client's next request on it. Any response that starts before the
+request's body was read to its end says ``Connection: close``, so no client is told it may
+reuse a connection that is about to close.
+
 Headers that never finish are the server's business (:mod:`engage.serving.server`).
 """
 
@@ -34,8 +42,19 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _UTF8 = frozenset({"utf-8", "utf8"})
 
 
+def declares_body(scope: Scope) -> bool:
+    """Whether a request's head announces a body (a non-zero ``Content-Length``, or chunks)."""
+    for key, value in scope.get("headers", ()):
+        if key == b"content-length" and value.strip() not in (b"0", b""):
+            return True
+        if key == b"transfer-encoding":
+            return True
+    return False
+
+
 class RequestGuard:
-    """Refuse oversized (413), late (408) and non-JSON (415) bodies; record every request.
+    """Refuse oversized (413), late (408) and non-JSON (415) bodies; discard bodies of methods
+    that take none; record every request.
 
     Args:
         app: the application to guard.
@@ -66,24 +85,28 @@ class RequestGuard:
             return
         start = perf_counter()
         status = 500  # what the client gets if the app raises past every handler
+        body_read = not declares_body(scope)  # set once the body's last part has arrived
 
         async def send_and_note(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 took = f"app;dur={(perf_counter() - start) * 1000:.2f}".encode()
-                message = {
-                    **message,
-                    "headers": [*message.get("headers", ()), (b"server-timing", took)],
-                }
+                headers = [*message.get("headers", ()), (b"server-timing", took)]
+                if not body_read and (b"connection", b"close") not in headers:
+                    # the rest of the body will never be read: the connection cannot be reused
+                    headers.append((b"connection", b"close"))
+                message = {**message, "headers": headers}
             await send(message)
 
         try:
-            if scope["method"] in _BODY_METHODS:
-                refusal, receive = await self._read_body(scope, receive)
+            if not body_read:
+                json_body = scope["method"] in _BODY_METHODS
+                refusal, receive = await self._read_body(scope, receive, check_type=json_body)
                 if refusal is not None:
                     await self._respond(send_and_note, *refusal)
                     return
+                body_read = True
             await self.app(scope, receive, send_and_note)
         finally:
             route = scope.get("route")
@@ -93,9 +116,12 @@ class RequestGuard:
             self.metrics.observe(path, scope["method"], status, perf_counter() - start)
 
     async def _read_body(
-        self, scope: Scope, receive: Receive
+        self, scope: Scope, receive: Receive, check_type: bool = True
     ) -> tuple[tuple[int, str, str] | None, Receive]:
-        """The whole body (bounded in size and time), replayed to the app; or why it is refused."""
+        """The whole body (bounded in size and time), replayed to the app; or why it is refused.
+
+        ``check_type``: refuse a body that is not JSON (415); off for methods whose body is
+        only discarded."""
         limit = self.max_body_bytes
         content_type = b""
         for key, value in scope.get("headers", ()):
@@ -126,7 +152,7 @@ class RequestGuard:
                     more = message.get("more_body", False)
         except TimeoutError:
             return (408, "request_timeout", _too_slow(size, self.body_timeout_s)), receive
-        if size and not is_json(content_type):
+        if check_type and size and not is_json(content_type):
             return (415, "unsupported_media_type", _not_json(content_type)), receive
         return None, _replay(b"".join(chunks), receive)
 

@@ -15,10 +15,11 @@ of the policy's answer reaches the response.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from engage.policy.results import Answer, PolicyNote, Recommendation
 from engage.serving.examples import (
@@ -37,6 +38,7 @@ from engage.serving.settings import MAX_TOP_K
 MAX_PROFILE_FIELDS = 200
 MAX_CONSTRAINT_KEYS = 100
 MAX_OBJECTIVE_KEYS = 50
+
 
 class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -226,6 +228,18 @@ class BatchRecommendationResponse(_Closed):
     model: ModelRef = Field(description="the model that answered")
 
 
+#: RFC 3339 date-times of the years the decision store takes (1970-2999), as JSON Schema says
+#: it: a year outside them (year 1 overflowed the conversion to UTC) is refused with a 422.
+OBSERVED_AT_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}[Tt]"
+_OBSERVED_AT = re.compile(OBSERVED_AT_PATTERN)
+
+
+def _observed_at_schema(schema: dict[str, Any]) -> None:
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "string":
+            branch["pattern"] = OBSERVED_AT_PATTERN
+
+
 class OutcomesRequest(_Request):
     """Outcomes of one served decision; several partial posts merge."""
 
@@ -243,8 +257,23 @@ class OutcomesRequest(_Request):
         "finite numbers, binary ones true/false or 0/1; each outcome is set once",
     )
     observed_at: datetime | None = Field(
-        default=None, strict=False, description="when the outcomes were observed (ISO 8601)"
+        default=None,
+        strict=False,  # a string is parsed (strict mode would take a datetime object only)
+        json_schema_extra=_observed_at_schema,
+        description="when the outcomes were observed: an RFC 3339 date-time (a time without an "
+        "offset is taken as UTC) in the years 1970 to 2999",
     )
+
+    @field_validator("observed_at", mode="before")
+    @classmethod
+    def _observed_at_as_documented(cls, value: Any) -> Any:
+        # pydantic alone also takes Unix times (1700000000, "1700000000") and years 1 to 9999
+        if value is not None and not (isinstance(value, str) and _OBSERVED_AT.match(value)):
+            raise ValueError(
+                "must be an RFC 3339 date-time such as 2026-12-28T09:00:00Z, in the years 1970 "
+                "to 2999"
+            )
+        return value
 
 
 class OutcomesResponse(_Closed):

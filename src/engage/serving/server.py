@@ -45,7 +45,10 @@ class HeadDeadlineH11Protocol(H11Protocol):
     the connection forever. Here a deadline runs from the connection's start, and from the
     first byte of each later request, until the head is complete. A response to a request
     whose body is still arriving and was never read closes the connection, since waiting
-    for that body would hold the connection at the client's pace.
+    for that body would hold the connection at the client's pace; such a response already
+    says ``Connection: close`` (:class:`~engage.serving.middleware.RequestGuard` reads every
+    body, of any method, before the app answers, and marks any earlier answer so), so no
+    client is promised a connection that then closes.
     """
 
     header_timeout_s = 10.0  # set per server by :func:`protocol_class`

@@ -113,6 +113,28 @@ class ServeSettings(BaseSettings):
             "(empty: no limit; applies only when API keys are configured)"
         ),
     )
+    auth_failure_limit: str | None = Field(
+        default="30/minute",
+        description=(
+            "failed API-key checks (no key or an unknown one) per client address in a moving "
+            "window; over it, every keyed request from that address gets 429 with Retry-After "
+            "until the window allows (empty: no limit; applies only when API keys are configured)"
+        ),
+    )
+    public_docs: bool | None = Field(
+        default=None,
+        description=(
+            "whether /openapi.json, /docs and /redoc answer without an API key (unset: only "
+            "when no API keys are configured)"
+        ),
+    )
+    public_metrics: bool | None = Field(
+        default=None,
+        description=(
+            "whether /metrics (which names the served model's run id and version) answers "
+            "without an API key (unset: only when no API keys are configured)"
+        ),
+    )
     keep_alive_timeout_s: int = Field(
         default=30,
         ge=1,
@@ -204,7 +226,7 @@ class ServeSettings(BaseSettings):
             return tuple(part.strip() for part in parts if part.strip())
         return value
 
-    @field_validator("api_keys_file", mode="before")
+    @field_validator("api_keys_file", "public_docs", "public_metrics", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -216,7 +238,7 @@ class ServeSettings(BaseSettings):
             raise ValueError(f"no such file: {value}")
         return value
 
-    @field_validator("rate_limit", mode="after")
+    @field_validator("rate_limit", "auth_failure_limit", mode="after")
     @classmethod
     def _rate_parses(cls, value: str | None) -> str | None:
         if value is None or not value.strip():

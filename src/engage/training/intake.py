@@ -27,19 +27,39 @@ LIMIT_SETTINGS = {
 }
 
 
+def quarantine_share_problem(report: ValidationReport, limit: float) -> str | None:
+    """Why training refuses ``report``'s log for its quarantined share, or None if it does not.
+
+    The one rule both ``engage train`` (:func:`validate_input`) and ``engage validate`` apply:
+    more than ``limit`` (``max_quarantine_share``) of the rows quarantined."""
+    share = report.quarantined_share
+    if share <= limit:
+        return None
+    return (
+        f"{len(report.quarantine):,} of {report.n_input_rows:,} rows ({share:.1%}) were "
+        f"quarantined, more than the {limit:.0%} training accepts "
+        f"({ENV_PREFIX}MAX_QUARANTINE_SHARE)"
+    )
+
+
+def quarantine_opt_in(report: ValidationReport) -> str:
+    """How to accept ``report``'s quarantined share anyway."""
+    opt_in = math.ceil(report.quarantined_share * 100) / 100
+    return (
+        f"accept the loss with --allow-quarantine {opt_in:g} "
+        f"({ENV_PREFIX}MAX_QUARANTINE_SHARE={opt_in:g})"
+    )
+
+
 class QuarantineShareError(TrainingError):
     """More of the log was quarantined than training accepts; ``report`` says why."""
 
     def __init__(self, report: ValidationReport, limit: float) -> None:
         self.report = report
-        share = report.quarantined_share
-        opt_in = math.ceil(share * 100) / 100
+        problem = quarantine_share_problem(report, limit)
         lines = [
-            f"{len(report.quarantine):,} of {report.n_input_rows:,} rows ({share:.1%}) were "
-            f"quarantined, more than the {limit:.0%} training accepts "
-            f"({ENV_PREFIX}MAX_QUARANTINE_SHARE); nothing was trained or registered. Fix the "
-            f"data, or accept the loss with --allow-quarantine {opt_in:g} "
-            f"({ENV_PREFIX}MAX_QUARANTINE_SHARE={opt_in:g}).",
+            f"{problem}; nothing was trained or registered. Fix the data, or "
+            f"{quarantine_opt_in(report)}.",
             *report.quarantine_lines(),
         ]
         super().__init__("\n".join(lines))
@@ -70,7 +90,7 @@ def validate_input(settings: TrainSettings, spec: CampaignSpec) -> ValidationRep
     """
     report = validate_file(settings.data, spec, limits=input_limits(settings))
     report.raise_if_fatal()
-    if report.quarantined_share > settings.max_quarantine_share:
+    if quarantine_share_problem(report, settings.max_quarantine_share) is not None:
         raise QuarantineShareError(report, settings.max_quarantine_share)
     try:
         check_trainable(report.clean, spec)

@@ -54,6 +54,28 @@ def test_validate_quarantines_and_names_the_column(tmp_path, monkeypatch, capsys
     assert quarantine["_reason"].str.contains("industry").all()
 
 
+def test_validate_exits_1_when_train_would_refuse_the_quarantined_share(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    # Issue 31, item 6: validate said 0 on logs train refuses (16.7% and 45% quarantined).
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ENGAGE_TRAIN_MAX_QUARANTINE_SHARE", raising=False)
+    src = tmp_path / "c.csv"
+    main(["simulate", "--rows", "300", "--out", str(src)])
+    log = pd.read_csv(src)
+    log.loc[log.index[:50], "industry"] = "Surburban"  # 16.7% of the rows
+    log.to_csv(src, index=False)
+    capsys.readouterr()
+    assert main(["validate", "--data", str(src)]) == 1
+    said = capsys.readouterr()
+    assert "50 of 300 rows (16.7%) were quarantined, more than the 5% training accepts" in said.err
+    assert "ENGAGE_TRAIN_MAX_QUARANTINE_SHARE" in said.err and "--allow-quarantine 0.17" in said.err
+    assert "Surburban" in said.out  # the report still says which rows and why
+    assert main(["validate", "--data", str(src), "--allow-quarantine", "0.2"]) == 0
+    monkeypatch.setenv("ENGAGE_TRAIN_MAX_QUARANTINE_SHARE", "0.2")  # the setting train reads
+    assert main(["validate", "--data", str(src)]) == 0
+
+
 def test_validate_fatal_exits_non_zero(tmp_path, capsys) -> None:
     src = tmp_path / "c.csv"
     main(["simulate", "--rows", "100", "--out", str(src)])

@@ -7,12 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from engage.serving.deps import Model, Settings, Store, error_responses, require_api_key
+from engage.serving.deps import KeyedRoute, Model, Settings, Store, error_responses, require_api_key
 from engage.serving.schemas import ModelInfo, SchemaResponse
 from engage.serving.settings import MAX_TOP_K
 
 # Keyed like the recommendation routes: /v1/model shows metrics, run ids and reload errors.
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter(dependencies=[Depends(require_api_key)], route_class=KeyedRoute)
 
 
 @router.get(

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
 from engage.contract.redaction import redact
-from engage.serving.deps import ERRORS, Metrics, Settings, Store, error_responses, require_admin
+from engage.serving.deps import (
+    ERRORS,
+    Metrics,
+    Settings,
+    Store,
+    error_responses,
+    require_admin,
+    require_metrics_access,
+)
 from engage.serving.disclosure import public_text
 from engage.serving.errors import ApiError, ModelNotReady, from_validation_error
 from engage.serving.reload_targets import reload_refusal
@@ -45,7 +53,13 @@ async def readyz(store: Store) -> dict[str, Any]:
     return {"status": "ready", "model_version": model.version}
 
 
-@router.get("/metrics", tags=["operations"], response_class=Response)
+@router.get(
+    "/metrics",
+    tags=["operations"],
+    response_class=Response,
+    responses=error_responses(401, 429),
+    dependencies=[Depends(require_metrics_access)],
+)
 async def prometheus_metrics(metrics: Metrics) -> Response:
     """Expose request counts, latencies, the served model and reload failures to Prometheus."""
     return Response(metrics.render(), media_type=metrics.content_type)
@@ -54,8 +68,8 @@ async def prometheus_metrics(metrics: Metrics) -> Response:
 async def _reload_request(request: Request) -> ReloadRequest | None:
     """The optional JSON body of a reload (called only once the caller is authorised)."""
     raw = await request.body()
-    if not raw.strip() or raw.strip() == b"null":
-        return None
+    if not raw.strip():
+        return None  # no body: reload the configured URI (null is refused: not an object)
     try:
         return ReloadRequest.model_validate_json(raw)
     except ValidationError as exc:

@@ -15,11 +15,11 @@ from fastapi import APIRouter, Depends, Request
 from engage.contract.redaction import redact
 from engage.decisions.store import Merged, OutcomeProblem, UnknownDecision
 from engage.decisions.writer import DecisionWriter
-from engage.serving.deps import Metrics, error_responses, require_api_key
+from engage.serving.deps import KeyedRoute, Metrics, error_responses, require_api_key
 from engage.serving.errors import ApiError, clip
 from engage.serving.schemas import OutcomesRequest, OutcomesResponse
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter(dependencies=[Depends(require_api_key)], route_class=KeyedRoute)
 
 FLUSH_WAIT_S = 5.0
 READY_WAIT_S = 2.0  # a store opening at start-up

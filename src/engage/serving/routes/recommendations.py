@@ -17,7 +17,15 @@ from engage.decisions import capture
 from engage.decisions.records import new_decision_id
 from engage.decisions.writer import DecisionWriter
 from engage.policy.exploration import Exploration
-from engage.serving.deps import SCORING_ERRORS, Batcher, Metrics, Model, Settings, require_api_key
+from engage.serving.deps import (
+    SCORING_ERRORS,
+    Batcher,
+    KeyedRoute,
+    Metrics,
+    Model,
+    Settings,
+    require_api_key,
+)
 from engage.serving.errors import ApiError
 from engage.serving.metrics import ServingMetrics
 from engage.serving.model import LoadedModel
@@ -32,7 +40,7 @@ from engage.serving.schemas import (
 from engage.serving.scoring import Question, answer_rows, scoring_inputs
 from engage.serving.settings import ServeSettings
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter(dependencies=[Depends(require_api_key)], route_class=KeyedRoute)
 log = logging.getLogger("engage.decisions")
 
 
