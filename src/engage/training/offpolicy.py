@@ -67,10 +67,10 @@ from typing import Any
 
 import numpy as np
 
+from engage import ope
 from engage.contract.spec import CampaignSpec
 from engage.policy.policy import Policy, PolicyMode, StyleCorrections
 from engage.policy.ranking import Ranking
-from engage.training import evaluation as ope
 from engage.training.models import FitLog
 from engage.training.nuisance import Nuisance, Propensity, fit_corrections
 from engage.training.selection import Selection, objective_values

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engage import ope
 from engage.contract.spec import load_spec
 from engage.contract.validation import validate_log
+from engage.ope import Estimate
 from engage.policy.policy import weighted
 from engage.simulation.oracle import WorldOracle
 from engage.simulation.world import SimulatedWorld
-from engage.training import evaluation as ope
 from engage.training import pipeline
-from engage.training.evaluation import Estimate
 from engage.training.models import DEFAULT_PARAMS, FitLog
 from engage.training.nuisance import Nuisance, fit_outcome_models, fit_propensity_model
 from engage.training.offpolicy import (
