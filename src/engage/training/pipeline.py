@@ -12,10 +12,12 @@ Stages (each timed and logged as ``time.<stage>_s``), one module each:
    propensity model and its overlap diagnostics; optional Optuna tuning of the outcome models;
    cross-fitted outcome models and their per-style corrections;
 6. policy (:mod:`.selection`): the shared grid, the action search within support per cluster
-   of profiles (:mod:`.actions`), the policy, and the best constant action;
-7. evaluation (:mod:`.gate`): DM, IPS, SNIPS and DR of the personalised, best constant,
-   baseline and logged policies, valued by models that did not choose them (:mod:`.valuer`);
-   what ships must be confidently better than what marketers did (else the baseline);
+   of profiles (:mod:`.actions`) and the personalised policy;
+7. evaluation (:mod:`.gate`, the shipping gate): DM, IPS, SNIPS and DR of the personalised,
+   best constant, baseline and logged policies, valued by models that did not choose them
+   (:mod:`.valuer`); the gate alone chooses the personalised policy's support floor, the best
+   constant and what ships, which must be confidently better than what marketers did (else the
+   baseline);
 8. oracle (:mod:`.oracle`): when the caller passes an ``Oracle``, true values and regret;
 9. plots (:mod:`.figures`), model (:mod:`.promotion`): the shipped policy is checked against
    the data's outcome range (:mod:`.plausibility`), judged against the champion, and logged as
