@@ -178,8 +178,8 @@ def estimated_propensity(frame: pd.DataFrame, spec) -> np.ndarray:
 
 
 def ope_on_round(policy, frame: pd.DataFrame, spec, truth: float, n_boot: int) -> dict[str, Any]:
+    from engage import ope
     from engage.cli.evaluate import logged_data, value_of
-    from engage.training import evaluation as ope
 
     data = logged_data(policy, frame, spec)
     known, agreement = value_of(policy, frame, data, n_boot=n_boot, seed=0)

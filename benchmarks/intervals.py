@@ -444,7 +444,7 @@ def render(results: dict[str, Any]) -> str:
         "- Value intervals: `true.<policy>` is the oracle's value on the evaluation profiles training "
         "scored (`engage.training.oracle.measure_truth`); the population value uses fresh profiles.",
         "- The *range* is the interval the product reports with the DR value "
-        "(`engage.training.evaluation.extrapolation_range`): DR's 95% interval where the policy's "
+        "(`engage.ope.extrapolation_range`): DR's 95% interval where the policy's "
         "action is the logged one on every style-matched row, else the span of the DR and DM "
         "intervals, which also allows for the valuing models' error at actions marketers did not take.",
         "",

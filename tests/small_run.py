@@ -14,9 +14,9 @@ from engage.contract.validation import validate_log
 from engage.simulation.oracle import WorldOracle
 from engage.simulation.world import SimulatedWorld
 from engage.training import pipeline
+from engage.training.gate import decide_shipping, decided_values, evaluate_offpolicy
 from engage.training.models import DEFAULT_PARAMS, FitLog
 from engage.training.nuisance import Nuisance, fit_outcome_models, fit_propensity_model
-from engage.training.offpolicy import decide_shipping, decided_values, evaluate_offpolicy
 from engage.training.oracle import measure_truth, with_truth
 from engage.training.report import ReportInputs
 from engage.training.selection import select_policy
@@ -70,7 +70,7 @@ def small_run_inputs(
     nuisance = Nuisance(propensity, outcomes)
     selection = select_policy(spec, split, nuisance, weights, settings)
     evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
-    decision = decide_shipping(evaluation, evaluation.constant_action)
+    decision = decide_shipping(evaluation)
     if ship is not None:
         decision = dataclasses.replace(decision, mode=ship, reason=f"{ship} (set by the test)")
     values = decided_values(evaluation, decision)
@@ -81,7 +81,7 @@ def small_run_inputs(
         truth = measure_truth(
             world, spec, split, candidates, evaluation, decision, weights, settings
         )
-    policy = pipeline._shipped_policy(selection.policy, decision, "test-run", {})
+    policy = pipeline._shipped_policy(evaluation.policy, decision, "test-run", {})
     return ReportInputs(
         policy=policy,
         evaluation=evaluation,

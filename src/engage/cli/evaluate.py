@@ -2,11 +2,12 @@
 
 The log must carry the probability each logged style was chosen with (the propensity column of
 ``engage decisions export``, or a randomised experiment's constant): IPS, SNIPS and DR then
-rest on known propensities, not on an estimated logging model. The estimators are training's
-(:mod:`engage.training.evaluation`); the logged policy's value is the mean observed objective.
-The result is logged as an MLflow run in the model's experiment with training's metric names
-(``ope.shipped.<estimator>[_low|_high]``, ``ope.logged.observed``), so a challenger and the
-champion can be compared side by side before promotion.
+rest on known propensities, not on an estimated logging model. The estimators, the DR range
+and the metric names are training's (:mod:`engage.ope`); the logged policy's value is the mean
+observed objective. The result is logged as an MLflow run in the model's experiment with
+training's metric names (``ope.shipped.<estimator>[_low|_high]``, ``ope.logged.observed``,
+:func:`engage.ope.value_metrics`), so a challenger and the champion can be compared side by
+side before promotion.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def logged_data(policy, frame: pd.DataFrame, spec, objective=None):
         ValueError: the log records no propensities (naming the spec's missing declaration),
             or some are not in (0, 1] (with the count).
     """
-    from engage.training import evaluation as ope
+    from engage import ope
+    from engage.policy.policy import weighted
 
     p = spec.logged_propensity(frame)
     if p is None:
@@ -54,10 +56,10 @@ def logged_data(policy, frame: pd.DataFrame, spec, objective=None):
     weights = policy.weights(objective)
     names = [o for o in spec.outcome_names if o in policy.outcome_models]
     outcomes = frame[names].to_numpy(dtype=float)
-    reward = outcomes @ weights
+    reward = weighted(outcomes, weights)  # the one weighted objective training uses too
     decisions = policy.builder.encode_decisions(frame)
     X = np.hstack([policy.builder.encode_context(frame), decisions])
-    q_logged = policy.predict_outcomes(X) @ weights
+    q_logged = weighted(policy.predict_outcomes(X), weights)
     style = decisions[:, 0].astype(int)  # the style is the first decision
     return ope.LoggedData(reward=reward, style=style, propensity=p, q_logged=q_logged)
 
@@ -65,18 +67,17 @@ def logged_data(policy, frame: pd.DataFrame, spec, objective=None):
 def value_of(policy, frame: pd.DataFrame, data, objective=None, *, n_boot=200, seed=0):
     """IPS, SNIPS, DR, DM and the DR range of ``policy`` on ``data`` (estimates and agreement
     with the log)."""
-    from engage.training import evaluation as ope
+    from engage import ope
 
     ranked = policy.rank(policy.builder.encode_context(frame), objective)
     choice = ranked.choice
     style = policy.candidates.style_codes[choice]
     q = ranked.predicted_objective[np.arange(len(frame)), choice]
     est = ope.estimate_policy_value(data, style, q, n_boot=n_boot, seed=seed)
-    exact = ope.logged_where_matched(
-        data, style, policy.candidates.encoded[choice], policy.builder.encode_decisions(frame)
+    est = ope.with_range(
+        est, data, style, policy.candidates.encoded[choice], policy.builder.encode_decisions(frame)
     )
-    est["range"] = ope.extrapolation_range(est, exact)
-    return {k: (e.value, e.low, e.high) for k, e in est.items()}, float(np.mean(style == data.style))
+    return ope.as_triples(est), float(np.mean(style == data.style))
 
 
 def _load(uri: str, tracking_uri: str):
@@ -91,10 +92,10 @@ def _default_spec(data: Path) -> str | None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from engage import ope
     from engage.contract.spec import load_spec
     from engage.contract.validation import validate_file
     from engage.serving.settings import default_tracking_uri
-    from engage.training import evaluation as ope
 
     tracking = default_tracking_uri()
     model = _load(args.model_uri, tracking)
@@ -148,13 +149,12 @@ def _log_run(model, values, logged, data: Path, rows: int, tracking: str) -> str
             experiment_id = MlflowClient().get_run(model.run_id).info.experiment_id
         except Exception:  # noqa: BLE001 - an exported model's run may be elsewhere
             experiment_id = None
-    metrics = {"ope.logged.observed": logged.value, "ope.logged.observed_low": logged.low,
-               "ope.logged.observed_high": logged.high, "data.rows": float(rows)}
+    from engage import ope
+
+    recorded: ope.Values = {"logged": {"observed": (logged.value, logged.low, logged.high)}}
     for v in values:
-        key = "shipped" if v.label == "candidate" else "champion"
-        for est, (value, low, high) in v.estimates.items():
-            metrics.update({f"ope.{key}.{est}": value, f"ope.{key}.{est}_low": low,
-                            f"ope.{key}.{est}_high": high})
+        recorded["shipped" if v.label == "candidate" else "champion"] = v.estimates
+    metrics = {**ope.value_metrics(recorded), "data.rows": float(rows)}
     name = f"evaluate {model.name or 'model'} v{model.version or '?'} on {data.name}"
     with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
         mlflow.set_tags({

@@ -5,10 +5,10 @@ from __future__ import annotations
 import mlflow
 from matplotlib.figure import Figure
 
+from engage.ope import Values
 from engage.policy.policy import Policy
 from engage.training import plots
 from engage.training.nuisance import Nuisance
-from engage.training.offpolicy import Values
 from engage.training.settings import TrainSettings
 from engage.training.split import Split
 

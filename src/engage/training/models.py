@@ -5,7 +5,7 @@ model fitted on the others (out-of-fold predictions, used by evaluation and cali
 and a final model is refitted on the whole training split with the mean best iteration of
 the folds (used by the policy). Early stopping inside each fold uses the held-out fold.
 The fold models are kept with each row's fold: off-policy evaluation lets each training row be
-chosen for by the models that did not see it (:mod:`.offpolicy`).
+chosen for by the models that did not see it (:mod:`.gate`).
 """
 
 from __future__ import annotations

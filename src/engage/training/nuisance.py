@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from engage import ope
 from engage.policy.intervals import IntervalModel
 from engage.policy.policy import StyleCorrections
-from engage.training import evaluation as ope
 from engage.training.conformal import eval_coverage, fit_interval_model
 from engage.training.metrics import explained_variance, r_squared, rmse
 from engage.training.models import (

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from engage.contract.spec import CampaignSpec
+from engage.ope import Values
 from engage.policy.candidates import CandidateSet
-from engage.training.offpolicy import Evaluation, ShipDecision, Values
+from engage.training.gate import Evaluation, ShipDecision
 from engage.training.settings import TrainSettings
 from engage.training.split import Split
 
@@ -69,10 +70,10 @@ def measure_truth(
     out = {
         "true.learned": oracle.policy_value(profiles, chosen(evaluation.learned[:k]), weights),
         "true.best_constant": oracle.policy_value(
-            profiles, chosen(evaluation.choices("constant", decision.constant_action)[:k]), weights
+            profiles, chosen(evaluation.choices("constant")[:k]), weights
         ),
         "true.baseline": oracle.policy_value(
-            profiles, chosen(evaluation.choices("baseline", decision.constant_action)[:k]), weights
+            profiles, chosen(evaluation.choices("baseline")[:k]), weights
         ),
         "true.logged": oracle.policy_value(profiles, logged, weights),
         "true.oracle": oracle.best_value(profiles, weights),

@@ -12,10 +12,12 @@ Stages (each timed and logged as ``time.<stage>_s``), one module each:
    propensity model and its overlap diagnostics; optional Optuna tuning of the outcome models;
    cross-fitted outcome models and their per-style corrections;
 6. policy (:mod:`.selection`): the shared grid, the action search within support per cluster
-   of profiles (:mod:`.actions`), the policy, and the best constant action;
-7. evaluation (:mod:`.offpolicy`): DM, IPS, SNIPS and DR of the personalised, best constant,
-   baseline and logged policies, valued by models that did not choose them (:mod:`.valuer`);
-   what ships must be confidently better than what marketers did (else the baseline);
+   of profiles (:mod:`.actions`) and the personalised policy;
+7. evaluation (:mod:`.gate`, the shipping gate): DM, IPS, SNIPS and DR of the personalised,
+   best constant, baseline and logged policies, valued by models that did not choose them
+   (:mod:`.valuer`); the gate alone chooses the personalised policy's support floor, the best
+   constant and what ships, which must be confidently better than what marketers did (else the
+   baseline);
 8. oracle (:mod:`.oracle`): when the caller passes an ``Oracle``, true values and regret;
 9. plots (:mod:`.figures`), model (:mod:`.promotion`): the shipped policy is checked against
    the data's outcome range (:mod:`.plausibility`), judged against the champion, and logged as
@@ -48,6 +50,7 @@ import pandas as pd
 from engage.contract.redaction import redact
 from engage.contract.spec import CampaignSpec, load_spec
 from engage.contract.validation import ValidationReport
+from engage.ope import Values
 from engage.policy import SCHEMA_VERSION
 from engage.policy.policy import Policy
 from engage.training import tracking
@@ -55,6 +58,14 @@ from engage.training import tracking
 if TYPE_CHECKING:  # dask is an optional extra: imported only for --dask
     from engage.training.distributed import DaskTraining
 from engage.training.figures import log_figures
+from engage.training.gate import (
+    Evaluation,
+    ShipDecision,
+    decide_shipping,
+    decided_values,
+    decision_metrics,
+    evaluate_offpolicy,
+)
 from engage.training.intake import validate_input
 from engage.training.killpoints import pause_at
 from engage.training.models import FitLog
@@ -64,15 +75,7 @@ from engage.training.nuisance import (
     fit_propensity_model,
     tune_outcome_models,
 )
-from engage.training.offpolicy import (
-    Evaluation,
-    ShipDecision,
-    Values,
-    decide_shipping,
-    decided_values,
-    decision_metrics,
-    evaluate_offpolicy,
-)
+from engage.training.objective import objective_values
 from engage.training.oracle import Oracle, measure_truth, with_truth
 from engage.training.plausibility import check_plausibility
 from engage.training.progress import Progress
@@ -84,7 +87,7 @@ from engage.training.promotion import (
     sweep_incomplete_versions,
 )
 from engage.training.report import ReportInputs, log_report
-from engage.training.selection import objective_values, select_policy
+from engage.training.selection import select_policy
 from engage.training.settings import TrainSettings, with_spec_names
 from engage.training.split import Split, TrainingError, make_split, split_log
 
@@ -217,21 +220,15 @@ def _run(
         with stages.run("policy"):
             selection = select_policy(spec, split, nuisance, weights, settings)
         with stages.run("evaluation"):
+            # the gate chooses the personalised policy's floor, the constant and the mode
             evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings, fit_log)
-            if evaluation.min_propensity is not None:  # the support floor the gate chose
-                selection = dataclasses.replace(
-                    selection,
-                    policy=dataclasses.replace(selection.policy, min_propensity=evaluation.min_propensity),
-                )
-            if evaluation.constant_action is not None:  # the constant the gate chose and judged
-                selection = dataclasses.replace(selection, constant_action=evaluation.constant_action)
-            decision = decide_shipping(evaluation, selection.constant_action)
+            decision = decide_shipping(evaluation)
             values = decided_values(evaluation, decision)
             tracking.log_params(evaluation.params)
             tracking.set_tags(decision.tags)
         with stages.run("oracle"):
             truth = {} if oracle is None else measure_truth(
-                oracle, spec, split, selection.policy.candidates, evaluation, decision, weights, settings
+                oracle, spec, split, evaluation.policy.candidates, evaluation, decision, weights, settings
             )
         metrics = {
             **propensity.metrics, **outcomes.metrics, **selection.metrics, **evaluation.metrics,
@@ -239,9 +236,9 @@ def _run(
         }
         values = with_truth(values, truth)
         with stages.run("plots"):
-            log_figures(split, nuisance, selection.policy, values, truth.get("true.oracle"), settings)
+            log_figures(split, nuisance, evaluation.policy, values, truth.get("true.oracle"), settings)
         with stages.run("model"):
-            policy = _shipped_policy(selection.policy, decision, run.info.run_id, metrics)
+            policy = _shipped_policy(evaluation.policy, decision, run.info.run_id, metrics)
             candidate = _prepare(policy, split, evaluation, values, digest, weights, settings)
         pause_at("model_logged")
         with stages.run("report"):

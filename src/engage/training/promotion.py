@@ -35,13 +35,13 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from engage import ope
 from engage.contract.redaction import redact
 from engage.policy import SCHEMA_VERSION
 from engage.policy.policy import Policy
-from engage.training import evaluation as ope
 from engage.training import tracking
+from engage.training.gate import Evaluation
 from engage.training.killpoints import pause_at
-from engage.training.offpolicy import Evaluation
 from engage.training.plausibility import Plausibility
 from engage.training.settings import TrainSettings
 from engage.training.split import TrainingError

@@ -1,5 +1,6 @@
 """The candidate policy: candidate actions within the data's support, the policy built from
-the nuisance models, and the best single action for everyone (the constant to beat).
+the nuisance models, and the best single action on the training rows (a diagnostic: the
+shipping gate chooses the constant that ships, :mod:`.gate`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from engage.policy.candidates import build_candidates
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.policy import Policy, grid_support, weighted
 from engage.training.actions import SearchSettings, merged, search_actions
+from engage.training.gate.knobs import OPE_CLIP
 from engage.training.nuisance import Nuisance
+from engage.training.objective import objective_values
 from engage.training.settings import TrainSettings
 from engage.training.split import Split
 
@@ -29,18 +32,10 @@ class Selection:
     """The personalised candidate policy and the best constant action it must beat."""
 
     policy: Policy  # mode "personalized", no metadata: what evaluation judges
-    # the best constant candidate on the training rows; the shipping gate chooses and judges
-    # its own among the grid (``Evaluation.constant_action``), which the pipeline ships
-    constant_action: int
+    # the best constant candidate on the training rows alone: a diagnostic (metric
+    # ``gate.constant_is_training_pick``); the shipping gate chooses the constant that ships
+    training_constant: int
     metrics: dict[str, float]
-
-
-def objective_values(
-    outcomes: Mapping[str, np.ndarray], weights: Mapping[str, float]
-) -> np.ndarray:
-    """The weighted objective of per-outcome arrays (``weights`` are signed, from the spec)."""
-    names = list(weights)
-    return weighted(np.column_stack([outcomes[o] for o in names]), np.array([weights[o] for o in names]))
 
 
 def select_policy(
@@ -115,10 +110,10 @@ def with_searched_actions(grid: Policy, split: Split, settings: TrainSettings) -
     baseline = np.where(found.baseline >= 0, found.baseline + offset, -1)
     return dataclasses.replace(
         grid, candidates=candidates, clusters=found.clusters, baseline=baseline,
-        shared_support=found.shared_support, constant_scope=settings.constant_scope,
+        shared_support=found.shared_support, constant_scope="supported",
         # a supported constant is for profiles whose rows the off-policy estimate that gates
         # it weighs exactly (no propensity of its style below the estimate's floor)
-        constant_min_propensity=settings.ope_clip,
+        constant_min_propensity=OPE_CLIP,
         min_support_rows=settings.min_support_rows, metadata={"search": found.metrics},
     )
 
@@ -144,13 +139,13 @@ def best_constant(
     weights: Mapping[str, float],
     settings: TrainSettings,
 ) -> int:
-    """The best constant action, chosen on the training split with a DR correction: the
-    selection's pick, before the shipping gate chooses and judges one among the grid on its
-    own rows (:func:`.offpolicy._choose_constant`).
+    """The best constant action on the training split with a DR correction: a diagnostic of
+    the shipping gate's own choice among the grid on its rows
+    (:func:`.gate.contenders.choose_constant`), which is the one that ships.
 
-    A constant action ``c`` is valued as the policy that ships with it: ``c`` for every
-    profile, or, with ``policy.constant_scope == "supported"``, ``c`` where the profile's
-    cluster supports it and the profile's baseline action elsewhere (:meth:`Policy.constant_rows`).
+    A constant action ``c`` is valued as the policy that ships with it: ``c`` where the
+    profile's cluster supports it and the profile's baseline action elsewhere
+    (:meth:`Policy.constant_rows`).
     DM alone (mean predicted objective) inherits the outcome model's style-level bias on a
     confounded log; the doubly robust term adds the inverse-propensity-weighted mean out-of-fold
     residual of the rows whose logged style is the one the policy gives them.
@@ -174,7 +169,7 @@ def best_constant(
     resid = objective_values({o: train.y[o][rows] - oof[o][rows] for o in weights}, weights)
     styles = train.style[rows]
     prop_oof = nuisance.propensity.model.oof
-    p = np.maximum(prop_oof[positions, styles], settings.ope_clip)
+    p = np.maximum(prop_oof[positions, styles], OPE_CLIP)
     given = policy.candidates.style_codes[policy.constant_targets(train.context[rows])]  # (n, g)
     correction = np.mean(np.where(given == styles[:, None], (resid / p)[:, None], 0.0), axis=0)
     return int(shared[np.argmax(dm + correction)])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,13 +46,9 @@ class TrainSettings(BaseSettings):
     search_rounds: int = Field(default=2, ge=0, le=20, description="rounds of local steps refining the best actions (0: logged actions only)")
     support_neighbours: int = Field(default=10, ge=1, description="the support radius is the median distance of a logged action to its k-th nearest logged neighbour, this k")
     min_support_rows: float = Field(default=20, ge=0, description="a searched action is recommended only if at least this many logged campaigns (same style, similar profiles) lie within the support radius of it")
-    constant_scope: Literal["supported", "everyone"] = Field(default="supported", description="whom the best constant action is for when it ships: 'supported', the profiles whose cluster logged at least min_support_rows campaigns near it and whose propensity of its style is at least ope_clip (the others get their baseline action), or 'everyone'")
-    personal_floors: list[float] = Field(default_factory=lambda: [0.05], description="support floors above min_propensity the gate also tries for the personalised policy (no style below the floor recommended); the personalised policy is judged and shipped at the lowest of min_propensity and these whose DR gain over what marketers did is positive with 95% confidence, else at min_propensity ([]: min_propensity only)")
-    ope_clip: float = Field(default=0.005, gt=0, lt=1, description="propensity floor in IPS/DR weights; at most min_propensity, no row a policy can act on is down-weighted and the DR stays unbiased (a higher floor trades bias for variance)")
     n_boot: int = Field(default=200, ge=20, description="bootstrap draws of the OPE intervals")
     propensity_rows: int = Field(default=200_000, ge=1_000, description="cap on rows the propensity model fits on")
     max_eval_rows: int = Field(default=5_000, ge=1_000, description="cap on evaluation rows scored by OPE (each is scored over every candidate action)")
-    gate_training_rows: int = Field(default=5_000, ge=0, description="training rows the shipping gate adds to the evaluation rows, each judged by the fold models that did not see it and valued by models of the evaluation rows (0: the gate uses the evaluation rows only)")
     max_metric_rows: int = Field(default=100_000, ge=1_000, description="cap on evaluation rows for the outcome models' predictive metrics")
     oracle_rows: int = Field(default=2_000, ge=100, description="profiles the oracle scores (simulated logs only)")
     objective: dict[str, float] = Field(default_factory=dict, description="outcome weights replacing the spec's ({}: the spec's)")

@@ -13,7 +13,7 @@ The number of boosting rounds is the choosing models' (chosen by cross-validatio
 training rows), so no evaluation outcome tunes its own model.
 
 One more set of models, fitted on every evaluation row, values the *training* rows that the
-gate also uses (:mod:`.offpolicy`): those rows were never seen by it either.
+gate also uses (:mod:`.gate`): those rows were never seen by it either.
 """
 
 from __future__ import annotations

@@ -43,10 +43,10 @@ def split_constant(trained, context):
 
 def test_the_training_default_is_the_supported_scope(trained) -> None:
     assert trained.constant_scope == "supported"
-    from engage.training.settings import TrainSettings
+    from engage.training.gate.knobs import OPE_CLIP
 
     # the evaluation's propensity floor: where the gate's estimate weighs rows exactly
-    assert trained.constant_min_propensity == TrainSettings.model_fields["ope_clip"].default
+    assert trained.constant_min_propensity == OPE_CLIP
 
 
 def test_the_constant_is_for_supported_profiles_and_the_baseline_for_the_others(

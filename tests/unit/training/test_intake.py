@@ -16,7 +16,7 @@ from engage.contract.limits import InputLimitError
 from engage.contract.spec import ConstantPropensity, load_spec
 from engage.contract.validation import LogValidationError
 from engage.simulation.world import SimulatedWorld
-from engage.training import offpolicy
+from engage.training.gate.rows import logged_data
 from engage.training.intake import QuarantineShareError, input_limits, validate_input
 from engage.training.settings import TrainSettings, settings_from_flags
 from engage.training.split import TrainingError
@@ -136,12 +136,11 @@ def test_off_policy_evaluation_uses_a_constant_propensity():
     split = SimpleNamespace(eval=ev, samples=SimpleNamespace(ope=np.array([0, 2, 4])))
     valuer = SimpleNamespace(objective=lambda rows, context, decisions: np.ones(len(rows)))
     estimated = SimpleNamespace(eval_proba=np.full((n, 5), 0.5))
-    settings = SimpleNamespace(objective={}, ope_clip=0.05)
     weights = spec.outcome_weights()
-    data, clipped, source = offpolicy._logged_data(spec, split, split.samples.ope, valuer, estimated, weights, settings)
+    data, clipped, source = logged_data(spec, split, split.samples.ope, valuer, estimated, weights, clip=0.05)
     assert source == "logged" and clipped == 0
     np.testing.assert_array_equal(data.propensity, [0.2, 0.2, 0.2])
     no_propensity = spec.model_copy(update={"propensity": None})
-    data, _, source = offpolicy._logged_data(no_propensity, split, split.samples.ope, valuer, estimated, weights, settings)
+    data, _, source = logged_data(no_propensity, split, split.samples.ope, valuer, estimated, weights, clip=0.05)
     assert source == "estimated"
     np.testing.assert_array_equal(data.propensity, [0.5, 0.5, 0.5])

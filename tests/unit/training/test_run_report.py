@@ -16,7 +16,7 @@ import pytest
 from engage.contract.spec import load_spec
 from engage.contract.validation import validate_log
 from engage.simulation.world import SimulatedWorld
-from engage.training.offpolicy import ShipDecision
+from engage.training.gate import ShipDecision
 from engage.training.report import build_report, gather_facts, render_png
 from engage.training.report.gains import Gain, measure_gains
 from engage.training.report.headline import gain_words

@@ -10,22 +10,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engage import ope
 from engage.contract.spec import load_spec
 from engage.contract.validation import validate_log
 from engage.policy.policy import weighted
 from engage.simulation.oracle import WorldOracle
 from engage.simulation.world import SimulatedWorld
-from engage.training import evaluation as ope
 from engage.training import pipeline
-from engage.training.evaluation import Estimate
-from engage.training.models import DEFAULT_PARAMS, FitLog
-from engage.training.nuisance import Nuisance, fit_outcome_models, fit_propensity_model
-from engage.training.offpolicy import (
+from engage.training.gate import (
+    GateKnobs,
     decide_shipping,
     decided_values,
     decision_metrics,
     evaluate_offpolicy,
 )
+from engage.training.models import DEFAULT_PARAMS, FitLog
+from engage.training.nuisance import Nuisance, fit_outcome_models, fit_propensity_model
 from engage.training.oracle import Oracle, measure_truth, with_truth
 from engage.training.selection import best_constant, select_policy
 from engage.training.settings import TrainSettings
@@ -83,7 +83,7 @@ def test_evaluation_decision_and_shipped_policy(steps) -> None:
     assert set(evaluation.values) == {"learned", "best_constant", "baseline", "logged"}
     assert evaluation.params["ope_propensity"] == "logged"  # the simulated spec logs propensities
     assert "cross-fitted" in evaluation.params["ope_valuer"]
-    decision = decide_shipping(evaluation, evaluation.constant_action)
+    decision = decide_shipping(evaluation)
     gains = evaluation.gains
     # the gate: personalised only when confidently better than what marketers did
     if decision.mode == "personalized":
@@ -100,7 +100,8 @@ def test_evaluation_decision_and_shipped_policy(steps) -> None:
         assert (v, lo, hi) == (dr[0], min(dr[1], dm[1]), max(dr[2], dm[2]))
     assert decision_metrics(values, decision)["policy.personalized"] == float(decision.mode == "personalized")
 
-    candidate = selection.policy
+    candidate = evaluation.policy  # the personalised policy at the floor the gate chose
+    assert candidate.min_propensity == evaluation.min_propensity
     shipped = pipeline._shipped_policy(candidate, decision, "run-1", {"x": 1.0, "nan": float("nan")})
     assert shipped is not candidate
     assert (shipped.mode, shipped.constant_action) == (decision.mode, evaluation.constant_action)
@@ -114,7 +115,7 @@ def test_where_the_style_is_the_whole_decision_the_range_is_the_dr_interval() ->
     spec = load_spec()
     settings = TrainSettings(
         data=Path("unused.parquet"), trials=0, n_boot=20, folds=2, style_correction_rounds=10,
-        objective=OBJECTIVE, gate_training_rows=0,
+        objective=OBJECTIVE,
     )
     weights = spec.outcome_weights(settings.objective)
     log = validate_log(SimulatedWorld("hard", decisions="style").simulate(1500, seed=3), spec).clean
@@ -124,7 +125,9 @@ def test_where_the_style_is_the_whole_decision_the_range_is_the_dr_interval() ->
         fit_outcome_models(split, dict(DEFAULT_PARAMS), settings, FitLog()),
     )
     selection = select_policy(spec, split, nuisance, weights, settings)
-    values = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings).values
+    values = evaluate_offpolicy(
+        spec, split, nuisance, selection, weights, settings, knobs=GateKnobs(training_rows=0)
+    ).values
     for policy in ("learned", "best_constant", "baseline"):
         assert values[policy]["range"] == values[policy]["dr"]
         assert values[policy]["dr"] != values[policy]["dm"]
@@ -151,7 +154,7 @@ class RecordingOracle:
 def test_truth_asks_the_oracle_about_the_runs_choices_and_objective(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
     evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
-    decision = decide_shipping(evaluation, evaluation.constant_action)  # the gate's constant
+    decision = decide_shipping(evaluation)  # the gate's constant
     oracle = RecordingOracle()
     assert isinstance(oracle, Oracle)
     truth = measure_truth(oracle, spec, split, selection.policy.candidates, evaluation, decision, weights, settings)
@@ -162,7 +165,7 @@ def test_truth_asks_the_oracle_about_the_runs_choices_and_objective(steps) -> No
     rows = split.eval.log.iloc[split.samples.ope[:k]]
     assert truth["true.learned"] == pytest.approx(cadence[evaluation.learned[:k]].mean())
     # the constant policy: its action where the profile's cluster supports it, else its baseline
-    constant_rows = evaluation.choices("constant", decision.constant_action)
+    constant_rows = evaluation.choices("constant")
     np.testing.assert_array_equal(
         constant_rows, selection.policy.constant_rows(evaluation.context, decision.constant_action)
     )
@@ -198,106 +201,8 @@ def test_untrainable_logs_are_refused() -> None:
         check_trainable(SimulatedWorld("hard").simulate(50, seed=0), spec)
 
 
-def _judged(
-    learned: Estimate, constant: Estimate, versus: Estimate, baseline: bool = True,
-    over: Estimate | None = None, candidates: int | None = None,
-):
-    """A stand-in evaluation with only what the shipping decision reads."""
-    fields = ["gain", "gains", "baseline", "constant_over_learned", "metrics"]
-    return dataclasses.make_dataclass("E", fields)(
-        versus, {"learned": learned, "best_constant": constant}, np.zeros(3) if baseline else None,
-        over, {} if candidates is None else {"gate.constant_candidates": float(candidates)},
-    )
-
-
-@pytest.mark.parametrize(
-    ("learned", "constant", "versus", "mode"),
-    [
-        ((0.2, 0.01, 0.4), (0.0, -0.1, 0.1), (0.1, -0.1, 0.3), "personalized"),
-        # both beat marketers, personalising confidently adds to the constant
-        ((0.6, 0.4, 0.8), (0.2, 0.1, 0.3), (0.4, 0.2, 0.6), "personalized"),
-        # both beat marketers: the personalised policy, even where the constant's gain has the
-        # higher lower bound or the paired comparison favours the constant (issue 11: the
-        # constant's gain is the best of the grid's, the personalised policy's is shrunk; the
-        # rule of the higher lower bound shipped the constant at a higher true regret)
-        ((0.2, 0.01, 0.4), (0.2, 0.1, 0.3), (0.0, -0.1, 0.1), "personalized"),
-        ((0.31, 0.03, 0.57), (0.68, 0.40, 0.97), (-0.37, -0.65, -0.05), "personalized"),
-        ((0.3, 0.1, 0.5), (0.2, 0.1, 0.3), (0.1, -0.2, 0.4), "personalized"),
-        # the constant where the personalised policy is not confirmed
-        ((0.2, -0.01, 0.4), (0.5, 0.3, 0.7), (-0.3, -0.5, 0.1), "constant"),
-        ((-0.2, -0.4, -0.01), (0.1, 0.01, 0.2), (-0.3, -0.5, -0.1), "constant"),
-        # neither is confidently better than what marketers did: no change from them
-        ((0.2, -0.01, 0.4), (0.1, -0.2, 0.3), (0.1, -0.1, 0.3), "baseline"),
-    ],
-)
-def test_ship_decision_needs_a_confident_gain_over_what_marketers_did(learned, constant, versus, mode) -> None:
-    decision = decide_shipping(_judged(Estimate(*learned), Estimate(*constant), Estimate(*versus)), 3)
-    assert (decision.mode, decision.constant_action) == (mode, 3)
-    assert decision.tags == {"policy_mode": mode, "policy_decision": decision.reason}
-    if mode != "baseline":  # says what ships and how it compares with the other
-        assert decision.reason.endswith({"personalized": "personalised policy", "constant": "best constant action"}[mode])
-        assert f"{versus[0]:+.3f}" in decision.reason
-
-
-@pytest.mark.parametrize(
-    ("learned", "constant", "over", "mode"),
-    [
-        # flat world, style track, n = 20,000, seed 0 (issue 11): the constant is confirmed
-        # better than the personalised policy with its choice among the five allowed for
-        ((0.443, 0.132, 0.754), (0.758, 0.342, 1.174), (0.316, 0.073, 0.559), "constant"),
-        # better by its point, not once its choice is allowed for: the personalised policy
-        ((0.691, 0.438, 0.944), (0.848, 0.484, 1.212), (0.157, -0.031, 0.344), "personalized"),
-        # a constant that is not itself confirmed better than marketers displaces nothing
-        ((0.3, 0.1, 0.5), (0.4, -0.01, 0.8), (0.1, 0.01, 0.2), "personalized"),
-        # where the personalised policy is not confirmed the band is not needed
-        ((0.2, -0.01, 0.4), (0.5, 0.3, 0.7), (-0.1, -0.3, 0.1), "constant"),
-    ],
-)
-def test_a_confirmed_personalised_policy_gives_way_only_to_a_constant_confirmed_better(
-    learned, constant, over, mode
-) -> None:
-    judged = _judged(
-        Estimate(*learned), Estimate(*constant), Estimate(-over[0], -over[2], -over[1]),
-        over=Estimate(*over), candidates=5,
-    )
-    decision = decide_shipping(judged, 3)
-    assert decision.mode == mode
-    if mode == "constant" and learned[1] > 0:
-        assert "better still" in decision.reason
-        assert f"by {over[0]:+.3f}, 95% interval {over[1]:+.3f} to {over[2]:+.3f}" in decision.reason
-        assert "its choice among 5 constants allowed for" in decision.reason
-        assert decision.reason.endswith("shipping the best constant action")
-    assert decision.displaced == (mode == "constant" and learned[1] > 0)
-
-
-def test_the_reason_says_which_support_floor_the_personalised_policy_was_judged_at() -> None:
-    judged = _judged(Estimate(0.3, 0.1, 0.5), Estimate(0.0, -0.1, 0.1), Estimate(0.3, 0.1, 0.5))
-    judged.metrics.update({"gate.personal_floor": 0.05, "gate.floors": 2.0})
-    decision = decide_shipping(judged, 3)
-    assert decision.mode == "personalized"
-    assert decision.reason.startswith(
-        "the personalised policy (no style recommended below propensity 0.05: the lowest of 2 "
-        "support floors tried whose gain is sure) is better than what marketers did"
-    )
-    # one floor tried: nothing to say
-    alone = _judged(Estimate(0.3, 0.1, 0.5), Estimate(0.0, -0.1, 0.1), Estimate(0.3, 0.1, 0.5))
-    assert "support floors" not in decide_shipping(alone, 3).reason
-
-
-def test_the_verdict_words_an_interval_below_zero_as_worse() -> None:
-    worse = Estimate(-1146.9, -1987.0, -512.8)  # issue 13's example: said "not significant"
-    decision = decide_shipping(_judged(worse, Estimate(-5.0, -9.0, -1.0), Estimate(0.1, -1, 1)), 3)
-    assert "worse than what marketers did" in decision.reason
-    assert "not significant" not in decision.reason
-
-
-def test_without_a_baseline_the_fallback_is_the_best_constant() -> None:
-    e = _judged(Estimate(0.1, -0.1, 0.3), Estimate(0.1, -0.1, 0.3), Estimate(0, -1, 1), baseline=False)
-    assert decide_shipping(e, 3).mode == "constant"
-
-
 def test_weighted_objective_is_the_policys_one() -> None:
-    from engage.training.selection import objective_values
+    from engage.training.objective import objective_values
 
     y = {"a": np.array([1.0, 2.0]), "b": np.array([3.0, -1.0])}
     np.testing.assert_array_equal(
@@ -317,28 +222,30 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
             np.testing.assert_allclose(fold_models[o].predict(split.train.X[mine]), models.oof[o][mine])
     cap = 600
     evaluation = evaluate_offpolicy(
-        spec, split, nuisance, selection, weights, settings.model_copy(update={"gate_training_rows": cap})
+        spec, split, nuisance, selection, weights, settings, knobs=GateKnobs(training_rows=cap)
     )
     n_eval = len(split.samples.ope)
     assert evaluation.gate_rows == n_eval + cap
     assert evaluation.metrics["gate.rows"] == n_eval + cap
     assert evaluation.metrics["gate.training_rows"] == cap
     assert "training rows, each chosen for by the fold models" in evaluation.params["gate_rows"]
-    decision = decide_shipping(evaluation, evaluation.constant_action)
+    decision = decide_shipping(evaluation)
     assert f"(judged on {n_eval + cap:,} rows: {n_eval:,} evaluation rows and {cap} training rows" in decision.reason
     # the training rows the gate used, and what each row's fold policy chose there
-    from engage.training.offpolicy import _corrections_without, _training_rows
+    from engage.training.gate.rows import corrections_without, training_rows
 
-    extra = _training_rows(spec, split, nuisance, selection, evaluation.valuer, weights,
-                           settings.model_copy(update={"gate_training_rows": cap}))
+    extra = training_rows(spec, split, nuisance, selection.policy, evaluation.valuer, weights,
+                          settings, GateKnobs(training_rows=cap))
     assert extra is not None
-    data, targets, rows = extra.data, extra.chosen, extra.rows
+    own = selection.policy.min_propensity
+    data, rows = extra.data, extra.rows
+    targets = {"learned": extra.at_floor[own]}
     assert len(np.unique(rows)) == cap and rows.max() < len(split.train)
     for k, fold_models in enumerate(models.fold_models):
         mine = np.flatnonzero(models.fold[rows] == k)
         chooser = dataclasses.replace(
             selection.policy, outcome_models=fold_models,
-            style_corrections=_corrections_without(split, nuisance, settings, selection.policy, k),
+            style_corrections=corrections_without(split, nuisance, settings, selection.policy, k),
         )
         np.testing.assert_array_equal(
             targets["learned"][mine], chooser.rank(split.train.context[rows[mine]], settings.objective).chosen
@@ -356,7 +263,7 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
         data.q_logged, evaluation.valuer.objective_outside(split.train.context[rows], split.train.X[rows, n_ctx:])
     )
     encoded = selection.policy.candidates.encoded[targets["learned"]]
-    np.testing.assert_allclose(extra.q["learned"], evaluation.valuer.objective_outside(split.train.context[rows], encoded))
+    np.testing.assert_allclose(extra.q_at_floor[own], evaluation.valuer.objective_outside(split.train.context[rows], encoded))
     # (more rows need not mean a narrower interval: without a clip below the policy's own
     # floor, a few training rows of a rarely picked style can carry large weights)
     pooled, held = evaluation.gains["learned"], evaluation.held_out_gains["learned"]
@@ -370,7 +277,7 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
 def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
     evaluation = evaluate_offpolicy(
-        spec, split, nuisance, selection, weights, settings.model_copy(update={"gate_training_rows": 0})
+        spec, split, nuisance, selection, weights, settings, knobs=GateKnobs(training_rows=0)
     )
     assert evaluation.gate_rows == len(split.samples.ope)
     assert evaluation.metrics["gate.training_rows"] == 0
@@ -390,16 +297,19 @@ def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
 
 @pytest.mark.slow
 def test_the_gate_chooses_the_constant_it_is_surest_of_with_the_choice_allowed_for(steps) -> None:
-    from engage.training.offpolicy import _choose_constant, _training_rows
+    from engage.training.gate.contenders import choose_constant, value_constants
+    from engage.training.gate.rows import GateRows, training_rows
 
     spec, settings, weights, split, nuisance, selection = steps
-    gated = settings.model_copy(update={"gate_training_rows": 600})
-    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, gated)
+    gated, knobs = settings, GateKnobs(training_rows=600)
+    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, gated, knobs=knobs)
     policy, valuer, rows, context = selection.policy, evaluation.valuer, evaluation.rows, evaluation.context
-    extra = _training_rows(spec, split, nuisance, selection, valuer, weights, gated)
-    chosen = _choose_constant(evaluation.data, extra, valuer, rows, context, policy, gated)
+    extra = training_rows(spec, split, nuisance, policy, valuer, weights, gated, knobs)
+    gate_rows = GateRows(evaluation.data, rows, context, np.empty(0), 0, "logged", extra)
+    grid = value_constants(gate_rows, valuer, evaluation.policy)
+    chosen = choose_constant(grid, gate_rows, evaluation.policy, n_boot=gated.n_boot, seed=gated.seed)
     assert chosen.action == evaluation.constant_action
-    np.testing.assert_array_equal(chosen.on_eval, evaluation.constant)
+    np.testing.assert_array_equal(grid.column(chosen.column).on_eval, evaluation.constant)
     assert evaluation.gains["best_constant"] == chosen.gain
     # every constant of the grid valued, one at a time, as the policy that ships with it
     cands = policy.candidates
@@ -451,7 +361,7 @@ def test_the_gate_chooses_the_constant_it_is_surest_of_with_the_choice_allowed_f
 
 def test_the_fold_choosers_corrections_never_read_the_folds_outcomes(steps, monkeypatch) -> None:
     from engage.training import models as fitting
-    from engage.training.offpolicy import _corrections_without
+    from engage.training.gate.rows import corrections_without
 
     # the tiny log's styles are too small for the product's corrections: allow small leaves
     monkeypatch.setitem(fitting.CORRECTION_PARAMS, "min_sum_hessian_in_leaf", 20.0)
@@ -461,7 +371,7 @@ def test_the_fold_choosers_corrections_never_read_the_folds_outcomes(steps, monk
     context = split.train.context[:200]
 
     def effects(s) -> np.ndarray:
-        return dataclasses.replace(policy, style_corrections=_corrections_without(s, nuisance, settings, policy, 0)).style_correction(context)
+        return dataclasses.replace(policy, style_corrections=corrections_without(s, nuisance, settings, policy, 0)).style_correction(context)
 
     before = effects(split)
     assert np.abs(before).max() > 0  # corrections there are
@@ -482,14 +392,15 @@ def test_the_best_constant_is_valued_as_the_supported_policy_it_would_ship(steps
     assert policy.constant_scope == "supported"
     # each shared candidate valued one by one as the policy it ships as: DM over the constant
     # rows, plus the IPW mean residual of the rows whose logged style is the one it gives them
-    from engage.training.selection import objective_values
+    from engage.training.gate.knobs import OPE_CLIP
+    from engage.training.objective import objective_values
 
     train, samples = split.train, split.samples
     ctx_dm, rows = train.context[samples.constant], samples.propensity
     oof = nuisance.outcomes.oof_corrected
     resid = objective_values({o: train.y[o][rows] - oof[o][rows] for o in weights}, weights)
     styles = train.style[rows]
-    p = np.maximum(nuisance.propensity.model.oof[np.arange(len(rows)), styles], settings.ope_clip)
+    p = np.maximum(nuisance.propensity.model.oof[np.arange(len(rows)), styles], OPE_CLIP)
     value = {}
     for c in policy.shared:
         dm = policy.score_rows(ctx_dm, policy.constant_rows(ctx_dm, c), settings.objective).mean()
@@ -501,7 +412,7 @@ def test_the_best_constant_is_valued_as_the_supported_policy_it_would_ship(steps
 
 
 def test_the_choice_at_a_support_floor_is_the_policy_ranked_with_that_floor(steps) -> None:
-    from engage.training.offpolicy import chosen_at_floors
+    from engage.training.gate.floors import chosen_at_floors
 
     spec, settings, weights, split, nuisance, selection = steps
     policy, context = selection.policy, split.eval.context[:300]
@@ -518,8 +429,8 @@ def test_the_choice_at_a_support_floor_is_the_policy_ranked_with_that_floor(step
 @pytest.mark.slow  # seconds: a whole evaluation or a loop over every constant
 def test_the_gate_judges_the_personalised_policy_at_the_lowest_sure_floor(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
-    tried = settings.model_copy(update={"personal_floors": [0.05, 0.2], "gate_training_rows": 300})
-    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, tried)
+    tried = GateKnobs(floors=(0.05, 0.2), training_rows=300)
+    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings, knobs=tried)
     m = evaluation.metrics
     floors = [selection.policy.min_propensity, 0.05, 0.2]
     lows = [m[f"gate.floor_{f:g}.gain_low"] for f in floors]
@@ -540,7 +451,7 @@ def test_the_gate_judges_the_personalised_policy_at_the_lowest_sure_floor(steps)
     assert m["gate.gain_vs_logged.learned_low"] == pytest.approx(lows[floors.index(expected)])
     # without extra floors, the policy's own
     alone = evaluate_offpolicy(
-        spec, split, nuisance, selection, weights, settings.model_copy(update={"personal_floors": []})
+        spec, split, nuisance, selection, weights, settings, knobs=GateKnobs(floors=())
     )
     assert alone.min_propensity == selection.policy.min_propensity
     assert "gate.personal_floor" not in alone.metrics

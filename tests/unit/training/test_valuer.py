@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from engage.training import evaluation as ope
+from engage import ope
 from engage.training.valuer import VALUER_FOLDS, fit_valuer
 
 

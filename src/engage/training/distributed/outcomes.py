@@ -128,7 +128,7 @@ def fit_outcomes_dask(
     oof: dict[str, np.ndarray] = {}
     best: dict[str, list[int]] = {}
     # each fold's model cut at its stopping iteration: what chooses for the sampled rows of
-    # that fold when the shipping gate judges training rows (engage.training.offpolicy)
+    # that fold when the shipping gate judges training rows (engage.training.gate)
     fold_models: list[dict[str, lgb.Booster]] = [{} for _ in range(folds)]
     for name in outcome_names:
         oof[name] = np.zeros(len(train.log))

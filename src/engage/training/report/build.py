@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engage.training.offpolicy import Values
+from engage.ope import Values
 from engage.training.report import figures
 from engage.training.report.gains import Gains, measure_gains
 from engage.training.report.headline import headline_sentences
@@ -117,7 +117,7 @@ def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> R
     # a constant policy's profiles served another plan: their baseline where the constant
     # lacks support, the best-scoring allowed plan where its style is practically never used
     on_baseline = (
-        float(np.mean(ev.choices("constant", decision.constant_action) != decision.constant_action))
+        float(np.mean(ev.choices("constant") != decision.constant_action))
         if decision.mode == "constant"
         else 0.0
     )
@@ -172,9 +172,8 @@ def _shipped_choices(inputs: ReportInputs, prop: np.ndarray) -> np.ndarray:
     if inputs.decision.mode == "personalized":
         return learned
     if inputs.decision.mode == "baseline":
-        return inputs.evaluation.choices("baseline", inputs.decision.constant_action)
-    constant = inputs.decision.constant_action
-    target = inputs.evaluation.choices("constant", constant)
+        return inputs.evaluation.choices("baseline")
+    target = inputs.evaluation.choices("constant")
     floor = prop[np.arange(len(target)), inputs.policy.candidates.style_codes[target]]
     return np.where(floor >= inputs.policy.min_propensity, target, learned)
 

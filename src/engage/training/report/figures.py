@@ -13,8 +13,8 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
+from engage.ope import Values
 from engage.training import plots
-from engage.training.offpolicy import Values
 
 #: The report's names of the evaluation's policies, in the order they are drawn.
 POLICY_NAMES = {

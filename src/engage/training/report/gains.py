@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engage.policy.policy import Policy
-from engage.training.offpolicy import Evaluation, ShipDecision
+from engage.training.gate import Evaluation, ShipDecision
 from engage.training.report.wording import verdict
 
 _PERCENTILES = (2.5, 97.5)
@@ -77,7 +77,7 @@ def measure_gains(
     if gains is not None and decision.shipped in gains:
         e = gains[decision.shipped]
         return Gains(Gain(e.value, e.low, e.high), Gain(g.value, g.low, g.high))
-    target = evaluation.choices(decision.mode, decision.constant_action)
+    target = evaluation.choices(decision.mode)
     rows = np.hstack([evaluation.context, policy.candidates.encoded[target]])
     q_target = policy.predict_outcomes(rows) @ policy.weights()
     match = data.style == policy.candidates.style_codes[target]

@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from engage.contract.validation import ValidationReport
+from engage.ope import Values
 from engage.policy.policy import Policy
+from engage.training.gate import Evaluation, ShipDecision
 from engage.training.nuisance import Propensity
-from engage.training.offpolicy import Evaluation, ShipDecision, Values
 
 
 @dataclass(frozen=True)

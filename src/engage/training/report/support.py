@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engage.contract.spec import CampaignSpec
-from engage.training.offpolicy import Evaluation, Values
+from engage.ope import Values
+from engage.training.gate import Evaluation
 from engage.training.report.segments import RARELY
 from engage.training.report.wording import number, other_decisions, share, style_words
 

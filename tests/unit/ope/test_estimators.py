@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engage.training.evaluation import (
+from engage.ope import (
     ESTIMATORS,
     Estimate,
     LoggedData,

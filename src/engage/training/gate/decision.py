@@ -1,0 +1,76 @@
+"""What ships, why in words, and the decision's metrics: the ship rule (:mod:`.rule`) applied
+to an :class:`.evaluation.Evaluation`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engage import ope
+from engage.policy.policy import PolicyMode
+from engage.training.gate.evaluation import Evaluation
+from engage.training.gate.reasons import Judged, ship_reason
+from engage.training.gate.rule import GateEstimates, ship_rule
+
+#: The key in :attr:`Evaluation.values` of each mode's policy.
+SHIPPED_KEY: dict[str, str] = {
+    "personalized": "learned", "constant": "best_constant", "baseline": "baseline",
+}
+
+
+@dataclass(frozen=True)
+class ShipDecision:
+    """Which policy ships: personalised, the best constant action, or the baseline."""
+
+    mode: PolicyMode
+    reason: str
+    constant_action: int
+    # the constant ships although the personalised policy was confirmed too: the constant was
+    # confirmed better than it, its choice among the grid allowed for
+    displaced: bool = False
+
+    @property
+    def shipped(self) -> str:
+        """The key of the shipped policy in :attr:`Evaluation.values`."""
+        return SHIPPED_KEY[self.mode]
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """What the run tags about the decision."""
+        return {"policy_mode": self.mode, "policy_decision": self.reason}
+
+
+def gate_estimates(evaluation: Evaluation) -> GateEstimates:
+    """What the ship rule reads of an evaluation."""
+    return GateEstimates(
+        learned=evaluation.gains["learned"],
+        constant=evaluation.gains["best_constant"],
+        constant_over_learned=evaluation.constant_over_learned,
+        has_baseline=evaluation.baseline is not None,
+    )
+
+
+def decide_shipping(evaluation: Evaluation) -> ShipDecision:
+    """What ships (:func:`.rule.ship_rule`), and why in words."""
+    estimates = gate_estimates(evaluation)
+    ruled = ship_rule(estimates)
+    judged = Judged(
+        versus=evaluation.gain, rows=evaluation.gate_rows_said, floor=evaluation.min_propensity,
+        floors_tried=evaluation.floors_tried, constants_tried=evaluation.constants_tried,
+    )
+    reason = ship_reason(estimates, ruled, judged)
+    return ShipDecision(ruled.mode, reason, evaluation.constant_action, displaced=ruled.displaced)
+
+
+def decided_values(evaluation: Evaluation, decision: ShipDecision) -> ope.Values:
+    """The evaluation's values with the shipped policy's added as ``shipped``."""
+    return {**evaluation.values, "shipped": evaluation.values[decision.shipped]}
+
+
+def decision_metrics(values: ope.Values, decision: ShipDecision) -> dict[str, float]:
+    """``policy.personalized``, ``policy.baseline`` (1/0: which mode shipped; neither: the best
+    constant) and ``ope.<policy>.<estimator>[_low|_high]`` of every value."""
+    return {
+        "policy.personalized": float(decision.mode == "personalized"),
+        "policy.baseline": float(decision.mode == "baseline"),
+        **ope.value_metrics(values),
+    }

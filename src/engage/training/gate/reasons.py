@@ -1,0 +1,98 @@
+"""The words of the gate: why a mode ships, and which rows judged it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engage.ope import Estimate
+from engage.training.gate.rule import GateEstimates, Verdict
+
+_NAME = {"personalized": "personalised policy", "constant": "best constant action"}
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What the reason says about how the gate judged, besides the estimates."""
+
+    versus: Estimate  # DR value of the personalised policy minus the best constant's, paired
+    rows: str = ""  # the gate's rows in words (:func:`rows_said`); "": not said
+    floor: float | None = None  # the personalised policy's support floor
+    floors_tried: int = 1
+    constants_tried: int = 0
+
+
+def said(g: Estimate) -> str:
+    """An estimate with its interval, signed."""
+    return f"{g.value:+.3f}, 95% interval {g.low:+.3f} to {g.high:+.3f}"
+
+
+def verdict(g: Estimate) -> str:
+    """How an estimated difference compares with zero, with 95% confidence."""
+    if g.low > 0:
+        return "better than"
+    if g.high < 0:
+        return "worse than"
+    return "not distinguishable from"
+
+
+def rows_said(n_eval: int, n_training: int) -> str:
+    """The gate's rows in words (the run's ``gate_rows`` parameter)."""
+    if not n_training:
+        return f"the {n_eval:,} evaluation rows"
+    return (
+        f"{n_eval + n_training:,} rows: {n_eval:,} evaluation rows and {n_training:,} training "
+        "rows, each chosen for by the fold models that did not see it"
+    )
+
+
+def ship_reason(estimates: GateEstimates, ruled: Verdict, judged: Judged) -> str:
+    """Why ``ruled.mode`` ships, in words."""
+    learned, constant = estimates.learned, estimates.constant
+    on = f" (judged on {judged.rows})" if judged.rows else ""
+    if not ruled.confident:
+        fallback = (
+            "shipping the baseline: what marketers of similar profiles typically do"
+            if ruled.mode == "baseline"
+            else "shipping the best constant action (this policy has no baseline)"
+        )
+        return (
+            f"neither the personalised policy ({verdict(learned)} what marketers did, DR gain "
+            f"{said(learned)}) nor the best constant ({verdict(constant)}, {said(constant)}) is "
+            f"confidently better than what marketers did{on}; {fallback}"
+        )
+    if ruled.displaced:
+        assert estimates.constant_over_learned is not None
+        among = f" among {judged.constants_tried:,} constants" if judged.constants_tried else ""
+        why = (
+            f"the personalised policy is better than what marketers did (DR gain {said(learned)}); "
+            f"the best constant action is better still (DR gain {said(constant)}), by "
+            f"{said(estimates.constant_over_learned)}, its choice{among} allowed for"
+        )
+        return f"{why}{on}: shipping the {_NAME[ruled.mode]}"
+    if ruled.mode == "personalized":
+        why = (
+            f"the personalised policy{_floor_said(judged)} is better than what marketers did "
+            f"(DR gain {said(learned)}); "
+            f"the best constant is {verdict(constant)} what marketers did ({said(constant)})"
+        )
+    else:
+        why = (
+            f"the personalised policy is {verdict(learned)} what marketers did ({said(learned)}); "
+            f"the best constant action is better (DR gain {said(constant)})"
+        )
+    # the paired comparison without the choice allowed for (the band says it when displaced)
+    compared = (
+        f"; the personalised policy is {verdict(judged.versus)} the best constant "
+        f"({said(judged.versus)})"
+    )
+    return f"{why}{compared}{on}: shipping the {_NAME[ruled.mode]}"
+
+
+def _floor_said(judged: Judged) -> str:
+    """Which support floor the personalised policy was judged at, when the gate tried several."""
+    if judged.floor is None or judged.floors_tried < 2:
+        return ""
+    return (
+        f" (no style recommended below propensity {judged.floor:g}: the lowest of "
+        f"{judged.floors_tried} support floors tried whose gain is sure)"
+    )
