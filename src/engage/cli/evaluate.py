@@ -93,7 +93,7 @@ def _default_spec(data: Path) -> str | None:
 def _evaluate(args: argparse.Namespace) -> int:
     from engage.contract.spec import load_spec
     from engage.contract.validation import validate_file
-    from engage.serving.settings import default_tracking_uri
+    from engage.registry import default_tracking_uri
     from engage.training import evaluation as ope
 
     tracking = default_tracking_uri()
@@ -140,6 +140,7 @@ def _log_run(model, values, logged, data: Path, rows: int, tracking: str) -> str
     from mlflow import MlflowClient
 
     from engage.contract.redaction import redact
+    from engage.registry import owner_tags
 
     mlflow.set_tracking_uri(tracking)
     experiment_id = None
@@ -156,7 +157,7 @@ def _log_run(model, values, logged, data: Path, rows: int, tracking: str) -> str
             metrics.update({f"ope.{key}.{est}": value, f"ope.{key}.{est}_low": low,
                             f"ope.{key}.{est}_high": high})
     name = f"evaluate {model.name or 'model'} v{model.version or '?'} on {data.name}"
-    with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
+    with mlflow.start_run(experiment_id=experiment_id, run_name=name, tags=owner_tags()) as run:
         mlflow.set_tags({
             "engage.run_kind": "evaluation", "engage.evaluated_model": redact(model.uri),
             "engage.evaluated_version": str(model.version), "engage.data": str(data),
