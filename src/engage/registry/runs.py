@@ -64,9 +64,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def owner_tags() -> dict[str, str]:
-    """Tags naming this process, for the run it starts (see the module docstring)."""
-    pid = os.getpid()
+def owner_tags(pid: int | None = None) -> dict[str, str]:
+    """Tags naming this process (or process ``pid`` of this host), for the run it starts (see
+    the module docstring)."""
+    pid = os.getpid() if pid is None else pid
     stat = _stat(pid)
     return {
         HOST_TAG: socket.gethostname(),

@@ -131,13 +131,23 @@ def model_versions(client: MlflowClient, name: str) -> list[Any]:
     return list(client.search_model_versions(f"name='{escaped}'"))
 
 
+def logged_model_id(mv: Any) -> str | None:
+    """The id of the logged model a version was registered from, if any. (MLflow 3 registers
+    ``models:/m-<id>`` as the version's source but does not always fill ``model_id``.)"""
+    model_id = getattr(mv, "model_id", None)
+    if model_id:
+        return str(model_id)
+    source = str(mv.source or "")
+    return source.removeprefix("models:/") if source.startswith("models:/m-") else None
+
+
 def mark_incomplete(client: MlflowClient, mv: Any, reason: str) -> None:
     """Tag a version whose run did not finish, and its logged model, so that no one serves,
     exports or compares against either."""
     tags = {INCOMPLETE_TAG: "true", INCOMPLETE_REASON_TAG: redact(reason)}
     for key, value in tags.items():
         client.set_model_version_tag(mv.name, str(mv.version), key, value)
-    model_id = getattr(mv, "model_id", None)
+    model_id = logged_model_id(mv)
     if model_id:
         try:
             client.set_logged_model_tags(model_id, tags)
