@@ -5,7 +5,8 @@ pause points of :mod:`engage.training.killpoints`), then reads the registry: the
 moved (but where the kill came after the move), every version belongs to a ``FINISHED`` run,
 and the champion's run has every metric. The last test plants what older code left behind (a
 champion on a version whose run is still ``RUNNING``, a version of a ``FAILED`` run) and checks
-that the next run marks both, takes the alias off and does not compare against it.
+that the next run marks both, takes the alias off and does not compare against it, and that it
+marks FAILED the run of a training SIGKILLed before it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pytest
 from mlflow import MlflowClient
 
 from engage import registry
+from engage.registry.runs import KILLED_TAG
 from engage.training.export import export_model
 from engage.training.killpoints import POINTS
 from engage.training.pipeline import TrainingError, train
@@ -145,6 +147,14 @@ def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(baseline, ml
     metric, and a version of a FAILED run. The next run marks both, warns, does not compare
     against the broken champion and replaces it."""
     name, client = "unfinished-policy", MlflowClient()
+    # a training SIGKILLed mid-run, whose run MLflow would show RUNNING forever (killed before
+    # the planting below: its own sweep would mark what is planted)
+    (killed_dir := tmp_path / "killed").mkdir()
+    os.symlink(sim_log, killed_dir / "data.parquet")
+    kill_when_paused(start_train(name, killed_dir, seed=7, pause_at="run_started"), killed_dir, "run_started")
+    killed = last_run(name)
+    assert killed.info.status == "RUNNING"
+
     source = versions(MODEL)["1"].source  # a loadable model: only its run is unfinished
     exp_id = mlflow.get_experiment_by_name(EXPERIMENT).experiment_id
     running = client.create_run(exp_id, run_name="killed-after-alias-move")
@@ -168,6 +178,12 @@ def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(baseline, ml
         assert tags[registry.INCOMPLETE_TAG] == "true"
         assert status in tags[registry.INCOMPLETE_REASON_TAG]
     assert f"THE CHAMPION ALIAS POINTED AT INCOMPLETE VERSION {v_running}" in done.stderr
+    # the killed training's run is marked FAILED; the planted RUNNING run has no recorded owner
+    # (it might be alive anywhere) and is left as it is
+    assert client.get_run(killed.info.run_id).info.status == "FAILED"
+    assert "is gone" in client.get_run(killed.info.run_id).data.tags[KILLED_TAG]
+    assert f"run {killed.info.run_id} was left RUNNING and marked FAILED" in done.stderr
+    assert client.get_run(running.info.run_id).info.status == "RUNNING"
     new = last_run(name)
     assert "INCOMPLETE VERSION" in new.data.tags["registry_cleanup"]
     assert f"champion v{v_running}" not in new.data.tags["promotion_reason"]  # not compared
