@@ -1,6 +1,7 @@
 """The one MLflow boundary: the tracking store, which models may leave it, the champion alias,
 and logging and loading the policy model.
 
+- :mod:`.connection`: bounded HTTP retries against a tracking server, and its failures named;
 - :mod:`.store`: the default tracking URI (``MLFLOW_TRACKING_URI``, else
   ``sqlite:///mlruns/mlflow.db``) and pointing a process at it;
 - :mod:`.servable`: THE rule for which versions ``engage serve`` and ``engage export-model``
@@ -15,6 +16,7 @@ Training, serving, batch scoring and the CLI reach MLflow's registry only throug
 """
 
 from engage.registry.alias import CHAMPION, champion, drop_champion, promote
+from engage.registry.connection import bounded_mlflow_http, network_failure, server_address
 from engage.registry.models import (
     DR_VALUE_TAG,
     dr_value_text,
@@ -53,10 +55,10 @@ from engage.registry.sweep import mark_incomplete_versions, sweep_unfinished
 __all__ = [
     "CHAMPION", "CLASSICAL_ML", "DR_VALUE_TAG", "EXPERIMENT_KIND_TAG", "FINISHED",
     "INCOMPLETE_REASON_TAG", "INCOMPLETE_TAG", "RUN_STATUS_TAG", "RegistryClient", "ResolvedModel",
-    "StoreMissingError", "champion", "configure_tracking", "default_tracking_uri",
+    "StoreMissingError", "bounded_mlflow_http", "champion", "configure_tracking", "default_tracking_uri",
     "dr_value_text", "drop_champion", "ensure_registered_model", "load_model_object",
     "load_registered_policy", "log_policy_model", "mark_incomplete", "mark_incomplete_versions",
     "mark_killed_runs",
-    "model_versions", "open_store", "owner_tags", "promote", "redacted_values", "refusal",
-    "register", "resolve_model", "run_refusal", "sweep_unfinished", "version_refusal",
+    "model_versions", "network_failure", "open_store", "owner_tags", "promote", "redacted_values", "refusal",
+    "register", "resolve_model", "run_refusal", "server_address", "sweep_unfinished", "version_refusal",
 ]

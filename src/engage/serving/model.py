@@ -31,14 +31,16 @@ from engage.registry import (
     ResolvedModel,
     StoreMissingError,
     load_model_object,
+    network_failure,
     open_store,
     resolve_model,
+    server_address,
 )
 from engage.serving.contract import SpecContract
 from engage.serving.disclosure import public_text
 from engage.serving.errors import TRAIN_HINT
 from engage.serving.metrics import ServingMetrics
-from engage.serving.registry_access import in_daemon_thread, network_failure, server_address
+from engage.serving.registry_access import in_daemon_thread
 
 logger = logging.getLogger("serving")
 
