@@ -8,6 +8,7 @@ and logging and loading the policy model.
   accept (:func:`resolve_model`, :func:`refusal`), and the ``engage.incomplete`` mark;
 - :mod:`.runs`: runs left ``RUNNING`` by a killed process, told from live ones; :mod:`.sweep`
   marks them ``FAILED`` and tags the versions of unfinished runs incomplete, before training;
+- :mod:`.uris`: the grammar of ``models:/NAME@ALIAS`` and ``models:/NAME/VERSION``;
 - :mod:`.alias`: the ``champion`` alias (aliases, never stages);
 - :mod:`.models`: the pyfunc artifact, registration, loading.
 
@@ -51,14 +52,15 @@ from engage.registry.store import (
     redacted_values,
 )
 from engage.registry.sweep import mark_incomplete_versions, sweep_unfinished
+from engage.registry.uris import RegisteredUri, parse_registered_uri, registered_name
 
 __all__ = [
     "CHAMPION", "CLASSICAL_ML", "DR_VALUE_TAG", "EXPERIMENT_KIND_TAG", "FINISHED",
-    "INCOMPLETE_REASON_TAG", "INCOMPLETE_TAG", "RUN_STATUS_TAG", "RegistryClient", "ResolvedModel",
+    "INCOMPLETE_REASON_TAG", "INCOMPLETE_TAG", "RUN_STATUS_TAG", "RegisteredUri", "RegistryClient", "ResolvedModel",
     "StoreMissingError", "bounded_mlflow_http", "champion", "configure_tracking", "default_tracking_uri",
     "dr_value_text", "drop_champion", "ensure_registered_model", "load_model_object",
     "load_registered_policy", "log_policy_model", "mark_incomplete", "mark_incomplete_versions",
     "mark_killed_runs",
-    "model_versions", "network_failure", "open_store", "owner_tags", "promote", "redacted_values", "refusal",
-    "register", "resolve_model", "run_refusal", "server_address", "sweep_unfinished", "version_refusal",
+    "model_versions", "network_failure", "open_store", "parse_registered_uri", "owner_tags", "promote", "redacted_values", "refusal",
+    "register", "registered_name", "resolve_model", "run_refusal", "server_address", "sweep_unfinished", "version_refusal",
 ]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from engage.registry import (
     load_model_object,
     network_failure,
     open_store,
+    parse_registered_uri,
     resolve_model,
     server_address,
 )
@@ -44,7 +44,6 @@ from engage.serving.registry_access import in_daemon_thread
 
 logger = logging.getLogger("serving")
 
-_ALIAS = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)$")
 MAX_ERROR_CHARS = 500
 
 
@@ -102,8 +101,8 @@ class LoadedModel:
 
 def alias_of(uri: str) -> tuple[str, str] | None:
     """``(name, alias)`` of a ``models:/name@alias`` URI, else None."""
-    m = _ALIAS.match(uri)
-    return (m["name"], m["alias"]) if m else None
+    parts = parse_registered_uri(uri)
+    return None if parts is None or parts.alias is None else (parts.name, parts.alias)
 
 
 def _is_local(uri: str) -> bool:
