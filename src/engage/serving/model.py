@@ -177,7 +177,7 @@ class ModelLoader:
         """
         model = self.resolve(uri)
         if model.refusal is not None:
-            raise ModelLoadError(f"{uri} is never served: {model.refusal}")
+            raise ModelLoadError(f"{uri} is not served: {model.refusal}")
         try:
             policy = load_model_object(model.load_uri)  # exactly the version resolved
         except Exception as exc:  # noqa: BLE001 - MLflow raises many kinds; all mean "not loadable"
