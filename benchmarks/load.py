@@ -68,8 +68,8 @@ def fixture_model(tmp: Path) -> str:
     import mlflow
     import pandas as pd
 
+    from engage import registry
     from engage.policy.artifact import load_policy
-    from engage.training import tracking
 
     store = tmp / "mlruns"
     store.mkdir()
@@ -79,9 +79,9 @@ def fixture_model(tmp: Path) -> str:
     mlflow.set_experiment("load")
     example = pd.read_parquet(REPO / "tests" / "fixtures" / "snapshot_profiles.parquet").head(2)
     with mlflow.start_run():
-        info = tracking.log_policy_model(load_policy(FIXTURE), example)
-    version = tracking.register(info.model_uri, "load-policy", {}).version
-    tracking.promote("load-policy", version)
+        info = registry.log_policy_model(load_policy(FIXTURE), example)
+    version = registry.register(info.model_uri, "load-policy", {}).version
+    registry.promote("load-policy", version)
     return "models:/load-policy@champion"
 
 

@@ -91,6 +91,6 @@ def load_policy(uri: str | Path) -> Policy:
     path = Path(uri)
     if path.is_dir() and (path / "format.json").is_file():  # a saved policy, not an MLflow model
         return importlib.import_module("engage.policy.artifact").load_policy(path)
-    settings = importlib.import_module("engage.serving.settings")
+    registry = importlib.import_module("engage.registry")
     loader = importlib.import_module("engage.serving.model").ModelLoader
-    return loader(settings.default_tracking_uri()).load(str(uri)).policy
+    return loader(registry.default_tracking_uri()).load(str(uri)).policy

@@ -22,10 +22,10 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
+from engage import registry
 from engage.policy.artifact import load_policy
 from engage.serving.app import create_app
 from engage.serving.settings import ServeSettings
-from engage.training import tracking
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def log_fixture_policy() -> tuple[str, str]:
     example = pd.read_parquet(FIXTURES / "snapshot_profiles.parquet").head(2)
     mlflow.set_experiment("engage-tests")
     with mlflow.start_run() as run:
-        info = tracking.log_policy_model(policy, example)
+        info = registry.log_policy_model(policy, example)
     return info.model_uri, run.info.run_id
 
 
@@ -83,8 +83,8 @@ def log_fixture_policy() -> tuple[str, str]:
 def versions(mlflow_store: Path) -> list[str]:
     """Two versions of NAME (the same fixture policy); ``champion`` is the first."""
     model_uri, _ = log_fixture_policy()
-    out = [str(tracking.register(model_uri, NAME, {}).version) for _ in range(2)]
-    tracking.promote(NAME, out[0])
+    out = [str(registry.register(model_uri, NAME, {}).version) for _ in range(2)]
+    registry.promote(NAME, out[0])
     return out
 
 
@@ -294,7 +294,7 @@ def test_a_directory_inside_the_allow_list_loads_and_is_shown_without_its_path(s
 def unfinished_run(mlflow_store: Path) -> Iterator[str]:
     """A registered champion of UNFINISHED whose run's status each test sets."""
     model_uri, run_id = log_fixture_policy()
-    tracking.promote(UNFINISHED, tracking.register(model_uri, UNFINISHED, {}).version)
+    registry.promote(UNFINISHED, registry.register(model_uri, UNFINISHED, {}).version)
     yield run_id
     MlflowClient().update_run(run_id, status="FINISHED")
 

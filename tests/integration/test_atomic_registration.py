@@ -5,7 +5,8 @@ pause points of :mod:`engage.training.killpoints`), then reads the registry: the
 moved (but where the kill came after the move), every version belongs to a ``FINISHED`` run,
 and the champion's run has every metric. The last test plants what older code left behind (a
 champion on a version whose run is still ``RUNNING``, a version of a ``FAILED`` run) and checks
-that the next run marks both, takes the alias off and does not compare against it.
+that the next run marks both, takes the alias off and does not compare against it, and that it
+marks FAILED the run of a training SIGKILLed before it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from engage.training import tracking
+from engage import registry
+from engage.registry.runs import KILLED_TAG
 from engage.training.export import export_model
 from engage.training.killpoints import POINTS
 from engage.training.pipeline import TrainingError, train
@@ -78,11 +80,11 @@ def kill_when_paused(proc: subprocess.Popen, tmp: Path, point: str) -> None:
 
 
 def versions(name: str) -> dict[str, object]:
-    return {str(mv.version): mv for mv in tracking.model_versions(MlflowClient(), name)}
+    return {str(mv.version): mv for mv in registry.model_versions(MlflowClient(), name)}
 
 
 def champion(name: str):
-    return tracking.champion(MlflowClient(), name)
+    return registry.champion(MlflowClient(), name)
 
 
 def last_run(name: str):
@@ -97,11 +99,11 @@ def last_run(name: str):
 def assert_no_served_version_of_an_unfinished_run(name: str) -> None:
     client = MlflowClient()
     for version, mv in versions(name).items():
-        problem = tracking.run_problem(client, mv.run_id)
-        assert problem is None or mv.tags.get(tracking.INCOMPLETE_TAG) == "true", (version, problem)
+        problem = registry.run_refusal(client, mv.run_id)
+        assert problem is None or mv.tags.get(registry.INCOMPLETE_TAG) == "true", (version, problem)
     current = champion(name)
     if current is not None:
-        assert tracking.run_problem(client, current.run_id) is None
+        assert registry.run_refusal(client, current.run_id) is None
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +139,7 @@ def test_kill_at_each_point_leaves_no_served_unfinished_version(point, baseline,
         assert str(champion(MODEL).version) == champion_before
     if new:
         assert versions(MODEL)[new[0]].run_id == killed.info.run_id
-        assert versions(MODEL)[new[0]].tags[tracking.RUN_STATUS_TAG] == "FINISHED"
+        assert versions(MODEL)[new[0]].tags[registry.RUN_STATUS_TAG] == "FINISHED"
 
 
 def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(baseline, mlflow_store, sim_log, tmp_path) -> None:
@@ -145,6 +147,14 @@ def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(baseline, ml
     metric, and a version of a FAILED run. The next run marks both, warns, does not compare
     against the broken champion and replaces it."""
     name, client = "unfinished-policy", MlflowClient()
+    # a training SIGKILLed mid-run, whose run MLflow would show RUNNING forever (killed before
+    # the planting below: its own sweep would mark what is planted)
+    (killed_dir := tmp_path / "killed").mkdir()
+    os.symlink(sim_log, killed_dir / "data.parquet")
+    kill_when_paused(start_train(name, killed_dir, seed=7, pause_at="run_started"), killed_dir, "run_started")
+    killed = last_run(name)
+    assert killed.info.status == "RUNNING"
+
     source = versions(MODEL)["1"].source  # a loadable model: only its run is unfinished
     exp_id = mlflow.get_experiment_by_name(EXPERIMENT).experiment_id
     running = client.create_run(exp_id, run_name="killed-after-alias-move")
@@ -154,7 +164,7 @@ def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(baseline, ml
     client.create_registered_model(name)
     v_failed = client.create_model_version(name, source, run_id=failed.info.run_id).version
     v_running = client.create_model_version(name, source, run_id=running.info.run_id).version
-    client.set_registered_model_alias(name, tracking.CHAMPION, v_running)
+    client.set_registered_model_alias(name, registry.CHAMPION, v_running)
 
     os.symlink(sim_log, tmp_path / "data.parquet")
     env = cli_env()
@@ -165,9 +175,15 @@ def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(baseline, ml
 
     for version, status in ((v_failed, "FAILED"), (v_running, "RUNNING")):
         tags = client.get_model_version(name, version).tags
-        assert tags[tracking.INCOMPLETE_TAG] == "true"
-        assert status in tags[tracking.INCOMPLETE_REASON_TAG]
+        assert tags[registry.INCOMPLETE_TAG] == "true"
+        assert status in tags[registry.INCOMPLETE_REASON_TAG]
     assert f"THE CHAMPION ALIAS POINTED AT INCOMPLETE VERSION {v_running}" in done.stderr
+    # the killed training's run is marked FAILED; the planted RUNNING run has no recorded owner
+    # (it might be alive anywhere) and is left as it is
+    assert client.get_run(killed.info.run_id).info.status == "FAILED"
+    assert "is gone" in client.get_run(killed.info.run_id).data.tags[KILLED_TAG]
+    assert f"run {killed.info.run_id} was left RUNNING and marked FAILED" in done.stderr
+    assert client.get_run(running.info.run_id).info.status == "RUNNING"
     new = last_run(name)
     assert "INCOMPLETE VERSION" in new.data.tags["registry_cleanup"]
     assert f"champion v{v_running}" not in new.data.tags["promotion_reason"]  # not compared

@@ -41,8 +41,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from engage import registry
 from engage.policy.artifact import load_policy
-from engage.training import tracking
 from tests.servers import engage_serve
 
 pytestmark = pytest.mark.slow
@@ -99,9 +99,9 @@ def register_fixture_policy() -> str:
     example = pd.read_parquet(FIXTURES / "snapshot_profiles.parquet").head(2)
     mlflow.set_experiment("engage-tests")
     with mlflow.start_run():
-        info = tracking.log_policy_model(load_policy(FIXTURES / "policy"), example)
-    version = tracking.register(info.model_uri, NAME, {}).version
-    tracking.promote(NAME, version)
+        info = registry.log_policy_model(load_policy(FIXTURES / "policy"), example)
+    version = registry.register(info.model_uri, NAME, {}).version
+    registry.promote(NAME, version)
     return f"models:/{NAME}@champion"
 
 

@@ -23,7 +23,7 @@ import matplotlib.image as mpimg
 import pytest
 from mlflow import MlflowClient
 
-from engage.training.tracking import DR_VALUE_TAG, dr_value_text
+from engage.registry import DR_VALUE_TAG, dr_value_text
 from tests.conftest import REPO, TEST_MODEL
 from tests.servers import answers, free_port
 

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from engage import registry
 from engage.policy.artifact import load_policy
 from engage.serving.app import create_app
 from engage.serving.settings import ServeSettings
-from engage.training import tracking
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CONVERSIONS_ONLY = {"conversions": 1.0}
@@ -38,7 +38,7 @@ def logged(mlflow_store, profiles):
     policy = dataclasses.replace(load_policy(FIXTURES / "policy"), objective=CONVERSIONS_ONLY)
     mlflow.set_experiment("engage-tests")
     with mlflow.start_run():
-        info = tracking.log_policy_model(policy, profiles.head(2))
+        info = registry.log_policy_model(policy, profiles.head(2))
     return policy, info.model_uri
 
 

@@ -10,7 +10,8 @@ import pytest
 from mlflow import MlflowClient
 from rich.console import Console
 
-from engage.training import pipeline, tracking
+from engage import registry
+from engage.training import pipeline
 from engage.training.pipeline import train
 from engage.training.summary import print_summary
 from tests.conftest import train_settings
@@ -45,7 +46,7 @@ def test_poisoned_outcome_is_refused_even_with_force(mlflow_store, sim_log, monk
     assert poisoned.validation is not None and poisoned.validation.clean["conversions"].max() == 1e12
 
     assert not poisoned.promoted
-    assert str(tracking.champion(client, MODEL).version) == clean.version
+    assert str(registry.champion(client, MODEL).version) == clean.version
     assert poisoned.promotion_reason.startswith("refused by the plausibility gate: ")
     assert "outside" in poisoned.promotion_reason
     tags = client.get_run(poisoned.run_id).data.tags

@@ -22,8 +22,8 @@ import mlflow
 import pandas as pd
 import pytest
 
+from engage import registry
 from engage.policy.artifact import load_policy
-from engage.training import tracking
 from tests.servers import stop_process_group
 
 pytestmark = pytest.mark.slow
@@ -68,9 +68,9 @@ def registered(mlflow_store: Path) -> str:
     example = pd.read_parquet(FIXTURES / "snapshot_profiles.parquet").head(2)
     mlflow.set_experiment("engage-tests")
     with mlflow.start_run():
-        info = tracking.log_policy_model(policy, example)
-    version = tracking.register(info.model_uri, NAME, {}).version
-    tracking.promote(NAME, version)
+        info = registry.log_policy_model(policy, example)
+    version = registry.register(info.model_uri, NAME, {}).version
+    registry.promote(NAME, version)
     return str(version)
 
 

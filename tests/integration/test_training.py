@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from engage import registry
 from engage.cli import main
 from engage.contract.validation import LogValidationError
 from engage.policy.artifact import flatten
 from engage.policy.policy import weighted
 from engage.simulation.world import SimulatedWorld, write_log
-from engage.training import tracking
 from engage.training.pipeline import TrainingError, train
 from tests.conftest import SHARED, TEST_MODEL, sim_oracle, train_settings
 
@@ -33,7 +33,7 @@ REQUIRED_METRICS = [
 
 
 def champion_version(name: str = TEST_MODEL) -> str | None:
-    mv = tracking.champion(MlflowClient(), name)
+    mv = registry.champion(MlflowClient(), name)
     return None if mv is None else str(mv.version)
 
 
@@ -72,7 +72,7 @@ def test_learned_policy_beats_logged_policy_in_truth(trained) -> None:
 
 def test_registered_model_recommends_exactly_what_the_in_memory_policy_does(trained, champion_uri, sim_log) -> None:
     profiles = pd.read_parquet(sim_log).iloc[:50][trained.policy.spec.context_names]
-    loaded = tracking.load_registered_policy(champion_uri)
+    loaded = registry.load_registered_policy(champion_uri)
     assert loaded.recommend(profiles) == trained.policy.recommend(profiles)
     pyfunc = mlflow.pyfunc.load_model(champion_uri)
     out = pyfunc.predict(profiles)
@@ -149,7 +149,7 @@ def test_failure_mid_run_registers_nothing_and_keeps_the_alias(trained, mlflow_s
     def boom(*args, **kwargs):
         raise RuntimeError("disk full while logging the model")
 
-    monkeypatch.setattr(tracking, "log_policy_model", boom)
+    monkeypatch.setattr(registry, "log_policy_model", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         train(train_settings(sim_log, mlflow_store, force=True))
     assert n_versions(TEST_MODEL) == versions_before
@@ -171,7 +171,7 @@ def test_cli_train_prints_summary(mlflow_store, sim_log, capsys) -> None:
     assert "objective: conversions 1, engagement_rate 0, follower_growth 0, retention_30d 0" in out
     assert "quarantined 0 of 4,000 rows" in out
     # the registered model ranks by the objective it was trained for, unless told otherwise
-    policy = tracking.load_registered_policy("models:/cli-policy/1")
+    policy = registry.load_registered_policy("models:/cli-policy/1")
     assert policy.objective == {"conversions": 1.0}
     np.testing.assert_array_equal(policy.weights(), [1.0, 0.0, 0.0, 0.0])
     run = MlflowClient().get_run(MlflowClient().get_model_version("cli-policy", "1").run_id)
@@ -206,12 +206,12 @@ def test_facebook_example_trains_end_to_end(mlflow_store, tmp_path) -> None:
     client = MlflowClient()
     experiment = client.get_experiment(result.experiment_id)
     assert experiment.name == "engage-facebook_metrics"
-    assert experiment.tags[tracking.EXPERIMENT_KIND_TAG] == "custom_model_development"
+    assert experiment.tags[registry.EXPERIMENT_KIND_TAG] == "custom_model_development"
     run = client.get_run(result.run_id)
     assert run.info.run_name == "facebook_metrics · dataset_Facebook.csv · seed 0"
     assert run.data.params["model_name"] == "engage-facebook_metrics"
     model = client.get_registered_model("engage-facebook_metrics")
-    assert str(model.aliases[tracking.CHAMPION]) == "1"
+    assert str(model.aliases[registry.CHAMPION]) == "1"
     assert "Recommends" in model.description and "facebook_metrics" in model.description
     assert main(["export-model", "--spec", str(spec), "--out", str(tmp_path / "fb")]) == 0
     # the empty Paid cell, and (issue 12) the one post with 6,334 interactions, an outlier

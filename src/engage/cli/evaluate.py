@@ -95,7 +95,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from engage import ope
     from engage.contract.spec import load_spec
     from engage.contract.validation import validate_file
-    from engage.serving.settings import default_tracking_uri
+    from engage.registry import default_tracking_uri
 
     tracking = default_tracking_uri()
     model = _load(args.model_uri, tracking)
@@ -141,6 +141,7 @@ def _log_run(model, values, logged, data: Path, rows: int, tracking: str) -> str
     from mlflow import MlflowClient
 
     from engage.contract.redaction import redact
+    from engage.registry import owner_tags
 
     mlflow.set_tracking_uri(tracking)
     experiment_id = None
@@ -156,7 +157,7 @@ def _log_run(model, values, logged, data: Path, rows: int, tracking: str) -> str
         recorded["shipped" if v.label == "candidate" else "champion"] = v.estimates
     metrics = {**ope.value_metrics(recorded), "data.rows": float(rows)}
     name = f"evaluate {model.name or 'model'} v{model.version or '?'} on {data.name}"
-    with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
+    with mlflow.start_run(experiment_id=experiment_id, run_name=name, tags=owner_tags()) as run:
         mlflow.set_tags({
             "engage.run_kind": "evaluation", "engage.evaluated_model": redact(model.uri),
             "engage.evaluated_version": str(model.version), "engage.data": str(data),

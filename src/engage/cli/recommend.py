@@ -237,9 +237,9 @@ def load_model(model_uri: str | None, spec: str | None) -> Any:
     """The :class:`~engage.serving.model.LoadedModel` behind ``--model-uri``/``--spec`` (default:
     the default spec's champion), loaded as ``engage serve`` loads it."""
     from engage.cli import _spec_model_uri
+    from engage.registry import bounded_mlflow_http, default_tracking_uri
     from engage.serving.model import ModelLoader
-    from engage.serving.registry_access import bounded_mlflow_http
-    from engage.serving.settings import DEFAULT_MODEL_URI, default_tracking_uri
+    from engage.serving.settings import DEFAULT_MODEL_URI
 
     uri = model_uri or _spec_model_uri(spec) or DEFAULT_MODEL_URI
     with bounded_mlflow_http():  # an unreachable tracking server fails in seconds, not minutes

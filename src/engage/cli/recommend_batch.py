@@ -16,7 +16,7 @@ def _positive(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     from engage.batch import BatchSettings, run_batch
     from engage.contract.redaction import redact
-    from engage.serving.settings import default_tracking_uri
+    from engage.registry import default_tracking_uri
 
     settings = BatchSettings(
         model_uri=args.model_uri, input=args.input, output=args.output,

@@ -16,33 +16,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
-
-import mlflow
-import mlflow.pyfunc
-from mlflow import MlflowClient
 
 from engage.contract.redaction import redact
 from engage.policy.policy import Policy
+from engage.registry import (
+    RegistryClient,
+    ResolvedModel,
+    StoreMissingError,
+    load_model_object,
+    network_failure,
+    open_store,
+    parse_registered_uri,
+    resolve_model,
+    server_address,
+)
 from engage.serving.contract import SpecContract
 from engage.serving.disclosure import public_text
 from engage.serving.errors import TRAIN_HINT
 from engage.serving.metrics import ServingMetrics
-from engage.serving.registry_access import in_daemon_thread, network_failure, server_address
+from engage.serving.registry_access import in_daemon_thread
 
 logger = logging.getLogger("serving")
 
-_ALIAS = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)$")
-_VERSION = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
 MAX_ERROR_CHARS = 500
-FINISHED = "FINISHED"
 
 
 class ModelLoadError(RuntimeError):
@@ -99,8 +101,8 @@ class LoadedModel:
 
 def alias_of(uri: str) -> tuple[str, str] | None:
     """``(name, alias)`` of a ``models:/name@alias`` URI, else None."""
-    m = _ALIAS.match(uri)
-    return (m["name"], m["alias"]) if m else None
+    parts = parse_registered_uri(uri)
+    return None if parts is None or parts.alias is None else (parts.name, parts.alias)
 
 
 def _is_local(uri: str) -> bool:
@@ -114,19 +116,21 @@ def _short(exc: BaseException) -> str:
 
 
 class ModelLoader:
-    """Resolves model URIs against one MLflow store and loads the policy behind them."""
+    """Resolves model URIs against one MLflow store and loads the policy behind them.
+
+    Which models may be served is :mod:`engage.registry.servable`'s one rule, the same that
+    ``engage export-model`` applies: a version, logged model or run that did not finish, is
+    deleted or is marked incomplete is refused, saying why.
+    """
 
     def __init__(self, tracking_uri: str) -> None:
         self.tracking_uri = tracking_uri
 
-    def _client(self) -> MlflowClient:
-        if urlparse(self.tracking_uri).scheme == "sqlite":
-            # Opening a missing SQLite store would create an empty one (and run migrations).
-            db = Path(self.tracking_uri.removeprefix("sqlite:///").split("?", 1)[0])
-            if not db.exists():
-                raise ModelLoadError(f"no MLflow store at {db}")
-        mlflow.set_tracking_uri(self.tracking_uri)
-        return MlflowClient(tracking_uri=self.tracking_uri)
+    def _client(self) -> RegistryClient:
+        try:
+            return open_store(self.tracking_uri)
+        except StoreMissingError as exc:
+            raise ModelLoadError(str(exc)) from None
 
     def _failure(self, action: str, uri: str, exc: BaseException) -> ModelLoadError:
         """A load error for ``exc``; an unreachable store is said so, with its address only."""
@@ -148,52 +152,41 @@ class ModelLoader:
         except Exception as exc:  # noqa: BLE001 - any registry failure means "cannot resolve"
             raise self._failure("resolve", uri, exc) from exc
 
-    def _require_finished(self, client: MlflowClient, mv: Any) -> None:
-        """Refuse a version whose training run did not finish (killed or failed mid-run)."""
-        if not mv.run_id:
-            return  # registered from a path: no run to ask
-        status = client.get_run(mv.run_id).info.status
-        if status != FINISHED:
-            raise ModelLoadError(
-                f"{mv.name} version {mv.version} comes from run {mv.run_id}, which is {status}, "
-                f"not {FINISHED} (an interrupted or failed training run); it is never served"
-            )
+    def resolve(self, uri: str) -> ResolvedModel:
+        """The exact model ``uri`` means and the registry's verdict on serving it (a directory
+        or ``file:`` URI is not looked up).
+
+        Raises:
+            ModelLoadError: the store is missing or unreachable, or the URI does not resolve.
+        """
+        if _is_local(uri):
+            return ResolvedModel(uri, uri)
+        try:
+            return resolve_model(self._client(), uri)
+        except ModelLoadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - MLflow raises many kinds; all mean "not loadable"
+            raise self._failure("load", uri, exc) from exc
 
     def load(self, uri: str) -> LoadedModel:
         """Load the policy behind ``uri`` (blocking; seconds).
 
-        A registered version is served only if the run that logged it finished.
-
         Raises:
-            ModelLoadError: the URI does not resolve, its run did not finish, or it does not
-                hold a policy.
+            ModelLoadError: the URI does not resolve, the registry refuses it (its run did not
+                finish, was deleted, or it is marked incomplete), or it does not hold a policy.
         """
-        name = version = run_id = None
-        load_uri = uri
-        parts, pinned = alias_of(uri), _VERSION.match(uri)
+        model = self.resolve(uri)
+        if model.refusal is not None:
+            raise ModelLoadError(f"{uri} is not served: {model.refusal}")
         try:
-            if parts is not None or pinned is not None:
-                client = self._client()
-                if parts is not None:
-                    mv = client.get_model_version_by_alias(*parts)
-                    load_uri = f"models:/{parts[0]}/{mv.version}"  # exactly the version resolved
-                else:
-                    assert pinned is not None
-                    mv = client.get_model_version(pinned["name"], pinned["version"])
-                name, version, run_id = mv.name, str(mv.version), mv.run_id
-                self._require_finished(client, mv)
-            elif not _is_local(uri):
-                self._client()
-            policy = mlflow.pyfunc.load_model(load_uri).get_raw_model()
-        except ModelLoadError:
-            raise
+            policy = load_model_object(model.load_uri)  # exactly the version resolved
         except Exception as exc:  # noqa: BLE001 - MLflow raises many kinds; all mean "not loadable"
             raise self._failure("load", uri, exc) from exc
         if not isinstance(policy, Policy):
             raise ModelLoadError(
                 f"{uri} is not an engage policy model (got {type(policy).__name__})"
             )
-        return LoadedModel.from_policy(policy, uri, name, version, run_id)
+        return LoadedModel.from_policy(policy, uri, model.name, model.version, model.run_id)
 
 
 class ModelStore:

@@ -9,19 +9,16 @@ before the check, so ``..`` and symbolic links cannot step outside an allowed ro
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-_REGISTRY = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))$")
-_NAMED = re.compile(r"^models:/(?P<name>[^/@]+)[/@]")
+from engage.registry.uris import parse_registered_uri, registered_name
 
 
 def configured_name(configured_uri: str) -> str | None:
     """The registered model name of the configured URI (None for a directory or ``runs:/``)."""
-    m = _NAMED.match(configured_uri)
-    return m["name"] if m else None
+    return registered_name(configured_uri)
 
 
 def _local_path(uri: str) -> Path | None:
@@ -59,8 +56,8 @@ def reload_refusal(uri: str, configured_uri: str, allowed_dirs: Sequence[Path]) 
     if uri == configured_uri:
         return None
     name = configured_name(configured_uri)
-    if (m := _REGISTRY.match(uri)) is not None:
-        if name is not None and m["name"] == name:
+    if (parts := parse_registered_uri(uri)) is not None:
+        if name is not None and parts.name == name:
             return None
         return (
             f"only versions and aliases of the configured model {name!r} may be loaded "

@@ -17,18 +17,12 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from engage.contract.settings_env import reject_unknown_variables
+from engage.registry import default_tracking_uri
 from engage.serving.access import MIN_SECRET_CHARS, short_keys, split_keys
 
 #: the champion of the default spec's model (``engage-<spec name>``, see ``contract.spec.tracking_name``)
 DEFAULT_MODEL_URI = "models:/engage-simulated_world@champion"
 MAX_TOP_K = 10
-
-
-def default_tracking_uri() -> str:
-    """``MLFLOW_TRACKING_URI`` when set, else the embedded SQLite store under ``./mlruns``."""
-    return (
-        os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlruns' / 'mlflow.db'}"
-    )
 
 
 def default_workers() -> int:

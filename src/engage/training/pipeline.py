@@ -47,6 +47,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from engage import registry
 from engage.contract.redaction import redact
 from engage.contract.spec import CampaignSpec, load_spec
 from engage.contract.validation import ValidationReport
@@ -84,7 +85,7 @@ from engage.training.promotion import (
     predicted_outcomes,
     prepare_registration,
     publish,
-    sweep_incomplete_versions,
+    sweep_unfinished,
 )
 from engage.training.report import ReportInputs, log_report
 from engage.training.selection import select_policy
@@ -156,8 +157,8 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
         with stages.run("validate"):  # size limits, contract, quarantine share, trainable rows
             report = validate_input(settings, spec) if dask is None else dask.validate(spec)
         with tracking.redacted_errors(), stages:
-            tracking_uri = tracking.configure_tracking(settings.experiment, settings.mlruns)
-            notes = sweep_incomplete_versions(settings)
+            tracking_uri = registry.configure_tracking(settings.experiment, settings.mlruns)
+            notes = sweep_unfinished(settings)
             ended = _run(spec, weights, report, oracle, settings, stages, fit_log, notes, dask)
             pause_at("run_finished")
             with stages.run("register"):
@@ -197,7 +198,9 @@ def _run(
 ) -> _EndedRun:
     """The MLflow run: every step, the model and the metrics; the run has ended ``FINISHED``
     when this returns (``FAILED`` if it raised)."""
-    with mlflow.start_run(run_name=run_name(spec, settings)) as run:
+    # the owner's host and pid go with the run's creation: a killed process is then told from a
+    # live one by the next training (engage.registry.runs)
+    with mlflow.start_run(run_name=run_name(spec, settings), tags=registry.owner_tags()) as run:
         _log_run_inputs(settings, spec, weights, report, oracle)
         if notes:
             tracking.set_tags({"registry_cleanup": "; ".join(notes)[:5000]})

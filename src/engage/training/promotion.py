@@ -19,10 +19,10 @@ alias; both are harmless. Registering inside the run can leave a version, or the
 itself, on a run that stays ``RUNNING`` forever (a killed process never ends its run). It also
 means a version never belongs to a live run, so the sweep below cannot race a run in progress.
 
-:func:`sweep_incomplete_versions` runs before each training run: it tags every version whose
-run is not ``FINISHED`` (left by older code or made by hand) ``engage.incomplete=true`` and
-takes the ``champion`` alias off such a version, loudly. Versions are tagged, not deleted:
-deleting is irreversible and the registry is an audit trail.
+:func:`sweep_unfinished` runs before each training run: it marks ``FAILED`` the runs a killed
+process left ``RUNNING``, tags every version whose run is not ``FINISHED`` (left by older code
+or made by hand) ``engage.incomplete=true`` and takes the ``champion`` alias off such a
+version, loudly (:mod:`engage.registry.sweep`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from engage import ope
+from engage import ope, registry
 from engage.contract.redaction import redact
 from engage.policy import SCHEMA_VERSION
 from engage.policy.policy import Policy
@@ -109,18 +109,18 @@ def judge_promotion(
         return Judgement(True, "forced (--force)", forced=True)
     client = MlflowClient()
     try:
-        current = tracking.champion(client, settings.model_name)
+        current = registry.champion(client, settings.model_name)
     except Exception as exc:  # a registry that cannot be read: do not promote blindly
         return Judgement(False, f"champion could not be read ({redact(exc)}); not promoted")
     if current is None:
         return Judgement(True, "no champion yet")
     version = str(current.version)
-    problem = tracking.run_problem(client, current.run_id)
+    problem = registry.version_refusal(client, current)
     if problem is not None:  # the sweep takes the alias off such a version; this is a backstop
         _log.warning("the champion alias points at version %s but %s: not compared", version, problem)
         return Judgement(True, f"champion v{version} is incomplete ({problem}); not compared, replaced", version)
     try:
-        old = tracking.load_registered_policy(f"models:/{settings.model_name}@{tracking.CHAMPION}")
+        old = registry.load_registered_policy(f"models:/{settings.model_name}@{registry.CHAMPION}")
     except Exception as exc:
         return Judgement(False, f"champion v{version} could not be loaded ({redact(exc)}); not promoted (use --force)", version)
     if old.spec.fingerprint != policy.spec.fingerprint:
@@ -173,7 +173,7 @@ def prepare_registration(
     ``lineage`` holds the future version's tags (``run_id``, data digest, ...).
     """
     judgement = judge_promotion(policy, evaluation, new_dr, plausibility, settings)
-    info = tracking.log_policy_model(policy, input_example)
+    info = registry.log_policy_model(policy, input_example)
     tracking.set_tags({**plausibility.tags, **judgement.tags})
     tags = {
         "schema_version": SCHEMA_VERSION, "spec_fingerprint": policy.spec.fingerprint,
@@ -193,13 +193,13 @@ def publish(candidate: Candidate, settings: TrainSettings) -> Registration:
         registration = Registration(candidate.model_uri, None, False, "registration disabled")
         tracking.tag_run(client, candidate.run_id, registration.tags)
         return registration
-    problem = tracking.run_problem(client, candidate.run_id)
+    problem = registry.run_refusal(client, candidate.run_id)
     if problem is not None:
         raise TrainingError(f"the model was not registered: {problem}")
-    tags = {**candidate.version_tags, tracking.RUN_STATUS_TAG: "FINISHED"}
+    tags = {**candidate.version_tags, registry.RUN_STATUS_TAG: "FINISHED"}
     try:
-        tracking.ensure_registered_model(client, settings.model_name, candidate.model_description)
-        version = str(tracking.register(candidate.model_uri, settings.model_name, tags).version)
+        registry.ensure_registered_model(client, settings.model_name, candidate.model_description)
+        version = str(registry.register(candidate.model_uri, settings.model_name, tags).version)
     except Exception as exc:
         tracking.tag_run(client, candidate.run_id, {"registration_error": redact(exc)})
         raise
@@ -220,7 +220,7 @@ def _move_alias(
     if not judgement.promote:
         return False, judgement.reason
     if not judgement.forced:
-        current = tracking.champion(client, settings.model_name)
+        current = registry.champion(client, settings.model_name)
         now = None if current is None else str(current.version)
         if now != judgement.champion:  # another run promoted meanwhile: this one was not compared to it
             return False, (
@@ -228,40 +228,24 @@ def _move_alias(
                 f"{'no champion' if judgement.champion is None else 'v' + judgement.champion}); "
                 "not promoted: train again to compare"
             )
-    tracking.promote(settings.model_name, version)
+    registry.promote(settings.model_name, version)
     return True, judgement.reason
 
 
-def sweep_incomplete_versions(settings: TrainSettings) -> list[str]:
-    """Tag the model's versions whose run did not finish; take the alias off such a version.
+def sweep_unfinished(settings: TrainSettings) -> list[str]:
+    """Mark what killed or older runs left behind (:mod:`engage.registry.sweep`): runs left
+    ``RUNNING`` by a dead process become ``FAILED``; the model's versions whose run did not
+    finish are tagged incomplete and lose the alias.
 
-    Versions already known to be complete (tagged at registration, or by an earlier sweep) are
-    not looked at again. Each finding is logged as a warning and returned, for the run's tags.
-    A registry that cannot be swept does not stop training: the judgement re-checks the
-    champion's run before comparing against it.
+    Each finding is logged as a warning and returned, for the run's tags. A registry that cannot
+    be swept does not stop training: the judgement re-checks the champion before comparing
+    against it.
     """
-    if not settings.register_model:
-        return []
-    client, name, notes = MlflowClient(), settings.model_name, []
+    model = settings.model_name if settings.register_model else None
     try:
-        for mv in tracking.model_versions(client, name):
-            if mv.tags.get(tracking.RUN_STATUS_TAG) == "FINISHED" or tracking.INCOMPLETE_TAG in mv.tags:
-                continue
-            problem = tracking.run_problem(client, mv.run_id)
-            if problem is None:
-                client.set_model_version_tag(name, mv.version, tracking.RUN_STATUS_TAG, "FINISHED")
-                continue
-            tracking.mark_incomplete(client, name, str(mv.version), problem)
-            notes.append(f"version {mv.version} of {name} marked {tracking.INCOMPLETE_TAG}=true: {problem}")
-        current = tracking.champion(client, name)  # read after the marking: its tags are current
-        if current is not None and current.tags.get(tracking.INCOMPLETE_TAG) == "true":
-            tracking.drop_champion(client, name)
-            notes.append(
-                f"THE CHAMPION ALIAS POINTED AT INCOMPLETE VERSION {current.version} of {name}: "
-                "alias removed; it will not be compared against or served"
-            )
+        notes = registry.sweep_unfinished(MlflowClient(), settings.experiment, model)
     except MlflowException as exc:
-        notes.append(f"the registry could not be swept for incomplete versions: {redact(exc)}")
+        notes = [f"the registry could not be swept for unfinished runs and versions: {redact(exc)}"]
     for note in notes:
         _log.warning("%s", redact(note))
     return [redact(note) for note in notes]

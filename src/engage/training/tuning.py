@@ -13,6 +13,7 @@ import mlflow
 import numpy as np
 import optuna
 
+from engage.registry import owner_tags
 from engage.training.models import DEFAULT_PARAMS, MAX_ROUNDS, FitLog, train_booster
 
 
@@ -43,7 +44,7 @@ def tune_outcome_params(
             "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 30.0, log=True),
         }
         losses = {}
-        with mlflow.start_run(run_name=f"trial-{trial.number}", nested=True):
+        with mlflow.start_run(run_name=f"trial-{trial.number}", nested=True, tags=owner_tags()):
             for name, y in outcomes.items():
                 booster: lgb.Booster = train_booster(
                     {**params, "seed": seed}, X[tr], y[tr], categorical, MAX_ROUNDS,

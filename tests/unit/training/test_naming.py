@@ -8,10 +8,10 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
+from engage import registry
 from engage.cli import _spec_model_uri, build_parser
 from engage.contract.spec import load_spec, tracking_name
 from engage.serving.settings import DEFAULT_MODEL_URI
-from engage.training import tracking
 from engage.training.pipeline import model_description, run_name
 from engage.training.settings import TrainSettings, with_spec_names
 
@@ -77,10 +77,10 @@ def test_model_description_says_what_it_recommends() -> None:
 
 
 def test_new_experiment_is_classical_ml_and_model_described_once(mlflow_store, tmp_path) -> None:
-    tracking.configure_tracking("engage-naming-test", tmp_path)
+    registry.configure_tracking("engage-naming-test", tmp_path)
     experiment = mlflow.get_experiment_by_name("engage-naming-test")
-    assert experiment.tags[tracking.EXPERIMENT_KIND_TAG] == tracking.CLASSICAL_ML == "custom_model_development"
+    assert experiment.tags[registry.EXPERIMENT_KIND_TAG] == registry.CLASSICAL_ML == "custom_model_development"
     client = MlflowClient()
-    tracking.ensure_registered_model(client, "engage-naming-test", "first")
-    tracking.ensure_registered_model(client, "engage-naming-test", "second")  # exists: kept
+    registry.ensure_registered_model(client, "engage-naming-test", "first")
+    registry.ensure_registered_model(client, "engage-naming-test", "second")  # exists: kept
     assert client.get_registered_model("engage-naming-test").description == "first"

@@ -50,7 +50,7 @@ def test_logged_dataset_has_digest_schema_and_rows(mlflow_store):
 
 
 def test_a_versions_dr_value_tag_gives_the_range_when_the_run_has_one(monkeypatch) -> None:
-    from engage.training import tracking
+    from engage.registry import models
 
     runs = {
         "new": {"ope.shipped.dr": 10.0, "ope.shipped.dr_low": 9.5, "ope.shipped.dr_high": 10.5,
@@ -64,10 +64,10 @@ def test_a_versions_dr_value_tag_gives_the_range_when_the_run_has_one(monkeypatc
             data = type("Data", (), {"metrics": runs[run_id]})()
             return type("Run", (), {"data": data})()
 
-    monkeypatch.setattr(tracking, "MlflowClient", Client)
-    assert tracking._dr_value_tag("new") == {tracking.DR_VALUE_TAG: "10 (95% interval 9.2 to 10.5)"}
-    assert tracking._dr_value_tag("old") == {tracking.DR_VALUE_TAG: "10 (95% interval 9.5 to 10.5)"}
-    assert tracking._dr_value_tag("none") == {} and tracking._dr_value_tag(None) == {}
+    monkeypatch.setattr(models, "MlflowClient", Client)
+    assert models._dr_value_tag("new") == {models.DR_VALUE_TAG: "10 (95% interval 9.2 to 10.5)"}
+    assert models._dr_value_tag("old") == {models.DR_VALUE_TAG: "10 (95% interval 9.5 to 10.5)"}
+    assert models._dr_value_tag("none") == {} and models._dr_value_tag(None) == {}
 
 
 @pytest.mark.parametrize(

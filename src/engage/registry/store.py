@@ -1,0 +1,84 @@
+"""Which MLflow store engage talks to, and how a process is pointed at it.
+
+Tracking defaults to SQLite inside ``mlruns/`` (``sqlite:///mlruns/mlflow.db``, artifacts under
+``mlruns/artifacts``); ``MLFLOW_TRACKING_URI`` overrides it (MLflow reads it itself). This is
+the one place that says so: training, serving, batch scoring and the CLI all ask
+:func:`default_tracking_uri`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import mlflow
+from mlflow import MlflowClient
+
+from engage.contract.redaction import redact
+
+#: MLflow 3's UI opens an experiment on its GenAI or its classical-ML view by this tag
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+CLASSICAL_ML = "custom_model_development"
+
+
+#: the client of a store, as callers outside the registry name its type
+RegistryClient = MlflowClient
+
+
+class StoreMissingError(FileNotFoundError):
+    """The SQLite file a tracking URI names does not exist (opening it would create it)."""
+
+
+def default_tracking_uri(root: str | Path = "mlruns") -> str:
+    """``MLFLOW_TRACKING_URI`` when set, else the embedded store: SQLite inside ``root``
+    (relative to the working directory). Nothing is created here."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(root).resolve() / 'mlflow.db'}"
+
+
+def configure_tracking(experiment: str, root: str | Path = "mlruns") -> str:
+    """Point MLflow at :func:`default_tracking_uri` (creating ``root`` for the embedded store)
+    and create the experiment (tagged as classical ML:
+    ``mlflow.experimentKind=custom_model_development``) if it is new.
+
+    Returns the tracking URI in use.
+    """
+    uri = default_tracking_uri(root)
+    if redact(uri) != uri:
+        # MLflow prints "View run ... at: <tracking URI>/#/..." to stdout when a run ends,
+        # password included; this is its own switch for that line.
+        os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+    if not os.environ.get("MLFLOW_TRACKING_URI"):  # the embedded store: its folder must exist
+        Path(root).resolve().mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    if mlflow.get_experiment_by_name(experiment) is None:
+        # classical ML, so that MLflow 3's UI does not open the experiment on its GenAI view
+        artifacts = (Path(root).resolve() / "artifacts").as_uri() if uri.startswith("sqlite:") else None
+        mlflow.create_experiment(
+            experiment, artifact_location=artifacts, tags={EXPERIMENT_KIND_TAG: CLASSICAL_ML}
+        )
+    mlflow.set_experiment(experiment)
+    return uri
+
+
+def open_store(tracking_uri: str) -> MlflowClient:
+    """A client of an existing store, MLflow pointed at it too (model URIs resolve there).
+
+    Raises:
+        StoreMissingError: ``tracking_uri`` names a SQLite file that does not exist (opening
+            it would create an empty store and run its migrations).
+    """
+    if urlparse(tracking_uri).scheme == "sqlite":
+        db = Path(tracking_uri.removeprefix("sqlite:///").split("?", 1)[0])
+        if not db.exists():
+            raise StoreMissingError(f"no MLflow store at {db}")
+    mlflow.set_tracking_uri(tracking_uri)
+    return MlflowClient(tracking_uri=tracking_uri)
+
+
+def redacted_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with every text masked by :func:`~engage.contract.redaction.redact` (numbers
+    and booleans hold no credentials; MLflow stringifies them itself)."""
+    return {k: redact(v) if isinstance(v, str | Path) else v for k, v in values.items()}
