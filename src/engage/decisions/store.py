@@ -146,6 +146,19 @@ def schema_revision(engine: Engine) -> str | None:
         return context.get_current_revision()
 
 
+def _insert_new(dialect: str) -> Any:
+    """An INSERT of decisions that skips ids already stored (SQLite and PostgreSQL)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(tables.decisions).on_conflict_do_nothing(index_elements=["decision_id"])
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(tables.decisions).on_conflict_do_nothing(index_elements=["decision_id"])
+    raise StoreError(f"decision store on {dialect!r}: only SQLite and PostgreSQL are supported")
+
+
 class DecisionStore:
     """Decisions and outcomes in one database (see the module docstring)."""
 
@@ -159,11 +172,17 @@ class DecisionStore:
     # ---------------------------------------------------------------- decisions
 
     def write(self, records: Iterable[DecisionRecord]) -> int:
-        """Insert ``records`` in one transaction; returns how many."""
+        """Insert ``records`` in one transaction; returns how many were given.
+
+        Idempotent: a decision whose id is already stored is left as it is (the spool replays
+        what a crash may have left unacknowledged, and an outcome post may write a spooled
+        decision ahead of its turn), so writing the same records again neither duplicates
+        nor fails.
+        """
         rows = [r.row() for r in records]
         if rows:
             with self.engine.begin() as conn:
-                conn.execute(tables.decisions.insert(), rows)
+                conn.execute(_insert_new(self.engine.dialect.name), rows)
         return len(rows)
 
     def get(self, decision_id: str) -> DecisionRecord | None:
