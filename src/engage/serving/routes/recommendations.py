@@ -52,6 +52,15 @@ def exploration_of(
     )
 
 
+def refuse_if_unrecordable(writer: DecisionWriter | None, metrics: ServingMetrics) -> None:
+    """503 when the decision spool (or queue) is full: no decision id is handed out that
+    could not be kept (counted in ``engage_decisions_refused``)."""
+    reason = writer.refusal() if writer is not None else None
+    if reason is not None:
+        metrics.decisions_refused.inc()
+        raise ApiError(503, "decisions_unavailable", f"cannot record decisions now: {reason}")
+
+
 def serve(
     item: BatchItem,
     row: list[Any],
@@ -118,6 +127,7 @@ async def recommend(
     request: Request,
 ) -> RecommendationResponse:
     """Rank engagement styles with posting mix and cadence for one business profile, and explain the first choice."""
+    refuse_if_unrecordable(request.app.state.decisions, metrics)
     rows, objective, constraints = scoring_inputs(model, [body.profile], ["profile"], body)
     how = exploration_of(body, settings)
     top_k = body.top_k or settings.default_top_k
@@ -152,6 +162,7 @@ def recommend_batch(
     request: Request,
 ) -> BatchRecommendationResponse:
     """Recommend for several profiles at once with one objective and one set of constraints."""
+    refuse_if_unrecordable(request.app.state.decisions, metrics)
     if len(body.profiles) > settings.max_batch:
         raise ApiError(
             413,
