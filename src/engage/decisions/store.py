@@ -24,6 +24,7 @@ from engage.decisions import tables
 from engage.decisions.records import DecisionRecord, as_utc, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 30.0  # how long an SQLite statement waits for another's lock
 
 
 class StoreError(RuntimeError):
@@ -117,7 +118,7 @@ def create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
