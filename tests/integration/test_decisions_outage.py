@@ -4,7 +4,6 @@ file held by another connection's exclusive transaction. No decision submitted i
 from __future__ import annotations
 
 import sqlite3
-import time
 
 import pytest
 
