@@ -2,8 +2,9 @@
 
 The request thread calls :meth:`DecisionWriter.refusal` before answering (a spool at its
 bound, or a full queue, refuses new decisions: the route answers 503 and hands out no id it
-could not keep) and then :meth:`DecisionWriter.submit`, which never blocks. Two background
-threads carry the record on:
+could not keep), then :meth:`DecisionWriter.submit`, which never blocks, and waits on
+:meth:`DecisionWriter.durable` (at most ``DURABLE_WAIT_S``) until its record is fsynced in
+the spool before answering. Two background threads carry the record on:
 
 - the *spooler* appends queued records, a batch per transaction, to this process's spool
   (:mod:`.spool`, a local SQLite file fsynced per batch) and retries with back-off if the
@@ -14,8 +15,10 @@ threads carry the record on:
   whatever the outage's length, and is replayed in order. The store's write is idempotent,
   so a record replayed twice (after a crash between commit and removal) is harmless.
 
-What a SIGKILL can lose: the records in the memory queue, not yet appended to the spool
-(at most ``LINGER_S`` of traffic plus one fsync, in practice; the queue's size is the bound).
+What a SIGKILL can lose: the records in the memory queue, not yet appended to the spool. As
+the routes answer only once the record is fsynced, these are decisions not yet answered (the
+caller got no id), unless the spool took longer than ``DURABLE_WAIT_S`` to fsync (a failing
+local disk), when the answer goes out anyway; the queue's size bounds the loss.
 A stop (SIGTERM) spools the whole queue, ships what it can within its timeout and leaves the
 rest in the spool; the next writer of the same store adopts and replays it.
 
@@ -27,11 +30,13 @@ callbacks and logged (redacted, once per episode).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
 from pathlib import Path
 
 from engage.contract.redaction import redact
@@ -44,10 +49,11 @@ log = logging.getLogger("engage.decisions")
 Count = Callable[[int], None]
 
 BATCH = 500  # records per spool transaction and per store transaction
-LINGER_S = 0.02  # how long the spooler gathers records after the first before one fsync
+LINGER_S = 0.0  # no waiting for more: records arriving during one fsync make the next batch
 RETRY_S = 0.5  # first wait after a failed store open or write; doubles on each failure...
 RETRY_MAX_S = 5.0  # ...up to this (so a store back is written to within 5 s)
 BACKLOG_LOG_EVERY_S = 30.0  # while the store is down, how often the backlog is logged
+DURABLE_WAIT_S = 2.0  # the most a response waits for its decision to be fsynced in the spool
 
 
 def _ignore(_: int) -> None:
@@ -113,6 +119,9 @@ class DecisionWriter:
         self._overflowing = False
         self._full = False
         self._dropped = 0
+        self._submitted = 0  # records accepted so far...
+        self._spooled_through = 0  # ...and how many of them (in order) are in the spool
+        self._waiters: list[tuple[int, Future[None]]] = []
 
     # ---------------------------------------------------------------- request side
 
@@ -151,6 +160,7 @@ class DecisionWriter:
                 self._overflowing = True
             else:
                 self._queued[record.decision_id] = record
+                self._submitted += 1
                 self._overflowing = False
                 return True
         self.on_dropped(1)
@@ -162,6 +172,31 @@ class DecisionWriter:
                 self._dropped,
             )
         return False
+
+    def durable(self) -> Future[None]:
+        """A future done once every record submitted so far is fsynced in the spool.
+
+        The recommendation routes wait for it (at most ``DURABLE_WAIT_S``) before answering, so
+        an id is handed out only once its decision survives a crash of the process; the
+        spooler commits whatever arrived during the previous fsync as one batch, so concurrent
+        requests share one fsync."""
+        done: Future[None] = Future()
+        with self._lock:
+            target = self._submitted
+            if self._spooled_through < target:
+                self._waiters.append((target, done))
+                return done
+        done.set_result(None)
+        return done
+
+    def _release_waiters(self, everyone: bool = False) -> None:
+        with self._lock:
+            through = self._spooled_through
+            ready = [f for t, f in self._waiters if everyone or t <= through]
+            self._waiters = [] if everyone else [(t, f) for t, f in self._waiters if t > through]
+        for waiter in ready:
+            with contextlib.suppress(InvalidStateError):  # the caller stopped waiting
+                waiter.set_result(None)
 
     def pending(self, decision_id: str) -> DecisionRecord | None:
         """The record with this id if it is queued or spooled (not yet in the store), else None."""
@@ -266,6 +301,7 @@ class DecisionWriter:
             self._wake.set()
             self._shipper.join(max(deadline - time.monotonic(), 5))
             self._spooler = self._shipper = None
+        self._release_waiters(everyone=True)
         with self._lock:
             lost = len(self._queued)
             self._queued.clear()
@@ -333,6 +369,8 @@ class DecisionWriter:
             with self._lock:
                 for r in records:
                     self._queued.pop(r.decision_id, None)
+                self._spooled_through += len(records)
+            self._release_waiters()
             records = []
             self._wake.set()
 

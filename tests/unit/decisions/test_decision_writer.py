@@ -99,6 +99,23 @@ def test_records_are_written_and_found(tmp_path):
     assert list((tmp_path / "spool").iterdir()) == []  # an empty spool is removed
 
 
+def test_durable_is_done_once_everything_submitted_is_in_the_spool(tmp_path):
+    counts = Counts()
+    writer = writer_of(tmp_path, counts)
+    assert writer.durable().done()  # nothing submitted
+    first = record()
+    writer.submit(first)
+    waiting = writer.durable()
+    assert not waiting.done()  # not started: nothing spooled
+    writer.start()
+    Outage(writer)  # the store's state does not matter: the spool is what makes it durable
+    waiting.result(10)
+    assert writer.spool.get(first.decision_id) == first or writer.store.get(first.decision_id)
+    writer.submit(record())
+    writer.durable().result(10)
+    writer.stop(timeout_s=0.2)
+
+
 def test_a_store_that_is_down_never_raises_and_never_shows_its_password(tmp_path, caplog):
     counts = Counts()
     url = "postgresql+psycopg://engage:s3cret-pw@127.0.0.1:1/decisions"
@@ -111,6 +128,7 @@ def test_a_store_that_is_down_never_raises_and_never_shows_its_password(tmp_path
             assert until(lambda: writer.refusal() is None)
             assert writer.submit(r)
         assert until(lambda: writer.spooled() == 5)
+        assert until(lambda: writer.last_error is not None)  # the first attempt to open failed
     assert counts.dropped == 0 and counts.written == 0
     assert all(writer.pending(r.decision_id) == r for r in records)
     assert not writer.deliver(records[0].decision_id)  # no store to deliver to

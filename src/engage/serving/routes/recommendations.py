@@ -7,7 +7,9 @@ turns them into the OpenAPI descriptions.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from engage.contract.redaction import redact
 from engage.decisions import capture
 from engage.decisions.records import new_decision_id
-from engage.decisions.writer import DecisionWriter
+from engage.decisions.writer import DURABLE_WAIT_S, DecisionWriter
 from engage.policy.exploration import Exploration
 from engage.serving.deps import SCORING_ERRORS, Batcher, Metrics, Model, Settings, require_api_key
 from engage.serving.errors import ApiError
@@ -59,6 +61,16 @@ def refuse_if_unrecordable(writer: DecisionWriter | None, metrics: ServingMetric
     if reason is not None:
         metrics.decisions_refused.inc()
         raise ApiError(503, "decisions_unavailable", f"cannot record decisions now: {reason}")
+
+
+async def recorded(writer: DecisionWriter | None) -> None:
+    """Wait (at most ``DURABLE_WAIT_S``) until the decisions queued so far are fsynced in the
+    spool: an id is handed out only once its decision survives a crash of the process."""
+    if writer is not None:
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(writer.durable()), DURABLE_WAIT_S)
+        except TimeoutError:
+            log.warning("decision spool slower than %.1f s: answering anyway", DURABLE_WAIT_S)
 
 
 def serve(
@@ -137,6 +149,7 @@ async def recommend(
     item = serve(
         item, rows[0], model, how, top_k, objective, request.app.state.decisions, metrics
     )
+    await recorded(request.app.state.decisions)
     metrics.profiles.inc()
     return RecommendationResponse(
         decision_id=item.decision_id,
@@ -182,5 +195,10 @@ def recommend_batch(
         serve(item, row, model, how, top_k, objective, writer, metrics)
         for item, row in zip(answer_rows(rows, question), rows, strict=True)
     ]
+    if writer is not None:  # this route runs on a worker thread: wait there (see `recorded`)
+        try:
+            writer.durable().result(DURABLE_WAIT_S)
+        except FutureTimeout:
+            log.warning("decision spool slower than %.1f s: answering anyway", DURABLE_WAIT_S)
     metrics.profiles.inc(len(answers))
     return BatchRecommendationResponse(results=answers, model=ModelRef.model_validate(model.ref()))
