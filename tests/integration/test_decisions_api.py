@@ -277,3 +277,13 @@ def test_a_full_spool_refuses_new_decisions_with_503_and_counts_them(serve):
         assert "spool is full" in r.json()["error"]["message"]
     assert metric(client, "engage_decisions_refused_total") == 2.0
     assert writer.pending(did) is not None  # what was accepted is kept
+
+
+def test_a_decision_the_queue_refuses_is_not_answered_with_an_id(serve):
+    client = serve()
+    writer = client.app.state.decisions
+    writer.submit = lambda record: False  # the queue filled after the route's check
+    r = client.post(URL, json={"profile": EXAMPLE_PROFILE})
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "decisions_unavailable"
+    assert metric(client, "engage_decisions_refused_total") == 1.0

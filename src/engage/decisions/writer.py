@@ -166,8 +166,8 @@ class DecisionWriter:
         self.on_dropped(1)
         if first:
             log.warning(
-                "decision queue full (%d records waiting): dropping new decision records until "
-                "the spooler catches up (%d dropped since start; metric engage_decisions_dropped)",
+                "decision queue full (%d records waiting): refusing new decision records until "
+                "the spooler catches up (%d refused since start; metric engage_decisions_dropped)",
                 self.queue.maxsize,
                 self._dropped,
             )

@@ -76,7 +76,7 @@ class ServingMetrics:
         )
         self.decisions_dropped = Counter(
             "engage_decisions_dropped",
-            "Decision records dropped because the writer's queue was full",
+            "Decision records the writer's full queue refused (the request answered 503)",
             registry=self.registry,
         )
         self.decisions_failed = Counter(

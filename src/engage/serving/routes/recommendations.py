@@ -85,8 +85,9 @@ def serve(
 ) -> BatchItem:
     """Draw the served recommendation, give the answer its decision id, queue its record.
 
-    Greedy leaves the policy's answer as it is (probability 1). Recording only enqueues and
-    never fails the request: a record that cannot be built is counted as failed and logged.
+    Greedy leaves the policy's answer as it is (probability 1). Recording only enqueues: a
+    record that cannot be built is counted as failed and logged; a queue that filled since
+    :func:`refuse_if_unrecordable` looked is a 503 (no id handed out that is not recorded).
     """
     decision_id = new_decision_id()
     spec = model.policy.spec
@@ -101,20 +102,24 @@ def serve(
     if writer is not None:
         try:
             weights = spec.outcome_weights(objective or model.policy.objective or None)
-            writer.submit(
-                capture.record(
-                    decision_id=decision_id,
-                    spec=spec,
-                    model=model.ref(),
-                    profile=profile,
-                    served=served,
-                    how=how,
-                    objective=weights,
-                )
+            decision = capture.record(
+                decision_id=decision_id,
+                spec=spec,
+                model=model.ref(),
+                profile=profile,
+                served=served,
+                how=how,
+                objective=weights,
             )
         except Exception as exc:  # noqa: BLE001 - recording must never fail the request
             metrics.decisions_failed.inc()
             log.error("could not record decision %s: %s", decision_id, redact(exc)[:500])
+        else:
+            if not writer.submit(decision):  # the queue filled since the check: no id handed out
+                metrics.decisions_refused.inc()
+                raise ApiError(
+                    503, "decisions_unavailable", "cannot record decisions now: queue full"
+                )
     return item.model_copy(
         update={
             "decision_id": decision_id,
