@@ -54,7 +54,7 @@ def test_no_decision_is_lost_while_postgresql_is_stopped(tmp_path):
         stop()
 
 
-def test_no_decision_is_lost_while_sqlite_is_locked(tmp_path, monkeypatch):
+def test_no_decision_is_lost_while_sqlite_is_locked(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_S", 0.1)  # fail fast, not in 30 s
     path = tmp_path / "d.db"
     counts = Counts()
@@ -69,6 +69,10 @@ def test_no_decision_is_lost_while_sqlite_is_locked(tmp_path, monkeypatch):
             assert writer.submit(r)
         assert until(lambda: counts.retried > 0)
         assert writer.backlog() == 100
+        assert "database is locked" in writer.last_error
+        # the driver's error carries the INSERT and its rows (profiles): kept out of the log
+        assert "[parameters:" not in writer.last_error
+        assert all("[parameters:" not in r.getMessage() for r in caplog.records)
     finally:
         holder.execute("ROLLBACK")
         holder.close()

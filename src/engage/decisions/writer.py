@@ -60,6 +60,12 @@ def _ignore(_: int) -> None:
     pass
 
 
+def _brief(exc: BaseException) -> str:
+    """The redacted error without the SQL statement and parameters a driver error appends
+    (they hold the decisions' profiles: not for the log)."""
+    return redact(exc).split("\n[SQL:", 1)[0].split("\n[parameters:", 1)[0]
+
+
 class DecisionWriter:
     """Background writer of decision records through a durable spool (see the module docstring).
 
@@ -224,7 +230,7 @@ class DecisionWriter:
         try:
             store.write([record])
         except Exception as exc:  # noqa: BLE001 - the store is down: the caller says 503
-            self.last_error = redact(exc)
+            self.last_error = _brief(exc)
             return False
         return True
 
@@ -378,7 +384,7 @@ class DecisionWriter:
         try:
             self.store = open_store(self.url)
         except Exception as exc:  # noqa: BLE001 - the store may be down: retry, say why
-            self._failed(redact(exc), 0)
+            self._failed(_brief(exc), 0)
             return False
         self._ready.set()
         log.info("recording decisions in %s", self.store.describe())
@@ -432,6 +438,9 @@ class DecisionWriter:
         except Exception as exc:  # noqa: BLE001 - cannot list the folder: own spool only
             log.error("cannot look for earlier decision spools in %s: %s", self.spool_dir, exc)
             return
+        for empty in [o for o in orphans if not o.count]:  # a crash with nothing spooled
+            empty.close()  # removes the file
+            orphans.remove(empty)
         if orphans:
             with self._lock:
                 self._orphans = orphans
@@ -464,7 +473,7 @@ class DecisionWriter:
                 assert self.store is not None
                 self.store.write([r for _, r in items])
             except Exception as exc:  # noqa: BLE001 - kept in the spool, retried
-                self._failed(redact(exc), len(items))
+                self._failed(_brief(exc), len(items))
                 self._stop_shipping.wait(delay)
                 delay = min(delay * 2, self.retry_max_s)
                 continue

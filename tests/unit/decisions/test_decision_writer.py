@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -203,6 +204,17 @@ def test_the_spool_survives_a_restart_and_the_next_writer_replays_it(tmp_path):
     assert [later.store.get(r.decision_id) for r in records] == records
     later.stop()
     assert list((tmp_path / "spool").iterdir()) == []
+
+
+def test_an_empty_spool_left_by_a_crash_is_removed(tmp_path):
+    counts = Counts()
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    crashed = Spool.create(tmp_path / "spool", store_key(url))
+    os.close(crashed._lock_fd)  # the process died: its lock is gone, its empty file stays
+    writer = writer_of(tmp_path, counts)
+    writer.start()
+    assert not crashed.path.exists()
+    writer.stop()
 
 
 def test_a_live_writers_spool_is_not_taken_by_another(tmp_path):
