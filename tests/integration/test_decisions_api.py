@@ -287,3 +287,23 @@ def test_a_decision_the_queue_refuses_is_not_answered_with_an_id(serve):
     assert r.status_code == 503, r.text
     assert r.json()["error"]["code"] == "decisions_unavailable"
     assert metric(client, "engage_decisions_refused_total") == 1.0
+
+
+def test_a_decision_is_in_the_spool_before_its_id_is_answered(serve, monkeypatch):
+    """A SIGKILL right after the answer cannot lose the decision: the spool's fsync came first."""
+    from engage.decisions.spool import Spool
+
+    append = Spool.append
+
+    def slow_append(self, records):
+        time.sleep(0.2)
+        append(self, records)
+
+    monkeypatch.setattr(Spool, "append", slow_append)
+    client = serve()
+    writer = client.app.state.decisions
+    for _ in range(3):
+        did = decide(client)
+        with writer._lock:
+            assert did not in writer._queued  # not only in memory
+        assert writer.pending(did) is not None or writer.store.get(did) is not None
