@@ -12,6 +12,8 @@ cannot happen), records are found by decision id through an index (an outcome po
 spooled decision must find it without holding the backlog in memory), and removing replayed
 records is a ``DELETE`` rather than a rewrite of segments; ``sqlite3`` is in the standard
 library. Each record is kept as one JSON line (:meth:`DecisionRecord.to_json`), in a column.
+Once an outage's backlog is replayed, a file grown past ``COMPACT_BYTES`` is vacuumed (and
+its write-ahead log capped at that size), so the disk an outage took is given back.
 
 One spool belongs to one process: its file name carries the store's key (a hash of the store
 URL without its password) and a random token, and the process holds an exclusive ``flock`` on
@@ -40,6 +42,7 @@ log = logging.getLogger("engage.decisions")
 
 SUFFIX = ".spool.db"
 BUSY_TIMEOUT_S = 10.0  # the spool is one process's: only its own two threads ever wait
+COMPACT_BYTES = 64 * 2**20  # a spool file this large is vacuumed once its backlog is replayed
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (
@@ -79,6 +82,7 @@ class Spool:
                 path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA journal_size_limit={COMPACT_BYTES}")
             self._db.executescript(_SCHEMA)
             self.count, self.nbytes = self._db.execute(
                 "SELECT count(*), coalesce(sum(length(body)), 0) FROM spool"
@@ -157,6 +161,18 @@ class Spool:
                 raise
             self.count -= gone
             self.nbytes -= size
+            if self.count == 0 and self.disk_bytes() > COMPACT_BYTES:
+                # an outage's backlog is replayed: give the disk back (fast on an empty table)
+                self._db.execute("VACUUM")
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def disk_bytes(self) -> int:
+        """The spool's size on disk (its file and write-ahead log)."""
+        total = 0
+        for extra in ("", "-wal"):
+            with contextlib.suppress(FileNotFoundError):
+                total += os.stat(f"{self.path}{extra}").st_size
+        return total
 
     def get(self, decision_id: str) -> DecisionRecord | None:
         """The spooled record with this id, or None."""

@@ -206,6 +206,23 @@ def test_the_spool_survives_a_restart_and_the_next_writer_replays_it(tmp_path):
     assert list((tmp_path / "spool").iterdir()) == []
 
 
+def test_a_large_spool_gives_the_disk_back_once_replayed(tmp_path, monkeypatch):
+    from engage.decisions import spool as spool_module
+
+    monkeypatch.setattr(spool_module, "COMPACT_BYTES", 64 * 1024)
+    spool = Spool.create(tmp_path / "spool", "k")
+    spool.append([record() for _ in range(300)])
+    spool.append([record()])
+    large = spool.disk_bytes()
+    assert large > 64 * 1024
+    last = spool.peek(1000)[-1][0]
+    spool.remove_through(last - 1)
+    assert spool.disk_bytes() >= large // 2  # a backlog left: nothing compacted yet
+    spool.remove_through(last)
+    assert spool.count == 0 and spool.disk_bytes() < 64 * 1024
+    spool.close()
+
+
 def test_an_empty_spool_left_by_a_crash_is_removed(tmp_path):
     counts = Counts()
     url = f"sqlite:///{tmp_path / 'd.db'}"
