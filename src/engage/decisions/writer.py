@@ -465,7 +465,12 @@ class DecisionWriter:
                 self._wake.wait(0.05)
                 self._wake.clear()
                 continue
-            items = source.peek(self.batch)
+            try:
+                items = source.peek(self.batch)
+            except Exception as exc:  # noqa: BLE001 - the local disk failed: say so, retry
+                log.error("cannot read the decision spool %s, retrying: %s", source.path, exc)
+                self._stop_shipping.wait(self.retry_max_s)
+                continue
             if not items:  # counted but gone (cannot happen; do not spin)
                 self._wake.wait(0.05)
                 continue
@@ -478,9 +483,14 @@ class DecisionWriter:
                 delay = min(delay * 2, self.retry_max_s)
                 continue
             delay = self.retry_s
-            source.remove_through(items[-1][0])
             self.on_written(len(items))
             self._succeeded()
+            try:
+                source.remove_through(items[-1][0])
+            except Exception as exc:  # noqa: BLE001 - written: a later replay is harmless
+                log.error("cannot remove written decisions from %s: %s", source.path, exc)
+                self._stop_shipping.wait(self.retry_max_s)
+                continue
             if source is not self.spool and source.count == 0:
                 with self._lock:
                     self._orphans.remove(source)

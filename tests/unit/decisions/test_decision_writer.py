@@ -164,6 +164,25 @@ def test_a_failed_write_is_retried_never_dropped(tmp_path, caplog):
     writer.stop()
 
 
+def test_a_spool_read_that_fails_is_retried_not_the_end_of_the_shipper(tmp_path, monkeypatch):
+    counts = Counts()
+    peek, failures = Spool.peek, []
+
+    def flaky_peek(self, n):
+        if not failures:
+            failures.append(1)
+            raise OSError("disk I/O error (test)")
+        return peek(self, n)
+
+    monkeypatch.setattr(Spool, "peek", flaky_peek)
+    writer = writer_of(tmp_path, counts)
+    writer.start()
+    writer.submit(record())
+    assert writer.flush(10) and failures == [1]
+    assert counts.written == 1
+    writer.stop()
+
+
 def test_replay_is_idempotent(tmp_path):
     counts = Counts()
     writer = writer_of(tmp_path, counts)
