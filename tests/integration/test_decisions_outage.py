@@ -60,22 +60,22 @@ def test_no_decision_is_lost_while_sqlite_is_locked(tmp_path, monkeypatch, caplo
     counts = Counts()
     writer = writer_of(f"sqlite:///{path}", tmp_path, counts)
     writer.start()
-    assert writer.wait_ready(10)
-    holder = sqlite3.connect(path, isolation_level=None)
+    assert writer.wait_ready(30)
+    holder = sqlite3.connect(path, isolation_level=None, timeout=30)
     holder.execute("BEGIN EXCLUSIVE")  # another process's long transaction
     try:
         records = [record() for _ in range(100)]
         for r in records:
             assert writer.submit(r)
-        assert until(lambda: counts.retried > 0)
-        assert writer.backlog() == 100
-        assert "database is locked" in writer.last_error
+        assert until(lambda: counts.retried > 0, 30), (writer.backlog(), writer.last_error)
+        assert writer.backlog() == 100, (writer.queued(), writer.spooled(), counts.written)
+        assert "database is locked" in (writer.last_error or ""), writer.last_error
         # the driver's error carries the INSERT and its rows (profiles): kept out of the log
         assert "[parameters:" not in writer.last_error
         assert all("[parameters:" not in r.getMessage() for r in caplog.records)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert writer.flush(20)
+    assert writer.flush(60), (writer.backlog(), writer.last_error)
     assert writer.store.count() == 100 and counts.written == 100
     writer.stop()
