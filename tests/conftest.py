@@ -49,14 +49,18 @@ def serve_waits_for_first_load():
 
 @pytest.fixture(scope="session", autouse=True)
 def decisions_store(tmp_path_factory: pytest.TempPathFactory):
-    """Served decisions go to a temporary SQLite store, not the project's ./engage-data/
-    (tests that need their own store set ENGAGE_DECISIONS_URL themselves)."""
+    """Served decisions go to a temporary SQLite store and spool, not the project's
+    ./engage-data/ (tests that need their own store set ENGAGE_DECISIONS_URL themselves)."""
     old = os.environ.get("ENGAGE_DECISIONS_URL")
+    old_spool = os.environ.get("ENGAGE_DECISIONS_SPOOL_DIR")
     path = tmp_path_factory.mktemp("decisions") / "decisions.db"
     os.environ.setdefault("ENGAGE_DECISIONS_URL", f"sqlite:///{path}")
+    os.environ.setdefault("ENGAGE_DECISIONS_SPOOL_DIR", str(path.parent / "spool"))
     yield path
     if old is None:
         os.environ.pop("ENGAGE_DECISIONS_URL", None)
+    if old_spool is None:
+        os.environ.pop("ENGAGE_DECISIONS_SPOOL_DIR", None)
 
 
 @pytest.fixture(scope="session")

@@ -64,7 +64,8 @@ def _as_owner(cmd: list[str], owner: str | None, **kw: object) -> subprocess.Com
 
 
 def start_server(root: Path) -> tuple[PostgresServer, callable]:  # type: ignore[valid-type]
-    """Create a cluster under ``root`` and start it; return the server and its stop function.
+    """Create a cluster under ``root`` and start it; return the server and its stop function
+    (``stop.start_again()`` starts the stopped cluster again, as it was: an outage's end).
 
     Raises:
         pytest.skip.Exception: no PostgreSQL server binaries on this machine.
@@ -107,6 +108,15 @@ def start_server(root: Path) -> tuple[PostgresServer, callable]:  # type: ignore
             capture_output=True, check=False,
         )
 
+    def start_again() -> None:  # after stop(): the same cluster, port and password
+        _as_owner(
+            [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "server.log"),
+             "-w", "-t", "60", "start"],
+            owner,
+        )
+        _wait_ready(server)
+
+    stop.start_again = start_again  # type: ignore[attr-defined]
     _wait_ready(server)
     return server, stop
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -205,22 +206,34 @@ def test_unknown_decision_is_a_404_naming_it(serve):
     assert "no-such-id" in r.json()["error"]["message"]
 
 
-@pytest.mark.slow  # waits for a deliberately slow write
-def test_an_outcome_right_after_its_decision_waits_for_the_write(serve):
+def shipper_fails(writer) -> None:
+    """The store refuses the shipper's writes (an outage as the spool sees it); other threads'
+    writes (an outcome post delivering its decision) go through."""
+    real = writer.store.write
+
+    def write(records):
+        if threading.current_thread().name == "decision-shipper":
+            raise OSError("store down (test)")
+        return real(records)
+
+    writer.store.write = write
+
+
+def test_an_outcome_for_a_spooled_decision_is_accepted(serve):
     client = serve()
     writer = client.app.state.decisions
     assert writer.wait_ready(10)
-    write = writer._write
-
-    def slow_write(records):
-        time.sleep(0.3)
-        write(records)
-
-    writer._write = slow_write
+    shipper_fails(writer)
     did = decide(client)
-    assert writer.pending(did) is not None
+    assert writer.pending(did) is not None  # queued or spooled, not in the store
+    assert writer.store.get(did) is None
     r = client.post("/v1/outcomes", json={"decision_id": did, "outcomes": {"conversions": 1.5}})
     assert r.status_code == 200, r.text
+    assert writer.store.outcomes(did) == {"conversions": 1.5}
+    del writer.store.write  # the store is back: the spool replays it, harmlessly
+    assert writer.flush(20)
+    assert writer.store.count() == 1
+    assert writer.store.outcomes(did) == {"conversions": 1.5}
 
 
 def test_outcomes_need_the_api_key_when_keys_are_configured(serve):
@@ -231,12 +244,66 @@ def test_outcomes_need_the_api_key_when_keys_are_configured(serve):
 
 
 @pytest.mark.slow  # waits for a store that never opens
-def test_requests_keep_answering_when_the_store_is_down(serve):
-    down = {"url": "postgresql+psycopg://engage:s3cret-pw@127.0.0.1:1/decisions", "queue_size": 2}
+def test_requests_keep_answering_and_spooling_when_the_store_is_down(serve):
+    down = {"url": "postgresql+psycopg://engage:s3cret-pw@127.0.0.1:1/decisions"}
     client = serve(decisions=down)
-    for _ in range(4):
-        assert client.post(URL, json={"profile": EXAMPLE_PROFILE, "explain": False}).status_code == 200
-    assert metric(client, "engage_decisions_dropped_total") == 2.0
-    r = client.post("/v1/outcomes", json={"decision_id": "x", "outcomes": {"conversions": 1}})
-    assert r.status_code == 503
+    ids = [decide(client) for _ in range(4)]
+    writer = client.app.state.decisions
+    deadline = time.monotonic() + 10
+    while writer.spooled() < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert metric(client, "engage_decisions_spooled") == 4.0
+    assert metric(client, "engage_decisions_dropped_total") == 0.0
+    assert metric(client, "engage_decisions_store_up") == 0.0
+    r = client.post("/v1/outcomes", json={"decision_id": ids[0], "outcomes": {"conversions": 1}})
+    assert r.status_code == 503  # not 404: the decision is kept, the store is away
     assert "s3cret-pw" not in r.text
+
+
+def test_a_full_spool_refuses_new_decisions_with_503_and_counts_them(serve):
+    client = serve()
+    writer = client.app.state.decisions
+    assert writer.wait_ready(10)
+    shipper_fails(writer)
+    writer.spool_max_bytes = 1  # any spooled record fills it
+    did = decide(client)
+    deadline = time.monotonic() + 10
+    while writer.spooled() < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for url, body in ((URL, {"profile": EXAMPLE_PROFILE}), (URL + "/batch", {"profiles": [EXAMPLE_PROFILE]})):
+        r = client.post(url, json=body)
+        assert r.status_code == 503, r.text
+        assert r.json()["error"]["code"] == "decisions_unavailable"
+        assert "spool is full" in r.json()["error"]["message"]
+    assert metric(client, "engage_decisions_refused_total") == 2.0
+    assert writer.pending(did) is not None  # what was accepted is kept
+
+
+def test_a_decision_the_queue_refuses_is_not_answered_with_an_id(serve):
+    client = serve()
+    writer = client.app.state.decisions
+    writer.submit = lambda record: False  # the queue filled after the route's check
+    r = client.post(URL, json={"profile": EXAMPLE_PROFILE})
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "decisions_unavailable"
+    assert metric(client, "engage_decisions_refused_total") == 1.0
+
+
+def test_a_decision_is_in_the_spool_before_its_id_is_answered(serve, monkeypatch):
+    """A SIGKILL right after the answer cannot lose the decision: the spool's fsync came first."""
+    from engage.decisions.spool import Spool
+
+    append = Spool.append
+
+    def slow_append(self, records):
+        time.sleep(0.2)
+        append(self, records)
+
+    monkeypatch.setattr(Spool, "append", slow_append)
+    client = serve()
+    writer = client.app.state.decisions
+    for _ in range(3):
+        did = decide(client)
+        with writer._lock:
+            assert did not in writer._queued  # not only in memory
+        assert writer.pending(did) is not None or writer.store.get(did) is not None

@@ -18,6 +18,7 @@ from tests.unit.decisions.test_decision_store import (  # noqa: F401 - collected
     test_partial_outcomes_merge_and_identical_repeats_change_nothing,
     test_unknown_decision_is_named,
     test_window_and_export_in_the_specs_format,
+    test_writing_a_decision_again_neither_duplicates_nor_fails,
 )
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,10 @@ the background writer; it holds plain JSON-ready values only.
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,3 +120,16 @@ class DecisionRecord:
             alternatives=p.get("alternatives", []),
             outcome_types=p.get("outcome_types", {}),
         )
+
+    def to_json(self) -> str:
+        """The record as one line of JSON (the spool's format; :meth:`from_json` reads it)."""
+        values = asdict(self)
+        values["decided_at"] = self.decided_at.isoformat()
+        return json.dumps(values, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> DecisionRecord:
+        """A record read back from :meth:`to_json`."""
+        values = json.loads(text)
+        values["decided_at"] = datetime.fromisoformat(values["decided_at"])
+        return cls(**values)

@@ -24,6 +24,7 @@ from engage.decisions import tables
 from engage.decisions.records import DecisionRecord, as_utc, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 30.0  # how long an SQLite statement waits for another's lock
 
 
 class StoreError(RuntimeError):
@@ -117,7 +118,7 @@ def create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
@@ -146,6 +147,19 @@ def schema_revision(engine: Engine) -> str | None:
         return context.get_current_revision()
 
 
+def _insert_new(dialect: str) -> Any:
+    """An INSERT of decisions that skips ids already stored (SQLite and PostgreSQL)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(tables.decisions).on_conflict_do_nothing(index_elements=["decision_id"])
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(tables.decisions).on_conflict_do_nothing(index_elements=["decision_id"])
+    raise StoreError(f"decision store on {dialect!r}: only SQLite and PostgreSQL are supported")
+
+
 class DecisionStore:
     """Decisions and outcomes in one database (see the module docstring)."""
 
@@ -159,11 +173,17 @@ class DecisionStore:
     # ---------------------------------------------------------------- decisions
 
     def write(self, records: Iterable[DecisionRecord]) -> int:
-        """Insert ``records`` in one transaction; returns how many."""
+        """Insert ``records`` in one transaction; returns how many were given.
+
+        Idempotent: a decision whose id is already stored is left as it is (the spool replays
+        what a crash may have left unacknowledged, and an outcome post may write a spooled
+        decision ahead of its turn), so writing the same records again neither duplicates
+        nor fails.
+        """
         rows = [r.row() for r in records]
         if rows:
             with self.engine.begin() as conn:
-                conn.execute(tables.decisions.insert(), rows)
+                conn.execute(_insert_new(self.engine.dialect.name), rows)
         return len(rows)
 
     def get(self, decision_id: str) -> DecisionRecord | None:

@@ -69,13 +69,18 @@ def create_app(
         DecisionWriter(
             decisions.store_url(),
             decisions.queue_size,
+            spool_dir=decisions.spool_folder(),
+            spool_max_bytes=decisions.spool_max_mb * 2**20,
             on_written=metrics.decisions_written.inc,
             on_dropped=metrics.decisions_dropped.inc,
             on_failed=metrics.decisions_failed.inc,
+            on_retried=metrics.decisions_retried.inc,
         )
         if decisions.record
         else None
     )
+    if writer is not None:
+        metrics.watch_decisions(writer)
     store = ModelStore(settings.model_uri, ModelLoader(settings.tracking_uri), metrics)
     batcher = MicroBatcher(
         answer_rows,

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+if TYPE_CHECKING:
+    from engage.decisions.writer import DecisionWriter
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -71,12 +76,42 @@ class ServingMetrics:
         )
         self.decisions_dropped = Counter(
             "engage_decisions_dropped",
-            "Decision records dropped because the writer's queue was full",
+            "Decision records the writer's full queue refused (the request answered 503)",
             registry=self.registry,
         )
         self.decisions_failed = Counter(
             "engage_decisions_failed",
-            "Decision records the store failed to write",
+            "Decision records lost: not built, or never spooled before the writer stopped",
+            registry=self.registry,
+        )
+        self.decisions_retried = Counter(
+            "engage_decisions_write_retries",
+            "Decision records whose store write failed; kept in the spool and retried",
+            registry=self.registry,
+        )
+        self.decisions_refused = Counter(
+            "engage_decisions_refused",
+            "Recommendation requests refused with 503: decision spool full or queue full",
+            registry=self.registry,
+        )
+        self.decisions_queued = Gauge(
+            "engage_decisions_queued",
+            "Decision records in memory, not yet in the spool",
+            registry=self.registry,
+        )
+        self.decisions_spooled = Gauge(
+            "engage_decisions_spooled",
+            "Decision records in the local spool, waiting for the decision store",
+            registry=self.registry,
+        )
+        self.decisions_spool_bytes = Gauge(
+            "engage_decisions_spool_bytes",
+            "Size of the spooled decision records (JSON bytes)",
+            registry=self.registry,
+        )
+        self.decisions_store_up = Gauge(
+            "engage_decisions_store_up",
+            "1 when the decision store took the last write, 0 while it is unavailable",
             registry=self.registry,
         )
         self.outcomes = Counter(
@@ -98,6 +133,13 @@ class ServingMetrics:
         self.model_info.clear()
         self.model_info.labels(name or "", version or "", run_id or "", mode).set(1)
         self.model_loaded.set(1)
+
+    def watch_decisions(self, writer: DecisionWriter) -> None:
+        """Read the decision backlog's gauges from ``writer`` at each scrape."""
+        self.decisions_queued.set_function(writer.queued)
+        self.decisions_spooled.set_function(writer.spooled)
+        self.decisions_spool_bytes.set_function(writer.spooled_bytes)
+        self.decisions_store_up.set_function(lambda: float(writer.store_up))
 
     def render(self) -> bytes:
         """The Prometheus text exposition of this registry."""

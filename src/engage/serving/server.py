@@ -120,13 +120,16 @@ def resolve_settings(
 
 
 def log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging set-up, with the app's ``serving`` logger on the same handler."""
+    """uvicorn's logging set-up, with the app's ``serving`` and ``engage.decisions`` loggers
+    on the same handler."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["serving"] = {
         "handlers": ["default"],
         "level": level.upper(),
         "propagate": False,
     }
+    # the decision writer's outage, backlog and recovery lines, formatted alike and at INFO
+    config["loggers"]["engage.decisions"] = {**config["loggers"]["serving"]}
     return config
 
 

@@ -81,6 +81,22 @@ def test_a_record_comes_back_as_written(store):
     assert store.count() == 1
 
 
+def test_writing_a_decision_again_neither_duplicates_nor_fails(store):
+    """The spool replays what it cannot know was stored: a rewrite must be harmless."""
+    first, other = record(), record()
+    store.write([first])
+    store.merge_outcomes(first.decision_id, {"conversions": 1.0})
+    assert store.write([first, other, first]) == 3
+    assert store.count() == 2
+    assert store.get(first.decision_id) == first
+    assert store.outcomes(first.decision_id) == {"conversions": 1.0}  # its outcomes kept
+
+
+def test_a_record_survives_its_json_line():
+    rec = record(probability=0.1 + 0.2)
+    assert DecisionRecord.from_json(rec.to_json()) == rec
+
+
 def test_partial_outcomes_merge_and_identical_repeats_change_nothing(store):
     rec = record()
     store.write([rec])

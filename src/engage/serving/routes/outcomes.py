@@ -2,8 +2,10 @@
 
 Protected like the recommendation routes (:func:`~engage.serving.deps.require_api_key`).
 Outcomes are checked against the spec the decision was served under, not the model being
-served now. A decision still waiting in the writer's queue is written first, so an outcome
-posted right after its recommendation is not refused as unknown.
+served now. A decision still waiting to be written (in the writer's queue or its spool, say
+after an outage of the store) is written to the store first, ahead of the backlog, so its
+outcome is merged at once; while the store is unavailable the post is answered 503 (retry
+later), never 404.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from engage.serving.schemas import OutcomesRequest, OutcomesResponse
 
 router = APIRouter(dependencies=[Depends(require_api_key)], route_class=KeyedRoute)
 
-FLUSH_WAIT_S = 5.0
 READY_WAIT_S = 2.0  # a store opening at start-up
 
 _ONE_SHAPE = error_responses(422)[422]
@@ -39,10 +40,13 @@ def _unavailable(reason: str) -> ApiError:
 
 def _merge(writer: DecisionWriter, body: OutcomesRequest) -> Merged:
     """The merge, run on a worker thread (database calls block)."""
-    if writer.pending(body.decision_id) is not None and not writer.flush(FLUSH_WAIT_S):
-        raise _unavailable("the decision is still waiting to be written; retry shortly")
     if writer.store is None and not writer.wait_ready(READY_WAIT_S):
         raise _unavailable(clip(writer.last_error or "not opened yet"))
+    if not writer.deliver(body.decision_id):
+        raise _unavailable(
+            "the decision is waiting in the spool for the store; retry shortly: "
+            + clip(writer.last_error or "")
+        )
     return writer.store.merge_outcomes(body.decision_id, body.outcomes, body.observed_at)
 
 

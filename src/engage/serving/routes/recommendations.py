@@ -7,7 +7,9 @@ turns them into the OpenAPI descriptions.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from engage.contract.redaction import redact
 from engage.decisions import capture
 from engage.decisions.records import new_decision_id
-from engage.decisions.writer import DecisionWriter
+from engage.decisions.writer import DURABLE_WAIT_S, DecisionWriter
 from engage.policy.exploration import Exploration
 from engage.serving.deps import (
     SCORING_ERRORS,
@@ -60,6 +62,25 @@ def exploration_of(
     )
 
 
+def refuse_if_unrecordable(writer: DecisionWriter | None, metrics: ServingMetrics) -> None:
+    """503 when the decision spool (or queue) is full: no decision id is handed out that
+    could not be kept (counted in ``engage_decisions_refused``)."""
+    reason = writer.refusal() if writer is not None else None
+    if reason is not None:
+        metrics.decisions_refused.inc()
+        raise ApiError(503, "decisions_unavailable", f"cannot record decisions now: {reason}")
+
+
+async def recorded(writer: DecisionWriter | None) -> None:
+    """Wait (at most ``DURABLE_WAIT_S``) until the decisions queued so far are fsynced in the
+    spool: an id is handed out only once its decision survives a crash of the process."""
+    if writer is not None:
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(writer.durable()), DURABLE_WAIT_S)
+        except TimeoutError:
+            log.warning("decision spool slower than %.1f s: answering anyway", DURABLE_WAIT_S)
+
+
 def serve(
     item: BatchItem,
     row: list[Any],
@@ -72,8 +93,9 @@ def serve(
 ) -> BatchItem:
     """Draw the served recommendation, give the answer its decision id, queue its record.
 
-    Greedy leaves the policy's answer as it is (probability 1). Recording only enqueues and
-    never fails the request: a record that cannot be built is counted as failed and logged.
+    Greedy leaves the policy's answer as it is (probability 1). Recording only enqueues: a
+    record that cannot be built is counted as failed and logged; a queue that filled since
+    :func:`refuse_if_unrecordable` looked is a 503 (no id handed out that is not recorded).
     """
     decision_id = new_decision_id()
     spec = model.policy.spec
@@ -88,20 +110,24 @@ def serve(
     if writer is not None:
         try:
             weights = spec.outcome_weights(objective or model.policy.objective or None)
-            writer.submit(
-                capture.record(
-                    decision_id=decision_id,
-                    spec=spec,
-                    model=model.ref(),
-                    profile=profile,
-                    served=served,
-                    how=how,
-                    objective=weights,
-                )
+            decision = capture.record(
+                decision_id=decision_id,
+                spec=spec,
+                model=model.ref(),
+                profile=profile,
+                served=served,
+                how=how,
+                objective=weights,
             )
         except Exception as exc:  # noqa: BLE001 - recording must never fail the request
             metrics.decisions_failed.inc()
             log.error("could not record decision %s: %s", decision_id, redact(exc)[:500])
+        else:
+            if not writer.submit(decision):  # the queue filled since the check: no id handed out
+                metrics.decisions_refused.inc()
+                raise ApiError(
+                    503, "decisions_unavailable", "cannot record decisions now: queue full"
+                )
     return item.model_copy(
         update={
             "decision_id": decision_id,
@@ -126,6 +152,7 @@ async def recommend(
     request: Request,
 ) -> RecommendationResponse:
     """Rank engagement styles with posting mix and cadence for one business profile, and explain the first choice."""
+    refuse_if_unrecordable(request.app.state.decisions, metrics)
     rows, objective, constraints = scoring_inputs(model, [body.profile], ["profile"], body)
     how = exploration_of(body, settings)
     top_k = body.top_k or settings.default_top_k
@@ -135,6 +162,7 @@ async def recommend(
     item = serve(
         item, rows[0], model, how, top_k, objective, request.app.state.decisions, metrics
     )
+    await recorded(request.app.state.decisions)
     metrics.profiles.inc()
     return RecommendationResponse(**dict(item), model=ModelRef.model_validate(model.ref()))
 
@@ -153,6 +181,7 @@ def recommend_batch(
     request: Request,
 ) -> BatchRecommendationResponse:
     """Recommend for several profiles at once with one objective and one set of constraints."""
+    refuse_if_unrecordable(request.app.state.decisions, metrics)
     if len(body.profiles) > settings.max_batch:
         raise ApiError(
             413,
@@ -172,5 +201,10 @@ def recommend_batch(
         serve(item, row, model, how, top_k, objective, writer, metrics)
         for item, row in zip(answer_rows(rows, question), rows, strict=True)
     ]
+    if writer is not None:  # this route runs on a worker thread: wait there (see `recorded`)
+        try:
+            writer.durable().result(DURABLE_WAIT_S)
+        except FutureTimeout:
+            log.warning("decision spool slower than %.1f s: answering anyway", DURABLE_WAIT_S)
     metrics.profiles.inc(len(answers))
     return BatchRecommendationResponse(results=answers, model=ModelRef.model_validate(model.ref()))
