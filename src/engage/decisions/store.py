@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from engage.contract.redaction import redact
+from engage.contract.redaction import redact, remember_uri
 from engage.decisions import tables
 from engage.decisions.records import DecisionRecord, as_utc, utcnow
 
@@ -286,6 +286,7 @@ def open_store(url: str) -> DecisionStore:
     Raises:
         StoreError: the database cannot be reached or migrated (message redacted).
     """
+    remember_uri(url)  # its password is masked wherever a driver echoes it
     try:
         engine = create_engine(url)
         migrate(engine)
