@@ -29,7 +29,7 @@ import mlflow
 import mlflow.pyfunc
 from mlflow import MlflowClient
 
-from engage.contract.redaction import redact
+from engage.contract.redaction import redact, remember_uri
 from engage.policy.policy import Policy
 from engage.serving.contract import SpecContract
 from engage.serving.disclosure import public_text
@@ -118,6 +118,7 @@ class ModelLoader:
 
     def __init__(self, tracking_uri: str) -> None:
         self.tracking_uri = tracking_uri
+        remember_uri(tracking_uri)  # its password is masked wherever MLflow echoes it
 
     def _client(self) -> MlflowClient:
         if urlparse(self.tracking_uri).scheme == "sqlite":
@@ -131,9 +132,12 @@ class ModelLoader:
     def _failure(self, action: str, uri: str, exc: BaseException) -> ModelLoadError:
         """A load error for ``exc``; an unreachable store is said so, with its address only."""
         kind = network_failure(exc)
-        public = None
         if kind is not None:
             public = f"tracking server unreachable: {server_address(self.tracking_uri)} ({kind})"
+        else:
+            # Fixed words: an upstream error body (a 500 page may echo the request's headers)
+            # goes to the log and the admin answer only, redacted.
+            public = f"cannot {action} {uri}: the model store failed (the server log has the detail)"
         return ModelLoadError(f"cannot {action} {uri}: {_short(exc)}", public)
 
     def alias_version(self, uri: str) -> str | None:
