@@ -1,0 +1,376 @@
+"""A streaming pre-scan of an input file, so a bomb is refused before any parser holds it.
+
+Parsers hold what they read: pandas took ~28 times the size of a file of NUL bytes (one
+100 MB "line"), and a 3.4 MB ``.csv.gz`` of 100 KB ids became 5.9 GB, because the size limit
+was checked on the compressed bytes. Every reader of user files (``engage validate`` and
+``train``, ``recommend --input``, ``recommend-batch``) first passes the file through
+:func:`scan_input`, which reads it once, decompressed, in chunks of :data:`CHUNK_BYTES`, and
+refuses it (:class:`~engage.contract.limits.InputLimitError`, naming the limit and the count)
+as soon as it sees:
+
+* more decompressed bytes than ``limits.max_bytes`` (a setting: ``--max-bytes``,
+  ``ENGAGE_TRAIN_MAX_INPUT_BYTES``, ...);
+* a NUL byte in a text file (it is binary, not CSV or JSON);
+* a record (a line, quoted newlines included) longer than :data:`MAX_LINE_BYTES`, a field
+  longer than :data:`MAX_FIELD_BYTES`, or a record of more than :data:`MAX_COLUMNS` fields;
+* in Parquet, more columns than :data:`MAX_COLUMNS`, a text or binary cell longer than
+  :data:`MAX_FIELD_BYTES`, or more decoded bytes than ``limits.max_bytes``.
+
+Memory: the scan itself holds one chunk and a few arrays of its size (about 4 times
+:data:`CHUNK_BYTES` for text; for Parquet one batch of :data:`PARQUET_BATCH_ROWS` rows, at most
+``PARQUET_BATCH_ROWS x MAX_FIELD_BYTES`` per text column read), whatever the file holds. The
+limits that are constants here are wide enough for any campaign log; the one a user may need to
+raise, the byte limit, is a setting.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import lzma
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from engage.contract.limits import InputLimitError, InputLimits
+from engage.contract.messages import shown_names
+
+#: Bytes read (decompressed) per step of the scan.
+CHUNK_BYTES = 1 << 20
+#: Longest record of a text file, in bytes (a quoted field's newlines do not end it).
+MAX_LINE_BYTES = 1 << 20
+#: Longest field (cell) of a text file or text cell of a Parquet file, in bytes.
+MAX_FIELD_BYTES = 1 << 16
+#: Most columns (fields of a record) of any input.
+MAX_COLUMNS = 1_000
+#: Rows of a Parquet file decoded per step of the scan.
+PARQUET_BATCH_ROWS = 1_024
+
+_HOW = "nothing was read: check the file (is it the log you meant, and is it text?)"
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What the scan saw of a file that passed."""
+
+    bytes: int
+    records: int
+    columns: int
+
+
+def _limit_error(path: Path, what: str, text: str) -> InputLimitError:
+    return InputLimitError(f"{what} {path}: {text}; {_HOW}")
+
+
+def open_decompressed(path: Path) -> BinaryIO:
+    """``path`` opened for reading its decompressed bytes (by its compression suffix).
+
+    Raises:
+        ValueError: a ``.zip`` that does not hold exactly one file, or a ``.zst`` without the
+            ``zstandard`` package.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if suffix == ".bz2":
+        return bz2.open(path, "rb")
+    if suffix == ".xz":
+        return lzma.open(path, "rb")
+    if suffix == ".zip":
+        archive = zipfile.ZipFile(path)
+        names = [n for n in archive.namelist() if not n.endswith("/")]
+        if len(names) != 1:
+            archive.close()
+            raise ValueError(f"{path}: a .zip log must hold exactly one file, it holds {len(names):,}")
+        return archive.open(names[0])  # type: ignore[return-value]
+    if suffix == ".zst":
+        try:
+            import zstandard
+        except ImportError:
+            raise ValueError(f"{path}: reading .zst needs the zstandard package") from None
+        return zstandard.ZstdDecompressor().stream_reader(path.open("rb"))  # type: ignore[no-any-return]
+    return path.open("rb")
+
+
+def check_compressed_size(path: Path, limits: InputLimits, what: str = "input") -> None:
+    """Refuse a file whose size on disk is over ``limits.max_bytes`` (before decompressing)."""
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise InputLimitError(
+            f"{what} {path} is {size:,} bytes, more than the limit of {limits.max_bytes:,} "
+            f"bytes ({limits.name_of('max_bytes')}); nothing was read: split the file, or "
+            "raise the limit if the file is genuine"
+        )
+
+
+class _TextScan:
+    """The state of a text scan between chunks (positions are in decompressed bytes)."""
+
+    def __init__(
+        self, path: Path, sep: str | None, limits: InputLimits, what: str, *, lines: bool = True
+    ) -> None:
+        self.path, self.limits, self.what, self.lines = path, limits, what, lines
+        encoded = sep.encode() if sep else b""
+        self.sep = encoded[0] if len(encoded) == 1 else None  # a longer separator: lines only
+        self.total = 0
+        self.parity = 0  # quotes seen so far, mod 2 (inside a quoted field when 1)
+        self.record_start = 0
+        self.field_start = 0
+        self.record = 0  # 0-based record number of the current record
+        self.fields = 1  # fields of the current record so far
+        self.header = bytearray()  # the first record, for the columns' names
+        self.names: list[str] | None = None
+
+    def error(self, text: str) -> InputLimitError:
+        return _limit_error(self.path, self.what, text)
+
+    def column_name(self, index: int, record: int) -> str:
+        """``column 'name' (field i)`` for a data record's field, ``field i`` in the header."""
+        if record > 0 and self.names is not None and index < len(self.names):
+            return f"column {shown_names([self.names[index]])} (field {index + 1:,})"
+        return f"field {index + 1:,}"
+
+    def feed(self, chunk: bytes) -> None:
+        base = self.total
+        self.total += len(chunk)
+        if self.total > self.limits.max_bytes:
+            raise self.error(
+                f"more than {self.limits.max_bytes:,} bytes once decompressed, the limit "
+                f"({self.limits.name_of('max_bytes')}); split the file, or raise the limit if "
+                "it is genuine"
+            )
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        nuls = int(np.count_nonzero(data == 0))
+        if nuls:
+            first = base + int(np.argmax(data == 0))
+            raise self.error(
+                f"{nuls:,} NUL bytes in bytes {base:,} to {self.total:,} (the first at byte "
+                f"{first:,}): a binary file, not text"
+            )
+        # parity of the quotes before each byte (uint8 wraps at 256, an even number)
+        inside = (np.cumsum(data == 34, dtype=np.uint8) + self.parity) & 1
+        self.parity = int(inside[-1]) if len(inside) else self.parity
+        outside = inside == 0
+        ends = np.flatnonzero((data == 10) & outside)
+        if self.sep is not None:
+            delims = np.flatnonzero(((data == 10) | (data == self.sep)) & outside)
+        else:
+            delims = ends
+        if self.names is None and self.lines:  # the header, to name columns in messages
+            stop = int(ends[0]) + 1 if len(ends) else len(chunk)
+            if len(self.header) + stop <= MAX_LINE_BYTES + 2:  # longer: refused just below
+                self.header += chunk[:stop]
+                if len(ends):
+                    self._read_names()
+        if self.lines:
+            # the first limit broken in byte order, whatever the chunk size
+            found = [v for v in (self._fields(base, data, delims), self._records(base, ends, len(chunk))) if v]
+            if found:
+                raise self.error(min(found)[1])
+        else:
+            self.record += len(ends)
+
+    def _fields(self, base: int, data: np.ndarray, delims: np.ndarray) -> tuple[int, str] | None:
+        """The first field too long or record too wide (its position and message); the state
+        carried to the next chunk updated."""
+        if self.sep is None:
+            return None
+        found: list[tuple[int, str]] = []
+        # the fields this chunk ends, then the one it leaves open
+        starts = np.concatenate(([self.field_start], base + delims + 1))
+        stops = np.concatenate((base + delims, [base + len(data)]))
+        over = np.flatnonzero(stops - starts > MAX_FIELD_BYTES)
+        if len(over):
+            k = int(over[0])
+            record, field = self._locate(data, delims, k)
+            found.append((
+                int(starts[k]) + MAX_FIELD_BYTES,
+                f"{self.column_name(field, record)} of record {record + 1:,} is longer than "
+                f"{MAX_FIELD_BYTES:,} bytes, the limit (engage.contract.prescan.MAX_FIELD_BYTES)",
+            ))
+        # fields per record: the separator that opens field MAX_COLUMNS + 1 is the breach
+        is_end = data[delims] == 10
+        end_at = np.flatnonzero(is_end)
+        record_first = np.concatenate(([0], end_at + 1))  # index in delims of each record's first
+        seps_before = np.zeros(len(record_first), dtype=np.int64)
+        seps_before[0] = self.fields - 1
+        record_last = np.concatenate((end_at, [len(delims)]))  # exclusive of its end
+        seps = seps_before + (record_last - record_first)
+        wide = np.flatnonzero(seps >= MAX_COLUMNS)
+        if len(wide):
+            r = int(wide[0])
+            idx = int(record_first[r] + (MAX_COLUMNS - seps_before[r]) - 1)
+            found.append((
+                base + int(delims[idx]),
+                f"record {self.record + r + 1:,} has more than {MAX_COLUMNS:,} fields, the "
+                "limit (engage.contract.prescan.MAX_COLUMNS)",
+            ))
+        self.fields = int(seps[-1]) + 1  # of the record left open
+        if len(delims):
+            self.field_start = base + int(delims[-1]) + 1
+        return min(found) if found else None
+
+    def _locate(self, data: np.ndarray, delims: np.ndarray, k: int) -> tuple[int, int]:
+        """(record, field) of the ``k``-th field this chunk closes or continues."""
+        ends_before = np.flatnonzero(data[delims[:k]] == 10)
+        record = self.record + len(ends_before)
+        field = k - int(ends_before[-1]) - 1 if len(ends_before) else self.fields - 1 + k
+        return record, field
+
+    def _records(self, base: int, ends: np.ndarray, n: int) -> tuple[int, str] | None:
+        """The first record too long (its position and message); the state carried on."""
+        starts = np.concatenate(([self.record_start], base + ends + 1))
+        stops = np.concatenate((base + ends, [base + n]))
+        over = np.flatnonzero(stops - starts > MAX_LINE_BYTES)
+        found = None
+        if len(over):
+            k = int(over[0])
+            found = (
+                int(starts[k]) + MAX_LINE_BYTES,
+                f"record {self.record + k + 1:,} (a line, quoted newlines included) is longer "
+                f"than {MAX_LINE_BYTES:,} bytes, the limit (engage.contract.prescan.MAX_LINE_BYTES)",
+            )
+        self.record += len(ends)
+        if len(ends):
+            self.record_start = base + int(ends[-1]) + 1
+        return found
+
+    def _read_names(self) -> None:
+        text = bytes(self.header).decode("utf-8", errors="replace").rstrip("\r\n")
+        if self.sep is None:
+            self.names = []
+            return
+        try:
+            self.names = next(csv.reader([text], delimiter=chr(self.sep)), [])
+        except csv.Error:
+            self.names = []
+
+    def finish(self) -> Scanned:
+        if self.names is None:
+            self._read_names()
+        records = self.record + (1 if self.total > self.record_start else 0)
+        return Scanned(self.total, records, len(self.names or []))
+
+
+def scan_text(
+    path: Path, sep: str | None, limits: InputLimits, what: str = "input", *, lines: bool = True
+) -> Scanned:
+    """Stream a text file (CSV with ``sep``, or JSON lines when ``sep`` is None), decompressed,
+    and refuse it at the first limit it breaks (``lines=False``: a JSON document, whose one
+    line may be long: only the byte limit and NUL bytes apply).
+
+    Raises:
+        InputLimitError: the file breaks a limit (the message names it and the count).
+        ValueError: the compression is not readable.
+    """
+    check_compressed_size(path, limits, what)
+    scan = _TextScan(path, sep, limits, what, lines=lines)
+    try:
+        with open_decompressed(path) as stream:
+            while chunk := stream.read(CHUNK_BYTES):
+                scan.feed(chunk)
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"could not read {path}: {exc.__class__.__name__}: {exc}") from exc
+    return scan.finish()
+
+
+def scan_parquet(
+    path: Path, limits: InputLimits, columns: Sequence[str] | None = None, what: str = "input"
+) -> Scanned:
+    """Decode a Parquet file in batches of :data:`PARQUET_BATCH_ROWS` rows (``columns`` only,
+    when given) and refuse it at the first limit it breaks.
+
+    Raises:
+        InputLimitError: too many columns, a text cell too long, or too many decoded bytes.
+        ValueError: the file is not Parquet.
+    """
+    check_compressed_size(path, limits, what)
+    try:
+        handle = pq.ParquetFile(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ValueError(f"could not read {path} as Parquet: {exc}") from exc
+    with handle:
+        names = handle.schema_arrow.names
+        if len(names) > MAX_COLUMNS:
+            raise _limit_error(
+                path, what,
+                f"{len(names):,} columns, more than {MAX_COLUMNS:,}, the limit "
+                "(engage.contract.prescan.MAX_COLUMNS)",
+            )
+        wanted = [c for c in (columns if columns is not None else names) if c in names]
+        total = rows = 0
+        try:
+            batches = handle.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted)
+            for batch in batches:
+                total += batch.nbytes
+                if total > limits.max_bytes:
+                    raise _limit_error(
+                        path, what,
+                        f"more than {limits.max_bytes:,} bytes once decoded, the limit "
+                        f"({limits.name_of('max_bytes')}); split the file, or raise the limit "
+                        "if it is genuine",
+                    )
+                for name, column in zip(batch.schema.names, batch.columns, strict=True):
+                    _check_cells(path, what, name, column, rows)
+                rows += batch.num_rows
+        except (OSError, pa.ArrowException) as exc:
+            raise ValueError(f"could not read {path} as Parquet: {exc}") from exc
+    return Scanned(total, rows, len(names))
+
+
+def _check_cells(path: Path, what: str, name: str, column: pa.Array, first_row: int) -> None:
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column, kind = column.dictionary_decode(), kind.value_type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+        return
+    lengths = pc.binary_length(column)
+    longest = pc.max(lengths).as_py()
+    if longest is not None and longest > MAX_FIELD_BYTES:
+        too_long = pc.greater(lengths, MAX_FIELD_BYTES)
+        count = pc.sum(too_long).as_py()
+        row = first_row + int(np.argmax(np.asarray(too_long.fill_null(False))))
+        raise _limit_error(
+            path, what,
+            f"column {shown_names([name])}: {count:,} cells longer than {MAX_FIELD_BYTES:,} "
+            f"bytes (the limit, engage.contract.prescan.MAX_FIELD_BYTES) in rows {first_row:,} "
+            f"to {first_row + len(column) - 1:,}, the first at row {row:,} ({longest:,} bytes)",
+        )
+
+
+def is_compressed(path: Path) -> bool:
+    """Whether ``path`` ends in a compression suffix."""
+    return path.suffix.lower() in _COMPRESSED
+
+
+def scan_input(
+    path: Path, sep: str | None, limits: InputLimits, *, parquet: bool, what: str = "input",
+    lines: bool = True,
+) -> Scanned:
+    """:func:`scan_parquet` or :func:`scan_text`, by the file's format."""
+    if parquet:
+        return scan_parquet(path, limits, what=what)
+    return scan_text(path, sep, limits, what, lines=lines)
+
+
+__all__ = [
+    "CHUNK_BYTES",
+    "MAX_COLUMNS",
+    "MAX_FIELD_BYTES",
+    "MAX_LINE_BYTES",
+    "PARQUET_BATCH_ROWS",
+    "Scanned",
+    "open_decompressed",
+    "scan_input",
+    "scan_parquet",
+    "scan_text",
+]
