@@ -13,14 +13,24 @@ as soon as it sees:
 * a NUL byte in a text file (it is binary, not CSV or JSON);
 * a record (a line, quoted newlines included) longer than :data:`MAX_LINE_BYTES`, a field
   longer than :data:`MAX_FIELD_BYTES`, or a record of more than :data:`MAX_COLUMNS` fields;
-* in Parquet, more columns than :data:`MAX_COLUMNS`, a text or binary cell longer than
-  :data:`MAX_FIELD_BYTES`, or more decoded bytes than ``limits.max_bytes``.
+* more cells (fields) than one per :data:`BYTES_PER_CELL` bytes of ``max_bytes``;
+* in Parquet, more columns than :data:`MAX_COLUMNS`, more cells than that, a text or binary
+  cell longer than :data:`MAX_FIELD_BYTES`, or more decoded bytes than ``limits.max_bytes``.
 
-Memory: the scan itself holds one chunk and a few arrays of its size (about 4 times
-:data:`CHUNK_BYTES` for text; for Parquet one batch of :data:`PARQUET_BATCH_ROWS` rows, at most
-``PARQUET_BATCH_ROWS x MAX_FIELD_BYTES`` per text column read), whatever the file holds. The
-limits that are constants here are wide enough for any campaign log; the one a user may need to
-raise, the byte limit, is a setting.
+Memory, stated as a multiple of the byte limit ``B = max_bytes``:
+
+* refusing costs the scan's own memory only, whatever the file holds: one chunk and a few
+  arrays of its size for text (about 12 x :data:`CHUNK_BYTES`), one batch of
+  :data:`PARQUET_BATCH_ROWS` rows for Parquet;
+* a file that passes holds at most ``B`` bytes and ``B / 8`` cells; pandas keeps a cell in 8
+  (a number) to about 64 bytes (a short text), and validation holds the raw and the clean
+  frame, so reading and validating it takes at most about ``2 x 64 / 8 = 16 x B`` (every
+  cell a short distinct text). Measured (peak RSS, the ~130 MB of imports included): a file
+  at the cell limit of short distinct texts (59 MB, 10 M cells, ``B`` = 80 MB) 480 MB, 6 x
+  ``B``; a simulated campaign log of 364 MB (27 M cells) 1.0 GB, 2.8 x its size.
+
+The limits that are constants here are wide enough for any campaign log; the one a user may
+need to raise, the byte limit (and with it the cell limit), is a setting.
 """
 
 from __future__ import annotations
@@ -51,10 +61,14 @@ MAX_LINE_BYTES = 1 << 20
 MAX_FIELD_BYTES = 1 << 16
 #: Most columns (fields of a record) of any input.
 MAX_COLUMNS = 1_000
+#: Bytes of ``max_bytes`` per cell (field) allowed: pandas holds a cell in 8 (a number) to
+#: about 64 bytes (a short text), however few bytes it took in the file.
+BYTES_PER_CELL = 8
 #: Rows of a Parquet file decoded per step of the scan.
 PARQUET_BATCH_ROWS = 1_024
 
 _HOW = "nothing was read: check the file (is it the log you meant, and is it text?)"
+_RAISE = "nothing was read: split the file, or raise the limit if it is genuine"
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
 
 
@@ -67,8 +81,8 @@ class Scanned:
     columns: int
 
 
-def _limit_error(path: Path, what: str, text: str) -> InputLimitError:
-    return InputLimitError(f"{what} {path}: {text}; {_HOW}")
+def _limit_error(path: Path, what: str, text: str, hint: str = _HOW) -> InputLimitError:
+    return InputLimitError(f"{what} {path}: {text}; {hint}")
 
 
 def open_decompressed(path: Path) -> BinaryIO:
@@ -127,11 +141,13 @@ class _TextScan:
         self.field_start = 0
         self.record = 0  # 0-based record number of the current record
         self.fields = 1  # fields of the current record so far
+        self.cells = 0  # fields ended so far
+        self.max_cells = limits.max_bytes // BYTES_PER_CELL
         self.header = bytearray()  # the first record, for the columns' names
         self.names: list[str] | None = None
 
-    def error(self, text: str) -> InputLimitError:
-        return _limit_error(self.path, self.what, text)
+    def error(self, text: str, hint: str = _HOW) -> InputLimitError:
+        return _limit_error(self.path, self.what, text, hint)
 
     def column_name(self, index: int, record: int) -> str:
         """``column 'name' (field i)`` for a data record's field, ``field i`` in the header."""
@@ -145,8 +161,8 @@ class _TextScan:
         if self.total > self.limits.max_bytes:
             raise self.error(
                 f"more than {self.limits.max_bytes:,} bytes once decompressed, the limit "
-                f"({self.limits.name_of('max_bytes')}); split the file, or raise the limit if "
-                "it is genuine"
+                f"({self.limits.name_of('max_bytes')})",
+                _RAISE,
             )
         data = np.frombuffer(chunk, dtype=np.uint8)
         nuls = int(np.count_nonzero(data == 0))
@@ -175,16 +191,17 @@ class _TextScan:
             # the first limit broken in byte order, whatever the chunk size
             found = [v for v in (self._fields(base, data, delims), self._records(base, ends, len(chunk))) if v]
             if found:
-                raise self.error(min(found)[1])
+                _, text, hint = min(found)
+                raise self.error(text, hint)
         else:
             self.record += len(ends)
 
-    def _fields(self, base: int, data: np.ndarray, delims: np.ndarray) -> tuple[int, str] | None:
+    def _fields(self, base: int, data: np.ndarray, delims: np.ndarray) -> tuple[int, str, str] | None:
         """The first field too long or record too wide (its position and message); the state
         carried to the next chunk updated."""
         if self.sep is None:
             return None
-        found: list[tuple[int, str]] = []
+        found: list[tuple[int, str, str]] = []
         # the fields this chunk ends, then the one it leaves open
         starts = np.concatenate(([self.field_start], base + delims + 1))
         stops = np.concatenate((base + delims, [base + len(data)]))
@@ -196,6 +213,7 @@ class _TextScan:
                 int(starts[k]) + MAX_FIELD_BYTES,
                 f"{self.column_name(field, record)} of record {record + 1:,} is longer than "
                 f"{MAX_FIELD_BYTES:,} bytes, the limit (engage.contract.prescan.MAX_FIELD_BYTES)",
+                _HOW,
             ))
         # fields per record: the separator that opens field MAX_COLUMNS + 1 is the breach
         is_end = data[delims] == 10
@@ -213,11 +231,22 @@ class _TextScan:
                 base + int(delims[idx]),
                 f"record {self.record + r + 1:,} has more than {MAX_COLUMNS:,} fields, the "
                 "limit (engage.contract.prescan.MAX_COLUMNS)",
+                _HOW,
             ))
         self.fields = int(seps[-1]) + 1  # of the record left open
+        self.cells += len(delims)
+        if self.cells > self.max_cells:
+            found.append((base + int(delims[self.max_cells - self.cells]), self._cells_text(), _RAISE))
         if len(delims):
             self.field_start = base + int(delims[-1]) + 1
         return min(found) if found else None
+
+    def _cells_text(self) -> str:
+        return (
+            f"more than {self.max_cells:,} cells (fields), the limit of one per {BYTES_PER_CELL} "
+            f"bytes of {self.limits.max_bytes:,} ({self.limits.name_of('max_bytes')}): each cell "
+            "costs 8 to 64 bytes of memory once parsed"
+        )
 
     def _locate(self, data: np.ndarray, delims: np.ndarray, k: int) -> tuple[int, int]:
         """(record, field) of the ``k``-th field this chunk closes or continues."""
@@ -226,7 +255,7 @@ class _TextScan:
         field = k - int(ends_before[-1]) - 1 if len(ends_before) else self.fields - 1 + k
         return record, field
 
-    def _records(self, base: int, ends: np.ndarray, n: int) -> tuple[int, str] | None:
+    def _records(self, base: int, ends: np.ndarray, n: int) -> tuple[int, str, str] | None:
         """The first record too long (its position and message); the state carried on."""
         starts = np.concatenate(([self.record_start], base + ends + 1))
         stops = np.concatenate((base + ends, [base + n]))
@@ -238,6 +267,7 @@ class _TextScan:
                 int(starts[k]) + MAX_LINE_BYTES,
                 f"record {self.record + k + 1:,} (a line, quoted newlines included) is longer "
                 f"than {MAX_LINE_BYTES:,} bytes, the limit (engage.contract.prescan.MAX_LINE_BYTES)",
+                _HOW,
             )
         self.record += len(ends)
         if len(ends):
@@ -308,6 +338,16 @@ def scan_parquet(
             )
         wanted = [c for c in (columns if columns is not None else names) if c in names]
         total = rows = 0
+        max_cells = limits.max_bytes // BYTES_PER_CELL
+        if handle.metadata.num_rows * max(len(wanted), 1) > max_cells:
+            raise _limit_error(
+                path, what,
+                f"{handle.metadata.num_rows:,} rows of {len(wanted):,} columns, more than "
+                f"{max_cells:,} cells, the limit of one per {BYTES_PER_CELL} bytes of "
+                f"{limits.max_bytes:,} ({limits.name_of('max_bytes')}): each cell costs 8 to 64 "
+                "bytes of memory once read",
+                _RAISE,
+            )
         try:
             batches = handle.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted)
             for batch in batches:
@@ -316,8 +356,8 @@ def scan_parquet(
                     raise _limit_error(
                         path, what,
                         f"more than {limits.max_bytes:,} bytes once decoded, the limit "
-                        f"({limits.name_of('max_bytes')}); split the file, or raise the limit "
-                        "if it is genuine",
+                        f"({limits.name_of('max_bytes')})",
+                        _RAISE,
                     )
                 for name, column in zip(batch.schema.names, batch.columns, strict=True):
                     _check_cells(path, what, name, column, rows)

@@ -141,8 +141,22 @@ def test_a_parquet_file_of_too_many_columns_is_refused(tmp_path):
 
 def test_a_parquet_file_over_the_byte_limit_once_decoded_is_refused(tmp_path):
     path = tmp_path / "log.parquet"
-    pd.DataFrame({"y": [0.0] * 200_000}).to_parquet(path)  # a few KB on disk, 1.6 MB decoded
+    pd.DataFrame({"y": ["x" * 200] * 10_000}).to_parquet(path)  # a few KB on disk, 2 MB decoded
     limits = InputLimits(max_bytes=1 << 20, names={"max_bytes": "ENGAGE_TRAIN_MAX_INPUT_BYTES"})
     assert path.stat().st_size < limits.max_bytes
     with pytest.raises(InputLimitError, match=r"more than 1,048,576 bytes once decoded.*ENGAGE_TRAIN_MAX_INPUT_BYTES"):
         scan_parquet(path, limits)
+
+
+def test_too_many_cells_for_the_byte_limit_are_refused(tmp_path):
+    """A file of tiny cells costs pandas 8 to 64 bytes a cell: at most one per 8 bytes of the
+    limit, so memory stays a bounded multiple of max_bytes."""
+    path = write(tmp_path / "log.csv", b"a,b\n" + b"1,2\n" * 2000)  # 8,002 bytes, 4,002 cells
+    limits = InputLimits(max_bytes=16_000, names={"max_bytes": "--max-bytes"})
+    with pytest.raises(InputLimitError, match=r"more than 2,000 cells \(fields\), the limit of one per 8 bytes of 16,000 \(--max-bytes\)"):
+        scan_text(path, ",", limits)
+    assert scan_text(path, ",", InputLimits(max_bytes=40_000)).records == 2001
+    parquet = tmp_path / "log.parquet"
+    pd.DataFrame({"a": range(3000), "b": range(3000)}).to_parquet(parquet)
+    with pytest.raises(InputLimitError, match=r"3,000 rows of 2 columns, more than 5,000 cells"):
+        scan_parquet(parquet, InputLimits(max_bytes=40_000))
