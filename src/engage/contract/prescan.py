@@ -43,7 +43,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import numpy as np
 import pyarrow as pa
@@ -96,9 +96,9 @@ def open_decompressed(path: Path) -> BinaryIO:
     if suffix == ".gz":
         return gzip.open(path, "rb")  # type: ignore[return-value]
     if suffix == ".bz2":
-        return bz2.open(path, "rb")
+        return cast(BinaryIO, bz2.open(path, "rb"))
     if suffix == ".xz":
-        return lzma.open(path, "rb")
+        return cast(BinaryIO, lzma.open(path, "rb"))
     if suffix == ".zip":
         archive = zipfile.ZipFile(path)
         names = [n for n in archive.namelist() if not n.endswith("/")]
@@ -108,7 +108,7 @@ def open_decompressed(path: Path) -> BinaryIO:
         return archive.open(names[0])  # type: ignore[return-value]
     if suffix == ".zst":
         try:
-            import zstandard
+            import zstandard  # type: ignore[import-not-found]
         except ImportError:
             raise ValueError(f"{path}: reading .zst needs the zstandard package") from None
         return zstandard.ZstdDecompressor().stream_reader(path.open("rb"))  # type: ignore[no-any-return]
