@@ -356,6 +356,8 @@ def _rows(numbers: list[int]) -> str:
 
 def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -> str:
     """Every problem as a line: the column, how many profiles (which ones), the message."""
+    from engage.contract.messages import shown_names
+
     bad = len({i for rows in problems.values() for i in rows if i})
     head = f"{bad:,} of {n_profiles:,} profile{'s' if n_profiles != 1 else ''} do not fit the model's spec"
     if bad == 0:
@@ -367,7 +369,7 @@ def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -
             lines.append(f"  {column}: {message}")
             continue
         count = f"{len(rows):,} profile{'s' if len(rows) != 1 else ''}"
-        lines.append(f"  column '{column}': {count} (profile {_rows(rows)}): {message}")
+        lines.append(f"  column {shown_names([column])}: {count} (profile {_rows(rows)}): {message}")
     if len(ordered) > SHOWN_PROBLEMS:
         lines.append(f"  and {len(ordered) - SHOWN_PROBLEMS:,} more kinds of problem")
     return "\n".join(lines)

@@ -36,7 +36,9 @@ def format_value(value: Any) -> str:
         if np.isfinite(v) and v.is_integer() and abs(v) < 1e15:
             return str(int(v))
         return f"{v:.6g}"
-    return repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        return shown_names([value])  # a cell is the user's: cut like a name
+    return str(value)
 
 
 def format_id(value: Any) -> str:

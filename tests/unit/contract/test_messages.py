@@ -79,3 +79,10 @@ def test_validate_echoes_a_huge_header_bounded(tmp_path, capsys):
     assert len(out + err) < 10_000, len(out + err)
     assert "and 890 more" in out
     assert "(+" in out and "characters)" in out
+
+
+def test_a_long_cell_value_is_cut_in_messages():
+    from engage.contract.messages import examples, format_value
+
+    assert format_value("v" * 1000) == f"{'v' * 80!r}… (+920 characters)"
+    assert len(examples(["x" * 60_000 + str(i) for i in range(5)])) < 1000
