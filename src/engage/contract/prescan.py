@@ -67,8 +67,8 @@ BYTES_PER_CELL = 8
 #: Rows of a Parquet file decoded per step of the scan.
 PARQUET_BATCH_ROWS = 1_024
 
-_HOW = "nothing was read: check the file (is it the log you meant, and is it text?)"
-_RAISE = "nothing was read: split the file, or raise the limit if it is genuine"
+_HOW = "nothing was parsed: check the file (is it the log you meant, and is it text?)"
+_RAISE = "nothing was parsed: split the file, or raise the limit if it is genuine"
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
 
 
