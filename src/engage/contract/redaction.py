@@ -43,6 +43,8 @@ from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 MASK = "***"
 #: Known secrets shorter than this are masked only where a URI or a header puts them.
 MIN_SECRET_CHARS = 4
+#: A URI's lone user information (no password) at least this long is taken for a token.
+MIN_TOKEN_CHARS = 16
 
 #: Environment variables holding URIs whose passwords are secrets.
 SECRET_URI_VARIABLES = (
@@ -138,7 +140,13 @@ def secrets_of_uri(uri: str) -> list[str]:
     for i, userinfo in enumerate(readings):
         user, colon, password = userinfo.partition(":")
         if i == 0 and userinfo:
-            found.append(password if colon else user)
+            # A lone user information is a token (https://TOKEN@host) or a user name
+            # (postgresql://engage@db): only a long one is masked everywhere, so that a user
+            # called "engage" does not mask every "engage" of a message.
+            if colon or len(user) >= MIN_TOKEN_CHARS:
+                found.append(password if colon else user)
+            else:
+                continue
         elif colon and "/" not in user:
             found.append(password)
         else:

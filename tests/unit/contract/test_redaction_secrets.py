@@ -162,7 +162,7 @@ def test_the_scheme_word_of_a_header_stays():
         ("http://u:p@ss@h/x", "p@ss"),
         ("postgresql://u:pa/ss@h/db", "pa/ss"),
         ("postgresql://u:it's@h/db", "it's"),
-        ("https://TOKEN@host/path", "TOKEN"),
+        ("https://tok-0123456789abcdef@host/path", "tok-0123456789abcdef"),
         ("sqlite:///x.db?password=hunter2", "hunter2"),
     ],
 )
@@ -174,3 +174,14 @@ def test_a_short_remembered_secret_is_not_masked_everywhere():
     remember_secret("ab")
     assert redact("a table") == "a table"
     assert redact("http://u:ab@h") == f"http://u:{MASK}@h"
+
+
+def test_a_user_name_without_password_is_not_masked_everywhere(monkeypatch):
+    monkeypatch.setenv("ENGAGE_DECISIONS_URL", "postgresql://engage@db/decisions")
+    assert redact("train one with engage train") == "train one with engage train"
+    assert redact("https://tok@host") == f"https://{MASK}@host"  # in a URI it is masked
+
+
+def test_a_long_token_in_a_uri_is_masked_everywhere(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "https://tok-0123456789abcdef@mlflow")
+    assert redact("denied for tok-0123456789abcdef") == f"denied for {MASK}"
