@@ -184,6 +184,7 @@ def read_profiles(
             path = Path(profile[1:])
             _scan(path, None, max_bytes, lines=False)
             profile = _read_text(path)
+            _check_count(path, profile.count("{"), 1)
         parsed = _json(profile, "--profile")
         return _as_profiles(parsed, "--profile"), isinstance(parsed, dict)
     assert input_file is not None
@@ -193,7 +194,11 @@ def read_profiles(
         raise BadInput(f"--input {path}: unsupported file type {suffix or '(none)'!r}; use one of {', '.join(INPUT_FORMATS)}")
     scanned = _scan(path, "," if suffix == ".csv" else None, max_bytes, lines=suffix != ".json", parquet=suffix == ".parquet")
     if suffix == ".json":
-        profiles = _as_profiles(_json(_read_text(path), str(path)), str(path))
+        text = _read_text(path)
+        # every profile is an object: more "{" than profiles allowed is refused before
+        # json.loads builds them (~25 times the text's size for tiny objects)
+        _check_count(path, text.count("{"), 1)
+        profiles = _as_profiles(_json(text, str(path)), str(path))
         _check_count(path, len(profiles), max((len(p) for p in profiles), default=0))
         return profiles, False
     if suffix == ".jsonl":

@@ -189,3 +189,15 @@ def test_decisions_export_refuses_an_oversized_payload(tmp_path):
 
 def test_input_limits_default_is_the_train_setting():
     assert InputLimits().max_bytes == TrainSettings.model_fields["max_input_bytes"].default
+
+
+def test_recommend_json_of_too_many_objects_is_refused_before_parsing(tmp_path, capsys, monkeypatch):
+    def parse(*args, **kwargs):
+        raise AssertionError("parsed")
+
+    path = tmp_path / "p.json"
+    n = cli_recommend.MAX_PROFILES + 1
+    path.write_text("[" + ",".join(["{}"] * n) + "]")
+    monkeypatch.setattr(cli_recommend, "_json", parse)
+    assert main(["recommend", "--input", str(path)]) == 2
+    assert f"{n:,} profiles, more than {cli_recommend.MAX_PROFILES:,}" in capsys.readouterr().err
