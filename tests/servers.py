@@ -12,9 +12,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -85,3 +87,34 @@ def engage_serve(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+
+
+class _EchoHeaders(BaseHTTPRequestHandler):
+    """Every request gets a 500 whose body is the request line and headers (as some proxies'
+    and frameworks' error pages do: ``Authorization: Basic ...`` included)."""
+
+    def _echo(self) -> None:
+        body = f"Internal Server Error\n{self.command} {self.path}\n{self.headers}".encode()
+        self.send_response(500)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _echo
+
+    def log_message(self, *args: object) -> None:  # quiet
+        pass
+
+
+@contextmanager
+def echo_headers_server() -> Iterator[int]:
+    """A loopback HTTP server answering every request with a 500 echoing its headers; its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHeaders)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()

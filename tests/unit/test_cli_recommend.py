@@ -130,3 +130,11 @@ def test_no_store_is_exit_1_with_what_to_do(tmp_path, monkeypatch, capsys) -> No
     err = capsys.readouterr().err
     assert "error: no model: no MLflow store at" in err and "engage train --data" in err
     assert not (tmp_path / "mlruns").exists()  # looking did not create an empty store
+
+
+def test_a_long_unknown_key_is_echoed_cut(served, capsys) -> None:
+    key = "k" * 100_000
+    assert main(["recommend", "--profile", json.dumps({**EXAMPLE_PROFILE, key: 1})]) == 2
+    err = capsys.readouterr().err
+    assert len(err) < 5_000, len(err)
+    assert "(+99,920 characters)" in err

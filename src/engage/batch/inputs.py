@@ -7,6 +7,7 @@ Every profile keeps its 0-based row number in the whole input (files in sorted p
 from __future__ import annotations
 
 import glob
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from engage.contract.limits import InputLimits
+from engage.contract.prescan import scan_parquet
+
 ROW = "_row"
+_NO_SIZE_LIMIT = InputLimits(max_bytes=sys.maxsize)
 
 
 class BatchInputError(ValueError):
@@ -56,10 +61,14 @@ def find_files(source: str | Path) -> list[Path]:
 
 
 def check_columns(files: Sequence[Path], required: Sequence[str]) -> None:
-    """Refuse the input when a file lacks a required column (naming the columns and the file).
+    """Refuse the input when a file lacks a required column (naming the columns and the file),
+    or breaks a limit of :mod:`engage.contract.prescan` in the columns read (more than
+    ``MAX_COLUMNS`` columns, a text cell longer than ``MAX_FIELD_BYTES``): a chunk of
+    ``chunk_rows`` rows then holds at most ``chunk_rows x MAX_FIELD_BYTES`` bytes per text
+    column, whatever the file's compression.
 
     Raises:
-        BatchInputError: a required column is missing from a file.
+        BatchInputError: a required column is missing from a file, or a file breaks a limit.
     """
     for path in files:
         names = set(pq.read_schema(path).names)
@@ -68,6 +77,10 @@ def check_columns(files: Sequence[Path], required: Sequence[str]) -> None:
             raise BatchInputError(
                 f"{path}: {len(missing)} required column(s) missing: {', '.join(missing)}"
             )
+        try:  # the input is streamed, so its total size has no limit here; its cells do
+            scan_parquet(path, _NO_SIZE_LIMIT, columns=required, what="input")
+        except ValueError as exc:  # InputLimitError included
+            raise BatchInputError(str(exc)) from None
 
 
 def plan_pieces(files: Sequence[Path], rows_per_piece: int) -> list[Piece]:

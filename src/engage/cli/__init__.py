@@ -329,6 +329,12 @@ def main(argv: list[str] | None = None) -> int:
         # alias; only an interrupt during the last second can leave a complete, unpromoted version
         print("interrupted; the champion alias was not moved", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - an unexpected error: its traceback, redacted
+        import traceback
+
+        # MLflow and database drivers put URIs (and their passwords) in their messages
+        print(redact("".join(traceback.format_exception(exc))).rstrip(), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

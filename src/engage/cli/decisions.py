@@ -33,6 +33,7 @@ def _export(args: argparse.Namespace) -> int:
             since=args.since,
             until=args.until,
             complete_only=args.complete_only,
+            max_rows=args.max_rows,
         )
     finally:
         store.close()
@@ -47,6 +48,7 @@ def _export(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``engage decisions`` and its ``export`` subcommand."""
     from engage.cli import examples
+    from engage.contract.limits import InputLimits
 
     p = subparsers.add_parser(
         "decisions",
@@ -75,5 +77,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--until", type=_moment, default=None, help="decisions before this time, ISO 8601 (default: now)")
     e.add_argument("--complete-only", dest="complete_only", action="store_true", help="leave out decisions still missing an outcome")
     e.add_argument("--spec", default=None, help="the spec the decisions were served under (default: the simulated world's)")
+    e.add_argument("--max-rows", dest="max_rows", type=int, default=InputLimits.max_rows, help=f"refuse a window of more decisions (default: {InputLimits.max_rows:,})")
     e.add_argument("--url", default=None, help="SQLAlchemy URL of the decision store (default: ENGAGE_DECISIONS_URL, else sqlite ./engage-data/decisions.db)")
     e.set_defaults(func=_export)

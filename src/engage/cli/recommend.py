@@ -26,6 +26,13 @@ SHOWN_PROBLEMS = 20
 #: Row numbers named per problem.
 SHOWN_ROWS = 5
 INPUT_FORMATS = (".json", ".jsonl", ".csv", ".parquet")
+#: Largest --input (or --profile @FILE) file, in bytes (on disk; a Parquet file also decoded);
+#: --max-bytes raises it. ``engage recommend-batch`` is for large inputs.
+MAX_INPUT_BYTES = 32 << 20
+#: Most profiles of one --input: every profile is held as a dict until answered.
+MAX_PROFILES = 100_000
+#: Most cells (profiles x columns) of one --input, for the same reason (~300 bytes each).
+MAX_CELLS = 2_000_000
 OUTPUT_FORMATS = (".json", ".jsonl")
 NO_MODEL_HINT = (
     "train one first (`engage train --data LOG [--spec SPEC]`), or name another with "
@@ -67,6 +74,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--input",
         help="a file of profiles: .json (an object or a list), .jsonl (one object a line), "
         ".csv or .parquet (one profile a row); this or --profile is required",
+    )
+    p.add_argument(
+        "--max-bytes",
+        dest="max_bytes",
+        type=int,
+        default=MAX_INPUT_BYTES,
+        help=f"refuse a larger --input or @FILE, in bytes (default: {MAX_INPUT_BYTES:,}; "
+        "use engage recommend-batch for large inputs)",
     )
     p.add_argument(
         "--output",
@@ -127,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     from engage.contract.redaction import redact
 
     try:
-        profiles, single = read_profiles(args.profile, args.input)
+        profiles, single = read_profiles(args.profile, args.input, getattr(args, "max_bytes", MAX_INPUT_BYTES))
         objective = _json_object(args.objective, "--objective") if args.objective else None
         output = _output_path(args.output)
     except BadInput as exc:
@@ -152,15 +167,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_profiles(profile: str | None, input_file: str | None) -> tuple[list[dict[str, Any]], bool]:
+def read_profiles(
+    profile: str | None, input_file: str | None, max_bytes: int = MAX_INPUT_BYTES
+) -> tuple[list[dict[str, Any]], bool]:
     """The profiles given, and whether a single JSON object was given (one answer, not a list).
 
+    A file is pre-scanned before it is parsed (:mod:`engage.contract.prescan`): more than
+    ``max_bytes``, NUL bytes, a line or field too long, too many columns, more than
+    :data:`MAX_PROFILES` profiles or :data:`MAX_CELLS` cells are refused.
+
     Raises:
-        BadInput: the JSON or the file cannot be read, or holds no profile.
+        BadInput: the JSON or the file cannot be read, breaks a limit, or holds no profile.
     """
     if profile is not None:
         if profile.startswith("@"):
-            profile = _read_text(Path(profile[1:]))
+            path = Path(profile[1:])
+            _scan(path, None, max_bytes, lines=False)
+            profile = _read_text(path)
+            _check_count(path, profile.count("{"), 1)
         parsed = _json(profile, "--profile")
         return _as_profiles(parsed, "--profile"), isinstance(parsed, dict)
     assert input_file is not None
@@ -168,12 +192,51 @@ def read_profiles(profile: str | None, input_file: str | None) -> tuple[list[dic
     suffix = path.suffix.lower()
     if suffix not in INPUT_FORMATS:
         raise BadInput(f"--input {path}: unsupported file type {suffix or '(none)'!r}; use one of {', '.join(INPUT_FORMATS)}")
+    scanned = _scan(path, "," if suffix == ".csv" else None, max_bytes, lines=suffix != ".json", parquet=suffix == ".parquet")
     if suffix == ".json":
-        return _as_profiles(_json(_read_text(path), str(path)), str(path)), False
+        text = _read_text(path)
+        # every profile is an object: more "{" than profiles allowed is refused before
+        # json.loads builds them (~25 times the text's size for tiny objects)
+        _check_count(path, text.count("{"), 1)
+        profiles = _as_profiles(_json(text, str(path)), str(path))
+        _check_count(path, len(profiles), max((len(p) for p in profiles), default=0))
+        return profiles, False
     if suffix == ".jsonl":
+        _check_count(path, scanned.records, 1)
         lines = [(i, line) for i, line in enumerate(_read_text(path).splitlines(), 1) if line.strip()]
         return _as_profiles([_json(line, f"{path} line {i}") for i, line in lines], str(path)), False
+    _check_count(path, scanned.records - (suffix == ".csv"), scanned.columns)
     return _table_profiles(path), False
+
+
+def _scan(path: Path, sep: str | None, max_bytes: int, *, lines: bool, parquet: bool = False) -> Any:
+    """The pre-scan of an input file, its refusal a :class:`BadInput`."""
+    from engage.contract.limits import InputLimitError, InputLimits
+    from engage.contract.prescan import scan_input
+
+    if not path.is_file():
+        raise BadInput(f"cannot read {path}: no such file")
+    limits = InputLimits(max_bytes=max_bytes, names={"max_bytes": "--max-bytes"})
+    try:
+        return scan_input(path, sep, limits, parquet=parquet, what="--input", lines=lines)
+    except InputLimitError as exc:
+        raise BadInput(str(exc)) from None
+    except ValueError as exc:
+        raise BadInput(f"cannot read {path}: {exc}") from None
+
+
+def _check_count(path: Path, profiles: int, columns: int) -> None:
+    if profiles > MAX_PROFILES:
+        raise BadInput(
+            f"--input {path}: {profiles:,} profiles, more than {MAX_PROFILES:,} (the limit of "
+            "engage recommend); use engage recommend-batch for large inputs"
+        )
+    if profiles * max(columns, 1) > MAX_CELLS:
+        raise BadInput(
+            f"--input {path}: {profiles:,} profiles of {columns:,} columns, more than "
+            f"{MAX_CELLS:,} cells (the limit of engage recommend); use engage recommend-batch "
+            "for large inputs"
+        )
 
 
 def _read_text(path: Path) -> str:
@@ -298,6 +361,8 @@ def _rows(numbers: list[int]) -> str:
 
 def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -> str:
     """Every problem as a line: the column, how many profiles (which ones), the message."""
+    from engage.contract.messages import shown_names
+
     bad = len({i for rows in problems.values() for i in rows if i})
     head = f"{bad:,} of {n_profiles:,} profile{'s' if n_profiles != 1 else ''} do not fit the model's spec"
     if bad == 0:
@@ -309,7 +374,7 @@ def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -
             lines.append(f"  {column}: {message}")
             continue
         count = f"{len(rows):,} profile{'s' if len(rows) != 1 else ''}"
-        lines.append(f"  column '{column}': {count} (profile {_rows(rows)}): {message}")
+        lines.append(f"  column {shown_names([column])}: {count} (profile {_rows(rows)}): {message}")
     if len(ordered) > SHOWN_PROBLEMS:
         lines.append(f"  and {len(ordered) - SHOWN_PROBLEMS:,} more kinds of problem")
     return "\n".join(lines)

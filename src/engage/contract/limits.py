@@ -4,8 +4,11 @@ A 200 MB file of garbage with the right header once took 761 s and 7.6 GB to val
 wrote a 1.67 GB quarantine file. With these limits (defaults below; ``engage train`` takes
 them from its settings, ``engage validate`` from its flags):
 
-* a file larger than ``max_bytes``, or with more than ``max_rows`` data rows, is refused
-  before it is validated (:class:`InputLimitError`, naming the limit and how to raise it);
+* a file larger than ``max_bytes`` (on disk, and once decompressed), or with more than
+  ``max_rows`` data rows, is refused before it is validated (:class:`InputLimitError`,
+  naming the limit and how to raise it); so is a file with NUL bytes, a line, a field or
+  more columns than the constants of :mod:`engage.contract.prescan` allow, found by a
+  streaming pre-scan before any parser holds the file;
 * the first ``probe_rows`` rows are validated first: when more than ``probe_max_bad_share``
   of them are bad, or they make the log unusable, validation stops there with a fatal
   problem naming the top reasons, without reading the rest;
@@ -29,7 +32,8 @@ class InputLimits:
     """How much of a log validation reads and writes.
 
     Attributes:
-        max_bytes: Largest file size accepted (on disk, so compressed size for ``.gz``).
+        max_bytes: Largest file size accepted, on disk and once decompressed (or, for
+            Parquet, once decoded).
         max_rows: Most data rows accepted.
         probe_rows: Rows validated first, on their own (the whole file when it has no more).
         probe_max_bad_share: Largest share of bad rows among the probe rows before

@@ -36,7 +36,9 @@ def format_value(value: Any) -> str:
         if np.isfinite(v) and v.is_integer() and abs(v) < 1e15:
             return str(int(v))
         return f"{v:.6g}"
-    return repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        return shown_names([value])  # a cell is the user's: cut like a name
+    return str(value)
 
 
 def format_id(value: Any) -> str:
@@ -60,3 +62,29 @@ def examples(values: Iterable[Any], limit: int = MAX_EXAMPLES) -> str:
 def bounds_text(lo: float | None, hi: float | None) -> str:
     """An inclusive interval such as ``[1, 60]``; an open side is ``-inf`` / ``inf``."""
     return f"[{'-inf' if lo is None else format_value(lo)}, {'inf' if hi is None else format_value(hi)}]"
+
+
+#: Names (of columns, keys, ...) a message lists before the rest are only counted.
+MAX_NAMES = 10
+#: Characters of one name a message shows before the rest are only counted.
+MAX_NAME_CHARS = 80
+
+
+def shown_names(names: Iterable[Any], limit: int = MAX_NAMES, max_chars: int = MAX_NAME_CHARS) -> str:
+    """User-supplied names as every message echoes them: each quoted with control characters
+    escaped (``repr``), cut to ``max_chars`` characters, at most ``limit`` of them, and
+    saying how much was cut: ``'a', 'bbbb…' (+920 characters) and 3,998 more``.
+
+    A file's header is the user's: a message (and so the console and the log) never grows
+    with it.
+    """
+    items = list(names)
+    shown = []
+    for name in items[:limit]:
+        text = str(name)
+        if len(text) > max_chars:
+            shown.append(f"{text[:max_chars]!r}… (+{len(text) - max_chars:,} characters)")
+        else:
+            shown.append(repr(text))
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")

@@ -44,7 +44,8 @@ from engage.contract.checks.mix import check_mix_sum, renormalise
 from engage.contract.checks.numeric import BINARY, PROBABILITY, SHARE, check_numeric
 from engage.contract.checks.outliers import check_outliers
 from engage.contract.checks.timestamps import check_timestamp
-from engage.contract.limits import InputLimitError, InputLimits, check_file_size, too_many_rows
+from engage.contract.limits import InputLimitError, InputLimits, too_many_rows
+from engage.contract.prescan import scan_parquet, scan_text
 from engage.contract.quarantine import probe_verdict, stopped_report, write_quarantine
 from engage.contract.readers import count_rows, is_typed_format, read_log
 from engage.contract.report import LogValidationError, Problem, ProblemCollector, ValidationReport
@@ -91,17 +92,22 @@ def validate_file(
 
     Raises:
         FileNotFoundError: the log does not exist.
-        InputLimitError: the file has more bytes or rows than ``limits`` allow.
+        InputLimitError: the file has more bytes (decompressed) or rows than ``limits``
+            allow, or breaks a limit of :mod:`engage.contract.prescan` (NUL bytes, a line, a
+            field or a column count too large); nothing was validated.
         ValueError: the log's format is unknown or it cannot be parsed.
     """
     path, limits = Path(path), limits or InputLimits()
     if not path.exists():
         raise FileNotFoundError(f"campaign log not found: {path}")
-    check_file_size(path, limits)
-    n_rows = count_rows(path)
-    if n_rows is not None and n_rows > limits.max_rows:
-        raise too_many_rows(path, limits)
     typed = is_typed_format(path)
+    if typed:
+        n_rows = count_rows(path)  # from the footer: a file far over the limit costs nothing
+        if n_rows is not None and n_rows > limits.max_rows:
+            raise too_many_rows(path, limits)
+        scan_parquet(path, limits, what="campaign log")
+    else:  # decompressed, NUL bytes, line, field and column limits, before pandas holds it
+        scan_text(path, spec.read.sep, limits, what="campaign log")
     head = read_log(path, spec, nrows=limits.probe_rows + 1)
     if len(head) > limits.max_rows:  # a limit below the probe's size
         raise too_many_rows(path, limits)

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from engage.contract.limits import InputLimitError, InputLimits
+from engage.contract.prescan import MAX_LINE_BYTES
 from engage.contract.spec import CampaignSpec
 from engage.decisions.records import DecisionRecord
 from engage.decisions.store import DecisionStore
@@ -109,13 +111,33 @@ def export_decisions(
     since: datetime | None = None,
     until: datetime | None = None,
     complete_only: bool = False,
+    max_rows: int = InputLimits.max_rows,
 ) -> Export:
     """Write the decisions of ``spec`` made in ``[since, until)`` as a campaign log and its spec.
 
+    The window is measured first, in the database: more than ``max_rows`` decisions, or a
+    decision whose JSON payload is longer than
+    :data:`~engage.contract.prescan.MAX_LINE_BYTES`, is refused before any is read (every
+    decision is held in memory while the log is built).
+
     Raises:
+        InputLimitError: the window breaks a limit (nothing was written).
         ValueError: no decision to export (naming the window and what was left out).
     """
     out = Path(out)
+    count, longest = store.window_size(since, until)
+    window = f"between {since or 'the start'} and {until or 'now'}"
+    if count > max_rows:
+        raise InputLimitError(
+            f"{count:,} decisions {window}, more than {max_rows:,} (--max-rows); nothing was "
+            "written: export a shorter window (--since, --until), or raise the limit"
+        )
+    if longest > MAX_LINE_BYTES:
+        raise InputLimitError(
+            f"a decision {window} has a payload of {longest:,} characters, more than "
+            f"{MAX_LINE_BYTES:,} (engage.contract.prescan.MAX_LINE_BYTES); nothing was written: "
+            "the store holds a record the service never writes"
+        )
     joined = store.joined(since, until)
     mine = [(r, o) for r, o in joined if r.spec_name == spec.name]
     other = len(joined) - len(mine)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from engage.contract.redaction import redact
+from engage.contract.redaction import redact, remember_uri
 from engage.decisions import tables
 from engage.decisions.records import DecisionRecord, as_utc, utcnow
 
@@ -272,6 +272,23 @@ class DecisionStore:
 
     # ---------------------------------------------------------------- export
 
+    def window_size(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> tuple[int, int]:
+        """Decisions made in ``[since, until)`` and the longest payload among them, in
+        characters of its JSON (counted by the database: nothing is read into memory)."""
+        d = tables.decisions
+        query = sa.select(
+            sa.func.count(), sa.func.max(sa.func.length(sa.cast(d.c.payload, sa.Text)))
+        )
+        if since is not None:
+            query = query.where(d.c.decided_at >= as_utc(since))
+        if until is not None:
+            query = query.where(d.c.decided_at < as_utc(until))
+        with self.engine.connect() as conn:
+            count, longest = conn.execute(query).one()
+        return int(count or 0), int(longest or 0)
+
     def joined(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> list[tuple[DecisionRecord, dict[str, float]]]:
@@ -306,6 +323,7 @@ def open_store(url: str) -> DecisionStore:
     Raises:
         StoreError: the database cannot be reached or migrated (message redacted).
     """
+    remember_uri(url)  # its password is masked wherever a driver echoes it
     try:
         engine = create_engine(url)
         migrate(engine)

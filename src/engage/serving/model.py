@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engage.contract.redaction import redact
+from engage.contract.redaction import redact, remember_uri
 from engage.policy.policy import Policy
 from engage.registry import (
     RegistryClient,
@@ -125,6 +125,7 @@ class ModelLoader:
 
     def __init__(self, tracking_uri: str) -> None:
         self.tracking_uri = tracking_uri
+        remember_uri(tracking_uri)  # its password is masked wherever MLflow echoes it
 
     def _client(self) -> RegistryClient:
         try:
@@ -135,9 +136,12 @@ class ModelLoader:
     def _failure(self, action: str, uri: str, exc: BaseException) -> ModelLoadError:
         """A load error for ``exc``; an unreachable store is said so, with its address only."""
         kind = network_failure(exc)
-        public = None
         if kind is not None:
             public = f"tracking server unreachable: {server_address(self.tracking_uri)} ({kind})"
+        else:
+            # Fixed words: an upstream error body (a 500 page may echo the request's headers)
+            # goes to the log and the admin answer only, redacted.
+            public = f"cannot {action} {uri}: the model store failed (the server log has the detail)"
         return ModelLoadError(f"cannot {action} {uri}: {_short(exc)}", public)
 
     def alias_version(self, uri: str) -> str | None:

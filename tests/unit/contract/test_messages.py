@@ -57,3 +57,32 @@ def test_bounds_text():
     assert bounds_text(1, 60) == "[1, 60]"
     assert bounds_text(None, 0.5) == "[-inf, 0.5]"
     assert bounds_text(0, None) == "[0, inf]"
+
+
+def test_shown_names_cut_long_names_and_long_lists_saying_how_much():
+    from engage.contract.messages import shown_names
+
+    assert shown_names(["a", "b"]) == "'a', 'b'"
+    assert shown_names(["x" * 100], max_chars=10) == "'xxxxxxxxxx'… (+90 characters)"
+    assert shown_names([f"c{i}" for i in range(25)], limit=3) == "'c0', 'c1', 'c2' and 22 more"
+    assert shown_names(["new\nline"]) == "'new\\nline'"  # no forged console or log line
+
+
+def test_validate_echoes_a_huge_header_bounded(tmp_path, capsys):
+    from engage.cli import main
+
+    names = [f"{i}-" + "n" * 1000 for i in range(900)]
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(names) + "\n" + ",".join("1" * 900) + "\n")
+    assert main(["validate", "--data", str(path), "--quarantine", str(tmp_path / "q.csv")]) == 1
+    out, err = capsys.readouterr()
+    assert len(out + err) < 10_000, len(out + err)
+    assert "and 890 more" in out
+    assert "(+" in out and "characters)" in out
+
+
+def test_a_long_cell_value_is_cut_in_messages():
+    from engage.contract.messages import examples, format_value
+
+    assert format_value("v" * 1000) == f"{'v' * 80!r}… (+920 characters)"
+    assert len(examples(["x" * 60_000 + str(i) for i in range(5)])) < 1000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engage.contract.messages import plural
+from engage.contract.messages import MAX_NAME_CHARS, plural, shown_names
 from engage.contract.report import ProblemCollector
 from engage.contract.spec import CampaignSpec, ExtraColumns
 
@@ -24,9 +24,9 @@ def drop_repeated_columns(c: ProblemCollector, df: pd.DataFrame) -> pd.DataFrame
         return df
     dupes = sorted({str(x) for x in df.columns[repeated]})
     c.error(
-        dupes[0] if len(dupes) == 1 else None,
+        dupes[0][:MAX_NAME_CHARS] if len(dupes) == 1 else None,
         len(dupes),
-        f"the file has {plural(len(dupes), 'column name')} more than once: {dupes}; "
+        f"the file has {plural(len(dupes), 'column name')} more than once: [{shown_names(dupes)}]; "
         "only the first column of each name is checked",
     )
     return df.loc[:, ~repeated]
@@ -47,13 +47,13 @@ def check_required_columns(c: ProblemCollector, columns: list[str], spec: Campai
     missing = [name for name in spec.declared_columns if name not in present]
     for name in missing:
         near = [x for x in columns if str(x).strip().casefold() == name.casefold()]
-        hint = f" (the file has {str(near[0])!r}: check spelling, case and spaces)" if near else ""
+        hint = f" (the file has {shown_names(near[:1])}: check spelling, case and spaces)" if near else ""
         c.error(name, 1, f"required column {name!r} is missing from the file{hint}")
     if missing and len(columns) == 1:
         c.warning(
             None,
             1,
-            f"the file has a single column {str(columns[0])!r}: is the separator right? "
+            f"the file has a single column {shown_names(columns[:1])}: is the separator right? "
             f"(the spec's read.sep is {spec.read.sep!r})",
         )
 
@@ -73,8 +73,8 @@ def check_undeclared_columns(c: ProblemCollector, columns: list[str], spec: Camp
     extra = [x for x in columns if x not in known]
     if not extra:
         return
-    column = str(extra[0]) if len(extra) == 1 else None
-    listed = [str(x) for x in extra]
+    column = str(extra[0])[:MAX_NAME_CHARS] if len(extra) == 1 else None
+    listed = f"[{shown_names(extra)}]"
     if spec.extra_columns == ExtraColumns.error:
         c.error(
             column,

@@ -11,6 +11,7 @@ later), never 404.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from fastapi import APIRouter, Depends, Request
 
@@ -20,6 +21,8 @@ from engage.decisions.writer import DecisionWriter
 from engage.serving.deps import KeyedRoute, Metrics, error_responses, require_api_key
 from engage.serving.errors import ApiError, clip
 from engage.serving.schemas import OutcomesRequest, OutcomesResponse
+
+logger = logging.getLogger("serving")
 
 router = APIRouter(dependencies=[Depends(require_api_key)], route_class=KeyedRoute)
 
@@ -87,7 +90,9 @@ async def post_outcomes(
     except ApiError:
         raise
     except Exception as exc:  # noqa: BLE001 - a database failure is a 503 that says so
-        raise _unavailable(clip(redact(exc))) from None
+        # The driver's text goes to the log only (redacted): the answer says it in fixed words.
+        logger.error("outcome merge failed: %s", clip(redact(exc), 1000))
+        raise _unavailable("the database failed (the server log has the detail)") from None
     metrics.outcomes.labels("merged" if merged.added else "repeated").inc()
     return OutcomesResponse(
         decision_id=merged.decision_id,
