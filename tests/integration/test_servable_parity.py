@@ -52,7 +52,7 @@ def logged(mlflow_store: Path):
     mlflow.set_experiment(EXPERIMENT)
     example = pd.read_parquet(FIXTURES / "snapshot_profiles.parquet").head(2)
     with mlflow.start_run() as run:
-        info = registry.log_policy_model(load_policy(FIXTURES / "policy-v2"), example)
+        info = registry.log_policy_model(load_policy(FIXTURES / "policy"), example)
     return run.info.run_id, info.model_id
 
 

@@ -14,6 +14,7 @@ from mlflow import MlflowClient
 from engage import registry
 from engage.cli import main
 from engage.contract.validation import LogValidationError
+from engage.policy import SCHEMA_VERSION
 from engage.policy.artifact import flatten
 from engage.policy.policy import weighted
 from engage.simulation.world import SimulatedWorld, write_log
@@ -48,7 +49,7 @@ def test_run_logs_everything_and_registers_champion(trained) -> None:
     run = MlflowClient().get_run(trained.run_id)
     for name in REQUIRED_METRICS:
         assert name in run.data.metrics, name
-    assert run.data.tags["schema_version"] == "3"
+    assert run.data.tags["schema_version"] == SCHEMA_VERSION == "4"
     assert run.data.tags["spec_fingerprint"] == trained.policy.spec.fingerprint
     assert "git_sha" in run.data.tags
     assert run.data.params["split"] == "time"
