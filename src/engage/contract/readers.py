@@ -100,7 +100,8 @@ def read_parquet(path: Path, nrows: int | None = None) -> pd.DataFrame:
                 if seen >= nrows:
                     break
             table = pa.Table.from_batches(batches, schema=handle.schema_arrow)
-            return table.slice(0, nrows).to_pandas()
+            head: pd.DataFrame = table.slice(0, nrows).to_pandas()
+            return head
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise ValueError(f"could not read {path} as Parquet: {exc}") from exc
 

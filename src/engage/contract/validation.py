@@ -237,9 +237,12 @@ def _check_declared(
 def _checked_mix(c: ProblemCollector, coerced: dict[str, Coerced], spec: CampaignSpec) -> list[str]:
     """Check the mix sums; return the share columns to renormalise (none if any is unusable)."""
     mix = spec.decision.mix
-    if mix is None or any(not isinstance(coerced.get(x), np.ndarray) for x in mix.columns):
+    if mix is None:
         return []
-    shares = np.column_stack([coerced[x] for x in mix.columns])
+    columns = [v for x in mix.columns if isinstance(v := coerced.get(x), np.ndarray)]
+    if len(columns) < len(mix.columns):
+        return []
+    shares = np.column_stack(columns)
     check_mix_sum(c, shares, mix.columns, mix.tolerance)
     return list(mix.columns)
 

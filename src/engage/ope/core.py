@@ -26,14 +26,19 @@ def _weights(data: LoggedData, clip: float | None) -> np.ndarray:
     return np.minimum(w, float(clip))
 
 
-def _target(data: LoggedData, target_style: object, q_target: object, prefix: str = ""):
+def _target(
+    data: LoggedData, target_style: object, q_target: object, prefix: str = ""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The target policy's styles and predictions as checked vectors aligned with the log."""
     style = _style_vector(f"{prefix}target_style", target_style)
     q = _float_vector(f"{prefix}q_target", q_target)
     _check_lengths(data.n, **{f"{prefix}target_style": style, f"{prefix}q_target": q})
     return style, q
 
 
-def _terms(data: LoggedData, target_style: np.ndarray, q_target: np.ndarray, w: np.ndarray):
+def _terms(
+    data: LoggedData, target_style: np.ndarray, q_target: np.ndarray, w: np.ndarray
+) -> np.ndarray:
     """Per-row terms whose column sums give every estimator: an ``(n, 4)`` C-ordered array."""
     mw = np.where(data.style == target_style, w, 0.0)
     terms = np.empty((data.n, 4))

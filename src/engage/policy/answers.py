@@ -20,7 +20,14 @@ from engage.policy.constraints import Constraints
 from engage.policy.intervals import IntervalModel
 from engage.policy.narration import Narrator, policy_note, support
 from engage.policy.ranking import Ranking
-from engage.policy.results import Fallback, OutcomeForecast, PolicyMode, PolicyNote, Recommendation
+from engage.policy.results import (
+    Basis,
+    Fallback,
+    OutcomeForecast,
+    PolicyMode,
+    PolicyNote,
+    Recommendation,
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ class Describer:
         halfwidth: Mapping[str, float],
         min_propensity: float,
         pinned: bool = False,
-        basis: str = "constant",
+        basis: Basis = "constant",
     ) -> Recommendation:
         """Candidate ``j`` described for profile ``i`` of ranking ``r``.
 
@@ -175,8 +182,10 @@ class Describer:
         reason: Fallback = "outside_constraints" if excluded else "outside_support"
         style = self.narrator.style(row[self.spec.style.name])
         first = policy_note(mode, action)
-        words = {"subjects": self.narrator.subjects, "style": style}
-        fallback = policy_note(mode, action, reason, **words)
-        baseline = policy_note(mode, action, "outside_support", to_baseline=True, **words)
+        subjects = self.narrator.subjects
+        fallback = policy_note(mode, action, reason, subjects=subjects, style=style)
+        baseline = policy_note(
+            mode, action, "outside_support", to_baseline=True, subjects=subjects, style=style
+        )
         moved = to_baseline if to_baseline is not None else [False] * len(pinned)
         return [(baseline if b else first) if p else fallback for p, b in zip(pinned, moved, strict=True)]

@@ -85,7 +85,7 @@ def _booster_text(booster: lgb.Booster) -> str:
     return booster.model_to_string(num_iteration=-1)
 
 
-def _finite_or_none(value: float) -> float | None:
+def _finite_or_none(value: float | np.floating[Any]) -> float | None:
     return float(value) if math.isfinite(float(value)) else None
 
 

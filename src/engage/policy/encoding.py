@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engage.contract.categories import canonical_category, factorize_categories
-from engage.contract.spec import CampaignSpec, CategoricalColumn
+from engage.contract.spec import CampaignSpec, CategoricalColumn, NumericColumn
 
 SMALL_INPUT = 256
 
@@ -46,7 +46,7 @@ def encode_column(values: pd.Series | np.ndarray, col: CategoricalColumn) -> np.
     # Many rows: canonicalise each distinct value once, then map the per-row label codes.
     factors = factorize_categories(values)
     label_codes = np.array([lookup.get(x, -1) for x in factors.labels] + [np.nan], dtype=float)
-    codes = label_codes[factors.codes]  # label code -1 (missing) takes the trailing NaN
+    codes: np.ndarray = label_codes[factors.codes]  # label code -1 (missing) takes the trailing NaN
     bad = codes == -1
     if bad.any():
         unknown = [x for x, code in zip(factors.labels, label_codes, strict=False) if code == -1]
@@ -108,7 +108,7 @@ class FeatureBuilder:
                 out[:, j] = pd.to_numeric(values, errors="raise").to_numpy(dtype=float)
         return out
 
-    def _declaration(self, name: str):
+    def _declaration(self, name: str) -> NumericColumn | CategoricalColumn | None:
         if name in self.spec.mix_columns:
             return None
         return self.spec.column(name)
@@ -149,4 +149,5 @@ class FeatureBuilder:
 
     def decode_style(self, codes: np.ndarray) -> np.ndarray:
         """Style labels for style codes."""
-        return np.asarray(self.spec.styles, dtype=object)[np.asarray(codes, dtype=int)]
+        labels: np.ndarray = np.asarray(self.spec.styles, dtype=object)[np.asarray(codes, dtype=int)]
+        return labels

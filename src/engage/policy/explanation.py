@@ -24,7 +24,7 @@ import numpy as np
 from engage.policy.candidates import CandidateSet
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.narration import Gap, Narrator, ScoreUnit, context_value
-from engage.policy.results import Explanation, Factor, FactorValue
+from engage.policy.results import Basis, Explanation, Factor, FactorValue
 from engage.policy.scoring import OutcomePredictor
 
 MAX_FACTORS = 5  # listed when the factors left over are small
@@ -139,9 +139,9 @@ class Explainer:
         weights: np.ndarray,
         discount: np.ndarray,
         preds: np.ndarray | None = None,
-        pinned: int | None = None,
+        pinned: int | np.ndarray | None = None,
         index: np.ndarray | None = None,
-        basis: str | Sequence[str] = "constant",
+        basis: Basis | Sequence[Basis] = "constant",
     ) -> list[Explanation]:
         """Why ``chosen`` ranks above ``runner_up``, for many ``(profile, chosen, runner_up)``.
 

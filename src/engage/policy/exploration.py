@@ -94,7 +94,8 @@ def distribution(scores: Sequence[float] | np.ndarray, first: int, how: Explorat
         raise ValueError("softmax exploration needs finite scores")
     z = (s - s.max()) / how.temperature
     e = np.exp(z)
-    return e / e.sum()
+    softmax: np.ndarray = e / e.sum()
+    return softmax
 
 
 def draw(
@@ -109,7 +110,7 @@ def draw(
     if p[first] == 1.0:
         return Draw(first, 1.0, p)
     u = np.random.default_rng(seed).random()
-    index = int(min(np.searchsorted(np.cumsum(p), u, side="right"), len(p) - 1))
+    index = min(int(np.searchsorted(np.cumsum(p), u, side="right")), len(p) - 1)
     while p[index] == 0.0:  # only reachable through rounding at the cumulative sum's end
         index -= 1
     return Draw(index, float(p[index]), p)

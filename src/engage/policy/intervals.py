@@ -92,13 +92,15 @@ class IntervalModel:
         if len(rows) == 0:
             return np.empty((0, len(self.outcomes)))
         raw = np.column_stack([b.predict(rows, num_threads=1) for b in self.boosters])
-        return np.maximum(raw, self.floors[None, :])
+        floored: np.ndarray = np.maximum(raw, self.floors[None, :])
+        return floored
 
     def halfwidths(self, rows: np.ndarray) -> np.ndarray:
         """Interval half-widths at :attr:`level` for encoded rows (profile + action),
         (n_rows, n_outcomes): one LightGBM call per outcome for all rows, so pass only the
         rows an answer shows."""
-        return self.scales(rows) * self.multipliers[None, :]
+        widths: np.ndarray = self.scales(rows) * self.multipliers[None, :]
+        return widths
 
     def halfwidth_maps(
         self, rows: np.ndarray, outcome_order: Sequence[str], default: Mapping[str, float]

@@ -54,6 +54,7 @@ from engage.policy.narration import Narrator, policy_note, support_level
 from engage.policy.ranking import Ranking, rank_styles, runner_up, top_choice
 from engage.policy.results import (
     Answer,
+    Basis,
     ConstantScope,
     Explanation,
     PolicyMode,
@@ -159,7 +160,7 @@ class Policy:
         for name, (got, want) in shapes.items():
             if got != want:
                 raise ValueError(f"policy {name} has shape {got}; expected {want} (clusters, ...)")
-        self._pinned_basis = "baseline" if self.mode == "baseline" else "constant"
+        self._pinned_basis: Basis = "baseline" if self.mode == "baseline" else "constant"
         rows = np.asarray(self.candidates.support_rows, dtype=float)
         searched = np.asarray(self.candidates.kind) == "search"
         self._supported = ~searched | ~(rows < self.min_support_rows)
@@ -172,7 +173,7 @@ class Policy:
         )
         # The candidate frame as plain dicts: a pandas ``iloc`` row lookup costs ~0.1 ms and
         # the answer to one profile needs several (a latency budget matters here).
-        self._candidate_rows: list[dict[str, Any]] = self.candidates.frame.to_dict("records")
+        self._candidate_rows: list[dict[str, Any]] = self.candidates.frame.to_dict("records", into=dict)
         self.narrator = Narrator(self.spec)
         self.explainer = Explainer(
             self.predictor, self.candidates, self._candidate_rows, self.builder, self.narrator
@@ -349,7 +350,7 @@ class Policy:
 
     def _support_rows(self, context: np.ndarray, index: np.ndarray) -> np.ndarray:
         """Logged campaigns near each candidate of each profile, (n, m) (NaN: not measured)."""
-        rows = np.asarray(self.candidates.support_rows, dtype=float)[index]
+        rows: np.ndarray = np.asarray(self.candidates.support_rows, dtype=float)[index]
         cluster = self.clusters.assign(context)
         shared = len(self._shared_rows)
         grid = index[:, :shared]
@@ -482,7 +483,7 @@ class Policy:
         to_baseline = [
             self.mode == "constant" and 0 <= int(row) != constant for row in pin_rows
         ]
-        bases = ["baseline" if b else self._pinned_basis for b in to_baseline]
+        bases: list[Basis] = ["baseline" if b else self._pinned_basis for b in to_baseline]
         explanations: dict[int, Explanation] = {}
         if explain and pairs:  # one pred_contrib call per outcome model for the whole batch
             found = self.explainer.explain_pairs(

@@ -42,16 +42,14 @@ class Ranking:
     allowed: np.ndarray
     choice: np.ndarray
     weights: np.ndarray
+    index: np.ndarray
     typical: np.ndarray | None = None
-    index: np.ndarray | None = None
     pinned: np.ndarray | None = None
     support_rows: np.ndarray | None = None
 
     @property
     def chosen(self) -> np.ndarray:
         """The candidate row of each profile's choice, (n,)."""
-        if self.index is None:
-            return self.choice
         return np.asarray(self.index[np.arange(len(self.choice)), self.choice])
 
     @property
@@ -61,8 +59,6 @@ class Ranking:
 
     def rows(self, i: int) -> np.ndarray:
         """Candidate rows of profile ``i``'s positions."""
-        if self.index is None:
-            return np.arange(self.score.shape[1])
         return np.asarray(self.index[i])
 
 

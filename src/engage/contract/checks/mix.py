@@ -45,4 +45,5 @@ def check_mix_sum(
 
 def renormalise(shares: np.ndarray) -> np.ndarray:
     """Scale each row of clean shares to sum to exactly 1 (they were within the tolerance)."""
-    return shares / shares.sum(axis=1, keepdims=True)
+    renormalised: np.ndarray = shares / shares.sum(axis=1, keepdims=True)
+    return renormalised

@@ -44,7 +44,8 @@ def parse_timestamps(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
             again = pd.to_datetime(source.iloc[retry], errors="coerce", format="mixed")
             # incompatible time zones: those rows stay unparsable
             with contextlib.suppress(ValueError, TypeError):
-                parsed.iloc[retry] = again.astype(parsed.dtype).to_numpy()
+                # pandas-stubs: iloc assignment accepts no ndarray of datetimes (pandas does)
+                parsed.iloc[retry] = again.astype(parsed.dtype).to_numpy()  # type: ignore[call-overload]
     failed = np.flatnonzero(parsed.isna().to_numpy() & ~missing)
     if len(failed):  # blank text is a missing value, not an unparsable one
         missing[failed[blank_cells(raw.iloc[failed])]] = True
