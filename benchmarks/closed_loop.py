@@ -203,6 +203,7 @@ def ope_on_round(policy, frame: pd.DataFrame, spec, truth: float, n_boot: int) -
 
 def run_arm(arm: str, seed: int, args: argparse.Namespace, tmp: Path, tracking: str) -> dict[str, Any]:
     from engage.serving.model import ModelLoader
+    from engage.training import oracle as oracle_module
     from engage.training.pipeline import TrainSettings, train
 
     world = SimulatedWorld("hard")
@@ -223,10 +224,10 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, tmp: Path, tracking: 
     loader = ModelLoader(tracking)
 
     def fit(data: Path):
+        oracle_module.ORACLE_ROWS = 500  # the run's true.* values on 500 profiles (a constant)
         return train(
             TrainSettings(data=data, spec=None, experiment=f"closed-loop-{seed}", model_name=name,
-                          trials=0, n_boot=100, progress=False, mlruns=tmp / "mlruns", seed=seed,
-                          oracle_rows=500),
+                          trials=0, n_boot=100, progress=False, mlruns=tmp / "mlruns", seed=seed),
             oracle=oracle,
         )
 

@@ -108,6 +108,9 @@ def train_variants(
     from engage.simulation.oracle import WorldOracle
     from engage.simulation.world import write_log
     from engage.training.pipeline import TrainSettings, train
+    from engage.training.report import artifacts
+
+    artifacts.PICTURE = False  # no PNG of the run report: seconds per run
 
     family, difficulty = parse_world_name(world_name)
     world = make_world(family, difficulty, track)
@@ -120,7 +123,7 @@ def train_variants(
                 result = train(
                     TrainSettings(
                         data=path, experiment=f"bench-{name}", model_name=f"bench-{name}", seed=seed,
-                        register_model=False, progress=False, report_picture=False, mlruns=store,
+                        register_model=False, progress=False, mlruns=store,
                         **overrides,
                     ),
                     oracle=WorldOracle(world, description),
@@ -259,6 +262,9 @@ def run_one(world_name: str, n: int, seed: int, heldout: int, trials: int | None
     from engage.simulation.oracle import WorldOracle
     from engage.simulation.world import write_log
     from engage.training.pipeline import TrainSettings, train
+    from engage.training.report import artifacts
+
+    artifacts.PICTURE = False  # no PNG of the run report: seconds per run
 
     family, difficulty = parse_world_name(world_name)
     world = make_world(family, difficulty, "full")
@@ -269,7 +275,7 @@ def run_one(world_name: str, n: int, seed: int, heldout: int, trials: int | None
         path = write_log(world.simulate(n, seed=seed), Path(tmp) / "log.parquet", world=description)
         settings: dict[str, Any] = dict(
             data=path, experiment="bench-intervals", model_name="bench-intervals", seed=seed,
-            register_model=False, progress=False, report_picture=False,
+            register_model=False, progress=False,
         )
         if trials is not None:
             settings["trials"] = trials

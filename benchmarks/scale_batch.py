@@ -146,7 +146,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="engage-scale-batch-") as tmp:
         root = Path(tmp)
-        env = {**os.environ, "ENGAGE_TRAIN_REPORT_PICTURE": "false"}
+        env = dict(os.environ)  # the model's run report has a picture only if Chromium is installed
         if args.model_uri is None:
             env["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
             uri = train_model(root, env)

@@ -103,6 +103,7 @@ def main() -> None:
     from engage.simulation.oracle import oracle_for_log
     from engage.simulation.world import SimulatedWorld, write_log
     from engage.training.pipeline import TrainSettings, split_log, train
+    from engage.training.split import EVAL_FRACTION
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -123,7 +124,7 @@ def main() -> None:
         spec = load_spec()
         builder = FeatureBuilder(spec)
         full = pd.read_parquet(data)
-        tr, _, _ = split_log(full, spec, settings.eval_fraction, settings.seed)
+        tr, _, _ = split_log(full, spec, EVAL_FRACTION, settings.seed)
         train_log = full.iloc[tr].reset_index(drop=True)
         del full
         X = builder.build(train_log)

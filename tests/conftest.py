@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.constants import FAST, training_constants
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 TEST_MODEL = "test-policy"
 
-# Training in tests logs the run report's HTML but does not render its PNG in Chromium (seconds
-# per run); tests/integration/test_report_render.py renders it on purpose.
-os.environ.setdefault("ENGAGE_TRAIN_REPORT_PICTURE", "false")
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -29,6 +28,17 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(4, cores or 1))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_training():
+    """Training in this process uses a small candidate grid and oracle sample
+    (:data:`tests.constants.FAST`; tests that want others set them in a block of their own),
+    and logs the run report's HTML without rendering its PNG in Chromium (seconds per run;
+    tests/integration/test_report_render.py renders it on purpose)."""
+    with training_constants(**FAST), pytest.MonkeyPatch.context() as patch:
+        patch.setattr("engage.training.report.artifacts.PICTURE", False)
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -92,12 +102,13 @@ def sim_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def train_settings(data: Path, store: Path, **overrides):
-    """Fast training settings for tests (no tuning, few bootstrap draws)."""
+    """Fast training settings for tests (no tuning, few bootstrap draws; the small grid and
+    oracle sample are the session's, see :func:`fast_training`)."""
     from engage.training.pipeline import TrainSettings
 
     values = dict(
         data=data, experiment="engage-tests", model_name=TEST_MODEL, trials=0, n_boot=50,
-        progress=False, mlruns=store, oracle_rows=200, seed=0, mix_prototypes=4, decision_quantiles=3,
+        progress=False, mlruns=store, seed=0,
     )
     values.update(overrides)
     return TrainSettings(**values)

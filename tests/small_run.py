@@ -22,6 +22,7 @@ from engage.training.report import ReportInputs
 from engage.training.selection import select_policy
 from engage.training.settings import TrainSettings
 from engage.training.split import make_split
+from tests.constants import DEFAULTS, training_constants
 
 
 def small_run_inputs(
@@ -46,27 +47,37 @@ def small_run_inputs(
         ship: the mode to ship whatever the gate decides (tests of how a report words a
             personalised, constant or baseline policy); None: the gate's decision.
     """
+    small = dict(folds=2, mix_prototypes=2, decision_quantiles=2, style_correction_rounds=10)
+    with training_constants(**{**(small if fast else DEFAULTS), "oracle_rows": 500}):
+        return _run(rows, difficulty, objective, seed, fast, oracle, ship)
+
+
+def _run(
+    rows: int,
+    difficulty: str,
+    objective: dict[str, float] | None,
+    seed: int,
+    fast: bool,
+    oracle: bool,
+    ship: str | None,
+) -> ReportInputs:
     spec = load_spec()
-    small = dict(
-        n_boot=20, folds=2, mix_prototypes=2, decision_quantiles=2, style_correction_rounds=10
-    )
     settings = TrainSettings(
         data=Path("unused.parquet"),
         trials=0,
         progress=False,
-        oracle_rows=500,
         objective=objective or {},
-        **(small if fast else {}),
+        **({"n_boot": 20} if fast else {}),
     )
     weights = spec.outcome_weights(settings.objective)
     raw = SimulatedWorld(difficulty).simulate(rows, seed=seed)
     raw.loc[raw.index[:4], "conversions"] = np.nan  # rows the report's data section counts
     raw.loc[raw.index[4:6], "mix_visual"] = 0.9
     report = validate_log(raw, spec)
-    split = make_split(report.clean, spec, settings)
+    split = make_split(report.clean, spec, settings.seed, settings.max_eval_rows)
     fit_log = FitLog()
-    propensity = fit_propensity_model(split, settings, fit_log)
-    outcomes = fit_outcome_models(split, dict(DEFAULT_PARAMS), settings, fit_log)
+    propensity = fit_propensity_model(split, settings.learning, fit_log)
+    outcomes = fit_outcome_models(split, dict(DEFAULT_PARAMS), settings.learning, fit_log)
     nuisance = Nuisance(propensity, outcomes)
     selection = select_policy(spec, split, nuisance, weights, settings)
     evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
@@ -78,9 +89,7 @@ def small_run_inputs(
     if oracle:
         world = WorldOracle.from_settings({"difficulty": difficulty, "decisions": "full"})
         candidates = selection.policy.candidates
-        truth = measure_truth(
-            world, spec, split, candidates, evaluation, decision, weights, settings
-        )
+        truth = measure_truth(world, spec, split, candidates, evaluation, decision, weights)
     policy = pipeline._shipped_policy(evaluation.policy, decision, "test-run", {})
     return ReportInputs(
         policy=policy,

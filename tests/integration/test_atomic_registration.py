@@ -27,16 +27,18 @@ from engage.registry.runs import KILLED_TAG
 from engage.training.export import export_model
 from engage.training.killpoints import POINTS
 from engage.training.pipeline import TrainingError, train
-from tests.conftest import sim_oracle, train_settings
+from tests.conftest import REPO, sim_oracle, train_settings
 
 pytestmark = pytest.mark.slow
 
 MODEL = "atomic-policy"
 EXPERIMENT = "engage-tests"
 RUN_TIMEOUT_S = 240  # one training of the small log takes ~15 s; a hung one fails the test
-FAST = {  # train_settings' fast values, as the CLI reads them from the environment
-    "ENGAGE_TRAIN_N_BOOT": "50", "ENGAGE_TRAIN_MIX_PROTOTYPES": "4",
-    "ENGAGE_TRAIN_DECISION_QUANTILES": "3", "ENGAGE_TRAIN_ORACLE_ROWS": "200",
+# train_settings' fast values: its settings as the CLI reads them from the environment, the
+# session's small constants through tests.fast_cli (run from the repository's root)
+FAST = {
+    "ENGAGE_TRAIN_N_BOOT": "50",
+    "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
 }
 
 
@@ -53,7 +55,7 @@ def start_train(model: str, tmp: Path, seed: int, pause_at: str | None = None) -
         env.update(ENGAGE_TEST_HOOKS="1", ENGAGE_TEST_PAUSE_AT=pause_at,
                    ENGAGE_TEST_PAUSE_MARKER=str(tmp / "paused"), ENGAGE_TEST_PAUSE_S=str(RUN_TIMEOUT_S))
     args = [
-        sys.executable, "-m", "engage.cli", "train", "--data", str(tmp / "data.parquet"),
+        sys.executable, "-m", "tests.fast_cli", "train", "--data", str(tmp / "data.parquet"),
         "--experiment", EXPERIMENT, "--model-name", model, "--trials", "0", "--seed", str(seed),
         "--no-progress", "--force",
     ]
@@ -168,7 +170,7 @@ def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(baseline, ml
 
     os.symlink(sim_log, tmp_path / "data.parquet")
     env = cli_env()
-    args = [sys.executable, "-m", "engage.cli", "train", "--data", str(tmp_path / "data.parquet"),
+    args = [sys.executable, "-m", "tests.fast_cli", "train", "--data", str(tmp_path / "data.parquet"),
             "--experiment", EXPERIMENT, "--model-name", name, "--trials", "0", "--no-progress"]
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
     assert done.returncode == 0, done.stderr[-3000:]

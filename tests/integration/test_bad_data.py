@@ -24,8 +24,7 @@ from engage.simulation.world import SimulatedWorld
 pytestmark = pytest.mark.slow
 
 FAST_TRAINING = {
-    "ENGAGE_TRAIN_N_BOOT": "50", "ENGAGE_TRAIN_MIX_PROTOTYPES": "4",
-    "ENGAGE_TRAIN_DECISION_QUANTILES": "3", "ENGAGE_TRAIN_ORACLE_ROWS": "200",
+    "ENGAGE_TRAIN_N_BOOT": "50",  # the small grid and oracle sample are the session's
 }
 
 
@@ -119,9 +118,9 @@ CASES = {
     ),
     "garbage_stops_after_the_first_rows": Case(
         garbage, 1, ["column 'employees' should be numeric but holds text", "in 5000 rows"],
-        train_exit=1,
-        train_says=["stopped after the first 500 rows", "column 'employees' should be numeric but holds text", "in 500 rows"],
-        env={"ENGAGE_TRAIN_PROBE_ROWS": "500"},
+        # the probe (the first 10,000 rows, the contract's) is the whole log here; stopping
+        # after it is tested in tests/unit/contract/test_input_limits.py
+        train_exit=1, train_says=["column 'employees' should be numeric but holds text", "in 5000 rows"],
     ),
     "booleans_in_numeric": Case(booleans, 0, ["column 'innovation': 2000 rows have a boolean (True/False) read as 1/0"]),
     "numbers_as_text_in_parquet": Case(

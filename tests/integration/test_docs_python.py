@@ -24,7 +24,6 @@ def python_example() -> str:
 @pytest.mark.slow
 def test_the_documented_python_example_runs(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["ENGAGE_TRAIN_REPORT_PICTURE"] = "false"
     run = subprocess.run(
         [sys.executable, "-c", python_example()], cwd=tmp_path, env=env,
         capture_output=True, text=True, timeout=600,

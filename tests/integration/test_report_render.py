@@ -52,7 +52,9 @@ def test_log_report_logs_the_page_and_its_picture_with_the_run(browser, mlflow_s
 
     mlflow.set_experiment("engage-tests")
     with mlflow.start_run() as run:
-        report = log_report(small_run_inputs(objective={"conversions": 1.0}, ship="personalized"))
+        report = log_report(
+            small_run_inputs(objective={"conversions": 1.0}, ship="personalized"), picture=True
+        )
     artifacts = {a.path for a in MlflowClient().list_artifacts(run.info.run_id, "report")}
     assert artifacts == {"report/report.html", "report/report.png"}
     assert report.headline.startswith("The model tailors its plan to each profile")

@@ -201,7 +201,7 @@ def test_facebook_example_trains_end_to_end(mlflow_store, tmp_path) -> None:
     data = SHARED / "datasets" / "facebook_metrics" / "dataset_Facebook.csv"
     spec = Path(__file__).resolve().parents[2] / "examples" / "facebook_metrics.yaml"
     # no experiment or model name given: both derive from the spec's name (one model per spec)
-    settings = train_settings(data, mlflow_store, spec=spec, experiment=None, model_name=None, oracle_rows=100)
+    settings = train_settings(data, mlflow_store, spec=spec, experiment=None, model_name=None)
     result = train(settings)
     assert result.version == "1" and result.promoted
     client = MlflowClient()

@@ -25,8 +25,7 @@ pytestmark = pytest.mark.slow
 
 PASSWORD, TOKEN = "hunter2-pw", "s3cret-tok"
 FAST = {
-    "ENGAGE_TRAIN_N_BOOT": "50", "ENGAGE_TRAIN_MIX_PROTOTYPES": "4",
-    "ENGAGE_TRAIN_DECISION_QUANTILES": "3", "ENGAGE_TRAIN_ORACLE_ROWS": "200",
+    "ENGAGE_TRAIN_N_BOOT": "50",  # the small grid and oracle sample are the session's
 }
 SERVER_START_S = 90
 

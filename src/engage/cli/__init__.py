@@ -248,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pessimism", type=float, default=None, help=f"discount for thinly supported styles, 0 disables {_train_default('pessimism')}")
     p.add_argument("--objective", default=None, help='JSON outcome weights replacing the spec\'s, e.g. \'{"conversions": 1, "retention_30d": 0.2}\' (default: the spec\'s weights)')
     p.add_argument("--force", action="store_true", default=None, help=f"move the champion alias even if not better {_train_default('force')}")
+    p.add_argument("--max-rows", dest="max_input_rows", type=int, default=None, metavar="ROWS", help=f"refuse a log with more data rows {_train_default('max_input_rows')}")
+    p.add_argument("--max-bytes", dest="max_input_bytes", type=int, default=None, metavar="BYTES", help=f"refuse a larger log file, in bytes {_train_default('max_input_bytes')}")
     p.add_argument("--allow-quarantine", dest="max_quarantine_share", type=float, default=None, metavar="SHARE", help=f"train even if up to this share of rows was quarantined {_train_default('max_quarantine_share')}")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="do not print each stage as it runs (default: printed, or ENGAGE_TRAIN_PROGRESS)")
     p.add_argument("--dask", default=None, metavar="local|ADDRESS", help="train on Dask: 'local' starts a LocalCluster sized to this machine, a scheduler address (tcp://host:8786) joins a running one; --data is then a partitioned Parquet folder, glob or file (default: one process, or ENGAGE_TRAIN_DASK)")

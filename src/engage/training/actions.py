@@ -56,7 +56,8 @@ Scorer = Callable[[np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """How hard to search (the ``TrainSettings`` fields of the same names)."""
+    """How hard to search (training's values are constants of the candidate search, see
+    ``TrainSettings.action_clusters`` and the following class constants)."""
 
     clusters: int = 0  # 0: sqrt(n / 25) clipped to [4, 40]
     profiles: int = 24

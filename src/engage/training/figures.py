@@ -9,7 +9,6 @@ from engage.ope import Values
 from engage.policy.policy import Policy
 from engage.training import plots
 from engage.training.nuisance import Nuisance
-from engage.training.settings import TrainSettings
 from engage.training.split import Split
 
 
@@ -19,11 +18,12 @@ def log_figures(
     policy: Policy,
     values: Values,
     oracle_value: float | None,
-    settings: TrainSettings,
+    min_propensity: float,
 ) -> None:
-    """Propensity overlap and calibration, policy values, feature importance, outcome fit."""
+    """Propensity overlap (marking ``min_propensity``) and calibration, policy values,
+    feature importance, outcome fit."""
     proba, style = nuisance.propensity.eval_proba, split.eval.style
-    _log(plots.plot_propensity_overlap(proba, style, split.styles, clip=settings.min_propensity), "propensity_overlap.png")
+    _log(plots.plot_propensity_overlap(proba, style, split.styles, clip=min_propensity), "propensity_overlap.png")
     _log(plots.plot_calibration(style, proba, split.styles), "propensity_calibration.png")
     _log(plots.plot_policy_values(values, oracle=oracle_value), "policy_values.png")
     names = policy.builder.feature_names

@@ -14,17 +14,14 @@ import math
 from engage.contract.limits import InputLimits
 from engage.contract.spec import CampaignSpec
 from engage.contract.validation import ValidationReport, validate_file
-from engage.training.settings import ENV_PREFIX, TrainSettings
+from engage.training.settings import ENV_PREFIX, InputSettings
 from engage.training.split import TrainingError, check_trainable
 
-#: The settings behind each input limit, named in the limits' messages.
-LIMIT_SETTINGS = {
-    "max_bytes": "max_input_bytes",
-    "max_rows": "max_input_rows",
-    "probe_rows": "probe_rows",
-    "probe_max_bad_share": "probe_max_bad_share",
-    "max_quarantine_written": "max_quarantine_rows_written",
-}
+#: The settings behind the input limits a user may raise, named in the limits' messages; the
+#: others (the probe, the quarantined rows written) are the contract's defaults.
+LIMIT_SETTINGS = {"max_bytes": "max_input_bytes", "max_rows": "max_input_rows"}
+#: Most quarantined rows written with a run (the run's ``rows_quarantined`` has the count).
+MAX_QUARANTINE_ROWS_WRITTEN = InputLimits.max_quarantine_written
 
 
 def quarantine_share_problem(report: ValidationReport, limit: float) -> str | None:
@@ -65,19 +62,17 @@ class QuarantineShareError(TrainingError):
         super().__init__("\n".join(lines))
 
 
-def input_limits(settings: TrainSettings) -> InputLimits:
-    """The contract's input limits from the run's settings, named by their variables."""
+def input_limits(settings: InputSettings) -> InputLimits:
+    """The contract's input limits with the run's size limits, named by their variables."""
     return InputLimits(
         max_bytes=settings.max_input_bytes,
         max_rows=settings.max_input_rows,
-        probe_rows=settings.probe_rows,
-        probe_max_bad_share=settings.probe_max_bad_share,
-        max_quarantine_written=settings.max_quarantine_rows_written,
+        max_quarantine_written=MAX_QUARANTINE_ROWS_WRITTEN,
         names={k: f"{ENV_PREFIX}{v.upper()}" for k, v in LIMIT_SETTINGS.items()},
     )
 
 
-def validate_input(settings: TrainSettings, spec: CampaignSpec) -> ValidationReport:
+def validate_input(settings: InputSettings, spec: CampaignSpec) -> ValidationReport:
     """Validate the run's log and refuse it if training must not go on.
 
     Raises:

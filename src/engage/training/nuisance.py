@@ -17,6 +17,7 @@ from engage.policy.policy import StyleCorrections
 from engage.training.conformal import eval_coverage, fit_interval_model
 from engage.training.metrics import explained_variance, r_squared, rmse
 from engage.training.models import (
+    CORRECTION_ROUNDS,
     DEFAULT_PARAMS,
     FitLog,
     OutcomeModels,
@@ -25,8 +26,14 @@ from engage.training.models import (
     fit_propensity,
     fit_style_corrections,
 )
-from engage.training.settings import TrainSettings
+from engage.training.settings import LearningSettings
 from engage.training.split import Split
+
+# How hard the nuisance models work: constants of this module, not settings (the team changes
+# them with a benchmark). Read when a function runs, so a test may patch them.
+FOLDS = 3  # cross-fitting folds of the propensity and outcome models
+TUNING_ROWS = 20_000  # training rows Optuna tunes the outcome models on
+STYLE_CORRECTION_ROUNDS = CORRECTION_ROUNDS  # rounds of the per-style residual corrections (0: none)
 
 
 @dataclass(frozen=True)
@@ -78,13 +85,13 @@ def overlap_diagnostics(
     return out
 
 
-def fit_propensity_model(split: Split, settings: TrainSettings, fit_log: FitLog) -> Propensity:
+def fit_propensity_model(split: Split, settings: LearningSettings, fit_log: FitLog) -> Propensity:
     """Cross-fitted, calibrated P(style | profile) and the overlap it shows on held-out rows."""
     rows = split.samples.propensity  # far fewer rows than the outcome models need: capped
     train, ev = split.train, split.eval
     model = fit_propensity(
         train.context[rows], train.style[rows], len(split.styles), categorical=split.context_categorical,
-        folds=settings.folds, seed=settings.seed, fit_log=fit_log,
+        folds=FOLDS, seed=settings.seed, fit_log=fit_log,
     )
     proba = model.predict(ev.context)
     metrics = overlap_diagnostics(proba, ev.style, split.styles, settings.min_propensity)
@@ -95,7 +102,7 @@ def fit_propensity_model(split: Split, settings: TrainSettings, fit_log: FitLog)
     return Propensity(model, proba, metrics, {"rows_propensity": len(rows)})
 
 
-def tune_outcome_models(split: Split, settings: TrainSettings, fit_log: FitLog) -> dict[str, Any]:
+def tune_outcome_models(split: Split, settings: LearningSettings, fit_log: FitLog) -> dict[str, Any]:
     """LightGBM parameters of the outcome models: the defaults, updated by Optuna when
     ``settings.trials > 0`` (each trial a nested MLflow run of the active run)."""
     params = dict(DEFAULT_PARAMS)
@@ -105,20 +112,20 @@ def tune_outcome_models(split: Split, settings: TrainSettings, fit_log: FitLog) 
         params.update(
             tune_outcome_params(
                 split.train.X, split.train.y, categorical=split.categorical, trials=settings.trials,
-                rows=settings.tuning_rows, seed=settings.seed, fit_log=fit_log,
+                rows=TUNING_ROWS, seed=settings.seed, fit_log=fit_log,
             )
         )
     return params
 
 
 def fit_outcome_models(
-    split: Split, params: dict[str, Any], settings: TrainSettings, fit_log: FitLog
+    split: Split, params: dict[str, Any], settings: LearningSettings, fit_log: FitLog
 ) -> Outcomes:
     """Cross-fitted outcome models with ``params``, their per-style corrections and predictive
     metrics."""
     train, names = split.train, list(split.train.y)
     models = fit_outcomes(
-        train.X, train.y, categorical=split.categorical, folds=settings.folds,
+        train.X, train.y, categorical=split.categorical, folds=FOLDS,
         seed=settings.seed, params=params, fit_log=fit_log,
     )
     residuals = {o: train.y[o] - models.oof[o] for o in names}
@@ -147,7 +154,7 @@ def fit_outcome_models(
 def fit_corrections(
     split: Split,
     residuals: dict[str, np.ndarray],
-    settings: TrainSettings,
+    settings: LearningSettings,
     fit_log: FitLog | None = None,
     rows: np.ndarray | None = None,
 ) -> StyleCorrections | None:
@@ -159,7 +166,7 @@ def fit_corrections(
     return fit_style_corrections(
         train.context[keep], train.style[keep], {o: r[keep] for o, r in residuals.items()},
         len(split.styles), categorical=split.context_categorical, seed=settings.seed,
-        rounds=settings.style_correction_rounds, fit_log=fit_log,
+        rounds=STYLE_CORRECTION_ROUNDS, fit_log=fit_log,
     )
 
 
@@ -168,7 +175,7 @@ def fit_intervals(
     models: OutcomeModels,
     corrections: StyleCorrections | None,
     halfwidth: dict[str, float],
-    settings: TrainSettings,
+    settings: LearningSettings,
     fit_log: FitLog,
     metrics: dict[str, float],
 ) -> IntervalModel | None:

@@ -18,8 +18,9 @@ from engage.contract.spec import CampaignSpec
 from engage.ope import Values
 from engage.policy.candidates import CandidateSet
 from engage.training.gate import Evaluation, ShipDecision
-from engage.training.settings import TrainSettings
 from engage.training.split import Split
+
+ORACLE_ROWS = 2_000  # evaluation profiles the oracle scores (its cost grows with the candidates)
 
 
 @runtime_checkable
@@ -56,11 +57,10 @@ def measure_truth(
     evaluation: Evaluation,
     decision: ShipDecision,
     weights: Mapping[str, float],
-    settings: TrainSettings,
 ) -> dict[str, float]:
-    """``true.<policy>`` values and ``regret.<policy>`` on the first ``settings.oracle_rows``
+    """``true.<policy>`` values and ``regret.<policy>`` on the first ``ORACLE_ROWS``
     OPE rows; regret is normalised: (oracle - policy) / (oracle - logged)."""
-    k = min(settings.oracle_rows, len(split.samples.ope))
+    k = min(ORACLE_ROWS, len(split.samples.ope))
     rows = split.eval.log.iloc[split.samples.ope[:k]].reset_index(drop=True)
     profiles, logged = rows[spec.context_names], rows[spec.decision_names]
 

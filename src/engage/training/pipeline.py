@@ -67,7 +67,7 @@ from engage.training.gate import (
     decision_metrics,
     evaluate_offpolicy,
 )
-from engage.training.intake import validate_input
+from engage.training.intake import MAX_QUARANTINE_ROWS_WRITTEN, validate_input
 from engage.training.killpoints import pause_at
 from engage.training.models import FitLog
 from engage.training.nuisance import (
@@ -89,7 +89,7 @@ from engage.training.promotion import (
 )
 from engage.training.report import ReportInputs, log_report
 from engage.training.selection import select_policy
-from engage.training.settings import TrainSettings, with_spec_names
+from engage.training.settings import TrainSettings, constants, with_spec_names
 from engage.training.split import Split, TrainingError, make_split, split_log
 
 __all__ = ["Oracle", "TrainResult", "TrainSettings", "TrainingError", "split_log", "train"]
@@ -155,14 +155,14 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
     # outcomes stages run on it and the rest on seeded samples; dask is None without one.
     with _dask_training(settings) as dask:
         with stages.run("validate"):  # size limits, contract, quarantine share, trainable rows
-            report = validate_input(settings, spec) if dask is None else dask.validate(spec)
+            report = validate_input(settings.input, spec) if dask is None else dask.validate(spec)
         with tracking.redacted_errors(), stages:
             tracking_uri = registry.configure_tracking(settings.experiment, settings.mlruns)
-            notes = sweep_unfinished(settings)
+            notes = sweep_unfinished(settings.tracking)
             ended = _run(spec, weights, report, oracle, settings, stages, fit_log, notes, dask)
             pause_at("run_finished")
             with stages.run("register"):
-                registration = publish(ended.candidate, settings)
+                registration = publish(ended.candidate, settings.tracking)
     return TrainResult(
         run_id=ended.run_id, experiment_id=ended.experiment_id, tracking_uri=redact(tracking_uri),
         policy=ended.policy, metrics=ended.metrics, values=ended.values, mode=ended.decision.mode,
@@ -206,16 +206,19 @@ def _run(
             tracking.set_tags({"registry_cleanup": "; ".join(notes)[:5000]})
         pause_at("run_started")
         with stages.run("split"):
-            split = make_split(report.clean, spec, settings) if dask is None else dask.split(spec)
+            split = (
+                make_split(report.clean, spec, settings.seed, settings.max_eval_rows)
+                if dask is None else dask.split(spec)
+            )
             digest = _log_split(split, settings)
         with stages.run("propensity"):
-            propensity = fit_propensity_model(split, settings, fit_log)
+            propensity = fit_propensity_model(split, settings.learning, fit_log)
             tracking.log_params(propensity.params)
         with stages.run("tuning"):
-            params = tune_outcome_models(split, settings, fit_log)
+            params = tune_outcome_models(split, settings.learning, fit_log)
         with stages.run("outcomes"):
             if dask is None:
-                outcomes = fit_outcome_models(split, params, settings, fit_log)
+                outcomes = fit_outcome_models(split, params, settings.learning, fit_log)
             else:  # on every training row of the cluster
                 outcomes = dask.fit_outcomes(split, params, fit_log)
             tracking.log_params(outcomes.params)
@@ -231,7 +234,7 @@ def _run(
             tracking.set_tags(decision.tags)
         with stages.run("oracle"):
             truth = {} if oracle is None else measure_truth(
-                oracle, spec, split, evaluation.policy.candidates, evaluation, decision, weights, settings
+                oracle, spec, split, evaluation.policy.candidates, evaluation, decision, weights
             )
         metrics = {
             **propensity.metrics, **outcomes.metrics, **selection.metrics, **evaluation.metrics,
@@ -239,7 +242,10 @@ def _run(
         }
         values = with_truth(values, truth)
         with stages.run("plots"):
-            log_figures(split, nuisance, evaluation.policy, values, truth.get("true.oracle"), settings)
+            log_figures(
+                split, nuisance, evaluation.policy, values, truth.get("true.oracle"),
+                settings.min_propensity,
+            )
         with stages.run("model"):
             policy = _shipped_policy(evaluation.policy, decision, run.info.run_id, metrics)
             candidate = _prepare(policy, split, evaluation, values, digest, weights, settings)
@@ -252,7 +258,6 @@ def _run(
                     validation=report, run_id=run.info.run_id,
                     oracle_value=truth.get("true.oracle"),
                 ),
-                picture=settings.report_picture,
                 seed=settings.seed,
             )
             candidate = _described(candidate, run_report.headline, values, run.info.run_id)
@@ -341,6 +346,7 @@ def _log_run_inputs(
     tracking.log_params(
         {
             **settings.model_dump(mode="json", exclude={"objective"}),
+            **constants(),  # how hard training worked, under the names they had as settings
             "objective_weights": json.dumps(weights),  # effective and signed, every outcome
             "rows_input": report.n_input_rows,
             # a log validated on Dask keeps its rows on the cluster and counts them
@@ -352,7 +358,7 @@ def _log_run_inputs(
     )
     mlflow.log_text(redact(report.summary()), "validation/report.txt")
     if len(report.quarantine):
-        capped = report.quarantine.head(settings.max_quarantine_rows_written)  # rows_quarantined has the count
+        capped = report.quarantine.head(MAX_QUARANTINE_ROWS_WRITTEN)  # rows_quarantined has the count
         mlflow.log_text(capped.to_csv(index=False), "validation/quarantine.csv")
 
 
@@ -402,14 +408,13 @@ def _prepare(
         predicted_outcomes(policy, evaluation),
         objective_values({o: observed[o] for o in weights}, weights),
         observed,
-        settings.plausibility_margin,
     )
     run_id = str(policy.metadata["run_id"])
     return prepare_registration(
         policy, evaluation, shipped["dr"][0], plausibility,
         input_example=split.eval.log[policy.spec.context_names].head(2),
         lineage={"run_id": run_id, "data_digest": digest},
-        settings=settings,
+        settings=settings.tracking, n_boot=settings.n_boot, seed=settings.seed,
     )
 
 

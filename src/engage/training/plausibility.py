@@ -6,7 +6,7 @@ outcome averages training outcomes, so a sound model cannot leave the range that
 values span. One poisoned value (a ``conversions`` of 1e12) makes both leave it by orders of
 magnitude. The range is taken robustly: the most extreme 0.1% of the rows at each end (at
 least one row) are left out, so a few bad values cannot widen it; it is then widened on each
-side by ``margin`` times its width (``ENGAGE_TRAIN_PLAUSIBILITY_MARGIN``, default 1), room for
+side by ``margin`` times its width (:data:`MARGIN`, 1 in a run), room for
 legitimately heavy tails. An outcome that is constant on all but those extreme rows (a rare
 event) is judged against its full range instead, since its rare values may be real.
 
@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 TRIM_SHARE = 0.001  # the share of rows left out at each end of the observed range
+#: How far beyond the observed range a value may lie, in widths of the range on each side.
+MARGIN = 1.0
 _RELATIVE_EPS = 1e-6  # the width of a constant's range, relative to its size (float noise)
 
 
@@ -75,7 +77,7 @@ def check_plausibility(
     predictions: Mapping[str, np.ndarray],
     observed_objective: np.ndarray,
     observed_outcomes: Mapping[str, np.ndarray],
-    margin: float,
+    margin: float = MARGIN,
 ) -> Plausibility:
     """Check the shipped policy's values and its predicted outcomes against the data.
 
@@ -86,7 +88,8 @@ def check_plausibility(
             for a sample of evaluation profiles.
         observed_objective: the run's objective for every clean row.
         observed_outcomes: every clean row's observed value of each outcome.
-        margin: how many widths of the robust range to add on each side.
+        margin: how many widths of the robust range to add on each side (``inf``: the
+            range check off; non-finite values are refused all the same).
 
     Returns:
         The verdict; its reason names the first offending quantity and the range it left.

@@ -43,7 +43,7 @@ from engage.training import tracking
 from engage.training.gate import Evaluation
 from engage.training.killpoints import pause_at
 from engage.training.plausibility import Plausibility
-from engage.training.settings import TrainSettings
+from engage.training.settings import TrackingSettings
 from engage.training.split import TrainingError
 
 _log = logging.getLogger(__name__)
@@ -100,9 +100,13 @@ def judge_promotion(
     evaluation: Evaluation,
     new_dr: float,
     plausibility: Plausibility,
-    settings: TrainSettings,
+    settings: TrackingSettings,
+    *,
+    n_boot: int,
+    seed: int,
 ) -> Judgement:
-    """Should the new version take the champion alias? Compared on this run's evaluation data."""
+    """Should the new version take the champion alias? Compared on this run's evaluation data
+    (the champion's DR estimated as the run's own, with ``n_boot`` draws seeded by ``seed``)."""
     if not plausibility.plausible:
         return Judgement(False, f"refused by the plausibility gate: {plausibility.reason}")
     if settings.force:
@@ -125,23 +129,24 @@ def judge_promotion(
         return Judgement(False, f"champion v{version} could not be loaded ({redact(exc)}); not promoted (use --force)", version)
     if old.spec.fingerprint != policy.spec.fingerprint:
         return Judgement(False, f"champion v{version} was trained on another spec; not comparable (use --force)", version)
-    old_value = _champion_dr(old, policy, evaluation, settings)
+    old_value = _champion_dr(old, policy, evaluation, n_boot=n_boot, seed=seed)
     if new_dr > old_value:
         return Judgement(True, f"DR {new_dr:.4f} beats champion v{version}'s {old_value:.4f} on this evaluation data", version)
     return Judgement(False, f"DR {new_dr:.4f} does not beat champion v{version}'s {old_value:.4f}; champion kept", version)
 
 
-def _champion_dr(old: Policy, policy: Policy, evaluation: Evaluation, settings: TrainSettings) -> float:
+def _champion_dr(old: Policy, policy: Policy, evaluation: Evaluation, *, n_boot: int, seed: int) -> float:
     """DR value of the champion's choices on the evaluation rows, judged with this run's
-    nuisance models (``policy``'s outcome models and the evaluation's logged data)."""
+    nuisance models (``policy``'s outcome models and the evaluation's logged data) and by this
+    run's objective (``policy.objective``, the run's ``objective`` setting)."""
     context = evaluation.context
-    old_rows = old.candidates.encoded[old.choose(context, settings.objective)]
+    old_rows = old.candidates.encoded[old.choose(context, policy.objective)]
     if evaluation.valuer is not None:  # the models that valued this run's policy value it too
         q_old = evaluation.q(old_rows)
     else:
-        q_old = policy.predict_outcomes(np.hstack([context, old_rows])) @ policy.weights(settings.objective)
+        q_old = policy.predict_outcomes(np.hstack([context, old_rows])) @ policy.weights(policy.objective)
     estimates = ope.estimate_policy_value(
-        evaluation.data, old_rows[:, 0].astype(int), q_old, n_boot=settings.n_boot, seed=settings.seed
+        evaluation.data, old_rows[:, 0].astype(int), q_old, n_boot=n_boot, seed=seed
     )
     return estimates["dr"].value
 
@@ -166,13 +171,16 @@ def prepare_registration(
     plausibility: Plausibility,
     input_example: pd.DataFrame,
     lineage: dict[str, str],
-    settings: TrainSettings,
+    settings: TrackingSettings,
+    *,
+    n_boot: int,
+    seed: int,
 ) -> Candidate:
     """Inside the run: judge the policy, log it as the run's model, tag the run with both.
 
     ``lineage`` holds the future version's tags (``run_id``, data digest, ...).
     """
-    judgement = judge_promotion(policy, evaluation, new_dr, plausibility, settings)
+    judgement = judge_promotion(policy, evaluation, new_dr, plausibility, settings, n_boot=n_boot, seed=seed)
     info = registry.log_policy_model(policy, input_example)
     tracking.set_tags({**plausibility.tags, **judgement.tags})
     tags = {
@@ -182,7 +190,7 @@ def prepare_registration(
     return Candidate(info.model_uri, lineage["run_id"], judgement, tags)
 
 
-def publish(candidate: Candidate, settings: TrainSettings) -> Registration:
+def publish(candidate: Candidate, settings: TrackingSettings) -> Registration:
     """After the run ended ``FINISHED``: register the version, maybe move the alias, tag the run.
 
     Raises:
@@ -214,7 +222,7 @@ def publish(candidate: Candidate, settings: TrainSettings) -> Registration:
 
 
 def _move_alias(
-    client: MlflowClient, judgement: Judgement, version: str, settings: TrainSettings
+    client: MlflowClient, judgement: Judgement, version: str, settings: TrackingSettings
 ) -> tuple[bool, str]:
     """Move the alias if so judged and the champion is still the one judged against."""
     if not judgement.promote:
@@ -232,7 +240,7 @@ def _move_alias(
     return True, judgement.reason
 
 
-def sweep_unfinished(settings: TrainSettings) -> list[str]:
+def sweep_unfinished(settings: TrackingSettings) -> list[str]:
     """Mark what killed or older runs left behind (:mod:`engage.registry.sweep`): runs left
     ``RUNNING`` by a dead process become ``FAILED``; the model's versions whose run did not
     finish are tagged incomplete and lose the alias.

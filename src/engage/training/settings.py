@@ -1,8 +1,24 @@
-"""Settings of one training run: one typed class, every field an ``ENGAGE_TRAIN_*`` variable.
+"""Settings of one training run: a few ``ENGAGE_TRAIN_*`` variables a user sets, by stage.
 
-``.env.example`` documents each variable; an unknown ``ENGAGE_TRAIN_*`` variable is an error
-(a typo such as ``ENGAGE_TRAIN_TRAILS`` must not be silently ignored). The CLI passes its
-flags as keyword arguments, which win over the environment.
+:class:`TrainSettings` is the one settings class of ``engage train``: every field is an
+``ENGAGE_TRAIN_<FIELD>`` variable (flat names, whichever stage the field belongs to), the CLI
+passes its flags as keyword arguments, which win over the environment, and an unknown
+``ENGAGE_TRAIN_*`` variable is an error (a typo such as ``ENGAGE_TRAIN_TRAILS`` must not be
+silently ignored).
+
+Its fields come from one class per stage, and each stage receives only its part
+(:attr:`TrainSettings.input`, :attr:`~TrainSettings.learning`, :attr:`~TrainSettings.gate`,
+:attr:`~TrainSettings.tracking`):
+
+- :class:`InputSettings`: the log, its spec and how much of it may be refused;
+- :class:`LearningSettings`: the seed, tuning, objective and support of the learned policy;
+- :class:`GateSettings`: how the shipping gate judges the policy (owned by the gate);
+- :class:`TrackingSettings`: where the run is logged and whether its model is promoted.
+
+How hard training works (folds, candidate grid, action search, row caps, ...) is not a
+setting: those are constants of the modules that use them, changed by the team with a
+benchmark, not per run. :data:`ADVANCED` names the few settings a user rarely needs (kept for
+benchmarks and tests); :func:`public_settings` lists the others.
 """
 
 from __future__ import annotations
@@ -10,9 +26,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engage.contract.settings_env import reject_unknown_variables
@@ -20,56 +36,148 @@ from engage.contract.spec import SpecError, tracking_name
 
 ENV_PREFIX = "ENGAGE_TRAIN_"
 
+_STAGE = ConfigDict(frozen=True, extra="forbid")
+_Part = TypeVar("_Part", bound=BaseModel)
 
-class TrainSettings(BaseSettings):
-    """Settings of ``engage train``; each field is ``ENGAGE_TRAIN_<FIELD>`` in the environment."""
+
+class InputSettings(BaseModel):
+    """The campaign log and how much of it a run accepts (the validate stage)."""
+
+    model_config = _STAGE
+
+    data: Path = Field(description="the campaign log (.parquet or .csv; with --dask a partitioned Parquet folder, glob or file)")
+    spec: Path | None = Field(default=None, description="spec YAML (default: the simulated world's)")
+    max_quarantine_share: float = Field(default=0.05, ge=0, le=1, description="largest share of the log's rows that may be quarantined for a run to go on (the CLI's --allow-quarantine)")
+    max_input_rows: int = Field(default=5_000_000, ge=1, description="most data rows a campaign log may have (raise it for a larger log)")
+    max_input_bytes: int = Field(default=1 << 30, ge=1, description="largest campaign-log file accepted, in bytes (raise it for a larger log)")
+
+
+class LearningSettings(BaseModel):
+    """What the policy is learned for and how cautiously (the split, nuisance and policy stages)."""
+
+    model_config = _STAGE
+
+    seed: int = Field(default=0, description="seed of every split, subsample and fit")
+    trials: int = Field(default=5, ge=0, description="Optuna trials tuning the outcome models (0: default parameters)")
+    objective: dict[str, float] = Field(default_factory=dict, description="outcome weights replacing the spec's ({}: the spec's)")
+    min_propensity: float = Field(default=0.005, ge=0, lt=1, description="hard support floor: styles below this estimated propensity are never recommended (the pessimism discount handles thin support above it)")
+    pessimism: float = Field(default=1.5, ge=0, description="discount of thinly supported styles (0: none)")
+
+
+class GateSettings(BaseModel):
+    """How much work the shipping gate puts into its intervals.
+
+    The gate's other knobs (support floors, the propensity clip, the training rows it adds)
+    are constants of :mod:`engage.training.gate.knobs`.
+    """
+
+    model_config = _STAGE
+
+    n_boot: int = Field(default=200, ge=20, description="bootstrap draws of the OPE intervals")
+    max_eval_rows: int = Field(default=5_000, ge=1_000, description="cap on evaluation rows scored by OPE (each is scored over every candidate action)")
+
+
+class TrackingSettings(BaseModel):
+    """Where the run is logged and what becomes of its model (the model and register stages)."""
+
+    model_config = _STAGE
+
+    experiment: str | None = Field(default=None, description="MLflow experiment (default: engage-<spec name>)")
+    model_name: str | None = Field(default=None, description="registered model name (default: engage-<spec name>)")
+    force: bool = Field(default=False, description="move the champion alias even if the new model is not better (the plausibility gate still applies)")
+    register_model: bool = Field(default=True, description="advanced: register the model and maybe promote it (false: the run is only logged; for benchmarks)")
+    mlruns: Path = Field(default=Path("mlruns"), description="advanced: folder of the embedded MLflow store, used unless MLFLOW_TRACKING_URI is set (which users should prefer)")
+
+
+class TrainSettings(BaseSettings, TrackingSettings, GateSettings, LearningSettings, InputSettings):
+    """Settings of ``engage train``: each field is ``ENGAGE_TRAIN_<FIELD>`` in the environment.
+
+    The fields are those of the stage classes (:class:`InputSettings`,
+    :class:`LearningSettings`, :class:`GateSettings`, :class:`TrackingSettings`) and two of
+    the run itself; each stage takes its own part (``settings.input``, ``settings.learning``,
+    ``settings.gate``, ``settings.tracking``).
+    """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
-    data: Path = Field(description="the campaign log (.parquet or .csv)")
-    spec: Path | None = Field(default=None, description="spec YAML (default: the simulated world's)")
-    experiment: str | None = Field(default=None, description="MLflow experiment (default: engage-<spec name>)")
-    model_name: str | None = Field(default=None, description="registered model name (default: engage-<spec name>)")
-    trials: int = Field(default=5, ge=0, description="Optuna trials (0: default parameters)")
-    tuning_rows: int = Field(default=20_000, ge=1_000, description="rows Optuna tunes on")
-    seed: int = Field(default=0, description="seed of every split, subsample and fit")
-    folds: int = Field(default=3, ge=2, le=10, description="cross-fitting folds")
-    eval_fraction: float = Field(default=0.25, gt=0.05, lt=0.9, description="share of rows held out for evaluation")
-    min_propensity: float = Field(default=0.005, ge=0, lt=1, description="hard support floor: styles below it are never recommended (the pessimism discount handles thin support above it)")
-    pessimism: float = Field(default=1.5, ge=0, description="support discount strength (0: none)")
-    style_correction_rounds: int = Field(default=50, ge=0, description="rounds of the per-style residual corrections of the outcome models (0: none)")
-    mix_prototypes: int = Field(default=8, ge=1, le=20, description="k-means mix prototypes per style")
-    decision_quantiles: int = Field(default=7, ge=1, le=15, description="quantiles of each numeric decision per style")
-    action_clusters: int = Field(default=0, ge=0, le=200, description="clusters of similar profiles the action search runs for (0: sqrt(rows / 25) in [4, 40])")
-    search_profiles: int = Field(default=24, ge=1, le=500, description="profiles of a cluster each searched action is scored on")
-    search_pool: int = Field(default=32, ge=1, le=1000, description="logged actions the search starts from per cluster and style")
-    search_rounds: int = Field(default=2, ge=0, le=20, description="rounds of local steps refining the best actions (0: logged actions only)")
-    support_neighbours: int = Field(default=10, ge=1, description="the support radius is the median distance of a logged action to its k-th nearest logged neighbour, this k")
-    min_support_rows: float = Field(default=20, ge=0, description="a searched action is recommended only if at least this many logged campaigns (same style, similar profiles) lie within the support radius of it")
-    n_boot: int = Field(default=200, ge=20, description="bootstrap draws of the OPE intervals")
-    propensity_rows: int = Field(default=200_000, ge=1_000, description="cap on rows the propensity model fits on")
-    max_eval_rows: int = Field(default=5_000, ge=1_000, description="cap on evaluation rows scored by OPE (each is scored over every candidate action)")
-    max_metric_rows: int = Field(default=100_000, ge=1_000, description="cap on evaluation rows for the outcome models' predictive metrics")
-    oracle_rows: int = Field(default=2_000, ge=100, description="profiles the oracle scores (simulated logs only)")
-    objective: dict[str, float] = Field(default_factory=dict, description="outcome weights replacing the spec's ({}: the spec's)")
-    max_quarantine_share: float = Field(default=0.05, ge=0, le=1, description="largest share of the log's rows that may be quarantined for a run to go on (the CLI's --allow-quarantine)")
-    max_input_bytes: int = Field(default=1 << 30, ge=1, description="largest campaign-log file accepted, in bytes")
-    max_input_rows: int = Field(default=5_000_000, ge=1, description="most data rows a campaign log may have")
-    probe_rows: int = Field(default=10_000, ge=1, description="first rows validated on their own before the rest of the log is read")
-    probe_max_bad_share: float = Field(default=0.5, gt=0, le=1, description="validation stops when more than this share of the probe rows is bad")
-    max_quarantine_rows_written: int = Field(default=10_000, ge=0, description="cap on the quarantined rows logged with the run")
-    force: bool = Field(default=False, description="move the champion alias even if not better (the plausibility gate still applies)")
-    plausibility_margin: float = Field(default=1.0, gt=0, description="promotion gate: the shipped policy's DR/DM values and predicted outcomes must lie within the observed 0.1-99.9% range widened by this many widths each side (inf: range check off; non-finite values are always refused)")
-    register_model: bool = Field(default=True, description="register the model (and maybe promote it)")
-    report_picture: bool = Field(default=True, description="also render the run report as a PNG with headless Chromium (the HTML is always logged)")
-    mlruns: Path = Field(default=Path("mlruns"), description="embedded MLflow store (unless MLFLOW_TRACKING_URI)")
     progress: bool = Field(default=True, description="print each stage as it runs")
-    dask: str | None = Field(default=None, description="train on Dask: 'local' starts a LocalCluster sized to the machine, an address (tcp://host:8786) joins a running scheduler; --data is then a partitioned Parquet folder, glob or file (None: one process, pandas)")
+    dask: str | None = Field(default=None, description="train on Dask: 'local' starts a LocalCluster sized to the machine, an address (tcp://host:8786) joins a running scheduler; data is then a partitioned Parquet folder, glob or file (None: one process, pandas)")
+
+    # Constants of the candidate grid and of the action search (engage.training.actions), not
+    # settings: no variable sets them. They are class attributes only because selection.py,
+    # which the shipping gate's move owns, reads them from the settings it is given; that
+    # move should make them constants of the module that builds the candidates.
+    mix_prototypes: ClassVar[int] = 8  # k-means posting-mix prototypes per style
+    decision_quantiles: ClassVar[int] = 7  # quantiles of each numeric decision per style
+    action_clusters: ClassVar[int] = 0  # clusters of similar profiles (0: sqrt(rows / 25) in [4, 40])
+    search_profiles: ClassVar[int] = 24  # profiles of a cluster each searched action is scored on
+    search_pool: ClassVar[int] = 32  # logged actions the search starts from per cluster and style
+    search_rounds: ClassVar[int] = 2  # rounds of local steps refining the best actions
+    support_neighbours: ClassVar[int] = 10  # the support radius's k-th nearest logged neighbour
+    min_support_rows: ClassVar[float] = 20.0  # logged campaigns a searched action needs near it
 
     @model_validator(mode="after")
     def _no_unknown_variables(self) -> TrainSettings:
         reject_unknown_variables(ENV_PREFIX, type(self).model_fields)
         return self
+
+    @property
+    def input(self) -> InputSettings:
+        """The validate stage's part."""
+        return _part(InputSettings, self)
+
+    @property
+    def learning(self) -> LearningSettings:
+        """The split, nuisance and policy stages' part."""
+        return _part(LearningSettings, self)
+
+    @property
+    def gate(self) -> GateSettings:
+        """The shipping gate's part."""
+        return _part(GateSettings, self)
+
+    @property
+    def tracking(self) -> TrackingSettings:
+        """The model and register stages' part."""
+        return _part(TrackingSettings, self)
+
+
+def _part(cls: type[_Part], settings: TrainSettings) -> _Part:
+    """The fields of ``cls`` of ``settings`` as a ``cls`` (already validated: not again)."""
+    return cls.model_construct(**{name: getattr(settings, name) for name in cls.model_fields})
+
+
+#: Settings a user rarely needs: kept for benchmarks and tests, documented apart.
+ADVANCED = ("register_model", "mlruns")
+
+
+def public_settings() -> list[str]:
+    """The settings a user sets: every field but the :data:`ADVANCED` ones and the gate's."""
+    hidden = set(ADVANCED) | set(GateSettings.model_fields)
+    return [name for name in TrainSettings.model_fields if name not in hidden]
+
+
+def constants() -> dict[str, Any]:
+    """How hard training works: the module constants that were settings, by their old names
+    (each run logs them as parameters, so runs stay comparable when the team changes one)."""
+    from engage.contract.limits import InputLimits
+    from engage.training import nuisance, oracle, plausibility, split
+    from engage.training.report import artifacts
+
+    cls = TrainSettings
+    return {
+        "folds": nuisance.FOLDS, "tuning_rows": nuisance.TUNING_ROWS,
+        "style_correction_rounds": nuisance.STYLE_CORRECTION_ROUNDS,
+        "eval_fraction": split.EVAL_FRACTION, "propensity_rows": split.PROPENSITY_ROWS,
+        "max_metric_rows": split.MAX_METRIC_ROWS, "oracle_rows": oracle.ORACLE_ROWS,
+        "mix_prototypes": cls.mix_prototypes, "decision_quantiles": cls.decision_quantiles,
+        "action_clusters": cls.action_clusters, "search_profiles": cls.search_profiles,
+        "search_pool": cls.search_pool, "search_rounds": cls.search_rounds,
+        "support_neighbours": cls.support_neighbours, "min_support_rows": cls.min_support_rows,
+        "plausibility_margin": plausibility.MARGIN, "report_picture": artifacts.PICTURE,
+        "probe_rows": InputLimits.probe_rows, "probe_max_bad_share": InputLimits.probe_max_bad_share,
+        "max_quarantine_rows_written": InputLimits.max_quarantine_written,
+    }
 
 
 def with_spec_names(settings: TrainSettings, spec_name: str) -> TrainSettings:

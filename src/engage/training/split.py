@@ -15,10 +15,12 @@ import pandas as pd
 
 from engage.contract.spec import CampaignSpec
 from engage.policy.encoding import FeatureBuilder
-from engage.training.settings import TrainSettings
 
 MIN_ROWS = 200
 CONSTANT_ROWS = 2_000  # training profiles the best constant's direct-method term averages over
+EVAL_FRACTION = 0.25  # share of the rows held out for evaluation (time-ordered when it can be)
+PROPENSITY_ROWS = 200_000  # cap on the training rows the propensity model fits on
+MAX_METRIC_ROWS = 100_000  # cap on the evaluation rows of the outcome models' predictive metrics
 
 
 class TrainingError(RuntimeError):
@@ -104,13 +106,14 @@ def split_log(
     return np.setdiff1d(np.arange(n), ev), ev, "random"
 
 
-def make_split(log: pd.DataFrame, spec: CampaignSpec, settings: TrainSettings) -> Split:
-    """Split, encode and subsample the clean log.
+def make_split(log: pd.DataFrame, spec: CampaignSpec, seed: int, max_eval_rows: int) -> Split:
+    """Split, encode and subsample the clean log (``seed`` draws every split and sample;
+    the off-policy evaluation scores at most ``max_eval_rows`` evaluation rows).
 
     Raises:
         TrainingError: a declared style has no row in the training split.
     """
-    tr, ev, how = split_log(log, spec, settings.eval_fraction, settings.seed)
+    tr, ev, how = split_log(log, spec, EVAL_FRACTION, seed)
     builder = FeatureBuilder(spec)
     train = _encode(log.iloc[tr].reset_index(drop=True), spec, builder)
     evaluation = _encode(log.iloc[ev].reset_index(drop=True), spec, builder)
@@ -125,7 +128,7 @@ def make_split(log: pd.DataFrame, spec: CampaignSpec, settings: TrainSettings) -
         styles=spec.styles,
         categorical=list(builder.categorical_indices),
         context_categorical=[i for i in builder.categorical_indices if i < n_context],
-        samples=_draw_samples(len(train), len(evaluation), settings),
+        samples=_draw_samples(len(train), len(evaluation), seed, max_eval_rows),
     )
 
 
@@ -147,16 +150,16 @@ def _capped(n: int, cap: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, cap, replace=False))
 
 
-def _draw_samples(n_train: int, n_eval: int, settings: TrainSettings) -> Samples:
+def _draw_samples(n_train: int, n_eval: int, seed: int, max_eval_rows: int) -> Samples:
     # The best constant's rows and the OPE rows come from ONE generator, in this order: runs
     # then reproduce the choices (and metrics) of runs made before the steps were separated.
-    rng = np.random.default_rng(settings.seed)
+    rng = np.random.default_rng(seed)
     constant = rng.choice(n_train, size=min(n_train, CONSTANT_ROWS), replace=False)
-    m = min(n_eval, settings.max_eval_rows)
+    m = min(n_eval, max_eval_rows)
     ope = np.sort(rng.choice(n_eval, size=m, replace=False)) if m < n_eval else np.arange(n_eval)
     return Samples(
-        propensity=_capped(n_train, settings.propensity_rows, settings.seed),
+        propensity=_capped(n_train, PROPENSITY_ROWS, seed),
         constant=constant,
         ope=ope,
-        metrics=_capped(n_eval, settings.max_metric_rows, settings.seed),
+        metrics=_capped(n_eval, MAX_METRIC_ROWS, seed),
     )

@@ -177,20 +177,16 @@ def trained() -> Policy:
     from engage.training.split import make_split
 
     spec = load_spec()
-    settings = TrainSettings(
-        data=Path("unused.parquet"),
-        trials=0,
-        folds=2,
-        mix_prototypes=3,
-        decision_quantiles=3,
-        style_correction_rounds=20,
-        progress=False,
-    )
+    from tests.constants import training_constants
+
+    settings = TrainSettings(data=Path("unused.parquet"), trials=0, progress=False)
     log = validate_log(SimulatedWorld("easy").simulate(1500, seed=3), spec).clean
-    split = make_split(log, spec, settings)
+    split = make_split(log, spec, settings.seed, settings.max_eval_rows)
     fit_log = FitLog()
-    nuisance = Nuisance(
-        fit_propensity_model(split, settings, fit_log),
-        fit_outcome_models(split, dict(DEFAULT_PARAMS), settings, fit_log),
-    )
-    return build_candidate_policy(spec, split, nuisance, spec.outcome_weights(), settings)
+    small = dict(folds=2, mix_prototypes=3, decision_quantiles=3, style_correction_rounds=20)
+    with training_constants(**small):
+        nuisance = Nuisance(
+            fit_propensity_model(split, settings.learning, fit_log),
+            fit_outcome_models(split, dict(DEFAULT_PARAMS), settings.learning, fit_log),
+        )
+        return build_candidate_policy(spec, split, nuisance, spec.outcome_weights(), settings)

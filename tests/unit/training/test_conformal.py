@@ -135,13 +135,15 @@ def test_training_fits_the_interval_model_and_logs_its_coverage() -> None:
     from engage.training.nuisance import fit_outcome_models
     from engage.training.settings import TrainSettings
     from engage.training.split import make_split
+    from tests.constants import training_constants
 
     spec = load_spec()
-    settings = TrainSettings(data=Path("unused.parquet"), trials=0, folds=2, style_correction_rounds=10)
+    settings = TrainSettings(data=Path("unused.parquet"), trials=0)
     log = validate_log(SimulatedWorld("hard").simulate(2000, seed=3), spec).clean
-    split = make_split(log, spec, settings)
+    split = make_split(log, spec, settings.seed, settings.max_eval_rows)
     fit_log = FitLog()
-    outcomes = fit_outcome_models(split, dict(DEFAULT_PARAMS), settings, fit_log)
+    with training_constants(folds=2, style_correction_rounds=10):
+        outcomes = fit_outcome_models(split, dict(DEFAULT_PARAMS), settings.learning, fit_log)
     model = outcomes.interval_model
     assert model is not None and model.level == conformal.INTERVAL_LEVEL
     assert set(model.outcomes) == set(spec.outcome_names)

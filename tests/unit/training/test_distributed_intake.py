@@ -20,7 +20,7 @@ from engage.training.distributed.intake import (
     refuse_untrainable,
     validate_partition,
 )
-from engage.training.settings import TrainSettings
+from engage.training.settings import InputSettings
 from engage.training.split import TrainingError
 
 
@@ -106,7 +106,7 @@ def test_the_whole_log_checks_run_on_the_totals(log, spec) -> None:
     assert report.fatal
     assert any("no clean rows" in p.message for p in report.problems if p.severity == "error")
     with pytest.raises(LogValidationError):
-        refuse_untrainable(report, spec, TrainSettings(data=Path("x")))
+        refuse_untrainable(report, spec, InputSettings(data=Path("x")))
 
 
 def test_a_problem_of_every_partition_is_reported_once_with_its_total(log, spec) -> None:
@@ -119,8 +119,8 @@ def test_a_problem_of_every_partition_is_reported_once_with_its_total(log, spec)
 def test_training_refuses_a_quarantine_share_over_its_limit(log, spec) -> None:
     report = aggregate_reports(summaries(broken(log), spec, 2), spec, quarantine_cap=10)
     with pytest.raises(TrainingError, match=r"10 of 600 rows \(1\.7%\) were quarantined.*--allow-quarantine 0\.02"):
-        refuse_untrainable(report, spec, TrainSettings(data=Path("x"), max_quarantine_share=0.01))
-    refuse_untrainable(report, spec, TrainSettings(data=Path("x")))  # within the 5% default
+        refuse_untrainable(report, spec, InputSettings(data=Path("x"), max_quarantine_share=0.01))
+    refuse_untrainable(report, spec, InputSettings(data=Path("x")))  # within the 5% default
 
 
 def test_each_partition_sends_its_share_of_the_quarantine_sample() -> None:

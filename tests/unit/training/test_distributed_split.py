@@ -3,8 +3,6 @@ worker computes for its partition."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -29,7 +27,10 @@ from engage.training.distributed.split import (
     tag_rows,
     timestamps_ns,
 )
-from engage.training.settings import TrainSettings
+from engage.training.models import CORRECTION_MAX_ROWS
+from engage.training.nuisance import TUNING_ROWS
+from engage.training.oracle import ORACLE_ROWS
+from engage.training.split import CONSTANT_ROWS, MAX_METRIC_ROWS, PROPENSITY_ROWS
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +105,9 @@ def test_a_sampled_split_logs_the_whole_sides_and_its_samples(clean, spec) -> No
 
 
 def test_the_samples_cover_every_cap_of_their_side() -> None:
-    settings = TrainSettings(data=Path("x"), propensity_rows=300_000, max_metric_rows=50_000)
-    assert sample_caps(settings) == (300_000, 50_000)
+    train_caps = (PROPENSITY_ROWS, TUNING_ROWS, CONSTANT_ROWS, CORRECTION_MAX_ROWS)
+    assert sample_caps(1_000) == (max(train_caps), max(MAX_METRIC_ROWS, ORACLE_ROWS, 1_000))
+    assert sample_caps(10**7) == (max(train_caps), 10**7)  # the gate's cap on evaluation rows
 
 
 def test_a_local_cluster_fits_the_machine() -> None:

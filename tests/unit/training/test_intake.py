@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from engage.cli import main
-from engage.contract.limits import InputLimitError
+from engage.contract.limits import InputLimitError, InputLimits
 from engage.contract.spec import ConstantPropensity, load_spec
 from engage.contract.validation import LogValidationError
 from engage.simulation.world import SimulatedWorld
@@ -110,10 +110,12 @@ def test_input_limits_name_the_training_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("ENGAGE_TRAIN_MAX_INPUT_BYTES", "100")
     with pytest.raises(InputLimitError, match="ENGAGE_TRAIN_MAX_INPUT_BYTES"):
         validate_input(TrainSettings(data=path), load_spec())
-    limits = input_limits(TrainSettings(data=path, max_input_rows=7, probe_rows=3))
-    assert (limits.max_rows, limits.probe_rows, limits.max_bytes) == (7, 3, 100)
-    assert limits.name_of("max_quarantine_written") == "ENGAGE_TRAIN_MAX_QUARANTINE_ROWS_WRITTEN"
-    assert limits.name_of("probe_max_bad_share") == "ENGAGE_TRAIN_PROBE_MAX_BAD_SHARE"
+    limits = input_limits(TrainSettings(data=path, max_input_rows=7).input)
+    assert (limits.max_rows, limits.max_bytes) == (7, 100)
+    assert limits.name_of("max_rows") == "ENGAGE_TRAIN_MAX_INPUT_ROWS"
+    # the probe and the quarantined rows written are the contract's, not settings
+    assert (limits.probe_rows, limits.probe_max_bad_share) == (InputLimits.probe_rows, InputLimits.probe_max_bad_share)
+    assert limits.name_of("probe_rows") == "probe_rows"
 
 
 def test_a_fatal_log_still_raises_the_validation_error(tmp_path):

@@ -16,6 +16,8 @@ from engage.contract.validation import validate_log
 from engage.policy.policy import weighted
 from engage.simulation.oracle import WorldOracle
 from engage.simulation.world import SimulatedWorld
+from engage.training import nuisance as nuisance_module
+from engage.training import oracle as oracle_module
 from engage.training import pipeline
 from engage.training.gate import (
     GateKnobs,
@@ -29,9 +31,19 @@ from engage.training.nuisance import Nuisance, fit_outcome_models, fit_propensit
 from engage.training.oracle import Oracle, measure_truth, with_truth
 from engage.training.selection import best_constant, select_policy
 from engage.training.settings import TrainSettings
-from engage.training.split import TrainingError, check_trainable, make_split
+from engage.training.split import EVAL_FRACTION, TrainingError, check_trainable, make_split
+from tests.constants import DEFAULTS, training_constants
 
 OBJECTIVE = {"conversions": 1.0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_constants():
+    """The module's runs are small: few folds, candidates, correction rounds and oracle rows."""
+    with training_constants(
+        folds=2, mix_prototypes=2, decision_quantiles=2, style_correction_rounds=10, oracle_rows=100
+    ):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -39,15 +51,14 @@ def steps():
     """Split, nuisance models and the candidate policy of a 1,500-row log (about 2 s)."""
     spec = load_spec()
     settings = TrainSettings(
-        data=Path("unused.parquet"), trials=0, n_boot=20, folds=2, mix_prototypes=2,
-        decision_quantiles=2, style_correction_rounds=10, oracle_rows=100, objective=OBJECTIVE,
+        data=Path("unused.parquet"), trials=0, n_boot=20, objective=OBJECTIVE
     )
     weights = spec.outcome_weights(settings.objective)
     log = validate_log(SimulatedWorld("hard").simulate(1500, seed=2), spec).clean
-    split = make_split(log, spec, settings)
+    split = make_split(log, spec, settings.seed, settings.max_eval_rows)
     fit_log = FitLog()
-    propensity = fit_propensity_model(split, settings, fit_log)
-    outcomes = fit_outcome_models(split, dict(DEFAULT_PARAMS), settings, fit_log)
+    propensity = fit_propensity_model(split, settings.learning, fit_log)
+    outcomes = fit_outcome_models(split, dict(DEFAULT_PARAMS), settings.learning, fit_log)
     nuisance = Nuisance(propensity, outcomes)
     selection = select_policy(spec, split, nuisance, weights, settings)
     return spec, settings, weights, split, nuisance, selection
@@ -57,7 +68,7 @@ def test_split_is_time_ordered_and_samples_stay_in_range(steps) -> None:
     spec, settings, _, split, _, _ = steps
     assert split.how == "time"
     assert split.train.log[spec.timestamp].max() <= split.eval.log[spec.timestamp].min()
-    assert len(split.eval) == round(1500 * settings.eval_fraction)
+    assert len(split.eval) == round(1500 * EVAL_FRACTION)
     s = split.samples
     assert s.propensity.max() < len(split.train) and s.constant.max() < len(split.train)
     assert s.ope.max() < len(split.eval) and s.metrics.max() < len(split.eval)
@@ -114,17 +125,18 @@ def test_evaluation_decision_and_shipped_policy(steps) -> None:
 def test_where_the_style_is_the_whole_decision_the_range_is_the_dr_interval() -> None:
     spec = load_spec()
     settings = TrainSettings(
-        data=Path("unused.parquet"), trials=0, n_boot=20, folds=2, style_correction_rounds=10,
-        objective=OBJECTIVE,
+        data=Path("unused.parquet"), trials=0, n_boot=20, objective=OBJECTIVE
     )
     weights = spec.outcome_weights(settings.objective)
     log = validate_log(SimulatedWorld("hard", decisions="style").simulate(1500, seed=3), spec).clean
-    split = make_split(log, spec, settings)
+    split = make_split(log, spec, settings.seed, settings.max_eval_rows)
     nuisance = Nuisance(
-        fit_propensity_model(split, settings, FitLog()),
-        fit_outcome_models(split, dict(DEFAULT_PARAMS), settings, FitLog()),
+        fit_propensity_model(split, settings.learning, FitLog()),
+        fit_outcome_models(split, dict(DEFAULT_PARAMS), settings.learning, FitLog()),
     )
-    selection = select_policy(spec, split, nuisance, weights, settings)
+    grid = {k: DEFAULTS[k] for k in ("mix_prototypes", "decision_quantiles")}
+    with training_constants(**grid):  # the code's grid, not the module's small one
+        selection = select_policy(spec, split, nuisance, weights, settings)
     values = evaluate_offpolicy(
         spec, split, nuisance, selection, weights, settings, knobs=GateKnobs(training_rows=0)
     ).values
@@ -157,10 +169,10 @@ def test_truth_asks_the_oracle_about_the_runs_choices_and_objective(steps) -> No
     decision = decide_shipping(evaluation)  # the gate's constant
     oracle = RecordingOracle()
     assert isinstance(oracle, Oracle)
-    truth = measure_truth(oracle, spec, split, selection.policy.candidates, evaluation, decision, weights, settings)
+    truth = measure_truth(oracle, spec, split, selection.policy.candidates, evaluation, decision, weights)
     assert len(oracle.calls) == 5
     assert all(c[1] == spec.context_names and c[2] == weights for c in oracle.calls)
-    k = settings.oracle_rows  # the first oracle_rows OPE rows
+    k = oracle_module.ORACLE_ROWS  # the first ORACLE_ROWS OPE rows
     cadence = selection.policy.candidates.frame["posts_per_week"].to_numpy()
     rows = split.eval.log.iloc[split.samples.ope[:k]]
     assert truth["true.learned"] == pytest.approx(cadence[evaluation.learned[:k]].mean())
@@ -214,7 +226,7 @@ def test_weighted_objective_is_the_policys_one() -> None:
 def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
     models = nuisance.outcomes.models
-    assert models.fold is not None and len(models.fold_models) == settings.folds
+    assert models.fold is not None and len(models.fold_models) == nuisance_module.FOLDS
     # fold k's models are the ones whose predictions are the rows' out-of-fold predictions
     for k, fold_models in enumerate(models.fold_models):
         mine = np.flatnonzero(models.fold == k)

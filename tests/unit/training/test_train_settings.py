@@ -10,7 +10,17 @@ from pydantic import ValidationError
 
 from engage.contract.settings_env import reject_unknown_variables, unknown_variables
 from engage.contract.spec import SpecError
-from engage.training.settings import TrainSettings, parse_objective, settings_from_flags
+from engage.training.settings import (
+    ADVANCED,
+    GateSettings,
+    InputSettings,
+    LearningSettings,
+    TrackingSettings,
+    TrainSettings,
+    parse_objective,
+    public_settings,
+    settings_from_flags,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -60,6 +70,51 @@ def test_every_setting_is_documented_in_env_example():
     text = (REPO / ".env.example").read_text()
     documented = set(re.findall(r"^#?\s*ENGAGE_TRAIN_([A-Z_]+)=", text, flags=re.MULTILINE))
     assert documented == {name.upper() for name in TrainSettings.model_fields}
+
+
+def test_at_most_fifteen_settings_are_for_users_and_each_is_a_train_flag():
+    public = public_settings()
+    assert len(public) <= 15
+    assert not set(public) & (set(ADVANCED) | set(GateSettings.model_fields))
+    from engage.cli import build_parser
+
+    train = next(
+        a for a in build_parser()._subparsers._group_actions[0].choices.values() if a.prog.endswith(" train")
+    )
+    flags = {action.dest for action in train._actions}
+    assert set(public) <= flags
+
+
+@pytest.mark.parametrize("knob", ["MIX_PROTOTYPES", "FOLDS", "ORACLE_ROWS", "REPORT_PICTURE", "PROBE_ROWS"])
+def test_an_experimenters_knob_is_no_longer_a_variable(monkeypatch, knob):
+    monkeypatch.setenv(f"ENGAGE_TRAIN_{knob}", "4")
+    with pytest.raises(ValidationError, match=f"ENGAGE_TRAIN_{knob}"):
+        TrainSettings(data=Path("log.parquet"))
+    with pytest.raises(ValidationError, match="extra"):
+        TrainSettings(data=Path("log.parquet"), **{knob.lower(): 4})
+
+
+STAGES = (InputSettings, LearningSettings, GateSettings, TrackingSettings)
+
+
+def test_every_setting_belongs_to_one_stage_or_to_the_run():
+    owners = [name for stage in STAGES for name in stage.model_fields]
+    assert len(owners) == len(set(owners))  # no field in two stages
+    assert set(TrainSettings.model_fields) - set(owners) == {"progress", "dask"}
+
+
+def test_each_stage_receives_only_its_part(monkeypatch):
+    monkeypatch.setenv("ENGAGE_TRAIN_SEED", "4")
+    s = TrainSettings(data=Path("log.parquet"), trials=2, n_boot=50, force=True, max_input_rows=9)
+    parts = {LearningSettings: s.learning, InputSettings: s.input, GateSettings: s.gate, TrackingSettings: s.tracking}
+    for stage, part in parts.items():
+        assert type(part) is stage
+        assert part.model_dump() == {name: getattr(s, name) for name in stage.model_fields}
+    assert (s.learning.seed, s.learning.trials, s.gate.n_boot, s.tracking.force, s.input.max_input_rows) == (4, 2, 50, True, 9)
+    # a stage's class reads no environment: tests and benchmarks build one part alone
+    assert LearningSettings().seed == 0
+    with pytest.raises(ValidationError):
+        LearningSettings(n_boot=50)  # not the learning stage's
 
 
 def test_shared_check_compares_names_case_insensitively():

@@ -38,7 +38,7 @@ from engage.contract.readers import PARQUET_SUFFIXES
 from engage.contract.report import Problem, ProblemCollector, ValidationReport
 from engage.contract.spec import CampaignSpec
 from engage.contract.validation import validate_log
-from engage.training.settings import ENV_PREFIX, TrainSettings
+from engage.training.settings import ENV_PREFIX, InputSettings
 from engage.training.split import MIN_ROWS, TrainingError
 
 MIN_QUARANTINE_SAMPLE_PER_PARTITION = 100
@@ -205,7 +205,7 @@ def aggregate_reports(
     )
 
 
-def refuse_untrainable(report: DistributedReport, spec: CampaignSpec, settings: TrainSettings) -> None:
+def refuse_untrainable(report: DistributedReport, spec: CampaignSpec, settings: InputSettings) -> None:
     """What :func:`engage.training.intake.validate_input` refuses, on the aggregated report.
 
     Raises:

@@ -38,8 +38,10 @@ from engage.training.distributed.split import (
     tag_rows,
     timestamps_ns,
 )
+from engage.training.intake import MAX_QUARANTINE_ROWS_WRITTEN
 from engage.training.models import FitLog
 from engage.training.nuisance import (
+    FOLDS,
     Outcomes,
     _corrected_oof,
     _predictive_metrics,
@@ -47,7 +49,7 @@ from engage.training.nuisance import (
     fit_intervals,
 )
 from engage.training.settings import TrainSettings
-from engage.training.split import Split, TrainingError, _draw_samples
+from engage.training.split import EVAL_FRACTION, Split, TrainingError, _draw_samples
 
 __all__ = ["DaskTraining", "dask_training", "log_parts"]
 
@@ -87,13 +89,13 @@ class DaskTraining:
 
         log = read_partitioned(self.settings.data)
         parts = log.to_delayed()
-        cap = quarantine_sample_per_partition(self.settings.max_quarantine_rows_written, len(parts))
+        cap = quarantine_sample_per_partition(MAX_QUARANTINE_ROWS_WRITTEN, len(parts))
         results = self.client.compute(
             [dask.delayed(validate_partition)(p, i, spec, cap) for i, p in enumerate(parts)]
         )
         summaries = self.client.gather(self.client.map(summary_of, results))
-        report = aggregate_reports(summaries, spec, self.settings.max_quarantine_rows_written)
-        refuse_untrainable(report, spec, self.settings)
+        report = aggregate_reports(summaries, spec, MAX_QUARANTINE_ROWS_WRITTEN)
+        refuse_untrainable(report, spec, self.settings.input)
         cleans = self.client.map(clean_of, results)
         first = next(i for i, s in enumerate(summaries) if s["n_clean"])
         meta = self.client.submit(lambda df: df.head(0), cleans[first]).result()
@@ -129,9 +131,9 @@ class DaskTraining:
         cut = None
         if spec.timestamp:
             ns = self._clean[spec.timestamp].map_partitions(timestamps_ns_series, meta=(spec.timestamp, "int64"))
-            cut = int(ns.quantile(1 - s.eval_fraction).compute())
+            cut = int(ns.quantile(1 - EVAL_FRACTION).compute())
         tagged = self._clean.map_partitions(
-            tag_rows, spec, seed=s.seed, folds=s.folds, eval_fraction=s.eval_fraction, cut=cut,
+            tag_rows, spec, seed=s.seed, folds=FOLDS, eval_fraction=EVAL_FRACTION, cut=cut,
         ).persist()
         sides = tagged[EVAL].value_counts().compute()
         n_eval, n_train = int(sides.get(True, 0)), int(sides.get(False, 0))
@@ -141,7 +143,7 @@ class DaskTraining:
         missing = sorted(set(spec.styles) - {str(x) for x in train_styles})
         if missing:
             raise TrainingError(f"styles {missing} have no rows in the training split")
-        cap_train, cap_eval = sample_caps(s)
+        cap_train, cap_eval = sample_caps(s.max_eval_rows)
         train_rows = self._sample(tagged[~tagged[EVAL]], n_train, cap_train)
         eval_rows = self._sample(tagged[tagged[EVAL]], n_eval, cap_eval)
         self._features = tagged[~tagged[EVAL]].map_partitions(
@@ -161,7 +163,7 @@ class DaskTraining:
             styles=spec.styles,
             categorical=list(builder.categorical_indices),
             context_categorical=[i for i in builder.categorical_indices if i < n_context],
-            samples=_draw_samples(len(train.log), len(evaluation), s),
+            samples=_draw_samples(len(train.log), len(evaluation), s.seed, s.max_eval_rows),
             dask_params={
                 **self.params,
                 "rows_eval": n_eval,  # the whole side (``len(eval)`` is its sample's)
@@ -186,16 +188,16 @@ class DaskTraining:
         assert isinstance(split, SampledSplit) and self._features is not None
         s, train, names = self.settings, split.train, list(split.train.y)
         models = fit_outcomes_dask(
-            self.client, self._features, split, names, params=params, folds=s.folds,
+            self.client, self._features, split, names, params=params, folds=FOLDS,
             seed=s.seed, fit_log=fit_log,
         )
         residuals = {o: train.y[o] - models.oof[o] for o in names}
-        corrections = fit_corrections(split, residuals, s, fit_log)
+        corrections = fit_corrections(split, residuals, s.learning, fit_log)
         observed, predicted, metrics = _predictive_metrics(split, models)
         self._features = None
         halfwidth = {o: float(np.quantile(np.abs(residuals[o]), 0.9)) for o in names}
         # the interval model on the sampled training rows (their out-of-fold predictions)
-        intervals = fit_intervals(split, models, corrections, halfwidth, s, fit_log, metrics)
+        intervals = fit_intervals(split, models, corrections, halfwidth, s.learning, fit_log, metrics)
         return Outcomes(
             models=models,
             corrections=corrections,

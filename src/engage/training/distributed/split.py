@@ -18,8 +18,9 @@ import pandas as pd
 from engage.contract.spec import CampaignSpec
 from engage.policy.encoding import FeatureBuilder
 from engage.training.models import CORRECTION_MAX_ROWS
-from engage.training.settings import TrainSettings
-from engage.training.split import CONSTANT_ROWS, Side, Split
+from engage.training.nuisance import TUNING_ROWS
+from engage.training.oracle import ORACLE_ROWS
+from engage.training.split import CONSTANT_ROWS, MAX_METRIC_ROWS, PROPENSITY_ROWS, Side, Split
 
 EVAL = "_eval"
 FOLD = "_fold"
@@ -60,10 +61,11 @@ def timestamps_ns(values: pd.Series) -> np.ndarray:
     return values.astype("datetime64[ns]").to_numpy().astype(np.int64)
 
 
-def sample_caps(settings: TrainSettings) -> tuple[int, int]:
-    """Rows collected of each side: the largest cap any step applies to that side."""
-    train = max(settings.propensity_rows, settings.tuning_rows, CONSTANT_ROWS, CORRECTION_MAX_ROWS)
-    evaluation = max(settings.max_eval_rows, settings.max_metric_rows, settings.oracle_rows)
+def sample_caps(max_eval_rows: int) -> tuple[int, int]:
+    """Rows collected of each side: the largest cap any step applies to that side
+    (``max_eval_rows``: the off-policy evaluation's, a setting of the gate)."""
+    train = max(PROPENSITY_ROWS, TUNING_ROWS, CONSTANT_ROWS, CORRECTION_MAX_ROWS)
+    evaluation = max(max_eval_rows, MAX_METRIC_ROWS, ORACLE_ROWS)
     return train, evaluation
 
 

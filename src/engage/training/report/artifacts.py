@@ -12,9 +12,12 @@ from engage.training.report.inputs import Report, ReportInputs
 from engage.training.report.render import render_png
 
 ARTIFACT_DIR = "report"
+#: Also render the report as a PNG when a Chromium browser is installed (tests turn it off:
+#: a picture costs seconds per run).
+PICTURE = True
 
 
-def log_report(inputs: ReportInputs, *, picture: bool = True, seed: int = 0) -> Report:
+def log_report(inputs: ReportInputs, *, picture: bool | None = None, seed: int = 0) -> Report:
     """Build the report and log ``report/report.html`` (and ``report/report.png``).
 
     The picture is taken only when ``picture`` is true and a Chromium browser is installed;
@@ -23,7 +26,7 @@ def log_report(inputs: ReportInputs, *, picture: bool = True, seed: int = 0) -> 
 
     Args:
         inputs: what the run produced.
-        picture: also render and log the PNG.
+        picture: also render and log the PNG (None: :data:`PICTURE`).
         seed: seed of the report's samples and bootstrap.
 
     Returns:
@@ -33,7 +36,7 @@ def log_report(inputs: ReportInputs, *, picture: bool = True, seed: int = 0) -> 
     with tempfile.TemporaryDirectory(prefix="engage-report-") as tmp:
         html = report.write(Path(tmp) / "report.html")
         mlflow.log_artifact(str(html), ARTIFACT_DIR)
-        if picture:
+        if PICTURE if picture is None else picture:
             png = render_png(html, Path(tmp) / "report.png")
             if png is not None:
                 mlflow.log_artifact(str(png), ARTIFACT_DIR)
