@@ -16,11 +16,8 @@ from engage.contract.redaction import forget_remembered
 from tests.servers import echo_headers_server, free_port
 
 PASSWORDS = ["it's@a\"s3cret", "p@ss:w/rd?x#y%z é€", "quote'only"]
-FAST = {
-    "ENGAGE_TRAIN_N_BOOT": "50", "ENGAGE_TRAIN_MIX_PROTOTYPES": "4",
-    "ENGAGE_TRAIN_DECISION_QUANTILES": "3", "ENGAGE_TRAIN_ORACLE_ROWS": "200",
-    "ENGAGE_TRAIN_TRIALS": "0",
-}
+# In-process runs get the small grid from tests.conftest (training's constants, not settings).
+FAST = {"ENGAGE_TRAIN_N_BOOT": "50", "ENGAGE_TRAIN_TRIALS": "0"}
 
 
 def forms(password: str, user: str = "engage") -> list[str]:
