@@ -1,4 +1,4 @@
-"""The run's key figures, drawn again by :mod:`engage.training.plots` and embedded as PNG.
+"""The run's key figures, drawn again by :mod:`engage.reporting.plots` and embedded as PNG.
 
 The report draws them itself rather than reading the run's logged files, so it needs no
 MLflow and shows exactly the plots the run logs (same functions, same inputs); policies are
@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from engage.ope import Values
-from engage.training import plots
+from engage.reporting import plots
 
 #: The report's names of the evaluation's policies, in the order they are drawn.
 POLICY_NAMES = {
