@@ -7,9 +7,9 @@ from pathlib import Path
 
 import mlflow
 
+from engage.reporting import Report, render_png
 from engage.training.report.build import build_report
-from engage.training.report.inputs import Report, ReportInputs
-from engage.training.report.render import render_png
+from engage.training.report.inputs import ReportInputs
 
 ARTIFACT_DIR = "report"
 
@@ -19,7 +19,7 @@ def log_report(inputs: ReportInputs, *, picture: bool = True, seed: int = 0) -> 
 
     The picture is taken only when ``picture`` is true and a Chromium browser is installed;
     without one the run keeps the HTML alone (the reason is logged by
-    :func:`~engage.training.report.render.render_png`).
+    :func:`~engage.reporting.render.render_png`).
 
     Args:
         inputs: what the run produced.
