@@ -4,8 +4,7 @@
 scikit-learn and statistics texts mean (a biased model is penalised for its bias).
 ``explained_variance`` is 1 − Var(y − ŷ) / Var(y): it ignores a constant bias, so it is never
 below R². Both are logged (``eval.<outcome>.r2`` and ``eval.<outcome>.explained_variance``)
-and the run's outcome-fit plot (:mod:`engage.reporting.plots`) shows the same R²; they live here,
-beside the plots, because training imports reporting and not the other way round.
+and the run's outcome-fit plot shows the same R².
 """
 
 from __future__ import annotations
