@@ -11,9 +11,9 @@ from mlflow import MlflowClient
 from rich.console import Console
 
 from engage import registry
+from engage.reporting.summary import print_summary
 from engage.training import pipeline
 from engage.training.pipeline import train
-from engage.training.summary import print_summary
 from tests.conftest import train_settings
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,9 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from engage.training.report import build_report, render_png
-from engage.training.report.render import WIDTH, find_browser
+from engage.reporting import render_png
+from engage.reporting.render import WIDTH, find_browser
+from engage.training.report import build_report
 from tests.small_run import small_run_inputs
 
 pytestmark = pytest.mark.slow

@@ -2,6 +2,8 @@
 
     engage.cli > engage.batch > engage.training | engage.serving > engage.registry | engage.decisions
         > engage.policy > engage.contract
+    engage.reporting (report, plots, summary): beside registry and decisions, under training;
+        never imported by serving or batch scoring
     engage.simulation: never imported by production code
     engage.ope: imports nothing else from engage
     mlflow: never in the runtime core; serving and batch reach it only through engage.registry
@@ -50,6 +52,8 @@ def test_every_import_contract_is_kept():
         ("registry/store.py", "import engage.decisions.store", "cli > training | serving"),
         ("serving/model.py", "import mlflow", "reach MLflow only through engage.registry"),
         ("decisions/store.py", "import engage.registry", "runtime core has no tracking client"),
+        ("reporting/page.py", "import engage.training.settings", "cli > training | serving"),
+        ("serving/app.py", "import engage.reporting.summary", "serving needs none of the training-only"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, broken):

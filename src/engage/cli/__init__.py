@@ -73,10 +73,10 @@ def _refused_for_quarantine(report: ValidationReport, data: Path, allow: float |
 
 
 def _train(args: argparse.Namespace) -> int:
+    from engage.reporting.summary import print_summary
     from engage.simulation.oracle import oracle_for_log
     from engage.training.pipeline import train
     from engage.training.settings import settings_from_flags
-    from engage.training.summary import print_summary
 
     settings = settings_from_flags(vars(args))
     # the composition root: a simulated log's world (if any) becomes training's oracle

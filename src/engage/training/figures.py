@@ -1,4 +1,4 @@
-"""The run's diagnostic figures, logged under ``plots/`` (drawn by :mod:`engage.training.plots`)."""
+"""The run's diagnostic figures, logged under ``plots/`` (drawn by :mod:`engage.reporting.plots`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from engage.ope import Values
 from engage.policy.policy import Policy
-from engage.training import plots
+from engage.reporting import plots
 from engage.training.nuisance import Nuisance
 from engage.training.split import Split
 

@@ -14,8 +14,8 @@ import numpy as np
 from engage import ope
 from engage.policy.intervals import IntervalModel
 from engage.policy.policy import StyleCorrections
+from engage.reporting.metrics import explained_variance, r_squared, rmse
 from engage.training.conformal import eval_coverage, fit_interval_model
-from engage.training.metrics import explained_variance, r_squared, rmse
 from engage.training.models import (
     CORRECTION_ROUNDS,
     DEFAULT_PARAMS,
@@ -212,7 +212,7 @@ def _predictive_metrics(
     split: Split, models: OutcomeModels
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, float]]:
     """``eval.<outcome>.rmse``, ``.r2`` and ``.explained_variance`` of the models alone on the
-    evaluation metric rows (see :mod:`engage.training.metrics`)."""
+    evaluation metric rows (see :mod:`engage.reporting.metrics`)."""
     rows, ev = split.samples.metrics, split.eval
     observed = {o: ev.y[o][rows] for o in ev.y}
     predicted = {o: models.boosters[o].predict(ev.X[rows]) for o in ev.y}

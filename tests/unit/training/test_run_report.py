@@ -15,14 +15,16 @@ import pytest
 
 from engage.contract.spec import load_spec
 from engage.contract.validation import validate_log
+from engage.reporting import render_png
+from engage.reporting.page import render_page
+from engage.reporting.record import Gain
+from engage.reporting.render import trim_background
 from engage.simulation.world import SimulatedWorld
 from engage.training.gate import ShipDecision
-from engage.training.report import build_report, gather_facts, render_png
-from engage.training.report.gains import Gain, measure_gains
+from engage.training.report import build_report, gather_facts
+from engage.training.report.gains import measure_gains
 from engage.training.report.headline import gain_words
-from engage.training.report.page import render_page
 from engage.training.report.quality import describe_data
-from engage.training.report.render import trim_background
 from engage.training.report.segments import summarise_segments
 from engage.training.report.wording import describe_objective, describe_plan
 from tests.small_run import small_run_inputs
@@ -109,7 +111,8 @@ def test_spec_text_is_escaped(inputs) -> None:
     policy = dataclasses.replace(inputs.policy, spec=evil)
     page = build_report(dataclasses.replace(inputs, policy=policy), n_boot=20).html
     assert "<script" not in page and "<img src=x" not in page
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    # Jinja2 writes a quote as &#34; where html.escape wrote &quot;: the same character
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert EVIL in text_of(page)  # shown as text, not dropped
 
 
@@ -256,8 +259,8 @@ def test_render_png_without_a_browser_returns_none_and_says_why(
 ) -> None:
     page = tmp_path / "report.html"
     page.write_text("<html><body>hi</body></html>")
-    monkeypatch.setattr("engage.training.report.render.shutil.which", lambda name: None)
-    with caplog.at_level(logging.WARNING, logger="engage.training.report.render"):
+    monkeypatch.setattr("engage.reporting.render.shutil.which", lambda name: None)
+    with caplog.at_level(logging.WARNING, logger="engage.reporting.render"):
         assert render_png(page, tmp_path / "report.png") is None
     assert "no Chromium browser found" in caplog.text
     assert not (tmp_path / "report.png").exists()

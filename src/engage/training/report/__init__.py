@@ -2,23 +2,25 @@
 PNG picture of it) saying what the model recommends for which profiles, what it is expected
 to gain with 95% intervals, what the data could not support, and what the data was.
 
-Modules: ``inputs`` (what a report is built from, and the report), ``build`` (the facts, and
+Training's side: it computes the run's facts from its own results into one record
+(:class:`~engage.reporting.RunFacts`) and hands it to :mod:`engage.reporting`, which lays it out.
+
+Modules: ``inputs`` (what a report is built from), ``build`` (the facts, and
 :func:`build_report`), ``headline``, ``gains``, ``segments``, ``support``, ``quality`` (each
-one part of the facts), ``wording`` (labels, units, numbers), ``figures``, ``markup``,
-``theme`` and ``page`` (the HTML), ``render`` (the PNG), ``artifacts`` (logging to MLflow).
+one part of the facts), ``wording`` (the spec's things in words), ``artifacts`` (logging the
+page and its picture to MLflow).
 """
 
+from engage.reporting import Report, RunFacts
 from engage.training.report.artifacts import log_report
-from engage.training.report.build import ReportFacts, build_report, gather_facts
-from engage.training.report.inputs import Report, ReportInputs
-from engage.training.report.render import render_png
+from engage.training.report.build import build_report, gather_facts
+from engage.training.report.inputs import ReportInputs
 
 __all__ = [
     "Report",
-    "ReportFacts",
     "ReportInputs",
+    "RunFacts",
     "build_report",
     "gather_facts",
     "log_report",
-    "render_png",
 ]

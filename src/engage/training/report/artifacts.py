@@ -7,9 +7,9 @@ from pathlib import Path
 
 import mlflow
 
+from engage.reporting import Report, render_png
 from engage.training.report.build import build_report
-from engage.training.report.inputs import Report, ReportInputs
-from engage.training.report.render import render_png
+from engage.training.report.inputs import ReportInputs
 
 ARTIFACT_DIR = "report"
 #: Also render the report as a PNG when a Chromium browser is installed (tests turn it off:
@@ -22,7 +22,7 @@ def log_report(inputs: ReportInputs, *, picture: bool | None = None, seed: int =
 
     The picture is taken only when ``picture`` is true and a Chromium browser is installed;
     without one the run keeps the HTML alone (the reason is logged by
-    :func:`~engage.training.report.render.render_png`).
+    :func:`~engage.reporting.render.render_png`).
 
     Args:
         inputs: what the run produced.

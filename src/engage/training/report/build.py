@@ -1,32 +1,27 @@
-"""Build a run report: compute what it says (:class:`ReportFacts`), then lay out the page.
+"""Build a run report: gather the run's facts into one record (:class:`RunFacts`), hand it over.
 
 Each part comes from its own module: gains (:mod:`.gains`), segments (:mod:`.segments`),
-support and overlap warnings (:mod:`.support`), the data (:mod:`.quality`), figures
-(:mod:`.figures`); :mod:`.headline` words the opening and :mod:`.page` writes the HTML.
+support and overlap warnings (:mod:`.support`), the data (:mod:`.quality`); :mod:`.headline`
+words the opening. :mod:`engage.reporting` lays the record out as a page, with its figures.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from engage.ope import Values
-from engage.training.report import figures
-from engage.training.report.gains import Gains, measure_gains
+from engage.reporting import Report, RunFacts, render_report
+from engage.reporting.record import FigureData, SupportFindings
+from engage.training.report.gains import measure_gains
 from engage.training.report.headline import headline_sentences
-from engage.training.report.inputs import Report, ReportInputs
-from engage.training.report.page import render_page
-from engage.training.report.quality import DataFacts, describe_data
-from engage.training.report.segments import SegmentSummary, summarise_segments
+from engage.training.report.inputs import ReportInputs
+from engage.training.report.quality import describe_data
+from engage.training.report.segments import summarise_segments
 from engage.training.report.support import (
-    SupportFindings,
     evaluation_warnings,
     style_support,
     support_warnings,
 )
 from engage.training.report.wording import (
-    ObjectiveWords,
     describe_objective,
     describe_plan,
     plural,
@@ -34,51 +29,6 @@ from engage.training.report.wording import (
 )
 
 MAX_PROFILES = 2_000  # profiles the segment tree is fitted on (a summary needs no more)
-
-
-@dataclass(frozen=True)
-class ReportFacts:
-    """Everything the page shows, computed; the page only lays it out.
-
-    Attributes:
-        title: the page title.
-        spec_name: the spec's name; ``spec_description`` its description.
-        row_noun: what a row of the log is (``campaign``, ``post``).
-        run_id: the MLflow run, or None.
-        mode: ``"personalized"`` or ``"constant"``.
-        decision_reason: the ship decision's reason, as the run tags it.
-        objective: the objective's unit and formula.
-        headline: the opening sentences.
-        gains: the shipped policy's gains.
-        constant_plan: the best single plan, in words.
-        fallback_share: share of profiles a constant policy cannot serve its plan to (its
-            style is outside their support), so they get the personalised choice.
-        segments: the segment table of the shipped policy's choices.
-        candidate_segments: the personalised candidate's table when a constant ships.
-        support: what the data could not support, and the overlap warnings.
-        data: what validation did with the log.
-        values: the evaluation's policy values (with ``true`` values in simulation).
-        figures: base64 PNGs by name (``values``, ``overlap``).
-    """
-
-    title: str
-    spec_name: str
-    spec_description: str
-    row_noun: str
-    run_id: str | None
-    mode: str
-    decision_reason: str
-    objective: ObjectiveWords
-    headline: tuple[str, ...]
-    gains: Gains
-    constant_plan: str
-    fallback_share: float
-    segments: SegmentSummary
-    candidate_segments: SegmentSummary | None
-    support: SupportFindings
-    data: DataFacts
-    values: Values
-    figures: dict[str, str]
 
 
 def build_report(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> Report:
@@ -89,12 +39,11 @@ def build_report(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> R
         seed: seed of the profile sample, the summary tree and the bootstrap.
         n_boot: bootstrap resamples of the interval of the gain over the logged policy.
     """
-    facts = gather_facts(inputs, seed=seed, n_boot=n_boot)
-    return Report(title=facts.title, headline=" ".join(facts.headline), html=render_page(facts))
+    return render_report(gather_facts(inputs, seed=seed, n_boot=n_boot))
 
 
-def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> ReportFacts:
-    """Compute everything the report says (see :class:`ReportFacts`)."""
+def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> RunFacts:
+    """Compute everything the report says, as one record (see :class:`RunFacts`)."""
     policy, ev, decision = inputs.policy, inputs.evaluation, inputs.decision
     spec = policy.spec
     prop = policy.propensities(ev.context)
@@ -127,7 +76,7 @@ def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> R
         else 0.0
     )
     support = _support(inputs, prop, policy.candidates.style_codes[shipped])
-    return ReportFacts(
+    return RunFacts(
         title=f"What the model learned: {spec.name}",
         spec_name=spec.name,
         spec_description=spec.description.strip(),
@@ -198,16 +147,15 @@ def _support(inputs: ReportInputs, prop: np.ndarray, recommended: np.ndarray) ->
     return SupportFindings(styles, policy.min_propensity, tuple(warnings), tuple(notes))
 
 
-def _figures(inputs: ReportInputs) -> dict[str, str]:
-    """The policy-value and overlap figures as base64 PNG."""
-    shipped = "learned" if inputs.decision.mode == "personalized" else "best_constant"
+def _figures(inputs: ReportInputs) -> FigureData:
+    """What the policy-value and overlap figures are drawn from."""
     policy = inputs.policy
-    return {
-        "values": figures.values_figure(inputs.values, shipped, inputs.oracle_value),
-        "overlap": figures.overlap_figure(
-            inputs.propensity.eval_proba,
-            inputs.eval_styles,
-            policy.spec.styles,
-            policy.min_propensity,
-        ),
-    }
+    return FigureData(
+        values=inputs.values,
+        shipped="learned" if inputs.decision.mode == "personalized" else "best_constant",
+        oracle_value=inputs.oracle_value,
+        eval_proba=inputs.propensity.eval_proba,
+        eval_styles=inputs.eval_styles,
+        styles=tuple(policy.spec.styles),
+        floor=policy.min_propensity,
+    )

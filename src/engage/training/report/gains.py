@@ -13,44 +13,14 @@ the uncertainty.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from engage.policy.policy import Policy
+from engage.reporting.record import Gain, Gains
 from engage.training.gate import Evaluation, ShipDecision
-from engage.training.report.wording import verdict
 
 _PERCENTILES = (2.5, 97.5)
 _CHUNK = 50  # bootstrap resamples drawn at once (each is n row indices)
-
-
-@dataclass(frozen=True)
-class Gain:
-    """A difference of policy values with its 95% interval, in the objective's unit."""
-
-    value: float
-    low: float
-    high: float
-
-    @property
-    def verdict(self) -> str:
-        """``better``, ``worse`` or ``no clear difference`` (the interval against 0)."""
-        return verdict(self.low, self.high)
-
-
-@dataclass(frozen=True)
-class Gains:
-    """What the report says about value.
-
-    Attributes:
-        over_logged: the shipped policy's DR value less the marketers' observed mean.
-        personalised_over_constant: the personalised policy's DR value less the best
-            constant's (the comparison that decided what ships).
-    """
-
-    over_logged: Gain
-    personalised_over_constant: Gain
 
 
 def measure_gains(

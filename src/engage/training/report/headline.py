@@ -7,19 +7,11 @@ says (better, worse, or no clear difference), never by its point value alone.
 from __future__ import annotations
 
 from engage.policy.narration import plural
-from engage.training.report.gains import Gain, Gains
-from engage.training.report.segments import SegmentSummary
-from engage.training.report.wording import ObjectiveWords, decimals, number, share
+from engage.reporting.record import Gain, Gains, ObjectiveWords, SegmentSummary
+from engage.reporting.wording import decimals, interval_words, number, share
 
 TOP_STYLES = 3
 PATTERN_SHARE = 0.1
-
-
-def interval_words(gain: Gain) -> str:
-    """``95% interval +0.31 to +0.89``, with the value's decimals."""
-    places = decimals(gain.value, gain.low, gain.high)
-    low, high = number(gain.low, places, signed=True), number(gain.high, places, signed=True)
-    return f"95% interval {low} to {high}"
 
 
 def gain_words(gain: Gain, unit: str, against: str) -> str:

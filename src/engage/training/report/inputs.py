@@ -1,4 +1,4 @@
-"""What a run report is built from, and what it is.
+"""What a run report is built from.
 
 The inputs are the typed results the training steps already produce; nothing here reads
 MLflow, settings or the campaign log again, so a report can be built from a run's steps in a
@@ -8,7 +8,6 @@ test as well as inside ``train()``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -44,25 +43,3 @@ class ReportInputs:
     validation: ValidationReport
     run_id: str | None = None
     oracle_value: float | None = None
-
-
-@dataclass(frozen=True)
-class Report:
-    """A rendered run report.
-
-    Attributes:
-        title: the page title.
-        headline: the report's opening sentences as plain text (for a model description).
-        html: the whole self-contained page (inline CSS, figures as base64 PNG).
-    """
-
-    title: str
-    headline: str
-    html: str
-
-    def write(self, path: str | Path) -> Path:
-        """Write the page to ``path`` (UTF-8) and return the path."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(self.html, encoding="utf-8")
-        return out

@@ -18,6 +18,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from engage.contract.spec import CampaignSpec, CategoricalColumn
 from engage.policy.candidates import CandidateSet
+from engage.reporting.record import RARELY, Segment, SegmentSummary
 from engage.training.report.wording import (
     category_words,
     column_label,
@@ -33,7 +34,6 @@ _MIN_LEAF_SHARE = 0.03  # no segment smaller than this share of the sample
 MIXED = 0.6  # below this agreement a segment's second style is named too
 #: An estimated chance of a style below which the report calls it "rarely used" (the policy
 #: recommends it there only with a discount for thin evidence).
-RARELY = 0.05
 
 
 @dataclass(frozen=True)
@@ -42,41 +42,6 @@ class _Feature:
 
     column: str
     category: str | None = None  # None: numeric
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One leaf of the summary tree.
-
-    Attributes:
-        conditions: what the segment's profiles share, each in words (empty: everyone).
-        style: the style the policy recommends most in the segment.
-        share: the segment's share of the profiles.
-        agreement: the share of the segment's profiles that get ``style``.
-        runner_up: the next most recommended style and its share of the segment, when the
-            segment is mixed (``agreement`` below ``MIXED``), else None.
-        plan: the plan most often recommended in the segment, in words.
-        thin_support: styles marketers rarely used for this segment's profiles (median
-            estimated chance below ``RARELY``), so the data says little about them here.
-    """
-
-    conditions: tuple[str, ...]
-    style: str
-    share: float
-    agreement: float
-    runner_up: tuple[str, float] | None
-    plan: str
-    thin_support: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SegmentSummary:
-    """The segment table and how faithful it is to the policy."""
-
-    segments: tuple[Segment, ...]
-    fidelity: float  # share of profiles whose chosen style the summary reproduces
-    depth: int
-    n_profiles: int
 
 
 def summarise_segments(

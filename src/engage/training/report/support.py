@@ -12,54 +12,18 @@ a marketer can weigh.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
 from engage.contract.spec import CampaignSpec
 from engage.ope import Values
+from engage.reporting.record import RARELY, StyleSupport
 from engage.training.gate import Evaluation
-from engage.training.report.segments import RARELY
 from engage.training.report.wording import number, other_decisions, share, style_words
 
 MIN_ESS = 100.0  # below this many campaigns' worth of evidence a style's estimates are shaky
 _WORTH_SAYING = 0.01  # shares of profiles below this are not worth a sentence
 _THIN_WORTH_SAYING = 0.25
-
-
-@dataclass(frozen=True)
-class StyleSupport:
-    """How well the log covers one style across the evaluated profiles.
-
-    Attributes:
-        style: the style, in words.
-        recommended: share of profiles the shipped policy recommends it to.
-        logged: share of held-out campaigns that used it.
-        thin: share of profiles for which its estimated chance is below ``RARELY``.
-        unsupported: share of profiles for which it is below the support floor (never
-            recommended to them).
-        recommended_rarely: share of profiles it is recommended to although it is rarely
-            used for them (the least certain recommendations).
-        evidence: effective number of held-out campaigns behind its estimates (None: unknown).
-    """
-
-    style: str
-    recommended: float
-    logged: float
-    thin: float
-    unsupported: float
-    recommended_rarely: float
-    evidence: float | None
-
-
-@dataclass(frozen=True)
-class SupportFindings:
-    """The support table and the warnings, each a sentence."""
-
-    styles: tuple[StyleSupport, ...]
-    floor: float
-    warnings: tuple[str, ...]
-    notes: tuple[str, ...]  # reassurances: what the evaluation could rely on
 
 
 def style_support(

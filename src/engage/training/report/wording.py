@@ -7,14 +7,14 @@ page escapes it when it is placed in HTML.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from engage.contract.spec import CampaignSpec, CategoricalColumn, Outcome
 from engage.policy.narration import plural  # noqa: F401 - one plural rule, re-exported for the report's modules
+from engage.reporting.record import ObjectiveWords
+from engage.reporting.wording import number, share
 
 # A trailing "(...)" of a description is a unit note when it is this short: "(%)", "(USD)".
 _UNIT_NOTE_MAX = 16
@@ -100,52 +100,6 @@ def outcome_label(outcome: Outcome) -> str:
     return desc or words(outcome.name)
 
 
-def decimals(*values: float) -> int:
-    """Decimals that show the largest of ``values`` with about three significant digits."""
-    finite = [abs(v) for v in values if math.isfinite(v)]
-    top = max(finite, default=0.0)
-    if top >= 100:
-        return 0
-    if top >= 10:
-        return 1
-    if top >= 1 or top == 0:
-        return 2
-    return min(4, 1 - math.floor(math.log10(top)))  # two significant digits below 1
-
-
-def number(value: float, places: int | None = None, signed: bool = False) -> str:
-    """A number as a person writes it: ``12,500``, ``3.14``, ``+0.63``, ``−0.20``."""
-    if not math.isfinite(value):
-        return "n/a"
-    places = decimals(value) if places is None else places
-    text = f"{value:{'+' if signed else ''},.{places}f}"
-    return text.replace("-", "−")  # a true minus sign reads better than a hyphen
-
-
-def share(value: float) -> str:
-    """A share in [0, 1] as a whole percentage, with ``<1%`` for small non-zero shares."""
-    if 0 < value < 0.005:
-        return "<1%"
-    return f"{100 * value:.0f}%"
-
-
-@dataclass(frozen=True)
-class ObjectiveWords:
-    """How the objective reads: its unit and, when it mixes outcomes, its formula.
-
-    Attributes:
-        unit: the unit of a policy value.
-        gain_unit: the unit of a difference (percentage points for a ``%`` outcome).
-        formula: ``""`` for a single outcome, else the weighted sum in words.
-        example: what one point of a mixed objective is worth in its heaviest outcomes.
-    """
-
-    unit: str
-    gain_unit: str
-    formula: str
-    example: str
-
-
 def describe_objective(spec: CampaignSpec, weights: Mapping[str, float]) -> ObjectiveWords:
     """The objective's unit and formula (``weights`` are signed, every outcome of the spec)."""
     used = [(o, float(weights.get(o.name, 0.0))) for o in spec.outcomes]
@@ -198,12 +152,3 @@ def describe_plan(spec: CampaignSpec, action: Mapping[str, Any]) -> str:
     if leading:
         text += ", mostly " + " and ".join(leading) + " posts"
     return text
-
-
-def verdict(low: float, high: float) -> str:
-    """What a 95% interval of a difference says: better, worse or no clear difference."""
-    if low > 0:
-        return "better"
-    if high < 0:
-        return "worse"
-    return "no clear difference"

@@ -9,8 +9,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from engage.training.plots._inputs import as_codes, check_proba
-from engage.training.plots._style import (
+from engage.reporting.plots._inputs import as_codes, check_proba
+from engage.reporting.plots._style import (
     OTHER_COLOR,
     RGB,
     fmt_pct,

@@ -14,12 +14,12 @@ Modules: ``overlap`` (propensity support), ``calibration`` (propensity reliabili
 predictions); ``_style`` holds the shared look and ``_inputs`` the shared input checks.
 """
 
-from engage.training.plots._style import DPI, FIGSIZE, OUTCOME_UNITS, style_colors
-from engage.training.plots.calibration import plot_calibration
-from engage.training.plots.fit import plot_outcome_fit
-from engage.training.plots.importance import plot_feature_importance
-from engage.training.plots.overlap import plot_propensity_overlap
-from engage.training.plots.values import plot_policy_values
+from engage.reporting.plots._style import DPI, FIGSIZE, OUTCOME_UNITS, style_colors
+from engage.reporting.plots.calibration import plot_calibration
+from engage.reporting.plots.fit import plot_outcome_fit
+from engage.reporting.plots.importance import plot_feature_importance
+from engage.reporting.plots.overlap import plot_propensity_overlap
+from engage.reporting.plots.values import plot_policy_values
 
 __all__ = [
     "DPI",

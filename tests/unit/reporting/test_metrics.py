@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import explained_variance_score, r2_score
 
-from engage.training.metrics import explained_variance, r_squared, rmse
+from engage.reporting.metrics import explained_variance, r_squared, rmse
 
 
 def test_r_squared_is_the_coefficient_of_determination():

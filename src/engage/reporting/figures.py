@@ -1,4 +1,4 @@
-"""The run's key figures, drawn again by :mod:`engage.training.plots` and embedded as PNG.
+"""The report's figures, drawn by :mod:`engage.reporting.plots` and embedded as PNG.
 
 The report draws them itself rather than reading the run's logged files, so it needs no
 MLflow and shows exactly the plots the run logs (same functions, same inputs); policies are
@@ -14,7 +14,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from engage.ope import Values
-from engage.training import plots
+from engage.reporting import plots
+from engage.reporting.record import FigureData
 
 #: The report's names of the evaluation's policies, in the order they are drawn.
 POLICY_NAMES = {
@@ -50,3 +51,11 @@ def values_figure(values: Values, shipped: str, oracle: float | None = None) -> 
 def overlap_figure(proba: np.ndarray, logged: np.ndarray, styles: list[str], floor: float) -> str:
     """The propensity-overlap figure as base64 PNG."""
     return png_base64(plots.plot_propensity_overlap(proba, logged, styles, clip=floor))
+
+
+def report_figures(data: FigureData) -> dict[str, str]:
+    """The policy-value and overlap figures as base64 PNG, by name (``values``, ``overlap``)."""
+    return {
+        "values": values_figure(data.values, data.shipped, data.oracle_value),
+        "overlap": overlap_figure(data.eval_proba, data.eval_styles, list(data.styles), data.floor),
+    }

@@ -6,8 +6,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from engage.training.metrics import r_squared
-from engage.training.plots._style import (
+from engage.reporting.metrics import r_squared
+from engage.reporting.plots._style import (
     NEUTRAL_COLOR,
     new_figure,
     no_data_figure,

@@ -1,4 +1,4 @@
-"""Tests of the diagnostic figures in ``engage.training.plots``."""
+"""Tests of the diagnostic figures in ``engage.reporting.plots``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from engage.training import plots
-from engage.training.metrics import r_squared as fit_r2
-from engage.training.plots import _inputs, _style
+from engage.reporting import plots
+from engage.reporting.metrics import r_squared as fit_r2
+from engage.reporting.plots import _inputs, _style
 
 STYLES = ["broadcast", "conversational", "customer_care", "thought_leadership", "community"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

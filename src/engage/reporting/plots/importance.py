@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from engage.training.plots._style import (
+from engage.reporting.plots._style import (
     NEUTRAL_COLOR,
     REFERENCE_COLOR,
     grid,

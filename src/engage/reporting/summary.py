@@ -1,18 +1,52 @@
-"""The report printed at the end of ``engage train``."""
+"""The report printed at the end of ``engage train``.
+
+It reads a finished run through :class:`TrainedRun`, the fields of training's ``TrainResult``
+it prints, so reporting needs nothing from training (the summary also says whether the
+version was registered and promoted, which happens after the run's report is logged).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from engage.contract.validation import ValidationReport
+from engage.ope import Values
 
-if TYPE_CHECKING:
-    from engage.training.pipeline import TrainResult
+
+class TrainedRun(Protocol):
+    """What the summary prints of a finished run (training's ``TrainResult`` has it all)."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def experiment_id(self) -> str: ...
+    @property
+    def tracking_uri(self) -> str: ...
+    @property
+    def policy(self) -> Any: ...  # its ``spec.row_noun`` names a row ("campaign", "post")
+    @property
+    def metrics(self) -> dict[str, float]: ...
+    @property
+    def values(self) -> Values: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def decision_reason(self) -> str: ...
+    @property
+    def objective_weights(self) -> dict[str, float]: ...
+    @property
+    def version(self) -> str | None: ...
+    @property
+    def promoted(self) -> bool: ...
+    @property
+    def promotion_reason(self) -> str: ...
+    @property
+    def validation(self) -> ValidationReport | None: ...
 
 ESTIMATORS = ("dm", "ips", "snips", "dr", "range", "observed", "true")
 ESTIMATOR_LABELS = {est: est.upper() for est in ESTIMATORS} | {
@@ -32,7 +66,7 @@ def quarantine_lines(report: ValidationReport) -> list[str]:
     return report.quarantine_lines()
 
 
-def print_summary(result: TrainResult, console: Console | None = None) -> None:
+def print_summary(result: TrainedRun, console: Console | None = None) -> None:
     """Objective, quarantine, policy values with intervals, regret, where the run is, and
     whether it was promoted."""
     console = console or Console()
@@ -57,7 +91,7 @@ def print_summary(result: TrainResult, console: Console | None = None) -> None:
         console.print(f"registered version {result.version}: {state} — {escape(result.promotion_reason)}")
 
 
-def _values_table(result: TrainResult) -> Table:
+def _values_table(result: TrainedRun) -> Table:
     """One row per policy and estimator (only those the run has: no ``true`` on real data), the
     interval in its own column that never wraps, so the table reads whole at 80 columns and
     when piped."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from engage.contract.spec import load_spec
 from engage.contract.validation import validate_log
+from engage.reporting.summary import describe_weights, print_summary, quarantine_lines
 from engage.simulation.world import SimulatedWorld
-from engage.training.summary import describe_weights, print_summary, quarantine_lines
 
 
 def test_weights_are_signed_and_complete() -> None:

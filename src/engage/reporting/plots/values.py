@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from engage.training.plots._style import new_figure, no_data_figure
+from engage.reporting.plots._style import new_figure, no_data_figure
 
 _TITLE = "Policy value by off-policy estimator (95% intervals)"
 _TRUE = "true"  # a policy's true value (known in simulation), drawn as a line, not a marker

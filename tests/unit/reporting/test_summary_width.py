@@ -7,8 +7,8 @@ import io
 
 from rich.console import Console
 
+from engage.reporting.summary import format_interval, print_summary
 from engage.training.pipeline import TrainResult
-from engage.training.summary import format_interval, print_summary
 
 # wide numbers, as on the Facebook log (interactions per post in the thousands)
 REAL = {
