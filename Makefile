@@ -78,8 +78,9 @@ test-fast: install ## Unit tests only (pytest -m "not slow"), under a minute
 docs: install ## Build the documentation site into site/ (mkdocs build --strict: a warning fails it)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
-lint: install ## Ruff lint, the import-linter architecture contracts and mypy --strict on the core
+lint: install ## Ruff lint and format check, the import-linter contracts and mypy --strict on the core
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 

@@ -82,15 +82,22 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(model_uri: str, tracking: str, decisions: DecisionSettings, **settings: Any) -> Iterator[str]:
+def serving(
+    model_uri: str, tracking: str, decisions: DecisionSettings, **settings: Any
+) -> Iterator[str]:
     """The app under uvicorn on a loopback port, in a thread; yields its base URL."""
     import uvicorn
 
     port = _free_port()
     app = create_app(
         ServeSettings(
-            model_uri=model_uri, tracking_uri=tracking, reload_interval_s=0, startup_wait_s=60,
-            max_batch=BATCH, access_log=False, **settings,
+            model_uri=model_uri,
+            tracking_uri=tracking,
+            reload_interval_s=0,
+            startup_wait_s=60,
+            max_batch=BATCH,
+            access_log=False,
+            **settings,
         ),
         decisions,
     )
@@ -129,17 +136,25 @@ def serve_round(
         for start in range(0, len(records), BATCH):
             r = client.post(
                 f"{base}/v1/recommendations/batch",
-                json={"profiles": records[start : start + BATCH], "top_k": 1, "explain": False,
-                      "exploration": exploration},
+                json={
+                    "profiles": records[start : start + BATCH],
+                    "top_k": 1,
+                    "explain": False,
+                    "exploration": exploration,
+                },
             )
             r.raise_for_status()
             for item in r.json()["results"]:
                 rec = item["recommendations"][0]
                 ids.append(item["decision_id"])
                 probs.append(rec["probability"])
-                actions.append({"style": rec["style"],
-                                **{f"mix_{k}": v for k, v in rec["posting_mix"].items()},
-                                "posts_per_week": rec["decisions"]["posts_per_week"]})
+                actions.append(
+                    {
+                        "style": rec["style"],
+                        **{f"mix_{k}": v for k, v in rec["posting_mix"].items()},
+                        "posts_per_week": rec["decisions"]["posts_per_week"],
+                    }
+                )
     return ids, pd.DataFrame(actions), np.array(probs)
 
 
@@ -148,7 +163,10 @@ def post_outcomes(base: str, ids: list[str], observed: np.ndarray) -> None:
         for did, values in zip(ids, observed, strict=True):
             r = client.post(
                 f"{base}/v1/outcomes",
-                json={"decision_id": did, "outcomes": dict(zip(OUTCOMES, map(float, values), strict=True))},
+                json={
+                    "decision_id": did,
+                    "outcomes": dict(zip(OUTCOMES, map(float, values), strict=True)),
+                },
             )
             r.raise_for_status()
 
@@ -184,11 +202,15 @@ def ope_on_round(policy, frame: pd.DataFrame, spec, truth: float, n_boot: int) -
     data = logged_data(policy, frame, spec)
     known, agreement = value_of(policy, frame, data, n_boot=n_boot, seed=0)
     est_p = np.clip(estimated_propensity(frame, spec), 0.01, 1.0)
-    data_est = ope.LoggedData(reward=data.reward, style=data.style, propensity=est_p,
-                              q_logged=data.q_logged)
+    data_est = ope.LoggedData(
+        reward=data.reward, style=data.style, propensity=est_p, q_logged=data.q_logged
+    )
     estimated, _ = value_of(policy, frame, data_est, n_boot=n_boot, seed=0)
-    out: dict[str, Any] = {"truth": truth, "agreement": agreement,
-                           "logged_observed": float(data.reward.mean())}
+    out: dict[str, Any] = {
+        "truth": truth,
+        "agreement": agreement,
+        "logged_observed": float(data.reward.mean()),
+    }
     for label, values in (("known", known), ("estimated", estimated)):
         for est in ("ips", "snips", "dr"):
             v, lo, hi = values[est]
@@ -201,7 +223,9 @@ def ope_on_round(policy, frame: pd.DataFrame, spec, truth: float, n_boot: int) -
 # ---------------------------------------------------------------------- one arm
 
 
-def run_arm(arm: str, seed: int, args: argparse.Namespace, tmp: Path, tracking: str) -> dict[str, Any]:
+def run_arm(
+    arm: str, seed: int, args: argparse.Namespace, tmp: Path, tracking: str
+) -> dict[str, Any]:
     from engage.serving.model import ModelLoader
     from engage.training import oracle as oracle_module
     from engage.training.pipeline import TrainSettings, train
@@ -226,8 +250,17 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, tmp: Path, tracking: 
     def fit(data: Path):
         oracle_module.ORACLE_ROWS = 500  # the run's true.* values on 500 profiles (a constant)
         return train(
-            TrainSettings(data=data, spec=None, experiment=f"closed-loop-{seed}", model_name=name,
-                          trials=0, n_boot=100, progress=False, mlruns=tmp / "mlruns", seed=seed),
+            TrainSettings(
+                data=data,
+                spec=None,
+                experiment=f"closed-loop-{seed}",
+                model_name=name,
+                trials=0,
+                n_boot=100,
+                progress=False,
+                mlruns=tmp / "mlruns",
+                seed=seed,
+            ),
             oracle=oracle,
         )
 
@@ -238,13 +271,20 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, tmp: Path, tracking: 
 
     result = fit(first)
     champion = result.version
-    rounds: list[dict[str, Any]] = [{"round": 0, "trained_version": result.version,
-                                     "promoted": True, "champion": champion,
-                                     "champion_regret": regret_of(champion)}]
+    rounds: list[dict[str, Any]] = [
+        {
+            "round": 0,
+            "trained_version": result.version,
+            "promoted": True,
+            "champion": champion,
+            "champion_regret": regret_of(champion),
+        }
+    ]
     candidate = result.version
     logs = [log0[spec.declared_columns]]
-    exploration = ({"method": "epsilon", "epsilon": args.epsilon} if arm == "epsilon"
-                   else {"method": "greedy"})
+    exploration = (
+        {"method": "epsilon", "epsilon": args.epsilon} if arm == "epsilon" else {"method": "greedy"}
+    )
     rng = np.random.default_rng(seed + 1)
     for r in range(1, args.rounds + 1):
         started = time.perf_counter()
@@ -256,7 +296,9 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, tmp: Path, tracking: 
             observed = world._observe(truth[OUTCOMES].to_numpy(), profiles, rng)
             post_outcomes(base, ids, observed)
         store = open_store(db.store_url())
-        exported = export_decisions(store, spec, tmp / f"{name}-round{r}.parquet", complete_only=True)
+        exported = export_decisions(
+            store, spec, tmp / f"{name}-round{r}.parquet", complete_only=True
+        )
         store.close()
         frame = pd.read_parquet(exported.log)
         # OPE of the latest candidate on this round's recorded decisions, against the truth
@@ -271,26 +313,44 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, tmp: Path, tracking: 
         if result.promoted:
             champion = result.version
         candidate = result.version
-        rounds.append({
-            "round": r, "served_with": exploration, "decisions": len(frame),
-            "probability_min": float(probs.min()), "probability_mean": float(probs.mean()),
-            "realised_objective": float(truth["objective"].mean()),
-            "evaluated_version": evaluated,
-            "ope": ope_result, "trained_version": result.version, "promoted": bool(result.promoted),
-            "champion": champion, "champion_regret": regret_of(champion),
-            "seconds": round(time.perf_counter() - started, 1),
-        })
-        print(f"seed {seed} {arm} round {r}: regret {rounds[-1]['champion_regret']:.3f} "
-              f"promoted {result.promoted}; DR known {ope_result['known.dr'][0]:.3f} "
-              f"truth {true_value:.3f}", flush=True)
-    return {"arm": arm, "seed": seed, "oracle_value": best, "logging_value": logging_value,
-            "rounds": rounds}
+        rounds.append(
+            {
+                "round": r,
+                "served_with": exploration,
+                "decisions": len(frame),
+                "probability_min": float(probs.min()),
+                "probability_mean": float(probs.mean()),
+                "realised_objective": float(truth["objective"].mean()),
+                "evaluated_version": evaluated,
+                "ope": ope_result,
+                "trained_version": result.version,
+                "promoted": bool(result.promoted),
+                "champion": champion,
+                "champion_regret": regret_of(champion),
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
+        print(
+            f"seed {seed} {arm} round {r}: regret {rounds[-1]['champion_regret']:.3f} "
+            f"promoted {result.promoted}; DR known {ope_result['known.dr'][0]:.3f} "
+            f"truth {true_value:.3f}",
+            flush=True,
+        )
+    return {
+        "arm": arm,
+        "seed": seed,
+        "oracle_value": best,
+        "logging_value": logging_value,
+        "rounds": rounds,
+    }
 
 
 # ---------------------------------------------------------------------- recording overhead
 
 
-def overhead(model_uri: str, tracking: str, tmp: Path, blocks: int, per_block: int) -> dict[str, Any]:
+def overhead(
+    model_uri: str, tracking: str, tmp: Path, blocks: int, per_block: int
+) -> dict[str, Any]:
     from engage.serving.examples import EXAMPLE_PROFILE
 
     world = SimulatedWorld("hard")
@@ -315,8 +375,9 @@ def overhead(model_uri: str, tracking: str, tmp: Path, blocks: int, per_block: i
                 t0 = time.perf_counter()
                 for _ in range(per_block):
                     s = time.perf_counter()
-                    r = client.post(f"{base}/v1/recommendations",
-                                    json={"profile": profiles[k % len(profiles)]})
+                    r = client.post(
+                        f"{base}/v1/recommendations", json={"profile": profiles[k % len(profiles)]}
+                    )
                     times[label].append(time.perf_counter() - s)
                     r.raise_for_status()
                     k += 1
@@ -324,9 +385,12 @@ def overhead(model_uri: str, tracking: str, tmp: Path, blocks: int, per_block: i
     out: dict[str, Any] = {}
     for label in ("on", "off"):
         ms = sorted(1000 * t for t in times[label])
-        out[label] = {"requests": len(ms), "p50_ms": statistics.median(ms),
-                      "p99_ms": ms[int(0.99 * (len(ms) - 1))],
-                      "rps": len(ms) / walls[label]}
+        out[label] = {
+            "requests": len(ms),
+            "p50_ms": statistics.median(ms),
+            "p99_ms": ms[int(0.99 * (len(ms) - 1))],
+            "rps": len(ms) / walls[label],
+        }
     out["throughput_ratio_on_vs_off"] = out["on"]["rps"] / out["off"]["rps"]
     return out
 
@@ -339,13 +403,23 @@ def summarise(arms: list[dict[str, Any]]) -> dict[str, Any]:
     for arm in ("epsilon", "greedy"):
         runs = [a for a in arms if a["arm"] == arm]
         evaluated = [r["ope"] for a in runs for r in a["rounds"] if "ope" in r]
-        cov = {f"{p}.{e}": float(np.mean([o[f"{p}.{e}.covers"] for o in evaluated]))
-               for p in ("known", "estimated") for e in ("ips", "snips", "dr")}
-        mae = {f"{p}.{e}": float(np.mean([abs(o[f"{p}.{e}.error"]) for o in evaluated]))
-               for p in ("known", "estimated") for e in ("ips", "snips", "dr")}
+        cov = {
+            f"{p}.{e}": float(np.mean([o[f"{p}.{e}.covers"] for o in evaluated]))
+            for p in ("known", "estimated")
+            for e in ("ips", "snips", "dr")
+        }
+        mae = {
+            f"{p}.{e}": float(np.mean([abs(o[f"{p}.{e}.error"]) for o in evaluated]))
+            for p in ("known", "estimated")
+            for e in ("ips", "snips", "dr")
+        }
         regret = np.mean([[r["champion_regret"] for r in a["rounds"]] for a in runs], axis=0)
-        out[arm] = {"coverage": cov, "mean_abs_error": mae, "mean_regret_by_round": regret.tolist(),
-                    "evaluations": len(evaluated)}
+        out[arm] = {
+            "coverage": cov,
+            "mean_abs_error": mae,
+            "mean_regret_by_round": regret.tolist(),
+            "evaluations": len(evaluated),
+        }
     return out
 
 
@@ -363,11 +437,15 @@ def markdown(res: dict[str, Any]) -> str:
         "",
         "## The champion's true normalised regret by round (mean over seeds; 0 = oracle, 1 = logging policy)",
         "",
-        "| round | " + " | ".join(str(i) for i in range(len(s["epsilon"]["mean_regret_by_round"]))) + " |",
+        "| round | "
+        + " | ".join(str(i) for i in range(len(s["epsilon"]["mean_regret_by_round"])))
+        + " |",
         "|---" * (1 + len(s["epsilon"]["mean_regret_by_round"])) + "|",
     ]
     for arm in ("epsilon", "greedy"):
-        lines.append(f"| {arm} | " + " | ".join(f"{v:.3f}" for v in s[arm]["mean_regret_by_round"]) + " |")
+        lines.append(
+            f"| {arm} | " + " | ".join(f"{v:.3f}" for v in s[arm]["mean_regret_by_round"]) + " |"
+        )
     lines += [
         "",
         "## Off-policy estimates of each new model on the next round's recorded decisions",
@@ -383,12 +461,18 @@ def markdown(res: dict[str, Any]) -> str:
             c, e = s[arm]["coverage"], s[arm]["mean_abs_error"]
             lines.append(
                 f"| {arm} | {'recorded' if p == 'known' else 'estimated'} | "
-                + " | ".join(f"{c[f'{p}.{x}']:.0%}" for x in ("ips", "snips", "dr")) + " | "
-                + " | ".join(f"{e[f'{p}.{x}']:.3f}" for x in ("ips", "snips", "dr")) + " |"
+                + " | ".join(f"{c[f'{p}.{x}']:.0%}" for x in ("ips", "snips", "dr"))
+                + " | "
+                + " | ".join(f"{e[f'{p}.{x}']:.3f}" for x in ("ips", "snips", "dr"))
+                + " |"
             )
-    lines += ["", "## Per round", "",
-              "| seed | arm | round | promoted | champion regret | truth | DR (recorded) | DR (estimated) |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Per round",
+        "",
+        "| seed | arm | round | promoted | champion regret | truth | DR (recorded) | DR (estimated) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for a in res["arms"]:
         for r in a["rounds"][1:]:
             o = r["ope"]
@@ -401,14 +485,19 @@ def markdown(res: dict[str, Any]) -> str:
     if "overhead" in res:
         o = res["overhead"]
         lines += [
-            "", "## What recording costs the request path",
+            "",
+            "## What recording costs the request path",
             "",
             "Single-profile `POST /v1/recommendations` at concurrency 1, the same model served "
             "twice under uvicorn on loopback, recording on (SQLite) and off, alternating blocks.",
             "",
-            "| recording | requests | p50 ms | p99 ms | requests/s |", "|---|---|---|---|---|",
-            *[f"| {lab} | {o[lab]['requests']} | {o[lab]['p50_ms']:.2f} | {o[lab]['p99_ms']:.2f} | "
-              f"{o[lab]['rps']:.0f} |" for lab in ("on", "off")],
+            "| recording | requests | p50 ms | p99 ms | requests/s |",
+            "|---|---|---|---|---|",
+            *[
+                f"| {lab} | {o[lab]['requests']} | {o[lab]['p50_ms']:.2f} | {o[lab]['p99_ms']:.2f} | "
+                f"{o[lab]['rps']:.0f} |"
+                for lab in ("on", "off")
+            ],
             "",
             f"Throughput on/off: {o['throughput_ratio_on_vs_off']:.3f} (target >= "
             f"{TARGETS['throughput_ratio_min']}); p99 with recording {o['on']['p99_ms']:.1f} ms "
@@ -426,7 +515,12 @@ def plot(res: dict[str, Any], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for arm, style in (("epsilon", "-o"), ("greedy", "--s")):
         regret = res["summary"][arm]["mean_regret_by_round"]
-        ax.plot(range(len(regret)), regret, style, label=f"exploration {'on' if arm == 'epsilon' else 'off'}")
+        ax.plot(
+            range(len(regret)),
+            regret,
+            style,
+            label=f"exploration {'on' if arm == 'epsilon' else 'off'}",
+        )
     ax.set_xlabel("round")
     ax.set_ylabel("champion's true normalised regret")
     ax.legend()
@@ -437,32 +531,51 @@ def plot(res: dict[str, Any], path: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=5000, help="campaigns in the first log and businesses per round")
+    parser.add_argument(
+        "--rows", type=int, default=5000, help="campaigns in the first log and businesses per round"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="serve/retrain rounds")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds (each runs both arms)")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[0], help="seeds (each runs both arms)"
+    )
     parser.add_argument("--epsilon", type=float, default=0.2, help="epsilon of the exploring arm")
     parser.add_argument("--n-boot", dest="n_boot", type=int, default=200, help="bootstrap draws")
-    parser.add_argument("--overhead-blocks", type=int, default=10, help="alternating blocks of the overhead phase (0 skips)")
+    parser.add_argument(
+        "--overhead-blocks",
+        type=int,
+        default=10,
+        help="alternating blocks of the overhead phase (0 skips)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args()
     logging.getLogger("engage.decisions").setLevel(logging.WARNING)
     import mlflow
 
-    machine = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "nproc": os.cpu_count(),
-               "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-               "platform": platform.platform(), "python": platform.python_version()}
+    machine = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
     with tempfile.TemporaryDirectory(prefix="engage-loop-") as name:
         tmp = Path(name)
         tracking = f"sqlite:///{tmp / 'mlruns' / 'mlflow.db'}"
         (tmp / "mlruns").mkdir()
         os.environ["MLFLOW_TRACKING_URI"] = tracking
         mlflow.set_tracking_uri(tracking)
-        arms = [run_arm(arm, seed, args, tmp, tracking) for seed in args.seeds
-                for arm in ("epsilon", "greedy")]
+        arms = [
+            run_arm(arm, seed, args, tmp, tracking)
+            for seed in args.seeds
+            for arm in ("epsilon", "greedy")
+        ]
         res: dict[str, Any] = {
             "command": "python benchmarks/closed_loop.py " + " ".join(sys.argv[1:]),
-            "machine": machine, "params": {k: v for k, v in vars(args).items() if k != "out"},
-            "targets": TARGETS, "arms": arms, "summary": summarise(arms),
+            "machine": machine,
+            "params": {k: v for k, v in vars(args).items() if k != "out"},
+            "targets": TARGETS,
+            "arms": arms,
+            "summary": summarise(arms),
         }
         if args.overhead_blocks:
             first = arms[0]

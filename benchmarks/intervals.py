@@ -71,7 +71,9 @@ GAIN_PREFIXES = {"policy.dr_gain_vs_": "", "gate.gain_vs_": "gate: "}
 # ---------------------------------------------------------------------- the world's draws
 
 
-def draw_outcomes(world, profiles, actions, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def draw_outcomes(
+    world, profiles, actions, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """True expected outcomes and one fresh draw of them, (n, 4) each, in the world's outcome
     order; the noise as ``SimulatedWorld.simulate`` adds it (the world's own ``_observe``:
     Gaussian in the classic family, heteroscedastic Student-t in the edge family)."""
@@ -114,7 +116,13 @@ def train_variants(
 
     family, difficulty = parse_world_name(world_name)
     world = make_world(family, difficulty, track)
-    description = {"family": family, "difficulty": difficulty, "decisions": track, "rows": n, "seed": seed}
+    description = {
+        "family": family,
+        "difficulty": difficulty,
+        "decisions": track,
+        "rows": n,
+        "seed": seed,
+    }
     with tempfile.TemporaryDirectory(prefix=f"engage-{name}-") as tmp:
         path = write_log(world.simulate(n, seed=seed), Path(tmp) / "log.parquet", world=description)
         for i, (label, overrides) in enumerate(variants.items()):
@@ -122,8 +130,13 @@ def train_variants(
             with temporary_store(Path(tmp) / f"store-{i}") as store:
                 result = train(
                     TrainSettings(
-                        data=path, experiment=f"bench-{name}", model_name=f"bench-{name}", seed=seed,
-                        register_model=False, progress=False, mlruns=store,
+                        data=path,
+                        experiment=f"bench-{name}",
+                        model_name=f"bench-{name}",
+                        seed=seed,
+                        register_model=False,
+                        progress=False,
+                        mlruns=store,
                         **overrides,
                     ),
                     oracle=WorldOracle(world, description),
@@ -175,12 +188,23 @@ def prediction_coverage(policy, world, heldout: int, seed: int) -> dict[str, Any
         half = (high - low) / 2
         out[label] = {
             "rows": len(recs),
-            "coverage": dict(zip(outcomes, _inside(low, high, drawn[:, col]).mean(0).tolist(), strict=True)),
-            "coverage_of_mean": dict(zip(outcomes, _inside(low, high, mean[:, col]).mean(0).tolist(), strict=True)),
-            "constant_coverage": dict(zip(outcomes, _inside(
-                centre - const, centre + const, drawn[:, col]).mean(0).tolist(), strict=True)),
+            "coverage": dict(
+                zip(outcomes, _inside(low, high, drawn[:, col]).mean(0).tolist(), strict=True)
+            ),
+            "coverage_of_mean": dict(
+                zip(outcomes, _inside(low, high, mean[:, col]).mean(0).tolist(), strict=True)
+            ),
+            "constant_coverage": dict(
+                zip(
+                    outcomes,
+                    _inside(centre - const, centre + const, drawn[:, col]).mean(0).tolist(),
+                    strict=True,
+                )
+            ),
             "mean_halfwidth": dict(zip(outcomes, half.mean(0).tolist(), strict=True)),
-            "halfwidth_cv": dict(zip(outcomes, (half.std(0) / np.maximum(half.mean(0), 1e-12)).tolist(), strict=True)),
+            "halfwidth_cv": dict(
+                zip(outcomes, (half.std(0) / np.maximum(half.mean(0), 1e-12)).tolist(), strict=True)
+            ),
             "bias": dict(zip(outcomes, (centre - mean[:, col]).mean(0).tolist(), strict=True)),
         }
     # the exchangeable case: fresh logged rows at their logged actions
@@ -197,9 +221,13 @@ def prediction_coverage(policy, world, heldout: int, seed: int) -> dict[str, Any
     observed = log[outcomes].to_numpy(float)
     out["logged"] = {
         "rows": len(rows),
-        "coverage": dict(zip(outcomes, (np.abs(observed - pred) <= widths).mean(0).tolist(), strict=True)),
+        "coverage": dict(
+            zip(outcomes, (np.abs(observed - pred) <= widths).mean(0).tolist(), strict=True)
+        ),
     }
-    out["level"] = float(policy.interval_model.level if policy.interval_model is not None else policy.interval_level)
+    out["level"] = float(
+        policy.interval_model.level if policy.interval_model is not None else policy.interval_level
+    )
     out["interval_model"] = policy.interval_model is not None
     return out
 
@@ -214,12 +242,18 @@ def value_coverage(result, policy, world, oracle, heldout: int, seed: int) -> di
         v, lo, hi = (float(x) for x in estimates["dr"])
         truth = float(metrics[f"true.{name}"])
         policies[name] = {
-            "dr": v, "low": lo, "high": hi, "true": truth, "covered": bool(lo <= truth <= hi),
+            "dr": v,
+            "low": lo,
+            "high": hi,
+            "true": truth,
+            "covered": bool(lo <= truth <= hi),
             "rel_error": (v - truth) / abs(truth) if truth else math.nan,
         }
         if "range" in estimates:  # the DR value's interval allowing for extrapolation
             _, r_lo, r_hi = (float(x) for x in estimates["range"])
-            policies[name].update(range_low=r_lo, range_high=r_hi, range_covered=bool(r_lo <= truth <= r_hi))
+            policies[name].update(
+                range_low=r_lo, range_high=r_hi, range_covered=bool(r_lo <= truth <= r_hi)
+            )
     gains: dict[str, Any] = {}
     for key in metrics:
         prefix = next((p for p in GAIN_PREFIXES if key.startswith(p)), None)
@@ -231,28 +265,43 @@ def value_coverage(result, policy, world, oracle, heldout: int, seed: int) -> di
         ref_truth = {"constant": "best_constant"}.get(ref, ref)
         label = f"{GAIN_PREFIXES[prefix]}{who} vs {ref}"
         lo, hi = metrics.get(f"{key}_low"), metrics.get(f"{key}_high")
-        if lo is None or hi is None or f"true.{who}" not in metrics or f"true.{ref_truth}" not in metrics:
+        if (
+            lo is None
+            or hi is None
+            or f"true.{who}" not in metrics
+            or f"true.{ref_truth}" not in metrics
+        ):
             gains[label] = {"measurable": False}
             continue
         truth = float(metrics[f"true.{who}"]) - float(metrics[f"true.{ref_truth}"])
         gains[label] = {
-            "measurable": True, "dr": float(metrics[key]), "low": float(lo), "high": float(hi),
-            "true": truth, "covered": bool(lo <= truth <= hi),
+            "measurable": True,
+            "dr": float(metrics[key]),
+            "low": float(lo),
+            "high": float(hi),
+            "true": truth,
+            "covered": bool(lo <= truth <= hi),
         }
     # the shipped policy's population value, on fresh profiles
     rng = np.random.default_rng(HELDOUT_SEED + 7 * seed + 1)
     profiles = world.sample_profiles(heldout, rng)
     idx = policy.choose(policy.builder.encode_context(profiles))
     spec = policy.spec
-    actions = policy.candidates.frame.iloc[np.asarray(idx)].reset_index(drop=True)[spec.decision_names]
+    actions = policy.candidates.frame.iloc[np.asarray(idx)].reset_index(drop=True)[
+        spec.decision_names
+    ]
     population = oracle.policy_value(profiles, actions, result.objective_weights)
     shipped = policies.get("shipped", {})
     if shipped:
         shipped["population_true"] = population
         shipped["covers_population"] = bool(shipped["low"] <= population <= shipped["high"])
         shipped["rel_error_population"] = (shipped["dr"] - population) / abs(population)
-    return {"policies": policies, "gains": gains, "mode": result.mode,
-            "regret_shipped": metrics.get("regret.shipped")}
+    return {
+        "policies": policies,
+        "gains": gains,
+        "mode": result.mode,
+        "regret_shipped": metrics.get("regret.shipped"),
+    }
 
 
 def run_one(world_name: str, n: int, seed: int, heldout: int, trials: int | None) -> dict[str, Any]:
@@ -268,14 +317,24 @@ def run_one(world_name: str, n: int, seed: int, heldout: int, trials: int | None
 
     family, difficulty = parse_world_name(world_name)
     world = make_world(family, difficulty, "full")
-    description = {"family": family, "difficulty": difficulty, "decisions": "full", "rows": n, "seed": seed}
+    description = {
+        "family": family,
+        "difficulty": difficulty,
+        "decisions": "full",
+        "rows": n,
+        "seed": seed,
+    }
     oracle = WorldOracle(world, description)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="engage-intervals-") as tmp:
         path = write_log(world.simulate(n, seed=seed), Path(tmp) / "log.parquet", world=description)
         settings: dict[str, Any] = dict(
-            data=path, experiment="bench-intervals", model_name="bench-intervals", seed=seed,
-            register_model=False, progress=False,
+            data=path,
+            experiment="bench-intervals",
+            model_name="bench-intervals",
+            seed=seed,
+            register_model=False,
+            progress=False,
         )
         if trials is not None:
             settings["trials"] = trials
@@ -284,10 +343,15 @@ def run_one(world_name: str, n: int, seed: int, heldout: int, trials: int | None
     train_s = time.perf_counter() - start
     policy = result.policy
     row = {
-        "world": world_name, "n": n, "seed": seed, "train_seconds": round(train_s, 1),
+        "world": world_name,
+        "n": n,
+        "seed": seed,
+        "train_seconds": round(train_s, 1),
         "prediction": prediction_coverage(policy, world, heldout, seed),
         "value": value_coverage(result, policy, world, oracle, heldout, seed),
-        "logged_interval_metrics": {k: v for k, v in result.metrics.items() if k.startswith("intervals.")},
+        "logged_interval_metrics": {
+            k: v for k, v in result.metrics.items() if k.startswith("intervals.")
+        },
     }
     return row
 
@@ -311,10 +375,22 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         pred: dict[str, Any] = {}
         for label in ("recommended", "shown_top3", "logged"):
             entry: dict[str, Any] = {}
-            fields = ("coverage",) if label == "logged" else (
-                "coverage", "constant_coverage", "coverage_of_mean", "mean_halfwidth", "halfwidth_cv", "bias")
+            fields = (
+                ("coverage",)
+                if label == "logged"
+                else (
+                    "coverage",
+                    "constant_coverage",
+                    "coverage_of_mean",
+                    "mean_halfwidth",
+                    "halfwidth_cv",
+                    "bias",
+                )
+            )
             for field in fields:
-                entry[field] = {o: _mean_sd([r["prediction"][label][field][o] for r in part]) for o in outcomes}
+                entry[field] = {
+                    o: _mean_sd([r["prediction"][label][field][o] for r in part]) for o in outcomes
+                }
             pred[label] = entry
         names = sorted({p for r in part for p in r["value"]["policies"]})
         value: dict[str, Any] = {}
@@ -327,24 +403,39 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 "range_runs": len(ranged),
                 "range_covered": sum(g["range_covered"] for g in ranged),
                 "width": _mean_sd([g["high"] - g["low"] for g in got])[0],
-                "range_width": _mean_sd([g["range_high"] - g["range_low"] for g in ranged])[0] if ranged else math.nan,
+                "range_width": _mean_sd([g["range_high"] - g["range_low"] for g in ranged])[0]
+                if ranged
+                else math.nan,
                 "mean_rel_error": _mean_sd([g["rel_error"] for g in got]),
                 "mean_abs_rel_error": _mean_sd([abs(g["rel_error"]) for g in got]),
             }
             if p == "shipped":
                 value[p]["covers_population"] = sum(g.get("covers_population", False) for g in got)
-                value[p]["mean_rel_error_population"] = _mean_sd([g.get("rel_error_population") for g in got])
+                value[p]["mean_rel_error_population"] = _mean_sd(
+                    [g.get("rel_error_population") for g in got]
+                )
         gains: dict[str, Any] = {}
         for ref in sorted({g for r in part for g in r["value"]["gains"]}):
             got = [r["value"]["gains"][ref] for r in part if ref in r["value"]["gains"]]
             ok = [g for g in got if g.get("measurable")]
-            gains[ref] = {"runs": len(ok), "covered": sum(g["covered"] for g in ok),
-                          "unmeasurable": len(got) - len(ok)}
+            gains[ref] = {
+                "runs": len(ok),
+                "covered": sum(g["covered"] for g in ok),
+                "unmeasurable": len(got) - len(ok),
+            }
         out[f"{key[0]}/{key[1]}"] = {
-            "world": key[0], "n": key[1], "seeds": len(part), "level": part[0]["prediction"]["level"],
+            "world": key[0],
+            "n": key[1],
+            "seeds": len(part),
+            "level": part[0]["prediction"]["level"],
             "interval_model_runs": sum(r["prediction"]["interval_model"] for r in part),
-            "prediction": pred, "value": value, "gains": gains,
-            "modes": {m: sum(r["value"]["mode"] == m for r in part) for m in sorted({r["value"]["mode"] for r in part})},
+            "prediction": pred,
+            "value": value,
+            "gains": gains,
+            "modes": {
+                m: sum(r["value"]["mode"] == m for r in part)
+                for m in sorted({r["value"]["mode"] for r in part})
+            },
             "mean_train_seconds": _mean_sd([r["train_seconds"] for r in part])[0],
         }
     return out
@@ -388,9 +479,11 @@ def render(results: dict[str, Any]) -> str:
         ]
         p = cell["prediction"]
         for o in outcomes:
+
             def ms(label: str, field: str, pct: bool = True, p=p, o=o) -> str:
                 mu, sd = p[label][field][o]
                 return f"{_pct(mu)} ± {100 * sd:.1f}" if pct else f"{mu:.3g} ± {sd:.2g}"
+
             lines.append(
                 f"| {o} | {ms('recommended', 'coverage')} | {ms('shown_top3', 'coverage')} | "
                 f"{ms('recommended', 'constant_coverage')} | {ms('logged', 'coverage')} | "
@@ -411,7 +504,8 @@ def render(results: dict[str, Any]) -> str:
             r_runs = v.get("range_runs", 0)
             ranged = (
                 f"{v['range_covered']} | {_pct(v['range_covered'] / r_runs)} | {v['range_width']:.3f}"
-                if r_runs else "n/a | n/a | n/a"
+                if r_runs
+                else "n/a | n/a | n/a"
             )
             width = v.get("width", math.nan)
             lines.append(
@@ -428,10 +522,16 @@ def render(results: dict[str, Any]) -> str:
                 f"({_pct(s['covers_population'] / s['runs'])}); relative error {100 * mu:+.2f}% ± {100 * sd:.2f}.",
             ]
         if cell["gains"]:
-            lines += ["", "| gain interval | runs | contains the true gain | unmeasurable runs |", "|---|---|---|---|"]
+            lines += [
+                "",
+                "| gain interval | runs | contains the true gain | unmeasurable runs |",
+                "|---|---|---|---|",
+            ]
             for ref, g in cell["gains"].items():
                 cov = _pct(g["covered"] / g["runs"]) if g["runs"] else "n/a"
-                lines.append(f"| {ref} | {g['runs']} | {g['covered']} ({cov}) | {g['unmeasurable']} |")
+                lines.append(
+                    f"| {ref} | {g['runs']} | {g['covered']} ({cov}) | {g['unmeasurable']} |"
+                )
         lines.append("")
     lines += [
         "## Reading the figures",
@@ -463,31 +563,55 @@ def render(results: dict[str, Any]) -> str:
 
 def _git() -> str:
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=REPO, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=REPO, timeout=5, check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
         return f"{sha}{' + uncommitted changes' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
 def machine_facts(
-    started: dt.datetime, t0: float, load_start: list[float], jobs: int, git: str, done: int, planned: int
+    started: dt.datetime,
+    t0: float,
+    load_start: list[float],
+    jobs: int,
+    git: str,
+    done: int,
+    planned: int,
 ) -> dict[str, Any]:
     """Where and when a benchmark ran, how loaded the machine was, and how far it got."""
     return {
         "started": started.strftime("%Y-%m-%d %H:%M UTC"),
         "finished": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpus": os.cpu_count(), "python": platform.python_version(), "jobs": jobs,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "jobs": jobs,
         "load_average_at_start": load_start,
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-        "wall_seconds": round(time.perf_counter() - t0, 1), "git": git,
-        "runs_done": done, "runs_planned": planned,
+        "wall_seconds": round(time.perf_counter() - t0, 1),
+        "git": git,
+        "runs_done": done,
+        "runs_planned": planned,
     }
 
 
-def write_results(out: Path, results: dict[str, Any], render: Callable[[dict[str, Any]], str]) -> None:
+def write_results(
+    out: Path, results: dict[str, Any], render: Callable[[dict[str, Any]], str]
+) -> None:
     """``out``.json (the results) and ``out``.md (``render`` of them), the folder made if need be."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=float))
@@ -502,24 +626,48 @@ def rerender(path: Path, render: Callable[[dict[str, Any]], str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     from engage.simulation.families import world_names
 
-    parser = argparse.ArgumentParser(description="Coverage of engage's prediction and value intervals.")
-    parser.add_argument("--world", default="hard", choices=world_names(),
-                        help="simulated world: a classic difficulty or <family>-<difficulty> "
-                        "(default: %(default)s)")
-    parser.add_argument("--seeds", type=int, default=20, help="seeds (logs) per size (default: %(default)s)")
-    parser.add_argument("--first-seed", type=int, default=0, help="first seed (default: %(default)s)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[5000],
-                        help="log sizes n (default: %(default)s)")
-    parser.add_argument("--heldout", type=int, default=2000,
-                        help="fresh profiles per run for the coverage draws (default: %(default)s)")
-    parser.add_argument("--trials", type=int, default=None,
-                        help="Optuna trials (default: the product's default)")
+    parser = argparse.ArgumentParser(
+        description="Coverage of engage's prediction and value intervals."
+    )
+    parser.add_argument(
+        "--world",
+        default="hard",
+        choices=world_names(),
+        help="simulated world: a classic difficulty or <family>-<difficulty> "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=20, help="seeds (logs) per size (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="first seed (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[5000], help="log sizes n (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--heldout",
+        type=int,
+        default=2000,
+        help="fresh profiles per run for the coverage draws (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--trials", type=int, default=None, help="Optuna trials (default: the product's default)"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time (default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="3 seeds at n = 2,000 (a few minutes)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "intervals",
-                        help="results path without suffix: .json and .md are written (default: %(default)s)")
-    parser.add_argument("--render", type=Path, default=None,
-                        help="only re-render the markdown of an existing results JSON (default: run)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS / "intervals",
+        help="results path without suffix: .json and .md are written (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--render",
+        type=Path,
+        default=None,
+        help="only re-render the markdown of an existing results JSON (default: run)",
+    )
     args = parser.parse_args(argv)
     if args.render is not None:
         rerender(args.render, render)
@@ -529,10 +677,15 @@ def main(argv: list[str] | None = None) -> int:
     _quiet()
     started, t0 = dt.datetime.now(dt.UTC), time.perf_counter()
     load_start = [round(x, 2) for x in os.getloadavg()]
-    jobs = [(args.world, n, args.first_seed + s, args.heldout, args.trials)
-            for n in args.sizes for s in range(args.seeds)]
+    jobs = [
+        (args.world, n, args.first_seed + s, args.heldout, args.trials)
+        for n in args.sizes
+        for s in range(args.seeds)
+    ]
     rows: list[dict[str, Any]] = []
-    command = "python benchmarks/intervals.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python benchmarks/intervals.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
 
     def write() -> dict[str, Any]:
         """The results so far (written after every run: an interrupted benchmark keeps its
@@ -540,8 +693,14 @@ def main(argv: list[str] | None = None) -> int:
         results = {
             "command": command,
             "machine": machine_facts(started, t0, load_start, args.jobs, git, len(rows), len(jobs)),
-            "settings": {"world": args.world, "seeds": args.seeds, "first_seed": args.first_seed,
-                         "sizes": args.sizes, "heldout": args.heldout, "trials": args.trials},
+            "settings": {
+                "world": args.world,
+                "seeds": args.seeds,
+                "first_seed": args.first_seed,
+                "sizes": args.sizes,
+                "heldout": args.heldout,
+                "trials": args.trials,
+            },
             "summary": summarise(rows),
             "runs": sorted(rows, key=lambda r: (r["n"], r["seed"])),
         }

@@ -145,7 +145,8 @@ class Load:
     def start(self) -> None:
         self.running.set()
         self.threads = [
-            threading.Thread(target=self._client, args=(i,), daemon=True) for i in range(self.clients)
+            threading.Thread(target=self._client, args=(i,), daemon=True)
+            for i in range(self.clients)
         ]
         for t in self.threads:
             t.start()
@@ -162,8 +163,11 @@ class Load:
             try:
                 if client is None:
                     client = KeepAliveClient(self.server.base + "/v1/recommendations", 30)
-                raw = client.request(json.dumps({"profile": self.pool[i % len(self.pool)],
-                                                 "explain": False}).encode())
+                raw = client.request(
+                    json.dumps(
+                        {"profile": self.pool[i % len(self.pool)], "explain": False}
+                    ).encode()
+                )
                 i += 1
                 status, body, _ = client.send(raw)
             except (OSError, RuntimeError):  # the server killed or restarting
@@ -207,8 +211,14 @@ def stored_ids(store_url: str) -> set[str]:
 
 
 def outage(
-    server: Server, load: Load, *, warmup_s: float, down_s: float, after_s: float,
-    begin: Any, end: Any,
+    server: Server,
+    load: Load,
+    *,
+    warmup_s: float,
+    down_s: float,
+    after_s: float,
+    begin: Any,
+    end: Any,
 ) -> dict[str, Any]:
     """Load, then ``begin()`` the outage for ``down_s``, ``end()`` it, load ``after_s`` more,
     stop, drain; answered vs stored, and what the server said."""
@@ -275,8 +285,13 @@ def run_postgresql(uri: str, tmp: Path, args: argparse.Namespace) -> dict[str, A
         server.start()
         log(f"postgresql: load, then the server stopped for {args.pg_down} s")
         res = outage(
-            server, Load(server, args.clients), warmup_s=args.warmup, down_s=args.pg_down,
-            after_s=args.after, begin=pg_stop, end=pg_stop.start_again,
+            server,
+            Load(server, args.clients),
+            warmup_s=args.warmup,
+            down_s=args.pg_down,
+            after_s=args.after,
+            begin=pg_stop,
+            end=pg_stop.start_again,
         )
         return res
     finally:
@@ -298,8 +313,13 @@ def run_sqlite_lock(uri: str, tmp: Path, args: argparse.Namespace) -> dict[str, 
     log(f"sqlite: load, then the store file locked for {args.sqlite_lock} s")
     try:
         return outage(
-            server, Load(server, args.clients), warmup_s=args.warmup, down_s=args.sqlite_lock,
-            after_s=args.after, begin=begin, end=end,
+            server,
+            Load(server, args.clients),
+            warmup_s=args.warmup,
+            down_s=args.sqlite_lock,
+            after_s=args.after,
+            begin=begin,
+            end=end,
         )
     finally:
         holder.close()

@@ -50,7 +50,14 @@ CATEGORICAL_VALUES: dict[str, list[str]] = {
     "goal": list(GOALS),
 }
 #: Heavy-tailed context numbers, log1p-transformed before standardising (VW is linear).
-LOG_COLUMNS = ("employees", "sales_cycle_days", "price_point", "followers", "team_hours", "ad_budget")
+LOG_COLUMNS = (
+    "employees",
+    "sales_cycle_days",
+    "price_point",
+    "followers",
+    "team_hours",
+    "ad_budget",
+)
 
 
 def lgbm_params(seed: int, n_estimators: int = 200, learning_rate: float = 0.05) -> dict[str, Any]:
@@ -119,8 +126,18 @@ class PeerFeatures:
 
 
 _CONTEXT = {
-    "industry", "market", "employees", "innovation", "shareability", "sales_cycle_days",
-    "price_point", "audience_tech_savviness", "followers", "service_load", "team_hours", "goal",
+    "industry",
+    "market",
+    "employees",
+    "innovation",
+    "shareability",
+    "sales_cycle_days",
+    "price_point",
+    "audience_tech_savviness",
+    "followers",
+    "service_load",
+    "team_hours",
+    "goal",
     "ad_budget",
 }
 
@@ -204,13 +221,20 @@ class JointActions:
             a = joint.assign(log)
             counts = np.bincount(a, minlength=len(joint))
             thin = [
-                j for j in np.argsort(counts)
+                j
+                for j in np.argsort(counts)
                 if counts[j] < min_rows and (joint.style == joint.style[j]).sum() > 1
             ]
             if not thin:
                 break
             keep = np.setdiff1d(np.arange(len(joint)), [thin[0]])
-            joint = cls(joint.style[keep], joint.mix[keep], joint.cadence[keep], joint.share_in_style[keep], joint.rows[keep])
+            joint = cls(
+                joint.style[keep],
+                joint.mix[keep],
+                joint.cadence[keep],
+                joint.share_in_style[keep],
+                joint.rows[keep],
+            )
         per_style = np.bincount(joint.style[a], minlength=len(STYLES))
         joint.rows = counts.astype(float)
         joint.share_in_style = counts / np.maximum(per_style[joint.style], 1)
@@ -219,10 +243,15 @@ class JointActions:
     def describe(self) -> list[dict[str, Any]]:
         return [
             {
-                "label": lab, "style": STYLES[int(s)], "mix": [round(float(v), 3) for v in m],
-                "posts_per_week": float(c), "rows": int(r),
+                "label": lab,
+                "style": STYLES[int(s)],
+                "mix": [round(float(v), 3) for v in m],
+                "posts_per_week": float(c),
+                "rows": int(r),
             }
-            for lab, s, m, c, r in zip(self.labels, self.style, self.mix, self.cadence, self.rows, strict=True)
+            for lab, s, m, c, r in zip(
+                self.labels, self.style, self.mix, self.cadence, self.rows, strict=True
+            )
         ]
 
 
@@ -289,7 +318,9 @@ class PeerLearner:
     def classifier(self):
         return lgbm_classifier(self.seed, self.n_estimators, self.learning_rate)
 
-    def fit(self, X: np.ndarray, action: np.ndarray, reward: np.ndarray, propensity: np.ndarray) -> None:
+    def fit(
+        self, X: np.ndarray, action: np.ndarray, reward: np.ndarray, propensity: np.ndarray
+    ) -> None:
         raise NotImplementedError
 
     def choose(self, X: np.ndarray) -> np.ndarray:
@@ -316,8 +347,15 @@ class EconMLDR(PeerLearner):
 
     name = "econml_dr"
 
-    def __init__(self, joint, seed, n_estimators=200, learning_rate=0.05, cv: int = 2,
-                 min_propensity: float = 0.01):
+    def __init__(
+        self,
+        joint,
+        seed,
+        n_estimators=200,
+        learning_rate=0.05,
+        cv: int = 2,
+        min_propensity: float = 0.01,
+    ):
         super().__init__(joint, seed, n_estimators, learning_rate)
         self.cv, self.min_propensity = cv, min_propensity
 
@@ -329,7 +367,9 @@ class EconMLDR(PeerLearner):
             model_propensity=self.classifier(),
             model_regression=self.regressor(),
             model_final=self.regressor(),
-            categories="auto", cv=self.cv, min_propensity=self.min_propensity,
+            categories="auto",
+            cv=self.cv,
+            min_propensity=self.min_propensity,
             random_state=self.seed,
         )
         self.model.fit(reward, self._recode(action), X=X)
@@ -342,8 +382,11 @@ class EconMLDR(PeerLearner):
 
     def settings(self):
         return {
-            **super().settings(), "class": "econml.dr.DRLearner", "cv": self.cv,
-            "min_propensity": self.min_propensity, "model_final": "LGBMRegressor (one per arm)",
+            **super().settings(),
+            "class": "econml.dr.DRLearner",
+            "cv": self.cv,
+            "min_propensity": self.min_propensity,
+            "model_final": "LGBMRegressor (one per arm)",
         }
 
 
@@ -353,8 +396,16 @@ class EconMLDRPolicyForest(PeerLearner):
     name = "econml_drpf"
 
     def __init__(
-        self, joint, seed, n_estimators=200, learning_rate=0.05, cv: int = 2,
-        min_propensity: float = 0.01, trees: int = 100, max_rows: int | None = None, n_jobs: int = 1,
+        self,
+        joint,
+        seed,
+        n_estimators=200,
+        learning_rate=0.05,
+        cv: int = 2,
+        min_propensity: float = 0.01,
+        trees: int = 100,
+        max_rows: int | None = None,
+        n_jobs: int = 1,
     ):
         super().__init__(joint, seed, n_estimators, learning_rate)
         self.cv, self.min_propensity, self.trees = cv, min_propensity, trees
@@ -373,8 +424,12 @@ class EconMLDRPolicyForest(PeerLearner):
         self.model = DRPolicyForest(
             model_regression=self.regressor(),
             model_propensity=self.classifier(),
-            min_propensity=self.min_propensity, categories="auto", cv=self.cv,
-            n_estimators=self.trees, random_state=self.seed, n_jobs=self.n_jobs,
+            min_propensity=self.min_propensity,
+            categories="auto",
+            cv=self.cv,
+            n_estimators=self.trees,
+            random_state=self.seed,
+            n_jobs=self.n_jobs,
         )
         self.model.fit(reward, np.array([code[a] for a in action]), X=X)
 
@@ -383,9 +438,13 @@ class EconMLDRPolicyForest(PeerLearner):
 
     def settings(self):
         return {
-            **super().settings(), "class": "econml.policy.DRPolicyForest", "cv": self.cv,
-            "min_propensity": self.min_propensity, "n_estimators(forest)": self.trees,
-            "max_rows": self.max_rows, "forest": "library defaults (max_depth=None, "
+            **super().settings(),
+            "class": "econml.policy.DRPolicyForest",
+            "cv": self.cv,
+            "min_propensity": self.min_propensity,
+            "n_estimators(forest)": self.trees,
+            "max_rows": self.max_rows,
+            "forest": "library defaults (max_depth=None, "
             "min_samples_leaf=5, max_samples=0.5, honest=True)",
         }
 
@@ -410,9 +469,7 @@ class CausalMLX(PeerLearner):
         self.control = self.labels[self.joint.baseline]
         self.prop_model = self.classifier().fit(X, action)
         treatment = self.labels[action]
-        self.model = BaseXRegressor(
-            learner=self.regressor(), control_name=self.control
-        )
+        self.model = BaseXRegressor(learner=self.regressor(), control_name=self.control)
         self.model.fit(X, treatment, reward, p=self._p(X))
 
     def _p(self, X) -> dict[str, np.ndarray]:
@@ -421,18 +478,23 @@ class CausalMLX(PeerLearner):
         base = proba[:, self.joint.baseline]
         return {
             lab: np.clip(proba[:, j] / np.maximum(proba[:, j] + base, 1e-12), 0.01, 0.99)
-            for j, lab in enumerate(self.labels) if lab != self.control
+            for j, lab in enumerate(self.labels)
+            if lab != self.control
         }
 
     def choose(self, X):
         te = self.model.predict(X, p=self._p(X), verbose=False)
-        values = arm_values_from_sorted(te, list(self.model.t_groups), list(self.labels), self.control)
+        values = arm_values_from_sorted(
+            te, list(self.model.t_groups), list(self.labels), self.control
+        )
         return values.argmax(1)
 
     def settings(self):
         return {
-            **super().settings(), "class": "causalml.inference.meta.BaseXRegressor",
-            "learner": "LGBMRegressor (all four models)", "control": "most frequent arm",
+            **super().settings(),
+            "class": "causalml.inference.meta.BaseXRegressor",
+            "learner": "LGBMRegressor (all four models)",
+            "control": "most frequent arm",
             "p": "LGBMClassifier multiclass -> P(arm)/(P(arm)+P(control)), clip [0.01, 0.99]",
         }
 
@@ -449,8 +511,9 @@ class VowpalCbAdf(PeerLearner):
 
     name = "vw_cb_adf"
 
-    def __init__(self, joint, seed, n_estimators=200, learning_rate=0.05, passes: int = 5,
-                 bits: int = 20):
+    def __init__(
+        self, joint, seed, n_estimators=200, learning_rate=0.05, passes: int = 5, bits: int = 20
+    ):
         super().__init__(joint, seed, n_estimators, learning_rate)
         self.passes, self.bits = passes, bits
 
@@ -508,9 +571,11 @@ class VowpalCbAdf(PeerLearner):
 
     def settings(self):
         return {
-            "class": "vowpalwabbit.Workspace", "args": self.args(),
+            "class": "vowpalwabbit.Workspace",
+            "args": self.args(),
             "features": "shared: standardised context; action: id, style, mix shares, log cadence",
-            "cost": "-(reward - mean) / sd", "propensity": "logged style propensity x share of the prototype within its style",
+            "cost": "-(reward - mean) / sd",
+            "propensity": "logged style propensity x share of the prototype within its style",
         }
 
 

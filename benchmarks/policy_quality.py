@@ -151,7 +151,11 @@ class PeerBudget:
     vw_passes: int = 5
 
     def lgbm(self, n: int) -> tuple[int, float]:
-        return (self.large_trees, self.large_learning_rate) if n >= self.large_n else (self.trees, self.learning_rate)
+        return (
+            (self.large_trees, self.large_learning_rate)
+            if n >= self.large_n
+            else (self.trees, self.learning_rate)
+        )
 
 
 @dataclass
@@ -268,10 +272,18 @@ def fit_engage(log, world: SimulatedWorld, profiles, seed: int, trials: int | No
     from engage.simulation.world import write_log
     from engage.training.pipeline import TrainSettings, train
 
-    path = write_log(log, tmp / f"log-{os.getpid()}-{world.family}-{world.difficulty}-{world.decisions}-{len(log)}-{seed}.parquet")
+    path = write_log(
+        log,
+        tmp
+        / f"log-{os.getpid()}-{world.family}-{world.difficulty}-{world.decisions}-{len(log)}-{seed}.parquet",
+    )
     settings: dict[str, Any] = dict(
-        data=path, experiment="bench", model_name="bench", register_model=False,
-        progress=False, seed=seed,
+        data=path,
+        experiment="bench",
+        model_name="bench",
+        register_model=False,
+        progress=False,
+        seed=seed,
     )
     if trials is not None:
         settings["trials"] = trials
@@ -288,7 +300,9 @@ def fit_engage(log, world: SimulatedWorld, profiles, seed: int, trials: int | No
     # (its candidates within support and floor), by the oracle; the shipped action counts as
     # reachable, since a constant or baseline policy may pin one outside the allowed set
     reachable = np.fmax(
-        best_reachable_values(world, profiles, policy.candidates.frame, ranking.index, ranking.allowed),
+        best_reachable_values(
+            world, profiles, policy.candidates.frame, ranking.index, ranking.allowed
+        ),
         world.expected_outcomes(profiles, actions)["objective"].to_numpy(),
     )
     # what each of the three policies the gate chooses among would have been worth (the oracle
@@ -303,7 +317,8 @@ def fit_engage(log, world: SimulatedWorld, profiles, seed: int, trials: int | No
             alt_actions = Actions.from_frame(alt.candidates.frame.iloc[rows].reset_index(drop=True))
         value_if[mode] = world.policy_value(profiles, alt_actions)
     gate = {
-        k: v for k, v in result.metrics.items()
+        k: v
+        for k, v in result.metrics.items()
         if k.startswith(("gate.gain_vs_", "gate.constant_", "gate.personal_floor"))
     }
     extra = {
@@ -317,18 +332,27 @@ def fit_engage(log, world: SimulatedWorld, profiles, seed: int, trials: int | No
         "distinct_actions_chosen": int(len(np.unique(idx))),
         "dr_gain_vs_constant": result.metrics.get("policy.dr_gain_vs_constant"),
         "constant_action": (
-            {k: (round(v, 3) if isinstance(v, float) else v)
-             for k, v in policy.candidates.frame.iloc[policy.constant_action].to_dict().items()}
-            if policy.constant_action is not None else None
+            {
+                k: (round(v, 3) if isinstance(v, float) else v)
+                for k, v in policy.candidates.frame.iloc[policy.constant_action].to_dict().items()
+            }
+            if policy.constant_action is not None
+            else None
         ),
-        "styles_chosen": {str(k): int(v) for k, v in
-                          policy.candidates.frame["style"].iloc[idx].value_counts().items()},
+        "styles_chosen": {
+            str(k): int(v)
+            for k, v in policy.candidates.frame["style"].iloc[idx].value_counts().items()
+        },
     }
     return actions, extra
 
 
 def best_reachable_values(
-    world: SimulatedWorld, profiles, candidates, index: np.ndarray, allowed: np.ndarray,
+    world: SimulatedWorld,
+    profiles,
+    candidates,
+    index: np.ndarray,
+    allowed: np.ndarray,
     budget: int = 200_000,
 ) -> np.ndarray:
     """True objective, per profile, of the best candidate a policy may recommend to it.
@@ -347,7 +371,9 @@ def best_reachable_values(
         actions = Actions.from_frame(candidates.iloc[rows.ravel()].reset_index(drop=True))
         repeated = profiles.iloc[np.repeat(np.arange(start, stop), k)].reset_index(drop=True)
         values = world.expected_outcomes(repeated, actions)["objective"].to_numpy()
-        best[start:stop] = np.where(allowed[start:stop], values.reshape(stop - start, k), -np.inf).max(1)
+        best[start:stop] = np.where(
+            allowed[start:stop], values.reshape(stop - start, k), -np.inf
+        ).max(1)
     return best
 
 
@@ -369,7 +395,9 @@ class CellData:
             feats = PeerFeatures.fit(self.log)
             X, Xh = feats.transform(self.log), feats.transform(self.profiles)
             reward = self.log[OUTCOMES].to_numpy(float) @ self.world.weights
-            propensity = self.log["logged_propensity"].to_numpy(float) * joint.share_in_style[action]
+            propensity = (
+                self.log["logged_propensity"].to_numpy(float) * joint.share_in_style[action]
+            )
             self._joint = (joint, action, X, Xh, reward, propensity, time.perf_counter() - start)
         return self._joint
 
@@ -413,23 +441,37 @@ def run_cell(
     """Fit the given contenders on one cell's log; emit one result row per contender."""
     world = build_world(cell.world, cell.track)
     profiles = heldout_profiles(world, config.heldout_n)
-    data = CellData(log=world.simulate(cell.n, seed=cell.seed), world=world, profiles=profiles, seed=cell.seed)
+    data = CellData(
+        log=world.simulate(cell.n, seed=cell.seed), world=world, profiles=profiles, seed=cell.seed
+    )
     for name in names:
         start = time.perf_counter()
-        row: dict[str, Any] = {**asdict(cell), "contender": name, "true_value": None, "regret": None,
-                               "fit_seconds": None, "extra": {}, "error": None}
+        row: dict[str, Any] = {
+            **asdict(cell),
+            "contender": name,
+            "true_value": None,
+            "regret": None,
+            "fit_seconds": None,
+            "extra": {},
+            "error": None,
+        }
         try:
             prep = data.joint()[-1] if name in PEERS else 0.0  # built once, charged to every peer
             start = time.perf_counter()
             if name == "engage":
-                actions, extra = fit_engage(data.log, world, profiles, cell.seed, config.engage_trials, tmp)
+                actions, extra = fit_engage(
+                    data.log, world, profiles, cell.seed, config.engage_trials, tmp
+                )
             elif name == "best_constant":
                 actions, extra = best_constant(data)
             else:
                 actions, extra = fit_peer(name, data, config.budget)
             seconds = time.perf_counter() - start + prep
-            row.update(true_value=world.policy_value(profiles, actions), extra=extra,
-                       fit_seconds=0.0 if name == "best_constant" else seconds)
+            row.update(
+                true_value=world.policy_value(profiles, actions),
+                extra=extra,
+                fit_seconds=0.0 if name == "best_constant" else seconds,
+            )
         except Exception as exc:  # one failure must not stop the run
             row["fit_seconds"] = time.perf_counter() - start
             row["error"] = f"{type(exc).__name__}: {exc}"
@@ -458,7 +500,9 @@ def _available(names: Iterable[str]) -> tuple[list[str], list[str]]:
     for name in names:
         module = PEER_MODULES.get(name)
         if module and importlib.util.find_spec(module) is None:
-            notes.append(f"`{name}` skipped: `{module}` is not importable in this environment (peers are in the bench venv).")
+            notes.append(
+                f"`{name}` skipped: `{module}` is not importable in this environment (peers are in the bench venv)."
+            )
         else:
             keep.append(name)
     return keep, notes
@@ -509,8 +553,10 @@ def run_benchmark(
         for t in config.tracks:
             s = time.perf_counter()
             refs[w, t] = reference(w, t, config.heldout_n)
-            log(f"[{time.perf_counter() - started:7.1f}s] reference {w}/{t}: oracle {refs[w, t].oracle:.4f}, "
-                f"logged {refs[w, t].logged:.4f} ({time.perf_counter() - s:.1f}s)")
+            log(
+                f"[{time.perf_counter() - started:7.1f}s] reference {w}/{t}: oracle {refs[w, t].oracle:.4f}, "
+                f"logged {refs[w, t].logged:.4f} ({time.perf_counter() - s:.1f}s)"
+            )
     for n in sorted(config.sizes, reverse=True):  # costliest first: shortest tail with --jobs
         for w in config.worlds:
             for t in sorted(config.tracks, key=lambda t: t != "full"):
@@ -519,11 +565,17 @@ def run_benchmark(
                     ref = refs[w, t]
                     for name, value in (("oracle", ref.oracle), ("logged", ref.logged)):
                         rows[(w, t, n, seed, name)] = {
-                            **asdict(cell), "contender": name, "true_value": value,
-                            "regret": ref.regret(value), "fit_seconds": 0.0, "error": None,
+                            **asdict(cell),
+                            "contender": name,
+                            "true_value": value,
+                            "regret": ref.regret(value),
+                            "fit_seconds": 0.0,
+                            "error": None,
                             "extra": {"logged_draws": ref.logged_draws} if name == "logged" else {},
                         }
-                    names = [c for c in [*learners, "best_constant"] if (w, t, n, seed, c) not in rows]
+                    names = [
+                        c for c in [*learners, "best_constant"] if (w, t, n, seed, c) not in rows
+                    ]
                     if names:
                         todo.append((cell, names))
     save()
@@ -538,9 +590,15 @@ def run_benchmark(
                 row["extra"]["candidate_floor"] = ref.regret(row["extra"]["best_reachable_value"])
         rows[row_key(row)] = row
         save()
-        what = f"regret {row['regret']:.3f}" if row["error"] is None else f"FAILED {row['error'][:120]}"
-        log(f"[{time.perf_counter() - started:7.1f}s] {row['world']}/{row['track']} n={row['n']} "
-            f"seed={row['seed']} {row['contender']:<14} {what} (fit {row['fit_seconds']:.1f}s)")
+        what = (
+            f"regret {row['regret']:.3f}"
+            if row["error"] is None
+            else f"FAILED {row['error'][:120]}"
+        )
+        log(
+            f"[{time.perf_counter() - started:7.1f}s] {row['world']}/{row['track']} n={row['n']} "
+            f"seed={row['seed']} {row['contender']:<14} {what} (fit {row['fit_seconds']:.1f}s)"
+        )
 
     with tempfile.TemporaryDirectory(prefix="policy-quality-") as tmp:
         if config.jobs <= 1:
@@ -555,7 +613,9 @@ def run_benchmark(
         plot_regret(result, out / "policy_quality_regret.png")
     except Exception as exc:  # the plot is a convenience; the tables are the result
         log(f"plot failed: {exc}")
-    log(f"done in {meta['wall_seconds_this_run']:.0f}s; wrote {out}/policy_quality.{{json,md}} and the plot")
+    log(
+        f"done in {meta['wall_seconds_this_run']:.0f}s; wrote {out}/policy_quality.{{json,md}} and the plot"
+    )
     return result
 
 
@@ -572,8 +632,12 @@ def _run_parallel(todo, config: Config, tmp: str, accept, log) -> None:
     server.start(die_with_parent, (os.getpid(),))
     with server as manager:
         queue = manager.Queue()
-        with ProcessPoolExecutor(max_workers=config.jobs, mp_context=ctx, **tied_to_parent()) as pool:
-            futures = {pool.submit(_worker, cell, names, config, tmp, queue): cell for cell, names in todo}
+        with ProcessPoolExecutor(
+            max_workers=config.jobs, mp_context=ctx, **tied_to_parent()
+        ) as pool:
+            futures = {
+                pool.submit(_worker, cell, names, config, tmp, queue): cell for cell, names in todo
+            }
             pending = len(futures)
             while pending:
                 try:
@@ -628,18 +692,38 @@ def machine() -> dict[str, Any]:
                 break
     ram = "unknown"
     with contextlib.suppress(OSError, ValueError, IndexError):
-        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
+        kb = int(
+            next(
+                x
+                for x in Path("/proc/meminfo").read_text().splitlines()
+                if x.startswith("MemTotal")
+            ).split()[1]
+        )
         ram = f"{kb / 1024**2:.1f} GiB"
     versions = {}
-    for pkg in ("engage-policy", "lightgbm", "scikit-learn", "numpy", "pandas", "mlflow", "optuna",
-                "econml", "causalml", "vowpalwabbit"):
+    for pkg in (
+        "engage-policy",
+        "lightgbm",
+        "scikit-learn",
+        "numpy",
+        "pandas",
+        "mlflow",
+        "optuna",
+        "econml",
+        "causalml",
+        "vowpalwabbit",
+    ):
         try:
             versions[pkg] = importlib.metadata.version(pkg)
         except importlib.metadata.PackageNotFoundError:
             versions[pkg] = "not installed"
     return {
-        "nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version(),
-        "platform": platform.platform(), "versions": versions,
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram": ram,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset"),
         "loadavg_at_start": _loadavg(),
@@ -676,8 +760,11 @@ def summarise(rows: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
             "runs": len(ok),
             "failed": len(rs) - len(ok),
             "modes": [r["extra"].get("mode") for r in ok if r["extra"].get("mode")],
-            "floors": [r["extra"]["candidate_floor"] for r in ok
-                       if r["extra"].get("candidate_floor") is not None],
+            "floors": [
+                r["extra"]["candidate_floor"]
+                for r in ok
+                if r["extra"].get("candidate_floor") is not None
+            ],
         }
     return out
 
@@ -688,14 +775,19 @@ def ratio_lines(summary: dict[tuple, dict[str, Any]], worlds, tracks, sizes) -> 
         for t in tracks:
             for n in sizes:
                 eng = summary.get((w, t, n, "engage"), {}).get("mean")
-                peers = [(summary[(w, t, n, p)]["mean"], p) for p in PEERS
-                         if summary.get((w, t, n, p), {}).get("mean") is not None]
+                peers = [
+                    (summary[(w, t, n, p)]["mean"], p)
+                    for p in PEERS
+                    if summary.get((w, t, n, p), {}).get("mean") is not None
+                ]
                 if eng is None or not peers:
                     continue
                 best, who = min(peers)
                 ratio = f"{eng / best:.2f}" if best > 0 else "n/a (best peer regret <= 0)"
-                lines.append(f"- {w} / {t} / n={_fmt_n(n)}: engage regret / best peer regret = "
-                             f"{eng:.3f} / {best:.3f} ({who}) = **{ratio}**")
+                lines.append(
+                    f"- {w} / {t} / n={_fmt_n(n)}: engage regret / best peer regret = "
+                    f"{eng:.3f} / {best:.3f} ({who}) = **{ratio}**"
+                )
     return lines
 
 
@@ -725,8 +817,12 @@ def render_table(summary, world: str, track: str, sizes: list[int], contenders: 
         if c == "engage":
             floors = [summary.get((world, track, n, c), {}).get("floors") or [] for n in sizes]
             if any(floors):
-                cells = [f"{np.mean(f):.3f} ± {np.std(f, ddof=1) if len(f) > 1 else 0.0:.3f}"
-                         if f else "—" for f in floors]
+                cells = [
+                    f"{np.mean(f):.3f} ± {np.std(f, ddof=1) if len(f) > 1 else 0.0:.3f}"
+                    if f
+                    else "—"
+                    for f in floors
+                ]
                 lines.append("| engage candidate floor | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -766,7 +862,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         f" at start {m.get('loadavg_at_start')}, at the last fit {meta.get('loadavg_last')}: fit times are"
         " wall clock, so other processes on the machine inflate them",
         f"- grid: worlds {', '.join(cfg['worlds'])}; tracks {', '.join(cfg['tracks'])}; "
-        "seeds " + ", ".join(f"n={_fmt_n(int(n))}: {len(s)}" for n, s in cfg["seeds_by_size"].items()),
+        "seeds "
+        + ", ".join(f"n={_fmt_n(int(n))}: {len(s)}" for n, s in cfg["seeds_by_size"].items()),
         "- engage: `engage.training.pipeline.train` with default settings"
         + (f" except trials={cfg['engage_trials']}" if cfg["engage_trials"] is not None else "")
         + " (register_model=False, progress=False, temporary MLflow store)",
@@ -780,14 +877,21 @@ def render_markdown(result: dict[str, Any]) -> str:
         for t in cfg["tracks"]:
             if not any(r["world"] == w and r["track"] == t for r in rows):
                 continue
-            out += [f"## {w} world, {t} track", "", render_table(summary, w, t, sizes, contenders), ""]
+            out += [
+                f"## {w} world, {t} track",
+                "",
+                render_table(summary, w, t, sizes, contenders),
+                "",
+            ]
     out += ["## engage regret / best peer regret", ""]
     out += ratio_lines(summary, worlds, cfg["tracks"], sizes) or ["(no peer results)"]
     failures = [r for r in rows if r.get("error")]
     if failures:
         out += ["", "## Failures", ""]
-        out += [f"- {r['world']}/{r['track']} n={r['n']} seed={r['seed']} {r['contender']}: `{r['error'][:300]}`"
-                for r in failures]
+        out += [
+            f"- {r['world']}/{r['track']} n={r['n']} seed={r['seed']} {r['contender']}: `{r['error'][:300]}`"
+            for r in failures
+        ]
     out += [
         "",
         "## How the peers were set up",
@@ -805,19 +909,31 @@ def render_markdown(result: dict[str, Any]) -> str:
         "  on the training log (same matrix for every peer).",
         f"- **LightGBM** (every peer base learner): LGBMRegressor / LGBMClassifier, n_estimators={budget['trees']},"
         f" learning_rate={budget['learning_rate']}, num_leaves=31, min_child_samples=20, n_jobs=1, seeded"
-        + (f"; at n >= {_fmt_n(budget['large_n'])}: n_estimators={budget['large_trees']}, learning_rate="
-           f"{budget['large_learning_rate']}"
-           if (budget["large_trees"], budget["large_learning_rate"]) != (budget["trees"], budget["learning_rate"]) else "")
+        + (
+            f"; at n >= {_fmt_n(budget['large_n'])}: n_estimators={budget['large_trees']}, learning_rate="
+            f"{budget['large_learning_rate']}"
+            if (budget["large_trees"], budget["large_learning_rate"])
+            != (budget["trees"], budget["learning_rate"])
+            else ""
+        )
         + ".",
-        *(["- **Time budget (peers only, the same for every peer)**: the benchmark was specified with"
-           " 200 trees at learning rate 0.05 for the peers; at that setting the full grid was projected"
-           " at ~110 min on this 2-core machine, over the 90-minute budget, so the peers' LightGBM runs"
-           f" {budget['trees']} trees at {budget['learning_rate']} (same trees x rate)"
-           + (f" and DRPolicyForest is fitted on a seeded subsample of at most {budget['drpf_max_rows']:,} rows"
-              if budget["drpf_max_rows"] else "")
-           + ". On hard 5k/20k seed 0 the tree cut moved the peers' regrets by at most 0.08 (the others"
-           " within 0.04, in both directions) and halved their fit times. engage's settings are untouched."]
-          if (budget["trees"], budget["learning_rate"]) != (200, 0.05) or budget["drpf_max_rows"] else []),
+        *(
+            [
+                "- **Time budget (peers only, the same for every peer)**: the benchmark was specified with"
+                " 200 trees at learning rate 0.05 for the peers; at that setting the full grid was projected"
+                " at ~110 min on this 2-core machine, over the 90-minute budget, so the peers' LightGBM runs"
+                f" {budget['trees']} trees at {budget['learning_rate']} (same trees x rate)"
+                + (
+                    f" and DRPolicyForest is fitted on a seeded subsample of at most {budget['drpf_max_rows']:,} rows"
+                    if budget["drpf_max_rows"]
+                    else ""
+                )
+                + ". On hard 5k/20k seed 0 the tree cut moved the peers' regrets by at most 0.08 (the others"
+                " within 0.04, in both directions) and halved their fit times. engage's settings are untouched."
+            ]
+            if (budget["trees"], budget["learning_rate"]) != (200, 0.05) or budget["drpf_max_rows"]
+            else []
+        ),
         "- **econml_dr**: `econml.dr.DRLearner(model_propensity=LGBMClassifier, model_regression=LGBMRegressor,"
         " model_final=LGBMRegressor, categories='auto', cv=2, min_propensity=0.01, random_state=seed)`,"
         " arms recoded so that the most frequent arm is 0 (EconML's control: it takes the first sorted"
@@ -830,7 +946,11 @@ def render_markdown(result: dict[str, Any]) -> str:
         "- **econml_drpf**: `econml.policy.DRPolicyForest(model_regression=LGBMRegressor, model_propensity="
         "LGBMClassifier, min_propensity=0.01, categories=..., cv=2, n_estimators=100, random_state=seed)`,"
         " forest at library defaults (max_depth=None, min_samples_leaf=5, max_samples=0.5, honest)"
-        + (f"; fitted on a seeded subsample of at most {budget['drpf_max_rows']:,} rows" if budget["drpf_max_rows"] else "")
+        + (
+            f"; fitted on a seeded subsample of at most {budget['drpf_max_rows']:,} rows"
+            if budget["drpf_max_rows"]
+            else ""
+        )
         + "; policy = `predict`.",
         "- **causalml_x**: `causalml.inference.meta.BaseXRegressor(learner=LGBMRegressor, control_name=<most"
         " frequent arm>)`, arms as string labels; `predict` columns come in SORTED group order and are"
@@ -873,19 +993,35 @@ def plot_regret(result: dict[str, Any], path: Path) -> None:
     tracks = [t for t in TRACKS if any(r["track"] == t for r in rows)]
     sizes = sorted({int(r["n"]) for r in rows})
     contenders = [c for c in CONTENDERS if any(r["contender"] == c for r in rows)]
-    fig, axes = plt.subplots(len(worlds), len(tracks), figsize=(5.5 * len(tracks), 3.8 * len(worlds)),
-                             squeeze=False, sharex=True)
+    fig, axes = plt.subplots(
+        len(worlds),
+        len(tracks),
+        figsize=(5.5 * len(tracks), 3.8 * len(worlds)),
+        squeeze=False,
+        sharex=True,
+    )
     for i, w in enumerate(worlds):
         for j, t in enumerate(tracks):
             ax = axes[i][j]
             for c in contenders:
-                pts = [(n, summary[(w, t, n, c)]) for n in sizes
-                       if summary.get((w, t, n, c), {}).get("mean") is not None]
+                pts = [
+                    (n, summary[(w, t, n, c)])
+                    for n in sizes
+                    if summary.get((w, t, n, c), {}).get("mean") is not None
+                ]
                 if not pts:
                     continue
                 style = "--" if c in BASELINES else "-"
-                ax.errorbar([p[0] for p in pts], [p[1]["mean"] for p in pts], yerr=[p[1]["sd"] for p in pts],
-                            label=c, linestyle=style, marker="o", capsize=3, lw=2.2 if c == "engage" else 1.3)
+                ax.errorbar(
+                    [p[0] for p in pts],
+                    [p[1]["mean"] for p in pts],
+                    yerr=[p[1]["sd"] for p in pts],
+                    label=c,
+                    linestyle=style,
+                    marker="o",
+                    capsize=3,
+                    lw=2.2 if c == "engage" else 1.3,
+                )
             ax.set_xscale("log")
             ax.set_xticks(sizes, [_fmt_n(n) for n in sizes])
             ax.minorticks_off()
@@ -905,36 +1041,78 @@ def plot_regret(result: dict[str, Any], path: Path) -> None:
 
 def parse_config(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true",
-                   help=f"n in {{5k, 20k}}, 2 seeds, worlds {', '.join(QUICK_WORLDS)} only")
-    p.add_argument("--families", nargs="+", choices=FAMILIES,
-                   help="families of worlds to run (default: all; --worlds picks single worlds)")
-    p.add_argument("--worlds", nargs="+", choices=WORLDS,
-                   help=f"worlds to run (default: every world of --families: {', '.join(WORLDS)})")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"n in {{5k, 20k}}, 2 seeds, worlds {', '.join(QUICK_WORLDS)} only",
+    )
+    p.add_argument(
+        "--families",
+        nargs="+",
+        choices=FAMILIES,
+        help="families of worlds to run (default: all; --worlds picks single worlds)",
+    )
+    p.add_argument(
+        "--worlds",
+        nargs="+",
+        choices=WORLDS,
+        help=f"worlds to run (default: every world of --families: {', '.join(WORLDS)})",
+    )
     p.add_argument("--tracks", nargs="+", choices=TRACKS)
     p.add_argument("--sizes", nargs="+", type=int)
     p.add_argument("--seeds", type=int, help="seeds below 100k rows (default 5; --quick 2)")
     p.add_argument("--seeds-large", type=int, help="seeds at >= 100k rows (default 2)")
-    p.add_argument("--contenders", nargs="+", choices=CONTENDERS,
-                   help="learners to fit (baselines are always reported)")
-    p.add_argument("--engage-trials", type=int, default=None, help="Optuna trials for engage (default: the product's)")
+    p.add_argument(
+        "--contenders",
+        nargs="+",
+        choices=CONTENDERS,
+        help="learners to fit (baselines are always reported)",
+    )
+    p.add_argument(
+        "--engage-trials",
+        type=int,
+        default=None,
+        help="Optuna trials for engage (default: the product's)",
+    )
     p.add_argument("--jobs", type=int, default=2, help="fits at a time, each single-threaded")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     p.add_argument("--resume", action="store_true", help="keep finished rows of the JSON in --out")
-    p.add_argument("--report-only", action="store_true",
-                   help="re-render the markdown and the plot from the JSON in --out (no fits)")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="re-render the markdown and the plot from the JSON in --out (no fits)",
+    )
     p.add_argument("--heldout", type=int, default=HELDOUT_N, help=argparse.SUPPRESS)
     b = PeerBudget()
-    p.add_argument("--peer-trees", type=int, default=b.trees, help="peers' LightGBM trees below 100k rows")
+    p.add_argument(
+        "--peer-trees", type=int, default=b.trees, help="peers' LightGBM trees below 100k rows"
+    )
     p.add_argument("--peer-lr", type=float, default=b.learning_rate, help="their learning rate")
-    p.add_argument("--peer-trees-large", type=int, default=b.large_trees, help="peers' LightGBM trees at >= 100k rows")
-    p.add_argument("--peer-lr-large", type=float, default=b.large_learning_rate, help="their learning rate")
-    p.add_argument("--drpf-max-rows", type=int, default=b.drpf_max_rows, help="DRPolicyForest subsample (0: all rows)")
+    p.add_argument(
+        "--peer-trees-large",
+        type=int,
+        default=b.large_trees,
+        help="peers' LightGBM trees at >= 100k rows",
+    )
+    p.add_argument(
+        "--peer-lr-large", type=float, default=b.large_learning_rate, help="their learning rate"
+    )
+    p.add_argument(
+        "--drpf-max-rows",
+        type=int,
+        default=b.drpf_max_rows,
+        help="DRPolicyForest subsample (0: all rows)",
+    )
     p.add_argument("--vw-passes", type=int, default=b.vw_passes)
     a = p.parse_args(argv)
     cfg = Config()
     if a.quick:
-        cfg.worlds, cfg.sizes, cfg.seeds, cfg.seeds_large = list(QUICK_WORLDS), [5_000, 20_000], 2, 2
+        cfg.worlds, cfg.sizes, cfg.seeds, cfg.seeds_large = (
+            list(QUICK_WORLDS),
+            [5_000, 20_000],
+            2,
+            2,
+        )
     if a.families:  # the (quick) worlds of those families
         cfg.worlds = [w for w in cfg.worlds if parse_world_name(w)[0] in a.families]
     cfg.worlds = a.worlds or cfg.worlds
@@ -946,8 +1124,11 @@ def parse_config(argv: list[str] | None = None) -> tuple[Config, argparse.Namesp
         cfg.contenders = [*dict.fromkeys([*a.contenders, *BASELINES])]
     cfg.engage_trials, cfg.jobs, cfg.heldout_n = a.engage_trials, a.jobs, a.heldout
     cfg.budget = PeerBudget(
-        trees=a.peer_trees, learning_rate=a.peer_lr, large_trees=a.peer_trees_large,
-        large_learning_rate=a.peer_lr_large, drpf_max_rows=a.drpf_max_rows or None,
+        trees=a.peer_trees,
+        learning_rate=a.peer_lr,
+        large_trees=a.peer_trees_large,
+        large_learning_rate=a.peer_lr_large,
+        drpf_max_rows=a.drpf_max_rows or None,
         vw_passes=a.vw_passes,
     )
     return cfg, a

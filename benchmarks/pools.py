@@ -134,4 +134,3 @@ def tied_to_parent(
         "initializer": die_with_parent,
         "initargs": (os.getpid(), initializer, tuple(initargs)),
     }
-

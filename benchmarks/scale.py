@@ -56,7 +56,11 @@ def write_partitioned(rows: int, partition_rows: int, folder: Path) -> list[Path
     while done < rows:
         n = min(partition_rows, rows - done)
         path = folder / f"part-{i:05d}.parquet"
-        write_log(world.simulate(n, seed=i), path, world={"difficulty": "hard", "decisions": "full", "seed": i, "rows": n})
+        write_log(
+            world.simulate(n, seed=i),
+            path,
+            world={"difficulty": "hard", "decisions": "full", "seed": i, "rows": n},
+        )
         files.append(path)
         done, i = done + n, i + 1
     return files
@@ -70,7 +74,11 @@ def single_machine_sample(files: list[Path], total: int, out: Path) -> Path:
         part = pd.read_parquet(f)
         parts.append(part if share >= 1.0 else part.sample(frac=share, random_state=k))
     log = pd.concat(parts, ignore_index=True).sort_values("started_at", kind="stable")
-    write_log(log.reset_index(drop=True), out, world={"difficulty": "hard", "decisions": "full", "seed": 0, "rows": len(log)})
+    write_log(
+        log.reset_index(drop=True),
+        out,
+        world={"difficulty": "hard", "decisions": "full", "seed": 0, "rows": len(log)},
+    )
     return out
 
 
@@ -143,7 +151,19 @@ def run_train(data: Path, store: Path, name: str, dask: bool) -> dict:
         "ENGAGE_TRAIN_MAX_INPUT_ROWS": str(50_000_000),
         "ENGAGE_TRAIN_MAX_INPUT_BYTES": str(64 * GIB),
     }
-    cmd = [sys.executable, "-c", TRAIN, "train", "--data", str(data), "--experiment", name, "--model-name", name, "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-c",
+        TRAIN,
+        "train",
+        "--data",
+        str(data),
+        "--experiment",
+        name,
+        "--model-name",
+        name,
+        "--no-progress",
+    ]
     if dask:
         cmd += ["--dask", "local"]
     log = store / f"{name}.log"
@@ -154,7 +174,9 @@ def run_train(data: Path, store: Path, name: str, dask: bool) -> dict:
             code = proc.wait()
     seconds = time.perf_counter() - start
     if code != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({code}); see the tail of {log}:\n" + log.read_text()[-3000:])
+        raise SystemExit(
+            f"{' '.join(cmd)} failed ({code}); see the tail of {log}:\n" + log.read_text()[-3000:]
+        )
     return {
         "command": " ".join(["engage", *cmd[1:]]).replace(str(data), data.name),
         "wall_seconds": round(seconds, 1),
@@ -182,12 +204,15 @@ def run_metrics(store: Path, name: str) -> dict:
         "rows_clean": int(p.get("rows_clean", 0)),
         "rows_train": int(p.get("rows_train", 0)),
         "sample_rows": {k: int(v) for k, v in p.items() if k.startswith("dask.sample_rows.")},
-        "stages_s": {k[5:-2]: round(v, 1) for k, v in m.items() if k.startswith("time.") and k.endswith("_s")},
+        "stages_s": {
+            k[5:-2]: round(v, 1) for k, v in m.items() if k.startswith("time.") and k.endswith("_s")
+        },
     }
 
 
-def style_agreement(store: Path, names: tuple[str, ...] = ("scale-dask", "scale-single"),
-                    profiles: int = 1_000) -> dict[tuple[str, str], float]:
+def style_agreement(
+    store: Path, names: tuple[str, ...] = ("scale-dask", "scale-single"), profiles: int = 1_000
+) -> dict[tuple[str, str], float]:
     """For each pair of the registered models ``names`` (version 1, loaded the way ``engage
     serve`` loads them), the share of ``profiles`` simulated profiles (hard world, seed 99)
     for which both recommend the same first style."""
@@ -197,7 +222,9 @@ def style_agreement(store: Path, names: tuple[str, ...] = ("scale-dask", "scale-
 
     loader = ModelLoader(f"sqlite:///{store / 'mlflow.db'}")
     policies = {name: loader.load(f"models:/{name}/1").policy for name in names}
-    frame = SimulatedWorld("hard").simulate(profiles, seed=99)[policies[names[0]].spec.context_names]
+    frame = SimulatedWorld("hard").simulate(profiles, seed=99)[
+        policies[names[0]].spec.context_names
+    ]
     styles = {
         name: [a.recommendations[0].style for a in p.recommend(frame, top_k=1, explain=False)]
         for name, p in policies.items()
@@ -243,12 +270,15 @@ def markdown(f: dict, previous: dict | None = None) -> str:
         f"{1000 * s['wall_seconds'] / s['rows_clean']:.3f} s | |",
     ]
     single_peaks = {
-        (k.replace("worker", "child") if k.startswith("worker") else k): v for k, v in s["peak_rss_gib"].items()
+        (k.replace("worker", "child") if k.startswith("worker") else k): v
+        for k, v in s["peak_rss_gib"].items()
     }  # runs measured before children of a run without Dask were told apart called them workers
     peaks = sorted(set(d["peak_rss_gib"]) | set(single_peaks))
     for name in peaks:
         dv, sv = d["peak_rss_gib"].get(name), single_peaks.get(name)
-        lines.append(f"| peak RSS, {name} | {'–' if dv is None else f'{dv:.2f} GiB'} | {'–' if sv is None else f'{sv:.2f} GiB'} | |")
+        lines.append(
+            f"| peak RSS, {name} | {'–' if dv is None else f'{dv:.2f} GiB'} | {'–' if sv is None else f'{sv:.2f} GiB'} | |"
+        )
     lines += [
         f"| peak RSS, all processes together | {sum(d['peak_rss_gib'].values()):.2f} GiB | {sum(s['peak_rss_gib'].values()):.2f} GiB | |",
         f"| true regret of the learned policy | {d['regret_learned']:.4f} | {s['regret_learned']:.4f} | |",
@@ -314,18 +344,45 @@ def growth(small: dict, large: dict) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000, help="campaigns in the partitioned log (default: 10,000,000)")
-    parser.add_argument("--partition-rows", type=int, default=250_000, help="rows per Parquet file (default: 250,000)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder (default: benchmarks/results)")
-    parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it (default: a temporary one)")
-    parser.add_argument("--previous", type=Path, default=None,
-                        help="results JSON of a smaller run of this benchmark: the markdown adds how the cost grows")
-    parser.add_argument("--render", type=Path, default=None,
-                        help="only re-render the markdown of this results JSON (next to it) and stop")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=10_000_000,
+        help="campaigns in the partitioned log (default: 10,000,000)",
+    )
+    parser.add_argument(
+        "--partition-rows",
+        type=int,
+        default=250_000,
+        help="rows per Parquet file (default: 250,000)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="results folder (default: benchmarks/results)"
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="work in this folder and keep it (default: a temporary one)",
+    )
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        default=None,
+        help="results JSON of a smaller run of this benchmark: the markdown adds how the cost grows",
+    )
+    parser.add_argument(
+        "--render",
+        type=Path,
+        default=None,
+        help="only re-render the markdown of this results JSON (next to it) and stop",
+    )
     args = parser.parse_args()
     previous = json.loads(args.previous.read_text()) if args.previous else None
     if args.render is not None:
-        args.render.with_suffix(".md").write_text(markdown(json.loads(args.render.read_text()), previous))
+        args.render.with_suffix(".md").write_text(
+            markdown(json.loads(args.render.read_text()), previous)
+        )
         return
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
@@ -333,7 +390,10 @@ def main() -> None:
         load_start = [round(x, 2) for x in os.getloadavg()]
         files = write_partitioned(args.rows, args.partition_rows, work / "log")
         sample = single_machine_sample(files, args.rows, work / "sample.parquet")
-        print(f"wrote {args.rows:,} rows in {len(files)} files; running engage train --dask local", flush=True)
+        print(
+            f"wrote {args.rows:,} rows in {len(files)} files; running engage train --dask local",
+            flush=True,
+        )
         dask_run = run_train(work / "log", work, "scale-dask", dask=True)
         print(json.dumps(dask_run, indent=2), flush=True)
         single_run = run_train(sample, work, "scale-single", dask=False)
@@ -350,7 +410,9 @@ def main() -> None:
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
             "dask": dask_run,
             "single": single_run,
-            "ratio_wall_dask_over_single": round(dask_run["wall_seconds"] / single_run["wall_seconds"], 3),
+            "ratio_wall_dask_over_single": round(
+                dask_run["wall_seconds"] / single_run["wall_seconds"], 3
+            ),
         }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.json").write_text(json.dumps(figures, indent=2) + "\n")

@@ -45,8 +45,17 @@ def _engage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 def train_model(root: Path, env: dict[str, str]) -> str:
     log = root / "train.parquet"
     _engage("simulate", "--rows", "4000", "--seed", "3", "--out", str(log), env=env)
-    _engage("train", "--data", str(log), "--trials", "0", "--model-name", MODEL,
-            "--no-progress", env=env)
+    _engage(
+        "train",
+        "--data",
+        str(log),
+        "--trials",
+        "0",
+        "--model-name",
+        MODEL,
+        "--no-progress",
+        env=env,
+    )
     return f"models:/{MODEL}@champion"
 
 
@@ -62,8 +71,9 @@ def write_profiles(folder: Path, rows: int, files: int, row_group: int, seed: in
             break
         frame = sample_profiles(n, rng)
         frame.insert(0, "account_id", np.arange(i * per_file, i * per_file + n))
-        frame.to_parquet(folder / f"profiles-{i:04d}.parquet", row_group_size=row_group,
-                         index=False)
+        frame.to_parquet(
+            folder / f"profiles-{i:04d}.parquet", row_group_size=row_group, index=False
+        )
 
 
 def _role(proc: psutil.Process, root_pid: int) -> str:
@@ -82,8 +92,13 @@ def run_measured(args: list[str], env: dict[str, str]) -> dict:
     peaks: dict[int, dict] = {}
     loads: list[float] = []
     start = time.monotonic()
-    proc = subprocess.Popen([str(BIN / "engage"), *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(BIN / "engage"), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     stop = threading.Event()
 
     def sample() -> None:
@@ -118,8 +133,10 @@ def run_measured(args: list[str], env: dict[str, str]) -> dict:
         "wall_s": wall,
         "summary": out.strip(),
         "processes": sorted(
-            ({"role": v["role"], "peak_rss_mib": round(v["peak_rss"] / 2**20, 1)}
-             for v in peaks.values()),
+            (
+                {"role": v["role"], "peak_rss_mib": round(v["peak_rss"] / 2**20, 1)}
+                for v in peaks.values()
+            ),
             key=lambda d: d["role"],
         ),
         "load_avg_1m_mean": round(float(np.mean(loads)), 2) if loads else None,
@@ -155,15 +172,33 @@ def main() -> None:
         t = time.monotonic()
         write_profiles(root / "profiles", args.rows, args.files, args.chunk_rows)
         print(f"wrote {args.rows:,} profiles in {time.monotonic() - t:.0f} s", flush=True)
-        common = ["recommend-batch", "--model-uri", uri, "--input", str(root / "profiles"),
-                  "--chunk-rows", str(args.chunk_rows), "--id-column", "account_id"]
+        common = [
+            "recommend-batch",
+            "--model-uri",
+            uri,
+            "--input",
+            str(root / "profiles"),
+            "--chunk-rows",
+            str(args.chunk_rows),
+            "--id-column",
+            "account_id",
+        ]
         load_before = os.getloadavg()
         runs = {}
         runs["one_process"] = run_measured([*common, "--output", str(root / "single")], env)
         print(runs["one_process"]["summary"], flush=True)
         runs["dask"] = run_measured(
-            [*common, "--output", str(root / "dask"), "--dask", "local",
-             "--workers", str(args.workers)], env)
+            [
+                *common,
+                "--output",
+                str(root / "dask"),
+                "--dask",
+                "local",
+                "--workers",
+                str(args.workers),
+            ],
+            env,
+        )
         print(runs["dask"]["summary"], flush=True)
         identical = same_rows(root / "single", root / "dask")
     for run in runs.values():
@@ -171,11 +206,19 @@ def main() -> None:
         run["wall_s"] = round(run["wall_s"], 1)
     ratio = runs["dask"]["profiles_per_s"] / runs["one_process"]["profiles_per_s"]
     result = {
-        "rows": args.rows, "files": args.files, "workers": args.workers,
-        "chunk_rows": args.chunk_rows, "runs": runs, "dask_over_one_process": round(ratio, 2),
-        "same_rows": identical, "load_avg_before": [round(x, 2) for x in load_before],
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version()},
+        "rows": args.rows,
+        "files": args.files,
+        "workers": args.workers,
+        "chunk_rows": args.chunk_rows,
+        "runs": runs,
+        "dask_over_one_process": round(ratio, 2),
+        "same_rows": identical,
+        "load_avg_before": [round(x, 2) for x in load_before],
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
         "note": args.note,
     }
     RESULTS.mkdir(exist_ok=True)

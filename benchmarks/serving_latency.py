@@ -371,16 +371,18 @@ def tree_cpu_s(root: int) -> float:
 
 
 def measured_load(
-    proc: subprocess.Popen[bytes], url: str, bodies: list[dict[str, Any]], concurrency: int,
-    requests: int, budget_s: float,
+    proc: subprocess.Popen[bytes],
+    url: str,
+    bodies: list[dict[str, Any]],
+    concurrency: int,
+    requests: int,
+    budget_s: float,
 ) -> dict[str, Any]:
     """:func:`load`, plus the server's CPU milliseconds per request (its whole process tree)."""
     before = tree_cpu_s(proc.pid)
     out = load(url, bodies, concurrency, requests, budget_s)
     used = tree_cpu_s(proc.pid) - before  # includes the warm-up requests of each client
-    out["server_cpu_ms_per_request"] = round(
-        used * 1000 / (out["requests"] + 5 * concurrency), 2
-    )
+    out["server_cpu_ms_per_request"] = round(used * 1000 / (out["requests"] + 5 * concurrency), 2)
     return out
 
 
@@ -414,7 +416,11 @@ class KeepAliveClient:
 
     def __init__(self, url: str, timeout_s: float = 30.0) -> None:
         parts = urllib.parse.urlsplit(url)
-        self.host, self.port, self.path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
+        self.host, self.port, self.path = (
+            parts.hostname or "127.0.0.1",
+            parts.port or 80,
+            parts.path,
+        )
         self.sock = socket.create_connection((self.host, self.port), timeout=timeout_s)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buffer = b""
@@ -531,7 +537,16 @@ def server_env() -> dict[str, str]:
 
 def engage_serve_command(uri: str, port: int) -> list[str]:
     """The `engage serve` command line both HTTP phases start."""
-    return [str(BIN / "engage"), "serve", "--host", "127.0.0.1", "--port", str(port), "--model-uri", uri]
+    return [
+        str(BIN / "engage"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--model-uri",
+        uri,
+    ]
 
 
 def http_latency(uri: str, tmp: Path, requests: int, budget_s: float) -> dict[str, Any]:
@@ -559,8 +574,12 @@ def http_latency(uri: str, tmp: Path, requests: int, budget_s: float) -> dict[st
 
 
 def throughput(
-    uri: str, tmp: Path, requests: int, budget_s: float,
-    concurrencies: tuple[int, ...] = (8, 32), rounds: int = 3,
+    uri: str,
+    tmp: Path,
+    requests: int,
+    budget_s: float,
+    concurrencies: tuple[int, ...] = (8, 32),
+    rounds: int = 3,
 ) -> dict[str, Any]:
     """Requests per second of both servers at each concurrency, measured in alternating rounds.
 
@@ -571,22 +590,45 @@ def throughput(
     requests per second when saturated); the ratio at each concurrency is reported too.
     """
     pool = profile_pool()
-    out: dict[str, Any] = {"distinct_profiles": len(pool), "rounds": rounds, "concurrencies": list(concurrencies)}
+    out: dict[str, Any] = {
+        "distinct_profiles": len(pool),
+        "rounds": rounds,
+        "concurrencies": list(concurrencies),
+    }
     env = server_env()
     servers: dict[str, tuple[subprocess.Popen[bytes], str, list[dict[str, Any]]]] = {}
     try:
         port = free_port()
         proc = start(engage_serve_command(uri, port), env, tmp / "engage-serve-2.log")
-        servers["engage"] = (proc, f"http://127.0.0.1:{port}/v1/recommendations", [{"profile": p} for p in pool])
+        servers["engage"] = (
+            proc,
+            f"http://127.0.0.1:{port}/v1/recommendations",
+            [{"profile": p} for p in pool],
+        )
         wait_ready(f"http://127.0.0.1:{port}/readyz", proc, 90)
         port = free_port()
         proc = start(
-            [str(BIN / "mlflow"), "models", "serve", "-m", uri, "--env-manager", "local",
-             "-h", "127.0.0.1", "-p", str(port)],
+            [
+                str(BIN / "mlflow"),
+                "models",
+                "serve",
+                "-m",
+                uri,
+                "--env-manager",
+                "local",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
             env,
             tmp / "mlflow-serve.log",
         )
-        servers["mlflow"] = (proc, f"http://127.0.0.1:{port}/invocations", [{"dataframe_records": [p]} for p in pool])
+        servers["mlflow"] = (
+            proc,
+            f"http://127.0.0.1:{port}/invocations",
+            [{"dataframe_records": [p]} for p in pool],
+        )
         out["mlflow_startup_s"] = round(wait_ready(f"http://127.0.0.1:{port}/ping", proc, 120), 1)
         per_turn = max(max(concurrencies) * 10, requests // rounds)
         runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
@@ -608,7 +650,9 @@ def throughput(
             "mlflow": _pooled(m),
             "round_ratios": [round(a["rps"] / b["rps"], 2) for a, b in zip(e, m, strict=True)],
         }
-        by_c[str(c)]["ratio"] = round(by_c[str(c)]["engage"]["rps"] / by_c[str(c)]["mlflow"]["rps"], 2)
+        by_c[str(c)]["ratio"] = round(
+            by_c[str(c)]["engage"]["rps"] / by_c[str(c)]["mlflow"]["rps"], 2
+        )
     out["by_concurrency"] = by_c
     for name in servers:
         best = max(concurrencies, key=lambda c: by_c[str(c)][name]["rps"])
@@ -697,7 +741,8 @@ def markdown(res: dict[str, Any]) -> str:
         + "; ".join(
             f"throughput c={c}: engage {v['engage']['requests']}, mlflow {v['mlflow']['requests']} "
             f"(errors: {v['engage']['errors']}, {v['mlflow']['errors']}; ratio by round "
-            + ", ".join(f"{r}x" for r in v["round_ratios"]) + ")"
+            + ", ".join(f"{r}x" for r in v["round_ratios"])
+            + ")"
             for c, v in tp.get("by_concurrency", {}).items()
         )
         + ". Both servers run one uvicorn worker. The load client (raw keep-alive sockets, one "

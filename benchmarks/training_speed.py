@@ -54,7 +54,15 @@ def machine() -> dict[str, str]:
     }
 
 
-def replay(fits: list[dict], X: np.ndarray, ys: dict[str, np.ndarray], styles: np.ndarray, n_context: int, categorical: list[int], seed: int) -> float:
+def replay(
+    fits: list[dict],
+    X: np.ndarray,
+    ys: dict[str, np.ndarray],
+    styles: np.ndarray,
+    n_context: int,
+    categorical: list[int],
+    seed: int,
+) -> float:
     """Refit every recorded fit directly with lightgbm.train; return the total seconds.
 
     Each fit's replay time is stored in it as ``replay_seconds`` (next to ``seconds``, its
@@ -67,7 +75,9 @@ def replay(fits: list[dict], X: np.ndarray, ys: dict[str, np.ndarray], styles: n
         if label.startswith("propensity"):
             data, y = X[rows, :n_context], styles[rows]
             cats = [c for c in categorical if c < n_context]
-        elif label.startswith("correction"):  # per-style residual corrections: one custom-objective model
+        elif label.startswith(
+            "correction"
+        ):  # per-style residual corrections: one custom-objective model
             from engage.training.models import correction_objective
 
             data, y = X[rows, :n_context], np.zeros(len(rows))
@@ -75,9 +85,16 @@ def replay(fits: list[dict], X: np.ndarray, ys: dict[str, np.ndarray], styles: n
             k = fit["params"]["num_class"] // len(ys)
             mask = np.tile((styles[rows][:, None] == np.arange(k)[None, :]).astype(float), len(ys))
             target = np.hstack([np.repeat(v[rows][:, None], k, axis=1) for v in ys.values()])
-            params = {**fit["params"], "objective": correction_objective(target - target.mean(0), mask)}
+            params = {
+                **fit["params"],
+                "objective": correction_objective(target - target.mean(0), mask),
+            }
             start = time.perf_counter()
-            lgb.train(params, lgb.Dataset(data, y, categorical_feature=cats), num_boost_round=fit["rounds"])
+            lgb.train(
+                params,
+                lgb.Dataset(data, y, categorical_feature=cats),
+                num_boost_round=fit["rounds"],
+            )
             fit["replay_seconds"] = time.perf_counter() - start
             total += fit["replay_seconds"]
             continue
@@ -87,7 +104,9 @@ def replay(fits: list[dict], X: np.ndarray, ys: dict[str, np.ndarray], styles: n
             cats = categorical
         params = {k: v for k, v in fit["params"].items()}
         start = time.perf_counter()
-        lgb.train(params, lgb.Dataset(data, y, categorical_feature=cats), num_boost_round=fit["rounds"])
+        lgb.train(
+            params, lgb.Dataset(data, y, categorical_feature=cats), num_boost_round=fit["rounds"]
+        )
         fit["replay_seconds"] = time.perf_counter() - start
         total += fit["replay_seconds"]
     return total
@@ -109,17 +128,29 @@ def main() -> None:
         tmp_path = Path(tmp)
         data = tmp_path / "campaigns.parquet"
         log = SimulatedWorld("hard").simulate(args.rows, seed=args.seed)
-        write_log(log, data, world={"difficulty": "hard", "decisions": "full", "seed": args.seed, "rows": args.rows})
+        write_log(
+            log,
+            data,
+            world={"difficulty": "hard", "decisions": "full", "seed": args.seed, "rows": args.rows},
+        )
         del log
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
         mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
         mlflow.create_experiment("speed", artifact_location=(tmp_path / "artifacts").as_uri())
-        settings = TrainSettings(data=data, experiment="speed", model_name="speed-policy", mlruns=tmp_path, seed=args.seed)
+        settings = TrainSettings(
+            data=data,
+            experiment="speed",
+            model_name="speed-policy",
+            mlruns=tmp_path,
+            seed=args.seed,
+        )
         load_start = [round(x, 2) for x in os.getloadavg()]
         start = time.perf_counter()
         result = train(settings, oracle=oracle_for_log(data))  # regret.learned is reported
         pipeline_s = time.perf_counter() - start
-        print(f"engage train: {pipeline_s:.1f} s ({len(result.fit_log.fits)} LightGBM fits, {result.fit_log.seconds:.1f} s inside them)")
+        print(
+            f"engage train: {pipeline_s:.1f} s ({len(result.fit_log.fits)} LightGBM fits, {result.fit_log.seconds:.1f} s inside them)"
+        )
 
         spec = load_spec()
         builder = FeatureBuilder(spec)
@@ -130,7 +161,15 @@ def main() -> None:
         X = builder.build(train_log)
         ys = {o: train_log[o].to_numpy(float) for o in spec.outcome_names}
         styles = X[:, len(builder.context_names)].astype(int)
-        raw_s = replay(result.fit_log.fits, X, ys, styles, len(builder.context_names), builder.categorical_indices, args.seed)
+        raw_s = replay(
+            result.fit_log.fits,
+            X,
+            ys,
+            styles,
+            len(builder.context_names),
+            builder.categorical_indices,
+            args.seed,
+        )
     ratio = pipeline_s / raw_s
     figures = {
         "rows": args.rows,
@@ -161,9 +200,9 @@ def main() -> None:
     (args.out / "training_speed.md").write_text(
         f"""# Training speed ({args.rows:,} simulated campaigns, default settings)
 
-Measured {figures['machine']['date']} on {figures['machine']['cpus']} CPUs ({figures['machine']['cpu']}),
-Python {figures['machine']['python']}, LightGBM {figures['machine']['lightgbm']}, MLflow {figures['machine']['mlflow']};
-load average (1, 5, 15 min) {load_start} at the start, {figures['load_average_at_end']} at the end.
+Measured {figures["machine"]["date"]} on {figures["machine"]["cpus"]} CPUs ({figures["machine"]["cpu"]}),
+Python {figures["machine"]["python"]}, LightGBM {figures["machine"]["lightgbm"]}, MLflow {figures["machine"]["mlflow"]};
+load average (1, 5, 15 min) {load_start} at the start, {figures["load_average_at_end"]} at the end.
 Command: `.venv/bin/python benchmarks/training_speed.py --rows {args.rows}`
 
 | measure | value | target |
@@ -191,7 +230,12 @@ Every fit, in the run and replayed (s):
 {fits}
 """
     )
-    print(json.dumps({k: figures[k] for k in ("pipeline_seconds", "raw_lightgbm_seconds", "ratio", "met")}, indent=2))
+    print(
+        json.dumps(
+            {k: figures[k] for k in ("pipeline_seconds", "raw_lightgbm_seconds", "ratio", "met")},
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

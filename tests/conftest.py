@@ -18,7 +18,6 @@ SHARED = REPO.parent / "shared"
 TEST_MODEL = "test-policy"
 
 
-
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto`` (pyproject's addopts): one test process per core this process may use, at
     most four; each process trains its own session model and starts its own servers. Tests of
@@ -107,8 +106,14 @@ def train_settings(data: Path, store: Path, **overrides):
     from engage.training.pipeline import TrainSettings
 
     values = dict(
-        data=data, experiment="engage-tests", model_name=TEST_MODEL, trials=0, n_boot=50,
-        progress=False, mlruns=store, seed=0,
+        data=data,
+        experiment="engage-tests",
+        model_name=TEST_MODEL,
+        trials=0,
+        n_boot=50,
+        progress=False,
+        mlruns=store,
+        seed=0,
     )
     values.update(overrides)
     return TrainSettings(**values)

@@ -47,4 +47,6 @@ def training_constants(**values: int) -> Iterator[None]:
         yield
 
 
-DEFAULTS.update({name: getattr(_owner(where), attribute) for name, (where, attribute) in WHERE.items()})
+DEFAULTS.update(
+    {name: getattr(_owner(where), attribute) for name, (where, attribute) in WHERE.items()}
+)

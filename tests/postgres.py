@@ -88,15 +88,38 @@ def start_server(root: Path) -> tuple[PostgresServer, callable]:  # type: ignore
             shutil.chown(p, owner)
     user = "engage_test"
     _as_owner(
-        [str(bin_dir / "initdb"), "-D", str(data), "-U", user, "--pwfile", str(pwfile),
-         "-A", "scram-sha-256", "-E", "UTF8", "--no-sync"],
+        [
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            user,
+            "--pwfile",
+            str(pwfile),
+            "-A",
+            "scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
         owner,
     )
     port = _free_port()
     opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off"
     _as_owner(
-        [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "server.log"),
-         "-w", "-t", "60", "start"],
+        [
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-l",
+            str(root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
         owner,
     )
     server = PostgresServer("127.0.0.1", port, user, password, bin_dir)
@@ -105,13 +128,25 @@ def start_server(root: Path) -> tuple[PostgresServer, callable]:  # type: ignore
         subprocess.run(
             (["runuser", "-u", owner, "--"] if owner else [])
             + [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True, check=False,
+            capture_output=True,
+            check=False,
         )
 
     def start_again() -> None:  # after stop(): the same cluster, port and password
         _as_owner(
-            [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "server.log"),
-             "-w", "-t", "60", "start"],
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-l",
+                str(root / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             owner,
         )
         _wait_ready(server)
@@ -137,7 +172,9 @@ def create_database(server: PostgresServer, name: str) -> str:
     """Create database ``name`` (dropping an old one) and return its SQLAlchemy URL."""
     import psycopg
 
-    with psycopg.connect(server.url().replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+    with psycopg.connect(
+        server.url().replace("postgresql+psycopg", "postgresql"), autocommit=True
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return server.url(name)

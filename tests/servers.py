@@ -68,7 +68,9 @@ def engage_serve(
     log_path = workdir / "server.log"
     cmd = [ENGAGE, "serve", "--host", "127.0.0.1", "--port", str(port), *args]
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, env=dict(env), stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+        proc = subprocess.Popen(
+            cmd, env=dict(env), stdout=log, stderr=subprocess.STDOUT, cwd=workdir
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s

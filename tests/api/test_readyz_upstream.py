@@ -49,7 +49,9 @@ def test_a_500_page_echoing_headers_reaches_only_the_log_redacted(
     uri = f"http://{USER}:{quote(PASSWORD, safe='')}@127.0.0.1:{echo_server}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     settings = ServeSettings(
-        model_uri="models:/echo-policy@champion", tracking_uri=uri, reload_interval_s=0,
+        model_uri="models:/echo-policy@champion",
+        tracking_uri=uri,
+        reload_interval_s=0,
         startup_wait_s=30,
     )
     with TestClient(create_app(settings)) as client:
@@ -58,10 +60,20 @@ def test_a_500_page_echoing_headers_reaches_only_the_log_redacted(
     assert ready.status_code == 503
     assert model.status_code == 503
     message = ready.json()["error"]["message"]
-    assert "cannot resolve models:/echo-policy@champion" in message or "cannot load models:/echo-policy@champion" in message
+    assert (
+        "cannot resolve models:/echo-policy@champion" in message
+        or "cannot load models:/echo-policy@champion" in message
+    )
     assert "the model store failed (the server log has the detail)" in message
     for r in (ready, model):
-        for leak in (PASSWORD, quote(PASSWORD, safe=""), basic, "Authorization", "Internal Server Error", "500"):
+        for leak in (
+            PASSWORD,
+            quote(PASSWORD, safe=""),
+            basic,
+            "Authorization",
+            "Internal Server Error",
+            "500",
+        ):
             assert leak not in r.text, (leak, r.text)
     assert "Internal Server Error" in caplog.text or "500" in caplog.text  # the detail is logged
     for leak in (PASSWORD, quote(PASSWORD, safe=""), basic):

@@ -58,7 +58,12 @@ def test_example_request_gets_a_full_answer(client):
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == {
-        "recommendations", "explanation", "policy", "score_unit", "model", "decision_id"
+        "recommendations",
+        "explanation",
+        "policy",
+        "score_unit",
+        "model",
+        "decision_id",
     }
     recs = body["recommendations"]
     assert 1 <= len(recs) <= EXAMPLE["top_k"]
@@ -186,8 +191,14 @@ def test_the_answer_types_are_documented_field_by_field(client):
     assert r.status_code == 200
     components = r.json()["components"]["schemas"]
     for name in (
-        "RecommendationResponse", "BatchRecommendationResponse", "BatchItem",
-        "ServedRecommendation", "Support", "OutcomeForecast", "Explanation", "Factor",
+        "RecommendationResponse",
+        "BatchRecommendationResponse",
+        "BatchItem",
+        "ServedRecommendation",
+        "Support",
+        "OutcomeForecast",
+        "Explanation",
+        "Factor",
         "PolicyNote",
     ):
         properties = components[name]["properties"]
@@ -206,7 +217,9 @@ def test_explanation_contributions_add_up_to_the_score_difference(client):
     runner_up = next(r for r in recs[1:] if r["style"] != recs[0]["style"])
     assert expl["runner_up_style"] == runner_up["style"]
     assert math.isclose(expl["contributions_sum"], expl["score_difference"], abs_tol=1e-6)
-    assert math.isclose(expl["score_difference"], recs[0]["score"] - runner_up["score"], abs_tol=1e-6)
+    assert math.isclose(
+        expl["score_difference"], recs[0]["score"] - runner_up["score"], abs_tol=1e-6
+    )
     listed = sum(f["contribution"] for f in expl["factors"])
     assert math.isclose(listed + expl["other_factors"], expl["score_difference"], abs_tol=1e-6)
     assert 1 <= len(expl["factors"]) <= 8
@@ -496,7 +509,9 @@ def test_constant_policy_says_personalisation_did_not_pay(client, swap_policy):
         {"goal": "awareness", "followers": 90_000},
     )
     swap_policy(mode="constant", constant_action=constant, constant_scope="everyone")
-    answers = [client.post(URL, json={"profile": {**PROFILE, **change}}).json() for change in changes]
+    answers = [
+        client.post(URL, json={"profile": {**PROFILE, **change}}).json() for change in changes
+    ]
     for answer in answers:
         assert answer["policy"]["mode"] == "constant"
         assert "better than what marketers did" in answer["policy"]["note"]

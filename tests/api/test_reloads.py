@@ -28,7 +28,9 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 @pytest.fixture(scope="module")
 def client(champion_uri: str) -> Iterator[TestClient]:
-    app = create_app(ServeSettings(model_uri=champion_uri, reload_interval_s=0, admin_token=ADMIN_TOKEN))
+    app = create_app(
+        ServeSettings(model_uri=champion_uri, reload_interval_s=0, admin_token=ADMIN_TOKEN)
+    )
     with TestClient(app) as c:
         yield c
 

@@ -52,12 +52,29 @@ def start_train(model: str, tmp: Path, seed: int, pause_at: str | None = None) -
     """``engage train --force`` in a subprocess (--force: every run would move the alias)."""
     env = cli_env()
     if pause_at is not None:
-        env.update(ENGAGE_TEST_HOOKS="1", ENGAGE_TEST_PAUSE_AT=pause_at,
-                   ENGAGE_TEST_PAUSE_MARKER=str(tmp / "paused"), ENGAGE_TEST_PAUSE_S=str(RUN_TIMEOUT_S))
+        env.update(
+            ENGAGE_TEST_HOOKS="1",
+            ENGAGE_TEST_PAUSE_AT=pause_at,
+            ENGAGE_TEST_PAUSE_MARKER=str(tmp / "paused"),
+            ENGAGE_TEST_PAUSE_S=str(RUN_TIMEOUT_S),
+        )
     args = [
-        sys.executable, "-m", "tests.fast_cli", "train", "--data", str(tmp / "data.parquet"),
-        "--experiment", EXPERIMENT, "--model-name", model, "--trials", "0", "--seed", str(seed),
-        "--no-progress", "--force",
+        sys.executable,
+        "-m",
+        "tests.fast_cli",
+        "train",
+        "--data",
+        str(tmp / "data.parquet"),
+        "--experiment",
+        EXPERIMENT,
+        "--model-name",
+        model,
+        "--trials",
+        "0",
+        "--seed",
+        str(seed),
+        "--no-progress",
+        "--force",
     ]
     with (tmp / "stdout.txt").open("w") as out, (tmp / "stderr.txt").open("w") as err:
         return subprocess.Popen(args, env=env, stdout=out, stderr=err)
@@ -69,8 +86,10 @@ def kill_when_paused(proc: subprocess.Popen, tmp: Path, point: str) -> None:
     try:
         while not marker.exists():
             if proc.poll() is not None:
-                pytest.fail(f"engage train ended (code {proc.returncode}) before {point}:\n"
-                            + (tmp / "stderr.txt").read_text()[-3000:])
+                pytest.fail(
+                    f"engage train ended (code {proc.returncode}) before {point}:\n"
+                    + (tmp / "stderr.txt").read_text()[-3000:]
+                )
             if time.monotonic() > deadline:
                 pytest.fail(f"engage train did not reach {point} within {RUN_TIMEOUT_S} s")
             time.sleep(0.2)
@@ -92,8 +111,10 @@ def champion(name: str):
 def last_run(name: str):
     exp = mlflow.get_experiment_by_name(EXPERIMENT)
     runs = MlflowClient().search_runs(
-        [exp.experiment_id], filter_string=f"params.model_name = '{name}'",
-        order_by=["attributes.start_time DESC"], max_results=1,
+        [exp.experiment_id],
+        filter_string=f"params.model_name = '{name}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
     )
     return runs[0]
 
@@ -112,13 +133,17 @@ def assert_no_served_version_of_an_unfinished_run(name: str) -> None:
 def baseline(mlflow_store, sim_log):
     """A complete champion of MODEL, trained in this process as the CLI would (with the
     simulated log's oracle): what each kill must not disturb."""
-    result = train(train_settings(sim_log, mlflow_store, model_name=MODEL), oracle=sim_oracle(sim_log))
+    result = train(
+        train_settings(sim_log, mlflow_store, model_name=MODEL), oracle=sim_oracle(sim_log)
+    )
     assert result.promoted and str(champion(MODEL).version) == result.version == "1"
     return result
 
 
 @pytest.mark.parametrize("point", POINTS)
-def test_kill_at_each_point_leaves_no_served_unfinished_version(point, baseline, sim_log, tmp_path) -> None:
+def test_kill_at_each_point_leaves_no_served_unfinished_version(
+    point, baseline, sim_log, tmp_path
+) -> None:
     os.symlink(sim_log, tmp_path / "data.parquet")
     champion_before, versions_before = str(champion(MODEL).version), set(versions(MODEL))
     proc = start_train(MODEL, tmp_path, seed=POINTS.index(point) + 1, pause_at=point)
@@ -144,7 +169,9 @@ def test_kill_at_each_point_leaves_no_served_unfinished_version(point, baseline,
         assert versions(MODEL)[new[0]].tags[registry.RUN_STATUS_TAG] == "FINISHED"
 
 
-def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(baseline, mlflow_store, sim_log, tmp_path) -> None:
+def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(
+    baseline, mlflow_store, sim_log, tmp_path
+) -> None:
     """What older code left when killed: the champion on a version of a RUNNING run with one
     metric, and a version of a FAILED run. The next run marks both, warns, does not compare
     against the broken champion and replaces it."""
@@ -153,7 +180,9 @@ def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(baseline, ml
     # the planting below: its own sweep would mark what is planted)
     (killed_dir := tmp_path / "killed").mkdir()
     os.symlink(sim_log, killed_dir / "data.parquet")
-    kill_when_paused(start_train(name, killed_dir, seed=7, pause_at="run_started"), killed_dir, "run_started")
+    kill_when_paused(
+        start_train(name, killed_dir, seed=7, pause_at="run_started"), killed_dir, "run_started"
+    )
     killed = last_run(name)
     assert killed.info.status == "RUNNING"
 
@@ -170,8 +199,21 @@ def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(baseline, ml
 
     os.symlink(sim_log, tmp_path / "data.parquet")
     env = cli_env()
-    args = [sys.executable, "-m", "tests.fast_cli", "train", "--data", str(tmp_path / "data.parquet"),
-            "--experiment", EXPERIMENT, "--model-name", name, "--trials", "0", "--no-progress"]
+    args = [
+        sys.executable,
+        "-m",
+        "tests.fast_cli",
+        "train",
+        "--data",
+        str(tmp_path / "data.parquet"),
+        "--experiment",
+        EXPERIMENT,
+        "--model-name",
+        name,
+        "--trials",
+        "0",
+        "--no-progress",
+    ]
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -196,4 +238,6 @@ def test_next_run_marks_unfinished_versions_and_takes_the_alias_off(baseline, ml
     # nor can such a version leave the registry as an exported directory
     with pytest.raises(TrainingError, match="RUNNING"):
         export_model(f"models:/{name}/{v_running}", tmp_path / "export", experiment=EXPERIMENT)
-    assert export_model(f"models:/{name}@champion", tmp_path / "export", experiment=EXPERIMENT).is_dir()
+    assert export_model(
+        f"models:/{name}@champion", tmp_path / "export", experiment=EXPERIMENT
+    ).is_dir()

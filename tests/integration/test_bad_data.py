@@ -88,8 +88,12 @@ def text_numbers(log, tmp):
 
 
 def constant_propensity(log, tmp):
-    spec = default_spec_path().read_text().replace(
-        "propensity: logged_propensity", "propensity: {value: 0.2, description: uniform test}"
+    spec = (
+        default_spec_path()
+        .read_text()
+        .replace(
+            "propensity: logged_propensity", "propensity: {value: 0.2, description: uniform test}"
+        )
     )
     (tmp / "spec.yaml").write_text(spec)
     return _csv(log.drop(columns=["logged_propensity"]), tmp), tmp / "spec.yaml"
@@ -97,36 +101,60 @@ def constant_propensity(log, tmp):
 
 CASES = {
     "outlier": Case(
-        outlier, 0, ["column 'conversions': 1 row has an outlier"],
-        train_exit=0, train_says=["quarantined 1 of 2,000 rows", "column 'conversions': 1 row has an outlier"],
+        outlier,
+        0,
+        ["column 'conversions': 1 row has an outlier"],
+        train_exit=0,
+        train_says=["quarantined 1 of 2,000 rows", "column 'conversions': 1 row has an outlier"],
     ),
     "three_row_style": Case(
-        thin_style, 1, ["column 'style': style 'community' has 3 clean rows", "file rejected"],
-        train_exit=1, train_says=["style 'community' has 3 clean rows", "nothing was trained or registered"],
+        thin_style,
+        1,
+        ["column 'style': style 'community' has 3 clean rows", "file rejected"],
+        train_exit=1,
+        train_says=["style 'community' has 3 clean rows", "nothing was trained or registered"],
     ),
     "45pct_quarantined": Case(
-        misspelt_category, 1,
-        ["column 'industry': 900 rows have unknown categories ['Surburban']",
-         "900 of 2,000 rows (45.0%) were quarantined", "`engage train` would refuse this log"],
+        misspelt_category,
+        1,
+        [
+            "column 'industry': 900 rows have unknown categories ['Surburban']",
+            "900 of 2,000 rows (45.0%) were quarantined",
+            "`engage train` would refuse this log",
+        ],
         train_exit=1,
-        train_says=["900 of 2,000 rows (45.0%) were quarantined", "column 'industry': 900 rows have unknown categories"],
+        train_says=[
+            "900 of 2,000 rows (45.0%) were quarantined",
+            "column 'industry': 900 rows have unknown categories",
+        ],
     ),
     "garbage_over_size_limit": Case(
-        garbage, 1, ["bytes, more than the limit of 100,000 bytes (--max-bytes)"],
-        train_exit=1, train_says=["more than the limit of 100,000 bytes (ENGAGE_TRAIN_MAX_INPUT_BYTES)"],
-        validate_args=["--max-bytes", "100000"], env={"ENGAGE_TRAIN_MAX_INPUT_BYTES": "100000"},
+        garbage,
+        1,
+        ["bytes, more than the limit of 100,000 bytes (--max-bytes)"],
+        train_exit=1,
+        train_says=["more than the limit of 100,000 bytes (ENGAGE_TRAIN_MAX_INPUT_BYTES)"],
+        validate_args=["--max-bytes", "100000"],
+        env={"ENGAGE_TRAIN_MAX_INPUT_BYTES": "100000"},
     ),
     "garbage_stops_after_the_first_rows": Case(
-        garbage, 1, ["column 'employees' should be numeric but holds text", "in 5000 rows"],
+        garbage,
+        1,
+        ["column 'employees' should be numeric but holds text", "in 5000 rows"],
         # the probe (the first 10,000 rows, the contract's) is the whole log here; stopping
         # after it is tested in tests/unit/contract/test_input_limits.py
-        train_exit=1, train_says=["column 'employees' should be numeric but holds text", "in 5000 rows"],
+        train_exit=1,
+        train_says=["column 'employees' should be numeric but holds text", "in 5000 rows"],
     ),
-    "booleans_in_numeric": Case(booleans, 0, ["column 'innovation': 2000 rows have a boolean (True/False) read as 1/0"]),
+    "booleans_in_numeric": Case(
+        booleans, 0, ["column 'innovation': 2000 rows have a boolean (True/False) read as 1/0"]
+    ),
     "numbers_as_text_in_parquet": Case(
         text_numbers, 0, ["column 'followers': 2000 rows have a number stored as text"]
     ),
-    "constant_propensity": Case(constant_propensity, 0, ["2000 rows read: 2000 clean"], train_exit=0),
+    "constant_propensity": Case(
+        constant_propensity, 0, ["2000 rows read: 2000 clean"], train_exit=0
+    ),
 }
 
 
@@ -145,7 +173,9 @@ def _runs() -> int:
 
 
 @pytest.mark.parametrize("case_name", list(CASES))
-def test_bad_data_gets_a_clear_answer(case_name, base_log, mlflow_store, tmp_path, monkeypatch, capsys):
+def test_bad_data_gets_a_clear_answer(
+    case_name, base_log, mlflow_store, tmp_path, monkeypatch, capsys
+):
     case = CASES[case_name]
     monkeypatch.chdir(tmp_path)  # validate writes its quarantine under ./engage-output/
     for key, value in {**FAST_TRAINING, **case.env}.items():
@@ -163,10 +193,21 @@ def test_bad_data_gets_a_clear_answer(case_name, base_log, mlflow_store, tmp_pat
 
     model = f"bad-data-{case_name}"
     runs_before = _runs()
-    code = main([
-        "train", "--data", str(data), *spec_args, "--experiment", "engage-tests",
-        "--model-name", model, "--trials", "0", "--no-progress",
-    ])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(data),
+            *spec_args,
+            "--experiment",
+            "engage-tests",
+            "--model-name",
+            model,
+            "--trials",
+            "0",
+            "--no-progress",
+        ]
+    )
     said = "".join(capsys.readouterr())
     assert code == case.train_exit, said
     for text in case.train_says:

@@ -45,7 +45,9 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     single = write_log(log, root / "campaigns.parquet", world=WORLD)
     folder = root / "parts"
     for i in range(PARTS):
-        write_log(log.iloc[i::PARTS].reset_index(drop=True), folder / f"part-{i}.parquet", world=WORLD)
+        write_log(
+            log.iloc[i::PARTS].reset_index(drop=True), folder / f"part-{i}.parquet", world=WORLD
+        )
     return single, folder
 
 
@@ -53,14 +55,17 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def runs(mlflow_store: Path, logs: tuple[Path, Path]):
     single, folder = logs
     on_one = train(
-        train_settings(single, mlflow_store, model_name="dask-parity-single"), oracle=sim_oracle(single)
+        train_settings(single, mlflow_store, model_name="dask-parity-single"),
+        oracle=sim_oracle(single),
     )
     on_dask = train(
         train_settings(folder, mlflow_store, model_name="dask-parity-dask", dask="local"),
         oracle=sim_oracle(folder / "part-0.parquet"),
     )
     reseeded = train(
-        train_settings(single, mlflow_store, model_name="dask-parity-seed", seed=1, register_model=False),
+        train_settings(
+            single, mlflow_store, model_name="dask-parity-seed", seed=1, register_model=False
+        ),
         oracle=sim_oracle(single),
     )
     return on_one, on_dask, reseeded
@@ -80,7 +85,9 @@ def test_the_dask_run_states_its_samples_and_counts_every_row(runs) -> None:
     fits = [f for f in on_dask.fit_log.fits if f["label"].startswith("outcome/")]
     assert fits and all(f["params"]["dask"] for f in fits)
     assert "regret.learned" in on_dask.metrics
-    assert all(f"intervals.coverage.{o}" in on_dask.metrics for o in on_dask.policy.interval_model.outcomes)
+    assert all(
+        f"intervals.coverage.{o}" in on_dask.metrics for o in on_dask.policy.interval_model.outcomes
+    )
     # both gates judge training rows too, chosen for by the fold models that did not see them
     for run in runs:
         assert run.metrics["gate.training_rows"] > 0

@@ -42,7 +42,9 @@ def serve(tmp_path: Path, fixture_model: LoadedModel):
             startup_wait_s=0,
             **overrides,
         )
-        store = DecisionSettings(**{"url": f"sqlite:///{tmp_path / 'decisions.db'}", **(decisions or {})})
+        store = DecisionSettings(
+            **{"url": f"sqlite:///{tmp_path / 'decisions.db'}", **(decisions or {})}
+        )
         client = TestClient(create_app(settings, store))
         client.__enter__()
         clients.append(client)
@@ -64,11 +66,15 @@ def metric(client: TestClient, name: str) -> float:
     return client.app.state.metrics.registry.get_sample_value(name) or 0.0
 
 
-def test_greedy_answers_are_the_policys_with_a_decision_id_and_probability_one(serve, fixture_model):
+def test_greedy_answers_are_the_policys_with_a_decision_id_and_probability_one(
+    serve, fixture_model
+):
     client = serve()
     body = client.post(URL, json={"profile": EXAMPLE_PROFILE, "top_k": 3}).json()
     row = fixture_model.contract.profile_row(EXAMPLE_PROFILE)
-    plain = answer_rows([row], Question(fixture_model, 3, None, None, True))[0].model_dump(mode="json")
+    plain = answer_rows([row], Question(fixture_model, 3, None, None, True))[0].model_dump(
+        mode="json"
+    )
     assert body["recommendations"][0]["probability"] == 1.0
     assert all(r["probability"] is None for r in body["recommendations"][1:])
     for r in body["recommendations"]:
@@ -78,7 +84,11 @@ def test_greedy_answers_are_the_policys_with_a_decision_id_and_probability_one(s
     other = client.post(URL, json={"profile": EXAMPLE_PROFILE, "top_k": 3}).json()
     assert other["decision_id"] != body["decision_id"]
     rec = stored(client, body["decision_id"])
-    assert (rec.style, rec.probability, rec.method) == (body["recommendations"][0]["style"], 1.0, "greedy")
+    assert (rec.style, rec.probability, rec.method) == (
+        body["recommendations"][0]["style"],
+        1.0,
+        "greedy",
+    )
     assert rec.profile == dict(zip(fixture_model.policy.spec.context_names, row, strict=True))
     assert rec.model_uri == "tests/fixtures/policy"
     assert rec.alternatives[0]["style"] == rec.style
@@ -93,12 +103,12 @@ def test_recorded_probability_is_the_drawing_distributions(serve, fixture_model,
     n_styles = len(fixture_model.policy.spec.styles)
     plain = answer_rows([row], Question(fixture_model, n_styles, None, None, False))[0]
     styles = [r.style for r in plain.recommendations]
-    expected = distribution(
-        [r.score for r in plain.recommendations], 0, Exploration(**option)
-    )
+    expected = distribution([r.score for r in plain.recommendations], 0, Exploration(**option))
     served = []
     for _ in range(15):
-        body = client.post(URL, json={"profile": EXAMPLE_PROFILE, "top_k": 2, "exploration": option}).json()
+        body = client.post(
+            URL, json={"profile": EXAMPLE_PROFILE, "top_k": 2, "exploration": option}
+        ).json()
         first = body["recommendations"][0]
         assert len(body["recommendations"]) == 2
         j = styles.index(first["style"])
@@ -117,7 +127,11 @@ def test_exploration_never_leaves_the_constraints_or_the_support(serve, fixture_
     allowed = ["community", "conversational"]
     for _ in range(30):
         body = client.post(
-            URL, json={"profile": EXAMPLE_PROFILE, "constraints": {"styles": allowed, "max_posts_per_week": 8}},
+            URL,
+            json={
+                "profile": EXAMPLE_PROFILE,
+                "constraints": {"styles": allowed, "max_posts_per_week": 8},
+            },
         ).json()
         for r in body["recommendations"]:
             assert r["style"] in allowed and r["support"]["within_support"]
@@ -129,25 +143,38 @@ def test_the_setting_turns_exploration_on_and_a_request_can_turn_it_off(serve):
     client = serve(exploration="epsilon", exploration_epsilon=0.5)
     on = client.post(URL, json={"profile": EXAMPLE_PROFILE}).json()
     assert on["recommendations"][0]["probability"] < 1.0
-    off = client.post(URL, json={"profile": EXAMPLE_PROFILE, "exploration": {"method": "greedy"}}).json()
+    off = client.post(
+        URL, json={"profile": EXAMPLE_PROFILE, "exploration": {"method": "greedy"}}
+    ).json()
     assert off["recommendations"][0]["probability"] == 1.0
 
 
 def test_batch_items_each_carry_a_decision(serve):
     client = serve()
-    r = client.post(f"{URL}/batch", json={"profiles": [EXAMPLE_PROFILE] * 3, "exploration": {"method": "epsilon", "epsilon": 1}})
+    r = client.post(
+        f"{URL}/batch",
+        json={
+            "profiles": [EXAMPLE_PROFILE] * 3,
+            "exploration": {"method": "epsilon", "epsilon": 1},
+        },
+    )
     items = r.json()["results"]
     ids = [i["decision_id"] for i in items]
     assert len(set(ids)) == 3
     for item in items:
-        assert stored(client, item["decision_id"]).probability == item["recommendations"][0]["probability"]
+        assert (
+            stored(client, item["decision_id"]).probability
+            == item["recommendations"][0]["probability"]
+        )
 
 
 # ---------------------------------------------------------------------- outcomes
 
 
 def decide(client: TestClient) -> str:
-    return client.post(URL, json={"profile": EXAMPLE_PROFILE, "explain": False}).json()["decision_id"]
+    return client.post(URL, json={"profile": EXAMPLE_PROFILE, "explain": False}).json()[
+        "decision_id"
+    ]
 
 
 def test_outcomes_merge_repeat_and_complete(serve):
@@ -160,13 +187,17 @@ def test_outcomes_merge_repeat_and_complete(serve):
     assert again.status_code == 200 and again.json()["added"] == []
     rest = {"engagement_rate": 2.5, "follower_growth": 0.4, "retention_30d": 50}
     done = client.post(
-        "/v1/outcomes", json={"decision_id": did, "outcomes": rest, "observed_at": "2026-12-30T10:00:00Z"}
+        "/v1/outcomes",
+        json={"decision_id": did, "outcomes": rest, "observed_at": "2026-12-30T10:00:00Z"},
     ).json()
     assert done["complete"] and done["missing"] == []
     assert done["outcomes"] == {"conversions": 4.2, **{k: float(v) for k, v in rest.items()}}
-    assert client.app.state.metrics.registry.get_sample_value(
-        "engage_outcomes_posted_total", {"result": "repeated"}
-    ) == 1.0
+    assert (
+        client.app.state.metrics.registry.get_sample_value(
+            "engage_outcomes_posted_total", {"result": "repeated"}
+        )
+        == 1.0
+    )
 
 
 @pytest.mark.parametrize(
@@ -181,7 +212,12 @@ def test_outcomes_merge_repeat_and_complete(serve):
 def test_bad_outcomes_are_refused_naming_the_field(serve, outcomes, status, field):
     client = serve()
     did = decide(client)
-    assert client.post("/v1/outcomes", json={"decision_id": did, "outcomes": {"conversions": 4.2}}).status_code == 200
+    assert (
+        client.post(
+            "/v1/outcomes", json={"decision_id": did, "outcomes": {"conversions": 4.2}}
+        ).status_code
+        == 200
+    )
     r = client.post("/v1/outcomes", json={"decision_id": did, "outcomes": outcomes})
     assert r.status_code == status, r.text
     assert field in [d["field"] for d in r.json()["error"]["details"]]
@@ -201,7 +237,9 @@ def test_non_finite_outcome_is_refused(serve):
 
 def test_unknown_decision_is_a_404_naming_it(serve):
     client = serve()
-    r = client.post("/v1/outcomes", json={"decision_id": "no-such-id", "outcomes": {"conversions": 1}})
+    r = client.post(
+        "/v1/outcomes", json={"decision_id": "no-such-id", "outcomes": {"conversions": 1}}
+    )
     assert r.status_code == 404
     assert "no-such-id" in r.json()["error"]["message"]
 
@@ -270,7 +308,10 @@ def test_a_full_spool_refuses_new_decisions_with_503_and_counts_them(serve):
     deadline = time.monotonic() + 10
     while writer.spooled() < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
-    for url, body in ((URL, {"profile": EXAMPLE_PROFILE}), (URL + "/batch", {"profiles": [EXAMPLE_PROFILE]})):
+    for url, body in (
+        (URL, {"profile": EXAMPLE_PROFILE}),
+        (URL + "/batch", {"profiles": [EXAMPLE_PROFILE]}),
+    ):
         r = client.post(url, json=body)
         assert r.status_code == 503, r.text
         assert r.json()["error"]["code"] == "decisions_unavailable"

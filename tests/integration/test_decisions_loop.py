@@ -52,8 +52,11 @@ def test_export_validates_and_trains_with_recorded_propensities(
                 rec = item["recommendations"][0]
                 ids.append(item["decision_id"])
                 served.append(
-                    {"style": rec["style"], **{f"mix_{k}": v for k, v in rec["posting_mix"].items()},
-                     "posts_per_week": rec["decisions"]["posts_per_week"]}
+                    {
+                        "style": rec["style"],
+                        **{f"mix_{k}": v for k, v in rec["posting_mix"].items()},
+                        "posts_per_week": rec["decisions"]["posts_per_week"],
+                    }
                 )
         truth = world.expected_outcomes(profiles, Actions.from_frame(pd.DataFrame(served)))
         names = ["conversions", "engagement_rate", "follower_growth", "retention_30d"]
@@ -77,8 +80,22 @@ def test_export_validates_and_trains_with_recorded_propensities(
 
     # the retrained model against the champion, on the recorded decisions
     candidate = f"models:/loop-policy/{result.version}"
-    assert main(["evaluate", "--model-uri", candidate, "--data", str(export.log),
-                 "--champion-uri", champion_uri, "--n-boot", "50"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model-uri",
+                candidate,
+                "--data",
+                str(export.log),
+                "--champion-uri",
+                champion_uri,
+                "--n-boot",
+                "50",
+            ]
+        )
+        == 0
+    )
     runs = mlflow.search_runs(
         experiment_ids=[run.info.experiment_id],
         filter_string="tags.`engage.run_kind` = 'evaluation'",
@@ -101,6 +118,10 @@ def _train(data: Path, spec: Path, store: Path):
     from engage.training.pipeline import train
 
     settings = train_settings(
-        data, store, spec=spec, experiment="engage-loop", model_name="loop-policy",
+        data,
+        store,
+        spec=spec,
+        experiment="engage-loop",
+        model_name="loop-policy",
     )
     return train(settings)

@@ -25,11 +25,17 @@ def python_example() -> str:
 def test_the_documented_python_example_runs(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     run = subprocess.run(
-        [sys.executable, "-c", python_example()], cwd=tmp_path, env=env,
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, "-c", python_example()],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     lines = run.stdout.splitlines()
     assert "3000 clean, 0 quarantined" in run.stdout
-    assert any(line.startswith(("personalized models:/", "constant models:/")) for line in lines), run.stdout
+    assert any(line.startswith(("personalized models:/", "constant models:/")) for line in lines), (
+        run.stdout
+    )
     assert (tmp_path / "mlruns" / "mlflow.db").exists()  # the notebook's own store

@@ -38,7 +38,9 @@ def server(tmp_path: Path) -> Iterator[str]:
     env = {**os.environ, "ENGAGE_SERVE_RELOAD_INTERVAL_S": "0", "ENGAGE_SERVE_ACCESS_LOG": "false"}
     env["ENGAGE_SERVE_STARTUP_WAIT_S"] = "0"
     args = ["--model-uri", str(tmp_path / "no-model")]
-    with engage_serve(tmp_path, env, args, ready_path="/healthz", timeout_s=READY_TIMEOUT_S) as base:
+    with engage_serve(
+        tmp_path, env, args, ready_path="/healthz", timeout_s=READY_TIMEOUT_S
+    ) as base:
         yield base
 
 

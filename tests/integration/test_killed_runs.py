@@ -45,7 +45,9 @@ def experiment(mlflow_store: Path) -> str:
     found = mlflow.get_experiment_by_name(EXPERIMENT)
     if found is not None:
         return found.experiment_id
-    return mlflow.create_experiment(EXPERIMENT, artifact_location=(mlflow_store / "killed").as_uri())
+    return mlflow.create_experiment(
+        EXPERIMENT, artifact_location=(mlflow_store / "killed").as_uri()
+    )
 
 
 @pytest.fixture
@@ -58,7 +60,9 @@ def trainings(experiment: str) -> Iterator[list[subprocess.Popen[str]]]:
         proc.wait(timeout=30)
 
 
-def start_training(experiment: str, started: list[subprocess.Popen[str]]) -> tuple[subprocess.Popen[str], str]:
+def start_training(
+    experiment: str, started: list[subprocess.Popen[str]]
+) -> tuple[subprocess.Popen[str], str]:
     args = [sys.executable, "-c", TRAINING, os.environ["MLFLOW_TRACKING_URI"], experiment]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     started.append(proc)
@@ -67,17 +71,23 @@ def start_training(experiment: str, started: list[subprocess.Popen[str]]) -> tup
     return proc, run_id
 
 
-def test_the_next_training_marks_a_killed_runs_run_failed_and_nothing_else(experiment, trainings, sim_log):
+def test_the_next_training_marks_a_killed_runs_run_failed_and_nothing_else(
+    experiment, trainings, sim_log
+):
     client = MlflowClient()
     killed, killed_run = start_training(experiment, trainings)
     _, live_run = start_training(experiment, trainings)
     os.kill(killed.pid, signal.SIGKILL)
     killed.wait(timeout=30)
     assert client.get_run(killed_run).info.status == "RUNNING"  # MLflow never hears of the kill
-    elsewhere = client.create_run(experiment, tags={HOST_TAG: "another-host", PID_TAG: str(killed.pid)})
+    elsewhere = client.create_run(
+        experiment, tags={HOST_TAG: "another-host", PID_TAG: str(killed.pid)}
+    )
     untagged = client.create_run(experiment)
 
-    notes = sweep_unfinished(train_settings(sim_log, Path("unused"), experiment=EXPERIMENT, register_model=False))
+    notes = sweep_unfinished(
+        train_settings(sim_log, Path("unused"), experiment=EXPERIMENT, register_model=False)
+    )
 
     run = client.get_run(killed_run)
     assert run.info.status == "FAILED"

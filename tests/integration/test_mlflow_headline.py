@@ -16,11 +16,25 @@ from tests.conftest import sim_oracle, train_settings
 pytestmark = pytest.mark.slow
 
 HEADLINE = {
-    "shipped_dr", "shipped_dr_low", "shipped_dr_high", "shipped_range_low", "shipped_range_high",
-    "gain_vs_logged", "gain_vs_logged_low", "gain_vs_logged_high",
-    "learned_gain_vs_best_constant", "learned_gain_vs_best_constant_low",
-    "learned_gain_vs_best_constant_high", "personalized", "rows_train", "rows_eval", "total_s",
-    "r2.conversions", "r2.engagement_rate", "r2.follower_growth", "r2.retention_30d",
+    "shipped_dr",
+    "shipped_dr_low",
+    "shipped_dr_high",
+    "shipped_range_low",
+    "shipped_range_high",
+    "gain_vs_logged",
+    "gain_vs_logged_low",
+    "gain_vs_logged_high",
+    "learned_gain_vs_best_constant",
+    "learned_gain_vs_best_constant_low",
+    "learned_gain_vs_best_constant_high",
+    "personalized",
+    "rows_train",
+    "rows_eval",
+    "total_s",
+    "r2.conversions",
+    "r2.engagement_rate",
+    "r2.follower_growth",
+    "r2.retention_30d",
 }
 
 
@@ -55,12 +69,19 @@ def test_both_runs_have_the_headline_metrics(trained, second_run) -> None:
         filter_string=f"attributes.run_id IN ('{trained.run_id}', '{second_run[0].run_id}')",
     )
     assert len(runs) == 2
-    columns = {c.removeprefix("metrics.headline.") for c in runs.columns if c.startswith("metrics.headline.")}
+    columns = {
+        c.removeprefix("metrics.headline.")
+        for c in runs.columns
+        if c.startswith("metrics.headline.")
+    }
     assert columns >= HEADLINE, sorted(HEADLINE - columns)
     for _, row in runs.iterrows():
         shipped = "learned" if row["metrics.headline.personalized"] == 1 else "best_constant"
         assert row["metrics.headline.shipped_dr"] == row["metrics.ope.shipped.dr"]
-        assert row["metrics.headline.gain_vs_logged"] == row[f"metrics.policy.dr_gain_vs_logged.{shipped}"]
+        assert (
+            row["metrics.headline.gain_vs_logged"]
+            == row[f"metrics.policy.dr_gain_vs_logged.{shipped}"]
+        )
         assert row["metrics.headline.rows_train"] + row["metrics.headline.rows_eval"] == 4000
         assert row["metrics.headline.r2.conversions"] == row["metrics.eval.conversions.r2"]
         assert row["metrics.headline.total_s"] > 0

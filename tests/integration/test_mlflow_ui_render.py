@@ -38,7 +38,9 @@ DOC_IMAGE = REPO / "docs" / "images" / "mlflow-model-page.png"
 def browser() -> str:
     found = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
     if found is None:
-        pytest.skip("no Chromium installed (apt-get install chromium): the MLflow page is not rendered")
+        pytest.skip(
+            "no Chromium installed (apt-get install chromium): the MLflow page is not rendered"
+        )
     return found
 
 
@@ -48,8 +50,18 @@ def mlflow_ui(trained, mlflow_store: Path, tmp_path_factory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("mlflow-ui")
     port = free_port()
     cmd = [
-        sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--backend-store-uri", os.environ["MLFLOW_TRACKING_URI"],
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--backend-store-uri",
+        os.environ["MLFLOW_TRACKING_URI"],
     ]
     log_path = root / "server.log"
     with log_path.open("wb") as log:
@@ -59,7 +71,9 @@ def mlflow_ui(trained, mlflow_store: Path, tmp_path_factory) -> Iterator[str]:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not answers(base + "/health"):
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mlflow server not ready (exit {proc.poll()}):\n{log_path.read_text()[-3000:]}")
+                pytest.fail(
+                    f"mlflow server not ready (exit {proc.poll()}):\n{log_path.read_text()[-3000:]}"
+                )
             time.sleep(0.5)
         yield base
     finally:
@@ -83,7 +97,9 @@ def _visible_text(dom: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", dom)).split())
 
 
-def test_the_model_page_says_what_it_recommends_and_its_dr_value(browser, mlflow_ui, trained, tmp_path) -> None:
+def test_the_model_page_says_what_it_recommends_and_its_dr_value(
+    browser, mlflow_ui, trained, tmp_path
+) -> None:
     page = f"{mlflow_ui}/#/models/{TEST_MODEL}"
     text = _visible_text(_chromium(browser, tmp_path / "profile", "--dump-dom", page).stdout)
 
@@ -99,7 +115,9 @@ def test_the_model_page_says_what_it_recommends_and_its_dr_value(browser, mlflow
     assert dr == trained.values["shipped"]["dr"][0]
     expected = dr_value_text(dr, low, high)
     assert client.get_model_version(TEST_MODEL, trained.version).tags[DR_VALUE_TAG] == expected
-    assert f"{DR_VALUE_TAG} : {expected}" in text or f"{DR_VALUE_TAG}: {expected}" in text, text[-3000:]
+    assert f"{DR_VALUE_TAG} : {expected}" in text or f"{DR_VALUE_TAG}: {expected}" in text, text[
+        -3000:
+    ]
     assert f"Version {trained.version}" in text
 
     png = tmp_path / "mlflow-model-page.png"

@@ -72,13 +72,22 @@ def test_the_pyfunc_ranks_by_the_trained_objective_unless_told_otherwise(logged,
     policy, uri = logged
     model = mlflow.pyfunc.load_model(uri)
     by_default = [json.loads(r) for r in model.predict(profiles)["result_json"]]
-    spec_weights = json.dumps({"conversions": 1, "engagement_rate": 0.5, "follower_growth": 0.3, "retention_30d": 0.05})
-    overridden = [json.loads(r) for r in model.predict(profiles, params={"objective": spec_weights})["result_json"]]
+    spec_weights = json.dumps(
+        {"conversions": 1, "engagement_rate": 0.5, "follower_growth": 0.3, "retention_30d": 0.05}
+    )
+    overridden = [
+        json.loads(r)
+        for r in model.predict(profiles, params={"objective": spec_weights})["result_json"]
+    ]
     for a, b in zip(by_default, overridden, strict=True):
         top_a, top_b = a["recommendations"][0], b["recommendations"][0]
         # trained for conversions alone: the objective is the predicted conversions
-        assert top_a["predicted_objective"] == pytest.approx(top_a["predicted"]["conversions"]["mean"])
-        assert top_b["predicted_objective"] != pytest.approx(top_b["predicted"]["conversions"]["mean"])
+        assert top_a["predicted_objective"] == pytest.approx(
+            top_a["predicted"]["conversions"]["mean"]
+        )
+        assert top_b["predicted_objective"] != pytest.approx(
+            top_b["predicted"]["conversions"]["mean"]
+        )
     assert json.loads(model.metadata.metadata["objective"])["engagement_rate"] == 0.0
 
 

@@ -43,7 +43,9 @@ def test_poisoned_outcome_is_refused_even_with_force(mlflow_store, sim_log, monk
 
     monkeypatch.setattr(pipeline, "validate_input", poisoning(pipeline.validate_input))
     poisoned = train(train_settings(sim_log, mlflow_store, model_name=MODEL, seed=1, force=True))
-    assert poisoned.validation is not None and poisoned.validation.clean["conversions"].max() == 1e12
+    assert (
+        poisoned.validation is not None and poisoned.validation.clean["conversions"].max() == 1e12
+    )
 
     assert not poisoned.promoted
     assert str(registry.champion(client, MODEL).version) == clean.version
@@ -58,4 +60,7 @@ def test_poisoned_outcome_is_refused_even_with_force(mlflow_store, sim_log, monk
 
     out = io.StringIO()
     print_summary(poisoned, Console(file=out, width=400))
-    assert f"registered version {poisoned.version}: not promoted — refused by the plausibility gate" in out.getvalue()
+    assert (
+        f"registered version {poisoned.version}: not promoted — refused by the plausibility gate"
+        in out.getvalue()
+    )

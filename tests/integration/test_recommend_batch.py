@@ -44,8 +44,12 @@ def _settings(trained_uri: str, profiles: Path, output: Path, **kw) -> BatchSett
     import os
 
     values = dict(
-        model_uri=trained_uri, input=str(profiles), output=str(output),
-        tracking_uri=os.environ["MLFLOW_TRACKING_URI"], top_k=3, chunk_rows=200,
+        model_uri=trained_uri,
+        input=str(profiles),
+        output=str(output),
+        tracking_uri=os.environ["MLFLOW_TRACKING_URI"],
+        top_k=3,
+        chunk_rows=200,
         id_column="account_id",
     )
     values.update(kw)
@@ -124,8 +128,9 @@ def test_dask_local_cluster_gives_the_same_answers(single, champion_uri, profile
 
 def test_explain_adds_the_first_choice_factors(champion_uri, profiles, tmp_path):
     output = tmp_path / "explained"
-    run_batch(_settings(champion_uri, profiles / "profiles-0.parquet", output, explain=True,
-                        top_k=2))
+    run_batch(
+        _settings(champion_uri, profiles / "profiles-0.parquet", output, explain=True, top_k=2)
+    )
     recs = _read(output, "recommendations")
     first = recs[recs["rank"] == 1]
     assert first["explanation_summary"].notna().all()
@@ -139,8 +144,17 @@ def test_a_missing_column_is_refused_by_name(champion_uri, profiles, tmp_path, c
     pd.read_parquet(profiles / "profiles-0.parquet").drop(columns=["goal"]).to_parquet(bad)
     with pytest.raises(BatchInputError, match="1 required column.*goal"):
         run_batch(_settings(champion_uri, bad, tmp_path / "out"))
-    code = main(["recommend-batch", "--model-uri", champion_uri, "--input", str(bad),
-                 "--output", str(tmp_path / "out2")])
+    code = main(
+        [
+            "recommend-batch",
+            "--model-uri",
+            champion_uri,
+            "--input",
+            str(bad),
+            "--output",
+            str(tmp_path / "out2"),
+        ]
+    )
     assert code == 1
     assert "goal" in capsys.readouterr().err
 
@@ -150,8 +164,17 @@ def test_an_existing_output_is_never_overwritten(single, champion_uri, profiles,
     before = sorted(p.stat().st_mtime_ns for p in output.rglob("*.parquet"))
     with pytest.raises(FileExistsError, match="not an empty directory"):
         run_batch(_settings(champion_uri, profiles, output))
-    code = main(["recommend-batch", "--model-uri", champion_uri, "--input", str(profiles),
-                 "--output", str(output)])
+    code = main(
+        [
+            "recommend-batch",
+            "--model-uri",
+            champion_uri,
+            "--input",
+            str(profiles),
+            "--output",
+            str(output),
+        ]
+    )
     assert code == 1
     assert "not an empty directory" in capsys.readouterr().err
     assert sorted(p.stat().st_mtime_ns for p in output.rglob("*.parquet")) == before

@@ -14,7 +14,10 @@ pytestmark = pytest.mark.slow
 
 
 def test_recommends_with_the_champion_as_the_server_loads_it(trained, champion_uri, capsys) -> None:
-    assert main(["recommend", "--model-uri", champion_uri, "--profile", json.dumps(EXAMPLE_PROFILE)]) == 0
+    assert (
+        main(["recommend", "--model-uri", champion_uri, "--profile", json.dumps(EXAMPLE_PROFILE)])
+        == 0
+    )
     out, err = capsys.readouterr()
     answer = json.loads(out)
     expected = trained.policy.recommend(pd.DataFrame([EXAMPLE_PROFILE]), top_k=3)[0].to_dict()
@@ -26,11 +29,24 @@ def test_a_csv_file_to_json_lines(trained, champion_uri, tmp_path, capsys) -> No
     profiles = pd.DataFrame([EXAMPLE_PROFILE] * 3).assign(followers=[100, 5_000, 250_000])
     src, out = tmp_path / "profiles.csv", tmp_path / "answers.jsonl"
     profiles.to_csv(src, index=False)
-    args = ["recommend", "--model-uri", champion_uri, "--input", str(src), "--output", str(out), "--top-k", "1"]
+    args = [
+        "recommend",
+        "--model-uri",
+        champion_uri,
+        "--input",
+        str(src),
+        "--output",
+        str(out),
+        "--top-k",
+        "1",
+    ]
     assert main(args) == 0
     answers = [json.loads(line) for line in out.read_text().splitlines()]
     assert [len(a["recommendations"]) for a in answers] == [1, 1, 1]
-    assert f"3 answers from test-policy version {trained.version} written to {out}" in capsys.readouterr().err
+    assert (
+        f"3 answers from test-policy version {trained.version} written to {out}"
+        in capsys.readouterr().err
+    )
 
 
 def test_a_bad_profile_is_exit_2_naming_the_column(champion_uri, capsys) -> None:

@@ -27,7 +27,9 @@ def browser() -> str:
 
 
 def test_report_renders_to_a_full_non_blank_picture(browser, tmp_path) -> None:
-    report = build_report(small_run_inputs(objective={"conversions": 1.0}, ship="personalized"), n_boot=50)
+    report = build_report(
+        small_run_inputs(objective={"conversions": 1.0}, ship="personalized"), n_boot=50
+    )
     page = report.write(tmp_path / "report.html")
     png = render_png(page, tmp_path / "report.png", browser=browser)
     assert png == (tmp_path / "report.png").resolve() and png.stat().st_size > 50_000

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.slow
 def server(champion_uri: str, tmp_path: Path) -> Iterator[str]:
     """``engage serve`` on a free loopback port; always terminated at teardown."""
     env = {**os.environ, "ENGAGE_SERVE_RELOAD_INTERVAL_S": "0", "ENGAGE_SERVE_ACCESS_LOG": "false"}
-    with engage_serve(tmp_path, env, ["--model-uri", champion_uri], timeout_s=READY_TIMEOUT_S) as base:
+    with engage_serve(
+        tmp_path, env, ["--model-uri", champion_uri], timeout_s=READY_TIMEOUT_S
+    ) as base:
         yield base
 
 
@@ -33,7 +35,12 @@ def test_example_request_over_real_http(server):
         assert r.status_code == 200, r.text
         body = r.json()
         assert set(body) == {
-            "recommendations", "explanation", "policy", "score_unit", "model", "decision_id"
+            "recommendations",
+            "explanation",
+            "policy",
+            "score_unit",
+            "model",
+            "decision_id",
         }
         assert body["recommendations"][0]["rank"] == 1
         assert abs(sum(body["recommendations"][0]["posting_mix"].values()) - 1) < 1e-6

@@ -46,9 +46,18 @@ def tracking_server(postgres_server, tmp_path_factory) -> Iterator[TrackingServe
     # The server's job runner (huey consumers) is not needed for tracking and the registry.
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     cmd = [
-        str(BIN / "mlflow"), "server", "--backend-store-uri", backend,
-        "--artifacts-destination", str(artifacts), "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1",
+        str(BIN / "mlflow"),
+        "server",
+        "--backend-store-uri",
+        backend,
+        "--artifacts-destination",
+        str(artifacts),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
     ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -71,7 +80,11 @@ def tracking_server(postgres_server, tmp_path_factory) -> Iterator[TrackingServe
 
 def _engage(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(BIN / "engage"), *args], env=env, cwd=cwd, capture_output=True, text=True,
+        [str(BIN / "engage"), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
 
@@ -88,9 +101,20 @@ def test_train_and_serve_on_a_postgres_backed_tracking_server(tracking_server, t
     sim = _engage(["simulate", "--rows", "3000", "--seed", "4", "--out", str(data)], env, tmp_path)
     assert sim.returncode == 0, sim.stderr
     train = _engage(
-        ["train", "--data", str(data), "--trials", "0", "--model-name", MODEL,
-         "--experiment", "team-tests", "--no-progress"],
-        env, tmp_path,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--trials",
+            "0",
+            "--model-name",
+            MODEL,
+            "--experiment",
+            "team-tests",
+            "--no-progress",
+        ],
+        env,
+        tmp_path,
     )
     assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
 
@@ -131,9 +155,17 @@ def test_engage_masks_the_database_password_it_is_given(postgres_server, tmp_pat
 
     pd.DataFrame([EXAMPLE_PROFILE]).to_parquet(profiles)
     done = _engage(
-        ["recommend-batch", "--model-uri", "models:/no-such-model@champion",
-         "--input", str(profiles), "--output", str(tmp_path / "out")],
-        env, tmp_path,
+        [
+            "recommend-batch",
+            "--model-uri",
+            "models:/no-such-model@champion",
+            "--input",
+            str(profiles),
+            "--output",
+            str(tmp_path / "out"),
+        ],
+        env,
+        tmp_path,
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "engage_test:***@" in done.stderr

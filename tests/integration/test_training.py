@@ -24,11 +24,25 @@ from tests.conftest import SHARED, TEST_MODEL, sim_oracle, train_settings
 pytestmark = pytest.mark.slow
 
 REQUIRED_METRICS = [
-    "ope.learned.dm", "ope.learned.ips", "ope.learned.snips", "ope.learned.dr",
-    "ope.learned.dr_low", "ope.learned.dr_high", "ope.best_constant.dr", "ope.logged.observed",
-    "overlap.min_logged_propensity", "overlap.clipped_rows", "overlap.ess.broadcast",
-    "overlap.unsupported_share.community", "eval.conversions.r2", "eval.retention_30d.rmse",
-    "true.learned", "true.oracle", "true.logged", "regret.learned", "time.outcomes_s",
+    "ope.learned.dm",
+    "ope.learned.ips",
+    "ope.learned.snips",
+    "ope.learned.dr",
+    "ope.learned.dr_low",
+    "ope.learned.dr_high",
+    "ope.best_constant.dr",
+    "ope.logged.observed",
+    "overlap.min_logged_propensity",
+    "overlap.clipped_rows",
+    "overlap.ess.broadcast",
+    "overlap.unsupported_share.community",
+    "eval.conversions.r2",
+    "eval.retention_30d.rmse",
+    "true.learned",
+    "true.oracle",
+    "true.logged",
+    "regret.learned",
+    "time.outcomes_s",
     "policy.personalized",
 ]
 
@@ -53,11 +67,17 @@ def test_run_logs_everything_and_registers_champion(trained) -> None:
     assert run.data.tags["spec_fingerprint"] == trained.policy.spec.fingerprint
     assert "git_sha" in run.data.tags
     assert run.data.params["split"] == "time"
-    assert {i.dataset.name for i in run.inputs.dataset_inputs} == {"campaigns.parquet:train", "campaigns.parquet:eval"}
+    assert {i.dataset.name for i in run.inputs.dataset_inputs} == {
+        "campaigns.parquet:train",
+        "campaigns.parquet:eval",
+    }
     artifacts = {a.path for a in MlflowClient().list_artifacts(trained.run_id, "plots")}
     assert {
-        "plots/propensity_overlap.png", "plots/policy_values.png", "plots/feature_importance.png",
-        "plots/propensity_calibration.png", "plots/outcome_fit.png",
+        "plots/propensity_overlap.png",
+        "plots/policy_values.png",
+        "plots/feature_importance.png",
+        "plots/propensity_calibration.png",
+        "plots/outcome_fit.png",
     } <= artifacts
     assert trained.version == "1" and trained.promoted
     assert champion_version() == "1"
@@ -71,7 +91,9 @@ def test_learned_policy_beats_logged_policy_in_truth(trained) -> None:
     assert m["policy.candidates"] > 5
 
 
-def test_registered_model_recommends_exactly_what_the_in_memory_policy_does(trained, champion_uri, sim_log) -> None:
+def test_registered_model_recommends_exactly_what_the_in_memory_policy_does(
+    trained, champion_uri, sim_log
+) -> None:
     profiles = pd.read_parquet(sim_log).iloc[:50][trained.policy.spec.context_names]
     loaded = registry.load_registered_policy(champion_uri)
     assert loaded.recommend(profiles) == trained.policy.recommend(profiles)
@@ -93,7 +115,9 @@ def test_explanations_are_faithful(trained, sim_log) -> None:
         assert all(f.sentence for f in expl.factors)
 
 
-def test_second_run_with_other_seed_lines_up_and_promotion_is_judged(trained, mlflow_store, sim_log) -> None:
+def test_second_run_with_other_seed_lines_up_and_promotion_is_judged(
+    trained, mlflow_store, sim_log
+) -> None:
     second = train(train_settings(sim_log, mlflow_store, seed=11), oracle=sim_oracle(sim_log))
     first_metrics = set(MlflowClient().get_run(trained.run_id).data.metrics)
     second_metrics = set(MlflowClient().get_run(second.run_id).data.metrics)
@@ -137,13 +161,19 @@ def test_bad_logs_fail_before_anything_is_logged(trained, mlflow_store, tmp_path
     with pytest.raises(LogValidationError) as err:
         train(train_settings(path, mlflow_store))
     message = str(err.value)
-    assert {"empty": "no data rows", "single_style": "have no clean rows", "bad_column": "followers"}[breakage] in message
+    assert {
+        "empty": "no data rows",
+        "single_style": "have no clean rows",
+        "bad_column": "followers",
+    }[breakage] in message
     assert runs_in() == before_runs
     assert n_versions(TEST_MODEL) == before_versions
     assert champion_version() == champion_before
 
 
-def test_failure_mid_run_registers_nothing_and_keeps_the_alias(trained, mlflow_store, sim_log, monkeypatch) -> None:
+def test_failure_mid_run_registers_nothing_and_keeps_the_alias(
+    trained, mlflow_store, sim_log, monkeypatch
+) -> None:
     champion_before = champion_version()
     versions_before = n_versions(TEST_MODEL)
 
@@ -161,10 +191,22 @@ def test_failure_mid_run_registers_nothing_and_keeps_the_alias(trained, mlflow_s
 
 
 def test_cli_train_prints_summary(mlflow_store, sim_log, capsys) -> None:
-    code = main([
-        "train", "--data", str(sim_log), "--experiment", "engage-tests", "--model-name", "cli-policy",
-        "--trials", "1", "--no-progress", "--objective", '{"conversions": 1}',
-    ])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(sim_log),
+            "--experiment",
+            "engage-tests",
+            "--model-name",
+            "cli-policy",
+            "--trials",
+            "1",
+            "--no-progress",
+            "--objective",
+            '{"conversions": 1}',
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "Policy value on the held-out split" in out and "normalised regret" in out
@@ -177,11 +219,16 @@ def test_cli_train_prints_summary(mlflow_store, sim_log, capsys) -> None:
     np.testing.assert_array_equal(policy.weights(), [1.0, 0.0, 0.0, 0.0])
     run = MlflowClient().get_run(MlflowClient().get_model_version("cli-policy", "1").run_id)
     assert json.loads(run.data.params["objective_weights"]) == {
-        "conversions": 1.0, "engagement_rate": 0.0, "follower_growth": 0.0, "retention_30d": 0.0,
+        "conversions": 1.0,
+        "engagement_rate": 0.0,
+        "follower_growth": 0.0,
+        "retention_30d": 0.0,
     }
     # the Optuna trial was a nested child run of the training run
     exp = mlflow.get_experiment_by_name("engage-tests")
-    children = mlflow.search_runs([exp.experiment_id], filter_string="tags.mlflow.parentRunId != ''")
+    children = mlflow.search_runs(
+        [exp.experiment_id], filter_string="tags.mlflow.parentRunId != ''"
+    )
     assert len(children) == 1  # --trials 1: one nested trial run
     assert children.iloc[0]["tags.mlflow.runName"] == "trial-0"
     assert np.isfinite(children.iloc[0]["metrics.tuning.loss"])
@@ -196,7 +243,9 @@ def test_cli_train_reports_validation_errors(mlflow_store, tmp_path, capsys) -> 
     assert "style" in err and "nothing was trained or registered" in err
 
 
-@pytest.mark.skipif(not (SHARED / "datasets").exists(), reason="shared/ datasets not beside the repo")
+@pytest.mark.skipif(
+    not (SHARED / "datasets").exists(), reason="shared/ datasets not beside the repo"
+)
 def test_facebook_example_trains_end_to_end(mlflow_store, tmp_path) -> None:
     data = SHARED / "datasets" / "facebook_metrics" / "dataset_Facebook.csv"
     spec = Path(__file__).resolve().parents[2] / "examples" / "facebook_metrics.yaml"
@@ -218,15 +267,25 @@ def test_facebook_example_trains_end_to_end(mlflow_store, tmp_path) -> None:
     # the empty Paid cell, and (issue 12) the one post with 6,334 interactions, an outlier
     assert result.validation is not None and len(result.validation.quarantine) == 2
     assert "true.oracle" not in result.metrics  # real data: no oracle
-    answers = result.policy.recommend(pd.read_csv(data, sep=";").iloc[:3][result.policy.spec.context_names])
+    answers = result.policy.recommend(
+        pd.read_csv(data, sep=";").iloc[:3][result.policy.spec.context_names]
+    )
     assert answers[0].recommendations[0].style in {"Photo", "Status", "Link", "Video"}
     assert np.isfinite(result.metrics["ope.learned.dr"])
 
 
 def test_single_style_spec_is_refused(mlflow_store, tmp_path) -> None:
-    spec_text = (Path(__file__).resolve().parents[2] / "src" / "engage" / "contract" / "specs" / "simulated.yaml").read_text()
+    spec_text = (
+        Path(__file__).resolve().parents[2]
+        / "src"
+        / "engage"
+        / "contract"
+        / "specs"
+        / "simulated.yaml"
+    ).read_text()
     spec_text = spec_text.replace(
-        "values: [broadcast, conversational, customer_care, thought_leadership, community]", "values: [broadcast]"
+        "values: [broadcast, conversational, customer_care, thought_leadership, community]",
+        "values: [broadcast]",
     )
     spec = tmp_path / "one.yaml"
     spec.write_text(spec_text)
@@ -259,4 +318,6 @@ def test_shared_calls_give_the_numbers_of_separate_ones(trained, sim_log) -> Non
     per_row = policy.contributions(rows, weights)
     per_profile = policy.contributions(rows, weights, np.repeat(np.arange(len(answers)), 2))
     np.testing.assert_allclose(per_profile, per_row, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(per_row.sum(1), weighted(policy.predict_outcomes(rows), weights), atol=1e-9)
+    np.testing.assert_allclose(
+        per_row.sum(1), weighted(policy.predict_outcomes(rows), weights), atol=1e-9
+    )

@@ -41,9 +41,20 @@ def tracking_server(tmp_path_factory):
     """``mlflow server`` on a free loopback port; its plain address (no credentials)."""
     root, port = tmp_path_factory.mktemp("server"), free_port()
     args = [
-        sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-        "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-        "--artifacts-destination", str(root / "artifacts"), "--workers", "1",
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        f"sqlite:///{root / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(root / "artifacts"),
+        "--workers",
+        "1",
     ]
     with (root / "server.log").open("w") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
@@ -56,7 +67,9 @@ def tracking_server(tmp_path_factory):
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 os.killpg(proc.pid, signal.SIGKILL)
-                pytest.fail("mlflow server did not start:\n" + (root / "server.log").read_text()[-3000:])
+                pytest.fail(
+                    "mlflow server did not start:\n" + (root / "server.log").read_text()[-3000:]
+                )
             time.sleep(0.5)
     yield address
     os.killpg(proc.pid, signal.SIGTERM)  # its own process group: the server and its workers
@@ -80,10 +93,20 @@ def test_train_against_a_password_protected_store_shows_no_password(
     data_dir.mkdir()
     (data_dir / "campaigns.parquet").symlink_to(sim_log)
     secret_env.setenv("MLFLOW_TRACKING_URI", f"http://alice:{PASSWORD}@{tracking_server}")
-    code = main([
-        "train", "--data", str(data_dir / "campaigns.parquet"), "--experiment", "redaction",
-        "--model-name", "redaction-policy", "--trials", "0", "--no-progress",
-    ])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(data_dir / "campaigns.parquet"),
+            "--experiment",
+            "redaction",
+            "--model-name",
+            "redaction-policy",
+            "--trials",
+            "0",
+            "--no-progress",
+        ]
+    )
     out, err = capfd.readouterr()
     assert code == 0, err[-3000:]
     assert f"http://alice:***@{tracking_server}" in out

@@ -105,8 +105,15 @@ def _readme_command_lines() -> list[str]:
 
 def test_the_readme_command_lines_parse() -> None:
     lines = _readme_command_lines()
-    for command in ("engage recommend", "engage train", "engage simulate", "engage decisions export"):
+    for command in (
+        "engage recommend",
+        "engage train",
+        "engage simulate",
+        "engage decisions export",
+    ):
         assert any(line.startswith(command) for line in lines), command
     parser = build_parser()
     for line in lines:
-        parser.parse_args(shlex.split(line, comments=True)[1:])  # exits (fails the test) on a bad option
+        parser.parse_args(
+            shlex.split(line, comments=True)[1:]
+        )  # exits (fails the test) on a bad option

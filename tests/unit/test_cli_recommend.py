@@ -42,7 +42,9 @@ def test_one_profile_prints_one_answer_object(served, capsys) -> None:
     expected = served.policy.recommend(pd.DataFrame([EXAMPLE_PROFILE]), top_k=2)[0].to_dict()
     assert answer == json.loads(json.dumps(expected))
     # the support counts the action search measured, as the API gives them (issue 27)
-    assert all(isinstance(r["support"]["similar_campaigns"], int) for r in answer["recommendations"])
+    assert all(
+        isinstance(r["support"]["similar_campaigns"], int) for r in answer["recommendations"]
+    )
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl", ".json"])
@@ -58,7 +60,12 @@ def test_a_file_of_profiles_gives_one_answer_each(served, tmp_path, suffix) -> N
     else:
         src.write_text(json.dumps(profiles))
     out = tmp_path / "answers.jsonl"
-    assert main(["recommend", "--input", str(src), "--output", str(out), "--no-explain", "--top-k", "1"]) == 0
+    assert (
+        main(
+            ["recommend", "--input", str(src), "--output", str(out), "--no-explain", "--top-k", "1"]
+        )
+        == 0
+    )
     answers = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(answers) == 2
     assert all(len(a["recommendations"]) == 1 and a["explanation"] is None for a in answers)
@@ -110,8 +117,12 @@ def test_a_bad_objective_is_named(served, capsys) -> None:
         (["--profile", "{}", "--objective", "[1]"], "--objective must be a JSON object"),
     ],
 )
-def test_unreadable_input_exits_2_before_any_model_is_loaded(args, says, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(cli_recommend, "load_model", lambda uri, spec: pytest.fail("loaded a model"))
+def test_unreadable_input_exits_2_before_any_model_is_loaded(
+    args, says, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(
+        cli_recommend, "load_model", lambda uri, spec: pytest.fail("loaded a model")
+    )
     assert main(["recommend", *args]) == 2
     assert says in capsys.readouterr().err
 

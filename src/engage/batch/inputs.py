@@ -129,7 +129,9 @@ def stream_chunks(
     only one chunk is held at a time."""
     offset = 0
     for path in files:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows, columns=list(columns)):
+        for batch in pq.ParquetFile(path).iter_batches(
+            batch_size=chunk_rows, columns=list(columns)
+        ):
             frame = _numbered(batch.to_pandas(), offset)
             offset += len(frame)
             yield frame

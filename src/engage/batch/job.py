@@ -185,8 +185,12 @@ def _score_partition(
 
 
 _COUNTS_META = pd.DataFrame(
-    {"rows": pd.Series(dtype="int64"), "scored": pd.Series(dtype="int64"),
-     "recommendations": pd.Series(dtype="int64"), "quarantined": pd.Series(dtype="int64")}
+    {
+        "rows": pd.Series(dtype="int64"),
+        "scored": pd.Series(dtype="int64"),
+        "recommendations": pd.Series(dtype="int64"),
+        "quarantined": pd.Series(dtype="int64"),
+    }
 )
 
 
@@ -209,7 +213,11 @@ def dask_client(address: str, workers: int) -> Iterator[tuple[Any, str]]:
 
 
 def _run_dask(
-    client: Any, settings: BatchSettings, pieces: list[Piece], columns: list[str], uri: str,
+    client: Any,
+    settings: BatchSettings,
+    pieces: list[Piece],
+    columns: list[str],
+    uri: str,
     progress: Progress,
 ) -> list[ChunkCounts]:
     import dask.dataframe as dd
@@ -218,8 +226,14 @@ def _run_dask(
     meta = pd.DataFrame({c: pd.Series(dtype="object") for c in [ROW, *columns]})
     frames = dd.from_map(read_piece, pieces, columns=columns, meta=meta, enforce_metadata=False)
     counts_frame = frames.map_partitions(
-        _score_partition, settings.tracking_uri, uri, str(Path(settings.output).resolve()),
-        settings.top_k, settings.explain, settings.id_column, meta=_COUNTS_META,
+        _score_partition,
+        settings.tracking_uri,
+        uri,
+        str(Path(settings.output).resolve()),
+        settings.top_k,
+        settings.explain,
+        settings.id_column,
+        meta=_COUNTS_META,
         enforce_metadata=False,
     )
     counts = []
@@ -272,9 +286,15 @@ def _run(
     progress.close()
     total = sum_counts(counts)
     result = BatchResult(
-        rows=total.rows, scored=total.scored, recommendations=total.recommendations,
-        quarantined=total.quarantined, output=str(output), model_uri=uri,
-        model_version=model.version, engine=engine, seconds=time.monotonic() - start,
+        rows=total.rows,
+        scored=total.scored,
+        recommendations=total.recommendations,
+        quarantined=total.quarantined,
+        output=str(output),
+        model_uri=uri,
+        model_version=model.version,
+        engine=engine,
+        seconds=time.monotonic() - start,
         parts=len(counts),
     )
     manifest = {

@@ -38,8 +38,20 @@ def _simulate(args: argparse.Namespace) -> int:
     log = world.simulate(args.rows, seed=args.seed, with_truth=args.with_truth)
     # classic logs keep the settings they always had (no family key means classic)
     family = {} if args.family == "classic" else {"family": args.family}
-    write_log(log, args.out, world={**family, "difficulty": args.difficulty, "decisions": args.decisions, "seed": args.seed, "rows": args.rows})
-    print(f"wrote {len(log):,} campaigns to {args.out} (family={args.family}, difficulty={args.difficulty}, decisions={args.decisions}, seed={args.seed})")
+    write_log(
+        log,
+        args.out,
+        world={
+            **family,
+            "difficulty": args.difficulty,
+            "decisions": args.decisions,
+            "seed": args.seed,
+            "rows": args.rows,
+        },
+    )
+    print(
+        f"wrote {len(log):,} campaigns to {args.out} (family={args.family}, difficulty={args.difficulty}, decisions={args.decisions}, seed={args.seed})"
+    )
     return 0
 
 
@@ -50,7 +62,11 @@ def _validate(args: argparse.Namespace) -> int:
 
     data = Path(args.data)
     quarantine = Path(args.quarantine) if args.quarantine else default_quarantine_path(data)
-    limits = InputLimits(max_rows=args.max_rows, max_bytes=args.max_bytes, names={"max_rows": "--max-rows", "max_bytes": "--max-bytes"})
+    limits = InputLimits(
+        max_rows=args.max_rows,
+        max_bytes=args.max_bytes,
+        names={"max_rows": "--max-rows", "max_bytes": "--max-bytes"},
+    )
     report = validate_file(data, load_spec(args.spec), quarantine_path=quarantine, limits=limits)
     print(report.summary())
     if len(report.quarantine):
@@ -68,7 +84,10 @@ def _refused_for_quarantine(report: ValidationReport, data: Path, allow: float |
     limit = settings_from_flags({"data": data, "max_quarantine_share": allow}).max_quarantine_share
     if (problem := quarantine_share_problem(report, limit)) is None:
         return 0
-    print(f"error: {problem}; `engage train` would refuse this log. Fix the data, or {quarantine_opt_in(report)}.", file=sys.stderr)
+    print(
+        f"error: {problem}; `engage train` would refuse this log. Fix the data, or {quarantine_opt_in(report)}.",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -128,16 +147,24 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             if line.startswith(" ") or line.endswith(":") or not line:
                 lines.append(indent + line)
             else:
-                lines.append(textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent))
+                lines.append(
+                    textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
+                )
         return "\n".join(lines)
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
-        if "default" in text or action.default in (None, argparse.SUPPRESS) or not action.option_strings:
+        if (
+            "default" in text
+            or action.default in (None, argparse.SUPPRESS)
+            or not action.option_strings
+        ):
             return text
         if action.required:
             return text
-        default = "off" if action.default is False else "on" if action.default is True else "%(default)s"
+        default = (
+            "off" if action.default is False else "on" if action.default is True else "%(default)s"
+        )
         return f"{text} (default: {default})".strip()
 
 
@@ -160,7 +187,15 @@ def _train_default(name: str) -> str:
     from engage.training.settings import ENV_PREFIX, TrainSettings
 
     value = TrainSettings.model_fields[name].default
-    shown = "off" if value is False else "on" if value is True else f"{value:,}" if isinstance(value, int) else value
+    shown = (
+        "off"
+        if value is False
+        else "on"
+        if value is True
+        else f"{value:,}"
+        if isinstance(value, int)
+        else value
+    )
     return f"(default: {shown}, or {ENV_PREFIX}{name.upper()})"
 
 
@@ -196,10 +231,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rows", type=int, default=20_000, help="campaigns to simulate")
     p.add_argument("--seed", type=int, default=0, help="random seed of the simulation")
-    p.add_argument("--family", choices=FAMILIES, default="classic", help="family of worlds: 'edge' has other functional forms, noise and confounding, and optima at the edge of the logged support (difficulties: " + "; ".join(f"{f}: {', '.join(d)}" for f, d in FAMILY_DIFFICULTIES.items()) + ")")
-    p.add_argument("--difficulty", choices=DIFFICULTIES, default="hard", help="how hard the world's best policy is to learn")
-    p.add_argument("--decisions", choices=DECISION_MODES, default="full", help="'style': mix and cadence fixed per style")
-    p.add_argument("--with-truth", action="store_true", help="also write the oracle's expected outcomes (true_* columns)")
+    p.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default="classic",
+        help="family of worlds: 'edge' has other functional forms, noise and confounding, and optima at the edge of the logged support (difficulties: "
+        + "; ".join(f"{f}: {', '.join(d)}" for f, d in FAMILY_DIFFICULTIES.items())
+        + ")",
+    )
+    p.add_argument(
+        "--difficulty",
+        choices=DIFFICULTIES,
+        default="hard",
+        help="how hard the world's best policy is to learn",
+    )
+    p.add_argument(
+        "--decisions",
+        choices=DECISION_MODES,
+        default="full",
+        help="'style': mix and cadence fixed per style",
+    )
+    p.add_argument(
+        "--with-truth",
+        action="store_true",
+        help="also write the oracle's expected outcomes (true_* columns)",
+    )
     p.add_argument("--out", required=True, help="file to write, .parquet or .csv (required)")
     p.set_defaults(func=_simulate)
 
@@ -221,9 +277,28 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where to write quarantined rows (default: {QUARANTINE_DIR.as_posix()}/<data name>.quarantine.csv "
         "under the working directory, created as needed)",
     )
-    p.add_argument("--max-rows", dest="max_rows", type=int, default=InputLimits.max_rows, help=f"refuse a log with more data rows (default: {InputLimits.max_rows:,})")
-    p.add_argument("--max-bytes", dest="max_bytes", type=int, default=InputLimits.max_bytes, help=f"refuse a larger file, in bytes (default: {InputLimits.max_bytes:,})")
-    p.add_argument("--allow-quarantine", dest="max_quarantine_share", type=float, default=None, metavar="SHARE", help=f"exit 1 when more than this share of rows is quarantined, as train refuses such a log {_train_default('max_quarantine_share')}")
+    p.add_argument(
+        "--max-rows",
+        dest="max_rows",
+        type=int,
+        default=InputLimits.max_rows,
+        help=f"refuse a log with more data rows (default: {InputLimits.max_rows:,})",
+    )
+    p.add_argument(
+        "--max-bytes",
+        dest="max_bytes",
+        type=int,
+        default=InputLimits.max_bytes,
+        help=f"refuse a larger file, in bytes (default: {InputLimits.max_bytes:,})",
+    )
+    p.add_argument(
+        "--allow-quarantine",
+        dest="max_quarantine_share",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help=f"exit 1 when more than this share of rows is quarantined, as train refuses such a log {_train_default('max_quarantine_share')}",
+    )
     p.set_defaults(func=_validate)
 
     p = sub.add_parser(
@@ -239,20 +314,93 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--data", required=True, help="the campaign log, .csv or .parquet (required)")
-    p.add_argument("--spec", default=None, help="spec YAML (default: the simulated world's, or ENGAGE_TRAIN_SPEC)")
-    p.add_argument("--experiment", default=None, help="MLflow experiment (default: engage-<spec name>)")
-    p.add_argument("--model-name", dest="model_name", default=None, help="registered model (default: engage-<spec name>)")
-    p.add_argument("--trials", type=int, default=None, help=f"Optuna trials, 0 for default parameters {_train_default('trials')}")
-    p.add_argument("--seed", type=int, default=None, help=f"seed of every split, subsample and fit {_train_default('seed')}")
-    p.add_argument("--min-propensity", dest="min_propensity", type=float, default=None, help=f"never recommend a style below this estimated propensity {_train_default('min_propensity')}")
-    p.add_argument("--pessimism", type=float, default=None, help=f"discount for thinly supported styles, 0 disables {_train_default('pessimism')}")
-    p.add_argument("--objective", default=None, help='JSON outcome weights replacing the spec\'s, e.g. \'{"conversions": 1, "retention_30d": 0.2}\' (default: the spec\'s weights)')
-    p.add_argument("--force", action="store_true", default=None, help=f"move the champion alias even if not better {_train_default('force')}")
-    p.add_argument("--max-rows", dest="max_input_rows", type=int, default=None, metavar="ROWS", help=f"refuse a log with more data rows {_train_default('max_input_rows')}")
-    p.add_argument("--max-bytes", dest="max_input_bytes", type=int, default=None, metavar="BYTES", help=f"refuse a larger log file, in bytes {_train_default('max_input_bytes')}")
-    p.add_argument("--allow-quarantine", dest="max_quarantine_share", type=float, default=None, metavar="SHARE", help=f"train even if up to this share of rows was quarantined {_train_default('max_quarantine_share')}")
-    p.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="do not print each stage as it runs (default: printed, or ENGAGE_TRAIN_PROGRESS)")
-    p.add_argument("--dask", default=None, metavar="local|ADDRESS", help="train on Dask: 'local' starts a LocalCluster sized to this machine, a scheduler address (tcp://host:8786) joins a running one; --data is then a partitioned Parquet folder, glob or file (default: one process, or ENGAGE_TRAIN_DASK)")
+    p.add_argument(
+        "--spec",
+        default=None,
+        help="spec YAML (default: the simulated world's, or ENGAGE_TRAIN_SPEC)",
+    )
+    p.add_argument(
+        "--experiment", default=None, help="MLflow experiment (default: engage-<spec name>)"
+    )
+    p.add_argument(
+        "--model-name",
+        dest="model_name",
+        default=None,
+        help="registered model (default: engage-<spec name>)",
+    )
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help=f"Optuna trials, 0 for default parameters {_train_default('trials')}",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help=f"seed of every split, subsample and fit {_train_default('seed')}",
+    )
+    p.add_argument(
+        "--min-propensity",
+        dest="min_propensity",
+        type=float,
+        default=None,
+        help=f"never recommend a style below this estimated propensity {_train_default('min_propensity')}",
+    )
+    p.add_argument(
+        "--pessimism",
+        type=float,
+        default=None,
+        help=f"discount for thinly supported styles, 0 disables {_train_default('pessimism')}",
+    )
+    p.add_argument(
+        "--objective",
+        default=None,
+        help="JSON outcome weights replacing the spec's, e.g. '{\"conversions\": 1, \"retention_30d\": 0.2}' (default: the spec's weights)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        default=None,
+        help=f"move the champion alias even if not better {_train_default('force')}",
+    )
+    p.add_argument(
+        "--max-rows",
+        dest="max_input_rows",
+        type=int,
+        default=None,
+        metavar="ROWS",
+        help=f"refuse a log with more data rows {_train_default('max_input_rows')}",
+    )
+    p.add_argument(
+        "--max-bytes",
+        dest="max_input_bytes",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help=f"refuse a larger log file, in bytes {_train_default('max_input_bytes')}",
+    )
+    p.add_argument(
+        "--allow-quarantine",
+        dest="max_quarantine_share",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help=f"train even if up to this share of rows was quarantined {_train_default('max_quarantine_share')}",
+    )
+    p.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        default=None,
+        help="do not print each stage as it runs (default: printed, or ENGAGE_TRAIN_PROGRESS)",
+    )
+    p.add_argument(
+        "--dask",
+        default=None,
+        metavar="local|ADDRESS",
+        help="train on Dask: 'local' starts a LocalCluster sized to this machine, a scheduler address (tcp://host:8786) joins a running one; --data is then a partitioned Parquet folder, glob or file (default: one process, or ENGAGE_TRAIN_DASK)",
+    )
     p.set_defaults(func=_train)
 
     serve = ServeSettings.model_fields
@@ -267,11 +415,29 @@ def build_parser() -> argparse.ArgumentParser:
             "engage serve --model-uri exported/ --host 0.0.0.0",
         ),
     )
-    p.add_argument("--host", default=None, help=f"interface to bind (default: {serve['host'].default}, or ENGAGE_SERVE_HOST)")
-    p.add_argument("--port", type=int, default=None, help=f"TCP port (default: {serve['port'].default}, or ENGAGE_SERVE_PORT)")
+    p.add_argument(
+        "--host",
+        default=None,
+        help=f"interface to bind (default: {serve['host'].default}, or ENGAGE_SERVE_HOST)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"TCP port (default: {serve['port'].default}, or ENGAGE_SERVE_PORT)",
+    )
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--model-uri", dest="model_uri", default=None, help=f"models:/NAME@ALIAS or an exported directory (default: ENGAGE_SERVE_MODEL_URI, else {DEFAULT_MODEL_URI})")
-    which.add_argument("--spec", default=None, help="serve the champion of this spec's model, models:/engage-<spec name>@champion (default: not used)")
+    which.add_argument(
+        "--model-uri",
+        dest="model_uri",
+        default=None,
+        help=f"models:/NAME@ALIAS or an exported directory (default: ENGAGE_SERVE_MODEL_URI, else {DEFAULT_MODEL_URI})",
+    )
+    which.add_argument(
+        "--spec",
+        default=None,
+        help="serve the champion of this spec's model, models:/engage-<spec name>@champion (default: not used)",
+    )
     p.set_defaults(func=_serve)
 
     p = sub.add_parser(
@@ -285,8 +451,15 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--model-uri", dest="model_uri", default=None, help=f"models:/NAME@ALIAS or models:/NAME/VERSION (default: {DEFAULT_MODEL_URI})")
-    which.add_argument("--spec", default=None, help="export the champion of this spec's model (default: not used)")
+    which.add_argument(
+        "--model-uri",
+        dest="model_uri",
+        default=None,
+        help=f"models:/NAME@ALIAS or models:/NAME/VERSION (default: {DEFAULT_MODEL_URI})",
+    )
+    which.add_argument(
+        "--spec", default=None, help="export the champion of this spec's model (default: not used)"
+    )
     p.add_argument("--out", required=True, help="directory to write (required)")
     p.set_defaults(func=_export)
     for register in _command_modules():

@@ -73,10 +73,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     e.add_argument("--out", required=True, help="log to write, .parquet or .csv (required)")
-    e.add_argument("--since", type=_moment, default=None, help="first decision time, ISO 8601, UTC unless given (default: the first)")
-    e.add_argument("--until", type=_moment, default=None, help="decisions before this time, ISO 8601 (default: now)")
-    e.add_argument("--complete-only", dest="complete_only", action="store_true", help="leave out decisions still missing an outcome")
-    e.add_argument("--spec", default=None, help="the spec the decisions were served under (default: the simulated world's)")
-    e.add_argument("--max-rows", dest="max_rows", type=int, default=InputLimits.max_rows, help=f"refuse a window of more decisions (default: {InputLimits.max_rows:,})")
-    e.add_argument("--url", default=None, help="SQLAlchemy URL of the decision store (default: ENGAGE_DECISIONS_URL, else sqlite ./engage-data/decisions.db)")
+    e.add_argument(
+        "--since",
+        type=_moment,
+        default=None,
+        help="first decision time, ISO 8601, UTC unless given (default: the first)",
+    )
+    e.add_argument(
+        "--until",
+        type=_moment,
+        default=None,
+        help="decisions before this time, ISO 8601 (default: now)",
+    )
+    e.add_argument(
+        "--complete-only",
+        dest="complete_only",
+        action="store_true",
+        help="leave out decisions still missing an outcome",
+    )
+    e.add_argument(
+        "--spec",
+        default=None,
+        help="the spec the decisions were served under (default: the simulated world's)",
+    )
+    e.add_argument(
+        "--max-rows",
+        dest="max_rows",
+        type=int,
+        default=InputLimits.max_rows,
+        help=f"refuse a window of more decisions (default: {InputLimits.max_rows:,})",
+    )
+    e.add_argument(
+        "--url",
+        default=None,
+        help="SQLAlchemy URL of the decision store (default: ENGAGE_DECISIONS_URL, else sqlite ./engage-data/decisions.db)",
+    )
     e.set_defaults(func=_export)

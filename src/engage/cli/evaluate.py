@@ -20,8 +20,13 @@ import numpy as np
 import pandas as pd
 
 #: what each estimator values, for the printed table
-_LABELS = {"dm": "DM (model read-out)", "ips": "IPS", "snips": "SNIPS", "dr": "DR",
-           "range": "DR range"}
+_LABELS = {
+    "dm": "DM (model read-out)",
+    "ips": "IPS",
+    "snips": "SNIPS",
+    "dr": "DR",
+    "range": "DR range",
+}
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _print(values: list[PolicyValue], logged, rows: int, quarantined: int) -> None:
-    print(f"{rows:,} recorded decisions ({quarantined:,} quarantined rows left out); propensities: recorded")
+    print(
+        f"{rows:,} recorded decisions ({quarantined:,} quarantined rows left out); propensities: recorded"
+    )
     print(f"logged policy (observed): {logged.value:.4f}  [{logged.low:.4f}, {logged.high:.4f}]")
     for v in values:
         print(f"{v.label} {v.uri} (picks the logged style in {v.agreement:.0%} of rows):")
@@ -158,10 +165,14 @@ def _log_run(model, values, logged, data: Path, rows: int, tracking: str) -> str
     metrics = {**ope.value_metrics(recorded), "data.rows": float(rows)}
     name = f"evaluate {model.name or 'model'} v{model.version or '?'} on {data.name}"
     with mlflow.start_run(experiment_id=experiment_id, run_name=name, tags=owner_tags()) as run:
-        mlflow.set_tags({
-            "engage.run_kind": "evaluation", "engage.evaluated_model": redact(model.uri),
-            "engage.evaluated_version": str(model.version), "engage.data": str(data),
-        })
+        mlflow.set_tags(
+            {
+                "engage.run_kind": "evaluation",
+                "engage.evaluated_model": redact(model.uri),
+                "engage.evaluated_version": str(model.version),
+                "engage.data": str(data),
+            }
+        )
         mlflow.log_params({"ope_propensity": "logged", "data": str(data)})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
         return run.info.run_id
@@ -183,11 +194,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--champion-uri models:/engage-simulated_world@champion",
         ),
     )
-    p.add_argument("--model-uri", dest="model_uri", required=True, help="the model to evaluate (required)")
-    p.add_argument("--data", required=True, help="log with recorded propensities, .parquet or .csv (required)")
-    p.add_argument("--spec", default=None, help="the log's spec (default: <data>.spec.yaml beside the log, else the model's)")
-    p.add_argument("--champion-uri", dest="champion_uri", default=None, help="also value this model, e.g. the champion (default: not used)")
-    p.add_argument("--n-boot", dest="n_boot", type=int, default=200, help="bootstrap draws of the intervals")
+    p.add_argument(
+        "--model-uri", dest="model_uri", required=True, help="the model to evaluate (required)"
+    )
+    p.add_argument(
+        "--data", required=True, help="log with recorded propensities, .parquet or .csv (required)"
+    )
+    p.add_argument(
+        "--spec",
+        default=None,
+        help="the log's spec (default: <data>.spec.yaml beside the log, else the model's)",
+    )
+    p.add_argument(
+        "--champion-uri",
+        dest="champion_uri",
+        default=None,
+        help="also value this model, e.g. the champion (default: not used)",
+    )
+    p.add_argument(
+        "--n-boot", dest="n_boot", type=int, default=200, help="bootstrap draws of the intervals"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
-    p.add_argument("--no-log", dest="no_log", action="store_true", help="print only; log no MLflow run")
+    p.add_argument(
+        "--no-log", dest="no_log", action="store_true", help="print only; log no MLflow run"
+    )
     p.set_defaults(func=_evaluate)

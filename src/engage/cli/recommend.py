@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "1: no model."
         ),
         epilog=examples(
-            "engage recommend --profile \"$(jq .profile examples/recommendation_request.json)\"",
+            'engage recommend --profile "$(jq .profile examples/recommendation_request.json)"',
             "engage recommend --spec examples/facebook_metrics.yaml --profile @post.json --top-k 2",
             "engage recommend --input profiles.csv --output answers.jsonl --top-k 1 --no-explain",
         ),
@@ -112,7 +112,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--objective",
         default=None,
-        help='JSON outcome weights replacing the model\'s, e.g. \'{"conversions": 1}\' '
+        help="JSON outcome weights replacing the model's, e.g. '{\"conversions\": 1}' "
         "(default: the weights the model was trained with)",
     )
     p.add_argument(
@@ -131,7 +131,9 @@ def _top_k(most: int) -> Any:
         except ValueError:
             value = 0
         if not 1 <= value <= most:
-            raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {most}, got {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number from 1 to {most}, got {text!r}"
+            )
         return value
 
     return parse
@@ -142,7 +144,9 @@ def run(args: argparse.Namespace) -> int:
     from engage.contract.redaction import redact
 
     try:
-        profiles, single = read_profiles(args.profile, args.input, getattr(args, "max_bytes", MAX_INPUT_BYTES))
+        profiles, single = read_profiles(
+            args.profile, args.input, getattr(args, "max_bytes", MAX_INPUT_BYTES)
+        )
         objective = _json_object(args.objective, "--objective") if args.objective else None
         output = _output_path(args.output)
     except BadInput as exc:
@@ -155,7 +159,9 @@ def run(args: argparse.Namespace) -> int:
         print(NO_MODEL_HINT, file=sys.stderr)
         return 1
     try:
-        answers = recommend(model, profiles, top_k=args.top_k, objective=objective, explain=args.explain)
+        answers = recommend(
+            model, profiles, top_k=args.top_k, objective=objective, explain=args.explain
+        )
     except BadInput as exc:
         print(f"error: {redact(exc)}", file=sys.stderr)
         return 2
@@ -191,8 +197,16 @@ def read_profiles(
     path = Path(input_file)
     suffix = path.suffix.lower()
     if suffix not in INPUT_FORMATS:
-        raise BadInput(f"--input {path}: unsupported file type {suffix or '(none)'!r}; use one of {', '.join(INPUT_FORMATS)}")
-    scanned = _scan(path, "," if suffix == ".csv" else None, max_bytes, lines=suffix != ".json", parquet=suffix == ".parquet")
+        raise BadInput(
+            f"--input {path}: unsupported file type {suffix or '(none)'!r}; use one of {', '.join(INPUT_FORMATS)}"
+        )
+    scanned = _scan(
+        path,
+        "," if suffix == ".csv" else None,
+        max_bytes,
+        lines=suffix != ".json",
+        parquet=suffix == ".parquet",
+    )
     if suffix == ".json":
         text = _read_text(path)
         # every profile is an object: more "{" than profiles allowed is refused before
@@ -203,13 +217,19 @@ def read_profiles(
         return profiles, False
     if suffix == ".jsonl":
         _check_count(path, scanned.records, 1)
-        lines = [(i, line) for i, line in enumerate(_read_text(path).splitlines(), 1) if line.strip()]
-        return _as_profiles([_json(line, f"{path} line {i}") for i, line in lines], str(path)), False
+        lines = [
+            (i, line) for i, line in enumerate(_read_text(path).splitlines(), 1) if line.strip()
+        ]
+        return _as_profiles(
+            [_json(line, f"{path} line {i}") for i, line in lines], str(path)
+        ), False
     _check_count(path, scanned.records - (suffix == ".csv"), scanned.columns)
     return _table_profiles(path), False
 
 
-def _scan(path: Path, sep: str | None, max_bytes: int, *, lines: bool, parquet: bool = False) -> Any:
+def _scan(
+    path: Path, sep: str | None, max_bytes: int, *, lines: bool, parquet: bool = False
+) -> Any:
     """The pre-scan of an input file, its refusal a :class:`BadInput`."""
     from engage.contract.limits import InputLimitError, InputLimits
     from engage.contract.prescan import scan_input
@@ -263,10 +283,14 @@ def _json_object(text: str, where: str) -> dict[str, Any]:
 def _as_profiles(parsed: Any, where: str) -> list[dict[str, Any]]:
     items = [parsed] if isinstance(parsed, dict) else parsed
     if not isinstance(items, list):
-        raise BadInput(f"{where} must hold a JSON object or a list of objects, got {type(parsed).__name__}")
+        raise BadInput(
+            f"{where} must hold a JSON object or a list of objects, got {type(parsed).__name__}"
+        )
     not_objects = [i for i, item in enumerate(items, 1) if not isinstance(item, dict)]
     if not_objects:
-        raise BadInput(f"{where}: {len(not_objects):,} profile(s) are not JSON objects (profile {_rows(not_objects)})")
+        raise BadInput(
+            f"{where}: {len(not_objects):,} profile(s) are not JSON objects (profile {_rows(not_objects)})"
+        )
     if not items:
         raise BadInput(f"{where} holds no profile")
     return items
@@ -341,7 +365,9 @@ def recommend(
         try:
             weights = contract.objective(objective)
         except ValidationError as exc:
-            for d in validation_details(exc.errors(include_url=False, include_input=False), "objective"):
+            for d in validation_details(
+                exc.errors(include_url=False, include_input=False), "objective"
+            ):
                 problems[(str(d["field"]), str(d["message"]))].append(0)
     if problems:
         raise BadInput(_problem_text(problems, len(profiles)))
@@ -374,7 +400,9 @@ def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -
             lines.append(f"  {column}: {message}")
             continue
         count = f"{len(rows):,} profile{'s' if len(rows) != 1 else ''}"
-        lines.append(f"  column {shown_names([column])}: {count} (profile {_rows(rows)}): {message}")
+        lines.append(
+            f"  column {shown_names([column])}: {count} (profile {_rows(rows)}): {message}"
+        )
     if len(ordered) > SHOWN_PROBLEMS:
         lines.append(f"  and {len(ordered) - SHOWN_PROBLEMS:,} more kinds of problem")
     return "\n".join(lines)
@@ -383,7 +411,9 @@ def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -
 def write_answers(answers: list[dict[str, Any]], output: Path | None, *, single: bool) -> None:
     """Answers as JSON: one object for a single profile, else a list (JSON Lines in a .jsonl)."""
     if output is not None and output.suffix.lower() == ".jsonl":
-        output.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers), encoding="utf-8")
+        output.write_text(
+            "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers), encoding="utf-8"
+        )
         return
     text = json.dumps(answers[0] if single else answers, indent=2, ensure_ascii=False) + "\n"
     if output is None:

@@ -110,7 +110,9 @@ def factorize_categories(values: pd.Series | np.ndarray | Iterable[Any]) -> Cate
     if values.dtype == object and infer_dtype(values, skipna=True) in _MIXED_KINDS:
         per_cell = np.array([canonical_category(v) for v in values], dtype=object)
         cell_codes, cell_labels = pd.factorize(per_cell, use_na_sentinel=True)
-        return CategoryFactors(np.asarray(cell_codes, dtype=np.int64), [str(u) for u in cell_labels])
+        return CategoryFactors(
+            np.asarray(cell_codes, dtype=np.int64), [str(u) for u in cell_labels]
+        )
     raw_codes, uniques = pd.factorize(values, use_na_sentinel=True)
     # Distinct raw values can share a label (" a" and "a", 1 and "1"): factorise the labels.
     raw_labels = np.array([canonical_category(u) for u in uniques], dtype=object)

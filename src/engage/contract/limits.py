@@ -51,7 +51,10 @@ class InputLimits:
     names: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if min(self.max_bytes, self.max_rows, self.probe_rows) < 1 or self.max_quarantine_written < 0:
+        if (
+            min(self.max_bytes, self.max_rows, self.probe_rows) < 1
+            or self.max_quarantine_written < 0
+        ):
             raise ValueError(f"input limits must be positive: {self}")
         if not 0 < self.probe_max_bad_share <= 1:
             raise ValueError(f"probe_max_bad_share must be in (0, 1]: {self.probe_max_bad_share}")

@@ -70,7 +70,9 @@ MAX_NAMES = 10
 MAX_NAME_CHARS = 80
 
 
-def shown_names(names: Iterable[Any], limit: int = MAX_NAMES, max_chars: int = MAX_NAME_CHARS) -> str:
+def shown_names(
+    names: Iterable[Any], limit: int = MAX_NAMES, max_chars: int = MAX_NAME_CHARS
+) -> str:
     """User-supplied names as every message echoes them: each quoted with control characters
     escaped (``repr``), cut to ``max_chars`` characters, at most ``limit`` of them, and
     saying how much was cut: ``'a', 'bbbb…' (+920 characters) and 3,998 more``.

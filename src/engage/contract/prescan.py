@@ -104,7 +104,9 @@ def open_decompressed(path: Path) -> BinaryIO:
         names = [n for n in archive.namelist() if not n.endswith("/")]
         if len(names) != 1:
             archive.close()
-            raise ValueError(f"{path}: a .zip log must hold exactly one file, it holds {len(names):,}")
+            raise ValueError(
+                f"{path}: a .zip log must hold exactly one file, it holds {len(names):,}"
+            )
         return archive.open(names[0])  # type: ignore[return-value]
     if suffix == ".zst":
         try:
@@ -189,14 +191,20 @@ class _TextScan:
                     self._read_names()
         if self.lines:
             # the first limit broken in byte order, whatever the chunk size
-            found = [v for v in (self._fields(base, data, delims), self._records(base, ends, len(chunk))) if v]
+            found = [
+                v
+                for v in (self._fields(base, data, delims), self._records(base, ends, len(chunk)))
+                if v
+            ]
             if found:
                 _, text, hint = min(found)
                 raise self.error(text, hint)
         else:
             self.record += len(ends)
 
-    def _fields(self, base: int, data: np.ndarray, delims: np.ndarray) -> tuple[int, str, str] | None:
+    def _fields(
+        self, base: int, data: np.ndarray, delims: np.ndarray
+    ) -> tuple[int, str, str] | None:
         """The first field too long or record too wide (its position and message); the state
         carried to the next chunk updated."""
         if self.sep is None:
@@ -209,12 +217,14 @@ class _TextScan:
         if len(over):
             k = int(over[0])
             record, field = self._locate(data, delims, k)
-            found.append((
-                int(starts[k]) + MAX_FIELD_BYTES,
-                f"{self.column_name(field, record)} of record {record + 1:,} is longer than "
-                f"{MAX_FIELD_BYTES:,} bytes, the limit (engage.contract.prescan.MAX_FIELD_BYTES)",
-                _HOW,
-            ))
+            found.append(
+                (
+                    int(starts[k]) + MAX_FIELD_BYTES,
+                    f"{self.column_name(field, record)} of record {record + 1:,} is longer than "
+                    f"{MAX_FIELD_BYTES:,} bytes, the limit (engage.contract.prescan.MAX_FIELD_BYTES)",
+                    _HOW,
+                )
+            )
         # fields per record: the separator that opens field MAX_COLUMNS + 1 is the breach
         is_end = data[delims] == 10
         end_at = np.flatnonzero(is_end)
@@ -227,16 +237,20 @@ class _TextScan:
         if len(wide):
             r = int(wide[0])
             idx = int(record_first[r] + (MAX_COLUMNS - seps_before[r]) - 1)
-            found.append((
-                base + int(delims[idx]),
-                f"record {self.record + r + 1:,} has more than {MAX_COLUMNS:,} fields, the "
-                "limit (engage.contract.prescan.MAX_COLUMNS)",
-                _HOW,
-            ))
+            found.append(
+                (
+                    base + int(delims[idx]),
+                    f"record {self.record + r + 1:,} has more than {MAX_COLUMNS:,} fields, the "
+                    "limit (engage.contract.prescan.MAX_COLUMNS)",
+                    _HOW,
+                )
+            )
         self.fields = int(seps[-1]) + 1  # of the record left open
         self.cells += len(delims)
         if self.cells > self.max_cells:
-            found.append((base + int(delims[self.max_cells - self.cells]), self._cells_text(), _RAISE))
+            found.append(
+                (base + int(delims[self.max_cells - self.cells]), self._cells_text(), _RAISE)
+            )
         if len(delims):
             self.field_start = base + int(delims[-1]) + 1
         return min(found) if found else None
@@ -332,7 +346,8 @@ def scan_parquet(
         names = handle.schema_arrow.names
         if len(names) > MAX_COLUMNS:
             raise _limit_error(
-                path, what,
+                path,
+                what,
                 f"{len(names):,} columns, more than {MAX_COLUMNS:,}, the limit "
                 "(engage.contract.prescan.MAX_COLUMNS)",
             )
@@ -341,7 +356,8 @@ def scan_parquet(
         max_cells = limits.max_bytes // BYTES_PER_CELL
         if handle.metadata.num_rows * max(len(wanted), 1) > max_cells:
             raise _limit_error(
-                path, what,
+                path,
+                what,
                 f"{handle.metadata.num_rows:,} rows of {len(wanted):,} columns, more than "
                 f"{max_cells:,} cells, the limit of one per {BYTES_PER_CELL} bytes of "
                 f"{limits.max_bytes:,} ({limits.name_of('max_bytes')}): each cell costs 8 to 64 "
@@ -354,7 +370,8 @@ def scan_parquet(
                 total += batch.nbytes
                 if total > limits.max_bytes:
                     raise _limit_error(
-                        path, what,
+                        path,
+                        what,
                         f"more than {limits.max_bytes:,} bytes once decoded, the limit "
                         f"({limits.name_of('max_bytes')})",
                         _RAISE,
@@ -371,7 +388,12 @@ def _check_cells(path: Path, what: str, name: str, column: pa.Array, first_row: 
     kind = column.type
     if pa.types.is_dictionary(kind):
         column, kind = column.dictionary_decode(), kind.value_type
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+    if not (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    ):
         return
     lengths = pc.binary_length(column)
     longest = pc.max(lengths).as_py()
@@ -380,7 +402,8 @@ def _check_cells(path: Path, what: str, name: str, column: pa.Array, first_row: 
         count = pc.sum(too_long).as_py()
         row = first_row + int(np.argmax(np.asarray(too_long.fill_null(False))))
         raise _limit_error(
-            path, what,
+            path,
+            what,
             f"column {shown_names([name])}: {count:,} cells longer than {MAX_FIELD_BYTES:,} "
             f"bytes (the limit, engage.contract.prescan.MAX_FIELD_BYTES) in rows {first_row:,} "
             f"to {first_row + len(column) - 1:,}, the first at row {row:,} ({longest:,} bytes)",
@@ -393,7 +416,12 @@ def is_compressed(path: Path) -> bool:
 
 
 def scan_input(
-    path: Path, sep: str | None, limits: InputLimits, *, parquet: bool, what: str = "input",
+    path: Path,
+    sep: str | None,
+    limits: InputLimits,
+    *,
+    parquet: bool,
+    what: str = "input",
     lines: bool = True,
 ) -> Scanned:
     """:func:`scan_parquet` or :func:`scan_text`, by the file's format."""

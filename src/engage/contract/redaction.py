@@ -62,8 +62,19 @@ SECRET_VARIABLES = (
 )
 _USER_VARIABLE = "MLFLOW_TRACKING_USERNAME"
 _SECRET_KEYS = (
-    "password", "passwd", "pwd", "token", "access_token", "refresh_token", "secret",
-    "client_secret", "api_key", "apikey", "key", "sig", "signature",
+    "password",
+    "passwd",
+    "pwd",
+    "token",
+    "access_token",
+    "refresh_token",
+    "secret",
+    "client_secret",
+    "api_key",
+    "apikey",
+    "key",
+    "sig",
+    "signature",
 )
 _HEADER_KEYS = ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key")
 
@@ -98,7 +109,9 @@ _HEADER = re.compile(
     r"(?:(?P<q>['\"])(?P<quoted>(?:\\.|(?!(?P=q)).)*)(?P=q)|(?P<value>[^\r\n]*))",
     flags=re.IGNORECASE,
 )
-_SCHEME_WORD = re.compile(r"^(?P<word>(?:Basic|Bearer|Token|Digest|Negotiate|AWS4-HMAC-SHA256)\s+)", re.I)
+_SCHEME_WORD = re.compile(
+    r"^(?P<word>(?:Basic|Bearer|Token|Digest|Negotiate|AWS4-HMAC-SHA256)\s+)", re.I
+)
 
 
 def remember_uri(uri: object) -> None:
@@ -188,7 +201,12 @@ def _forms(secret: str) -> set[str]:
     for plain in (secret, decoded):
         forms.add(plain)
         try:
-            encoded_forms = [quote(plain, safe=""), quote(plain), quote_plus(plain), quote(plain, safe="/:")]
+            encoded_forms = [
+                quote(plain, safe=""),
+                quote(plain),
+                quote_plus(plain),
+                quote(plain, safe="/:"),
+            ]
         except UnicodeEncodeError:  # a lone surrogate: no URI can hold it encoded
             encoded_forms = []
         for encoded in encoded_forms:

@@ -20,8 +20,7 @@ HOME = Path(__file__).resolve().parents[2]  # the folder this engage package is 
 def foreign_engage_folders(path: list[str]) -> list[str]:
     """The entries of ``path`` that hold an ``engage`` package other than this one."""
     return [
-        p for p in path
-        if Path(p or ".", "engage").is_dir() and Path(p or ".").resolve() != HOME
+        p for p in path if Path(p or ".", "engage").is_dir() and Path(p or ".").resolve() != HOME
     ]
 
 

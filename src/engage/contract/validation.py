@@ -204,7 +204,9 @@ def _check_columns(
             coerced[decl.name] = _check_declared(c, df[decl.name], decl, spec, typed_source)
     for outcome in spec.outcomes:
         if outcome.name in present:
-            coerced[outcome.name] = _check_declared(c, df[outcome.name], outcome, spec, typed_source)
+            coerced[outcome.name] = _check_declared(
+                c, df[outcome.name], outcome, spec, typed_source
+            )
     return coerced
 
 
@@ -220,7 +222,12 @@ def _check_declared(
         return check_categorical(c, raw, decl)
     binary = isinstance(decl, Outcome) and decl.type == "binary"
     values = check_numeric(
-        c, raw, decl.name, lo=decl.min, hi=decl.max, rules=[BINARY] if binary else [],
+        c,
+        raw,
+        decl.name,
+        lo=decl.min,
+        hi=decl.max,
+        rules=[BINARY] if binary else [],
         typed_source=typed_source,
     )
     if values is not None and not binary:

@@ -78,14 +78,18 @@ def check_outcomes(
         where = f"{prefix}.{name}"
         kind = types.get(name)
         if kind is None:
-            problems.append((where, f"unknown outcome; this decision's outcomes are {sorted(types)}"))
+            problems.append(
+                (where, f"unknown outcome; this decision's outcomes are {sorted(types)}")
+            )
         elif kind == "binary":
             if isinstance(value, bool) or (
                 isinstance(value, int | float) and not isinstance(value, bool) and value in (0, 1)
             ):
                 out[name] = float(value)
             else:
-                problems.append((where, f"binary outcome takes true/false or 0/1, not {value!r}"[:200]))
+                problems.append(
+                    (where, f"binary outcome takes true/false or 0/1, not {value!r}"[:200])
+                )
         elif isinstance(value, bool) or not isinstance(value, int | float):
             problems.append((where, f"numeric outcome takes a number, not {type(value).__name__}"))
         elif not _finite(value):
@@ -156,7 +160,9 @@ def _insert_new(dialect: str) -> Any:
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        return sqlite_insert(tables.decisions).on_conflict_do_nothing(index_elements=["decision_id"])
+        return sqlite_insert(tables.decisions).on_conflict_do_nothing(
+            index_elements=["decision_id"]
+        )
     raise StoreError(f"decision store on {dialect!r}: only SQLite and PostgreSQL are supported")
 
 
@@ -189,15 +195,21 @@ class DecisionStore:
     def get(self, decision_id: str) -> DecisionRecord | None:
         """The decision with this id, or None."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(tables.decisions).where(tables.decisions.c.decision_id == decision_id)
-            ).mappings().first()
+            row = (
+                conn.execute(
+                    sa.select(tables.decisions).where(tables.decisions.c.decision_id == decision_id)
+                )
+                .mappings()
+                .first()
+            )
         return None if row is None else DecisionRecord.from_row(row)
 
     def count(self) -> int:
         """How many decisions are stored."""
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(tables.decisions)).scalar_one())
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(tables.decisions)).scalar_one()
+            )
 
     # ---------------------------------------------------------------- outcomes
 
@@ -243,7 +255,10 @@ class DecisionStore:
         with self.engine.begin() as conn:
             have = self._outcomes(conn, record.decision_id)
             conflicts = [
-                (f"outcomes.{n}", f"already recorded as {have[n]!r}; a second value {v!r} is refused")
+                (
+                    f"outcomes.{n}",
+                    f"already recorded as {have[n]!r}; a second value {v!r} is refused",
+                )
                 for n, v in checked.items()
                 if n in have and have[n] != v
             ]
@@ -306,7 +321,9 @@ class DecisionStore:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 rows = conn.execute(
-                    sa.select(o.c.decision_id, o.c.name, o.c.value).where(o.c.decision_id.in_(chunk))
+                    sa.select(o.c.decision_id, o.c.name, o.c.value).where(
+                        o.c.decision_id.in_(chunk)
+                    )
                 )
                 for decision_id, name, value in rows:
                     found[decision_id][name] = value

@@ -49,7 +49,9 @@ def _terms(
     return terms
 
 
-def _dr_terms(data: LoggedData, target_style: np.ndarray, q_target: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _dr_terms(
+    data: LoggedData, target_style: np.ndarray, q_target: np.ndarray, w: np.ndarray
+) -> np.ndarray:
     """The per-row DR terms ``q_target + match * w * (y - q_logged)`` of one policy (``(n,)``
     arguments) or of ``g`` at once (``(n, g)`` styles and objectives)."""
     correction = w * (data.reward - data.q_logged)

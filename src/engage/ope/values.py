@@ -41,7 +41,9 @@ def estimate_metrics(name: str, estimate: Estimate) -> dict[str, float]:
     return {name: estimate.value, f"{name}_low": estimate.low, f"{name}_high": estimate.high}
 
 
-def value_metrics(values: Mapping[str, Mapping[str, tuple[float, float, float]]]) -> dict[str, float]:
+def value_metrics(
+    values: Mapping[str, Mapping[str, tuple[float, float, float]]],
+) -> dict[str, float]:
     """``ope.<policy>.<estimator>[_low|_high]`` of every value."""
     metrics: dict[str, float] = {}
     for policy, estimates in values.items():

@@ -110,9 +110,7 @@ class Describer:
         # an interval never leaves the range the spec declares for the outcome (a count's
         # interval does not go below 0 when the spec says its minimum is 0)
         bounds = {
-            o.name: (
-                -np.inf if o.min is None else o.min, np.inf if o.max is None else o.max
-            )
+            o.name: (-np.inf if o.min is None else o.min, np.inf if o.max is None else o.max)
             for o in self.spec.outcomes
         }
         pred = r.preds[i, j]
@@ -188,4 +186,7 @@ class Describer:
             mode, action, "outside_support", to_baseline=True, subjects=subjects, style=style
         )
         moved = to_baseline if to_baseline is not None else [False] * len(pinned)
-        return [(baseline if b else first) if p else fallback for p, b in zip(pinned, moved, strict=True)]
+        return [
+            (baseline if b else first) if p else fallback
+            for p, b in zip(pinned, moved, strict=True)
+        ]

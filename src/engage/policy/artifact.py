@@ -58,13 +58,32 @@ LEGACY_PICKLE = "policy.pkl"
 INTERVALS_DIR = "intervals"
 CANDIDATE_EXTRAS = ("_group", "_support_rows", "_kind")
 # every field of policy.json in this format (save_policy writes exactly these)
-POLICY_FIELDS = frozenset({
-    "spec", "outcome_models", "propensity_temperature", "min_propensity", "pessimism",
-    "n_train", "score_sd", "mode", "constant_action", "interval_halfwidth", "interval_level",
-    "objective", "typical_actions", "style_corrections", "metadata", "clusters", "baseline",
-    "min_support_rows", "constant_scope", "constant_min_propensity", "shared_support",
-    "interval_model",
-})
+POLICY_FIELDS = frozenset(
+    {
+        "spec",
+        "outcome_models",
+        "propensity_temperature",
+        "min_propensity",
+        "pessimism",
+        "n_train",
+        "score_sd",
+        "mode",
+        "constant_action",
+        "interval_halfwidth",
+        "interval_level",
+        "objective",
+        "typical_actions",
+        "style_corrections",
+        "metadata",
+        "clusters",
+        "baseline",
+        "min_support_rows",
+        "constant_scope",
+        "constant_min_propensity",
+        "shared_support",
+        "interval_model",
+    }
+)
 RETRAIN = "retrain it with `engage train`"
 
 # Parameters the pyfunc's ``predict`` takes (declared in the model signature's params schema;
@@ -144,7 +163,9 @@ def save_policy(policy: Policy, directory: str | Path) -> Path:
         "interval_model": policy.interval_model is not None,
     }
     assert set(fields) == POLICY_FIELDS, "save_policy and POLICY_FIELDS disagree"
-    (directory / POLICY_FILE).write_text(json.dumps(fields, indent=1, sort_keys=True, allow_nan=False))
+    (directory / POLICY_FILE).write_text(
+        json.dumps(fields, indent=1, sort_keys=True, allow_nan=False)
+    )
     # written last: a folder without it is not a (complete) artifact
     (directory / FORMAT_FILE).write_text(
         json.dumps({"format": FORMAT_NAME, "format_version": FORMAT_VERSION}) + "\n"
@@ -179,7 +200,9 @@ def read_format(directory: str | Path) -> int:
                 "this model was written by engage 0.1 (format 1, a pickle), which this version "
                 f"does not load; {RETRAIN} (format {FORMAT_VERSION})"
             )
-        raise ArtifactError(f"{directory.name or directory} holds no engage policy ({FORMAT_FILE} missing)")
+        raise ArtifactError(
+            f"{directory.name or directory} holds no engage policy ({FORMAT_FILE} missing)"
+        )
     try:
         meta = json.loads(marker.read_text())
         name, version = meta["format"], int(meta["format_version"])
@@ -365,7 +388,9 @@ class PolicyPyfunc:
         """The underlying :class:`Policy` (``PyFuncModel.get_raw_model()`` returns it)."""
         return self.policy
 
-    def predict(self, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(
+        self, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         """Top recommendation per profile.
 
         ``params`` may set ``top_k`` (default 3), ``explain`` (default true) and ``objective``

@@ -106,7 +106,11 @@ def build_candidates(
         ]
         if categorical:
             combos = (
-                part[categorical].astype(str).value_counts().head(max_categorical_combos).index.tolist()
+                part[categorical]
+                .astype(str)
+                .value_counts()
+                .head(max_categorical_combos)
+                .index.tolist()
             )
             combos = [c if isinstance(c, tuple) else (c,) for c in combos]
         else:

@@ -149,5 +149,7 @@ class FeatureBuilder:
 
     def decode_style(self, codes: np.ndarray) -> np.ndarray:
         """Style labels for style codes."""
-        labels: np.ndarray = np.asarray(self.spec.styles, dtype=object)[np.asarray(codes, dtype=int)]
+        labels: np.ndarray = np.asarray(self.spec.styles, dtype=object)[
+            np.asarray(codes, dtype=int)
+        ]
         return labels

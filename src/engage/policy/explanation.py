@@ -195,12 +195,21 @@ class Explainer:
                 - (contrib[2 * p + 1].sum() - discount[i, b])
             )
             ra, rb = rowof(i, a), rowof(i, b)
-            pin = None if pinned is None else int(np.atleast_1d(pinned)[i] if np.ndim(pinned) else pinned)
+            pin = (
+                None
+                if pinned is None
+                else int(np.atleast_1d(pinned)[i] if np.ndim(pinned) else pinned)
+            )
             said = basis if isinstance(basis, str) else basis[i]
             gap = Gap(score_diff, outcomes, unit, pin is not None and pin >= 0 and ra == pin, said)
             explained.append(
                 self._explanation(
-                    context[i], ra, rb, contrib[2 * p] - contrib[2 * p + 1], discount[i, [a, b]], gap
+                    context[i],
+                    ra,
+                    rb,
+                    contrib[2 * p] - contrib[2 * p + 1],
+                    discount[i, [a, b]],
+                    gap,
                 )
             )
         return explained
@@ -255,8 +264,11 @@ class Explainer:
         if f == len(names):
             sentence = self.narrator.support_sentence(a, b, value, points)
             return Factor(
-                feature="support", value=None, runner_up_value=None,
-                contribution=float(value), sentence=sentence,
+                feature="support",
+                value=None,
+                runner_up_value=None,
+                contribution=float(value),
+                sentence=sentence,
             )
         name = names[f]
         if name in a:  # a decision: the two candidates' values
@@ -267,8 +279,11 @@ class Explainer:
             other = None
             sentence = self.narrator.factor_sentence(name, value, a, b, raw, points)
         return Factor(
-            feature=name, value=_jsonable(raw), runner_up_value=other,
-            contribution=float(value), sentence=sentence,
+            feature=name,
+            value=_jsonable(raw),
+            runner_up_value=other,
+            contribution=float(value),
+            sentence=sentence,
         )
 
 

@@ -46,7 +46,9 @@ class Exploration:
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
-            raise ValueError(f"exploration.method must be one of {list(METHODS)}, not {self.method!r}")
+            raise ValueError(
+                f"exploration.method must be one of {list(METHODS)}, not {self.method!r}"
+            )
         if not (math.isfinite(self.epsilon) and 0.0 <= self.epsilon <= 1.0):
             raise ValueError(f"exploration.epsilon must be in [0, 1], not {self.epsilon}")
         if not (math.isfinite(self.temperature) and self.temperature > 0.0):
@@ -98,9 +100,7 @@ def distribution(scores: Sequence[float] | np.ndarray, first: int, how: Explorat
     return softmax
 
 
-def draw(
-    scores: Sequence[float] | np.ndarray, first: int, how: Exploration, seed: int
-) -> Draw:
+def draw(scores: Sequence[float] | np.ndarray, first: int, how: Exploration, seed: int) -> Draw:
     """Draw the served option from :func:`distribution`; greedy draws nothing (probability 1).
 
     The same ``seed`` gives the same draw; the probability is that of the drawn option in the

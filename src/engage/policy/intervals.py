@@ -44,7 +44,15 @@ import numpy as np
 INTERVALS_FILE = "intervals.json"
 FORMAT_NAME = "engage-intervals"
 # every field of intervals.json (save writes exactly these)
-INTERVAL_FIELDS = ("format", "method", "outcomes", "multipliers", "floors", "level", "calibration_rows")
+INTERVAL_FIELDS = (
+    "format",
+    "method",
+    "outcomes",
+    "multipliers",
+    "floors",
+    "level",
+    "calibration_rows",
+)
 
 
 def interval_file(i: int) -> str:

@@ -173,13 +173,19 @@ class Policy:
         )
         # The candidate frame as plain dicts: a pandas ``iloc`` row lookup costs ~0.1 ms and
         # the answer to one profile needs several (a latency budget matters here).
-        self._candidate_rows: list[dict[str, Any]] = self.candidates.frame.to_dict("records", into=dict)
+        self._candidate_rows: list[dict[str, Any]] = self.candidates.frame.to_dict(
+            "records", into=dict
+        )
         self.narrator = Narrator(self.spec)
         self.explainer = Explainer(
             self.predictor, self.candidates, self._candidate_rows, self.builder, self.narrator
         )
         self.describer = Describer(
-            self.spec, self.candidates, self._candidate_rows, self._outcome_order, self.narrator,
+            self.spec,
+            self.candidates,
+            self._candidate_rows,
+            self._outcome_order,
+            self.narrator,
             interval_model=self.interval_model,
         )
 
@@ -344,7 +350,9 @@ class Policy:
             rows = self._cluster_rows[c]
             start = len(shared)
             index[i, start : start + len(rows)] = rows
-            index[i, start + len(rows) :] = rows[0] if len(rows) else (shared[0] if len(shared) else 0)
+            index[i, start + len(rows) :] = (
+                rows[0] if len(rows) else (shared[0] if len(shared) else 0)
+            )
             valid[i, start : start + len(rows)] = True
         return index, valid
 
@@ -377,7 +385,9 @@ class Policy:
         )
         return allowed
 
-    def _pinned(self, context: np.ndarray, prop: np.ndarray, index: np.ndarray) -> np.ndarray | None:
+    def _pinned(
+        self, context: np.ndarray, prop: np.ndarray, index: np.ndarray
+    ) -> np.ndarray | None:
         """The position of the action a constant or baseline policy puts first, per profile
         (-1 where it has none); None for a personalised policy."""
         if self.mode == "constant" and self.constant_action is not None:
@@ -477,18 +487,25 @@ class Policy:
         # constant action, or the profile's baseline (a baseline policy's, or a supported
         # constant's where its action lacks support)
         pin_rows = (
-            np.full(len(context), -1) if r.pinned is None
-            else np.where(r.pinned >= 0, r.index[np.arange(len(context)), np.maximum(r.pinned, 0)], -1)
+            np.full(len(context), -1)
+            if r.pinned is None
+            else np.where(
+                r.pinned >= 0, r.index[np.arange(len(context)), np.maximum(r.pinned, 0)], -1
+            )
         )
-        to_baseline = [
-            self.mode == "constant" and 0 <= int(row) != constant for row in pin_rows
-        ]
+        to_baseline = [self.mode == "constant" and 0 <= int(row) != constant for row in pin_rows]
         bases: list[Basis] = ["baseline" if b else self._pinned_basis for b in to_baseline]
         explanations: dict[int, Explanation] = {}
         if explain and pairs:  # one pred_contrib call per outcome model for the whole batch
             found = self.explainer.explain_pairs(
-                context, pairs, r.weights, r.discount, r.preds,
-                None if r.pinned is None else pin_rows, index=r.index, basis=bases,
+                context,
+                pairs,
+                r.weights,
+                r.discount,
+                r.preds,
+                None if r.pinned is None else pin_rows,
+                index=r.index,
+                basis=bases,
             )
             explanations = {i: e for (i, _, _), e in zip(pairs, found, strict=True)}
         notes = self.describer.notes(
@@ -502,8 +519,13 @@ class Policy:
             Answer(
                 recommendations=tuple(
                     describe(
-                        rank, i, j, r, pinned=pinned[i] and rank == 1,
-                        halfwidth=widths[i][rank - 1], basis=bases[i],
+                        rank,
+                        i,
+                        j,
+                        r,
+                        pinned=pinned[i] and rank == 1,
+                        halfwidth=widths[i][rank - 1],
+                        basis=bases[i],
                     )
                     for rank, j in enumerate(order, start=1)
                 ),

@@ -72,7 +72,11 @@ class ProfileClusters:
 
     def with_centroids(self, centroids: np.ndarray) -> ProfileClusters:
         return ProfileClusters(
-            self.numeric, self.mean, self.scale, self.categorical, self.n_categories,
+            self.numeric,
+            self.mean,
+            self.scale,
+            self.categorical,
+            self.n_categories,
             np.asarray(centroids, dtype=float),
         )
 

@@ -64,9 +64,7 @@ def model_signature(policy: Policy, output: pd.DataFrame) -> ModelSignature:
     columns = []
     for name in spec.context_names:
         col = spec.column(name)
-        textual = isinstance(col, CategoricalColumn) and not any(
-            _is_number(v) for v in col.values
-        )
+        textual = isinstance(col, CategoricalColumn) and not any(_is_number(v) for v in col.values)
         columns.append(ColSpec(DataType.string if textual else AnyType(), name))
     params = ParamSchema(
         [
@@ -75,7 +73,9 @@ def model_signature(policy: Policy, output: pd.DataFrame) -> ModelSignature:
             ParamSpec("objective", DataType.string, PREDICT_PARAMS["objective"]),
         ]
     )
-    return ModelSignature(inputs=Schema(columns), outputs=infer_signature(output).inputs, params=params)
+    return ModelSignature(
+        inputs=Schema(columns), outputs=infer_signature(output).inputs, params=params
+    )
 
 
 def _is_number(value: object) -> bool:
@@ -92,7 +92,9 @@ def _runtime_code(root: Path) -> Path:
     target.mkdir(parents=True)
     shutil.copy2(PACKAGE_DIR / "__init__.py", target / "__init__.py")
     for sub in RUNTIME_CORE:
-        shutil.copytree(PACKAGE_DIR / sub, target / sub, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            PACKAGE_DIR / sub, target / sub, ignore=shutil.ignore_patterns("__pycache__")
+        )
     return target
 
 
@@ -136,7 +138,9 @@ def load_registered_policy(uri: str) -> Policy:
     """
     policy = load_model_object(uri)
     if not isinstance(policy, Policy):
-        raise TypeError(f"{redact(uri)} is not an engage policy model (got {type(policy).__name__})")
+        raise TypeError(
+            f"{redact(uri)} is not an engage policy model (got {type(policy).__name__})"
+        )
     return policy
 
 

@@ -108,7 +108,9 @@ def mark_killed_runs(client: MlflowClient, experiment_id: str) -> list[str]:
     token = None
     while True:
         page = client.search_runs(
-            [experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=1000,
+            [experiment_id],
+            filter_string="attributes.status = 'RUNNING'",
+            max_results=1000,
             page_token=token,
         )
         for run in page:

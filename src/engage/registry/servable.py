@@ -105,18 +105,27 @@ def resolve_model(client: MlflowClient, uri: str) -> ResolvedModel:
     if uri.startswith("runs:/"):
         run_id = uri.removeprefix("runs:/").split("/", 1)[0]
         problem = run_refusal(client, run_id)
-        return ResolvedModel(uri, uri, None if problem is None else f"run {run_id}: {problem}", run_id=run_id)
+        return ResolvedModel(
+            uri, uri, None if problem is None else f"run {run_id}: {problem}", run_id=run_id
+        )
     if not uri.startswith("models:/"):
         return ResolvedModel(uri, uri)
     resolved = get_model_name_and_version(client, uri)
     if len(resolved) == 1:  # models:/<model id>: a logged model, not a registered version
         model_id = resolved[0]
         model = client.get_logged_model(model_id)
-        return ResolvedModel(uri, uri, logged_model_refusal(client, model_id), run_id=model.source_run_id)
+        return ResolvedModel(
+            uri, uri, logged_model_refusal(client, model_id), run_id=model.source_run_id
+        )
     name, version = resolved
     mv = client.get_model_version(name, str(version))
     return ResolvedModel(
-        uri, f"models:/{name}/{mv.version}", version_refusal(client, mv), name, str(mv.version), mv.run_id
+        uri,
+        f"models:/{name}/{mv.version}",
+        version_refusal(client, mv),
+        name,
+        str(mv.version),
+        mv.run_id,
     )
 
 

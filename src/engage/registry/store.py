@@ -35,7 +35,9 @@ class StoreMissingError(FileNotFoundError):
 def default_tracking_uri(root: str | Path = "mlruns") -> str:
     """``MLFLOW_TRACKING_URI`` when set, else the embedded store: SQLite inside ``root``
     (relative to the working directory). Nothing is created here."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(root).resolve() / 'mlflow.db'}"
+    return (
+        os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(root).resolve() / 'mlflow.db'}"
+    )
 
 
 def configure_tracking(experiment: str, root: str | Path = "mlruns") -> str:
@@ -55,7 +57,9 @@ def configure_tracking(experiment: str, root: str | Path = "mlruns") -> str:
     mlflow.set_tracking_uri(uri)
     if mlflow.get_experiment_by_name(experiment) is None:
         # classical ML, so that MLflow 3's UI does not open the experiment on its GenAI view
-        artifacts = (Path(root).resolve() / "artifacts").as_uri() if uri.startswith("sqlite:") else None
+        artifacts = (
+            (Path(root).resolve() / "artifacts").as_uri() if uri.startswith("sqlite:") else None
+        )
         mlflow.create_experiment(
             experiment, artifact_location=artifacts, tags={EXPERIMENT_KIND_TAG: CLASSICAL_ML}
         )

@@ -48,9 +48,12 @@ class TrainedRun(Protocol):
     @property
     def validation(self) -> ValidationReport | None: ...
 
+
 ESTIMATORS = ("dm", "ips", "snips", "dr", "range", "observed", "true")
 ESTIMATOR_LABELS = {est: est.upper() for est in ESTIMATORS} | {
-    "range": "DR range", "observed": "observed", "true": "true",
+    "range": "DR range",
+    "observed": "observed",
+    "true": "true",
 }
 POLICIES = ("learned", "best_constant", "logged")
 
@@ -74,7 +77,9 @@ def print_summary(result: TrainedRun, console: Console | None = None) -> None:
     lines = [f"objective: {describe_weights(result.objective_weights)}"]
     if result.validation is not None:
         lines += quarantine_lines(result.validation)
-        lines += [f"warning: {p.message}" for p in result.validation.problems if p.severity == "warning"]
+        lines += [
+            f"warning: {p.message}" for p in result.validation.problems if p.severity == "warning"
+        ]
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(_values_table(result))
@@ -85,10 +90,14 @@ def print_summary(result: TrainedRun, console: Console | None = None) -> None:
             f"learned {m['regret.learned']:.3f}, best constant {m['regret.best_constant']:.3f}"
         )
     console.print(f"policy shipped: [bold]{result.mode}[/] — {escape(result.decision_reason)}")
-    console.print(f"MLflow run {result.run_id} (experiment {result.experiment_id}) at {result.tracking_uri}")
+    console.print(
+        f"MLflow run {result.run_id} (experiment {result.experiment_id}) at {result.tracking_uri}"
+    )
     if result.version:
         state = "[green]promoted to champion[/]" if result.promoted else "[yellow]not promoted[/]"
-        console.print(f"registered version {result.version}: {state} — {escape(result.promotion_reason)}")
+        console.print(
+            f"registered version {result.version}: {state} — {escape(result.promotion_reason)}"
+        )
 
 
 def _values_table(result: TrainedRun) -> Table:

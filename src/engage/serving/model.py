@@ -141,7 +141,9 @@ class ModelLoader:
         else:
             # Fixed words: an upstream error body (a 500 page may echo the request's headers)
             # goes to the log and the admin answer only, redacted.
-            public = f"cannot {action} {uri}: the model store failed (the server log has the detail)"
+            public = (
+                f"cannot {action} {uri}: the model store failed (the server log has the detail)"
+            )
         return ModelLoadError(f"cannot {action} {uri}: {_short(exc)}", public)
 
     def alias_version(self, uri: str) -> str | None:

@@ -93,14 +93,14 @@ def fit_clusters(
     builder = FeatureBuilder(spec)
     n_ctx = len(builder.context_names)
     categorical = [j for j in builder.categorical_indices if j < n_ctx]
-    n_categories = [
-        len(c.values) for c in spec.context if isinstance(c, CategoricalColumn)
-    ]
+    n_categories = [len(c.values) for c in spec.context if isinstance(c, CategoricalColumn)]
     standard = ProfileClusters.standardiser(context, categorical, n_categories)
     rng = np.random.default_rng(seed)
-    sample = context if len(context) <= CLUSTER_SAMPLE else context[
-        rng.choice(len(context), CLUSTER_SAMPLE, replace=False)
-    ]
+    sample = (
+        context
+        if len(context) <= CLUSTER_SAMPLE
+        else context[rng.choice(len(context), CLUSTER_SAMPLE, replace=False)]
+    )
     z = standard.transform(sample)
     k = max(1, min(k, len(np.unique(np.round(z, 6), axis=0))))
     km = KMeans(n_clusters=k, n_init=2, random_state=seed).fit(z)
@@ -227,9 +227,15 @@ def search_actions(
             pool = log.iloc[pool_rows][spec.decision_names].to_dict("records")
             cells.append(
                 _Cell(
-                    c, style, vectors[rows], cats[rows],
+                    c,
+                    style,
+                    vectors[rows],
+                    cats[rows],
                     _radius(vectors[rows], cats[rows], settings.support_neighbours),
-                    profiles, typical, pool, [],
+                    profiles,
+                    typical,
+                    pool,
+                    [],
                 )
             )
     for cell in cells:  # a logged action in a sparse corner is not support enough
@@ -286,7 +292,9 @@ def _radius(vectors: np.ndarray, cats: np.ndarray, k: int, sample: int = 500) ->
         return float("inf")
     if n < 2:
         return 0.0
-    probe = np.arange(n) if n <= sample else np.random.default_rng(0).choice(n, sample, replace=False)
+    probe = (
+        np.arange(n) if n <= sample else np.random.default_rng(0).choice(n, sample, replace=False)
+    )
     d = np.sqrt(((vectors[probe, None, :] - vectors[None, :, :]) ** 2).sum(-1))
     d[cats[probe, None] != cats[None, :]] = np.inf
     d[np.arange(len(probe)), probe] = np.inf  # not its own neighbour
@@ -295,7 +303,9 @@ def _radius(vectors: np.ndarray, cats: np.ndarray, k: int, sample: int = 500) ->
     return float(np.median(finite)) if len(finite) else 0.0
 
 
-def _support_count(cell: _Cell, actions: list[dict[str, object]], space: _ActionSpace) -> np.ndarray:
+def _support_count(
+    cell: _Cell, actions: list[dict[str, object]], space: _ActionSpace
+) -> np.ndarray:
     """How many of the cell's logged actions lie within its radius of each action."""
     if not actions:
         return np.zeros(0)

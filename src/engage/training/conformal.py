@@ -126,8 +126,14 @@ def fit_interval_model(
     for i, name in enumerate(names):
         absres = np.abs(np.asarray(y[name], dtype=float) - np.asarray(oof[name], dtype=float))
         booster = train_booster(
-            {**SCALE_PARAMS, "seed": seed + i}, X[grow], absres[grow], categorical, SCALE_ROUNDS,
-            (X[stop], absres[stop]), fit_log, f"interval/{name}",
+            {**SCALE_PARAMS, "seed": seed + i},
+            X[grow],
+            absres[grow],
+            categorical,
+            SCALE_ROUNDS,
+            (X[stop], absres[stop]),
+            fit_log,
+            f"interval/{name}",
         )
         floor = max(FLOOR_SHARE * float(absres[fit_rows].mean()), 1e-9)
         scale = np.maximum(booster.predict(X[cal_rows], num_threads=1), floor)
@@ -175,7 +181,9 @@ def measure_coverage(
     for i, name in enumerate(model.outcomes):
         if name not in outcome_order or name not in observed:
             continue
-        err = np.abs(np.asarray(observed[name], dtype=float) - predicted[:, outcome_order.index(name)])
+        err = np.abs(
+            np.asarray(observed[name], dtype=float) - predicted[:, outcome_order.index(name)]
+        )
         w = widths[:, i]
         out[f"intervals.coverage.{name}"] = float(np.mean(err <= w))
         out[f"intervals.mean_halfwidth.{name}"] = float(w.mean())

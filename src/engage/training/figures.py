@@ -23,7 +23,10 @@ def log_figures(
     """Propensity overlap (marking ``min_propensity``) and calibration, policy values,
     feature importance, outcome fit."""
     proba, style = nuisance.propensity.eval_proba, split.eval.style
-    _log(plots.plot_propensity_overlap(proba, style, split.styles, clip=min_propensity), "propensity_overlap.png")
+    _log(
+        plots.plot_propensity_overlap(proba, style, split.styles, clip=min_propensity),
+        "propensity_overlap.png",
+    )
     _log(plots.plot_calibration(style, proba, split.styles), "propensity_calibration.png")
     _log(plots.plot_policy_values(values, oracle=oracle_value), "policy_values.png")
     names = policy.builder.feature_names

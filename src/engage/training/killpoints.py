@@ -25,13 +25,21 @@ import time
 from pathlib import Path
 
 POINTS = (
-    "run_started", "model_logged", "before_finish", "run_finished", "version_created", "alias_moved",
+    "run_started",
+    "model_logged",
+    "before_finish",
+    "run_finished",
+    "version_created",
+    "alias_moved",
 )
 
 
 def pause_at(point: str) -> None:
     """Write the marker and sleep if a test asked to pause here; otherwise return at once."""
-    if os.environ.get("ENGAGE_TEST_HOOKS") != "1" or os.environ.get("ENGAGE_TEST_PAUSE_AT") != point:
+    if (
+        os.environ.get("ENGAGE_TEST_HOOKS") != "1"
+        or os.environ.get("ENGAGE_TEST_PAUSE_AT") != point
+    ):
         return
     marker = os.environ.get("ENGAGE_TEST_PAUSE_MARKER")
     if marker:

@@ -90,7 +90,9 @@ def train_booster(
     callbacks = []
     valid_sets = []
     if valid is not None:
-        valid_sets = [lgb.Dataset(valid[0], valid[1], reference=train_set, categorical_feature=categorical)]
+        valid_sets = [
+            lgb.Dataset(valid[0], valid[1], reference=train_set, categorical_feature=categorical)
+        ]
         callbacks = [lgb.early_stopping(EARLY_STOPPING, verbose=False)]
     booster = lgb.train(
         params, train_set, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks
@@ -140,8 +142,14 @@ def cross_fit(
     fold = np.zeros(len(X), dtype=int)
     for k, (tr, va) in enumerate(KFold(folds, shuffle=True, random_state=seed).split(X)):
         booster = train_booster(
-            {**params, "seed": seed + k}, X[tr], y[tr], categorical, MAX_ROUNDS,
-            (X[va], y[va]), fit_log, f"{label}/fold{k}",
+            {**params, "seed": seed + k},
+            X[tr],
+            y[tr],
+            categorical,
+            MAX_ROUNDS,
+            (X[va], y[va]),
+            fit_log,
+            f"{label}/fold{k}",
         )
         best.append(booster.best_iteration or booster.current_iteration())
         models.append(booster)
@@ -150,8 +158,12 @@ def cross_fit(
         if oof is None:
             oof = np.zeros((len(X), *pred.shape[1:]))
         oof[va] = pred
-    rounds = max(10, int(round(np.mean(best) * folds / max(folds - 1, 1))))  # more data, more rounds
-    final = train_booster({**params, "seed": seed}, X, y, categorical, rounds, None, fit_log, f"{label}/final")
+    rounds = max(
+        10, int(round(np.mean(best) * folds / max(folds - 1, 1)))
+    )  # more data, more rounds
+    final = train_booster(
+        {**params, "seed": seed}, X, y, categorical, rounds, None, fit_log, f"{label}/final"
+    )
     assert oof is not None
     return CrossFit(oof=oof, final=final, best_iterations=best, fold_models=models, fold=fold)
 
@@ -198,8 +210,15 @@ def fit_propensity(
         return np.asarray(b.predict(X, raw_score=True)).reshape(len(X), -1)
 
     cf = cross_fit(
-        context, style.astype(int), params=p, categorical=categorical, folds=folds, seed=seed,
-        predict=raw_predict, fit_log=fit_log, label="propensity",
+        context,
+        style.astype(int),
+        params=p,
+        categorical=categorical,
+        folds=folds,
+        seed=seed,
+        predict=raw_predict,
+        fit_log=fit_log,
+        label="propensity",
     )
     idx = np.arange(len(style))
 
@@ -244,8 +263,15 @@ def fit_outcomes(
     fold: np.ndarray | None = None
     for name, y in outcomes.items():
         cf = cross_fit(
-            X, y, params=p, categorical=categorical, folds=folds, seed=seed,
-            predict=lambda b, Xv: np.asarray(b.predict(Xv)), fit_log=fit_log, label=f"outcome/{name}",
+            X,
+            y,
+            params=p,
+            categorical=categorical,
+            folds=folds,
+            seed=seed,
+            predict=lambda b, Xv: np.asarray(b.predict(Xv)),
+            fit_log=fit_log,
+            label=f"outcome/{name}",
         )
         boosters[name], oof[name], best[name] = cf.final, cf.oof, cf.best_iterations
         for k, model in enumerate(cf.fold_models):
@@ -316,7 +342,9 @@ def fit_style_corrections(
         r = residuals[name][rows]
         for k in np.flatnonzero(ok):
             offsets[o, k] = r[st == k].mean()
-    target = np.hstack([residuals[name][rows][:, None] - offsets[o][None, :] for o, name in enumerate(outcomes)])
+    target = np.hstack(
+        [residuals[name][rows][:, None] - offsets[o][None, :] for o, name in enumerate(outcomes)]
+    )
     mask = np.tile(mask_k, len(outcomes))
     params = {**CORRECTION_PARAMS, "num_class": target.shape[1], "seed": seed, "num_threads": 1}
     start = time.perf_counter()
@@ -327,8 +355,16 @@ def fit_style_corrections(
     )
     if fit_log is not None:
         fit_log.add(
-            label="correction/styles", rows=len(X), valid_rows=0, features=X.shape[1], rounds=rounds,
-            best_iteration=rounds, early_stopping=False, params={**params, "objective": "custom:style_correction"},
+            label="correction/styles",
+            rows=len(X),
+            valid_rows=0,
+            features=X.shape[1],
+            rounds=rounds,
+            best_iteration=rounds,
+            early_stopping=False,
+            params={**params, "objective": "custom:style_correction"},
             seconds=time.perf_counter() - start,
         )
-    return StyleCorrections(booster=booster, offsets=offsets * ok[None, :], outcomes=outcomes, n_styles=n_styles)
+    return StyleCorrections(
+        booster=booster, offsets=offsets * ok[None, :], outcomes=outcomes, n_styles=n_styles
+    )

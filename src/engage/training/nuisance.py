@@ -33,7 +33,9 @@ from engage.training.split import Split
 # them with a benchmark). Read when a function runs, so a test may patch them.
 FOLDS = 3  # cross-fitting folds of the propensity and outcome models
 TUNING_ROWS = 20_000  # training rows Optuna tunes the outcome models on
-STYLE_CORRECTION_ROUNDS = CORRECTION_ROUNDS  # rounds of the per-style residual corrections (0: none)
+STYLE_CORRECTION_ROUNDS = (
+    CORRECTION_ROUNDS  # rounds of the per-style residual corrections (0: none)
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ class Outcomes:
 
     models: OutcomeModels
     corrections: StyleCorrections | None
-    oof_corrected: dict[str, np.ndarray]  # out-of-fold predictions, corrected on the propensity rows
+    oof_corrected: dict[
+        str, np.ndarray
+    ]  # out-of-fold predictions, corrected on the propensity rows
     halfwidth: dict[str, float]  # 90% absolute out-of-fold error per outcome
     eval_observed: dict[str, np.ndarray]  # outcomes of the metric rows (for the fit plot)
     eval_predicted: dict[str, np.ndarray]  # the models' predictions there (no corrections)
@@ -90,8 +94,13 @@ def fit_propensity_model(split: Split, settings: LearningSettings, fit_log: FitL
     rows = split.samples.propensity  # far fewer rows than the outcome models need: capped
     train, ev = split.train, split.eval
     model = fit_propensity(
-        train.context[rows], train.style[rows], len(split.styles), categorical=split.context_categorical,
-        folds=FOLDS, seed=settings.seed, fit_log=fit_log,
+        train.context[rows],
+        train.style[rows],
+        len(split.styles),
+        categorical=split.context_categorical,
+        folds=FOLDS,
+        seed=settings.seed,
+        fit_log=fit_log,
     )
     proba = model.predict(ev.context)
     metrics = overlap_diagnostics(proba, ev.style, split.styles, settings.min_propensity)
@@ -102,7 +111,9 @@ def fit_propensity_model(split: Split, settings: LearningSettings, fit_log: FitL
     return Propensity(model, proba, metrics, {"rows_propensity": len(rows)})
 
 
-def tune_outcome_models(split: Split, settings: LearningSettings, fit_log: FitLog) -> dict[str, Any]:
+def tune_outcome_models(
+    split: Split, settings: LearningSettings, fit_log: FitLog
+) -> dict[str, Any]:
     """LightGBM parameters of the outcome models: the defaults, updated by Optuna when
     ``settings.trials > 0`` (each trial a nested MLflow run of the active run)."""
     params = dict(DEFAULT_PARAMS)
@@ -111,8 +122,13 @@ def tune_outcome_models(split: Split, settings: LearningSettings, fit_log: FitLo
 
         params.update(
             tune_outcome_params(
-                split.train.X, split.train.y, categorical=split.categorical, trials=settings.trials,
-                rows=TUNING_ROWS, seed=settings.seed, fit_log=fit_log,
+                split.train.X,
+                split.train.y,
+                categorical=split.categorical,
+                trials=settings.trials,
+                rows=TUNING_ROWS,
+                seed=settings.seed,
+                fit_log=fit_log,
             )
         )
     return params
@@ -125,8 +141,13 @@ def fit_outcome_models(
     metrics."""
     train, names = split.train, list(split.train.y)
     models = fit_outcomes(
-        train.X, train.y, categorical=split.categorical, folds=FOLDS,
-        seed=settings.seed, params=params, fit_log=fit_log,
+        train.X,
+        train.y,
+        categorical=split.categorical,
+        folds=FOLDS,
+        seed=settings.seed,
+        params=params,
+        fit_log=fit_log,
     )
     residuals = {o: train.y[o] - models.oof[o] for o in names}
     # Per-style corrections of the shared model's style effects, fitted on its out-of-fold
@@ -164,9 +185,14 @@ def fit_corrections(
     train = split.train
     keep = slice(None) if rows is None else rows
     return fit_style_corrections(
-        train.context[keep], train.style[keep], {o: r[keep] for o, r in residuals.items()},
-        len(split.styles), categorical=split.context_categorical, seed=settings.seed,
-        rounds=STYLE_CORRECTION_ROUNDS, fit_log=fit_log,
+        train.context[keep],
+        train.style[keep],
+        {o: r[keep] for o, r in residuals.items()},
+        len(split.styles),
+        categorical=split.context_categorical,
+        seed=settings.seed,
+        rounds=STYLE_CORRECTION_ROUNDS,
+        fit_log=fit_log,
     )
 
 
@@ -185,7 +211,11 @@ def fit_intervals(
     rows are too few to calibrate."""
     train = split.train
     intervals = fit_interval_model(
-        train.X, train.y, models.oof, categorical=split.categorical, seed=settings.seed,
+        train.X,
+        train.y,
+        models.oof,
+        categorical=split.categorical,
+        seed=settings.seed,
         fit_log=fit_log,
     )
     if intervals is not None:

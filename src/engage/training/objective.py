@@ -14,4 +14,6 @@ def objective_values(
 ) -> np.ndarray:
     """The weighted objective of per-outcome arrays (``weights`` are signed, from the spec)."""
     names = list(weights)
-    return weighted(np.column_stack([outcomes[o] for o in names]), np.array([weights[o] for o in names]))
+    return weighted(
+        np.column_stack([outcomes[o] for o in names]), np.array([weights[o] for o in names])
+    )

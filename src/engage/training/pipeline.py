@@ -164,12 +164,23 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
             with stages.run("register"):
                 registration = publish(ended.candidate, settings.tracking)
     return TrainResult(
-        run_id=ended.run_id, experiment_id=ended.experiment_id, tracking_uri=redact(tracking_uri),
-        policy=ended.policy, metrics=ended.metrics, values=ended.values, mode=ended.decision.mode,
-        decision_reason=ended.decision.reason, objective_weights=weights,
-        model_uri=registration.model_uri, version=registration.version,
-        promoted=registration.promoted, promotion_reason=registration.reason,
-        validation=report, fit_log=fit_log, timings=stages.timings, registry_notes=tuple(notes),
+        run_id=ended.run_id,
+        experiment_id=ended.experiment_id,
+        tracking_uri=redact(tracking_uri),
+        policy=ended.policy,
+        metrics=ended.metrics,
+        values=ended.values,
+        mode=ended.decision.mode,
+        decision_reason=ended.decision.reason,
+        objective_weights=weights,
+        model_uri=registration.model_uri,
+        version=registration.version,
+        promoted=registration.promoted,
+        promotion_reason=registration.reason,
+        validation=report,
+        fit_log=fit_log,
+        timings=stages.timings,
+        registry_notes=tuple(notes),
     )
 
 
@@ -208,7 +219,8 @@ def _run(
         with stages.run("split"):
             split = (
                 make_split(report.clean, spec, settings.seed, settings.max_eval_rows)
-                if dask is None else dask.split(spec)
+                if dask is None
+                else dask.split(spec)
             )
             digest = _log_split(split, settings)
         with stages.run("propensity"):
@@ -227,23 +239,37 @@ def _run(
             selection = select_policy(spec, split, nuisance, weights, settings)
         with stages.run("evaluation"):
             # the gate chooses the personalised policy's floor, the constant and the mode
-            evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings, fit_log)
+            evaluation = evaluate_offpolicy(
+                spec, split, nuisance, selection, weights, settings, fit_log
+            )
             decision = decide_shipping(evaluation)
             values = decided_values(evaluation, decision)
             tracking.log_params(evaluation.params)
             tracking.set_tags(decision.tags)
         with stages.run("oracle"):
-            truth = {} if oracle is None else measure_truth(
-                oracle, spec, split, evaluation.policy.candidates, evaluation, decision, weights
+            truth = (
+                {}
+                if oracle is None
+                else measure_truth(
+                    oracle, spec, split, evaluation.policy.candidates, evaluation, decision, weights
+                )
             )
         metrics = {
-            **propensity.metrics, **outcomes.metrics, **selection.metrics, **evaluation.metrics,
-            **decision_metrics(values, decision), **truth,
+            **propensity.metrics,
+            **outcomes.metrics,
+            **selection.metrics,
+            **evaluation.metrics,
+            **decision_metrics(values, decision),
+            **truth,
         }
         values = with_truth(values, truth)
         with stages.run("plots"):
             log_figures(
-                split, nuisance, evaluation.policy, values, truth.get("true.oracle"),
+                split,
+                nuisance,
+                evaluation.policy,
+                values,
+                truth.get("true.oracle"),
                 settings.min_propensity,
             )
         with stages.run("model"):
@@ -253,9 +279,14 @@ def _run(
         with stages.run("report"):
             run_report = log_report(
                 ReportInputs(
-                    policy=policy, evaluation=evaluation, decision=decision, values=values,
-                    propensity=nuisance.propensity, eval_styles=split.eval.style,
-                    validation=report, run_id=run.info.run_id,
+                    policy=policy,
+                    evaluation=evaluation,
+                    decision=decision,
+                    values=values,
+                    propensity=nuisance.propensity,
+                    eval_styles=split.eval.style,
+                    validation=report,
+                    run_id=run.info.run_id,
                     oracle_value=truth.get("true.oracle"),
                 ),
                 seed=settings.seed,
@@ -351,14 +382,14 @@ def _log_run_inputs(
             "rows_input": report.n_input_rows,
             # a log validated on Dask keeps its rows on the cluster and counts them
             "rows_clean": getattr(report, "n_clean", len(report.clean)),
-            "rows_quarantined": (
-                getattr(report, "n_quarantined", len(report.quarantine))
-            ),
+            "rows_quarantined": (getattr(report, "n_quarantined", len(report.quarantine))),
         }
     )
     mlflow.log_text(redact(report.summary()), "validation/report.txt")
     if len(report.quarantine):
-        capped = report.quarantine.head(MAX_QUARANTINE_ROWS_WRITTEN)  # rows_quarantined has the count
+        capped = report.quarantine.head(
+            MAX_QUARANTINE_ROWS_WRITTEN
+        )  # rows_quarantined has the count
         mlflow.log_text(capped.to_csv(index=False), "validation/quarantine.csv")
 
 
@@ -411,10 +442,15 @@ def _prepare(
     )
     run_id = str(policy.metadata["run_id"])
     return prepare_registration(
-        policy, evaluation, shipped["dr"][0], plausibility,
+        policy,
+        evaluation,
+        shipped["dr"][0],
+        plausibility,
         input_example=split.eval.log[policy.spec.context_names].head(2),
         lineage={"run_id": run_id, "data_digest": digest},
-        settings=settings.tracking, n_boot=settings.n_boot, seed=settings.seed,
+        settings=settings.tracking,
+        n_boot=settings.n_boot,
+        seed=settings.seed,
     )
 
 
@@ -439,6 +475,7 @@ def _log_run_outputs(
     mlflow.log_metrics({k: float(v) for k, v in metrics.items() if math.isfinite(float(v))})
     mlflow.log_dict({"fits": fit_log.fits}, "timings/lightgbm_fits.json")
     mlflow.log_dict(
-        {k.removeprefix(tracking.HEADLINE): v for k, v in headline.items()}, tracking.HEADLINE_ARTIFACT
+        {k.removeprefix(tracking.HEADLINE): v for k, v in headline.items()},
+        tracking.HEADLINE_ARTIFACT,
     )
     return metrics

@@ -97,28 +97,39 @@ def check_plausibility(
     non_finite = [name for name, v in values.items() if not math.isfinite(v)]
     non_finite += [
         f"predicted {o} ({int((~np.isfinite(p)).sum())} values)"
-        for o, p in predictions.items() if not np.isfinite(p).all()
+        for o, p in predictions.items()
+        if not np.isfinite(p).all()
     ]
     if non_finite:
         return Plausibility(False, False, f"non-finite values: {', '.join(non_finite)}")
     bounds = plausible_bounds(observed_objective, margin)
     for name, value in values.items():
         if value not in bounds:
-            return Plausibility(True, False, (
-                f"{name} value {value:.4g} is outside the objective's plausible range {bounds} "
-                f"({_how(margin)})"
-            ))
+            return Plausibility(
+                True,
+                False,
+                (
+                    f"{name} value {value:.4g} is outside the objective's plausible range {bounds} "
+                    f"({_how(margin)})"
+                ),
+            )
     for outcome, predicted in predictions.items():
         bounds = plausible_bounds(observed_outcomes[outcome], margin)
         outside = (predicted < bounds.low) | (predicted > bounds.high)
         if outside.any():
             bad = predicted[outside]
             worst = bad[np.abs(bad).argmax()]
-            return Plausibility(True, False, (
-                f"predicted {outcome} reaches {worst:.4g} ({int(outside.sum())} of "
-                f"{predicted.size} predictions) outside its plausible range {bounds} ({_how(margin)})"
-            ))
-    return Plausibility(True, True, f"values and predictions within the data's range ({_how(margin)})")
+            return Plausibility(
+                True,
+                False,
+                (
+                    f"predicted {outcome} reaches {worst:.4g} ({int(outside.sum())} of "
+                    f"{predicted.size} predictions) outside its plausible range {bounds} ({_how(margin)})"
+                ),
+            )
+    return Plausibility(
+        True, True, f"values and predictions within the data's range ({_how(margin)})"
+    )
 
 
 def _how(margin: float) -> str:

@@ -80,7 +80,10 @@ class Judgement:
     @property
     def tags(self) -> dict[str, str]:
         """What the run records before it ends (``promoted`` is only known after the alias move)."""
-        return {"promotion_decision": "promote" if self.promote else "keep", "promotion_reason": self.reason}
+        return {
+            "promotion_decision": "promote" if self.promote else "keep",
+            "promotion_reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -121,21 +124,43 @@ def judge_promotion(
     version = str(current.version)
     problem = registry.version_refusal(client, current)
     if problem is not None:  # the sweep takes the alias off such a version; this is a backstop
-        _log.warning("the champion alias points at version %s but %s: not compared", version, problem)
-        return Judgement(True, f"champion v{version} is incomplete ({problem}); not compared, replaced", version)
+        _log.warning(
+            "the champion alias points at version %s but %s: not compared", version, problem
+        )
+        return Judgement(
+            True, f"champion v{version} is incomplete ({problem}); not compared, replaced", version
+        )
     try:
         old = registry.load_registered_policy(f"models:/{settings.model_name}@{registry.CHAMPION}")
     except Exception as exc:
-        return Judgement(False, f"champion v{version} could not be loaded ({redact(exc)}); not promoted (use --force)", version)
+        return Judgement(
+            False,
+            f"champion v{version} could not be loaded ({redact(exc)}); not promoted (use --force)",
+            version,
+        )
     if old.spec.fingerprint != policy.spec.fingerprint:
-        return Judgement(False, f"champion v{version} was trained on another spec; not comparable (use --force)", version)
+        return Judgement(
+            False,
+            f"champion v{version} was trained on another spec; not comparable (use --force)",
+            version,
+        )
     old_value = _champion_dr(old, policy, evaluation, n_boot=n_boot, seed=seed)
     if new_dr > old_value:
-        return Judgement(True, f"DR {new_dr:.4f} beats champion v{version}'s {old_value:.4f} on this evaluation data", version)
-    return Judgement(False, f"DR {new_dr:.4f} does not beat champion v{version}'s {old_value:.4f}; champion kept", version)
+        return Judgement(
+            True,
+            f"DR {new_dr:.4f} beats champion v{version}'s {old_value:.4f} on this evaluation data",
+            version,
+        )
+    return Judgement(
+        False,
+        f"DR {new_dr:.4f} does not beat champion v{version}'s {old_value:.4f}; champion kept",
+        version,
+    )
 
 
-def _champion_dr(old: Policy, policy: Policy, evaluation: Evaluation, *, n_boot: int, seed: int) -> float:
+def _champion_dr(
+    old: Policy, policy: Policy, evaluation: Evaluation, *, n_boot: int, seed: int
+) -> float:
     """DR value of the champion's choices on the evaluation rows, judged with this run's
     nuisance models (``policy``'s outcome models and the evaluation's logged data) and by this
     run's objective (``policy.objective``, the run's ``objective`` setting)."""
@@ -144,7 +169,9 @@ def _champion_dr(old: Policy, policy: Policy, evaluation: Evaluation, *, n_boot:
     if evaluation.valuer is not None:  # the models that valued this run's policy value it too
         q_old = evaluation.q(old_rows)
     else:
-        q_old = policy.predict_outcomes(np.hstack([context, old_rows])) @ policy.weights(policy.objective)
+        q_old = policy.predict_outcomes(np.hstack([context, old_rows])) @ policy.weights(
+            policy.objective
+        )
     estimates = ope.estimate_policy_value(
         evaluation.data, old_rows[:, 0].astype(int), q_old, n_boot=n_boot, seed=seed
     )
@@ -180,12 +207,18 @@ def prepare_registration(
 
     ``lineage`` holds the future version's tags (``run_id``, data digest, ...).
     """
-    judgement = judge_promotion(policy, evaluation, new_dr, plausibility, settings, n_boot=n_boot, seed=seed)
+    judgement = judge_promotion(
+        policy, evaluation, new_dr, plausibility, settings, n_boot=n_boot, seed=seed
+    )
     info = registry.log_policy_model(policy, input_example)
     tracking.set_tags({**plausibility.tags, **judgement.tags})
     tags = {
-        "schema_version": SCHEMA_VERSION, "spec_fingerprint": policy.spec.fingerprint,
-        "git_sha": tracking.git_sha(), "policy_mode": policy.mode, **lineage, **plausibility.tags,
+        "schema_version": SCHEMA_VERSION,
+        "spec_fingerprint": policy.spec.fingerprint,
+        "git_sha": tracking.git_sha(),
+        "policy_mode": policy.mode,
+        **lineage,
+        **plausibility.tags,
     }
     return Candidate(info.model_uri, lineage["run_id"], judgement, tags)
 
@@ -230,7 +263,9 @@ def _move_alias(
     if not judgement.forced:
         current = registry.champion(client, settings.model_name)
         now = None if current is None else str(current.version)
-        if now != judgement.champion:  # another run promoted meanwhile: this one was not compared to it
+        if (
+            now != judgement.champion
+        ):  # another run promoted meanwhile: this one was not compared to it
             return False, (
                 f"the champion changed to v{now} during this run (judged against "
                 f"{'no champion' if judgement.champion is None else 'v' + judgement.champion}); "

@@ -64,7 +64,11 @@ def build_candidate_policy(
     quantiles = tuple(np.round(np.linspace(0.1, 0.9, q), 3)) if q > 1 else (0.5,)
     train, outcomes = split.train, nuisance.outcomes
     candidates = build_candidates(
-        train.log, spec, n_mix_prototypes=settings.mix_prototypes, quantiles=quantiles, seed=settings.seed
+        train.log,
+        spec,
+        n_mix_prototypes=settings.mix_prototypes,
+        quantiles=quantiles,
+        seed=settings.seed,
     )
     residuals = {o: train.y[o] - outcomes.models.oof[o] for o in weights}
     grid = Policy(
@@ -97,24 +101,35 @@ def with_searched_actions(grid: Policy, split: Split, settings: TrainSettings) -
         return weighted(grid.predict_outcomes(rows), weights)
 
     found = search_actions(
-        grid.spec, split.train.log, split.train.context, score,
+        grid.spec,
+        split.train.log,
+        split.train.context,
+        score,
         SearchSettings(
-            clusters=settings.action_clusters, profiles=settings.search_profiles,
-            pool=settings.search_pool, rounds=settings.search_rounds,
+            clusters=settings.action_clusters,
+            profiles=settings.search_profiles,
+            pool=settings.search_pool,
+            rounds=settings.search_rounds,
             support_neighbours=settings.support_neighbours,
-            min_support_rows=settings.min_support_rows, seed=settings.seed,
+            min_support_rows=settings.min_support_rows,
+            seed=settings.seed,
         ),
         shared=grid.candidates.frame,
     )
     candidates, offset = merged(grid.candidates, found.candidates)
     baseline = np.where(found.baseline >= 0, found.baseline + offset, -1)
     return dataclasses.replace(
-        grid, candidates=candidates, clusters=found.clusters, baseline=baseline,
-        shared_support=found.shared_support, constant_scope="supported",
+        grid,
+        candidates=candidates,
+        clusters=found.clusters,
+        baseline=baseline,
+        shared_support=found.shared_support,
+        constant_scope="supported",
         # a supported constant is for profiles whose rows the off-policy estimate that gates
         # it weighs exactly (no propensity of its style below the estimate's floor)
         constant_min_propensity=OPE_CLIP,
-        min_support_rows=settings.min_support_rows, metadata={"search": found.metrics},
+        min_support_rows=settings.min_support_rows,
+        metadata={"search": found.metrics},
     )
 
 
@@ -127,7 +142,11 @@ def typical_actions(log: pd.DataFrame, spec: CampaignSpec) -> np.ndarray:
         for col in spec.mix_columns:
             row[col] = float(part[col].mean())
         for col in spec.extra_decisions:
-            row[col.name] = part[col.name].mode().iloc[0] if col.type == "categorical" else float(part[col.name].median())
+            row[col.name] = (
+                part[col.name].mode().iloc[0]
+                if col.type == "categorical"
+                else float(part[col.name].median())
+            )
         rows.append(row)
     return FeatureBuilder(spec).encode_decisions(pd.DataFrame(rows, columns=spec.decision_names))
 

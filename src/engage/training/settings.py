@@ -45,11 +45,28 @@ class InputSettings(BaseModel):
 
     model_config = _STAGE
 
-    data: Path = Field(description="the campaign log (.parquet or .csv; with --dask a partitioned Parquet folder, glob or file)")
-    spec: Path | None = Field(default=None, description="spec YAML (default: the simulated world's)")
-    max_quarantine_share: float = Field(default=0.05, ge=0, le=1, description="largest share of the log's rows that may be quarantined for a run to go on (the CLI's --allow-quarantine)")
-    max_input_rows: int = Field(default=5_000_000, ge=1, description="most data rows a campaign log may have (raise it for a larger log)")
-    max_input_bytes: int = Field(default=1 << 30, ge=1, description="largest campaign-log file accepted, in bytes (raise it for a larger log)")
+    data: Path = Field(
+        description="the campaign log (.parquet or .csv; with --dask a partitioned Parquet folder, glob or file)"
+    )
+    spec: Path | None = Field(
+        default=None, description="spec YAML (default: the simulated world's)"
+    )
+    max_quarantine_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="largest share of the log's rows that may be quarantined for a run to go on (the CLI's --allow-quarantine)",
+    )
+    max_input_rows: int = Field(
+        default=5_000_000,
+        ge=1,
+        description="most data rows a campaign log may have (raise it for a larger log)",
+    )
+    max_input_bytes: int = Field(
+        default=1 << 30,
+        ge=1,
+        description="largest campaign-log file accepted, in bytes (raise it for a larger log)",
+    )
 
 
 class LearningSettings(BaseModel):
@@ -58,10 +75,23 @@ class LearningSettings(BaseModel):
     model_config = _STAGE
 
     seed: int = Field(default=0, description="seed of every split, subsample and fit")
-    trials: int = Field(default=5, ge=0, description="Optuna trials tuning the outcome models (0: default parameters)")
-    objective: dict[str, float] = Field(default_factory=dict, description="outcome weights replacing the spec's ({}: the spec's)")
-    min_propensity: float = Field(default=0.005, ge=0, lt=1, description="hard support floor: styles below this estimated propensity are never recommended (the pessimism discount handles thin support above it)")
-    pessimism: float = Field(default=1.5, ge=0, description="discount of thinly supported styles (0: none)")
+    trials: int = Field(
+        default=5,
+        ge=0,
+        description="Optuna trials tuning the outcome models (0: default parameters)",
+    )
+    objective: dict[str, float] = Field(
+        default_factory=dict, description="outcome weights replacing the spec's ({}: the spec's)"
+    )
+    min_propensity: float = Field(
+        default=0.005,
+        ge=0,
+        lt=1,
+        description="hard support floor: styles below this estimated propensity are never recommended (the pessimism discount handles thin support above it)",
+    )
+    pessimism: float = Field(
+        default=1.5, ge=0, description="discount of thinly supported styles (0: none)"
+    )
 
 
 class GateSettings(BaseModel):
@@ -74,7 +104,11 @@ class GateSettings(BaseModel):
     model_config = _STAGE
 
     n_boot: int = Field(default=200, ge=20, description="bootstrap draws of the OPE intervals")
-    max_eval_rows: int = Field(default=5_000, ge=1_000, description="cap on evaluation rows scored by OPE (each is scored over every candidate action)")
+    max_eval_rows: int = Field(
+        default=5_000,
+        ge=1_000,
+        description="cap on evaluation rows scored by OPE (each is scored over every candidate action)",
+    )
 
 
 class TrackingSettings(BaseModel):
@@ -82,11 +116,24 @@ class TrackingSettings(BaseModel):
 
     model_config = _STAGE
 
-    experiment: str | None = Field(default=None, description="MLflow experiment (default: engage-<spec name>)")
-    model_name: str | None = Field(default=None, description="registered model name (default: engage-<spec name>)")
-    force: bool = Field(default=False, description="move the champion alias even if the new model is not better (the plausibility gate still applies)")
-    register_model: bool = Field(default=True, description="advanced: register the model and maybe promote it (false: the run is only logged; for benchmarks)")
-    mlruns: Path = Field(default=Path("mlruns"), description="advanced: folder of the embedded MLflow store, used unless MLFLOW_TRACKING_URI is set (which users should prefer)")
+    experiment: str | None = Field(
+        default=None, description="MLflow experiment (default: engage-<spec name>)"
+    )
+    model_name: str | None = Field(
+        default=None, description="registered model name (default: engage-<spec name>)"
+    )
+    force: bool = Field(
+        default=False,
+        description="move the champion alias even if the new model is not better (the plausibility gate still applies)",
+    )
+    register_model: bool = Field(
+        default=True,
+        description="advanced: register the model and maybe promote it (false: the run is only logged; for benchmarks)",
+    )
+    mlruns: Path = Field(
+        default=Path("mlruns"),
+        description="advanced: folder of the embedded MLflow store, used unless MLFLOW_TRACKING_URI is set (which users should prefer)",
+    )
 
 
 class TrainSettings(BaseSettings, TrackingSettings, GateSettings, LearningSettings, InputSettings):
@@ -101,7 +148,10 @@ class TrainSettings(BaseSettings, TrackingSettings, GateSettings, LearningSettin
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
     progress: bool = Field(default=True, description="print each stage as it runs")
-    dask: str | None = Field(default=None, description="train on Dask: 'local' starts a LocalCluster sized to the machine, an address (tcp://host:8786) joins a running scheduler; data is then a partitioned Parquet folder, glob or file (None: one process, pandas)")
+    dask: str | None = Field(
+        default=None,
+        description="train on Dask: 'local' starts a LocalCluster sized to the machine, an address (tcp://host:8786) joins a running scheduler; data is then a partitioned Parquet folder, glob or file (None: one process, pandas)",
+    )
 
     # Constants of the candidate grid and of the action search (engage.training.actions), not
     # settings: no variable sets them. They are class attributes only because selection.py,
@@ -109,7 +159,9 @@ class TrainSettings(BaseSettings, TrackingSettings, GateSettings, LearningSettin
     # move should make them constants of the module that builds the candidates.
     mix_prototypes: ClassVar[int] = 8  # k-means posting-mix prototypes per style
     decision_quantiles: ClassVar[int] = 7  # quantiles of each numeric decision per style
-    action_clusters: ClassVar[int] = 0  # clusters of similar profiles (0: sqrt(rows / 25) in [4, 40])
+    action_clusters: ClassVar[int] = (
+        0  # clusters of similar profiles (0: sqrt(rows / 25) in [4, 40])
+    )
     search_profiles: ClassVar[int] = 24  # profiles of a cluster each searched action is scored on
     search_pool: ClassVar[int] = 32  # logged actions the search starts from per cluster and style
     search_rounds: ClassVar[int] = 2  # rounds of local steps refining the best actions
@@ -166,16 +218,25 @@ def constants() -> dict[str, Any]:
 
     cls = TrainSettings
     return {
-        "folds": nuisance.FOLDS, "tuning_rows": nuisance.TUNING_ROWS,
+        "folds": nuisance.FOLDS,
+        "tuning_rows": nuisance.TUNING_ROWS,
         "style_correction_rounds": nuisance.STYLE_CORRECTION_ROUNDS,
-        "eval_fraction": split.EVAL_FRACTION, "propensity_rows": split.PROPENSITY_ROWS,
-        "max_metric_rows": split.MAX_METRIC_ROWS, "oracle_rows": oracle.ORACLE_ROWS,
-        "mix_prototypes": cls.mix_prototypes, "decision_quantiles": cls.decision_quantiles,
-        "action_clusters": cls.action_clusters, "search_profiles": cls.search_profiles,
-        "search_pool": cls.search_pool, "search_rounds": cls.search_rounds,
-        "support_neighbours": cls.support_neighbours, "min_support_rows": cls.min_support_rows,
-        "plausibility_margin": plausibility.MARGIN, "report_picture": artifacts.PICTURE,
-        "probe_rows": InputLimits.probe_rows, "probe_max_bad_share": InputLimits.probe_max_bad_share,
+        "eval_fraction": split.EVAL_FRACTION,
+        "propensity_rows": split.PROPENSITY_ROWS,
+        "max_metric_rows": split.MAX_METRIC_ROWS,
+        "oracle_rows": oracle.ORACLE_ROWS,
+        "mix_prototypes": cls.mix_prototypes,
+        "decision_quantiles": cls.decision_quantiles,
+        "action_clusters": cls.action_clusters,
+        "search_profiles": cls.search_profiles,
+        "search_pool": cls.search_pool,
+        "search_rounds": cls.search_rounds,
+        "support_neighbours": cls.support_neighbours,
+        "min_support_rows": cls.min_support_rows,
+        "plausibility_margin": plausibility.MARGIN,
+        "report_picture": artifacts.PICTURE,
+        "probe_rows": InputLimits.probe_rows,
+        "probe_max_bad_share": InputLimits.probe_max_bad_share,
         "max_quarantine_rows_written": InputLimits.max_quarantine_written,
     }
 
@@ -185,7 +246,10 @@ def with_spec_names(settings: TrainSettings, spec_name: str) -> TrainSettings:
     spec's name (:func:`~engage.contract.spec.tracking_name`): one model per spec."""
     name = tracking_name(spec_name)
     return settings.model_copy(
-        update={"experiment": settings.experiment or name, "model_name": settings.model_name or name}
+        update={
+            "experiment": settings.experiment or name,
+            "model_name": settings.model_name or name,
+        }
     )
 
 
@@ -218,6 +282,7 @@ def parse_objective(text: str) -> dict[str, float]:
         isinstance(v, int | float) and not isinstance(v, bool) for v in raw.values()
     )
     if not numbers:
-        raise SpecError(f'--objective must be a JSON object of outcome weights, e.g. {{"conversions": 1}}; got {text!r}')
+        raise SpecError(
+            f'--objective must be a JSON object of outcome weights, e.g. {{"conversions": 1}}; got {text!r}'
+        )
     return {str(k): float(v) for k, v in raw.items()}
-

@@ -36,8 +36,12 @@ def git_sha() -> str:
     """The commit of the working tree, or ``unknown`` outside a git checkout."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=PACKAGE_DIR, check=True,
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=PACKAGE_DIR,
+            check=True,
         )
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -91,7 +95,9 @@ def log_dataset(df: pd.DataFrame, source: str, name: str, context: str) -> str:
     every row has the same types); inferring it from all rows takes ~25 s per million.
     """
     digest = frame_digest(df)
-    dataset = mlflow.data.from_pandas(df, source=local_source(source), name=redact(name), digest=digest)
+    dataset = mlflow.data.from_pandas(
+        df, source=local_source(source), name=redact(name), digest=digest
+    )
     # ``schema`` is a cached property: filling the cache skips MLflow's full-frame scan.
     dataset.__dict__["schema"] = dataset_schema(df)
     mlflow.log_input(dataset, context=context)
@@ -117,8 +123,11 @@ def headline_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
     not have is left out.
     """
     shipped = (
-        "learned" if metrics.get("policy.personalized") == 1
-        else "baseline" if metrics.get("policy.baseline") == 1 else "best_constant"
+        "learned"
+        if metrics.get("policy.personalized") == 1
+        else "baseline"
+        if metrics.get("policy.baseline") == 1
+        else "best_constant"
     )
     whole, bounds = ("", "_low", "_high"), ("_low", "_high")
     sources = {

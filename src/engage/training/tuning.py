@@ -47,19 +47,38 @@ def tune_outcome_params(
         with mlflow.start_run(run_name=f"trial-{trial.number}", nested=True, tags=owner_tags()):
             for name, y in outcomes.items():
                 booster: lgb.Booster = train_booster(
-                    {**params, "seed": seed}, X[tr], y[tr], categorical, MAX_ROUNDS,
-                    (X[va], y[va]), fit_log, f"tuning/{trial.number}/{name}",
+                    {**params, "seed": seed},
+                    X[tr],
+                    y[tr],
+                    categorical,
+                    MAX_ROUNDS,
+                    (X[va], y[va]),
+                    fit_log,
+                    f"tuning/{trial.number}/{name}",
                 )
                 pred = booster.predict(X[va], num_iteration=booster.best_iteration)
                 losses[name] = float(np.mean((y[va] - pred) ** 2) / max(np.var(y[va]), 1e-12))
             loss = float(np.mean(list(losses.values())))
             mlflow.log_params({k: v for k, v in trial.params.items()})
-            mlflow.log_metrics({"tuning.loss": loss, **{f"tuning.{k}.loss": v for k, v in losses.items()}})
+            mlflow.log_metrics(
+                {"tuning.loss": loss, **{f"tuning.{k}.loss": v for k, v in losses.items()}}
+            )
         return loss
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
-    study.enqueue_trial({k: DEFAULT_PARAMS[k] for k in ("num_leaves", "min_data_in_leaf", "learning_rate", "feature_fraction", "lambda_l2")})
+    study.enqueue_trial(
+        {
+            k: DEFAULT_PARAMS[k]
+            for k in (
+                "num_leaves",
+                "min_data_in_leaf",
+                "learning_rate",
+                "feature_fraction",
+                "lambda_l2",
+            )
+        }
+    )
     study.optimize(objective, n_trials=trials)
     mlflow.log_metric("tuning.best_loss", study.best_value)
     return dict(study.best_params)

@@ -116,8 +116,13 @@ def fit_valuer(
         boosters.append(
             {
                 o: train_booster(
-                    {**p, "seed": seed + 101 + f}, side.X[fit_rows], side.y[o][fit_rows],
-                    categorical, max(10, int(rounds.get(o, 100))), None, fit_log,
+                    {**p, "seed": seed + 101 + f},
+                    side.X[fit_rows],
+                    side.y[o][fit_rows],
+                    categorical,
+                    max(10, int(rounds.get(o, 100))),
+                    None,
+                    fit_log,
                     f"valuer/{o}/fold{f}",
                 )
                 for o in outcomes
@@ -127,8 +132,14 @@ def fit_valuer(
     if whole:
         every = {
             o: train_booster(
-                {**p, "seed": seed + 100}, side.X, side.y[o], categorical,
-                max(10, int(rounds.get(o, 100))), None, fit_log, f"valuer/{o}/whole",
+                {**p, "seed": seed + 100},
+                side.X,
+                side.y[o],
+                categorical,
+                max(10, int(rounds.get(o, 100))),
+                None,
+                fit_log,
+                f"valuer/{o}/whole",
             )
             for o in outcomes
         }

@@ -17,8 +17,24 @@ import benchmarks.outage as outage  # noqa: E402
 
 @pytest.mark.slow  # starts four servers and a PostgreSQL cluster (~1 min)
 def test_short_outages_lose_nothing_and_the_results_are_written(tmp_path):
-    args = ["--pg-down", "2", "--sqlite-lock", "3", "--kills", "1", "--kill-after", "2",
-            "--warmup", "1", "--after", "1", "--clients", "2", "--out", str(tmp_path)]
+    args = [
+        "--pg-down",
+        "2",
+        "--sqlite-lock",
+        "3",
+        "--kills",
+        "1",
+        "--kill-after",
+        "2",
+        "--warmup",
+        "1",
+        "--after",
+        "1",
+        "--clients",
+        "2",
+        "--out",
+        str(tmp_path),
+    ]
     assert outage.main(args) == 0
     res = json.loads((tmp_path / "outage.json").read_text())
     for name in ("postgresql", "sqlite"):

@@ -21,8 +21,15 @@ from engage.simulation.world import STYLES, SimulatedWorld  # noqa: E402
 
 def _config(**overrides) -> pq.Config:
     values = dict(
-        worlds=["hard"], tracks=["style", "full"], sizes=[1500], seeds=1, seeds_large=1,
-        contenders=["engage", *pq.BASELINES], engage_trials=0, jobs=1, heldout_n=300,
+        worlds=["hard"],
+        tracks=["style", "full"],
+        sizes=[1500],
+        seeds=1,
+        seeds_large=1,
+        contenders=["engage", *pq.BASELINES],
+        engage_trials=0,
+        jobs=1,
+        heldout_n=300,
     )
     values.update(overrides)
     return pq.Config(**values)
@@ -74,12 +81,29 @@ def test_oracle_bounds_and_regret_anchors(tiny):
 def test_outputs_render(tiny):
     out, _, lines = tiny
     md = (out / "policy_quality.md").read_text()
-    for name in ("engage", "best_constant", "logged", "oracle", "hard world, style track", "hard world, full track"):
+    for name in (
+        "engage",
+        "best_constant",
+        "logged",
+        "oracle",
+        "hard world, style track",
+        "hard world, full track",
+    ):
         assert name in md
     assert "| contender | n=1500 |" in md
     assert "| engage candidate floor |" in md
     saved = json.loads((out / "policy_quality.json").read_text())
-    assert {"world", "track", "n", "seed", "contender", "true_value", "regret", "fit_seconds", "extra"} <= set(saved["rows"][0])
+    assert {
+        "world",
+        "track",
+        "n",
+        "seed",
+        "contender",
+        "true_value",
+        "regret",
+        "fit_seconds",
+        "extra",
+    } <= set(saved["rows"][0])
     assert (out / "policy_quality_regret.png").stat().st_size > 0
     assert any("engage" in line and "regret" in line for line in lines)  # progress lines
 
@@ -106,7 +130,9 @@ def test_a_failing_contender_is_recorded_and_the_run_goes_on(tmp_path, monkeypat
 
 
 def test_missing_peers_are_skipped_with_a_note(tmp_path):
-    missing = [m for m in ("econml", "causalml", "vowpalwabbit") if importlib.util.find_spec(m) is None]
+    missing = [
+        m for m in ("econml", "causalml", "vowpalwabbit") if importlib.util.find_spec(m) is None
+    ]
     if not missing:
         pytest.skip("every peer is installed here")
     learners, notes = pq._available(list(pq.LEARNERS))
@@ -146,9 +172,13 @@ def test_causalml_x_learner_picks_the_known_arm_when_installed():
     lift = {"zz_best": 3.0, "aa_bad": -2.0, "control": 0.0, "mm_zero": 0.0}
     t = rng.choice(labels, size=n)
     y = X[:, 0] + np.array([lift[a] for a in t]) + rng.normal(scale=0.5, size=n)
-    model = BaseXRegressor(learner=LGBMRegressor(n_estimators=50, verbose=-1), control_name="control")
+    model = BaseXRegressor(
+        learner=LGBMRegressor(n_estimators=50, verbose=-1), control_name="control"
+    )
     model.fit(X, t, y, p={g: np.full(n, 0.5) for g in labels if g != "control"})
-    te = model.predict(X[:50], p={g: np.full(50, 0.5) for g in labels if g != "control"}, verbose=False)
+    te = model.predict(
+        X[:50], p={g: np.full(50, 0.5) for g in labels if g != "control"}, verbose=False
+    )
     values = arm_values_from_sorted(te, list(model.t_groups), labels, "control")
     assert all(labels[i] == "zz_best" for i in values.argmax(1))
 
@@ -167,5 +197,7 @@ def test_joint_actions_map_rows_to_their_own_style():
         assert joint.share_in_style[joint.style == s].sum() == pytest.approx(1.0)
     assert np.allclose(joint.mix.sum(1), 1.0)
     assert len(set(joint.labels)) == len(joint)
-    style_joint = JointActions.from_log(SimulatedWorld("hard", "style").simulate(1000, seed=1), "style", 0)
+    style_joint = JointActions.from_log(
+        SimulatedWorld("hard", "style").simulate(1000, seed=1), "style", 0
+    )
     assert len(style_joint) == len(STYLES)

@@ -25,8 +25,13 @@ ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(_PATH)}
 
 
 def _python(code: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=ENV,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _gone(pid: int) -> bool:
@@ -125,8 +130,9 @@ def test_killing_the_benchmark_takes_its_workers_with_it(tmp_path: Path, method:
     script.write_text(PARENT)
     stderr = tmp_path / "parent.err"  # a file: the workers would hold a pipe open
     with stderr.open("w") as err:
-        parent = subprocess.Popen([sys.executable, str(script), str(pidfile), method], env=ENV,
-                                  stderr=err)
+        parent = subprocess.Popen(
+            [sys.executable, str(script), str(pidfile), method], env=ENV, stderr=err
+        )
     children: list[int] = []
     try:
         deadline = time.monotonic() + 60  # a spawned worker imports on a busy machine
@@ -151,4 +157,3 @@ def test_killing_the_benchmark_takes_its_workers_with_it(tmp_path: Path, method:
         for pid in children:  # never leave an orphan behind, even when the test fails
             if not _gone(pid):
                 os.kill(pid, signal.SIGKILL)
-

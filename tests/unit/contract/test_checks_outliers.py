@@ -47,7 +47,11 @@ def test_one_absurd_outcome_is_quarantined_by_default():
     assert "1000000000000" in problems[0].message
     assert "20 x the inter-quartile range" in problems[0].message
     assert report.quarantine["_row"].tolist() == [17]
-    assert report.quarantine["_reason"].item().startswith("column 'y': outlier 1000000000000 outside [")
+    assert (
+        report.quarantine["_reason"]
+        .item()
+        .startswith("column 'y': outlier 1000000000000 outside [")
+    )
     assert report.clean["y"].max() < 100
 
 

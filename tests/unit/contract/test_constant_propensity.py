@@ -25,7 +25,9 @@ def load(tmp_path: Path, propensity: str) -> CampaignSpec:
     return load_spec(path)
 
 
-@pytest.mark.parametrize("written", ["0.3333", "{value: 0.3333}", "{value: 0.3333, description: A/B/C test}"])
+@pytest.mark.parametrize(
+    "written", ["0.3333", "{value: 0.3333}", "{value: 0.3333, description: A/B/C test}"]
+)
 def test_a_constant_propensity_can_be_declared(tmp_path, written):
     spec = load(tmp_path, written)
     assert isinstance(spec.propensity, ConstantPropensity)
@@ -42,7 +44,9 @@ def test_a_propensity_column_still_works(tmp_path):
     assert "p" in spec.declared_columns
     frame = pd.DataFrame({"p": [0.2, 0.5]})
     np.testing.assert_array_equal(spec.logged_propensity(frame), [0.2, 0.5])
-    assert load_spec().logged_propensity(pd.DataFrame({"logged_propensity": [0.1]})).tolist() == [0.1]
+    assert load_spec().logged_propensity(pd.DataFrame({"logged_propensity": [0.1]})).tolist() == [
+        0.1
+    ]
 
 
 def test_no_propensity_gives_none(tmp_path):

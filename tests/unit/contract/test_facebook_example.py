@@ -54,8 +54,10 @@ def test_the_empty_paid_row_and_the_viral_outlier_are_quarantined(report):
     ]
     assert report.quarantine["_row"].tolist() == [244, 499]  # 499: the last post
     assert report.quarantine["_reason"].tolist()[1] == "column 'Paid': missing value"
-    assert report.quarantine["_reason"].tolist()[0].startswith(
-        "column 'Total Interactions': outlier 6334 outside ["
+    assert (
+        report.quarantine["_reason"]
+        .tolist()[0]
+        .startswith("column 'Total Interactions': outlier 6334 outside [")
     )
     assert "styles 'Link' (22 clean rows), 'Video' (7 clean rows)" in report.problems[2].message
 

@@ -67,15 +67,17 @@ def test_a_file_over_the_row_limit_is_refused(spec, tmp_path, suffix):
 def test_mostly_bad_first_rows_stop_validation_early(spec, tmp_path):
     log = make_log(5000)
     log["kind"] = log["kind"].astype(object)
-    log.loc[: 4000, "kind"] = "zz"  # garbage at the top of the file
-    log.loc[: 2000, "size"] = -1.0
+    log.loc[:4000, "kind"] = "zz"  # garbage at the top of the file
+    log.loc[:2000, "size"] = -1.0
     path = tmp_path / "garbage.csv"
     log.to_csv(path, index=False)
     report = validate_file(path, spec, limits=InputLimits(probe_rows=500))
     assert report.fatal and report.n_input_rows == 500  # the rest was never validated
     (stop,) = [p for p in report.problems if p.message.startswith("stopped")]
     assert stop.count == 500
-    assert "stopped after the first 500 rows, without reading the rest of the file: " in stop.message
+    assert (
+        "stopped after the first 500 rows, without reading the rest of the file: " in stop.message
+    )
     assert "500 of them (100.0%) are bad, more than 50% (probe_max_bad_share)" in stop.message
     # the top reasons name their column and count
     assert "column 'kind': 500 rows have unknown categories ['zz']" in stop.message
@@ -113,8 +115,11 @@ def test_the_quarantine_file_is_capped_with_a_count_of_the_rest(spec, tmp_path):
     assert len(pd.read_csv(out)) == 30
     note = json.loads(sidecar_path(out).read_text())
     assert note == {
-        "quarantine_file": "q.csv", "rows_quarantined": 100, "rows_written": 30,
-        "rows_not_written": 70, "limit": "max_quarantine_written",
+        "quarantine_file": "q.csv",
+        "rows_quarantined": 100,
+        "rows_written": 30,
+        "rows_not_written": 70,
+        "limit": "max_quarantine_written",
     }
     (warning,) = [p for p in report.problems if p.severity == "warning"]
     assert warning.count == 70

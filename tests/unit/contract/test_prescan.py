@@ -63,25 +63,34 @@ def test_a_compression_bomb_is_refused_on_its_decompressed_bytes(tmp_path, suffi
     path = write(tmp_path / f"log.csv{suffix}", data)
     assert path.stat().st_size < 100_000
     limits = InputLimits(max_bytes=1 << 20, names={"max_bytes": "--max-bytes"})
-    with pytest.raises(InputLimitError, match=r"more than 1,048,576 bytes once decompressed.*--max-bytes"):
+    with pytest.raises(
+        InputLimitError, match=r"more than 1,048,576 bytes once decompressed.*--max-bytes"
+    ):
         scan_text(path, ",", limits)
 
 
 def test_a_compressed_file_of_long_ids_is_refused_on_the_field_length(tmp_path):
     data = b"id,y\n" + (b"7" * 100_000 + b",1\n") * 50
     path = write(tmp_path / "log.csv.gz", data)
-    with pytest.raises(InputLimitError, match=rf"column 'id' \(field 1\) of record 2 is longer than {MAX_FIELD_BYTES:,} bytes.*MAX_FIELD_BYTES"):
+    with pytest.raises(
+        InputLimitError,
+        match=rf"column 'id' \(field 1\) of record 2 is longer than {MAX_FIELD_BYTES:,} bytes.*MAX_FIELD_BYTES",
+    ):
         scan_text(path, ",", LIMITS)
 
 
 def test_an_over_long_line_is_refused(tmp_path):
     path = write(tmp_path / "log.csv", b"a b c " * (MAX_LINE_BYTES // 6 + 10))
-    with pytest.raises(InputLimitError, match=rf"record 1 .* longer than {MAX_LINE_BYTES:,} bytes.*MAX_LINE_BYTES"):
+    with pytest.raises(
+        InputLimitError, match=rf"record 1 .* longer than {MAX_LINE_BYTES:,} bytes.*MAX_LINE_BYTES"
+    ):
         scan_text(path, None, LIMITS)
 
 
 def test_a_quoted_field_with_newlines_is_one_field(tmp_path):
-    path = write(tmp_path / "log.csv", b'id,text\n1,"' + b"line\n" * (MAX_FIELD_BYTES // 5 + 10) + b'"\n')
+    path = write(
+        tmp_path / "log.csv", b'id,text\n1,"' + b"line\n" * (MAX_FIELD_BYTES // 5 + 10) + b'"\n'
+    )
     with pytest.raises(InputLimitError, match=r"column 'text' \(field 2\) of record 2 is longer"):
         scan_text(path, ",", LIMITS)
 
@@ -89,13 +98,17 @@ def test_a_quoted_field_with_newlines_is_one_field(tmp_path):
 def test_too_many_columns_are_refused(tmp_path):
     header = ",".join(f"c{i}" for i in range(MAX_COLUMNS + 1)).encode()
     path = write(tmp_path / "log.csv", header + b"\n")
-    with pytest.raises(InputLimitError, match=rf"record 1 has more than {MAX_COLUMNS:,} fields.*MAX_COLUMNS"):
+    with pytest.raises(
+        InputLimitError, match=rf"record 1 has more than {MAX_COLUMNS:,} fields.*MAX_COLUMNS"
+    ):
         scan_text(path, ",", LIMITS)
 
 
 def test_the_compressed_size_is_checked_too(tmp_path):
     path = write(tmp_path / "log.csv", b"a\n" * 1000)
-    with pytest.raises(InputLimitError, match=r"2,000 bytes, more than the limit of 100 bytes \(--max-bytes\)"):
+    with pytest.raises(
+        InputLimitError, match=r"2,000 bytes, more than the limit of 100 bytes \(--max-bytes\)"
+    ):
         scan_text(path, ",", InputLimits(max_bytes=100, names={"max_bytes": "--max-bytes"}))
 
 
@@ -104,9 +117,15 @@ csv_bytes = st.lists(
 ).map(b"".join)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=csv_bytes, chunk=st.integers(1, 13), field=st.integers(3, 12), columns=st.integers(2, 6))
-def test_the_verdict_does_not_depend_on_the_chunk_size(tmp_path, monkeypatch, data, chunk, field, columns):
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=csv_bytes, chunk=st.integers(1, 13), field=st.integers(3, 12), columns=st.integers(2, 6)
+)
+def test_the_verdict_does_not_depend_on_the_chunk_size(
+    tmp_path, monkeypatch, data, chunk, field, columns
+):
     """The scan's state carried between chunks: any chunk size gives the whole-file verdict."""
     path = write(tmp_path / "log.csv", data)
     monkeypatch.setattr(prescan, "MAX_FIELD_BYTES", field)
@@ -125,17 +144,24 @@ def test_the_verdict_does_not_depend_on_the_chunk_size(tmp_path, monkeypatch, da
 
 def test_a_parquet_file_of_long_text_cells_is_refused(tmp_path):
     path = tmp_path / "log.parquet"
-    table = pa.table({"id": pa.array(["x" * 100_000] * 2000).dictionary_encode(), "y": list(range(2000))})
+    table = pa.table(
+        {"id": pa.array(["x" * 100_000] * 2000).dictionary_encode(), "y": list(range(2000))}
+    )
     pq.write_table(table, path, compression="zstd")
     assert path.stat().st_size < 1_000_000  # dictionary-encoded: small on disk, 200 MB decoded
-    with pytest.raises(InputLimitError, match=r"column 'id': 1,024 cells longer than 65,536 bytes.*rows 0 to 1,023, the first at row 0"):
+    with pytest.raises(
+        InputLimitError,
+        match=r"column 'id': 1,024 cells longer than 65,536 bytes.*rows 0 to 1,023, the first at row 0",
+    ):
         scan_parquet(path, LIMITS, what="campaign log")
 
 
 def test_a_parquet_file_of_too_many_columns_is_refused(tmp_path):
     path = tmp_path / "wide.parquet"
     pd.DataFrame({f"c{i}": [1] for i in range(MAX_COLUMNS + 1)}).to_parquet(path)
-    with pytest.raises(InputLimitError, match=rf"{MAX_COLUMNS + 1:,} columns, more than {MAX_COLUMNS:,}"):
+    with pytest.raises(
+        InputLimitError, match=rf"{MAX_COLUMNS + 1:,} columns, more than {MAX_COLUMNS:,}"
+    ):
         scan_parquet(path, LIMITS)
 
 
@@ -144,7 +170,10 @@ def test_a_parquet_file_over_the_byte_limit_once_decoded_is_refused(tmp_path):
     pd.DataFrame({"y": ["x" * 200] * 10_000}).to_parquet(path)  # a few KB on disk, 2 MB decoded
     limits = InputLimits(max_bytes=1 << 20, names={"max_bytes": "ENGAGE_TRAIN_MAX_INPUT_BYTES"})
     assert path.stat().st_size < limits.max_bytes
-    with pytest.raises(InputLimitError, match=r"more than 1,048,576 bytes once decoded.*ENGAGE_TRAIN_MAX_INPUT_BYTES"):
+    with pytest.raises(
+        InputLimitError,
+        match=r"more than 1,048,576 bytes once decoded.*ENGAGE_TRAIN_MAX_INPUT_BYTES",
+    ):
         scan_parquet(path, limits)
 
 
@@ -153,7 +182,10 @@ def test_too_many_cells_for_the_byte_limit_are_refused(tmp_path):
     limit, so memory stays a bounded multiple of max_bytes."""
     path = write(tmp_path / "log.csv", b"a,b\n" + b"1,2\n" * 2000)  # 8,002 bytes, 4,002 cells
     limits = InputLimits(max_bytes=16_000, names={"max_bytes": "--max-bytes"})
-    with pytest.raises(InputLimitError, match=r"more than 2,000 cells \(fields\), the limit of one per 8 bytes of 16,000 \(--max-bytes\)"):
+    with pytest.raises(
+        InputLimitError,
+        match=r"more than 2,000 cells \(fields\), the limit of one per 8 bytes of 16,000 \(--max-bytes\)",
+    ):
         scan_text(path, ",", limits)
     assert scan_text(path, ",", InputLimits(max_bytes=40_000)).records == 2001
     parquet = tmp_path / "log.parquet"

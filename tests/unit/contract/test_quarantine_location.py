@@ -27,12 +27,16 @@ def read_only_data(tmp_path) -> Path:
 
 
 def test_default_path_is_under_the_output_folder() -> None:
-    assert default_quarantine_path("/data/x/log.parquet") == Path("engage-output/quarantine/log.quarantine.csv")
+    assert default_quarantine_path("/data/x/log.parquet") == Path(
+        "engage-output/quarantine/log.quarantine.csv"
+    )
     assert default_quarantine_path("log.csv", "out") == Path("out/log.quarantine.csv")
     assert not QUARANTINE_DIR.is_absolute()
 
 
-def test_validate_of_a_read_only_folder_writes_to_the_output_folder(read_only_data, tmp_path, monkeypatch, capsys) -> None:
+def test_validate_of_a_read_only_folder_writes_to_the_output_folder(
+    read_only_data, tmp_path, monkeypatch, capsys
+) -> None:
     work = tmp_path / "project"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -51,7 +55,9 @@ def test_an_explicit_quarantine_path_is_used(read_only_data, tmp_path, capsys) -
     assert target.exists()
 
 
-def test_training_validation_writes_no_quarantine_file(read_only_data, tmp_path, monkeypatch) -> None:
+def test_training_validation_writes_no_quarantine_file(
+    read_only_data, tmp_path, monkeypatch
+) -> None:
     from engage.contract.spec import load_spec
     from engage.training.intake import validate_input
     from engage.training.settings import TrainSettings

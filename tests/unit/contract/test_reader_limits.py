@@ -35,9 +35,21 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     out.mkdir(exist_ok=True)
     files = {
         "nul": (out / "nul.csv", b"\0" * 200_000, r"200,000 NUL bytes"),
-        "bomb": (out / "bomb.csv.gz", b"id\n" + (b"7" * 100_000 + b"\n") * 40, rf"longer than {MAX_FIELD_BYTES:,} bytes"),
-        "line": (out / "line.csv", b",".join([b"y" * 20_000] * 60), rf"record 1 \(a line, quoted newlines included\) is longer than {MAX_LINE_BYTES:,} bytes"),
-        "field": (out / "field.csv", b"a,b\n1," + b"y" * (MAX_FIELD_BYTES + 1) + b"\n", r"column 'b' \(field 2\) of record 2 is longer"),
+        "bomb": (
+            out / "bomb.csv.gz",
+            b"id\n" + (b"7" * 100_000 + b"\n") * 40,
+            rf"longer than {MAX_FIELD_BYTES:,} bytes",
+        ),
+        "line": (
+            out / "line.csv",
+            b",".join([b"y" * 20_000] * 60),
+            rf"record 1 \(a line, quoted newlines included\) is longer than {MAX_LINE_BYTES:,} bytes",
+        ),
+        "field": (
+            out / "field.csv",
+            b"a,b\n1," + b"y" * (MAX_FIELD_BYTES + 1) + b"\n",
+            r"column 'b' \(field 2\) of record 2 is longer",
+        ),
         "columns": (out / "wide.csv", WIDE_HEADER, rf"more than {MAX_COLUMNS:,} fields"),
     }
     result = {}
@@ -85,14 +97,20 @@ def test_train_intake_names_its_byte_setting_for_a_bomb(tmp_path, monkeypatch):
     path = tmp_path / "log.csv.gz"
     path.write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 500_000))
     monkeypatch.setenv("ENGAGE_TRAIN_MAX_INPUT_BYTES", "1000000")
-    with pytest.raises(InputLimitError, match="once decompressed, the limit \\(ENGAGE_TRAIN_MAX_INPUT_BYTES\\)"):
+    with pytest.raises(
+        InputLimitError, match="once decompressed, the limit \\(ENGAGE_TRAIN_MAX_INPUT_BYTES\\)"
+    ):
         validate_input(TrainSettings(data=path), SPEC)
 
 
 def test_a_parquet_log_of_long_cells_is_refused_by_validate(tmp_path):
     path = tmp_path / "log.parquet"
-    pq.write_table(pa.table({"campaign_id": pa.array(["x" * 100_000] * 300).dictionary_encode()}), path)
-    with pytest.raises(InputLimitError, match=r"column 'campaign_id': 300 cells longer than 65,536 bytes"):
+    pq.write_table(
+        pa.table({"campaign_id": pa.array(["x" * 100_000] * 300).dictionary_encode()}), path
+    )
+    with pytest.raises(
+        InputLimitError, match=r"column 'campaign_id': 300 cells longer than 65,536 bytes"
+    ):
         validate_file(path, SPEC)
 
 
@@ -113,14 +131,18 @@ def test_recommend_input_refuses_a_large_file_before_reading_it(tmp_path, capsys
     path = tmp_path / "p.jsonl"
     path.write_bytes(b"{}\n" * 100_000)
     assert main(["recommend", "--input", str(path), "--max-bytes", "1000"]) == 2
-    assert "300,000 bytes, more than the limit of 1,000 bytes (--max-bytes)" in capsys.readouterr().err
+    assert (
+        "300,000 bytes, more than the limit of 1,000 bytes (--max-bytes)" in capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
 def test_recommend_input_refuses_too_many_profiles(tmp_path, capsys, suffix):
     path = tmp_path / f"p{suffix}"
     n = cli_recommend.MAX_PROFILES + 1
-    path.write_bytes((b"a\n" if suffix == ".csv" else b"") + (b"1\n" if suffix == ".csv" else b"{}\n") * n)
+    path.write_bytes(
+        (b"a\n" if suffix == ".csv" else b"") + (b"1\n" if suffix == ".csv" else b"{}\n") * n
+    )
     assert main(["recommend", "--input", str(path)]) == 2
     assert f"{n:,} profiles, more than {cli_recommend.MAX_PROFILES:,}" in capsys.readouterr().err
 
@@ -148,13 +170,18 @@ def test_recommend_profile_file_is_limited_too(tmp_path, capsys):
 
 def test_batch_input_refuses_long_cells_and_wide_files(tmp_path):
     long_cells = tmp_path / "long.parquet"
-    pq.write_table(pa.table({"a": pa.array(["x" * 100_000] * 50).dictionary_encode(), "b": list(range(50))}), long_cells)
+    pq.write_table(
+        pa.table({"a": pa.array(["x" * 100_000] * 50).dictionary_encode(), "b": list(range(50))}),
+        long_cells,
+    )
     with pytest.raises(BatchInputError, match=r"column 'a': 50 cells longer than 65,536 bytes"):
         check_columns([long_cells], ["a", "b"])
     check_columns([long_cells], ["b"])  # only the columns read are scanned
     wide = tmp_path / "wide.parquet"
     pd.DataFrame({f"c{i}": [1] for i in range(MAX_COLUMNS + 1)}).to_parquet(wide)
-    with pytest.raises(BatchInputError, match=rf"{MAX_COLUMNS + 1:,} columns, more than {MAX_COLUMNS:,}"):
+    with pytest.raises(
+        BatchInputError, match=rf"{MAX_COLUMNS + 1:,} columns, more than {MAX_COLUMNS:,}"
+    ):
         check_columns([wide], ["c0"])
 
 
@@ -171,7 +198,9 @@ def test_decisions_export_refuses_a_window_over_the_row_limit(tmp_path, capsys):
     store.close()
     out = tmp_path / "log.parquet"
     assert main(["decisions", "export", "--url", url, "--out", str(out), "--max-rows", "4"]) == 1
-    assert "5 decisions between the start and now, more than 4 (--max-rows)" in capsys.readouterr().err
+    assert (
+        "5 decisions between the start and now, more than 4 (--max-rows)" in capsys.readouterr().err
+    )
     assert not out.exists()
 
 
@@ -182,7 +211,9 @@ def test_decisions_export_refuses_an_oversized_payload(tmp_path):
 
     store = open_store(f"sqlite:///{tmp_path / 'd.db'}")
     store.write([record(profile={**PROFILE, "note": "x" * (MAX_LINE_BYTES + 1)})])
-    with pytest.raises(InputLimitError, match=rf"payload of [\d,]+ characters, more than {MAX_LINE_BYTES:,}"):
+    with pytest.raises(
+        InputLimitError, match=rf"payload of [\d,]+ characters, more than {MAX_LINE_BYTES:,}"
+    ):
         export_decisions(store, SPEC, tmp_path / "log.parquet")
     store.close()
 
@@ -191,7 +222,9 @@ def test_input_limits_default_is_the_train_setting():
     assert InputLimits().max_bytes == TrainSettings.model_fields["max_input_bytes"].default
 
 
-def test_recommend_json_of_too_many_objects_is_refused_before_parsing(tmp_path, capsys, monkeypatch):
+def test_recommend_json_of_too_many_objects_is_refused_before_parsing(
+    tmp_path, capsys, monkeypatch
+):
     def parse(*args, **kwargs):
         raise AssertionError("parsed")
 

@@ -25,20 +25,30 @@ from engage.contract.redaction import (
 # Any characters, the troublesome ones made likely. "*" is left out: a mask next to a
 # masked password could spell the password again ("*ab*" in "*ab*ab*").
 TRICKY = "'\"@:/?#% \\\n\t=&;,)é€😀"
-password_chars = st.one_of(st.sampled_from(TRICKY), st.characters(blacklist_characters="*", blacklist_categories=("Cs",)))
+password_chars = st.one_of(
+    st.sampled_from(TRICKY), st.characters(blacklist_characters="*", blacklist_categories=("Cs",))
+)
 passwords = st.text(password_chars, min_size=MIN_SECRET_CHARS, max_size=24).filter(
     lambda p: p.strip() == p and "*" not in p
 )
 env_passwords = passwords.filter(lambda p: "\x00" not in p)  # no NUL in an environment
-HYPO = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+HYPO = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture(autouse=True)
 def _clean(monkeypatch):
     for name in (
-        "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "ENGAGE_SERVE_TRACKING_URI",
-        "ENGAGE_DECISIONS_URL", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN",
-        "MLFLOW_TRACKING_USERNAME", "ENGAGE_SERVE_ADMIN_TOKEN", "ENGAGE_SERVE_API_KEYS",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_REGISTRY_URI",
+        "ENGAGE_SERVE_TRACKING_URI",
+        "ENGAGE_DECISIONS_URL",
+        "MLFLOW_TRACKING_PASSWORD",
+        "MLFLOW_TRACKING_TOKEN",
+        "MLFLOW_TRACKING_USERNAME",
+        "ENGAGE_SERVE_ADMIN_TOKEN",
+        "ENGAGE_SERVE_API_KEYS",
     ):
         monkeypatch.delenv(name, raising=False)
     forget_remembered()
@@ -58,7 +68,8 @@ def echoes(uri: str, password: str) -> list[str]:
         json.dumps({"password": password, "host": "db"}),
         json.dumps({"password": password}, ensure_ascii=False),
         f"Invalid password {quote(password, safe='')} / {quote_plus(password)} / {quote(password)}",
-        "Invalid password " + re.sub("%[0-9A-F]{2}", lambda m: m[0].lower(), quote(password, safe="")),
+        "Invalid password "
+        + re.sub("%[0-9A-F]{2}", lambda m: m[0].lower(), quote(password, safe="")),
         f"got {password!r} as password",
         f"bad credentials: {password}",
         f"escaped: {password.encode('unicode_escape').decode('ascii')}",
@@ -66,13 +77,21 @@ def echoes(uri: str, password: str) -> list[str]:
 
 
 def leaked(text: str, password: str) -> bool:
-    forms = {password, quote(password, safe=""), quote_plus(password), quote(password),
-             repr(password)[1:-1], json.dumps(password)[1:-1]}
+    forms = {
+        password,
+        quote(password, safe=""),
+        quote_plus(password),
+        quote(password),
+        repr(password)[1:-1],
+        json.dumps(password)[1:-1],
+    }
     return any(f in text for f in forms if len(f) >= MIN_SECRET_CHARS)
 
 
 @HYPO
-@given(password=env_passwords, scheme=st.sampled_from(["http", "https", "postgresql+psycopg", "mysql"]))
+@given(
+    password=env_passwords, scheme=st.sampled_from(["http", "https", "postgresql+psycopg", "mysql"])
+)
 def test_a_configured_password_is_masked_anywhere_whatever_it_holds(monkeypatch, password, scheme):
     uri = f"{scheme}://engage:{password}@db.example:5432/mlflow"  # as a user writes it: unencoded
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
@@ -107,8 +126,11 @@ def test_password_and_token_variables_are_masked_anywhere(monkeypatch, password)
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", password)
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", password[::-1] + "tok")
     basic = base64.b64encode(f"engage:{password}".encode()).decode()
-    texts = [*echoes("http://mlflow:5000", password), f"token {password[::-1]}tok refused",
-             f"500 page: {basic}"]
+    texts = [
+        *echoes("http://mlflow:5000", password),
+        f"token {password[::-1]}tok refused",
+        f"500 page: {basic}",
+    ]
     for text in texts:
         out = redact(text)
         assert not leaked(out, password), text
@@ -126,7 +148,13 @@ def test_an_unknown_encoded_password_is_masked_by_the_uris_structure(password):
 
 
 @HYPO
-@given(password=st.text(st.characters(blacklist_characters="/?#*", blacklist_categories=("Zs", "Cc", "Zl", "Zp")), min_size=1, max_size=24))
+@given(
+    password=st.text(
+        st.characters(blacklist_characters="/?#*", blacklist_categories=("Zs", "Cc", "Zl", "Zp")),
+        min_size=1,
+        max_size=24,
+    )
+)
 def test_an_unknown_unencoded_password_without_delimiters_is_masked(password):
     # quotes and "@" included: the old regexes leaked these whole, or after the first "@"
     uri = f"https://u:{password}@host:5000/x"

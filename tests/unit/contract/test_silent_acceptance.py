@@ -132,5 +132,8 @@ def test_the_headline_of_a_rejected_file_does_not_call_rows_clean():
     report = validate_log(log_with_counts(1000, 997, 3), spec_with())
     headline = report.summary().splitlines()[0]
     assert "2000 clean" not in headline
-    assert headline == "2000 rows read: file rejected; 2000 rows passed the row checks, 0 quarantined (0.0%)"
+    assert (
+        headline
+        == "2000 rows read: file rejected; 2000 rows passed the row checks, 0 quarantined (0.0%)"
+    )
     assert "file rejected" in str(report.fatal_summary())

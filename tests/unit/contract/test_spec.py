@@ -77,12 +77,20 @@ def test_an_objective_replaces_the_default_weights():
     spec = load_spec()
     assert spec.outcome_weights()["engagement_rate"] == 0.5
     weights = spec.outcome_weights({"conversions": 2.0})
-    assert weights == {"conversions": 2.0, "engagement_rate": 0.0, "follower_growth": 0.0, "retention_30d": 0.0}
+    assert weights == {
+        "conversions": 2.0,
+        "engagement_rate": 0.0,
+        "follower_growth": 0.0,
+        "retention_30d": 0.0,
+    }
 
 
 @pytest.mark.parametrize(
     ("objective", "message"),
-    [({"conversions": -1.0}, r"must be >= 0.*\['conversions'\]"), ({"conversions": 0.0}, "every outcome weight 0")],
+    [
+        ({"conversions": -1.0}, r"must be >= 0.*\['conversions'\]"),
+        ({"conversions": 0.0}, "every outcome weight 0"),
+    ],
 )
 def test_an_objective_without_a_positive_weight_is_refused(objective, message):
     with pytest.raises(SpecError, match=message):

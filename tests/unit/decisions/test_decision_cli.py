@@ -19,11 +19,15 @@ def test_export_command_writes_the_log_and_its_spec(tmp_path, capsys):
     store = open_store(url)
     recs = [record() for _ in range(3)]
     store.write(recs)
-    store.merge_outcomes(recs[0].decision_id, {"conversions": 1.0, "engagement_rate": 2.0,
-                                               "follower_growth": 0.1, "retention_30d": 30.0})
+    store.merge_outcomes(
+        recs[0].decision_id,
+        {"conversions": 1.0, "engagement_rate": 2.0, "follower_growth": 0.1, "retention_30d": 30.0},
+    )
     store.close()
     out = tmp_path / "exp" / "log.parquet"
-    assert main(["decisions", "export", "--url", url, "--out", str(out), "--since", "2020-01-01"]) == 0
+    assert (
+        main(["decisions", "export", "--url", url, "--out", str(out), "--since", "2020-01-01"]) == 0
+    )
     text = capsys.readouterr().out
     assert "wrote 3 decisions" in text and "1 with every outcome" in text
     assert len(pd.read_parquet(out)) == 3
@@ -40,7 +44,9 @@ def test_export_refuses_a_bad_time_naming_it(capsys):
 
 
 def test_evaluate_needs_recorded_propensities():
-    no_propensity = CampaignSpec.model_validate({**SPEC.model_dump(mode="json"), "propensity": None})
+    no_propensity = CampaignSpec.model_validate(
+        {**SPEC.model_dump(mode="json"), "propensity": None}
+    )
     frame = pd.DataFrame({"logged_propensity": [0.5, 1.0]})
     with pytest.raises(ValueError, match="records no propensities"):
         logged_data(None, frame, no_propensity)

@@ -26,22 +26,42 @@ from engage.decisions.store import (
 
 SPEC = load_spec()
 PROFILE = {
-    "industry": "software", "market": "b2b", "employees": 40, "innovation": 0.6,
-    "shareability": 0.3, "sales_cycle_days": 60, "price_point": 900,
-    "audience_tech_savviness": 0.8, "followers": 5200, "service_load": 0.2, "team_hours": 20,
-    "goal": "leads", "ad_budget": 1500,
+    "industry": "software",
+    "market": "b2b",
+    "employees": 40,
+    "innovation": 0.6,
+    "shareability": 0.3,
+    "sales_cycle_days": 60,
+    "price_point": 900,
+    "audience_tech_savviness": 0.8,
+    "followers": 5200,
+    "service_load": 0.2,
+    "team_hours": 20,
+    "goal": "leads",
+    "ad_budget": 1500,
 }
 MIX = {"promotional": 0.2, "educational": 0.4, "conversational": 0.2, "visual": 0.1, "curated": 0.1}
 
 
 def record(decided_at: datetime | None = None, probability: float = 0.28, **kw) -> DecisionRecord:
     values = dict(
-        decision_id=new_decision_id(), decided_at=decided_at or utcnow(), model_name="m",
-        model_version="3", run_id="r" * 32, model_uri="models:/m@champion",
-        spec_name=SPEC.name, spec_fingerprint=SPEC.fingerprint, profile=PROFILE,
-        style="thought_leadership", posting_mix=MIX, decisions={"posts_per_week": 5.0},
-        probability=probability, method="epsilon", exploration={"epsilon": 0.9},
-        objective={"conversions": 1.0}, alternatives=[{"style": "thought_leadership", "probability": probability}],
+        decision_id=new_decision_id(),
+        decided_at=decided_at or utcnow(),
+        model_name="m",
+        model_version="3",
+        run_id="r" * 32,
+        model_uri="models:/m@champion",
+        spec_name=SPEC.name,
+        spec_fingerprint=SPEC.fingerprint,
+        profile=PROFILE,
+        style="thought_leadership",
+        posting_mix=MIX,
+        decisions={"posts_per_week": 5.0},
+        probability=probability,
+        method="epsilon",
+        exploration={"epsilon": 0.9},
+        objective={"conversions": 1.0},
+        alternatives=[{"style": "thought_leadership", "probability": probability}],
         outcome_types={o.name: o.type for o in SPEC.outcomes},
     )
     values.update(kw)
@@ -161,7 +181,12 @@ def test_window_and_export_in_the_specs_format(store, tmp_path):
     t0 = datetime(2026, 11, 1, 12, 0)
     recs = [record(t0 + timedelta(days=i), probability=0.1 * (i + 1)) for i in range(4)]
     store.write(recs)
-    full = {"conversions": 1.0, "engagement_rate": 2.0, "follower_growth": 0.5, "retention_30d": 40.0}
+    full = {
+        "conversions": 1.0,
+        "engagement_rate": 2.0,
+        "follower_growth": 0.5,
+        "retention_30d": 40.0,
+    }
     store.merge_outcomes(recs[1].decision_id, full)
     store.merge_outcomes(recs[2].decision_id, {"conversions": 3.0})
     window = store.joined(t0 + timedelta(days=1), t0 + timedelta(days=3))

@@ -31,8 +31,12 @@ class Counts:
 
 def writer_of(tmp_path, counts: Counts, url: str | None = None, **kw) -> DecisionWriter:
     return DecisionWriter(
-        url or f"sqlite:///{tmp_path / 'd.db'}", spool_dir=tmp_path / "spool", retry_s=0.02,
-        retry_max_s=0.1, **counts.kwargs(), **kw,
+        url or f"sqlite:///{tmp_path / 'd.db'}",
+        spool_dir=tmp_path / "spool",
+        retry_s=0.02,
+        retry_max_s=0.1,
+        **counts.kwargs(),
+        **kw,
     )
 
 

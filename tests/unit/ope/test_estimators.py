@@ -347,8 +347,12 @@ def test_the_range_is_dr_where_the_action_is_logged_and_spans_dm_where_it_is_not
 
 
 def test_an_action_is_logged_where_matched_only_if_every_matched_row_took_it():
-    data = LoggedData(reward=np.zeros(3), style=np.array([0, 1, 0]), propensity=np.full(3, 0.5),
-                      q_logged=np.zeros(3))
+    data = LoggedData(
+        reward=np.zeros(3),
+        style=np.array([0, 1, 0]),
+        propensity=np.full(3, 0.5),
+        q_logged=np.zeros(3),
+    )
     logged = np.array([[0.2, 3.0], [0.5, 1.0], [0.4, 2.0]])
     target_style = np.array([0, 0, 0])  # matched on rows 0 and 2
     same = logged.copy()
@@ -384,7 +388,9 @@ def test_simultaneous_gains_hold_for_all_policies_at_once_where_single_intervals
         singles = [
             gain_over_logged(data, styles[:, k], q[:, k], n_boot=100, seed=rep) for k in range(27)
         ]
-        singles_covered += all(e.low <= g <= e.high for e, g in zip(singles, true_gain, strict=True))
+        singles_covered += all(
+            e.low <= g <= e.high for e, g in zip(singles, true_gain, strict=True)
+        )
     assert band_covered / reps >= 0.85  # 94 of 100 when this test was written
     assert singles_covered / reps < 0.75  # 54 of 100
 
@@ -440,7 +446,9 @@ def test_simultaneous_differences_are_the_gains_less_the_reference_s_with_their_
     assert 1.96 < crit < 3.5
     assert all(d.low < d.value < d.high for d in diffs[:-1])
     # the paired band is narrower than the two gains' intervals put together
-    assert diffs[0].high - diffs[0].low < (gains[0].high - gains[0].low) + (gains[-1].high - gains[-1].low)
+    assert diffs[0].high - diffs[0].low < (gains[0].high - gains[0].low) + (
+        gains[-1].high - gains[-1].low
+    )
 
 
 def test_simultaneous_differences_name_the_reference_that_does_not_fit():

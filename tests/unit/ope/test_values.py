@@ -12,7 +12,9 @@ def _data() -> ope.LoggedData:
     rng = np.random.default_rng(0)
     n = 200
     return ope.LoggedData(
-        reward=rng.normal(size=n), style=rng.integers(0, 3, n), propensity=np.full(n, 1 / 3),
+        reward=rng.normal(size=n),
+        style=rng.integers(0, 3, n),
+        propensity=np.full(n, 1 / 3),
         q_logged=rng.normal(size=n),
     )
 
@@ -35,9 +37,15 @@ def test_values_flatten_to_the_metric_names_a_run_logs() -> None:
         "logged": {"observed": (0.2, 0.1, 0.3)},
     }
     assert ope.value_metrics(values) == {
-        "ope.shipped.dr": 1.0, "ope.shipped.dr_low": 0.5, "ope.shipped.dr_high": 1.5,
-        "ope.logged.observed": 0.2, "ope.logged.observed_low": 0.1, "ope.logged.observed_high": 0.3,
+        "ope.shipped.dr": 1.0,
+        "ope.shipped.dr_low": 0.5,
+        "ope.shipped.dr_high": 1.5,
+        "ope.logged.observed": 0.2,
+        "ope.logged.observed_low": 0.1,
+        "ope.logged.observed_high": 0.3,
     }
     assert ope.estimate_metrics("gate.gain", ope.Estimate(1, 0, 2)) == {
-        "gate.gain": 1, "gate.gain_low": 0, "gate.gain_high": 2,
+        "gate.gain": 1,
+        "gate.gain_low": 0,
+        "gate.gain_high": 2,
     }

@@ -40,23 +40,31 @@ def test_a_saved_policy_is_written_in_the_current_format(policy, tmp_path):
 
 def test_the_artifact_is_plain_files_only(policy, tmp_path):
     save_policy(policy, tmp_path / "p")
-    names = sorted(str(p.relative_to(tmp_path / "p")) for p in (tmp_path / "p").rglob("*") if p.is_file())
+    names = sorted(
+        str(p.relative_to(tmp_path / "p")) for p in (tmp_path / "p").rglob("*") if p.is_file()
+    )
     assert names == sorted(str(p.relative_to(FIXTURE)) for p in FIXTURE.rglob("*") if p.is_file())
     assert not [n for n in names if n.endswith((".pkl", ".pickle", ".joblib"))]
-    assert json.loads((tmp_path / "p" / "policy.json").read_text())["spec"]["name"] == "simulated_world"
+    assert (
+        json.loads((tmp_path / "p" / "policy.json").read_text())["spec"]["name"]
+        == "simulated_world"
+    )
 
 
 def test_save_then_load_gives_the_same_answers(policy, tmp_path):
     save_policy(policy, tmp_path / "p")
     again = load_policy(tmp_path / "p")
     profiles = pd.read_parquet(FIXTURE.parent / "snapshot_profiles.parquet").head(20)
-    assert again.choose(again.builder.encode_context(profiles)).tolist() == policy.choose(
-        policy.builder.encode_context(profiles)
-    ).tolist()
+    assert (
+        again.choose(again.builder.encode_context(profiles)).tolist()
+        == policy.choose(policy.builder.encode_context(profiles)).tolist()
+    )
     for name in ("models/propensity.txt", "models/outcome-0.txt"):
         assert (tmp_path / "p" / name).read_text() == (FIXTURE / name).read_text(), name
     save_policy(again, tmp_path / "q")
-    assert (tmp_path / "q" / "policy.json").read_text() == (tmp_path / "p" / "policy.json").read_text()
+    assert (tmp_path / "q" / "policy.json").read_text() == (
+        tmp_path / "p" / "policy.json"
+    ).read_text()
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -66,12 +74,17 @@ def _copy(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("version", "hint"), [(2, "older engage.*retrain"), (3, "older engage.*retrain"), (5, "upgrade engage")]
+    ("version", "hint"),
+    [(2, "older engage.*retrain"), (3, "older engage.*retrain"), (5, "upgrade engage")],
 )
 def test_another_format_version_is_refused_with_what_to_do(tmp_path, version, hint):
     folder = _copy(tmp_path)
-    (folder / "format.json").write_text(json.dumps({"format": "engage-policy", "format_version": version}))
-    with pytest.raises(ArtifactError, match=rf"format version {version}; this engage reads version 4 only.*{hint}"):
+    (folder / "format.json").write_text(
+        json.dumps({"format": "engage-policy", "format_version": version})
+    )
+    with pytest.raises(
+        ArtifactError, match=rf"format version {version}; this engage reads version 4 only.*{hint}"
+    ):
         load_policy(folder)
 
 
@@ -85,17 +98,23 @@ def _without(folder: Path, field: str) -> None:
 def test_every_field_is_required_and_a_missing_one_is_named(tmp_path, field):
     folder = _copy(tmp_path)
     _without(folder, field)
-    with pytest.raises(ArtifactError, match=rf"no field '{field}', which artifact format 4 requires.*retrain"):
+    with pytest.raises(
+        ArtifactError, match=rf"no field '{field}', which artifact format 4 requires.*retrain"
+    ):
         load_policy(folder)
 
 
-@pytest.mark.parametrize(("field", "inner"), [("clusters", "centroids"), ("style_corrections", "offsets")])
+@pytest.mark.parametrize(
+    ("field", "inner"), [("clusters", "centroids"), ("style_corrections", "offsets")]
+)
 def test_a_missing_inner_field_is_named(tmp_path, field, inner):
     folder = _copy(tmp_path)
     fields = json.loads((folder / "policy.json").read_text())
     del fields[field][inner]
     (folder / "policy.json").write_text(json.dumps(fields))
-    with pytest.raises(ArtifactError, match=rf"policy.json has no '{inner}', which artifact format 4 requires"):
+    with pytest.raises(
+        ArtifactError, match=rf"policy.json has no '{inner}', which artifact format 4 requires"
+    ):
         load_policy(folder)
 
 

@@ -64,7 +64,9 @@ def test_an_interval_never_leaves_the_outcomes_declared_range(trained, context) 
     spec = trained.spec
     first = spec.outcomes[0]
     bounded = spec.model_copy(
-        update={"outcomes": [first.model_copy(update={"min": -1.0, "max": 1.0}), *spec.outcomes[1:]]}
+        update={
+            "outcomes": [first.model_copy(update={"min": -1.0, "max": 1.0}), *spec.outcomes[1:]]
+        }
     )
     policy = dataclasses.replace(trained, spec=bounded)
     for a in policy.recommend_context(context[:5], explain=False):

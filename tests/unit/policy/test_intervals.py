@@ -22,8 +22,16 @@ from engage.policy.intervals import (
 )
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-PARAMS = {"verbose": -1, "num_threads": 1, "deterministic": True, "seed": 0, "num_leaves": 7,
-          "min_data_in_leaf": 15, "learning_rate": 0.2, "objective": "regression"}
+PARAMS = {
+    "verbose": -1,
+    "num_threads": 1,
+    "deterministic": True,
+    "seed": 0,
+    "num_leaves": 7,
+    "min_data_in_leaf": 15,
+    "learning_rate": 0.2,
+    "objective": "regression",
+}
 
 
 def scale_model(tiny, outcomes: tuple[str, ...], level: float = 0.9) -> IntervalModel:
@@ -72,7 +80,7 @@ def test_half_widths_vary_with_the_profile_and_the_action(tiny, intervals) -> No
     widths = intervals.halfwidths(X)
     assert (widths.std(0) > 0).all()
     same_profile = np.repeat(X[:1], len(tiny.policy.candidates), 0)
-    same_profile[:, len(tiny.spec.context_names):] = tiny.policy.candidates.encoded
+    same_profile[:, len(tiny.spec.context_names) :] = tiny.policy.candidates.encoded
     assert (intervals.halfwidths(same_profile).std(0) > 0).any()  # the action matters too
 
 
@@ -83,9 +91,11 @@ def test_an_answer_uses_the_half_widths_of_its_own_profile_and_action(
     rows, shown = [], []
     for i, answer in enumerate(answers):
         for rec in answer.recommendations:
-            rows.append(np.concatenate(
-                [tiny.context[i], tiny.policy.candidates.encoded[rec.candidate_index]]
-            ))
+            rows.append(
+                np.concatenate(
+                    [tiny.context[i], tiny.policy.candidates.encoded[rec.candidate_index]]
+                )
+            )
             shown.append(rec)
     want = intervals.halfwidths(np.array(rows))
     covered = list(intervals.outcomes)
@@ -117,7 +127,9 @@ def test_everything_but_the_intervals_is_unchanged(tiny, with_intervals) -> None
 def test_the_interval_model_round_trips_as_plain_files(intervals, tiny, tmp_path) -> None:
     intervals.save(tmp_path / "iv")
     names = sorted(p.name for p in (tmp_path / "iv").iterdir())
-    assert names == sorted([INTERVALS_FILE, *(interval_file(i) for i in range(len(intervals.outcomes)))])
+    assert names == sorted(
+        [INTERVALS_FILE, *(interval_file(i) for i in range(len(intervals.outcomes)))]
+    )
     meta = json.loads((tmp_path / "iv" / INTERVALS_FILE).read_text())
     assert meta["level"] == 0.9 and meta["calibration_rows"] == 123
     again = IntervalModel.load(tmp_path / "iv")
@@ -160,7 +172,9 @@ def test_a_missing_interval_field_is_named(with_intervals, tmp_path, field) -> N
     meta = json.loads(meta_file.read_text())
     del meta[field]
     meta_file.write_text(json.dumps(meta))
-    with pytest.raises(ArtifactError, match=f"interval model: intervals.json has no field '{field}'"):
+    with pytest.raises(
+        ArtifactError, match=f"interval model: intervals.json has no field '{field}'"
+    ):
         load_policy(tmp_path / "p")
 
 

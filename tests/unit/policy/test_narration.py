@@ -340,7 +340,8 @@ def test_poor_support_is_exactly_outside_the_support(propensity) -> None:
 
 def test_policy_notes() -> None:
     assert policy_note("personalized") == PolicyNote(
-        mode="personalized", note="Recommendations are personalised to the profile and ranked by their score."
+        mode="personalized",
+        note="Recommendations are personalised to the profile and ranked by their score.",
     )
     constant = policy_note("constant")
     assert constant.mode == "constant" and "better than what marketers did" in constant.note

@@ -131,10 +131,16 @@ def test_results_are_frozen_and_closed(answer) -> None:
 
 
 def test_explanation_to_dict_lists_factors() -> None:
-    factor = Factor(feature="support", value=None, runner_up_value=None, contribution=1.0, sentence="s")
+    factor = Factor(
+        feature="support", value=None, runner_up_value=None, contribution=1.0, sentence="s"
+    )
     e = Explanation(
-        chosen_style="a", runner_up_style="b", score_difference=1.0, contributions_sum=1.0,
-        factors=(factor,), other_factors=0.0,
+        chosen_style="a",
+        runner_up_style="b",
+        score_difference=1.0,
+        contributions_sum=1.0,
+        factors=(factor,),
+        other_factors=0.0,
     )
     assert e.to_dict()["factors"] == [
         {

@@ -30,7 +30,10 @@ def split_constant(trained, context):
     counts = support[:, action]
     threshold = float((counts.min() + counts.max()) / 2)
     policy = dataclasses.replace(
-        trained, mode="constant", constant_action=action, min_support_rows=threshold,
+        trained,
+        mode="constant",
+        constant_action=action,
+        min_support_rows=threshold,
         constant_scope="supported",
     )
     style = policy.candidates.style_codes[action]

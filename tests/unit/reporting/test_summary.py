@@ -40,16 +40,28 @@ def test_summary_prints_objective_and_quarantine_one_line_each() -> None:
     log.loc[[3, 7, 11], "industry"] = "crypto"
     spec = load_spec()
     result = TrainResult(
-        run_id="r", experiment_id="1", tracking_uri="sqlite:///x.db", policy=None,
-        metrics={}, values={"learned": {"dr": (1.0, 0.5, 1.5)}}, mode="constant", decision_reason="[not] significant",
-        objective_weights=spec.outcome_weights({"conversions": 1}), validation=validate_log(log, spec),
+        run_id="r",
+        experiment_id="1",
+        tracking_uri="sqlite:///x.db",
+        policy=None,
+        metrics={},
+        values={"learned": {"dr": (1.0, 0.5, 1.5)}},
+        mode="constant",
+        decision_reason="[not] significant",
+        objective_weights=spec.outcome_weights({"conversions": 1}),
+        validation=validate_log(log, spec),
     )
     out = io.StringIO()
     print_summary(result, Console(file=out, width=40))
     lines = out.getvalue().splitlines()
-    assert "objective: conversions 1, engagement_rate 0, follower_growth 0, retention_30d 0" in lines
+    assert (
+        "objective: conversions 1, engagement_rate 0, follower_growth 0, retention_30d 0" in lines
+    )
     assert "quarantined 3 of 300 rows (1.0%):" in lines
-    assert any(line.startswith("  - column 'industry': 3 rows have unknown categories ['crypto']") for line in lines)
+    assert any(
+        line.startswith("  - column 'industry': 3 rows have unknown categories ['crypto']")
+        for line in lines
+    )
     assert "[not]" in out.getvalue()  # reasons are text, not rich markup
 
 
@@ -65,10 +77,20 @@ def test_summary_prints_validation_warnings() -> None:
     log["innovation"] = log["innovation"] > 0.5
     spec = load_spec()
     result = TrainResult(
-        run_id="r", experiment_id="1", tracking_uri="sqlite:///x.db", policy=None,
-        metrics={}, values={}, mode="constant", decision_reason="", objective_weights=spec.outcome_weights(),
+        run_id="r",
+        experiment_id="1",
+        tracking_uri="sqlite:///x.db",
+        policy=None,
+        metrics={},
+        values={},
+        mode="constant",
+        decision_reason="",
+        objective_weights=spec.outcome_weights(),
         validation=validate_log(log, spec),
     )
     out = io.StringIO()
     print_summary(result, Console(file=out, width=40))
-    assert "warning: column 'innovation': 300 rows have a boolean (True/False) read as 1/0" in out.getvalue()
+    assert (
+        "warning: column 'innovation': 300 rows have a boolean (True/False) read as 1/0"
+        in out.getvalue()
+    )

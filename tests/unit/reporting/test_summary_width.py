@@ -25,8 +25,14 @@ REAL = {
 
 def _render(values: dict, **console) -> str:
     result = TrainResult(
-        run_id="0123456789abcdef0123456789abcdef", experiment_id="1", tracking_uri="sqlite:///m.db",
-        policy=None, metrics={}, values=values, mode="constant", decision_reason="not significant",
+        run_id="0123456789abcdef0123456789abcdef",
+        experiment_id="1",
+        tracking_uri="sqlite:///m.db",
+        policy=None,
+        metrics={},
+        values=values,
+        mode="constant",
+        decision_reason="not significant",
         objective_weights={"total_interactions": 1.0},
     )
     out = io.StringIO()
@@ -35,7 +41,12 @@ def _render(values: dict, **console) -> str:
 
 
 def _intervals(values: dict) -> list[str]:
-    return [format_interval(lo, hi) for ests in values.values() for est, (_, lo, hi) in ests.items() if est != "true"]
+    return [
+        format_interval(lo, hi)
+        for ests in values.values()
+        for est, (_, lo, hi) in ests.items()
+        if est != "true"
+    ]
 
 
 def test_every_interval_appears_whole_at_80_columns() -> None:

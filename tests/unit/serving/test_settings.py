@@ -50,7 +50,9 @@ def test_values_come_from_prefixed_environment(monkeypatch):
     assert s.model_uri == "/models/policy"
     assert s.tracking_uri == "sqlite:////srv/mlruns/mlflow.db"
     assert s.reload_interval_s == 0
-    assert s.admin_token is not None and s.admin_token.get_secret_value() == "s3cret-admin-token-2026"
+    assert (
+        s.admin_token is not None and s.admin_token.get_secret_value() == "s3cret-admin-token-2026"
+    )
     assert "s3cret" not in repr(s)
     assert s.max_batch == 7
 

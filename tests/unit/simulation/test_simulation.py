@@ -106,14 +106,18 @@ def test_propensities_reach_down_to_about_two_percent(hard_log: pd.DataFrame) ->
     assert (p < 0.03).sum() > 20  # rare style/profile pairs do occur in the log
 
 
-def test_logged_propensity_is_the_probability_of_the_logged_style(world: SimulatedWorld, hard_log: pd.DataFrame) -> None:
+def test_logged_propensity_is_the_probability_of_the_logged_style(
+    world: SimulatedWorld, hard_log: pd.DataFrame
+) -> None:
     probs = world.logging_propensities(hard_log)
     codes = hard_log["style"].map(STYLES.index).to_numpy()
     np.testing.assert_allclose(probs[np.arange(len(codes)), codes], hard_log["logged_propensity"])
     np.testing.assert_allclose(probs.sum(1), 1.0)
 
 
-def test_no_single_style_is_best_for_everyone(world: SimulatedWorld, hard_log: pd.DataFrame) -> None:
+def test_no_single_style_is_best_for_everyone(
+    world: SimulatedWorld, hard_log: pd.DataFrame
+) -> None:
     profiles = hard_log[world.spec.context_names].iloc[:400]
     best, _ = world.best_actions(profiles, world.action_grid(mix_step=0.2))
     shares = np.bincount(best.style, minlength=5) / len(best.style)
@@ -121,14 +125,18 @@ def test_no_single_style_is_best_for_everyone(world: SimulatedWorld, hard_log: p
     assert (shares > 0.05).sum() >= 4
 
 
-def test_logged_policy_is_far_from_the_oracle(world: SimulatedWorld, hard_log: pd.DataFrame) -> None:
+def test_logged_policy_is_far_from_the_oracle(
+    world: SimulatedWorld, hard_log: pd.DataFrame
+) -> None:
     sample = hard_log.iloc[:400]
     profiles = sample[world.spec.context_names]
     _, oracle = world.best_actions(profiles, world.action_grid(mix_step=0.2))
     logged = world.policy_value(profiles, world.logged_actions(sample))
     # the best single action for everyone
     grid = world.action_grid(mix_step=0.2)
-    const = (world._means(profiles, grid.style, grid.mix, grid.cadence) @ world.weights).mean(0).max()
+    const = (
+        (world._means(profiles, grid.style, grid.mix, grid.cadence) @ world.weights).mean(0).max()
+    )
     assert oracle.mean() - logged > 0.8
     assert oracle.mean() - const > 0.5  # personalising is worth a lot
 
@@ -142,7 +150,10 @@ def test_noise_is_large_relative_to_effects(hard_log: pd.DataFrame, world: Simul
 def test_easy_world_has_less_noise_and_milder_confounding() -> None:
     easy = SimulatedWorld("easy").simulate(5000, seed=2, with_truth=True)
     hard = SimulatedWorld("hard").simulate(5000, seed=2, with_truth=True)
-    resid = lambda log: (log["conversions"] - log["true_conversions"]).std()  # noqa: E731
+
+    def resid(log):
+        return (log["conversions"] - log["true_conversions"]).std()
+
     assert resid(easy) < 0.5 * resid(hard)
     assert easy["logged_propensity"].min() > 0.05
 
@@ -150,9 +161,16 @@ def test_easy_world_has_less_noise_and_milder_confounding() -> None:
 def test_flat_world_has_no_profile_specific_effects() -> None:
     flat = SimulatedWorld("flat")
     profiles = flat.sample_profiles(50, np.random.default_rng(4))
-    a = Actions(np.zeros(50, int), np.tile(STYLE_PROTOTYPES["broadcast"][0], (50, 1)), np.full(50, 12.0))
-    b = Actions(np.ones(50, int), np.tile(STYLE_PROTOTYPES["conversational"][0], (50, 1)), np.full(50, 7.0))
-    diff = flat.expected_outcomes(profiles, a)["objective"] - flat.expected_outcomes(profiles, b)["objective"]
+    a = Actions(
+        np.zeros(50, int), np.tile(STYLE_PROTOTYPES["broadcast"][0], (50, 1)), np.full(50, 12.0)
+    )
+    b = Actions(
+        np.ones(50, int), np.tile(STYLE_PROTOTYPES["conversational"][0], (50, 1)), np.full(50, 7.0)
+    )
+    diff = (
+        flat.expected_outcomes(profiles, a)["objective"]
+        - flat.expected_outcomes(profiles, b)["objective"]
+    )
     assert diff.std() < 1e-9  # the same difference for every profile
     best, _ = flat.best_actions(profiles, flat.action_grid(mix_step=0.2))
     assert len(np.unique(best.style)) == 1
@@ -191,34 +209,52 @@ def test_c1_niche_short_cycle_seller_does_best_broadcasting(world: SimulatedWorl
 
 def test_c2_most_other_brands_gain_from_two_way_conversation(world: SimulatedWorld) -> None:
     brand = one_profile(world, industry="fashion_beauty", sales_cycle_days=20.0, team_hours=40.0)
-    assert objective(world, brand, action("conversational")) > objective(world, brand, action("broadcast"))
+    assert objective(world, brand, action("conversational")) > objective(
+        world, brand, action("broadcast")
+    )
 
 
 def test_c3_high_traffic_news_source_broadcasts_well(world: SimulatedWorld) -> None:
     small = one_profile(world, industry="news_media", followers=2_000)
     big = one_profile(world, industry="news_media", followers=3_000_000)
-    gap = lambda p: objective(world, p, action("broadcast")) - objective(world, p, action("conversational"))  # noqa: E731
+
+    def gap(p):
+        return objective(world, p, action("broadcast")) - objective(
+            world, p, action("conversational")
+        )
+
     assert gap(big) > gap(small) + 0.5
 
 
-def test_c4_channel_pays_little_for_non_innovative_unshareable_products(world: SimulatedWorld) -> None:
+def test_c4_channel_pays_little_for_non_innovative_unshareable_products(
+    world: SimulatedWorld,
+) -> None:
     dull = one_profile(world, innovation=0.05, shareability=0.05, audience_tech_savviness=0.05)
     bright = one_profile(world, innovation=0.95, shareability=0.95, audience_tech_savviness=0.95)
-    spread = lambda p: np.ptp([objective(world, p, action(s)) for s in STYLES])  # noqa: E731
+
+    def spread(p):
+        return np.ptp([objective(world, p, action(s)) for s in STYLES])
+
     assert spread(dull) < spread(bright)
 
 
 def test_c5_educational_content_builds_reach_promotion_does_not(world: SimulatedWorld) -> None:
     p = one_profile(world, innovation=0.8)
-    edu = outcome(world, p, action("thought_leadership", mix=[0.0, 0.6, 0.1, 0.2, 0.1]), "follower_growth")
-    promo = outcome(world, p, action("thought_leadership", mix=[0.6, 0.0, 0.1, 0.2, 0.1]), "follower_growth")
+    edu = outcome(
+        world, p, action("thought_leadership", mix=[0.0, 0.6, 0.1, 0.2, 0.1]), "follower_growth"
+    )
+    promo = outcome(
+        world, p, action("thought_leadership", mix=[0.6, 0.0, 0.1, 0.2, 0.1]), "follower_growth"
+    )
     assert edu > promo + 1.0
 
 
 def test_c6_customer_care_pays_for_service_heavy_businesses(world: SimulatedWorld) -> None:
-    gap = lambda load: objective(world, one_profile(world, service_load=load), action("customer_care")) - objective(  # noqa: E731
-        world, one_profile(world, service_load=load), action("broadcast")
-    )
+    def gap(load):
+        return objective(
+            world, one_profile(world, service_load=load), action("customer_care")
+        ) - objective(world, one_profile(world, service_load=load), action("broadcast"))
+
     assert gap(0.9) > gap(0.1) + 0.5
     assert gap(0.9) > 0
 
@@ -241,22 +277,37 @@ def test_c8_deals_convert_now_and_lose_followers(world: SimulatedWorld) -> None:
 def test_c9_visual_content_travels_for_shareable_products(world: SimulatedWorld) -> None:
     visual = [0.1, 0.1, 0.1, 0.6, 0.1]
     plain = [0.1, 0.35, 0.25, 0.05, 0.25]
-    lift = lambda share: outcome(world, one_profile(world, shareability=share), action("community", mix=visual), "follower_growth") - outcome(  # noqa: E731
-        world, one_profile(world, shareability=share), action("community", mix=plain), "follower_growth"
-    )
+
+    def lift(share):
+        return outcome(
+            world,
+            one_profile(world, shareability=share),
+            action("community", mix=visual),
+            "follower_growth",
+        ) - outcome(
+            world,
+            one_profile(world, shareability=share),
+            action("community", mix=plain),
+            "follower_growth",
+        )
+
     assert lift(0.9) > lift(0.1) + 1.0
 
 
 def test_c10_paid_promotion_lifts_reach(world: SimulatedWorld) -> None:
     act = action("community")
-    assert outcome(world, one_profile(world, ad_budget=20_000), act, "follower_growth") > outcome(
-        world, one_profile(world, ad_budget=0), act, "follower_growth"
-    ) + 1.0
+    assert (
+        outcome(world, one_profile(world, ad_budget=20_000), act, "follower_growth")
+        > outcome(world, one_profile(world, ad_budget=0), act, "follower_growth") + 1.0
+    )
 
 
 def test_diminishing_returns_in_the_mix(world: SimulatedWorld) -> None:
     p = one_profile(world)
-    conv = [outcome(world, p, action("broadcast", mix=[s, 0.9 - s, 0.0, 0.1, 0.0]), "conversions") for s in (0.0, 0.3, 0.6, 0.9)]
+    conv = [
+        outcome(world, p, action("broadcast", mix=[s, 0.9 - s, 0.0, 0.1, 0.0]), "conversions")
+        for s in (0.0, 0.3, 0.6, 0.9)
+    ]
     gains = np.diff(conv)
     assert (gains > 0).all() and gains[0] > gains[1] > gains[2]
 

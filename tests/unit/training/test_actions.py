@@ -68,7 +68,9 @@ def test_without_refinement_the_candidates_are_logged_actions(setup) -> None:
     found = search_actions(spec, log, context, score, settings)
     searched = found.candidates.frame[np.asarray(found.candidates.kind) == "search"]
     logged = {tuple(np.round(r, 4)) for r in log[spec.decision_names[1:]].to_numpy(float)}
-    assert all(tuple(np.round(r, 4)) in logged for r in searched[spec.decision_names[1:]].to_numpy(float))
+    assert all(
+        tuple(np.round(r, 4)) in logged for r in searched[spec.decision_names[1:]].to_numpy(float)
+    )
 
 
 def test_each_cluster_has_a_typical_action_per_style_as_its_baseline(setup, found) -> None:

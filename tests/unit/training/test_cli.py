@@ -13,7 +13,12 @@ from engage.simulation.world import read_world
 
 def test_simulate_writes_a_valid_log_with_its_world(tmp_path, capsys) -> None:
     out = tmp_path / "campaigns.parquet"
-    assert main(["simulate", "--rows", "3000", "--seed", "1", "--difficulty", "hard", "--out", str(out)]) == 0
+    assert (
+        main(
+            ["simulate", "--rows", "3000", "--seed", "1", "--difficulty", "hard", "--out", str(out)]
+        )
+        == 0
+    )
     assert "wrote 3,000 campaigns" in capsys.readouterr().out
     assert read_world(out) == {"difficulty": "hard", "decisions": "full", "seed": 1, "rows": 3000}
     assert main(["validate", "--data", str(out)]) == 0
@@ -22,7 +27,12 @@ def test_simulate_writes_a_valid_log_with_its_world(tmp_path, capsys) -> None:
 
 def test_simulate_csv_with_truth_and_style_mode(tmp_path) -> None:
     out = tmp_path / "campaigns.csv"
-    assert main(["simulate", "--rows", "500", "--decisions", "style", "--with-truth", "--out", str(out)]) == 0
+    assert (
+        main(
+            ["simulate", "--rows", "500", "--decisions", "style", "--with-truth", "--out", str(out)]
+        )
+        == 0
+    )
     log = pd.read_csv(out)
     assert "true_objective" in log.columns
     assert log.groupby("style")["posts_per_week"].nunique().max() == 1
@@ -105,9 +115,14 @@ def test_every_subcommand_has_help() -> None:
 
 @pytest.mark.parametrize(
     ("objective", "says"),
-    [('{"sales": 1}', "unknown outcome(s) in objective: ['sales']"), ("{conversions: 1}", "not valid JSON")],
+    [
+        ('{"sales": 1}', "unknown outcome(s) in objective: ['sales']"),
+        ("{conversions: 1}", "not valid JSON"),
+    ],
 )
-def test_train_refuses_a_bad_objective_before_anything_is_logged(tmp_path, monkeypatch, capsys, objective, says) -> None:
+def test_train_refuses_a_bad_objective_before_anything_is_logged(
+    tmp_path, monkeypatch, capsys, objective, says
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     data = tmp_path / "c.parquet"

@@ -83,7 +83,12 @@ def test_half_widths_follow_the_noise_and_cover_where_a_constant_does_not() -> N
     quiet, loud = Xt[:, 0] < 0.2, Xt[:, 0] > 0.8
     assert w[loud].mean() > 3 * w[quiet].mean()  # noise sd 0.2-0.8 vs 2.6-3.2
     metrics = measure_coverage(
-        model, Xt, {"y": yt}, mt[:, None], ["y"], constant={"y": float(np.quantile(np.abs(y - mean), LEVEL))}
+        model,
+        Xt,
+        {"y": yt},
+        mt[:, None],
+        ["y"],
+        constant={"y": float(np.quantile(np.abs(y - mean), LEVEL))},
     )
     assert metrics["intervals.level"] == LEVEL
     assert metrics["intervals.coverage.y"] == pytest.approx(np.mean(np.abs(yt - mt) <= w))
@@ -98,9 +103,7 @@ def test_half_widths_follow_the_noise_and_cover_where_a_constant_does_not() -> N
 def test_measure_coverage_skips_outcomes_it_cannot_measure() -> None:
     rng = np.random.default_rng(3)
     X, mean, y = heteroscedastic(400, rng)
-    model = fit_interval_model(
-        X, {"a": y, "b": y}, {"a": mean, "b": mean}, categorical=[], seed=1
-    )
+    model = fit_interval_model(X, {"a": y, "b": y}, {"a": mean, "b": mean}, categorical=[], seed=1)
     assert model is not None
     got = measure_coverage(model, X[:50], {"a": y[:50]}, mean[:50, None], ["a"])
     assert "intervals.coverage.a" in got and "intervals.coverage.b" not in got

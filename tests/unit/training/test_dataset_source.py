@@ -15,7 +15,9 @@ def test_a_local_file_has_one_unambiguous_source(tmp_path) -> None:
     data = tmp_path / "campaigns.parquet"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        dataset = mlflow.data.from_pandas(pd.DataFrame({"a": [1, 2]}), source=local_source(data), name="x")
+        dataset = mlflow.data.from_pandas(
+            pd.DataFrame({"a": [1, 2]}), source=local_source(data), name="x"
+        )
     assert not [w for w in caught if "source" in str(w.message)], [str(w.message) for w in caught]
     assert dataset.source._get_source_type() == "local"
     assert dataset.source.uri == data.resolve().as_uri()
@@ -25,7 +27,9 @@ def test_the_bare_path_is_what_made_mlflow_warn(tmp_path) -> None:
     # the cause, kept visible: should MLflow stop warning for a bare path, this test says so
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        mlflow.data.from_pandas(pd.DataFrame({"a": [1]}), source=str(tmp_path / "c.parquet"), name="x")
+        mlflow.data.from_pandas(
+            pd.DataFrame({"a": [1]}), source=str(tmp_path / "c.parquet"), name="x"
+        )
     assert any("interpreted in multiple ways" in str(w.message) for w in caught)
 
 

@@ -89,7 +89,9 @@ def test_aggregated_counts_equal_validating_the_whole_log(log, spec) -> None:
     whole = validate_log(bad, spec)
     report = aggregate_reports(summaries(bad, spec, 3), spec, quarantine_cap=1_000)
     assert (report.n_input_rows, report.n_clean, report.n_quarantined) == (
-        whole.n_input_rows, len(whole.clean), len(whole.quarantine)
+        whole.n_input_rows,
+        len(whole.clean),
+        len(whole.quarantine),
     )
     assert report.quarantined_share == pytest.approx(whole.quarantined_share)
     assert not report.fatal and report.partitions == 3
@@ -118,7 +120,9 @@ def test_a_problem_of_every_partition_is_reported_once_with_its_total(log, spec)
 
 def test_training_refuses_a_quarantine_share_over_its_limit(log, spec) -> None:
     report = aggregate_reports(summaries(broken(log), spec, 2), spec, quarantine_cap=10)
-    with pytest.raises(TrainingError, match=r"10 of 600 rows \(1\.7%\) were quarantined.*--allow-quarantine 0\.02"):
+    with pytest.raises(
+        TrainingError, match=r"10 of 600 rows \(1\.7%\) were quarantined.*--allow-quarantine 0\.02"
+    ):
         refuse_untrainable(report, spec, InputSettings(data=Path("x"), max_quarantine_share=0.01))
     refuse_untrainable(report, spec, InputSettings(data=Path("x")))  # within the 5% default
 

@@ -49,7 +49,9 @@ def tag(part: pd.DataFrame, spec, cut=None, seed=0) -> pd.DataFrame:
 
 def test_a_rows_side_fold_and_draw_do_not_depend_on_the_partitioning(clean, spec) -> None:
     whole = tag(clean, spec)
-    parts = pd.concat([tag(clean.iloc[rows], spec) for rows in np.array_split(np.arange(len(clean)), 7)])
+    parts = pd.concat(
+        [tag(clean.iloc[rows], spec) for rows in np.array_split(np.arange(len(clean)), 7)]
+    )
     pd.testing.assert_frame_equal(whole, parts)
 
 
@@ -75,7 +77,9 @@ def test_the_features_on_a_worker_are_the_single_machine_encoding(clean, spec) -
     features = feature_frame(tagged, spec)
     builder = FeatureBuilder(spec)
     n = len(builder.feature_names)
-    np.testing.assert_array_equal(features[[f"x{j}" for j in range(n)]].to_numpy(), builder.build(clean))
+    np.testing.assert_array_equal(
+        features[[f"x{j}" for j in range(n)]].to_numpy(), builder.build(clean)
+    )
     assert list(features.columns) == list(feature_meta(spec).columns)
     assert (features.dtypes == feature_meta(spec).dtypes).all()
     side = encode_side(tagged, spec, builder)
@@ -94,13 +98,25 @@ def test_a_sampled_split_logs_the_whole_sides_and_its_samples(clean, spec) -> No
     train = encode_side(clean.head(150), spec, builder)
     train = SampledSide(**vars(train), rows=9_000, fold=np.zeros(150, dtype=np.int8))
     split = SampledSplit(
-        train=train, eval=encode_side(clean.tail(50), spec, builder), how="hash", styles=spec.styles,
-        categorical=[], context_categorical=[], samples=None,  # type: ignore[arg-type]
-        dask_params={"rows_eval": 3_000, "dask.sample_rows.train": 150, "dask.sample_rows.eval": 50},
+        train=train,
+        eval=encode_side(clean.tail(50), spec, builder),
+        how="hash",
+        styles=spec.styles,
+        categorical=[],
+        context_categorical=[],
+        samples=None,  # type: ignore[arg-type]
+        dask_params={
+            "rows_eval": 3_000,
+            "dask.sample_rows.train": 150,
+            "dask.sample_rows.eval": 50,
+        },
     )
     assert split.params == {
-        "split": "hash", "rows_train": 9_000, "rows_eval": 3_000,
-        "dask.sample_rows.train": 150, "dask.sample_rows.eval": 50,
+        "split": "hash",
+        "rows_train": 9_000,
+        "rows_eval": 3_000,
+        "dask.sample_rows.train": 150,
+        "dask.sample_rows.eval": 50,
     }
 
 
@@ -122,11 +138,20 @@ def test_stopping_after_the_fit_keeps_lightgbms_early_stopping_iteration() -> No
     rng = np.random.default_rng(0)
     X = rng.normal(size=(600, 4))
     y = X[:, 0] + 0.5 * rng.normal(size=600)
-    params = {"objective": "regression", "learning_rate": 0.5, "num_leaves": 7, "verbose": -1, "num_threads": 1}
+    params = {
+        "objective": "regression",
+        "learning_rate": 0.5,
+        "num_leaves": 7,
+        "verbose": -1,
+        "num_threads": 1,
+    }
     fit, valid = slice(0, 400), slice(400, None)
     stopped = lgb.train(
-        params, lgb.Dataset(X[fit], y[fit]), num_boost_round=120,
-        valid_sets=[lgb.Dataset(X[valid], y[valid])], callbacks=[lgb.early_stopping(30, verbose=False)],
+        params,
+        lgb.Dataset(X[fit], y[fit]),
+        num_boost_round=120,
+        valid_sets=[lgb.Dataset(X[valid], y[valid])],
+        callbacks=[lgb.early_stopping(30, verbose=False)],
     )
     full = lgb.train(params, lgb.Dataset(X[fit], y[fit]), num_boost_round=120)
     assert stopped.best_iteration < 90  # the test means something: it did stop early

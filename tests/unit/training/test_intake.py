@@ -57,7 +57,10 @@ def test_opting_in_lets_the_run_go_on(misspelt, monkeypatch):
     assert len(report.clean) == 1100
     monkeypatch.setenv("ENGAGE_TRAIN_MAX_QUARANTINE_SHARE", "0.5")
     assert validate_input(TrainSettings(data=misspelt), load_spec()).n_input_rows == 2000
-    assert settings_from_flags({"data": "x.csv", "max_quarantine_share": 0.6}).max_quarantine_share == 0.6
+    assert (
+        settings_from_flags({"data": "x.csv", "max_quarantine_share": 0.6}).max_quarantine_share
+        == 0.6
+    )
 
 
 def test_the_cli_flag_opts_in():
@@ -67,7 +70,9 @@ def test_the_cli_flag_opts_in():
     assert settings_from_flags(vars(args)).max_quarantine_share == 0.5
 
 
-def test_cli_train_fails_and_says_why_before_anything_is_logged(misspelt, tmp_path, monkeypatch, capsys):
+def test_cli_train_fails_and_says_why_before_anything_is_logged(
+    misspelt, tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     assert main(["train", "--data", str(misspelt), "--no-progress"]) == 1
@@ -114,7 +119,10 @@ def test_input_limits_name_the_training_settings(tmp_path, monkeypatch):
     assert (limits.max_rows, limits.max_bytes) == (7, 100)
     assert limits.name_of("max_rows") == "ENGAGE_TRAIN_MAX_INPUT_ROWS"
     # the probe and the quarantined rows written are the contract's, not settings
-    assert (limits.probe_rows, limits.probe_max_bad_share) == (InputLimits.probe_rows, InputLimits.probe_max_bad_share)
+    assert (limits.probe_rows, limits.probe_max_bad_share) == (
+        InputLimits.probe_rows,
+        InputLimits.probe_max_bad_share,
+    )
     assert limits.name_of("probe_rows") == "probe_rows"
 
 
@@ -139,10 +147,14 @@ def test_off_policy_evaluation_uses_a_constant_propensity():
     valuer = SimpleNamespace(objective=lambda rows, context, decisions: np.ones(len(rows)))
     estimated = SimpleNamespace(eval_proba=np.full((n, 5), 0.5))
     weights = spec.outcome_weights()
-    data, clipped, source = logged_data(spec, split, split.samples.ope, valuer, estimated, weights, clip=0.05)
+    data, clipped, source = logged_data(
+        spec, split, split.samples.ope, valuer, estimated, weights, clip=0.05
+    )
     assert source == "logged" and clipped == 0
     np.testing.assert_array_equal(data.propensity, [0.2, 0.2, 0.2])
     no_propensity = spec.model_copy(update={"propensity": None})
-    data, _, source = logged_data(no_propensity, split, split.samples.ope, valuer, estimated, weights, clip=0.05)
+    data, _, source = logged_data(
+        no_propensity, split, split.samples.ope, valuer, estimated, weights, clip=0.05
+    )
     assert source == "estimated"
     np.testing.assert_array_equal(data.propensity, [0.5, 0.5, 0.5])

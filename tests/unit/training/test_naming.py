@@ -45,7 +45,9 @@ def test_tracking_name_is_mlflow_safe(spec_name, expected) -> None:
 def test_names_derive_from_the_spec_unless_given(monkeypatch) -> None:
     derived = with_spec_names(TrainSettings(data=Path("x.csv")), "facebook_metrics")
     assert (derived.experiment, derived.model_name) == ("engage-facebook_metrics",) * 2
-    given = with_spec_names(TrainSettings(data=Path("x.csv"), experiment="e", model_name="m"), "facebook_metrics")
+    given = with_spec_names(
+        TrainSettings(data=Path("x.csv"), experiment="e", model_name="m"), "facebook_metrics"
+    )
     assert (given.experiment, given.model_name) == ("e", "m")
     monkeypatch.setenv("ENGAGE_TRAIN_MODEL_NAME", "from-env")
     from_env = with_spec_names(TrainSettings(data=Path("x.csv")), "facebook_metrics")
@@ -62,12 +64,17 @@ def test_serve_spec_derives_the_specs_champion() -> None:
     args = build_parser().parse_args(["serve", "--spec", str(FACEBOOK)])
     assert (args.spec, args.model_uri) == (str(FACEBOOK), None)
     with pytest.raises(SystemExit):  # one or the other
-        build_parser().parse_args(["serve", "--spec", "s.yaml", "--model-uri", "models:/m@champion"])
+        build_parser().parse_args(
+            ["serve", "--spec", "s.yaml", "--model-uri", "models:/m@champion"]
+        )
 
 
 def test_run_name_says_spec_data_and_seed() -> None:
     settings = TrainSettings(data=Path("/data/dataset_Facebook.csv"), seed=3)
-    assert run_name(load_spec(FACEBOOK), settings) == "facebook_metrics · dataset_Facebook.csv · seed 3"
+    assert (
+        run_name(load_spec(FACEBOOK), settings)
+        == "facebook_metrics · dataset_Facebook.csv · seed 3"
+    )
 
 
 def test_model_description_says_what_it_recommends() -> None:
@@ -79,7 +86,11 @@ def test_model_description_says_what_it_recommends() -> None:
 def test_new_experiment_is_classical_ml_and_model_described_once(mlflow_store, tmp_path) -> None:
     registry.configure_tracking("engage-naming-test", tmp_path)
     experiment = mlflow.get_experiment_by_name("engage-naming-test")
-    assert experiment.tags[registry.EXPERIMENT_KIND_TAG] == registry.CLASSICAL_ML == "custom_model_development"
+    assert (
+        experiment.tags[registry.EXPERIMENT_KIND_TAG]
+        == registry.CLASSICAL_ML
+        == "custom_model_development"
+    )
     client = MlflowClient()
     registry.ensure_registered_model(client, "engage-naming-test", "first")
     registry.ensure_registered_model(client, "engage-naming-test", "second")  # exists: kept

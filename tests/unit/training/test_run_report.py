@@ -121,7 +121,9 @@ def test_gain_over_the_logged_policy_is_the_difference_of_the_run_values(inputs)
     shipped, logged = inputs.values["shipped"]["dr"][0], inputs.values["logged"]["observed"][0]
     assert gains.over_logged.value == pytest.approx(shipped - logged, abs=1e-9)
     assert gains.over_logged.low <= gains.over_logged.value <= gains.over_logged.high
-    gain = inputs.evaluation.held_out_gain  # the held-out rows' figures, like the values beside them
+    gain = (
+        inputs.evaluation.held_out_gain
+    )  # the held-out rows' figures, like the values beside them
     assert gains.personalised_over_constant == Gain(gain.value, gain.low, gain.high)
 
 
@@ -149,7 +151,9 @@ def test_a_constant_policy_reads_as_one_plan_and_shows_the_tailored_one_apart(in
     assert gains.over_logged.value == pytest.approx(const_dr, abs=1e-9)
     assert "What a tailored plan would have done (not shipped)" in render_page(facts)
     # a constant that displaced a confirmed tailored plan says so, not that tailoring failed
-    displaced = dataclasses.replace(constant, decision=dataclasses.replace(decision, displaced=True))
+    displaced = dataclasses.replace(
+        constant, decision=dataclasses.replace(decision, displaced=True)
+    )
     said = gather_facts(displaced, n_boot=20).headline[-1]
     assert said.startswith(
         "Tailoring the plan to each profile was confirmed better than what marketers did, and "
@@ -172,21 +176,30 @@ def test_a_supported_constant_says_which_share_of_profiles_get_their_baseline(in
     rows[:quarter] = ev.baseline[:quarter]
     assert (ev.baseline[:quarter] != decision.constant_action).all()
     supported = dataclasses.replace(
-        inputs, decision=decision, values=values, policy=policy,
+        inputs,
+        decision=decision,
+        values=values,
+        policy=policy,
         evaluation=dataclasses.replace(ev, constant=rows),
     )
     first = gather_facts(supported, n_boot=20).headline[0]
     assert first.startswith("The model recommends one plan, ")
-    assert "wherever marketers of similar profiles ran campaigns close to it; for the other 25% " \
+    assert (
+        "wherever marketers of similar profiles ran campaigns close to it; for the other 25% "
         "of profiles, it recommends what those marketers typically do." in first
+    )
 
 
 def test_the_values_table_marks_the_policy_that_shipped_whichever_mode(inputs) -> None:
     def marked(mode: str, key: str) -> list[str]:
         decision = ShipDecision(mode, "test", inputs.decision.constant_action)
         values = {**inputs.values, "shipped": inputs.values[key]}
-        policy = dataclasses.replace(inputs.policy, mode=mode, constant_action=decision.constant_action)
-        facts = gather_facts(dataclasses.replace(inputs, decision=decision, values=values, policy=policy), n_boot=20)
+        policy = dataclasses.replace(
+            inputs.policy, mode=mode, constant_action=decision.constant_action
+        )
+        facts = gather_facts(
+            dataclasses.replace(inputs, decision=decision, values=values, policy=policy), n_boot=20
+        )
         section = render_page(facts).split("How sure are we", 1)[1].split("</table>", 1)[0]
         return [text_of("<tr" + row) for row in section.split("<tr") if "✓ shipped" in row]
 

@@ -50,9 +50,7 @@ def small_constants():
 def steps():
     """Split, nuisance models and the candidate policy of a 1,500-row log (about 2 s)."""
     spec = load_spec()
-    settings = TrainSettings(
-        data=Path("unused.parquet"), trials=0, n_boot=20, objective=OBJECTIVE
-    )
+    settings = TrainSettings(data=Path("unused.parquet"), trials=0, n_boot=20, objective=OBJECTIVE)
     weights = spec.outcome_weights(settings.objective)
     log = validate_log(SimulatedWorld("hard").simulate(1500, seed=2), spec).clean
     split = make_split(log, spec, settings.seed, settings.max_eval_rows)
@@ -72,7 +70,11 @@ def test_split_is_time_ordered_and_samples_stay_in_range(steps) -> None:
     s = split.samples
     assert s.propensity.max() < len(split.train) and s.constant.max() < len(split.train)
     assert s.ope.max() < len(split.eval) and s.metrics.max() < len(split.eval)
-    assert split.params == {"split": "time", "rows_train": len(split.train), "rows_eval": len(split.eval)}
+    assert split.params == {
+        "split": "time",
+        "rows_train": len(split.train),
+        "rows_eval": len(split.eval),
+    }
 
 
 def test_a_policy_trained_for_an_objective_ranks_by_it_by_default(steps) -> None:
@@ -84,8 +86,12 @@ def test_a_policy_trained_for_an_objective_ranks_by_it_by_default(steps) -> None
     np.testing.assert_array_equal(policy.weights(), expected)
     context = split.eval.context[:20]
     ranking = policy.rank(context)
-    np.testing.assert_allclose(ranking.predicted_objective, ranking.preds[..., 0], rtol=0, atol=1e-12)
-    assert not np.allclose(policy.rank(context, {"retention_30d": 1}).predicted_objective, ranking.predicted_objective)
+    np.testing.assert_allclose(
+        ranking.predicted_objective, ranking.preds[..., 0], rtol=0, atol=1e-12
+    )
+    assert not np.allclose(
+        policy.rank(context, {"retention_30d": 1}).predicted_objective, ranking.predicted_objective
+    )
 
 
 def test_evaluation_decision_and_shipped_policy(steps) -> None:
@@ -109,24 +115,30 @@ def test_evaluation_decision_and_shipped_policy(steps) -> None:
         # searched mixes and cadences are not the logged ones: the range spans DR and DM
         (v, lo, hi), dr, dm = (values[policy][k] for k in ("range", "dr", "dm"))
         assert (v, lo, hi) == (dr[0], min(dr[1], dm[1]), max(dr[2], dm[2]))
-    assert decision_metrics(values, decision)["policy.personalized"] == float(decision.mode == "personalized")
+    assert decision_metrics(values, decision)["policy.personalized"] == float(
+        decision.mode == "personalized"
+    )
 
     candidate = evaluation.policy  # the personalised policy at the floor the gate chose
     assert candidate.min_propensity == evaluation.min_propensity
-    shipped = pipeline._shipped_policy(candidate, decision, "run-1", {"x": 1.0, "nan": float("nan")})
+    shipped = pipeline._shipped_policy(
+        candidate, decision, "run-1", {"x": 1.0, "nan": float("nan")}
+    )
     assert shipped is not candidate
     assert (shipped.mode, shipped.constant_action) == (decision.mode, evaluation.constant_action)
     assert shipped.metadata["metrics"] == {"x": 1.0} and shipped.metadata["run_id"] == "run-1"
-    assert (candidate.mode, candidate.constant_action, candidate.metadata) == ("personalized", None, {})
+    assert (candidate.mode, candidate.constant_action, candidate.metadata) == (
+        "personalized",
+        None,
+        {},
+    )
     assert shipped.objective == candidate.objective == OBJECTIVE
 
 
 @pytest.mark.slow
 def test_where_the_style_is_the_whole_decision_the_range_is_the_dr_interval() -> None:
     spec = load_spec()
-    settings = TrainSettings(
-        data=Path("unused.parquet"), trials=0, n_boot=20, objective=OBJECTIVE
-    )
+    settings = TrainSettings(data=Path("unused.parquet"), trials=0, n_boot=20, objective=OBJECTIVE)
     weights = spec.outcome_weights(settings.objective)
     log = validate_log(SimulatedWorld("hard", decisions="style").simulate(1500, seed=3), spec).clean
     split = make_split(log, spec, settings.seed, settings.max_eval_rows)
@@ -169,7 +181,9 @@ def test_truth_asks_the_oracle_about_the_runs_choices_and_objective(steps) -> No
     decision = decide_shipping(evaluation)  # the gate's constant
     oracle = RecordingOracle()
     assert isinstance(oracle, Oracle)
-    truth = measure_truth(oracle, spec, split, selection.policy.candidates, evaluation, decision, weights)
+    truth = measure_truth(
+        oracle, spec, split, selection.policy.candidates, evaluation, decision, weights
+    )
     assert len(oracle.calls) == 5
     assert all(c[1] == spec.context_names and c[2] == weights for c in oracle.calls)
     k = oracle_module.ORACLE_ROWS  # the first ORACLE_ROWS OPE rows
@@ -218,7 +232,8 @@ def test_weighted_objective_is_the_policys_one() -> None:
 
     y = {"a": np.array([1.0, 2.0]), "b": np.array([3.0, -1.0])}
     np.testing.assert_array_equal(
-        objective_values(y, {"a": 0.5, "b": -2.0}), weighted(np.column_stack([y["a"], y["b"]]), np.array([0.5, -2.0]))
+        objective_values(y, {"a": 0.5, "b": -2.0}),
+        weighted(np.column_stack([y["a"], y["b"]]), np.array([0.5, -2.0])),
     )
 
 
@@ -231,7 +246,9 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
     for k, fold_models in enumerate(models.fold_models):
         mine = np.flatnonzero(models.fold == k)
         for o in weights:
-            np.testing.assert_allclose(fold_models[o].predict(split.train.X[mine]), models.oof[o][mine])
+            np.testing.assert_allclose(
+                fold_models[o].predict(split.train.X[mine]), models.oof[o][mine]
+            )
     cap = 600
     evaluation = evaluate_offpolicy(
         spec, split, nuisance, selection, weights, settings, knobs=GateKnobs(training_rows=cap)
@@ -242,12 +259,23 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
     assert evaluation.metrics["gate.training_rows"] == cap
     assert "training rows, each chosen for by the fold models" in evaluation.params["gate_rows"]
     decision = decide_shipping(evaluation)
-    assert f"(judged on {n_eval + cap:,} rows: {n_eval:,} evaluation rows and {cap} training rows" in decision.reason
+    assert (
+        f"(judged on {n_eval + cap:,} rows: {n_eval:,} evaluation rows and {cap} training rows"
+        in decision.reason
+    )
     # the training rows the gate used, and what each row's fold policy chose there
     from engage.training.gate.rows import corrections_without, training_rows
 
-    extra = training_rows(spec, split, nuisance, selection.policy, evaluation.valuer, weights,
-                          settings, GateKnobs(training_rows=cap))
+    extra = training_rows(
+        spec,
+        split,
+        nuisance,
+        selection.policy,
+        evaluation.valuer,
+        weights,
+        settings,
+        GateKnobs(training_rows=cap),
+    )
     assert extra is not None
     own = selection.policy.min_propensity
     data, rows = extra.data, extra.rows
@@ -256,11 +284,13 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
     for k, fold_models in enumerate(models.fold_models):
         mine = np.flatnonzero(models.fold[rows] == k)
         chooser = dataclasses.replace(
-            selection.policy, outcome_models=fold_models,
+            selection.policy,
+            outcome_models=fold_models,
             style_corrections=corrections_without(split, nuisance, settings, selection.policy, k),
         )
         np.testing.assert_array_equal(
-            targets["learned"][mine], chooser.rank(split.train.context[rows[mine]], settings.objective).chosen
+            targets["learned"][mine],
+            chooser.rank(split.train.context[rows[mine]], settings.objective).chosen,
         )
     # the constants are chosen on the gate's rows, training rows included, by the valuing models
     assert "best_constant" not in targets
@@ -268,14 +298,22 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
     # the fold policies learned on less data: they do not always choose as the shipped one
     assert 0 < evaluation.metrics["gate.fold_agreement"] < 1
     # choosing the same style is implied by choosing the same candidate, not the reverse
-    assert evaluation.metrics["gate.fold_agreement"] <= evaluation.metrics["gate.fold_style_agreement"] <= 1
+    assert (
+        evaluation.metrics["gate.fold_agreement"]
+        <= evaluation.metrics["gate.fold_style_agreement"]
+        <= 1
+    )
     # the training rows are valued by the models of the evaluation rows, which never saw them
     n_ctx = split.train.context.shape[1]
     np.testing.assert_allclose(
-        data.q_logged, evaluation.valuer.objective_outside(split.train.context[rows], split.train.X[rows, n_ctx:])
+        data.q_logged,
+        evaluation.valuer.objective_outside(split.train.context[rows], split.train.X[rows, n_ctx:]),
     )
     encoded = selection.policy.candidates.encoded[targets["learned"]]
-    np.testing.assert_allclose(extra.q_at_floor[own], evaluation.valuer.objective_outside(split.train.context[rows], encoded))
+    np.testing.assert_allclose(
+        extra.q_at_floor[own],
+        evaluation.valuer.objective_outside(split.train.context[rows], encoded),
+    )
     # (more rows need not mean a narrower interval: without a clip below the policy's own
     # floor, a few training rows of a rarely picked style can carry large weights)
     pooled, held = evaluation.gains["learned"], evaluation.held_out_gains["learned"]
@@ -293,18 +331,26 @@ def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
     )
     assert evaluation.gate_rows == len(split.samples.ope)
     assert evaluation.metrics["gate.training_rows"] == 0
-    assert evaluation.gains == evaluation.held_out_gains and evaluation.gain == evaluation.held_out_gain
+    assert (
+        evaluation.gains == evaluation.held_out_gains
+        and evaluation.gain == evaluation.held_out_gain
+    )
     # the constant was chosen on these rows: its interval is the one over the whole grid
     constant = evaluation.gains["best_constant"]
     style = selection.policy.candidates.style_codes[evaluation.constant]
     alone = ope.gain_over_logged(
-        evaluation.data, style, evaluation.q(selection.policy.candidates.encoded[evaluation.constant]),
-        n_boot=settings.n_boot, seed=settings.seed,
+        evaluation.data,
+        style,
+        evaluation.q(selection.policy.candidates.encoded[evaluation.constant]),
+        n_boot=settings.n_boot,
+        seed=settings.seed,
     )
     assert constant.value == pytest.approx(alone.value) and constant.low < alone.low
     assert evaluation.valuer.whole is None
     with pytest.raises(ValueError, match="no models of the whole evaluation side"):
-        evaluation.valuer.objective_outside(split.eval.context[:2], split.eval.X[:2, split.eval.context.shape[1]:])
+        evaluation.valuer.objective_outside(
+            split.eval.context[:2], split.eval.X[:2, split.eval.context.shape[1] :]
+        )
 
 
 @pytest.mark.slow
@@ -315,36 +361,52 @@ def test_the_gate_chooses_the_constant_it_is_surest_of_with_the_choice_allowed_f
     spec, settings, weights, split, nuisance, selection = steps
     gated, knobs = settings, GateKnobs(training_rows=600)
     evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, gated, knobs=knobs)
-    policy, valuer, rows, context = selection.policy, evaluation.valuer, evaluation.rows, evaluation.context
+    policy, valuer, rows, context = (
+        selection.policy,
+        evaluation.valuer,
+        evaluation.rows,
+        evaluation.context,
+    )
     extra = training_rows(spec, split, nuisance, policy, valuer, weights, gated, knobs)
     gate_rows = GateRows(evaluation.data, rows, context, np.empty(0), 0, "logged", extra)
     grid = value_constants(gate_rows, valuer, evaluation.policy)
-    chosen = choose_constant(grid, gate_rows, evaluation.policy, n_boot=gated.n_boot, seed=gated.seed)
+    chosen = choose_constant(
+        grid, gate_rows, evaluation.policy, n_boot=gated.n_boot, seed=gated.seed
+    )
     assert chosen.action == evaluation.constant_action
     np.testing.assert_array_equal(grid.column(chosen.column).on_eval, evaluation.constant)
     assert evaluation.gains["best_constant"] == chosen.gain
     # every constant of the grid valued, one at a time, as the policy that ships with it
     cands = policy.candidates
     train_ctx = split.train.context[extra.rows]
-    pooled = ope.LoggedData(*(
-        np.concatenate([getattr(evaluation.data, f), getattr(extra.data, f)])
-        for f in ("reward", "style", "propensity", "q_logged")
-    ))
+    pooled = ope.LoggedData(
+        *(
+            np.concatenate([getattr(evaluation.data, f), getattr(extra.data, f)])
+            for f in ("reward", "style", "propensity", "q_logged")
+        )
+    )
     styles, qs, singles = [], [], []
     for action in policy.shared:
-        on_eval, on_train = policy.constant_rows(context, action), policy.constant_rows(train_ctx, action)
+        on_eval, on_train = (
+            policy.constant_rows(context, action),
+            policy.constant_rows(train_ctx, action),
+        )
         style = cands.style_codes[np.concatenate([on_eval, on_train])]
-        q = np.concatenate([
-            valuer.objective(rows, context, cands.encoded[on_eval]),
-            valuer.objective_outside(train_ctx, cands.encoded[on_train]),
-        ])
+        q = np.concatenate(
+            [
+                valuer.objective(rows, context, cands.encoded[on_eval]),
+                valuer.objective_outside(train_ctx, cands.encoded[on_train]),
+            ]
+        )
         styles.append(style)
         qs.append(q)
         singles.append(ope.gain_over_logged(pooled, style, q, n_boot=gated.n_boot, seed=gated.seed))
     band, crit = ope.simultaneous_gains(
         pooled, np.column_stack(styles), np.column_stack(qs), n_boot=gated.n_boot, seed=gated.seed
     )
-    assert len(policy.shared) > 1 and evaluation.metrics["gate.constant_candidates"] == len(policy.shared)
+    assert len(policy.shared) > 1 and evaluation.metrics["gate.constant_candidates"] == len(
+        policy.shared
+    )
     assert evaluation.metrics["gate.constant_critical"] == pytest.approx(crit)
     np.testing.assert_allclose([b.value for b in band], [s.value for s in singles])
     # the chosen constant has the band's highest lower bound, and the band allows for the
@@ -359,14 +421,22 @@ def test_the_gate_chooses_the_constant_it_is_surest_of_with_the_choice_allowed_f
     n = evaluation.data.n
     eval_styles = np.column_stack([st[:n] for st in styles])
     eval_q = np.column_stack([q[:n] for q in qs])
-    values, _ = ope.simultaneous_values(evaluation.data, eval_styles, eval_q, n_boot=gated.n_boot, seed=gated.seed)
-    gains, _ = ope.simultaneous_gains(evaluation.data, eval_styles, eval_q, n_boot=gated.n_boot, seed=gated.seed)
+    values, _ = ope.simultaneous_values(
+        evaluation.data, eval_styles, eval_q, n_boot=gated.n_boot, seed=gated.seed
+    )
+    gains, _ = ope.simultaneous_gains(
+        evaluation.data, eval_styles, eval_q, n_boot=gated.n_boot, seed=gated.seed
+    )
     assert evaluation.values["best_constant"]["dr"] == pytest.approx(
         (values[k].value, values[k].low, values[k].high)
     )
     held = evaluation.held_out_gains["best_constant"]
-    assert (held.value, held.low, held.high) == pytest.approx((gains[k].value, gains[k].low, gains[k].high))
-    own = ope.estimate_policy_value(evaluation.data, eval_styles[:, k], eval_q[:, k], n_boot=gated.n_boot)["dr"]
+    assert (held.value, held.low, held.high) == pytest.approx(
+        (gains[k].value, gains[k].low, gains[k].high)
+    )
+    own = ope.estimate_policy_value(
+        evaluation.data, eval_styles[:, k], eval_q[:, k], n_boot=gated.n_boot
+    )["dr"]
     assert own.value == pytest.approx(values[k].value)
     assert values[k].high - values[k].low > own.high - own.low
 
@@ -383,7 +453,9 @@ def test_the_fold_choosers_corrections_never_read_the_folds_outcomes(steps, monk
     context = split.train.context[:200]
 
     def effects(s) -> np.ndarray:
-        return dataclasses.replace(policy, style_corrections=corrections_without(s, nuisance, settings, policy, 0)).style_correction(context)
+        return dataclasses.replace(
+            policy, style_corrections=corrections_without(s, nuisance, settings, policy, 0)
+        ).style_correction(context)
 
     before = effects(split)
     assert np.abs(before).max() > 0  # corrections there are
@@ -394,7 +466,9 @@ def test_the_fold_choosers_corrections_never_read_the_folds_outcomes(steps, monk
     # ... and they are the rows' own residuals' corrections otherwise
     lucky = models.fold == 1
     y = {o: np.where(lucky, v + 1_000.0, v) for o, v in split.train.y.items()}
-    assert not np.array_equal(effects(dataclasses.replace(split, train=dataclasses.replace(split.train, y=y))), before)
+    assert not np.array_equal(
+        effects(dataclasses.replace(split, train=dataclasses.replace(split.train, y=y))), before
+    )
 
 
 @pytest.mark.slow  # seconds: a whole evaluation or a loop over every constant
@@ -442,7 +516,9 @@ def test_the_choice_at_a_support_floor_is_the_policy_ranked_with_that_floor(step
 def test_the_gate_judges_the_personalised_policy_at_the_lowest_sure_floor(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
     tried = GateKnobs(floors=(0.05, 0.2), training_rows=300)
-    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings, knobs=tried)
+    evaluation = evaluate_offpolicy(
+        spec, split, nuisance, selection, weights, settings, knobs=tried
+    )
     m = evaluation.metrics
     floors = [selection.policy.min_propensity, 0.05, 0.2]
     lows = [m[f"gate.floor_{f:g}.gain_low"] for f in floors]

@@ -39,4 +39,9 @@ def test_corrections_recover_a_style_by_profile_residual():
 
 def test_no_rounds_means_no_corrections():
     x = np.zeros((500, 2))
-    assert fit_style_corrections(x, np.zeros(500, int), {"y": np.zeros(500)}, 2, categorical=[], seed=0, rounds=0) is None
+    assert (
+        fit_style_corrections(
+            x, np.zeros(500, int), {"y": np.zeros(500)}, 2, categorical=[], seed=0, rounds=0
+        )
+        is None
+    )

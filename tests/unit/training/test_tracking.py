@@ -53,8 +53,13 @@ def test_a_versions_dr_value_tag_gives_the_range_when_the_run_has_one(monkeypatc
     from engage.registry import models
 
     runs = {
-        "new": {"ope.shipped.dr": 10.0, "ope.shipped.dr_low": 9.5, "ope.shipped.dr_high": 10.5,
-                "ope.shipped.range_low": 9.2, "ope.shipped.range_high": 10.5},
+        "new": {
+            "ope.shipped.dr": 10.0,
+            "ope.shipped.dr_low": 9.5,
+            "ope.shipped.dr_high": 10.5,
+            "ope.shipped.range_low": 9.2,
+            "ope.shipped.range_high": 10.5,
+        },
         "old": {"ope.shipped.dr": 10.0, "ope.shipped.dr_low": 9.5, "ope.shipped.dr_high": 10.5},
         "none": {},
     }
@@ -74,11 +79,18 @@ def test_a_versions_dr_value_tag_gives_the_range_when_the_run_has_one(monkeypatc
     ("personalized", "baseline", "gain_of"),
     [(1.0, 0.0, "learned"), (0.0, 1.0, "baseline"), (0.0, 0.0, "best_constant")],
 )
-def test_the_headline_gain_is_the_shipped_policys_whichever_mode_shipped(personalized, baseline, gain_of) -> None:
+def test_the_headline_gain_is_the_shipped_policys_whichever_mode_shipped(
+    personalized, baseline, gain_of
+) -> None:
     from engage.training.tracking import headline_metrics
 
-    metrics = {"policy.personalized": personalized, "policy.baseline": baseline,
-               "ope.shipped.dr": 10.0, "ope.shipped.range_low": 9.0, "ope.shipped.range_high": 11.0}
+    metrics = {
+        "policy.personalized": personalized,
+        "policy.baseline": baseline,
+        "ope.shipped.dr": 10.0,
+        "ope.shipped.range_low": 9.0,
+        "ope.shipped.range_high": 11.0,
+    }
     for i, policy in enumerate(("learned", "baseline", "best_constant")):
         metrics[f"policy.dr_gain_vs_logged.{policy}"] = float(i)
     head = headline_metrics(metrics)

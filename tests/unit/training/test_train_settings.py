@@ -55,12 +55,20 @@ def test_flags_win_over_the_environment_and_none_means_not_given(monkeypatch):
     monkeypatch.setenv("ENGAGE_TRAIN_SEED", "4")
     monkeypatch.setenv("ENGAGE_TRAIN_TRIALS", "2")
     s = settings_from_flags(
-        {"data": "log.csv", "seed": 7, "trials": None, "objective": '{"conversions": 2}', "func": print}
+        {
+            "data": "log.csv",
+            "seed": 7,
+            "trials": None,
+            "objective": '{"conversions": 2}',
+            "func": print,
+        }
     )
     assert (s.seed, s.trials, s.objective) == (7, 2, {"conversions": 2.0})
 
 
-@pytest.mark.parametrize("text", ["{conversions: 1}", "[1, 2]", '{"conversions": "a lot"}', '{"conversions": true}'])
+@pytest.mark.parametrize(
+    "text", ["{conversions: 1}", "[1, 2]", '{"conversions": "a lot"}', '{"conversions": true}']
+)
 def test_objective_flag_must_be_a_json_object_of_numbers(text):
     with pytest.raises(SpecError, match="--objective"):
         parse_objective(text)
@@ -86,13 +94,17 @@ def test_at_most_fifteen_settings_are_for_users_and_each_is_a_train_flag():
     from engage.cli import build_parser
 
     train = next(
-        a for a in build_parser()._subparsers._group_actions[0].choices.values() if a.prog.endswith(" train")
+        a
+        for a in build_parser()._subparsers._group_actions[0].choices.values()
+        if a.prog.endswith(" train")
     )
     flags = {action.dest for action in train._actions}
     assert set(public) <= flags
 
 
-@pytest.mark.parametrize("knob", ["MIX_PROTOTYPES", "FOLDS", "ORACLE_ROWS", "REPORT_PICTURE", "PROBE_ROWS"])
+@pytest.mark.parametrize(
+    "knob", ["MIX_PROTOTYPES", "FOLDS", "ORACLE_ROWS", "REPORT_PICTURE", "PROBE_ROWS"]
+)
 def test_an_experimenters_knob_is_no_longer_a_variable(monkeypatch, knob):
     monkeypatch.setenv(f"ENGAGE_TRAIN_{knob}", "4")
     with pytest.raises(ValidationError, match=f"ENGAGE_TRAIN_{knob}"):
@@ -113,11 +125,22 @@ def test_every_setting_belongs_to_one_stage_or_to_the_run():
 def test_each_stage_receives_only_its_part(monkeypatch):
     monkeypatch.setenv("ENGAGE_TRAIN_SEED", "4")
     s = TrainSettings(data=Path("log.parquet"), trials=2, n_boot=50, force=True, max_input_rows=9)
-    parts = {LearningSettings: s.learning, InputSettings: s.input, GateSettings: s.gate, TrackingSettings: s.tracking}
+    parts = {
+        LearningSettings: s.learning,
+        InputSettings: s.input,
+        GateSettings: s.gate,
+        TrackingSettings: s.tracking,
+    }
     for stage, part in parts.items():
         assert type(part) is stage
         assert part.model_dump() == {name: getattr(s, name) for name in stage.model_fields}
-    assert (s.learning.seed, s.learning.trials, s.gate.n_boot, s.tracking.force, s.input.max_input_rows) == (4, 2, 50, True, 9)
+    assert (
+        s.learning.seed,
+        s.learning.trials,
+        s.gate.n_boot,
+        s.tracking.force,
+        s.input.max_input_rows,
+    ) == (4, 2, 50, True, 9)
     # a stage's class reads no environment: tests and benchmarks build one part alone
     assert LearningSettings().seed == 0
     with pytest.raises(ValidationError):
@@ -125,7 +148,12 @@ def test_each_stage_receives_only_its_part(monkeypatch):
 
 
 def test_shared_check_compares_names_case_insensitively():
-    env = {"engage_train_seed": "1", "ENGAGE_TRAIN_SEEDS": "2", "ENGAGE_SERVE_PORT": "80", "HOME": "/"}
+    env = {
+        "engage_train_seed": "1",
+        "ENGAGE_TRAIN_SEEDS": "2",
+        "ENGAGE_SERVE_PORT": "80",
+        "HOME": "/",
+    }
     unknown, known = unknown_variables("ENGAGE_TRAIN_", ["seed", "data"], env)
     assert unknown == ["ENGAGE_TRAIN_SEEDS"]
     assert known == ["ENGAGE_TRAIN_DATA", "ENGAGE_TRAIN_SEED"]

@@ -47,7 +47,11 @@ def check_required_columns(c: ProblemCollector, columns: list[str], spec: Campai
     missing = [name for name in spec.declared_columns if name not in present]
     for name in missing:
         near = [x for x in columns if str(x).strip().casefold() == name.casefold()]
-        hint = f" (the file has {shown_names(near[:1])}: check spelling, case and spaces)" if near else ""
+        hint = (
+            f" (the file has {shown_names(near[:1])}: check spelling, case and spaces)"
+            if near
+            else ""
+        )
         c.error(name, 1, f"required column {name!r} is missing from the file{hint}")
     if missing and len(columns) == 1:
         c.warning(

@@ -105,6 +105,10 @@ def check_outliers(
         c.quarantine(
             name,
             outlier,
-            lambda count, p: f"{message(count, p)}; set `outliers: warn` on the column to keep them",
-            lambda p: [f"column {name!r}: outlier {format_value(v)} outside {bounds}" for v in values[p]],
+            lambda count, p: (
+                f"{message(count, p)}; set `outliers: warn` on the column to keep them"
+            ),
+            lambda p: [
+                f"column {name!r}: outlier {format_value(v)} outside {bounds}" for v in values[p]
+            ],
         )

@@ -80,7 +80,9 @@ async def post_outcomes(
         ) from None
     except OutcomeProblem as exc:
         metrics.outcomes.labels("refused").inc()
-        status, code = (409, "outcome_conflict") if exc.kind == "conflict" else (422, "invalid_outcome")
+        status, code = (
+            (409, "outcome_conflict") if exc.kind == "conflict" else (422, "invalid_outcome")
+        )
         raise ApiError(
             status,
             code,

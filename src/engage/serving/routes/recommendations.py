@@ -102,9 +102,7 @@ def serve(
     profile = dict(zip(spec.context_names, row, strict=True))
     served = capture.explore(item.recommendations, how, profile, decision_id, top_k)
     recommendations = tuple(
-        rec.model_copy(
-            update={"rank": i, "probability": served.probability if i == 1 else None}
-        )
+        rec.model_copy(update={"rank": i, "probability": served.probability if i == 1 else None})
         for i, rec in enumerate(served.recommendations, start=1)
     )
     if writer is not None:
@@ -159,9 +157,7 @@ async def recommend(
     ask = capture.ask_k(top_k, how, len(model.policy.spec.styles))
     question = Question(model, ask, objective, constraints, body.explain)
     item: BatchItem = (await batcher.submit(question.key(), rows, question))[0]
-    item = serve(
-        item, rows[0], model, how, top_k, objective, request.app.state.decisions, metrics
-    )
+    item = serve(item, rows[0], model, how, top_k, objective, request.app.state.decisions, metrics)
     await recorded(request.app.state.decisions)
     metrics.profiles.inc()
     return RecommendationResponse(**dict(item), model=ModelRef.model_validate(model.ref()))

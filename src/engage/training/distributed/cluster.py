@@ -59,8 +59,11 @@ def dask_client(address: str) -> Iterator[object]:
         size = local_sizing()
         with without_foreign_engage():  # workers must import this engage (see sys_path)
             cluster = LocalCluster(
-                n_workers=size.n_workers, threads_per_worker=size.threads_per_worker,
-                memory_limit=size.memory_limit, processes=True, dashboard_address=None,
+                n_workers=size.n_workers,
+                threads_per_worker=size.threads_per_worker,
+                memory_limit=size.memory_limit,
+                processes=True,
+                dashboard_address=None,
             )
         client = Client(cluster)
     else:

@@ -55,7 +55,9 @@ def log_parts(path: str | Path) -> list[Path]:
     text = str(path)
     p = Path(text)
     if p.is_dir():
-        files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in PARQUET_SUFFIXES)
+        files = sorted(
+            f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in PARQUET_SUFFIXES
+        )
     elif any(ch in text for ch in "*?["):
         files = sorted(Path(f) for f in glob.glob(text, recursive=True) if Path(f).is_file())
     elif p.exists():
@@ -125,7 +127,11 @@ def validate_partition(
     for joined in report.quarantine["_reason"]:
         reasons.update(str(joined).split("; "))
     quarantine = report.quarantine.head(sample_rows).assign(_partition=index)
-    styles = {} if fatal or style not in clean else {str(k): int(v) for k, v in clean[style].value_counts().items()}
+    styles = (
+        {}
+        if fatal or style not in clean
+        else {str(k): int(v) for k, v in clean[style].value_counts().items()}
+    )
     return {
         "clean": clean,
         "summary": {
@@ -175,16 +181,22 @@ def aggregate_reports(
             grouped.setdefault((p.severity, p.column, _shape(p.message)), []).append(p)
     for same in grouped.values():
         first = same[0]
-        message = first.message if len(same) == 1 else (
-            f"{first.message} [in {len(same)} of {len(summaries)} partitions, "
-            f"{sum(p.count for p in same):,} in all]"
+        message = (
+            first.message
+            if len(same) == 1
+            else (
+                f"{first.message} [in {len(same)} of {len(summaries)} partitions, "
+                f"{sum(p.count for p in same):,} in all]"
+            )
         )
         problems.append(Problem(first.severity, first.column, sum(p.count for p in same), message))
     reasons: Counter[str] = Counter()
     for s in summaries:
         reasons.update(s["reasons"])
     for reason, count in reasons.most_common():
-        problems.append(Problem("quarantine", _reason_column(reason), count, f"{reason}: {count:,} rows"))
+        problems.append(
+            Problem("quarantine", _reason_column(reason), count, f"{reason}: {count:,} rows")
+        )
     styles: Counter[str] = Counter()
     for s in summaries:
         styles.update(s["styles"])
@@ -200,12 +212,20 @@ def aggregate_reports(
     frames = [s["quarantine"] for s in summaries if len(s["quarantine"])]
     sample = pd.concat(frames, ignore_index=True).head(quarantine_cap) if frames else pd.DataFrame()
     return DistributedReport(
-        clean=pd.DataFrame(), quarantine=sample, problems=problems + c.problems, n_input_rows=n,
-        n_clean=n_clean, n_quarantined=n_q, partitions=len(summaries), style_counts=dict(styles),
+        clean=pd.DataFrame(),
+        quarantine=sample,
+        problems=problems + c.problems,
+        n_input_rows=n,
+        n_clean=n_clean,
+        n_quarantined=n_q,
+        partitions=len(summaries),
+        style_counts=dict(styles),
     )
 
 
-def refuse_untrainable(report: DistributedReport, spec: CampaignSpec, settings: InputSettings) -> None:
+def refuse_untrainable(
+    report: DistributedReport, spec: CampaignSpec, settings: InputSettings
+) -> None:
     """What :func:`engage.training.intake.validate_input` refuses, on the aggregated report.
 
     Raises:
@@ -216,13 +236,17 @@ def refuse_untrainable(report: DistributedReport, spec: CampaignSpec, settings: 
     limit = settings.max_quarantine_share
     if report.quarantined_share > limit:
         opt_in = math.ceil(report.quarantined_share * 100) / 100
-        raise TrainingError("\n".join([
-            f"{report.n_quarantined:,} of {report.n_input_rows:,} rows "
-            f"({report.quarantined_share:.1%}) were quarantined, more than the {limit:.0%} "
-            f"training accepts ({ENV_PREFIX}MAX_QUARANTINE_SHARE); nothing was trained or "
-            f"registered. Fix the data, or accept the loss with --allow-quarantine {opt_in:g}.",
-            *report.quarantine_lines(),
-        ]))
+        raise TrainingError(
+            "\n".join(
+                [
+                    f"{report.n_quarantined:,} of {report.n_input_rows:,} rows "
+                    f"({report.quarantined_share:.1%}) were quarantined, more than the {limit:.0%} "
+                    f"training accepts ({ENV_PREFIX}MAX_QUARANTINE_SHARE); nothing was trained or "
+                    f"registered. Fix the data, or accept the loss with --allow-quarantine {opt_in:g}.",
+                    *report.quarantine_lines(),
+                ]
+            )
+        )
     problem = None
     if len(spec.styles) < 2:
         problem = "the spec declares a single style: there is nothing to choose between"

@@ -30,7 +30,9 @@ from engage.training.models import DEFAULT_PARAMS, EARLY_STOPPING, MAX_ROUNDS, F
 STOPPING_ROWS = 20_000
 
 
-def stopping_iteration(booster: lgb.Booster, X: np.ndarray, y: np.ndarray, patience: int = EARLY_STOPPING) -> int:
+def stopping_iteration(
+    booster: lgb.Booster, X: np.ndarray, y: np.ndarray, patience: int = EARLY_STOPPING
+) -> int:
     """The iteration LightGBM's early stopping would keep: the best held-out L2 so far when
     ``patience`` rounds in a row have not beaten it (or at the last round).
 
@@ -83,13 +85,24 @@ def _regressor(client: Any, params: dict[str, Any], rounds: int, seed: int) -> A
 
 
 def _record(
-    fit_log: FitLog, label: str, model: Any, rows: int, params: dict[str, Any], start: float, best: int
+    fit_log: FitLog,
+    label: str,
+    model: Any,
+    rows: int,
+    params: dict[str, Any],
+    start: float,
+    best: int,
 ) -> None:
     booster = model.booster_
     fit_log.add(
-        label=label, rows=rows, valid_rows=0, features=booster.num_feature(),
-        rounds=booster.current_iteration(), best_iteration=best,
-        early_stopping=not label.endswith("/final"), params={**params, "dask": True},
+        label=label,
+        rows=rows,
+        valid_rows=0,
+        features=booster.num_feature(),
+        rounds=booster.current_iteration(),
+        best_iteration=best,
+        early_stopping=not label.endswith("/final"),
+        params={**params, "dask": True},
         seconds=time.perf_counter() - start,
     )
 
@@ -137,7 +150,8 @@ def fit_outcomes_dask(
             start = time.perf_counter()
             model = _regressor(client, p, MAX_ROUNDS, seed + k)
             model.fit(
-                fit_rows[xcols].to_dask_array(lengths=True), fit_rows[name].to_dask_array(lengths=True),
+                fit_rows[xcols].to_dask_array(lengths=True),
+                fit_rows[name].to_dask_array(lengths=True),
                 categorical_feature=categorical,
             )
             mine = train.fold == k
@@ -154,9 +168,12 @@ def fit_outcomes_dask(
         start = time.perf_counter()
         model = _regressor(client, p, rounds, seed)
         model.fit(
-            features[xcols].to_dask_array(lengths=True), features[name].to_dask_array(lengths=True),
+            features[xcols].to_dask_array(lengths=True),
+            features[name].to_dask_array(lengths=True),
             categorical_feature=categorical,
         )
         boosters[name] = model.booster_
         _record(fit_log, f"outcome/{name}/final", model, n_rows, p, start, rounds)
-    return OutcomeModels(boosters, oof, best, fold_models=fold_models, fold=np.asarray(train.fold, dtype=int))
+    return OutcomeModels(
+        boosters, oof, best, fold_models=fold_models, fold=np.asarray(train.fold, dtype=int)
+    )

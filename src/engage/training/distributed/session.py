@@ -103,7 +103,10 @@ class DaskTraining:
         self._clean = dd.from_delayed(cleans, meta=meta, verify_meta=False)
         if spec.id:
             self._warn_duplicate_ids(report, spec.id)
-        self.params = {"dask.partitions": len(parts), "dask.workers": len(self.client.scheduler_info()["workers"])}
+        self.params = {
+            "dask.partitions": len(parts),
+            "dask.workers": len(self.client.scheduler_info()["workers"]),
+        }
         return report
 
     def _warn_duplicate_ids(self, report: DistributedReport, column: str) -> None:
@@ -112,11 +115,15 @@ class DaskTraining:
         if duplicated:
             from engage.contract.report import Problem
 
-            report.problems.append(Problem(
-                "warning", column, duplicated,
-                f"column {column!r}: {duplicated:,} clean rows repeat an id of another partition "
-                "(duplicates within a partition are quarantined; across partitions they are kept)",
-            ))
+            report.problems.append(
+                Problem(
+                    "warning",
+                    column,
+                    duplicated,
+                    f"column {column!r}: {duplicated:,} clean rows repeat an id of another partition "
+                    "(duplicates within a partition are quarantined; across partitions they are kept)",
+                )
+            )
 
     # ------------------------------------------------------------------ split
 
@@ -130,10 +137,17 @@ class DaskTraining:
         s = self.settings
         cut = None
         if spec.timestamp:
-            ns = self._clean[spec.timestamp].map_partitions(timestamps_ns_series, meta=(spec.timestamp, "int64"))
+            ns = self._clean[spec.timestamp].map_partitions(
+                timestamps_ns_series, meta=(spec.timestamp, "int64")
+            )
             cut = int(ns.quantile(1 - EVAL_FRACTION).compute())
         tagged = self._clean.map_partitions(
-            tag_rows, spec, seed=s.seed, folds=FOLDS, eval_fraction=EVAL_FRACTION, cut=cut,
+            tag_rows,
+            spec,
+            seed=s.seed,
+            folds=FOLDS,
+            eval_fraction=EVAL_FRACTION,
+            cut=cut,
         ).persist()
         sides = tagged[EVAL].value_counts().compute()
         n_eval, n_train = int(sides.get(True, 0)), int(sides.get(False, 0))
@@ -146,9 +160,11 @@ class DaskTraining:
         cap_train, cap_eval = sample_caps(s.max_eval_rows)
         train_rows = self._sample(tagged[~tagged[EVAL]], n_train, cap_train)
         eval_rows = self._sample(tagged[tagged[EVAL]], n_eval, cap_eval)
-        self._features = tagged[~tagged[EVAL]].map_partitions(
-            feature_frame, spec, meta=feature_meta(spec)
-        ).persist()
+        self._features = (
+            tagged[~tagged[EVAL]]
+            .map_partitions(feature_frame, spec, meta=feature_meta(spec))
+            .persist()
+        )
         self._clean, self._keep = None, []  # the tagged and encoded rows replace them
         del tagged
         builder = FeatureBuilder(spec)
@@ -180,16 +196,20 @@ class DaskTraining:
 
     # ------------------------------------------------------------------ outcomes
 
-    def fit_outcomes(
-        self, split: Split, params: dict[str, Any], fit_log: FitLog
-    ) -> Outcomes:
+    def fit_outcomes(self, split: Split, params: dict[str, Any], fit_log: FitLog) -> Outcomes:
         """:func:`engage.training.nuisance.fit_outcome_models` with the outcome models fitted
         on every training row of the cluster (see :mod:`.outcomes`)."""
         assert isinstance(split, SampledSplit) and self._features is not None
         s, train, names = self.settings, split.train, list(split.train.y)
         models = fit_outcomes_dask(
-            self.client, self._features, split, names, params=params, folds=FOLDS,
-            seed=s.seed, fit_log=fit_log,
+            self.client,
+            self._features,
+            split,
+            names,
+            params=params,
+            folds=FOLDS,
+            seed=s.seed,
+            fit_log=fit_log,
         )
         residuals = {o: train.y[o] - models.oof[o] for o in names}
         corrections = fit_corrections(split, residuals, s.learning, fit_log)
@@ -197,7 +217,9 @@ class DaskTraining:
         self._features = None
         halfwidth = {o: float(np.quantile(np.abs(residuals[o]), 0.9)) for o in names}
         # the interval model on the sampled training rows (their out-of-fold predictions)
-        intervals = fit_intervals(split, models, corrections, halfwidth, s.learning, fit_log, metrics)
+        intervals = fit_intervals(
+            split, models, corrections, halfwidth, s.learning, fit_log, metrics
+        )
         return Outcomes(
             models=models,
             corrections=corrections,

@@ -70,7 +70,8 @@ class ConstantGrid:
 
     def column(self, j: int) -> Contender:
         return Contender(
-            self.on_eval[:, j], self.q_eval[:, j],
+            self.on_eval[:, j],
+            self.q_eval[:, j],
             None if self.on_training is None else self.on_training[:, j],
             None if self.q_training is None else self.q_training[:, j],
         )
@@ -116,7 +117,11 @@ class Contenders:
     @property
     def modes(self) -> dict[str, Contender]:
         """The policies that may ship, by their key in the evaluation's values."""
-        return {"learned": self.learned, "best_constant": self.best_constant, "baseline": self.baseline}
+        return {
+            "learned": self.learned,
+            "best_constant": self.best_constant,
+            "baseline": self.baseline,
+        }
 
 
 def gather_contenders(
@@ -134,17 +139,29 @@ def gather_contenders(
     at_floor = {}
     for floor, chosen in chosen_at_floors(ranking, policy, floors).items():
         at_floor[floor] = Contender(
-            chosen, valuer.objective(rows.rows, rows.context, encoded[chosen]),
-            None if tr is None else tr.at_floor[floor], None if tr is None else tr.q_at_floor[floor],
+            chosen,
+            valuer.objective(rows.rows, rows.context, encoded[chosen]),
+            None if tr is None else tr.at_floor[floor],
+            None if tr is None else tr.q_at_floor[floor],
         )
-    floor, floor_metrics = choose_floor(rows, at_floor, policy.candidates.style_codes, n_boot=n_boot, seed=seed)
+    floor, floor_metrics = choose_floor(
+        rows, at_floor, policy.candidates.style_codes, n_boot=n_boot, seed=seed
+    )
     policy = dataclasses.replace(policy, min_propensity=floor)
     grid = value_constants(rows, valuer, policy)
     constant = choose_constant(grid, rows, policy, n_boot=n_boot, seed=seed)
     best = grid.column(constant.column)
     baseline, has_baseline = _baseline(rows, valuer, policy, best)
     return Contenders(
-        policy, floor, len(floors), floor_metrics, grid, constant, at_floor[floor], best, baseline,
+        policy,
+        floor,
+        len(floors),
+        floor_metrics,
+        grid,
+        constant,
+        at_floor[floor],
+        best,
+        baseline,
         has_baseline,
     )
 
@@ -191,11 +208,17 @@ def choose_floor(
         )
         lows.append(g.low)
         key = f"gate.floor_{floor:g}"
-        metrics.update({
-            f"{key}.gain": g.value, f"{key}.gain_low": g.low, f"{key}.gain_high": g.high,
-            # how many OPE rows the floor moves off a rarely picked style
-            f"{key}.changed_share": float(np.mean(at_floor[floor].on_eval != at_floor[floors[0]].on_eval)),
-        })
+        metrics.update(
+            {
+                f"{key}.gain": g.value,
+                f"{key}.gain_low": g.low,
+                f"{key}.gain_high": g.high,
+                # how many OPE rows the floor moves off a rarely picked style
+                f"{key}.changed_share": float(
+                    np.mean(at_floor[floor].on_eval != at_floor[floors[0]].on_eval)
+                ),
+            }
+        )
     sure = [f for f, low in zip(floors, lows, strict=True) if low > 0]
     best = sure[0] if sure else floors[0]
     metrics["gate.personal_floor"] = best
@@ -210,7 +233,8 @@ def value_constants(rows: GateRows, valuer: Valuer, policy: Policy) -> ConstantG
     base_eval = policy.baseline_rows(rows.context)
     base_eval = np.where(base_eval >= 0, base_eval, t_eval[:, 0])
     q_eval = _constant_q(
-        t_eval, base_eval,
+        t_eval,
+        base_eval,
         lambda at, chosen: valuer.objective(rows.rows[at], rows.context[at], encoded[chosen]),
     )
     tr = rows.training
@@ -219,13 +243,17 @@ def value_constants(rows: GateRows, valuer: Valuer, policy: Policy) -> ConstantG
     t_train = policy.constant_targets(tr.context)
     base_train = np.where(tr.baseline >= 0, tr.baseline, t_train[:, 0])
     q_train = _constant_q(
-        t_train, base_train, lambda at, chosen: valuer.objective_outside(tr.context[at], encoded[chosen]),
+        t_train,
+        base_train,
+        lambda at, chosen: valuer.objective_outside(tr.context[at], encoded[chosen]),
     )
     return ConstantGrid(t_eval, q_eval, t_train, q_train)
 
 
 def _constant_q(
-    targets: np.ndarray, fallback: np.ndarray, predict: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    targets: np.ndarray,
+    fallback: np.ndarray,
+    predict: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> np.ndarray:
     """The valuing models' objective of each column of candidate rows ``targets`` (n, g);
     ``predict(positions, candidate_rows)`` values some rows. A row whose target is its
@@ -252,6 +280,8 @@ def choose_constant(
     values = np.array([e.value for e in estimates])
     j = int(np.lexsort((-values, -lows))[0])
     return ChosenConstant(
-        action=int(policy.shared[j]), column=j, gain=estimates[j],
+        action=int(policy.shared[j]),
+        column=j,
+        gain=estimates[j],
         metrics={"gate.constant_candidates": float(len(estimates)), "gate.constant_critical": crit},
     )

@@ -13,7 +13,9 @@ from engage.training.gate.rule import GateEstimates, ship_rule
 
 #: The key in :attr:`Evaluation.values` of each mode's policy.
 SHIPPED_KEY: dict[str, str] = {
-    "personalized": "learned", "constant": "best_constant", "baseline": "baseline",
+    "personalized": "learned",
+    "constant": "best_constant",
+    "baseline": "baseline",
 }
 
 
@@ -54,8 +56,11 @@ def decide_shipping(evaluation: Evaluation) -> ShipDecision:
     estimates = gate_estimates(evaluation)
     ruled = ship_rule(estimates)
     judged = Judged(
-        versus=evaluation.gain, rows=evaluation.gate_rows_said, floor=evaluation.min_propensity,
-        floors_tried=evaluation.floors_tried, constants_tried=evaluation.constants_tried,
+        versus=evaluation.gain,
+        rows=evaluation.gate_rows_said,
+        floor=evaluation.min_propensity,
+        floors_tried=evaluation.floors_tried,
+        constants_tried=evaluation.constants_tried,
     )
     reason = ship_reason(estimates, ruled, judged)
     return ShipDecision(ruled.mode, reason, evaluation.constant_action, displaced=ruled.displaced)

@@ -148,29 +148,54 @@ def _fit_valuer(
     adds training rows."""
     ev, outcomes = split.eval, nuisance.outcomes
     return fit_valuer(
-        ev, weights, {o: int(np.mean(b)) for o, b in outcomes.models.best_iterations.items()},
-        categorical=split.categorical, n_context=ev.context.shape[1], seed=settings.seed,
-        params={k.removeprefix("lgbm."): v for k, v in outcomes.params.items() if k.startswith("lgbm.")},
-        fit_log=fit_log, whole=can_use_training_rows(nuisance, knobs),
+        ev,
+        weights,
+        {o: int(np.mean(b)) for o, b in outcomes.models.best_iterations.items()},
+        categorical=split.categorical,
+        n_context=ev.context.shape[1],
+        seed=settings.seed,
+        params={
+            k.removeprefix("lgbm."): v for k, v in outcomes.params.items() if k.startswith("lgbm.")
+        },
+        fit_log=fit_log,
+        whole=can_use_training_rows(nuisance, knobs),
     )
 
 
 def _evaluation(
-    rows: GateRows, c: Contenders, held: HeldOut, gate: OnGate, valuer: Valuer, metrics: dict[str, float]
+    rows: GateRows,
+    c: Contenders,
+    held: HeldOut,
+    gate: OnGate,
+    valuer: Valuer,
+    metrics: dict[str, float],
 ) -> Evaluation:
     """The record of what the gate chose and measured."""
     said = rows_said(len(rows.rows), rows.n_training)
     return Evaluation(
-        policy=c.policy, data=rows.data, context=rows.context, learned=c.learned.on_eval,
-        values=held.values, gain=gate.gain, metrics=metrics,
+        policy=c.policy,
+        data=rows.data,
+        context=rows.context,
+        learned=c.learned.on_eval,
+        values=held.values,
+        gain=gate.gain,
+        metrics=metrics,
         params={
             "ope_propensity": rows.source,
             "ope_valuer": f"{len(valuer.boosters)}-fold cross-fitted on the evaluation rows",
             "gate_rows": said,
         },
-        baseline=c.baseline.on_eval if c.has_baseline else None, gains=gate.gains, valuer=valuer,
-        rows=rows.rows, held_out_gains=held.gains, held_out_gain=held.gain,
-        gate_rows=rows.pooled.n, gate_rows_said=said, constant=c.best_constant.on_eval,
-        constant_action=c.constant.action, constant_over_learned=gate.constant_over_learned,
-        floors_tried=c.floors_tried, constants_tried=c.grid.q_eval.shape[1],
+        baseline=c.baseline.on_eval if c.has_baseline else None,
+        gains=gate.gains,
+        valuer=valuer,
+        rows=rows.rows,
+        held_out_gains=held.gains,
+        held_out_gain=held.gain,
+        gate_rows=rows.pooled.n,
+        gate_rows_said=said,
+        constant=c.best_constant.on_eval,
+        constant_action=c.constant.action,
+        constant_over_learned=gate.constant_over_learned,
+        floors_tried=c.floors_tried,
+        constants_tried=c.grid.q_eval.shape[1],
     )

@@ -44,7 +44,10 @@ def gate_metrics(
         # whether the gate's constant is the one the training rows alone favour
         "gate.constant_is_training_pick": float(c.constant.action == training_constant),
     }
-    for prefix, estimates in (("policy.dr_gain_vs_logged", held.gains), ("gate.gain_vs_logged", gate.gains)):
+    for prefix, estimates in (
+        ("policy.dr_gain_vs_logged", held.gains),
+        ("gate.gain_vs_logged", gate.gains),
+    ):
         for name, g in estimates.items():
             metrics.update(ope.estimate_metrics(f"{prefix}.{name}", g))
     return metrics

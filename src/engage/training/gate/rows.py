@@ -106,7 +106,10 @@ def logged_data(
         p_logged, source = propensity.eval_proba[rows, ev.style[rows]], "estimated"
     clipped = int((p_logged < clip).sum())
     data = ope.LoggedData(
-        reward=reward, style=ev.style[rows], propensity=np.maximum(p_logged, clip), q_logged=q_logged,
+        reward=reward,
+        style=ev.style[rows],
+        propensity=np.maximum(p_logged, clip),
+        q_logged=q_logged,
     )
     return data, clipped, source
 
@@ -127,9 +130,11 @@ def gather_rows(
     data, clipped, source = logged_data(
         spec, split, rows, valuer, nuisance.propensity, weights, knobs.clip
     )
-    training = training_rows(spec, split, nuisance, policy, valuer, weights, settings, knobs, floors)
+    training = training_rows(
+        spec, split, nuisance, policy, valuer, weights, settings, knobs, floors
+    )
     return GateRows(
-        data, rows, ev.context[rows], ev.X[rows, ev.context.shape[1]:], clipped, source, training
+        data, rows, ev.context[rows], ev.X[rows, ev.context.shape[1] :], clipped, source, training
     )
 
 
@@ -211,7 +216,8 @@ def _fold_choices(
         mine = np.flatnonzero(fold == k)
         if len(mine):
             chooser = dataclasses.replace(
-                policy, outcome_models=fold_models,
+                policy,
+                outcome_models=fold_models,
                 style_corrections=corrections_without(split, nuisance, settings, policy, k),
             )
             ranked = chooser.rank(context[mine], settings.objective)

@@ -60,12 +60,18 @@ def value_held_out(rows: GateRows, c: Contenders, *, n_boot: int, seed: int) -> 
         else:
             gains[name] = ope.gain_over_logged(data, style, q, n_boot=n_boot, seed=seed)
         encoded = cands.encoded[contender.on_eval]
-        values[name] = ope.as_triples(ope.with_range(est, data, style, encoded, rows.logged_actions))
+        values[name] = ope.as_triples(
+            ope.with_range(est, data, style, encoded, rows.logged_actions)
+        )
     logged = ope.logged_policy_value(data)
     values["logged"] = {"observed": (logged.value, logged.low, logged.high)}
     gain = ope.compare_policies(
-        data, c.learned.held_out(codes), c.best_constant.held_out(codes),
-        estimator="dr", n_boot=n_boot, seed=seed,
+        data,
+        c.learned.held_out(codes),
+        c.best_constant.held_out(codes),
+        estimator="dr",
+        n_boot=n_boot,
+        seed=seed,
     )
     return HeldOut(values, gains, gain)
 
@@ -82,13 +88,19 @@ def value_on_gate(
         gains, gain = held.gains, held.gain
     else:
         gains = {
-            name: ope.gain_over_logged(rows.pooled, *c.modes[name].on_gate(codes), n_boot=n_boot, seed=seed)
+            name: ope.gain_over_logged(
+                rows.pooled, *c.modes[name].on_gate(codes), n_boot=n_boot, seed=seed
+            )
             for name in ("learned", "baseline")
         }
         gains["best_constant"] = c.constant.gain  # chosen on these rows: the simultaneous interval
         gain = ope.compare_policies(
-            rows.pooled, learned, c.best_constant.on_gate(codes),
-            estimator="dr", n_boot=n_boot, seed=seed,
+            rows.pooled,
+            learned,
+            c.best_constant.on_gate(codes),
+            estimator="dr",
+            n_boot=n_boot,
+            seed=seed,
         )
     over, _ = ope.simultaneous_differences(
         rows.pooled, learned, *c.grid.on_gate(codes), n_boot=n_boot, seed=seed

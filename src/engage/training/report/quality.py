@@ -8,7 +8,9 @@ from engage.reporting.record import DataFacts
 TOP_REASONS = 5
 
 
-def describe_data(validation: ValidationReport, rows_evaluated: int, rows_gate: int = 0) -> DataFacts:
+def describe_data(
+    validation: ValidationReport, rows_evaluated: int, rows_gate: int = 0
+) -> DataFacts:
     """The data facts of a validation report and an evaluation of ``rows_evaluated`` held-out
     rows (the gains of ``rows_gate``)."""
     reasons = sorted(

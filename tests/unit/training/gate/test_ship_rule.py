@@ -10,9 +10,14 @@ from engage.training.gate.rule import GateEstimates, Verdict, ship_rule
 
 
 def _rule(learned, constant, over=None, baseline: bool = True) -> Verdict:
-    return ship_rule(GateEstimates(
-        Estimate(*learned), Estimate(*constant), None if over is None else Estimate(*over), baseline
-    ))
+    return ship_rule(
+        GateEstimates(
+            Estimate(*learned),
+            Estimate(*constant),
+            None if over is None else Estimate(*over),
+            baseline,
+        )
+    )
 
 
 def test_a_confidently_better_personalised_policy_ships() -> None:
@@ -26,10 +31,14 @@ def test_only_a_confidently_better_constant_ships_the_constant() -> None:
 def test_nothing_confident_ships_the_baseline() -> None:
     assert _rule((0.2, -0.01, 0.4), (0.1, -0.2, 0.3)) == Verdict("baseline", confident=False)
     # without a baseline, the best constant stands in
-    assert _rule((0.1, -0.1, 0.3), (0.1, -0.1, 0.3), baseline=False) == Verdict("constant", confident=False)
+    assert _rule((0.1, -0.1, 0.3), (0.1, -0.1, 0.3), baseline=False) == Verdict(
+        "constant", confident=False
+    )
 
 
-def test_the_simpler_constant_is_preferred_only_when_confirmed_better_with_its_choice_allowed_for() -> None:
+def test_the_simpler_constant_is_preferred_only_when_confirmed_better_with_its_choice_allowed_for() -> (
+    None
+):
     # flat world, style track, n = 20,000, seed 0 (issue 11): the constant is confirmed
     # better than the personalised policy with its choice among the grid allowed for
     displaced = _rule((0.443, 0.132, 0.754), (0.758, 0.342, 1.174), over=(0.316, 0.073, 0.559))
@@ -69,27 +78,39 @@ def test_the_reason_says_what_ships_and_how_it_compares(learned, constant, versu
     assert ruled.mode == mode
     reason = ship_reason(estimates, ruled, Judged(versus=Estimate(*versus)))
     if mode != "baseline":  # says what ships and how it compares with the other
-        assert reason.endswith({"personalized": "personalised policy", "constant": "best constant action"}[mode])
+        assert reason.endswith(
+            {"personalized": "personalised policy", "constant": "best constant action"}[mode]
+        )
         assert f"{versus[0]:+.3f}" in reason
     else:
-        assert reason.endswith("shipping the baseline: what marketers of similar profiles typically do")
+        assert reason.endswith(
+            "shipping the baseline: what marketers of similar profiles typically do"
+        )
 
 
 def test_a_displacing_constant_is_said_with_its_band() -> None:
     over = Estimate(0.316, 0.073, 0.559)
     estimates = GateEstimates(Estimate(0.443, 0.132, 0.754), Estimate(0.758, 0.342, 1.174), over)
-    reason = ship_reason(estimates, ship_rule(estimates), Judged(versus=Estimate(-0.3, -0.5, -0.1), constants_tried=5))
+    reason = ship_reason(
+        estimates,
+        ship_rule(estimates),
+        Judged(versus=Estimate(-0.3, -0.5, -0.1), constants_tried=5),
+    )
     assert "better still" in reason
     assert "by +0.316, 95% interval +0.073 to +0.559" in reason
     assert "its choice among 5 constants allowed for" in reason
     assert reason.endswith("shipping the best constant action")
-    assert "the personalised policy is better than the best constant" not in reason  # the band says it
+    assert (
+        "the personalised policy is better than the best constant" not in reason
+    )  # the band says it
 
 
 def test_the_reason_says_which_support_floor_and_rows_judged() -> None:
     estimates = GateEstimates(Estimate(0.3, 0.1, 0.5), Estimate(0.0, -0.1, 0.1))
     ruled = ship_rule(estimates)
-    judged = Judged(versus=Estimate(0.3, 0.1, 0.5), rows=rows_said(1250, 5000), floor=0.05, floors_tried=2)
+    judged = Judged(
+        versus=Estimate(0.3, 0.1, 0.5), rows=rows_said(1250, 5000), floor=0.05, floors_tried=2
+    )
     reason = ship_reason(estimates, ruled, judged)
     assert reason.startswith(
         "the personalised policy (no style recommended below propensity 0.05: the lowest of 2 "
