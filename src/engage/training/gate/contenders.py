@@ -59,14 +59,10 @@ class Contender:
 
 
 @dataclass(frozen=True)
-class ConstantGrid:
+class ConstantGrid(Contender):
     """Every constant of the grid at once: column ``j`` is the contender of the grid's
-    ``j``-th constant (``Policy.constant_targets``), (n, g) arrays."""
-
-    on_eval: np.ndarray
-    q_eval: np.ndarray
-    on_training: np.ndarray | None = None
-    q_training: np.ndarray | None = None
+    ``j``-th constant (``Policy.constant_targets``), (n, g) arrays; ``held_out`` and
+    ``on_gate`` give (n, g) arrays (rows joined as for one contender)."""
 
     def column(self, j: int) -> Contender:
         return Contender(
@@ -74,18 +70,6 @@ class ConstantGrid:
             self.q_eval[:, j],
             None if self.on_training is None else self.on_training[:, j],
             None if self.q_training is None else self.q_training[:, j],
-        )
-
-    def held_out(self, style_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return style_codes[self.on_eval], self.q_eval
-
-    def on_gate(self, style_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self.on_training is None:
-            return self.held_out(style_codes)
-        assert self.q_training is not None
-        return (
-            np.vstack([style_codes[self.on_eval], style_codes[self.on_training]]),
-            np.vstack([self.q_eval, self.q_training]),
         )
 
 
