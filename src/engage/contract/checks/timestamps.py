@@ -26,10 +26,8 @@ import pandas as pd
 from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
 from engage.contract.checks.missing import blank_cells
-from engage.contract.declarations import ISO8601
 from engage.contract.messages import examples, format_value, plural, rows_have
 from engage.contract.report import ProblemCollector
-
 
 # Day and month as one or two digits before the year, one separator twice, then the end or
 # a time: 03/04/2025, 3.4.25, 03-04-2025 10:00, 03/04/2025T10:00.
