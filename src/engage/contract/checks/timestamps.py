@@ -100,29 +100,36 @@ def refuse_undeclared_day_month(c: ProblemCollector, raw: pd.Series, name: str) 
     if is_datetime64_any_dtype(raw.dtype) or is_numeric_dtype(raw.dtype):
         return False
     texts = raw.to_numpy(dtype=object)
-    parts = [_DAY_MONTH_YEAR.match(v) if isinstance(v, str) else None for v in texts]
-    found = [(i, m) for i, m in enumerate(parts) if m is not None]
-    if not found:
+    rows: list[int] = []
+    numbers: list[tuple[int, int]] = []  # ints, not match objects: a log may hold millions
+    for i, v in enumerate(texts):
+        m = _DAY_MONTH_YEAR.match(v) if isinstance(v, str) else None
+        if m is not None:
+            rows.append(i)
+            numbers.append((int(m.group(1)), int(m.group(3))))
+    if not rows:
         return False
-    first = np.array([int(m.group(1)) for _, m in found])
-    second = np.array([int(m.group(3)) for _, m in found])
-    values = texts[[i for i, _ in found]]
+    pairs = np.array(numbers, dtype=np.int64)
+    first, second = pairs[:, 0], pairs[:, 1]
+    values = texts[rows]
     valid = (first >= 1) & (second >= 1) & (first <= 31) & (second <= 31)
     ambiguous = valid & (first <= 12) & (second <= 12) & (first != second)
     day_only = valid & (first > 12) & (second <= 12)
     month_only = valid & (second > 12) & (first <= 12)
-    n_found, n_ambiguous = len(found), int(ambiguous.sum())
-    example = found[int(np.flatnonzero(ambiguous)[0]) if n_ambiguous else 0][1]
+    n_found, n_ambiguous = len(rows), int(ambiguous.sum())
+    example = _DAY_MONTH_YEAR.match(values[int(np.flatnonzero(ambiguous)[0]) if n_ambiguous else 0])
+    assert example is not None  # it matched above
     shown = format_value(example.group(0))
     if n_ambiguous:
         a, b, year = int(example.group(1)), int(example.group(3)), example.group(4)
         head = (
-            f"{n_ambiguous:,} of {plural(n_found, 'value')} written day/month/year or "
+            f"{n_ambiguous:,} of {n_found:,} values written day/month/year or "
             f"month/day/year read as two different dates (e.g. {shown}: "
             f"{a} {calendar.month_name[b]} {year} or {b} {calendar.month_name[a]} {year})"
         )
     else:
-        head = f"{plural(n_found, 'value')} written day/month/year or month/day/year (e.g. {shown})"
+        noun = "value" if n_found == 1 else "values"
+        head = f"{n_found:,} {noun} written day/month/year or month/day/year (e.g. {shown})"
     evidence = [
         f"{int(mask.sum()):,} can only be {order} (e.g. {examples(values[mask], 1)})"
         for mask, order in ((day_only, "day-first"), (month_only, "month-first"))
@@ -135,7 +142,8 @@ def refuse_undeclared_day_month(c: ProblemCollector, raw: pd.Series, name: str) 
         suggested = [s for s in suggested if s.startswith("%d")]
     elif month_only.any() and not day_only.any():
         suggested = [s for s in suggested if s.startswith("%m")]
-    declare = " or ".join(f"{{column: {name}, format: {s!r}}}" for s in suggested)
+    column = name if re.fullmatch(r"[A-Za-z_][\w-]*", name) else repr(name)
+    declare = " or ".join(f"{{column: {column}, format: {s!r}}}" for s in suggested)
     c.error(
         name,
         n_ambiguous or n_found,
