@@ -196,3 +196,22 @@ def test_distributed_partitions_refuse_or_read_day_first_dates():
     results = [validate_partition(p, i, declared, 5) for i, p in enumerate(parts)]
     assert not aggregate_reports([r["summary"] for r in results], declared, 10).fatal
     assert results[0]["clean"]["started_at"].iloc[92] == pd.Timestamp("2025-04-03")
+
+
+# ---- decisions export: the exported pair validates whatever format the log was in -------
+
+
+def test_decisions_export_of_a_day_first_spec_declares_iso8601(tmp_path):
+    from engage.decisions.export import export_spec, to_frame
+    from tests.unit.decisions.test_decision_store import record
+
+    spec = load_spec(_spec_file(tmp_path, '{column: started_at, format: "%d/%m/%Y"}'))
+    outcomes = {"conversions": 1.0, "engagement_rate": 2.0, "follower_growth": 0.5}
+    recs = [record(pd.Timestamp("2026-03-04 10:30").to_pydatetime()) for _ in range(3)]
+    path = tmp_path / "decisions.csv"
+    to_frame(spec, [(r, {**outcomes, "retention_30d": 40.0}) for r in recs]).to_csv(path)
+    exported = export_spec(spec)
+    assert exported.timestamp_format == "ISO8601"
+    report = validate_log(pd.read_csv(path, index_col=0), exported, partial=True)
+    assert not [p for p in report.problems if p.column == "started_at"], report.summary()
+    assert report.clean["started_at"].iloc[0].month == 3
