@@ -7,6 +7,7 @@ and re-exports them; import them from there.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from types import MappingProxyType
@@ -253,3 +254,33 @@ Propensity = Annotated[
         "or {value: <probability>}",
     ),
 ]
+
+
+#: The named timestamp format of ISO 8601 dates and times (``2025-03-04``, ``2025-03-04T10:30:00Z``).
+ISO8601 = "ISO8601"
+
+
+def timestamp_format(raw: str) -> str:
+    """A declared timestamp format, checked: ``ISO8601`` (any case, ``ISO 8601`` too) or a
+    ``strptime`` format such as ``%d/%m/%Y`` that reads back the dates it writes.
+
+    Raises:
+        ValueError: the format has no ``%`` directive, is pandas' ``mixed`` (a guess per row,
+            what declaring a format is meant to end), or does not read back what it writes.
+    """
+    text = raw.strip()
+    if text.replace(" ", "").replace("-", "").upper() == ISO8601:
+        return ISO8601
+    if text.lower() == "mixed" or "%" not in text:
+        raise ValueError(
+            f"timestamp format {raw!r} is not ISO8601 or a strptime format such as "
+            "'%d/%m/%Y' or '%m/%d/%Y %H:%M'"
+        )
+    sample = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
+    try:
+        datetime.strptime(sample.strftime(text), text)
+    except ValueError as exc:
+        raise ValueError(
+            f"timestamp format {raw!r} does not read back the dates it writes: {exc}"
+        ) from exc
+    return text

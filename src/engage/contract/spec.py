@@ -7,6 +7,10 @@ and is the default everywhere a spec is optional.
 Column roles:
 
 * ``id`` / ``timestamp`` (optional): a unique row key; a time used for time-ordered splits.
+  The timestamp's format may be declared: ``timestamp: {column: posted, format: "%d/%m/%Y"}``
+  (a ``strptime`` format, or ``ISO8601``); it is stored as ``timestamp_format``. Without one,
+  dates written day/month/year or month/day/year are refused (see
+  :mod:`engage.contract.checks.timestamps`).
 * ``context``: the business profile, numeric or categorical columns.
 * ``decision.style``: the one categorical engagement-style column (required).
 * ``decision.mix`` (optional): posting-mix share columns, non-negative, summing to 1.
@@ -54,6 +58,7 @@ from engage.contract.declarations import (
     OutlierPolicy,
     Propensity,
     Strict,
+    timestamp_format,
 )
 
 if TYPE_CHECKING:
@@ -137,6 +142,7 @@ class CampaignSpec(Strict):
     format_version: int = SPEC_FORMAT_VERSION
     id: str | None = None
     timestamp: str | None = None
+    timestamp_format: str | None = None
     context: list[Column] = Field(min_length=1)
     decision: DecisionSpec
     outcomes: list[Outcome] = Field(min_length=1)
@@ -152,11 +158,40 @@ class CampaignSpec(Strict):
     row_noun: str = Field(default="campaign", min_length=1, max_length=40)
     subject_noun: str = Field(default="business", min_length=1, max_length=40)
     added_keys: ClassVar[tuple[str, ...]] = (
+        "timestamp_format",
         "min_rows_per_style",
         "outlier_iqr_multiple",
         "row_noun",
         "subject_noun",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _timestamp_mapping(cls, raw: Any) -> Any:
+        # `timestamp: {column: posted, format: "%d/%m/%Y"}` is stored as two flat keys.
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("timestamp"), Mapping):
+            return raw
+        declared = dict(raw["timestamp"])
+        unknown = sorted(str(k) for k in set(declared) - {"column", "format"})
+        if unknown or "column" not in declared:
+            raise ValueError(
+                "timestamp must be a column name or {column: <name>, format: <format>}"
+                + (f"; unknown keys: {unknown}" if unknown else "; column is missing")
+            )
+        if "timestamp_format" in raw and "format" in declared:
+            raise ValueError(
+                "give the timestamp's format once: timestamp.format or timestamp_format"
+            )
+        data = {k: v for k, v in raw.items() if k != "timestamp"}
+        data["timestamp"] = declared["column"]
+        if "format" in declared:
+            data["timestamp_format"] = declared["format"]
+        return data
+
+    @field_validator("timestamp_format")
+    @classmethod
+    def _usable_format(cls, raw: str | None) -> str | None:
+        return None if raw is None else timestamp_format(raw)
 
     @field_validator("propensity", mode="before")
     @classmethod
@@ -172,6 +207,8 @@ class CampaignSpec(Strict):
                 f"format_version {self.format_version} is not supported "
                 f"(this version reads {SPEC_FORMAT_VERSION})"
             )
+        if self.timestamp_format is not None and not self.timestamp:
+            raise ValueError("timestamp_format is set but the spec declares no timestamp column")
         names = self.declared_columns + self.passthrough
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -187,7 +187,9 @@ def _check_columns(
     if spec.id and spec.id in present:
         check_id(c, df[spec.id], spec.id)
     if spec.timestamp and spec.timestamp in present:
-        coerced[spec.timestamp] = check_timestamp(c, df[spec.timestamp], spec.timestamp)
+        coerced[spec.timestamp] = check_timestamp(
+            c, df[spec.timestamp], spec.timestamp, spec.timestamp_format
+        )
     name = spec.propensity_column
     if name and name in present:
         coerced[name] = check_numeric(

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from engage.contract.declarations import ISO8601
 from engage.contract.limits import InputLimitError, InputLimits
 from engage.contract.prescan import MAX_LINE_BYTES
 from engage.contract.spec import CampaignSpec
@@ -65,8 +66,12 @@ def propensity_column(spec: CampaignSpec) -> str:
 
 
 def export_spec(spec: CampaignSpec) -> CampaignSpec:
-    """``spec`` with its propensity declared as the recorded-probability column."""
+    """``spec`` with its propensity declared as the recorded-probability column, and its
+    timestamp's declared format (if any) ``ISO8601``: the export writes decision times as
+    datetimes (ISO 8601 text in a CSV), not in the format the original log was written in."""
     raw = spec.model_dump(mode="json")
+    if raw.get("timestamp_format") is not None:
+        raw["timestamp_format"] = ISO8601
     return CampaignSpec.model_validate({**raw, "propensity": propensity_column(spec)})
 
 
