@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     create_model,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from engage.contract.spec import CampaignSpec, CategoricalColumn, NumericColumn
 from engage.policy.policy import Constraints
@@ -88,9 +90,27 @@ def _objective_model(spec: CampaignSpec) -> type[BaseModel]:
     return model
 
 
-def _numeric_field(col: NumericColumn) -> tuple[Any, Any]:
+def _number_from_text(value: Any) -> Any:
+    """A number written as text (a table cell read as a string) as that number; a text that is
+    not a number is refused naming it (``'high' is not a number``). Other values pass as they
+    are, to the numeric field's own checks."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return float(value.strip().replace("_", "?"))  # float() would take "1_000"
+    except ValueError:
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        raise PydanticCustomError(
+            "not_a_number", "{text} is not a number", {"text": repr(shown)}
+        ) from None
+
+
+def _numeric_field(col: NumericColumn, *, from_text: bool = False) -> tuple[Any, Any]:
+    """A numeric profile field: a finite number within the column's range; with ``from_text``,
+    a number written as text is read first (:func:`_number_from_text`)."""
+    kind: Any = Annotated[float, BeforeValidator(_number_from_text)] if from_text else float
     return (
-        float,
+        kind,
         Field(
             ge=col.min, le=col.max, strict=True, allow_inf_nan=False, description=col.description
         ),
@@ -105,6 +125,23 @@ def _optional(annotation: Any, **kwargs: Any) -> tuple[Any, Any]:
     return (annotation | None, Field(default=None, **kwargs))
 
 
+def _profile_model(spec: CampaignSpec, *, from_text: bool) -> type[BaseModel]:
+    """One profile of ``spec``: every context column required, no other field."""
+    fields: dict[str, Any] = {}
+    for col in spec.context:
+        if isinstance(col, CategoricalColumn):
+            fields[col.name] = _categorical_field(col)
+        else:
+            fields[col.name] = _numeric_field(col, from_text=from_text)
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        "Profile",
+        __config__=_CLOSED,
+        __doc__=f"A business profile of the {spec.name} spec.",
+        **fields,
+    )
+    return model
+
+
 def mix_label(column: str) -> str:
     """The content type a mix column stands for (``mix_promotional`` -> ``promotional``)."""
     return column.removeprefix("mix_")
@@ -117,6 +154,9 @@ class SpecContract:
     Attributes:
         spec: the model's campaign spec.
         profile_model: one profile, every context column required, no other field.
+        table_profile_model: the same checks for a profile read from a table (CSV, Parquet),
+            whose numeric cells may have been read as text: each such cell is read as a number
+            on its own, and only a cell that is not one is refused.
         objective_model: outcome weights, each optional, finite and >= 0.
         constraints_model: the constraint keys this spec allows.
     """
@@ -126,21 +166,14 @@ class SpecContract:
     objective_model: type[BaseModel]
     constraints_model: type[BaseModel]
     constraint_keys: tuple[ConstraintInfo, ...]
+    table_profile_model: type[BaseModel]
 
     @classmethod
     def from_spec(cls, spec: CampaignSpec) -> SpecContract:
         """Build the validators of ``spec``."""
-        profile_fields: dict[str, Any] = {}
-        for col in spec.context:
-            if isinstance(col, CategoricalColumn):
-                profile_fields[col.name] = _categorical_field(col)
-            else:
-                profile_fields[col.name] = _numeric_field(col)
-        profile_model = create_model(  # type: ignore[call-overload]
-            "Profile",
-            __config__=_CLOSED,
-            __doc__=f"A business profile of the {spec.name} spec.",
-            **profile_fields,
+        profile_model, table_profile_model = (
+            _profile_model(spec, from_text=False),
+            _profile_model(spec, from_text=True),
         )
 
         objective_model = _objective_model(spec)
@@ -190,7 +223,14 @@ class SpecContract:
         constraints_model = create_model(  # type: ignore[call-overload]
             "ConstraintSet", __config__=_CLOSED, **fields
         )
-        return cls(spec, profile_model, objective_model, constraints_model, tuple(keys))
+        return cls(
+            spec,
+            profile_model,
+            objective_model,
+            constraints_model,
+            tuple(keys),
+            table_profile_model,
+        )
 
     # ------------------------------------------------------------------ request parts
 
@@ -229,9 +269,16 @@ class SpecContract:
                 out.mix_max[column] = float(given[key])
         return out
 
-    def profile_row(self, raw: dict[str, Any]) -> list[Any]:
-        """One validated profile as a row in context-column order."""
-        parsed = self.profile_model.model_validate(raw)
+    def profile_row(self, raw: dict[str, Any], *, from_table: bool = False) -> list[Any]:
+        """One validated profile as a row in context-column order.
+
+        ``from_table``: the profile is a row of a table (CSV, Parquet) whose numeric columns
+        may have been read as text (one cell that is not a number makes a CSV column text):
+        each such cell is read as a number, and only a cell that is not one is refused
+        (``'high' is not a number``), so one bad cell blames one profile, not all of them.
+        """
+        model = self.table_profile_model if from_table else self.profile_model
+        parsed = model.model_validate(raw)
         return [getattr(parsed, name) for name in self.spec.context_names]
 
     # ------------------------------------------------------------------ descriptions
