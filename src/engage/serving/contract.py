@@ -6,29 +6,29 @@ this module turns it into pydantic models (``create_model``) that routes validat
 so an API served from a model trained on another spec checks *that* spec's fields, and
 :func:`document_contract` writes the same models into the served OpenAPI document.
 
-Categorical values are checked by :class:`~engage.serving.categorical.CategoryCheck`.
+A profile is checked by the one profile model of :mod:`engage.contract.profiles` (which the
+MLflow pyfunc uses too); categorical values by its :class:`CategoryCheck`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     create_model,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
+from engage.contract.profiles import profile_model
 from engage.contract.spec import CampaignSpec, CategoricalColumn, NumericColumn
 from engage.policy.policy import Constraints
-from engage.serving.categorical import CategoryCheck
+from engage.serving.categorical import API_LISTED, CategoryCheck
 from engage.serving.examples import EXAMPLE_PROFILE
 from engage.serving.schemas import (
     ConstraintInfo,
@@ -90,56 +90,8 @@ def _objective_model(spec: CampaignSpec) -> type[BaseModel]:
     return model
 
 
-def _number_from_text(value: Any) -> Any:
-    """A number written as text (a table cell read as a string) as that number; a text that is
-    not a number is refused naming it (``'high' is not a number``). Other values pass as they
-    are, to the numeric field's own checks."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return float(value.strip().replace("_", "?"))  # float() would take "1_000"
-    except ValueError:
-        shown = value if len(value) <= 40 else value[:39] + "…"
-        raise PydanticCustomError(
-            "not_a_number", "{text} is not a number", {"text": repr(shown)}
-        ) from None
-
-
-def _numeric_field(col: NumericColumn, *, from_text: bool = False) -> tuple[Any, Any]:
-    """A numeric profile field: a finite number within the column's range; with ``from_text``,
-    a number written as text is read first (:func:`_number_from_text`)."""
-    kind: Any = Annotated[float, BeforeValidator(_number_from_text)] if from_text else float
-    return (
-        kind,
-        Field(
-            ge=col.min, le=col.max, strict=True, allow_inf_nan=False, description=col.description
-        ),
-    )
-
-
-def _categorical_field(col: CategoricalColumn) -> tuple[Any, Any]:
-    return (CategoryCheck(col.values).annotation(), Field(description=col.description))
-
-
 def _optional(annotation: Any, **kwargs: Any) -> tuple[Any, Any]:
     return (annotation | None, Field(default=None, **kwargs))
-
-
-def _profile_model(spec: CampaignSpec, *, from_text: bool) -> type[BaseModel]:
-    """One profile of ``spec``: every context column required, no other field."""
-    fields: dict[str, Any] = {}
-    for col in spec.context:
-        if isinstance(col, CategoricalColumn):
-            fields[col.name] = _categorical_field(col)
-        else:
-            fields[col.name] = _numeric_field(col, from_text=from_text)
-    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
-        "Profile",
-        __config__=_CLOSED,
-        __doc__=f"A business profile of the {spec.name} spec.",
-        **fields,
-    )
-    return model
 
 
 def mix_label(column: str) -> str:
@@ -171,10 +123,8 @@ class SpecContract:
     @classmethod
     def from_spec(cls, spec: CampaignSpec) -> SpecContract:
         """Build the validators of ``spec``."""
-        profile_model, table_profile_model = (
-            _profile_model(spec, from_text=False),
-            _profile_model(spec, from_text=True),
-        )
+        strict_profile = profile_model(spec, from_text=False, listed=API_LISTED)
+        table_profile = profile_model(spec, from_text=True, listed=API_LISTED)
 
         objective_model = _objective_model(spec)
         keys: list[ConstraintInfo] = []
@@ -225,11 +175,11 @@ class SpecContract:
         )
         return cls(
             spec,
-            profile_model,
+            strict_profile,
             objective_model,
             constraints_model,
             tuple(keys),
-            table_profile_model,
+            table_profile,
         )
 
     # ------------------------------------------------------------------ request parts
