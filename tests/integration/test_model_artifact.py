@@ -59,6 +59,18 @@ def test_the_pyfunc_accepts_int64_columns(logged, profiles):
     assert len(out) == len(frame)
 
 
+def test_the_pyfunc_refuses_bad_rows_naming_each_as_the_api_would(logged, profiles):
+    # issue 30 item 4: through mlflow.pyfunc these were answered, or failed the whole frame
+    _, uri = logged
+    frame = profiles.head(3).copy()
+    frame.loc[frame.index[0], "innovation"] = 3.0
+    frame.loc[frame.index[2], "industry"] = "crypto"
+    with pytest.raises(ValueError, match="2 of 3 profiles do not fit") as caught:
+        mlflow.pyfunc.load_model(uri).predict(frame)
+    assert f"row {frame.index[0]!r}, column 'innovation'" in str(caught.value)
+    assert f"row {frame.index[2]!r}, column 'industry': Input should be one of" in str(caught.value)
+
+
 def test_the_pyfunc_honours_params(logged, profiles):
     _, uri = logged
     model = mlflow.pyfunc.load_model(uri)

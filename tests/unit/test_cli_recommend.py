@@ -149,3 +149,43 @@ def test_a_long_unknown_key_is_echoed_cut(served, capsys) -> None:
     err = capsys.readouterr().err
     assert len(err) < 5_000, len(err)
     assert "(+99,920 characters)" in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_one_bad_cell_names_only_its_profile(served, tmp_path, capsys, suffix) -> None:
+    # issue 30 item 5: "high" in one row made the column text, and every profile was refused
+    shares = ["0.8", "high", "0.4"] if suffix == ".parquet" else [0.8, "high", 0.4]
+    profiles = pd.DataFrame([EXAMPLE_PROFILE] * 3).assign(shareability=shares)
+    src = tmp_path / f"profiles{suffix}"
+    if suffix == ".csv":
+        profiles.to_csv(src, index=False)
+    else:
+        profiles.to_parquet(src)  # a text column of numbers, one of them not a number
+    assert main(["recommend", "--input", str(src)]) == 2
+    err = capsys.readouterr().err
+    assert "1 of 3 profiles do not fit the model's spec" in err
+    assert "column 'shareability': 1 profile (profile 2): 'high' is not a number" in err
+
+
+def test_numbers_read_as_text_are_checked_as_numbers(served, tmp_path, capsys) -> None:
+    # the other cells of a text column are read as numbers and checked as such (range included)
+    profiles = pd.DataFrame([EXAMPLE_PROFILE] * 3).assign(shareability=["0.8", "7", "0.4"])
+    src = tmp_path / "profiles.parquet"
+    profiles.to_parquet(src)
+    assert main(["recommend", "--input", str(src)]) == 2
+    err = capsys.readouterr().err
+    assert "1 of 3 profiles do not fit" in err
+    assert "column 'shareability': 1 profile (profile 2): Input should be less than" in err
+    good = tmp_path / "good.parquet"
+    profiles.assign(shareability=["0.8", "0.5", "0.4"]).to_parquet(good)
+    assert main(["recommend", "--input", str(good), "--top-k", "1"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+
+
+def test_json_profiles_keep_the_api_s_strict_numbers(served, capsys) -> None:
+    # a JSON string is not a number, as the API says (only table cells are read from text)
+    bad = {**EXAMPLE_PROFILE, "shareability": "0.8"}
+    assert main(["recommend", "--profile", json.dumps(bad)]) == 2
+    assert "column 'shareability': 1 profile (profile 1): Input should be a valid number" in (
+        capsys.readouterr().err
+    )

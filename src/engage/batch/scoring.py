@@ -131,7 +131,8 @@ def score_chunk(
         ids = {k: record[k] for k in id_names}
         profile = {k: record[k] for k in names}
         try:
-            good_rows.append(contract.profile_row(profile))
+            # a Parquet column of numbers may be text: each cell is read on its own
+            good_rows.append(contract.profile_row(profile, from_table=True))
             good_ids.append(ids)
         except ValidationError as exc:
             bad.append({**ids, REASON: _reason(exc), INPUT: _input_json(profile)})

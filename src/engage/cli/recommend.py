@@ -160,7 +160,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         answers = recommend(
-            model, profiles, top_k=args.top_k, objective=objective, explain=args.explain
+            model,
+            profiles,
+            top_k=args.top_k,
+            objective=objective,
+            explain=args.explain,
+            from_table=_is_table(args.input),
         )
     except BadInput as exc:
         print(f"error: {redact(exc)}", file=sys.stderr)
@@ -296,6 +301,11 @@ def _as_profiles(parsed: Any, where: str) -> list[dict[str, Any]]:
     return items
 
 
+def _is_table(input_file: str | None) -> bool:
+    """Whether ``--input`` is a table (CSV, Parquet), whose numeric cells may be read as text."""
+    return input_file is not None and Path(input_file).suffix.lower() in (".csv", ".parquet")
+
+
 def _table_profiles(path: Path) -> list[dict[str, Any]]:
     import pandas as pd
 
@@ -340,8 +350,13 @@ def recommend(
     top_k: int = 3,
     objective: dict[str, Any] | None = None,
     explain: bool = True,
+    from_table: bool = False,
 ) -> list[dict[str, Any]]:
     """The answers (``Answer.to_dict()``) for ``profiles`` checked by the model's contract.
+
+    ``from_table``: the profiles are rows of a CSV or Parquet file, whose numeric cells may
+    have been read as text; each is read as a number on its own
+    (:meth:`~engage.serving.contract.SpecContract.profile_row`).
 
     Raises:
         BadInput: some profiles or the objective do not fit the spec (every problem grouped
@@ -356,7 +371,7 @@ def recommend(
     rows = []
     for i, raw in enumerate(profiles, 1):
         try:
-            rows.append(contract.profile_row(raw))
+            rows.append(contract.profile_row(raw, from_table=from_table))
         except ValidationError as exc:
             for d in validation_details(exc.errors(include_url=False, include_input=False)):
                 problems[(str(d["field"]), str(d["message"]))].append(i)

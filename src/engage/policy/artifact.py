@@ -38,6 +38,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from engage.contract.profiles import check_frame, profile_model
 from engage.contract.spec import CampaignSpec
 from engage.policy import FORMAT_VERSION
 from engage.policy.candidates import CandidateSet
@@ -379,10 +380,21 @@ def parse_params(params: dict[str, Any] | None) -> dict[str, Any]:
 
 
 class PolicyPyfunc:
-    """What ``mlflow.pyfunc.load_model`` wraps: recommend-and-explain for a frame of profiles."""
+    """What ``mlflow.pyfunc.load_model`` wraps: recommend-and-explain for a frame of profiles.
+
+    Every profile is checked first by the API's profile check
+    (:func:`engage.contract.profiles.profile_model`; numbers given as text are read as numbers,
+    as in a CSV): one that does not fit fails the call with a
+    :class:`~engage.contract.profiles.ProfileError` (a ``ValueError``) naming each bad row
+    (the frame's index label), column and reason, and nothing is recommended. A frame is
+    answered whole or not at all, as other pyfunc flavours do for bad input: error fields in
+    the output would change its logged signature and let a caller use the good rows without
+    noticing the bad ones.
+    """
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        self._profile = profile_model(policy.spec, from_text=True)
 
     def get_raw_model(self) -> Policy:
         """The underlying :class:`Policy` (``PyFuncModel.get_raw_model()`` returns it)."""
@@ -395,8 +407,13 @@ class PolicyPyfunc:
 
         ``params`` may set ``top_k`` (default 3), ``explain`` (default true) and ``objective``
         (JSON object of outcome weights; default: the objective the policy was trained for).
+
+        Raises:
+            ProfileError: some profiles do not fit the spec (each row and column named).
         """
-        answers = self.policy.recommend(pd.DataFrame(model_input), **parse_params(params))
+        frame = pd.DataFrame(model_input)
+        check_frame(self._profile, self.policy.spec, frame)
+        answers = self.policy.recommend(frame, **parse_params(params))
         return pd.DataFrame([flatten(a) for a in answers])
 
 

@@ -26,7 +26,7 @@ from engage.contract.spec import CategoricalColumn
 from engage.policy import FORMAT_VERSION, SCHEMA_VERSION
 from engage.policy.artifact import PREDICT_PARAMS, PolicyPyfunc, save_policy
 from engage.policy.policy import Policy
-from engage.registry.store import redacted_values
+from engage.registry.store import point_at_store, redacted_values
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the engage package
 
@@ -126,7 +126,17 @@ def log_policy_model(policy: Policy, input_example: pd.DataFrame) -> Any:
 
 def load_model_object(uri: str) -> Any:
     """The Python object behind a model URI (``models:/``, ``runs:/``, a directory), unchecked:
-    ask :func:`engage.registry.servable.resolve_model` first whether it may be used."""
+    ask :func:`engage.registry.servable.resolve_model` first whether it may be used.
+
+    A ``models:/`` or ``runs:/`` URI resolves in the store MLflow is pointed at, else in
+    engage's (:func:`~engage.registry.store.point_at_store`): never in an empty SQLite file
+    MLflow would create in the working directory.
+
+    Raises:
+        StoreMissingError: no store is set and engage's default store does not exist here.
+    """
+    if uri.startswith(("models:/", "runs:/")):
+        point_at_store()
     return mlflow.pyfunc.load_model(uri).get_raw_model()
 
 

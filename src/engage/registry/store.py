@@ -28,6 +28,27 @@ CLASSICAL_ML = "custom_model_development"
 RegistryClient = MlflowClient
 
 
+#: what to do when the store a tracking URI names is not there
+POINT_AT_STORE = (
+    "nothing was created there: point MLFLOW_TRACKING_URI at the store "
+    "(sqlite:///<folder>/mlruns/mlflow.db, or a tracking server's http(s):// address), or run "
+    "from the folder that holds mlruns/"
+)
+
+
+def point_at_store() -> None:
+    """Point MLflow at :func:`default_tracking_uri` unless it was pointed somewhere already
+    (``MLFLOW_TRACKING_URI`` or :func:`mlflow.set_tracking_uri`), so a model URI resolves in
+    engage's store, not in MLflow's own default (``sqlite:///mlflow.db`` in the working
+    directory, which MLflow creates empty when it is absent).
+
+    Raises:
+        StoreMissingError: engage's store does not exist here (nothing is created).
+    """
+    if not mlflow.tracking.is_tracking_uri_set():
+        open_store(default_tracking_uri())
+
+
 class StoreMissingError(FileNotFoundError):
     """The SQLite file a tracking URI names does not exist (opening it would create it)."""
 
@@ -77,7 +98,7 @@ def open_store(tracking_uri: str) -> MlflowClient:
     if urlparse(tracking_uri).scheme == "sqlite":
         db = Path(tracking_uri.removeprefix("sqlite:///").split("?", 1)[0])
         if not db.exists():
-            raise StoreMissingError(f"no MLflow store at {db}")
+            raise StoreMissingError(f"no MLflow store at {db}; {POINT_AT_STORE}")
     mlflow.set_tracking_uri(tracking_uri)
     return MlflowClient(tracking_uri=tracking_uri)
 

@@ -6,7 +6,8 @@ this module turns it into pydantic models (``create_model``) that routes validat
 so an API served from a model trained on another spec checks *that* spec's fields, and
 :func:`document_contract` writes the same models into the served OpenAPI document.
 
-Categorical values are checked by :class:`~engage.serving.categorical.CategoryCheck`.
+A profile is checked by the one profile model of :mod:`engage.contract.profiles` (which the
+MLflow pyfunc uses too); categorical values by its :class:`CategoryCheck`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from pydantic import (
     model_validator,
 )
 
+from engage.contract.profiles import profile_model
 from engage.contract.spec import CampaignSpec, CategoricalColumn, NumericColumn
 from engage.policy.policy import Constraints
-from engage.serving.categorical import CategoryCheck
+from engage.serving.categorical import API_LISTED, CategoryCheck
 from engage.serving.examples import EXAMPLE_PROFILE
 from engage.serving.schemas import (
     ConstraintInfo,
@@ -88,19 +90,6 @@ def _objective_model(spec: CampaignSpec) -> type[BaseModel]:
     return model
 
 
-def _numeric_field(col: NumericColumn) -> tuple[Any, Any]:
-    return (
-        float,
-        Field(
-            ge=col.min, le=col.max, strict=True, allow_inf_nan=False, description=col.description
-        ),
-    )
-
-
-def _categorical_field(col: CategoricalColumn) -> tuple[Any, Any]:
-    return (CategoryCheck(col.values).annotation(), Field(description=col.description))
-
-
 def _optional(annotation: Any, **kwargs: Any) -> tuple[Any, Any]:
     return (annotation | None, Field(default=None, **kwargs))
 
@@ -117,6 +106,9 @@ class SpecContract:
     Attributes:
         spec: the model's campaign spec.
         profile_model: one profile, every context column required, no other field.
+        table_profile_model: the same checks for a profile read from a table (CSV, Parquet),
+            whose numeric cells may have been read as text: each such cell is read as a number
+            on its own, and only a cell that is not one is refused.
         objective_model: outcome weights, each optional, finite and >= 0.
         constraints_model: the constraint keys this spec allows.
     """
@@ -126,22 +118,13 @@ class SpecContract:
     objective_model: type[BaseModel]
     constraints_model: type[BaseModel]
     constraint_keys: tuple[ConstraintInfo, ...]
+    table_profile_model: type[BaseModel]
 
     @classmethod
     def from_spec(cls, spec: CampaignSpec) -> SpecContract:
         """Build the validators of ``spec``."""
-        profile_fields: dict[str, Any] = {}
-        for col in spec.context:
-            if isinstance(col, CategoricalColumn):
-                profile_fields[col.name] = _categorical_field(col)
-            else:
-                profile_fields[col.name] = _numeric_field(col)
-        profile_model = create_model(  # type: ignore[call-overload]
-            "Profile",
-            __config__=_CLOSED,
-            __doc__=f"A business profile of the {spec.name} spec.",
-            **profile_fields,
-        )
+        strict_profile = profile_model(spec, from_text=False, listed=API_LISTED)
+        table_profile = profile_model(spec, from_text=True, listed=API_LISTED)
 
         objective_model = _objective_model(spec)
         keys: list[ConstraintInfo] = []
@@ -190,7 +173,14 @@ class SpecContract:
         constraints_model = create_model(  # type: ignore[call-overload]
             "ConstraintSet", __config__=_CLOSED, **fields
         )
-        return cls(spec, profile_model, objective_model, constraints_model, tuple(keys))
+        return cls(
+            spec,
+            strict_profile,
+            objective_model,
+            constraints_model,
+            tuple(keys),
+            table_profile,
+        )
 
     # ------------------------------------------------------------------ request parts
 
@@ -229,9 +219,16 @@ class SpecContract:
                 out.mix_max[column] = float(given[key])
         return out
 
-    def profile_row(self, raw: dict[str, Any]) -> list[Any]:
-        """One validated profile as a row in context-column order."""
-        parsed = self.profile_model.model_validate(raw)
+    def profile_row(self, raw: dict[str, Any], *, from_table: bool = False) -> list[Any]:
+        """One validated profile as a row in context-column order.
+
+        ``from_table``: the profile is a row of a table (CSV, Parquet) whose numeric columns
+        may have been read as text (one cell that is not a number makes a CSV column text):
+        each such cell is read as a number, and only a cell that is not one is refused
+        (``'high' is not a number``), so one bad cell blames one profile, not all of them.
+        """
+        model = self.table_profile_model if from_table else self.profile_model
+        parsed = model.model_validate(raw)
         return [getattr(parsed, name) for name in self.spec.context_names]
 
     # ------------------------------------------------------------------ descriptions

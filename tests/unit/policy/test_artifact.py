@@ -188,3 +188,31 @@ def test_the_pyfunc_adapter_takes_params(policy):
     out = model.predict(profiles, params={"top_k": 1, "explain": False})
     assert len(out) == 3
     assert all(len(json.loads(r)["recommendations"]) == 1 for r in out["result_json"])
+
+
+def test_the_pyfunc_refuses_what_the_api_refuses_naming_each_row(policy):
+    # issue 30 item 4: innovation 3.0 and employees -5 were answered, an unknown category
+    # failed the whole frame with an EncodingError that named nothing
+    from engage.contract.profiles import ProfileError
+    from engage.serving.examples import EXAMPLE_PROFILE
+
+    frame = pd.DataFrame([EXAMPLE_PROFILE] * 4, index=[10, 11, 12, 13])
+    frame.loc[11, "innovation"] = 3.0
+    frame.loc[12, "employees"] = -5
+    frame.loc[13, "industry"] = "crypto"
+    with pytest.raises(ProfileError) as caught:
+        artifact.PolicyPyfunc(policy).predict(frame)
+    assert isinstance(caught.value, ValueError)
+    text = str(caught.value)
+    assert text.startswith("3 of 4 profiles do not fit the model's spec")
+    assert "row 11, column 'innovation': Input should be less than or equal to 1" in text
+    assert "row 12, column 'employees': Input should be greater than or equal to" in text
+    assert "row 13, column 'industry': Input should be one of" in text
+    assert [(p.row, p.column) for p in caught.value.problems] == [
+        (11, "innovation"),
+        (12, "employees"),
+        (13, "industry"),
+    ]
+    # the good rows alone are answered; numbers as text are read as a table's cells are
+    good = frame.loc[[10]].assign(shareability="0.8")
+    assert len(artifact.PolicyPyfunc(policy).predict(good)) == 1

@@ -42,3 +42,18 @@ def test_a_missing_sqlite_store_is_not_created(tmp_path):
 def test_registered_uris(uri, parsed, name):
     assert parse_registered_uri(uri) == parsed
     assert registered_name(uri) == name
+
+
+def test_loading_a_registered_model_with_no_store_creates_nothing(monkeypatch, tmp_path):
+    # issue 30 item 4: MLflow's own default store is sqlite:///mlflow.db in the working
+    # directory, which it created empty before saying "not found"
+    import mlflow.tracking._tracking_service.utils as tracking
+
+    from engage.registry import load_model_object
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr(tracking, "_tracking_uri", None)
+    with pytest.raises(StoreMissingError, match="point MLFLOW_TRACKING_URI at the store"):
+        load_model_object("models:/engage-simulated_world@champion")
+    assert list(tmp_path.iterdir()) == []
