@@ -149,3 +149,11 @@ def test_a_long_unknown_key_is_echoed_cut(served, capsys) -> None:
     err = capsys.readouterr().err
     assert len(err) < 5_000, len(err)
     assert "(+99,920 characters)" in err
+
+
+def test_one_bad_profile_is_worded_in_the_singular(served, tmp_path, capsys) -> None:
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps([{**EXAMPLE_PROFILE, "industry": "crypto"}]))
+    assert main(["recommend", "--input", str(src), "--output", str(tmp_path / "a.json")]) == 2
+    err = capsys.readouterr().err
+    assert "1 of 1 profile does not fit the model's spec; nothing was recommended" in err

@@ -141,6 +141,7 @@ def _top_k(most: int) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Answer the profiles of ``args``; the exit code (0, 1 no model, 2 bad input)."""
+    from engage.contract.messages import counted
     from engage.contract.redaction import redact
 
     try:
@@ -169,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     where = f"written to {output}" if output else "printed"
     label = f"{model.name} version {model.version}" if model.version else redact(model.uri)
     n = len(answers)
-    print(f"{n:,} answer{'s' if n != 1 else ''} from {label} {where}", file=sys.stderr)
+    print(f"{counted(n, 'answer')} from {label} {where}", file=sys.stderr)
     return 0
 
 
@@ -387,10 +388,11 @@ def _rows(numbers: list[int]) -> str:
 
 def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -> str:
     """Every problem as a line: the column, how many profiles (which ones), the message."""
-    from engage.contract.messages import shown_names
+    from engage.contract.messages import counted, shown_names
 
     bad = len({i for rows in problems.values() for i in rows if i})
-    head = f"{bad:,} of {n_profiles:,} profile{'s' if n_profiles != 1 else ''} do not fit the model's spec"
+    fit = "does not fit" if bad == 1 else "do not fit"
+    head = f"{bad:,} of {counted(n_profiles, 'profile')} {fit} the model's spec"
     if bad == 0:
         head = "the objective does not fit the model's spec"
     ordered = sorted(problems.items(), key=lambda item: (-len(item[1]), item[0]))
@@ -399,7 +401,7 @@ def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -
         if rows == [0]:
             lines.append(f"  {column}: {message}")
             continue
-        count = f"{len(rows):,} profile{'s' if len(rows) != 1 else ''}"
+        count = counted(len(rows), "profile")
         lines.append(
             f"  column {shown_names([column])}: {count} (profile {_rows(rows)}): {message}"
         )
