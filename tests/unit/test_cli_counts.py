@@ -47,3 +47,14 @@ def test_quarantine_refusal_words_one_row_in_the_singular() -> None:
     problem = quarantine_share_problem(report, 0.05)
     assert problem is not None
     assert problem.startswith("1 of 2 rows (50.0%) was quarantined, more than the 5%")
+
+
+def test_evaluate_words_one_decision_in_the_singular(capsys) -> None:
+    from types import SimpleNamespace
+
+    from engage.cli.evaluate import _print
+
+    _print([], SimpleNamespace(value=1.0, low=0.5, high=1.5), 1, 1)
+    assert capsys.readouterr().out.startswith(
+        "1 recorded decision (1 quarantined row left out); propensities: recorded"
+    )
