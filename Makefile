@@ -9,6 +9,12 @@ ROWS ?= 20000
 TRACKING_DIR ?= mlruns/team
 PG_PORT ?= 5433
 MLFLOW_PORT ?= 5000
+MLFLOW_HOST ?= 127.0.0.1
+# make run / make serve: where the service listens (unset: engage serve's default 127.0.0.1:8000,
+# or ENGAGE_SERVE_HOST / ENGAGE_SERVE_PORT)
+HOST ?=
+PORT ?=
+SERVE_ADDRESS = $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 .DEFAULT_GOAL := help
 
@@ -23,20 +29,20 @@ $(BIN)/activate: pyproject.toml
 
 install: $(BIN)/activate ## Create .venv and install the package with dev tools
 
-run: install ## Main job on embedded defaults: simulate a demo log (if none), validate, train, register, serve
+run: install ## Main job on embedded defaults: simulate a demo log (if none), validate, train, register, serve on HOST:PORT (default 127.0.0.1:8000)
 	@mkdir -p $(dir $(DATA))
 	@if [ ! -f $(DATA) ]; then $(ENGAGE) simulate --rows $(ROWS) --seed 1 --difficulty hard --out $(DATA); fi
 	$(ENGAGE) validate --data $(DATA) $(if $(SPEC),--spec $(SPEC))
 	$(ENGAGE) train --data $(DATA) $(if $(SPEC),--spec $(SPEC))
-	$(ENGAGE) serve $(if $(SPEC),--spec $(SPEC))
+	$(ENGAGE) serve $(if $(SPEC),--spec $(SPEC)) $(SERVE_ADDRESS)
 
 train: install ## Validate and train only (DATA=..., SPEC=...)
 	$(ENGAGE) train --data $(DATA) $(if $(SPEC),--spec $(SPEC))
 
-serve: install ## Serve the champion of SPEC's model (default: the simulated world's) on 127.0.0.1:8000
-	$(ENGAGE) serve $(if $(SPEC),--spec $(SPEC))
+serve: install ## Serve the champion of SPEC's model (default: the simulated world's) on HOST:PORT (default 127.0.0.1:8000)
+	$(ENGAGE) serve $(if $(SPEC),--spec $(SPEC)) $(SERVE_ADDRESS)
 
-tracking-server: install ## A team's tracking: PostgreSQL (PG_PORT) + mlflow server on 127.0.0.1:MLFLOW_PORT, files in TRACKING_DIR
+tracking-server: install ## A team's tracking: PostgreSQL (PG_PORT) + mlflow server on MLFLOW_HOST:MLFLOW_PORT (default 127.0.0.1:5000), files in TRACKING_DIR
 	@set -e; \
 	initdb=$$(command -v initdb || ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true); \
 	if [ -z "$$initdb" ]; then \
@@ -56,18 +62,20 @@ tracking-server: install ## A team's tracking: PostgreSQL (PG_PORT) + mlflow ser
 		$$as "$$bin/pg_ctl" -D "$$root/pg" -l "$$root/postgres.log" -w \
 			-o "-c listen_addresses=127.0.0.1 -p $(PG_PORT) -k $$root" start >/dev/null; \
 	fi; \
-	pw=$$(cat "$$root/password"); \
-	PGPASSWORD=$$pw "$$bin/createdb" -h 127.0.0.1 -p $(PG_PORT) -U engage mlflow 2>/dev/null || true; \
+	(umask 077; printf '127.0.0.1:%s:*:engage:%s\n' "$(PG_PORT)" "$$(cat "$$root/password")" > "$$root/pgpass"); \
+	export PGPASSFILE="$$root/pgpass"; \
+	"$$bin/createdb" -h 127.0.0.1 -p $(PG_PORT) -U engage mlflow 2>/dev/null || true; \
 	echo "PostgreSQL on 127.0.0.1:$(PG_PORT) (data $$root/pg, password in $$root/password);"; \
 	echo "stop it with: $$as $$bin/pg_ctl -D $$root/pg stop"; \
-	echo "MLflow server on http://127.0.0.1:$(MLFLOW_PORT), artifacts in $$root/artifacts (Ctrl-C stops it)"; \
-	echo "point engage at it: export MLFLOW_TRACKING_URI=http://127.0.0.1:$(MLFLOW_PORT)"; \
+	echo "MLflow server on http://$(MLFLOW_HOST):$(MLFLOW_PORT), artifacts in $$root/artifacts (Ctrl-C stops it)"; \
+	echo "point engage at it: export MLFLOW_TRACKING_URI=http://$(MLFLOW_HOST):$(MLFLOW_PORT)"; \
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false exec $(BIN)/mlflow server \
-		--backend-store-uri "postgresql+psycopg://engage:$$pw@127.0.0.1:$(PG_PORT)/mlflow" \
-		--artifacts-destination "$$root/artifacts" --host 127.0.0.1 --port $(MLFLOW_PORT) --workers 1
+		--backend-store-uri "postgresql+psycopg://engage@127.0.0.1:$(PG_PORT)/mlflow" \
+		--artifacts-destination "$$root/artifacts" --host $(MLFLOW_HOST) --port $(MLFLOW_PORT) --workers 1
 
-ui: install ## Open the MLflow UI on the embedded store (http://127.0.0.1:5000)
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --default-artifact-root ./mlruns/artifacts
+ui: install ## Open the MLflow UI on the embedded store at MLFLOW_HOST:MLFLOW_PORT (default 127.0.0.1:5000)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --default-artifact-root ./mlruns/artifacts \
+		--host $(MLFLOW_HOST) --port $(MLFLOW_PORT)
 
 test: install ## Run the whole test suite
 	$(BIN)/pytest -q

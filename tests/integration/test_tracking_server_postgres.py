@@ -8,6 +8,7 @@ installed) and a real ``mlflow server`` process on a free loopback port; ``engag
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ import httpx
 import pytest
 
 from engage.serving.examples import EXAMPLE_PROFILE
-from tests.postgres import create_database
+from tests.postgres import create_database, find_bin_dir, temporary_root
 from tests.servers import answers, engage_serve, free_port, stop_process_group
 
 pytestmark = pytest.mark.slow
@@ -171,3 +172,75 @@ def test_engage_masks_the_database_password_it_is_given(postgres_server, tmp_pat
     assert "engage_test:***@" in done.stderr
     assert "no-such-model" in done.stderr
     assert postgres_server.password not in done.stdout + done.stderr
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _session_cmdlines(sid: int) -> list[str]:
+    """The command lines (``/proc/<pid>/cmdline``, what ``ps`` shows) of a session's processes."""
+    lines = []
+    for proc_dir in Path("/proc").glob("[0-9]*"):
+        try:
+            if os.getsid(int(proc_dir.name)) != sid:
+                continue
+            lines.append((proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ProcessLookupError):
+            continue
+    return lines
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc/<pid>/cmdline")
+def test_make_tracking_server_keeps_the_password_off_the_command_line(tmp_path):
+    """``make tracking-server`` hands PostgreSQL's password to ``mlflow server`` through a
+    ``.pgpass`` file: no process it starts shows it in ``ps``, and the server still works."""
+    if find_bin_dir() is None or shutil.which("make") is None:
+        pytest.skip("make tracking-server needs make and PostgreSQL's initdb")
+    root = temporary_root()  # readable by the postgres user when the tests run as root
+    port = free_port()
+    args = [
+        "make",
+        "--no-print-directory",
+        "-o",
+        str(BIN / "activate"),  # the test's environment is installed: no pip install
+        "tracking-server",
+        f"BIN={BIN}",
+        f"TRACKING_DIR={root / 'team'}",
+        f"PG_PORT={free_port()}",
+        f"MLFLOW_PORT={port}",
+    ]
+    log_path = tmp_path / "make.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True
+        )
+    team = root / "team"
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not answers(url + "/health"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"make tracking-server not ready:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+        password = (team / "password").read_text().strip()
+        assert len(password) == 32
+        cmdlines = _session_cmdlines(proc.pid)
+        assert any("mlflow" in line and "server" in line for line in cmdlines), cmdlines
+        # (no assertion message: pytest would print the password it found)
+        assert not any(password in line for line in cmdlines), "a command line holds the password"
+        assert (team / "pgpass").stat().st_mode & 0o077 == 0
+        # the server reaches its database: an experiment is created and read back
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=url)
+        exp = client.create_experiment("pgpass-check")
+        assert client.get_experiment(exp).name == "pgpass-check"
+        assert password not in log_path.read_text()
+    finally:
+        stop_process_group(proc, timeout_s=20)
+        bin_dir = find_bin_dir()
+        if bin_dir is not None and (team / "pg" / "PG_VERSION").exists():
+            owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+            pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(team / "pg"), "-m", "immediate", "stop"]
+            subprocess.run(owner + pg_ctl, capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)

@@ -163,7 +163,7 @@ def test_one_bad_cell_names_only_its_profile(served, tmp_path, capsys, suffix) -
         profiles.to_parquet(src)  # a text column of numbers, one of them not a number
     assert main(["recommend", "--input", str(src)]) == 2
     err = capsys.readouterr().err
-    assert "1 of 3 profiles do not fit the model's spec" in err
+    assert "1 of 3 profiles does not fit the model's spec" in err
     assert "column 'shareability': 1 profile (profile 2): 'high' is not a number" in err
 
 
@@ -174,7 +174,7 @@ def test_numbers_read_as_text_are_checked_as_numbers(served, tmp_path, capsys) -
     profiles.to_parquet(src)
     assert main(["recommend", "--input", str(src)]) == 2
     err = capsys.readouterr().err
-    assert "1 of 3 profiles do not fit" in err
+    assert "1 of 3 profiles does not fit" in err
     assert "column 'shareability': 1 profile (profile 2): Input should be less than" in err
     good = tmp_path / "good.parquet"
     profiles.assign(shareability=["0.8", "0.5", "0.4"]).to_parquet(good)
@@ -189,3 +189,36 @@ def test_json_profiles_keep_the_api_s_strict_numbers(served, capsys) -> None:
     assert "column 'shareability': 1 profile (profile 1): Input should be a valid number" in (
         capsys.readouterr().err
     )
+
+
+def test_one_bad_profile_is_worded_in_the_singular(served, tmp_path, capsys) -> None:
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps([{**EXAMPLE_PROFILE, "industry": "crypto"}]))
+    assert main(["recommend", "--input", str(src), "--output", str(tmp_path / "a.json")]) == 2
+    err = capsys.readouterr().err
+    assert "1 of 1 profile does not fit the model's spec; nothing was recommended" in err
+
+
+def test_printed_answers_round_their_numbers_files_keep_them(
+    served, tmp_path, capsys, monkeypatch
+) -> None:
+    """On a terminal a person reads 9.677, not 9.676614658158048; --output (and a pipe, the
+    test above) keeps every digit."""
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(EXAMPLE_PROFILE))
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert main(["recommend", "--input", str(src), "--top-k", "1"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    out = tmp_path / "a.json"
+    assert main(["recommend", "--input", str(src), "--top-k", "1", "--output", str(out)]) == 0
+    kept = json.loads(out.read_text())
+    first, full = printed[0]["recommendations"][0], kept[0]["recommendations"][0]
+    for name, interval in first["predicted"].items():
+        for key in ("mean", "low", "high"):
+            assert len(repr(abs(interval[key])).replace(".", "").lstrip("0")) <= 5
+            assert interval[key] == pytest.approx(full["predicted"][name][key], rel=1e-3)
+    assert first["score"] == pytest.approx(full["score"], rel=1e-3)
+    assert any(len(repr(v["mean"])) > 10 for v in full["predicted"].values())
+    assert cli_recommend.readable({"a": [13629.43, 0.00012345, 9.676614658158048, 3, "x"]}) == {
+        "a": [13629.0, 0.0001234, 9.677, 3, "x"]
+    }

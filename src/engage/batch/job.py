@@ -38,6 +38,7 @@ from engage.batch.scoring import (
     sum_counts,
     write_chunk,
 )
+from engage.contract.messages import counted
 from engage.contract.redaction import redact
 from engage.contract.sys_path import without_foreign_engage
 from engage.serving.model import LoadedModel, ModelLoader
@@ -97,14 +98,14 @@ class BatchResult:
         """Counts in one sentence, with where the quarantined rows are when there are some."""
         rate = self.rows / self.seconds if self.seconds > 0 else float("nan")
         text = (
-            f"scored {self.scored:,} of {self.rows:,} profiles with {self.model_uri} "
+            f"scored {self.scored:,} of {counted(self.rows, 'profile')} with {self.model_uri} "
             f"(version {self.model_version}) on {self.engine} in {self.seconds:.1f} s "
-            f"({rate:,.0f} profiles/s); {self.recommendations:,} recommendations in "
+            f"({rate:,.0f} profiles/s); {counted(self.recommendations, 'recommendation')} in "
             f"{Path(self.output) / RECOMMENDATIONS}"
         )
         if self.quarantined:
             text += (
-                f"; {self.quarantined:,} rows quarantined with their reasons in "
+                f"; {counted(self.quarantined, 'row')} quarantined with their reasons in "
                 f"{Path(self.output) / QUARANTINE}"
             )
         return text

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from engage.contract.messages import counted
     from engage.simulation.families import make_world
     from engage.simulation.world import write_log
 
@@ -50,7 +51,7 @@ def _simulate(args: argparse.Namespace) -> int:
         },
     )
     print(
-        f"wrote {len(log):,} campaigns to {args.out} (family={args.family}, difficulty={args.difficulty}, decisions={args.decisions}, seed={args.seed})"
+        f"wrote {counted(len(log), 'campaign')} to {args.out} (family={args.family}, difficulty={args.difficulty}, decisions={args.decisions}, seed={args.seed})"
     )
     return 0
 

@@ -132,8 +132,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _print(values: list[PolicyValue], logged, rows: int, quarantined: int) -> None:
+    from engage.contract.messages import counted
+
     print(
-        f"{rows:,} recorded decisions ({quarantined:,} quarantined rows left out); propensities: recorded"
+        f"{counted(rows, 'recorded decision')} ({counted(quarantined, 'quarantined row')} left out); "
+        "propensities: recorded"
     )
     print(f"logged policy (observed): {logged.value:.4f}  [{logged.low:.4f}, {logged.high:.4f}]")
     for v in values:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -34,6 +35,9 @@ MAX_PROFILES = 100_000
 #: Most cells (profiles x columns) of one --input, for the same reason (~300 bytes each).
 MAX_CELLS = 2_000_000
 OUTPUT_FORMATS = (".json", ".jsonl")
+#: Significant digits of a number printed on a terminal (read by a person); a pipe and the
+#: --output files get every digit, the API's answer as it is.
+PRINTED_DIGITS = 4
 NO_MODEL_HINT = (
     "train one first (`engage train --data LOG [--spec SPEC]`), or name another with "
     "--spec or --model-uri"
@@ -141,6 +145,7 @@ def _top_k(most: int) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Answer the profiles of ``args``; the exit code (0, 1 no model, 2 bad input)."""
+    from engage.contract.messages import counted
     from engage.contract.redaction import redact
 
     try:
@@ -174,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     where = f"written to {output}" if output else "printed"
     label = f"{model.name} version {model.version}" if model.version else redact(model.uri)
     n = len(answers)
-    print(f"{n:,} answer{'s' if n != 1 else ''} from {label} {where}", file=sys.stderr)
+    print(f"{counted(n, 'answer')} from {label} {where}", file=sys.stderr)
     return 0
 
 
@@ -402,10 +407,11 @@ def _rows(numbers: list[int]) -> str:
 
 def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -> str:
     """Every problem as a line: the column, how many profiles (which ones), the message."""
-    from engage.contract.messages import shown_names
+    from engage.contract.messages import counted, shown_names
 
     bad = len({i for rows in problems.values() for i in rows if i})
-    head = f"{bad:,} of {n_profiles:,} profile{'s' if n_profiles != 1 else ''} do not fit the model's spec"
+    fit = "does not fit" if bad == 1 else "do not fit"
+    head = f"{bad:,} of {counted(n_profiles, 'profile')} {fit} the model's spec"
     if bad == 0:
         head = "the objective does not fit the model's spec"
     ordered = sorted(problems.items(), key=lambda item: (-len(item[1]), item[0]))
@@ -414,7 +420,7 @@ def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -
         if rows == [0]:
             lines.append(f"  {column}: {message}")
             continue
-        count = f"{len(rows):,} profile{'s' if len(rows) != 1 else ''}"
+        count = counted(len(rows), "profile")
         lines.append(
             f"  column {shown_names([column])}: {count} (profile {_rows(rows)}): {message}"
         )
@@ -424,14 +430,30 @@ def _problem_text(problems: dict[tuple[str, str], list[int]], n_profiles: int) -
 
 
 def write_answers(answers: list[dict[str, Any]], output: Path | None, *, single: bool) -> None:
-    """Answers as JSON: one object for a single profile, else a list (JSON Lines in a .jsonl)."""
+    """Answers as JSON: one object for a single profile, else a list (JSON Lines in a .jsonl);
+    on a terminal with numbers rounded to :data:`PRINTED_DIGITS` significant digits."""
     if output is not None and output.suffix.lower() == ".jsonl":
         output.write_text(
             "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers), encoding="utf-8"
         )
         return
-    text = json.dumps(answers[0] if single else answers, indent=2, ensure_ascii=False) + "\n"
+    answer = answers[0] if single else answers
+    if output is None and sys.stdout.isatty():  # a person reads it: 9.677, not 9.676614658158048
+        answer = readable(answer)
+    text = json.dumps(answer, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def readable(value: Any, digits: int = PRINTED_DIGITS) -> Any:
+    """``value`` with every float rounded to ``digits`` significant digits, but never into its
+    integer part (``13629.43`` stays ``13629.0``); other values as they are."""
+    if isinstance(value, dict):
+        return {k: readable(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [readable(v, digits) for v in value]
+    if isinstance(value, float) and math.isfinite(value) and value != 0:
+        return round(value, max(0, digits - 1 - math.floor(math.log10(abs(value)))))
+    return value

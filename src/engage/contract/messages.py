@@ -15,8 +15,14 @@ MAX_EXAMPLES = 5
 
 
 def plural(n: int, noun: str) -> str:
-    """``"1 error"``, ``"2 errors"``."""
+    """``"1 error"``, ``"2 errors"`` (validation messages: no thousands separator)."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def counted(n: int, noun: str, many: str | None = None) -> str:
+    """A count as the command line words it: ``"1 decision"``, ``"12,000 decisions"``;
+    ``many`` is the plural when it is not ``noun + "s"`` (``counted(2, "reply", "replies")``)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {many or noun + 's'}"
 
 
 def rows_have(n: int) -> str:

@@ -21,6 +21,7 @@ import yaml
 
 from engage.contract.declarations import ISO8601
 from engage.contract.limits import InputLimitError, InputLimits
+from engage.contract.messages import counted
 from engage.contract.prescan import MAX_LINE_BYTES
 from engage.contract.spec import CampaignSpec
 from engage.decisions.records import DecisionRecord
@@ -44,13 +45,13 @@ class Export:
     def summary(self) -> str:
         """The export in one or two lines."""
         text = (
-            f"wrote {self.rows:,} decisions to {self.log} ({self.complete:,} with every outcome), "
+            f"wrote {counted(self.rows, 'decision')} to {self.log} ({self.complete:,} with every outcome), "
             f"spec {self.spec} (propensity column {self.propensity_column!r}: recorded probabilities)"
         )
         if self.incomplete_skipped:
-            text += f"\nleft out {self.incomplete_skipped:,} decisions still missing outcomes (--complete-only)"
+            text += f"\nleft out {counted(self.incomplete_skipped, 'decision')} still missing outcomes (--complete-only)"
         if self.other_specs:
-            text += f"\nleft out {self.other_specs:,} decisions made under other specs"
+            text += f"\nleft out {counted(self.other_specs, 'decision')} made under other specs"
         return text
 
 

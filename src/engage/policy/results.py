@@ -42,14 +42,21 @@ class Result(BaseModel):
 
 
 class OutcomeForecast(Result):
-    """A predicted outcome with its interval."""
+    """A predicted outcome with its 90% prediction interval."""
 
     mean: float = Field(description="the predicted value")
     low: float = Field(
-        description="lower end of the interval (the mean less the interval's half-width, "
-        "within the outcome's declared range)"
+        description="lower end of the 90% prediction interval of the outcome for this profile "
+        "and action (the policy's interval_level, 0.9 as engage trains it; normalised split "
+        "conformal, wider where the model errs more, or the 90th percentile of the absolute "
+        "out-of-fold error when too few rows calibrate it: the outcome falls inside with about "
+        "90% probability where the action resembles logged ones): the mean less the "
+        "interval's half-width, within the outcome's declared range"
     )
-    high: float = Field(description="upper end of the interval")
+    high: float = Field(
+        description="upper end of the same 90% prediction interval: the mean plus the "
+        "half-width, within the outcome's declared range"
+    )
     unit: str = Field(default="", description="the outcome's unit, as the spec declares it")
 
 
@@ -101,7 +108,8 @@ class Recommendation(Result):
         description="pessimism subtracted where the log holds few such campaigns"
     )
     lift_vs_typical: float = Field(
-        description="predicted objective less that of the profile's typical logged choice"
+        description="predicted objective less that of the profile's typical logged choice, in "
+        "the objective's points (the unit score_unit names; a difference, not a percentage)"
     )
     support: Support = Field(description="how well the log covers the style for the profile")
     candidate_index: int = Field(description="the action's row in the policy's candidate set")

@@ -8,7 +8,10 @@ version was registered and promoted, which happens after the run's report is log
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from rich.console import Console
 from rich.markup import escape
@@ -47,7 +50,12 @@ class TrainedRun(Protocol):
     def promotion_reason(self) -> str: ...
     @property
     def validation(self) -> ValidationReport | None: ...
+    @property
+    def artifact_uri(self) -> str: ...  # the run's artifact root ("" when unknown)
 
+
+#: Where training logs the report page among the run's artifacts.
+REPORT_ARTIFACT = "report/report.html"
 
 ESTIMATORS = ("dm", "ips", "snips", "dr", "range", "observed", "true")
 ESTIMATOR_LABELS = {est: est.upper() for est in ESTIMATORS} | {
@@ -93,11 +101,27 @@ def print_summary(result: TrainedRun, console: Console | None = None) -> None:
     console.print(
         f"MLflow run {result.run_id} (experiment {result.experiment_id}) at {result.tracking_uri}"
     )
+    # one line however narrow the terminal: a path is copied whole
+    report = report_line(result.run_id, result.artifact_uri)
+    console.print(report, markup=False, highlight=False, soft_wrap=True)
     if result.version:
         state = "[green]promoted to champion[/]" if result.promoted else "[yellow]not promoted[/]"
         console.print(
             f"registered version {result.version}: {state} — {escape(result.promotion_reason)}"
         )
+
+
+def report_line(run_id: str, artifact_uri: str) -> str:
+    """Where the run's report is: its MLflow artifact path, and the file itself when the
+    artifacts are on this machine (a ``file:`` URI or a plain path), else the artifact's URI."""
+    line = f"report: artifact {REPORT_ARTIFACT} of run {run_id}"
+    if not artifact_uri:
+        return line
+    parsed = urlparse(artifact_uri)
+    if parsed.scheme in ("", "file"):
+        local = Path(url2pathname(parsed.path) if parsed.scheme else artifact_uri)
+        return f"{line}: {local / REPORT_ARTIFACT}"
+    return f"{line}: {artifact_uri.rstrip('/')}/{REPORT_ARTIFACT}"
 
 
 def _values_table(result: TrainedRun) -> Table:

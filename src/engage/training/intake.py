@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from engage.contract.limits import InputLimits
+from engage.contract.messages import counted
 from engage.contract.spec import CampaignSpec
 from engage.contract.validation import ValidationReport, validate_file
 from engage.training.settings import ENV_PREFIX, InputSettings
@@ -33,7 +34,8 @@ def quarantine_share_problem(report: ValidationReport, limit: float) -> str | No
     if share <= limit:
         return None
     return (
-        f"{len(report.quarantine):,} of {report.n_input_rows:,} rows ({share:.1%}) were "
+        f"{len(report.quarantine):,} of {counted(report.n_input_rows, 'row')} ({share:.1%}) "
+        f"{'was' if len(report.quarantine) == 1 else 'were'} "
         f"quarantined, more than the {limit:.0%} training accepts "
         f"({ENV_PREFIX}MAX_QUARANTINE_SHARE)"
     )

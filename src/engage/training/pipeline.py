@@ -116,6 +116,7 @@ class TrainResult:
     fit_log: FitLog = field(default_factory=FitLog)
     timings: dict[str, float] = field(default_factory=dict)
     registry_notes: tuple[str, ...] = ()  # incomplete versions found and marked before the run
+    artifact_uri: str = ""  # the run's artifact root: the report is report/report.html under it
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class _EndedRun:
     values: Values
     decision: ShipDecision
     candidate: Candidate
+    artifact_uri: str = ""
 
 
 def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
@@ -181,6 +183,7 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
         fit_log=fit_log,
         timings=stages.timings,
         registry_notes=tuple(notes),
+        artifact_uri=redact(ended.artifact_uri),
     )
 
 
@@ -298,7 +301,14 @@ def _run(
         )
         pause_at("before_finish")
     return _EndedRun(
-        run.info.run_id, run.info.experiment_id, policy, metrics, values, decision, candidate
+        run.info.run_id,
+        run.info.experiment_id,
+        policy,
+        metrics,
+        values,
+        decision,
+        candidate,
+        artifact_uri=run.info.artifact_uri or "",
     )
 
 

@@ -23,6 +23,14 @@ def report():
     return validate_file(DATA, load_spec(SPEC))
 
 
+def test_example_specs_name_no_absolute_machine_path():
+    """A spec is read on other machines: its comments point relative to the repository."""
+    for path in (REPO / "examples").glob("*.yaml"):
+        text = path.read_text()
+        for root in ("/work/", "/home/", "/Users/", "/tmp/"):
+            assert root not in text, f"{path.name} names {root}"
+
+
 def test_spec_loads():
     spec = load_spec(SPEC)
     assert spec.name == "facebook_metrics"

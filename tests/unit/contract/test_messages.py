@@ -86,3 +86,13 @@ def test_a_long_cell_value_is_cut_in_messages():
 
     assert format_value("v" * 1000) == f"{'v' * 80!r}… (+920 characters)"
     assert len(examples(["x" * 60_000 + str(i) for i in range(5)])) < 1000
+
+
+def test_counted_words_a_count_for_the_command_line() -> None:
+    from engage.contract.messages import counted
+
+    assert counted(1, "decision") == "1 decision"
+    assert counted(0, "decision") == "0 decisions"
+    assert counted(12000, "decision") == "12,000 decisions"
+    assert counted(2, "reply", "replies") == "2 replies"
+    assert counted(1, "reply", "replies") == "1 reply"

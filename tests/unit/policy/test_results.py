@@ -151,3 +151,19 @@ def test_explanation_to_dict_lists_factors() -> None:
             "sentence": "s",
         }
     ]
+
+
+def test_field_descriptions_state_the_interval_level_and_the_lift_unit() -> None:
+    """A client reads what ``low``/``high`` are and in what unit ``lift_vs_typical`` is, in
+    the schema (the OpenAPI document shows these descriptions)."""
+    from engage.training.conformal import INTERVAL_LEVEL
+    from engage.training.selection import INTERVAL_LEVEL as POLICY_LEVEL
+
+    level = f"{INTERVAL_LEVEL:.0%}"
+    assert POLICY_LEVEL == INTERVAL_LEVEL
+    for name in ("low", "high"):
+        described = OutcomeForecast.model_fields[name].description or ""
+        assert f"{level} prediction interval" in described
+    assert "conformal" in (OutcomeForecast.model_fields["low"].description or "")
+    lift = Recommendation.model_fields["lift_vs_typical"].description or ""
+    assert "score_unit" in lift and "points" in lift

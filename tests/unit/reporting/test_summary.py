@@ -94,3 +94,43 @@ def test_summary_prints_validation_warnings() -> None:
         "warning: column 'innovation': 300 rows have a boolean (True/False) read as 1/0"
         in out.getvalue()
     )
+
+
+def test_summary_names_the_report_artifact_and_its_file() -> None:
+    """The summary says where the run's report page is: its artifact path, and the file itself
+    on a local store (the URI on a remote one)."""
+    import io
+
+    from rich.console import Console
+
+    from engage.reporting.summary import REPORT_ARTIFACT, report_line
+    from engage.training.pipeline import TrainResult
+    from engage.training.report.artifacts import ARTIFACT_DIR
+
+    assert f"{ARTIFACT_DIR}/report.html" == REPORT_ARTIFACT  # where log_report puts it
+    result = TrainResult(
+        run_id="abc",
+        experiment_id="1",
+        tracking_uri="sqlite:///x.db",
+        policy=None,
+        metrics={},
+        values={"learned": {"dr": (1.0, 0.5, 1.5)}},
+        mode="constant",
+        decision_reason="why",
+        objective_weights={"conversions": 1.0},
+        artifact_uri="/data/mlruns/artifacts/1/abc/artifacts",
+    )
+    out = io.StringIO()
+    print_summary(result, Console(file=out, width=40))
+    assert (
+        "report: artifact report/report.html of run abc: "
+        "/data/mlruns/artifacts/1/abc/artifacts/report/report.html"
+    ) in out.getvalue().splitlines()
+    assert report_line("abc", "file:///data/a%20b/artifacts") == (
+        "report: artifact report/report.html of run abc: /data/a b/artifacts/report/report.html"
+    )
+    assert report_line("abc", "mlflow-artifacts:/1/abc/artifacts/") == (
+        "report: artifact report/report.html of run abc: "
+        "mlflow-artifacts:/1/abc/artifacts/report/report.html"
+    )
+    assert report_line("abc", "") == "report: artifact report/report.html of run abc"
