@@ -202,12 +202,6 @@ def _train_default(name: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``engage`` (exposed for tests and docs)."""
-    from engage.contract.limits import InputLimits
-    from engage.contract.quarantine import QUARANTINE_DIR
-    from engage.serving.settings import DEFAULT_MODEL_URI, ServeSettings
-    from engage.simulation.families import FAMILIES, FAMILY_DIFFICULTIES
-    from engage.simulation.world import DECISION_MODES, DIFFICULTIES
-
     parser = EngageParser(
         prog="engage",
         description="Which engagement style and posting mix pays off for which business.",
@@ -219,6 +213,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"engage {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=EngageParser)
+    _add_simulate(sub)
+    _add_validate(sub)
+    _add_train(sub)
+    _add_serve(sub)
+    _add_export(sub)
+    for register in _command_modules():
+        register(sub)
+    return parser
+
+
+def _add_simulate(sub: argparse._SubParsersAction) -> None:
+    """``engage simulate``."""
+    from engage.simulation.families import FAMILIES, FAMILY_DIFFICULTIES
+    from engage.simulation.world import DECISION_MODES, DIFFICULTIES
 
     p = sub.add_parser(
         "simulate",
@@ -259,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="file to write, .parquet or .csv (required)")
     p.set_defaults(func=_simulate)
+
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    """``engage validate``."""
+    from engage.contract.limits import InputLimits
+    from engage.contract.quarantine import QUARANTINE_DIR
 
     p = sub.add_parser(
         "validate",
@@ -302,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_validate)
 
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    """``engage train``: one flag per public training setting."""
     p = sub.add_parser(
         "train",
         help="learn, evaluate, track and register a policy",
@@ -365,6 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"move the champion alias even if not better {_train_default('force')}",
     )
+    _add_train_guards(p)
+    p.set_defaults(func=_train)
+
+
+def _add_train_guards(p: argparse.ArgumentParser) -> None:
+    """The input limit, progress and Dask flags of ``engage train``."""
     p.add_argument(
         "--max-rows",
         dest="max_input_rows",
@@ -402,7 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="local|ADDRESS",
         help="train on Dask: 'local' starts a LocalCluster sized to this machine, a scheduler address (tcp://host:8786) joins a running one; --data is then a partitioned Parquet folder, glob or file (default: one process, or ENGAGE_TRAIN_DASK)",
     )
-    p.set_defaults(func=_train)
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    """``engage serve``."""
+    from engage.serving.settings import DEFAULT_MODEL_URI, ServeSettings
 
     serve = ServeSettings.model_fields
     p = sub.add_parser(
@@ -441,6 +468,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_serve)
 
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    """``engage export-model``."""
+    from engage.serving.settings import DEFAULT_MODEL_URI
+
     p = sub.add_parser(
         "export-model",
         help="write a model as a self-contained directory",
@@ -463,9 +495,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="directory to write (required)")
     p.set_defaults(func=_export)
-    for register in _command_modules():
-        register(sub)
-    return parser
 
 
 def _command_modules() -> list:

@@ -15,7 +15,7 @@ does, its sentence says so. Listed factors in favour of the choice come first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,14 +168,7 @@ class Explainer:
             One explanation per pair, in order.
         """
         rowof = (lambda i, j: j) if index is None else (lambda i, j: int(index[i, j]))
-        rows = np.vstack(
-            [
-                self.builder.cross(
-                    context[i][None, :], self.candidates.encoded[[rowof(i, a), rowof(i, b)]]
-                )
-                for i, a, b in pairs
-            ]
-        )
+        rows = self._pair_rows(context, pairs, rowof)
         contrib = contributions(self.models, rows, weights, np.repeat(np.arange(len(pairs)), 2))
         if preds is None:
             pair_preds = self.models.predict(rows).reshape(len(pairs), 2, -1)
@@ -213,6 +206,22 @@ class Explainer:
                 )
             )
         return explained
+
+    def _pair_rows(
+        self,
+        context: np.ndarray,
+        pairs: Sequence[tuple[int, int, int]],
+        rowof: Callable[[int, int], int],
+    ) -> np.ndarray:
+        """The model rows of every pair's chosen and runner-up candidates, two per pair."""
+        return np.vstack(
+            [
+                self.builder.cross(
+                    context[i][None, :], self.candidates.encoded[[rowof(i, a), rowof(i, b)]]
+                )
+                for i, a, b in pairs
+            ]
+        )
 
     def _explanation(
         self,

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
 from typing import Any
 
@@ -65,22 +65,7 @@ def create_app(
     settings = settings or get_settings()
     decisions = decisions or DecisionSettings()
     metrics = ServingMetrics()
-    writer = (
-        DecisionWriter(
-            decisions.store_url(),
-            decisions.queue_size,
-            spool_dir=decisions.spool_folder(),
-            spool_max_bytes=decisions.spool_max_mb * 2**20,
-            on_written=metrics.decisions_written.inc,
-            on_dropped=metrics.decisions_dropped.inc,
-            on_failed=metrics.decisions_failed.inc,
-            on_retried=metrics.decisions_retried.inc,
-        )
-        if decisions.record
-        else None
-    )
-    if writer is not None:
-        metrics.watch_decisions(writer)
+    writer = _decision_writer(decisions, metrics)
     store = ModelStore(settings.model_uri, ModelLoader(settings.tracking_uri), metrics)
     batcher = MicroBatcher(
         answer_rows,
@@ -88,6 +73,54 @@ def create_app(
         workers=settings.microbatch_workers,
         on_batch=metrics.microbatch.observe,
     )
+    app = FastAPI(
+        title="engage recommendation API",
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=_lifespan(settings, store, batcher, writer),
+        docs_url=None,  # served offline by install_offline_docs
+        redoc_url=None,
+        openapi_url=None,  # served below, behind require_docs_access
+    )
+    app.state.settings = settings
+    app.state.models = store
+    app.state.metrics = metrics
+    app.state.batcher = batcher
+    app.state.decisions = writer
+    install_error_handlers(app, on_internal_error=metrics.internal_errors.inc)
+    app.include_router(router)
+    app.include_router(outcomes.router)
+    _install_docs(app)
+    _install_request_guard(app, settings, metrics)
+    app.openapi = _openapi_builder(app, settings, store)  # type: ignore[method-assign]
+    return app
+
+
+def _decision_writer(decisions: DecisionSettings, metrics: ServingMetrics) -> DecisionWriter | None:
+    """The background writer of served decisions, watched by ``metrics`` (None: not recorded)."""
+    if not decisions.record:
+        return None
+    writer = DecisionWriter(
+        decisions.store_url(),
+        decisions.queue_size,
+        spool_dir=decisions.spool_folder(),
+        spool_max_bytes=decisions.spool_max_mb * 2**20,
+        on_written=metrics.decisions_written.inc,
+        on_dropped=metrics.decisions_dropped.inc,
+        on_failed=metrics.decisions_failed.inc,
+        on_retried=metrics.decisions_retried.inc,
+    )
+    metrics.watch_decisions(writer)
+    return writer
+
+
+def _lifespan(
+    settings: ServeSettings,
+    store: ModelStore,
+    batcher: MicroBatcher,
+    writer: DecisionWriter | None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start the batcher, the decision writer and model loading; stop them on shutdown."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -112,23 +145,11 @@ def create_app(
                 if writer is not None:
                     await asyncio.to_thread(writer.stop)
 
-    app = FastAPI(
-        title="engage recommendation API",
-        version=_version(),
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        docs_url=None,  # served offline by install_offline_docs
-        redoc_url=None,
-        openapi_url=None,  # served below, behind require_docs_access
-    )
-    app.state.settings = settings
-    app.state.models = store
-    app.state.metrics = metrics
-    app.state.batcher = batcher
-    app.state.decisions = writer
-    install_error_handlers(app, on_internal_error=metrics.internal_errors.inc)
-    app.include_router(router)
-    app.include_router(outcomes.router)
+    return lifespan
+
+
+def _install_docs(app: FastAPI) -> None:
+    """The offline docs and the OpenAPI document, behind ``require_docs_access``."""
     docs_guard = [Depends(require_docs_access)]
     install_offline_docs(app, dependencies=docs_guard)
 
@@ -136,6 +157,9 @@ def create_app(
     async def openapi_document() -> JSONResponse:
         return JSONResponse(app.openapi())
 
+
+def _install_request_guard(app: FastAPI, settings: ServeSettings, metrics: ServingMetrics) -> None:
+    """The request guard middleware; call it after every route is added (it learns the paths)."""
     known_paths = {getattr(r, "path", "") for r in app.routes}
     app.add_middleware(
         RequestGuard,
@@ -144,6 +168,12 @@ def create_app(
         known_paths=known_paths,
         body_timeout_s=settings.body_timeout_s,
     )
+
+
+def _openapi_builder(
+    app: FastAPI, settings: ServeSettings, store: ModelStore
+) -> Callable[[], dict[str, Any]]:
+    """``app.openapi``: the schema with the served model's profile fields."""
 
     def openapi() -> dict[str, Any]:
         """OpenAPI with the served model's profile fields (rebuilt per call: the model can change)."""
@@ -158,5 +188,4 @@ def create_app(
             batch["properties"]["profiles"]["maxItems"] = settings.max_batch
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
-    return app
+    return openapi

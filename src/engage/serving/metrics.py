@@ -20,6 +20,11 @@ class ServingMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._add_service_metrics()
+        self._add_decision_metrics()
+
+    def _add_service_metrics(self) -> None:
+        """Requests, latency, the served model, reloads, errors and micro-batches."""
         self.requests = Counter(
             "engage_http_requests",
             "HTTP requests by route template, method and status",
@@ -69,6 +74,9 @@ class ServingMetrics:
         self.profiles = Counter(
             "engage_profiles_scored", "Profiles scored by the policy", registry=self.registry
         )
+
+    def _add_decision_metrics(self) -> None:
+        """Recorded decisions (writer, spool, store) and posted outcomes."""
         self.decisions_written = Counter(
             "engage_decisions_written",
             "Decision records written to the decision store",

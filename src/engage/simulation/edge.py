@@ -80,6 +80,28 @@ def edge_drivers(profiles: pd.DataFrame) -> EdgeDrivers:
     )
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """What every outcome of :func:`edge_means` is built from: the drivers, the style
+    indicators, the content shares and doses, and the shared focus, capacity, fatigue and reach."""
+
+    e: EdgeDrivers
+    bro: np.ndarray
+    con: np.ndarray
+    care: np.ndarray
+    tl: np.ndarray
+    com: np.ndarray
+    promo: np.ndarray
+    edu: np.ndarray
+    vis: np.ndarray
+    cur: np.ndarray
+    dose: np.ndarray
+    focus: np.ndarray
+    cap: np.ndarray
+    fatigue: np.ndarray
+    reach: np.ndarray
+
+
 def edge_means(
     e: EdgeDrivers, style: np.ndarray, mix: np.ndarray, cadence: np.ndarray
 ) -> np.ndarray:
@@ -109,7 +131,18 @@ def edge_means(
     fatigue = (c / tolerance) ** 2
     reach = _saturating(c, 5.0)
 
-    # Conversions: multiplicative lift on the profile's own rate.
+    terms = _Terms(
+        e, bro, con, care, tl, com, promo, edu, vis, cur, dose, focus, cap, fatigue, reach
+    )
+    parts = (_conversions(terms), _engagement(terms), _growth(terms), _retention(terms))
+    shape = np.broadcast_shapes(*(p.shape for p in parts))
+    return np.stack([np.broadcast_to(p, shape) for p in parts], axis=-1)
+
+
+def _conversions(t: _Terms) -> np.ndarray:
+    """Conversions: multiplicative lift on the profile's own rate."""
+    e, d, bro, con, care, tl, com = t.e, t.e.d, t.bro, t.con, t.care, t.tl, t.com
+    focus, cap, fatigue, reach, dose = t.focus, t.cap, t.fatigue, t.reach, t.dose
     style_conv = (
         bro * (1.0 * d.niche_short + 0.5 * d.news * d.traffic - 0.7 * d.long_b2b - 0.25)  # C1, C3
         + con * (0.25 * (1 - d.niche_short) + 0.25 * d.long_b2b) * cap  # C2
@@ -122,11 +155,15 @@ def edge_means(
         dose[..., 0], 3.0 + 6.0 * (1 - d.short)
     )
     base_conv = 1.2 + 2.0 * d.traffic + 0.8 * d.short + 0.6 * d.goal_sales
-    conv = base_conv * np.exp(
+    return base_conv * np.exp(
         d.fit * style_conv * focus + promo_gain + 0.15 * reach - 0.3 * fatigue
     )
 
-    # Engagement: additive, saturating in the dose of conversation and visuals.
+
+def _engagement(t: _Terms) -> np.ndarray:
+    """Engagement: additive, saturating in the dose of conversation and visuals."""
+    d, bro, con, care, tl, com = t.e.d, t.bro, t.con, t.care, t.tl, t.com
+    focus, cap, fatigue, dose = t.focus, t.cap, t.fatigue, t.dose
     style_eng = (
         bro * (-0.6 + 1.3 * d.traffic + 1.5 * d.news * d.traffic)  # C3: a broadcast mirror
         + con * 1.5 * d.tech * cap  # C2, C4
@@ -134,7 +171,7 @@ def edge_means(
         + tl * 0.8 * d.innovation
         + com * (2.8 * d.share * (0.5 + 0.5 * d.tech) - 0.6) * cap  # C7: must beat influencers
     )
-    eng = (
+    return (
         1.0
         + 2.0 * d.fit * d.tech
         + 0.4 * (1 - d.traffic)
@@ -145,14 +182,19 @@ def edge_means(
         - 0.7 * fatigue
     )
 
-    # Follower growth: a multiplicative style lift on a reach baseline plus content terms.
+
+def _growth(t: _Terms) -> np.ndarray:
+    """Follower growth: a multiplicative style lift on a reach baseline plus content terms."""
+    d, bro, con, tl, com = t.e.d, t.bro, t.con, t.tl, t.com
+    promo, edu, vis, cur = t.promo, t.edu, t.vis, t.cur
+    focus, cap, fatigue, reach = t.focus, t.cap, t.fatigue, t.reach
     style_growth = (
         bro * 0.6 * d.traffic
         + con * 0.2 * cap
         + tl * 1.0 * d.innovation * d.tech  # C5: adding value builds reach
         + com * (2.6 * d.share * d.fit - 0.5) * cap  # C7, C9
     )
-    growth = (
+    return (
         (0.4 + 1.6 * d.fit + 2.0 * d.ads) * np.exp(0.4 * style_growth * focus)  # C10
         + 2.0 * np.sqrt(edu) * d.innovation  # C5
         + 2.2 * np.sqrt(vis) * d.share * (1 + d.ads)  # C9 x C10
@@ -162,7 +204,11 @@ def edge_means(
         - 0.4 * fatigue
     )
 
-    # Retention: logistic, so it stays a percentage.
+
+def _retention(t: _Terms) -> np.ndarray:
+    """Retention: logistic, so it stays a percentage."""
+    d, bro, con, care, tl, com = t.e.d, t.bro, t.con, t.care, t.tl, t.com
+    promo, edu, focus, cap, fatigue = t.promo, t.edu, t.focus, t.cap, t.fatigue
     style_ret = (
         bro * (-0.45 + 0.35 * d.traffic)  # C8: deals lose followers; big sources are exempt
         + con * 0.15 * cap
@@ -179,11 +225,7 @@ def edge_means(
         + 0.3 * np.sqrt(edu)
         - 0.3 * fatigue
     )
-    ret = 100.0 * _sigmoid(ret_logit)
-
-    parts = (conv, eng, growth, ret)
-    shape = np.broadcast_shapes(*(p.shape for p in parts))
-    return np.stack([np.broadcast_to(p, shape) for p in parts], axis=-1)
+    return 100.0 * _sigmoid(ret_logit)
 
 
 # ---------------------------------------------------------------------- how marketers choose

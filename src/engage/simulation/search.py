@@ -87,7 +87,7 @@ def search_best_actions(
         np.arange(n_styles), np.arange(len(lattice)), np.arange(len(cads)), indexing="ij"
     )
     g_style, g_mix, g_cad = s.ravel(), lattice[m.ravel()], cads[c.ravel()]
-    mix_dirs, cad_dirs = _moves(lattice.shape[1])
+    moves = _moves(lattice.shape[1])  # directions of the mix and the log-cadence
     n = len(profiles)
     out_style = np.empty(n, dtype=int)
     out_mix = np.empty((n, lattice.shape[1]))
@@ -103,30 +103,18 @@ def search_best_actions(
         mix = g_mix[idx]  # (p, styles, 5)
         cad = g_cad[idx]
         best = np.take_along_axis(vals, idx, axis=1)
-        step = first_step
-        while step >= min_step:
-            for _ in range(max_rounds):
-                cand_mix = mix[:, :, None, :] + step * mix_dirs[None, None]
-                cand_cad = np.clip(
-                    cad[:, :, None] * np.exp(step * cad_dirs), CADENCE_MIN, CADENCE_MAX
-                )
-                ok = (cand_mix >= -1e-12).all(-1)
-                cand_mix = np.clip(cand_mix, 0.0, None)
-                p, st, mv, _ = cand_mix.shape
-                cand_style = np.broadcast_to(style[:, :, None], (p, st, mv))
-                v = _values_per_profile(values, part, cand_style, cand_mix, cand_cad)
-                v = np.where(ok, v, -np.inf)
-                j = v.argmax(2)
-                gain = np.take_along_axis(v, j[..., None], 2)[..., 0]
-                better = gain > best + 1e-12
-                if not better.any():
-                    break
-                pick_mix = np.take_along_axis(cand_mix, j[..., None, None], 2)[:, :, 0, :]
-                pick_cad = np.take_along_axis(cand_cad, j[..., None], 2)[..., 0]
-                mix = np.where(better[..., None], pick_mix, mix)
-                cad = np.where(better, pick_cad, cad)
-                best = np.where(better, gain, best)
-            step /= 2
+        mix, cad, best = _refine(
+            values,
+            part,
+            style,
+            mix,
+            cad,
+            best,
+            moves,
+            first_step=first_step,
+            min_step=min_step,
+            max_rounds=max_rounds,
+        )
         win = best.argmax(1)
         rows = np.arange(len(part))
         sl = slice(start, start + len(part))
@@ -135,6 +123,51 @@ def search_best_actions(
         out_cad[sl] = cad[rows, win]
         out_val[sl] = best[rows, win]
     return out_style, out_mix, out_cad, out_val
+
+
+def _refine(
+    values: Values,
+    part: pd.DataFrame,
+    style: np.ndarray,
+    mix: np.ndarray,
+    cad: np.ndarray,
+    best: np.ndarray,
+    moves: tuple[np.ndarray, np.ndarray],
+    *,
+    first_step: float,
+    min_step: float,
+    max_rounds: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local refinement of each profile's and style's start, (p, styles): improving moves of
+    the mix and the log-cadence, with the step halved until it falls below ``min_step``.
+
+    Returns:
+        The refined mixes, cadences and their values.
+    """
+    mix_dirs, cad_dirs = moves
+    step = first_step
+    while step >= min_step:
+        for _ in range(max_rounds):
+            cand_mix = mix[:, :, None, :] + step * mix_dirs[None, None]
+            cand_cad = np.clip(cad[:, :, None] * np.exp(step * cad_dirs), CADENCE_MIN, CADENCE_MAX)
+            ok = (cand_mix >= -1e-12).all(-1)
+            cand_mix = np.clip(cand_mix, 0.0, None)
+            p, st, mv, _ = cand_mix.shape
+            cand_style = np.broadcast_to(style[:, :, None], (p, st, mv))
+            v = _values_per_profile(values, part, cand_style, cand_mix, cand_cad)
+            v = np.where(ok, v, -np.inf)
+            j = v.argmax(2)
+            gain = np.take_along_axis(v, j[..., None], 2)[..., 0]
+            better = gain > best + 1e-12
+            if not better.any():
+                break
+            pick_mix = np.take_along_axis(cand_mix, j[..., None, None], 2)[:, :, 0, :]
+            pick_cad = np.take_along_axis(cand_cad, j[..., None], 2)[..., 0]
+            mix = np.where(better[..., None], pick_mix, mix)
+            cad = np.where(better, pick_cad, cad)
+            best = np.where(better, gain, best)
+        step /= 2
+    return mix, cad, best
 
 
 def _values_per_profile(

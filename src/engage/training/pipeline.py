@@ -88,7 +88,7 @@ from engage.training.promotion import (
     sweep_unfinished,
 )
 from engage.training.report import ReportInputs, log_report
-from engage.training.selection import select_policy
+from engage.training.selection import Selection, select_policy
 from engage.training.settings import TrainSettings, constants, with_spec_names
 from engage.training.split import Split, TrainingError, make_split, split_log
 
@@ -219,47 +219,15 @@ def _run(
         if notes:
             tracking.set_tags({"registry_cleanup": "; ".join(notes)[:5000]})
         pause_at("run_started")
-        with stages.run("split"):
-            split = (
-                make_split(report.clean, spec, settings.seed, settings.max_eval_rows)
-                if dask is None
-                else dask.split(spec)
-            )
-            digest = _log_split(split, settings)
-        with stages.run("propensity"):
-            propensity = fit_propensity_model(split, settings.learning, fit_log)
-            tracking.log_params(propensity.params)
-        with stages.run("tuning"):
-            params = tune_outcome_models(split, settings.learning, fit_log)
-        with stages.run("outcomes"):
-            if dask is None:
-                outcomes = fit_outcome_models(split, params, settings.learning, fit_log)
-            else:  # on every training row of the cluster
-                outcomes = dask.fit_outcomes(split, params, fit_log)
-            tracking.log_params(outcomes.params)
-        nuisance = Nuisance(propensity, outcomes)
+        split, digest, nuisance = _fit_nuisance(spec, report, settings, stages, fit_log, dask)
         with stages.run("policy"):
             selection = select_policy(spec, split, nuisance, weights, settings)
-        with stages.run("evaluation"):
-            # the gate chooses the personalised policy's floor, the constant and the mode
-            evaluation = evaluate_offpolicy(
-                spec, split, nuisance, selection, weights, settings, fit_log
-            )
-            decision = decide_shipping(evaluation)
-            values = decided_values(evaluation, decision)
-            tracking.log_params(evaluation.params)
-            tracking.set_tags(decision.tags)
-        with stages.run("oracle"):
-            truth = (
-                {}
-                if oracle is None
-                else measure_truth(
-                    oracle, spec, split, evaluation.policy.candidates, evaluation, decision, weights
-                )
-            )
+        evaluation, decision, values, truth = _judge(
+            spec, split, nuisance, selection, weights, settings, stages, fit_log, oracle
+        )
         metrics = {
-            **propensity.metrics,
-            **outcomes.metrics,
+            **nuisance.propensity.metrics,
+            **nuisance.outcomes.metrics,
             **selection.metrics,
             **evaluation.metrics,
             **decision_metrics(values, decision),
@@ -310,6 +278,70 @@ def _run(
         candidate,
         artifact_uri=run.info.artifact_uri or "",
     )
+
+
+def _fit_nuisance(
+    spec: CampaignSpec,
+    report: ValidationReport,
+    settings: TrainSettings,
+    stages: _Stages,
+    fit_log: FitLog,
+    dask: DaskTraining | None,
+) -> tuple[Split, str, Nuisance]:
+    """Stages split, propensity, tuning and outcomes: the split, its digest and the models."""
+    with stages.run("split"):
+        split = (
+            make_split(report.clean, spec, settings.seed, settings.max_eval_rows)
+            if dask is None
+            else dask.split(spec)
+        )
+        digest = _log_split(split, settings)
+    with stages.run("propensity"):
+        propensity = fit_propensity_model(split, settings.learning, fit_log)
+        tracking.log_params(propensity.params)
+    with stages.run("tuning"):
+        params = tune_outcome_models(split, settings.learning, fit_log)
+    with stages.run("outcomes"):
+        if dask is None:
+            outcomes = fit_outcome_models(split, params, settings.learning, fit_log)
+        else:  # on every training row of the cluster
+            outcomes = dask.fit_outcomes(split, params, fit_log)
+        tracking.log_params(outcomes.params)
+    nuisance = Nuisance(propensity, outcomes)
+    return split, digest, nuisance
+
+
+def _judge(
+    spec: CampaignSpec,
+    split: Split,
+    nuisance: Nuisance,
+    selection: Selection,
+    weights: dict[str, float],
+    settings: TrainSettings,
+    stages: _Stages,
+    fit_log: FitLog,
+    oracle: Oracle | None,
+) -> tuple[Evaluation, ShipDecision, Values, dict[str, float]]:
+    """Stages evaluation and oracle: the off-policy values, the shipping decision, the decided
+    values and, with an oracle, the true ones."""
+    with stages.run("evaluation"):
+        # the gate chooses the personalised policy's floor, the constant and the mode
+        evaluation = evaluate_offpolicy(
+            spec, split, nuisance, selection, weights, settings, fit_log
+        )
+        decision = decide_shipping(evaluation)
+        values = decided_values(evaluation, decision)
+        tracking.log_params(evaluation.params)
+        tracking.set_tags(decision.tags)
+    with stages.run("oracle"):
+        truth = (
+            {}
+            if oracle is None
+            else measure_truth(
+                oracle, spec, split, evaluation.policy.candidates, evaluation, decision, weights
+            )
+        )
+    return evaluation, decision, values, truth
 
 
 def run_name(spec: CampaignSpec, settings: TrainSettings) -> str:
