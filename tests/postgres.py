@@ -106,22 +106,11 @@ def start_server(root: Path) -> tuple[PostgresServer, callable]:  # type: ignore
     )
     port = _free_port()
     opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off"
-    _as_owner(
-        [
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            opts,
-            "-l",
-            str(root / "server.log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-        owner,
-    )
+    start_command = [
+        str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts,
+        "-l", str(root / "server.log"), "-w", "-t", "60", "start",
+    ]  # fmt: skip
+    _as_owner(start_command, owner)
     server = PostgresServer("127.0.0.1", port, user, password, bin_dir)
 
     def stop() -> None:
@@ -133,22 +122,7 @@ def start_server(root: Path) -> tuple[PostgresServer, callable]:  # type: ignore
         )
 
     def start_again() -> None:  # after stop(): the same cluster, port and password
-        _as_owner(
-            [
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                opts,
-                "-l",
-                str(root / "server.log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-            owner,
-        )
+        _as_owner(start_command, owner)
         _wait_ready(server)
 
     stop.start_again = start_again  # type: ignore[attr-defined]
