@@ -54,6 +54,37 @@ def answers(url: str) -> bool:
 
 
 @contextmanager
+def mlflow_server(
+    root: Path, backend_store_uri: str, *, artifacts: Path | None = None, timeout_s: float = 180
+) -> Iterator[str]:
+    """A real ``mlflow server`` (one worker) on a free loopback port, logging to
+    ``root/server.log``; yields ``127.0.0.1:PORT`` once ``/health`` answers, fails the test with
+    the end of the log if it does not, and always stops its process group."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--workers", "1", "--backend-store-uri", backend_store_uri]
+    if artifacts is not None:
+        cmd += ["--artifacts-destination", str(artifacts)]
+    log_path = root / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    address = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not answers(f"http://{address}/health"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"mlflow server not ready (exit {proc.poll()}):\n{log_path.read_text()[-3000:]}"
+                )
+            time.sleep(0.5)
+        yield address
+    finally:
+        stop_process_group(proc, timeout_s=30)
+
+
+@contextmanager
 def engage_serve(
     workdir: Path,
     env: Mapping[str, str],

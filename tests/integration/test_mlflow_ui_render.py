@@ -12,10 +12,7 @@ import html
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +22,7 @@ from mlflow import MlflowClient
 
 from engage.registry import DR_VALUE_TAG, dr_value_text
 from tests.conftest import REPO, TEST_MODEL
-from tests.servers import answers, free_port
+from tests.servers import mlflow_server
 
 pytestmark = pytest.mark.slow
 
@@ -48,41 +45,9 @@ def browser() -> str:
 def mlflow_ui(trained, mlflow_store: Path, tmp_path_factory) -> Iterator[str]:
     """``mlflow server`` over the session's store; its base URL once ``/health`` answers."""
     root = tmp_path_factory.mktemp("mlflow-ui")
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--backend-store-uri",
-        os.environ["MLFLOW_TRACKING_URI"],
-    ]
-    log_path = root / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not answers(base + "/health"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"mlflow server not ready (exit {proc.poll()}):\n{log_path.read_text()[-3000:]}"
-                )
-            time.sleep(0.5)
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    store = os.environ["MLFLOW_TRACKING_URI"]
+    with mlflow_server(root, store, timeout_s=START_TIMEOUT_S) as address:
+        yield f"http://{address}"
 
 
 def _chromium(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -8,18 +8,13 @@ sends) stands in for a password-protected tracking server.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import mlflow
 import pytest
 from mlflow import MlflowClient
 
 from engage.cli import main
+from tests.servers import free_port, mlflow_server
 
 pytestmark = pytest.mark.slow
 
@@ -30,50 +25,15 @@ FAST = {
 SERVER_START_S = 90
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def tracking_server(tmp_path_factory):
     """``mlflow server`` on a free loopback port; its plain address (no credentials)."""
-    root, port = tmp_path_factory.mktemp("server"), free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--backend-store-uri",
-        f"sqlite:///{root / 'mlflow.db'}",
-        "--artifacts-destination",
-        str(root / "artifacts"),
-        "--workers",
-        "1",
-    ]
-    with (root / "server.log").open("w") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
-    address = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    while True:
-        try:
-            urllib.request.urlopen(f"http://{address}/health", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                os.killpg(proc.pid, signal.SIGKILL)
-                pytest.fail(
-                    "mlflow server did not start:\n" + (root / "server.log").read_text()[-3000:]
-                )
-            time.sleep(0.5)
-    yield address
-    os.killpg(proc.pid, signal.SIGTERM)  # its own process group: the server and its workers
-    proc.wait(timeout=30)
+    root = tmp_path_factory.mktemp("server")
+    store = f"sqlite:///{root / 'mlflow.db'}"
+    with mlflow_server(
+        root, store, artifacts=root / "artifacts", timeout_s=SERVER_START_S
+    ) as address:
+        yield address
 
 
 @pytest.fixture
