@@ -242,13 +242,16 @@ def _scan(
 ) -> Any:
     """The pre-scan of an input file, its refusal a :class:`BadInput`."""
     from engage.contract.limits import InputLimitError, InputLimits
-    from engage.contract.prescan import scan_input
+    from engage.contract.parquet_scan import scan_parquet
+    from engage.contract.prescan import scan_text
 
     if not path.is_file():
         raise BadInput(f"cannot read {path}: no such file")
     limits = InputLimits(max_bytes=max_bytes, names={"max_bytes": "--max-bytes"})
     try:
-        return scan_input(path, sep, limits, parquet=parquet, what="--input", lines=lines)
+        if parquet:
+            return scan_parquet(path, limits, what="--input")
+        return scan_text(path, sep, limits, "--input", lines=lines)
     except InputLimitError as exc:
         raise BadInput(str(exc)) from None
     except ValueError as exc:
