@@ -341,12 +341,12 @@ def _output_path(output: str | None) -> Path | None:
 def load_model(model_uri: str | None, spec: str | None) -> Any:
     """The :class:`~engage.serving.model.LoadedModel` behind ``--model-uri``/``--spec`` (default:
     the default spec's champion), loaded as ``engage serve`` loads it."""
-    from engage.cli import _spec_model_uri
+    from engage.cli import spec_model_uri
     from engage.registry import bounded_mlflow_http, default_tracking_uri
     from engage.serving.model import ModelLoader
     from engage.serving.settings import DEFAULT_MODEL_URI
 
-    uri = model_uri or _spec_model_uri(spec) or DEFAULT_MODEL_URI
+    uri = model_uri or spec_model_uri(spec) or DEFAULT_MODEL_URI
     with bounded_mlflow_http():  # an unreachable tracking server fails in seconds, not minutes
         return ModelLoader(default_tracking_uri()).load(uri)
 
