@@ -20,11 +20,25 @@ import argparse
 import sys
 
 from engage import __version__
-from engage.cli._parsing import EngageParser, HelpFormatter, examples, train_default
+from engage.cli._parsing import (
+    EngageParser,
+    HelpFormatter,
+    add_model_choice,
+    examples,
+    train_default,
+)
 from engage.contract.redaction import redact
 from engage.contract.spec import SpecError
 
-__all__ = ["EngageParser", "HelpFormatter", "build_parser", "examples", "main", "train_default"]
+__all__ = [
+    "EngageParser",
+    "HelpFormatter",
+    "add_model_choice",
+    "build_parser",
+    "examples",
+    "main",
+    "train_default",
+]
 
 #: the first commands of ``engage --help``, in the order a newcomer uses them (the other
 #: command modules follow, by name)

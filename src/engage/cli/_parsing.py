@@ -71,3 +71,10 @@ def train_default(name: str) -> str:
         else value
     )
     return f"(default: {shown}, or {ENV_PREFIX}{name.upper()})"
+
+
+def add_model_choice(p: argparse.ArgumentParser, uri_help: str, spec_help: str) -> None:
+    """``--model-uri`` or ``--spec`` (at most one): which model a command uses."""
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model-uri", dest="model_uri", default=None, help=uri_help)
+    which.add_argument("--spec", default=None, help=spec_help)

@@ -45,7 +45,7 @@ NO_MODEL_HINT = (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``engage recommend`` to the ``engage`` parser."""
-    from engage.cli import examples
+    from engage.cli import add_model_choice, examples
     from engage.serving.settings import DEFAULT_MODEL_URI, MAX_TOP_K
 
     p = subparsers.add_parser(
@@ -88,17 +88,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write the answers to this file: .jsonl (one answer a line) or .json "
         "(default: printed to stdout)",
     )
-    which = p.add_mutually_exclusive_group()
-    which.add_argument(
-        "--model-uri",
-        dest="model_uri",
-        default=None,
-        help=f"models:/NAME@ALIAS, models:/NAME/VERSION or an exported directory (default: {DEFAULT_MODEL_URI})",
-    )
-    which.add_argument(
-        "--spec",
-        default=None,
-        help="use the champion of this spec's model, models:/engage-<spec name>@champion "
+    add_model_choice(
+        p,
+        f"models:/NAME@ALIAS, models:/NAME/VERSION or an exported directory (default: {DEFAULT_MODEL_URI})",
+        "use the champion of this spec's model, models:/engage-<spec name>@champion "
         "(default: not used)",
     )
     p.add_argument(

@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _add_serve(sub: argparse._SubParsersAction) -> None:
     """``engage serve``."""
-    from engage.cli import examples
+    from engage.cli import add_model_choice, examples
     from engage.serving.settings import DEFAULT_MODEL_URI, ServeSettings
 
     serve = ServeSettings.model_fields
@@ -59,24 +59,17 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
         default=None,
         help=f"TCP port (default: {serve['port'].default}, or ENGAGE_SERVE_PORT)",
     )
-    which = p.add_mutually_exclusive_group()
-    which.add_argument(
-        "--model-uri",
-        dest="model_uri",
-        default=None,
-        help=f"models:/NAME@ALIAS or an exported directory (default: ENGAGE_SERVE_MODEL_URI, else {DEFAULT_MODEL_URI})",
-    )
-    which.add_argument(
-        "--spec",
-        default=None,
-        help="serve the champion of this spec's model, models:/engage-<spec name>@champion (default: not used)",
+    add_model_choice(
+        p,
+        f"models:/NAME@ALIAS or an exported directory (default: ENGAGE_SERVE_MODEL_URI, else {DEFAULT_MODEL_URI})",
+        "serve the champion of this spec's model, models:/engage-<spec name>@champion (default: not used)",
     )
     p.set_defaults(func=_serve)
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
     """``engage export-model``."""
-    from engage.cli import examples
+    from engage.cli import add_model_choice, examples
     from engage.serving.settings import DEFAULT_MODEL_URI
 
     p = sub.add_parser(
@@ -89,15 +82,10 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
             "engage export-model --model-uri models:/engage-simulated_world/3 --out v3/",
         ),
     )
-    which = p.add_mutually_exclusive_group()
-    which.add_argument(
-        "--model-uri",
-        dest="model_uri",
-        default=None,
-        help=f"models:/NAME@ALIAS or models:/NAME/VERSION (default: {DEFAULT_MODEL_URI})",
-    )
-    which.add_argument(
-        "--spec", default=None, help="export the champion of this spec's model (default: not used)"
+    add_model_choice(
+        p,
+        f"models:/NAME@ALIAS or models:/NAME/VERSION (default: {DEFAULT_MODEL_URI})",
+        "export the champion of this spec's model (default: not used)",
     )
     p.add_argument("--out", required=True, help="directory to write (required)")
     p.set_defaults(func=_export)
