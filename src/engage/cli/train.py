@@ -22,6 +22,66 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The flags of ``engage train`` after ``--data``, each a training setting (its ``dest``):
+#: (flag, setting, type, metavar, help). A help without its own ``(default: ...)`` gets the
+#: setting's default and variable (:func:`~engage.cli.train_default`).
+FLAGS: tuple[tuple[str, str, type | None, str | None, str], ...] = (
+    (
+        "--spec",
+        "spec",
+        None,
+        None,
+        "spec YAML (default: the simulated world's, or ENGAGE_TRAIN_SPEC)",
+    ),
+    ("--experiment", "experiment", None, None, "MLflow experiment (default: engage-<spec name>)"),
+    ("--model-name", "model_name", None, None, "registered model (default: engage-<spec name>)"),
+    ("--trials", "trials", int, None, "Optuna trials, 0 for default parameters"),
+    ("--seed", "seed", int, None, "seed of every split, subsample and fit"),
+    (
+        "--min-propensity",
+        "min_propensity",
+        float,
+        None,
+        "never recommend a style below this estimated propensity",
+    ),
+    ("--pessimism", "pessimism", float, None, "discount for thinly supported styles, 0 disables"),
+    (
+        "--objective",
+        "objective",
+        None,
+        None,
+        "JSON outcome weights replacing the spec's, e.g. '{\"conversions\": 1, "
+        "\"retention_30d\": 0.2}' (default: the spec's weights)",
+    ),
+    ("--force", "force", bool, None, "move the champion alias even if not better"),
+    ("--max-rows", "max_input_rows", int, "ROWS", "refuse a log with more data rows"),
+    ("--max-bytes", "max_input_bytes", int, "BYTES", "refuse a larger log file, in bytes"),
+    (
+        "--allow-quarantine",
+        "max_quarantine_share",
+        float,
+        "SHARE",
+        "train even if up to this share of rows was quarantined",
+    ),
+    (
+        "--no-progress",
+        "progress",
+        bool,
+        None,
+        "do not print each stage as it runs (default: printed, or ENGAGE_TRAIN_PROGRESS)",
+    ),
+    (
+        "--dask",
+        "dask",
+        None,
+        "local|ADDRESS",
+        "train on Dask: 'local' starts a LocalCluster sized to this machine, a scheduler "
+        "address (tcp://host:8786) joins a running one; --data is then a partitioned Parquet "
+        "folder, glob or file (default: one process, or ENGAGE_TRAIN_DASK)",
+    ),
+)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``engage train`` to the ``engage`` parser: one flag per public training setting."""
     from engage.cli import examples, train_default
@@ -39,98 +99,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--data", required=True, help="the campaign log, .csv or .parquet (required)")
-    p.add_argument(
-        "--spec",
-        default=None,
-        help="spec YAML (default: the simulated world's, or ENGAGE_TRAIN_SPEC)",
-    )
-    p.add_argument(
-        "--experiment", default=None, help="MLflow experiment (default: engage-<spec name>)"
-    )
-    p.add_argument(
-        "--model-name",
-        dest="model_name",
-        default=None,
-        help="registered model (default: engage-<spec name>)",
-    )
-    p.add_argument(
-        "--trials",
-        type=int,
-        default=None,
-        help=f"Optuna trials, 0 for default parameters {train_default('trials')}",
-    )
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help=f"seed of every split, subsample and fit {train_default('seed')}",
-    )
-    p.add_argument(
-        "--min-propensity",
-        dest="min_propensity",
-        type=float,
-        default=None,
-        help=f"never recommend a style below this estimated propensity {train_default('min_propensity')}",
-    )
-    p.add_argument(
-        "--pessimism",
-        type=float,
-        default=None,
-        help=f"discount for thinly supported styles, 0 disables {train_default('pessimism')}",
-    )
-    p.add_argument(
-        "--objective",
-        default=None,
-        help="JSON outcome weights replacing the spec's, e.g. '{\"conversions\": 1, \"retention_30d\": 0.2}' (default: the spec's weights)",
-    )
-    p.add_argument(
-        "--force",
-        action="store_true",
-        default=None,
-        help=f"move the champion alias even if not better {train_default('force')}",
-    )
-    _add_train_guards(p)
+    for flag, setting, kind, metavar, text in FLAGS:
+        if "(default:" not in text:
+            text = f"{text} {train_default(setting)}"
+        if kind is bool:  # --no-X turns a setting off, any other switch turns it on
+            action = "store_false" if flag.startswith("--no-") else "store_true"
+            p.add_argument(flag, dest=setting, action=action, default=None, help=text)
+        else:
+            p.add_argument(flag, dest=setting, type=kind, default=None, metavar=metavar, help=text)
     p.set_defaults(func=_train)
-
-
-def _add_train_guards(p: argparse.ArgumentParser) -> None:
-    """The input limit, progress and Dask flags of ``engage train``."""
-    from engage.cli import train_default
-
-    p.add_argument(
-        "--max-rows",
-        dest="max_input_rows",
-        type=int,
-        default=None,
-        metavar="ROWS",
-        help=f"refuse a log with more data rows {train_default('max_input_rows')}",
-    )
-    p.add_argument(
-        "--max-bytes",
-        dest="max_input_bytes",
-        type=int,
-        default=None,
-        metavar="BYTES",
-        help=f"refuse a larger log file, in bytes {train_default('max_input_bytes')}",
-    )
-    p.add_argument(
-        "--allow-quarantine",
-        dest="max_quarantine_share",
-        type=float,
-        default=None,
-        metavar="SHARE",
-        help=f"train even if up to this share of rows was quarantined {train_default('max_quarantine_share')}",
-    )
-    p.add_argument(
-        "--no-progress",
-        dest="progress",
-        action="store_false",
-        default=None,
-        help="do not print each stage as it runs (default: printed, or ENGAGE_TRAIN_PROGRESS)",
-    )
-    p.add_argument(
-        "--dask",
-        default=None,
-        metavar="local|ADDRESS",
-        help="train on Dask: 'local' starts a LocalCluster sized to this machine, a scheduler address (tcp://host:8786) joins a running one; --data is then a partitioned Parquet folder, glob or file (default: one process, or ENGAGE_TRAIN_DASK)",
-    )
