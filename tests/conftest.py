@@ -7,6 +7,7 @@ Training a real model takes ~15 s, so it is done once; tests that must not distu
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,17 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(4, cores or 1))
+
+
+@pytest.fixture(autouse=True)
+def sys_path_kept():
+    """Each test leaves ``sys.path`` as it found it: a test that loads a model with MLflow's
+    own loader (not :func:`engage.registry.load_model_object`, which restores it) gets the
+    model's code folder first on the path, and a Dask cluster a later test starts in this
+    process would import that partial copy of engage."""
+    saved = list(sys.path)
+    yield
+    sys.path[:] = saved
 
 
 @pytest.fixture(scope="session", autouse=True)

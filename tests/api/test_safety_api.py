@@ -27,8 +27,9 @@ from engage.policy.artifact import load_policy
 from engage.serving import server
 from engage.serving.access import ApiKeyring, open_access_warning
 from engage.serving.app import create_app
-from engage.serving.contract import SpecContract, document_contract
+from engage.serving.contract import SpecContract
 from engage.serving.model import LoadedModel
+from engage.serving.openapi import document_contract
 from engage.serving.settings import ServeSettings, get_settings
 
 REPO = Path(__file__).resolve().parents[2]

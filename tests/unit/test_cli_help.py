@@ -117,3 +117,16 @@ def test_the_readme_command_lines_parse() -> None:
         parser.parse_args(
             shlex.split(line, comments=True)[1:]
         )  # exits (fails the test) on a bad option
+
+
+def test_every_train_flag_is_a_training_setting() -> None:
+    # settings_from_flags leaves out what is not a setting: a flag whose setting was renamed
+    # would silently do nothing
+    from engage.training.settings import TrainSettings
+
+    dests = {a.dest for a in _options(COMMANDS["train"])}
+    assert dests <= set(TrainSettings.model_fields), dests - set(TrainSettings.model_fields)
+
+
+def test_the_first_commands_are_listed_in_the_order_a_newcomer_uses_them() -> None:
+    assert list(COMMANDS)[1:6] == ["simulate", "validate", "train", "serve", "export-model"]

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from engage.contract.limits import InputLimits
-from engage.contract.prescan import scan_parquet
+from engage.contract.parquet_scan import scan_parquet
 
 ROW = "_row"
 _NO_SIZE_LIMIT = InputLimits(max_bytes=sys.maxsize)

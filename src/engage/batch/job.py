@@ -40,7 +40,6 @@ from engage.batch.scoring import (
 )
 from engage.contract.messages import counted
 from engage.contract.redaction import redact
-from engage.contract.sys_path import without_foreign_engage
 from engage.serving.model import LoadedModel, ModelLoader
 
 MANIFEST = "_manifest.json"
@@ -202,10 +201,9 @@ def dask_client(address: str, workers: int) -> Iterator[tuple[Any, str]]:
     from distributed import Client, LocalCluster
 
     if address == "local":
-        with without_foreign_engage():
-            cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-            )
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        )
         with cluster, Client(cluster) as client:
             yield client, f"Dask LocalCluster ({workers} workers)"
     else:

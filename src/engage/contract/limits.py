@@ -64,21 +64,6 @@ class InputLimits:
         return self.names.get(limit, limit)
 
 
-def check_file_size(path: Path, limits: InputLimits) -> None:
-    """Refuse a file larger than ``limits.max_bytes`` before reading any of it.
-
-    Raises:
-        InputLimitError: naming the size, the limit and how to raise it.
-    """
-    size = path.stat().st_size
-    if size > limits.max_bytes:
-        raise InputLimitError(
-            f"campaign log {path} is {size:,} bytes, more than the limit of "
-            f"{limits.max_bytes:,} bytes ({limits.name_of('max_bytes')}); nothing was "
-            "validated: split the file, or raise the limit if the file is genuine"
-        )
-
-
 def too_many_rows(path: Path, limits: InputLimits) -> InputLimitError:
     """The error for a file with more than ``limits.max_rows`` data rows."""
     return InputLimitError(

@@ -4,7 +4,7 @@ Parsers hold what they read: pandas took ~28 times the size of a file of NUL byt
 100 MB "line"), and a 3.4 MB ``.csv.gz`` of 100 KB ids became 5.9 GB, because the size limit
 was checked on the compressed bytes. Every reader of user files (``engage validate`` and
 ``train``, ``recommend --input``, ``recommend-batch``) first passes the file through
-:func:`scan_input`, which reads it once, decompressed, in chunks of :data:`CHUNK_BYTES`, and
+:func:`scan_text` (or :func:`engage.contract.parquet_scan.scan_parquet`), which reads it once, decompressed, in chunks of :data:`CHUNK_BYTES`, and
 refuses it (:class:`~engage.contract.limits.InputLimitError`, naming the limit and the count)
 as soon as it sees:
 
@@ -40,15 +40,11 @@ import csv
 import gzip
 import lzma
 import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from engage.contract.limits import InputLimitError, InputLimits
 from engage.contract.messages import shown_names
@@ -67,9 +63,8 @@ BYTES_PER_CELL = 8
 #: Rows of a Parquet file decoded per step of the scan.
 PARQUET_BATCH_ROWS = 1_024
 
-_HOW = "nothing was parsed: check the file (is it the log you meant, and is it text?)"
-_RAISE = "nothing was parsed: split the file, or raise the limit if it is genuine"
-_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
+CHECK_HINT = "nothing was parsed: check the file (is it the log you meant, and is it text?)"
+RAISE_HINT = "nothing was parsed: split the file, or raise the limit if it is genuine"
 
 
 @dataclass(frozen=True)
@@ -81,7 +76,7 @@ class Scanned:
     columns: int
 
 
-def _limit_error(path: Path, what: str, text: str, hint: str = _HOW) -> InputLimitError:
+def limit_error(path: Path, what: str, text: str, hint: str = CHECK_HINT) -> InputLimitError:
     return InputLimitError(f"{what} {path}: {text}; {hint}")
 
 
@@ -148,8 +143,8 @@ class _TextScan:
         self.header = bytearray()  # the first record, for the columns' names
         self.names: list[str] | None = None
 
-    def error(self, text: str, hint: str = _HOW) -> InputLimitError:
-        return _limit_error(self.path, self.what, text, hint)
+    def error(self, text: str, hint: str = CHECK_HINT) -> InputLimitError:
+        return limit_error(self.path, self.what, text, hint)
 
     def column_name(self, index: int, record: int) -> str:
         """``column 'name' (field i)`` for a data record's field, ``field i`` in the header."""
@@ -164,7 +159,7 @@ class _TextScan:
             raise self.error(
                 f"more than {self.limits.max_bytes:,} bytes once decompressed, the limit "
                 f"({self.limits.name_of('max_bytes')})",
-                _RAISE,
+                RAISE_HINT,
             )
         data = np.frombuffer(chunk, dtype=np.uint8)
         nuls = int(np.count_nonzero(data == 0))
@@ -222,7 +217,7 @@ class _TextScan:
                     int(starts[k]) + MAX_FIELD_BYTES,
                     f"{self.column_name(field, record)} of record {record + 1:,} is longer than "
                     f"{MAX_FIELD_BYTES:,} bytes, the limit (engage.contract.prescan.MAX_FIELD_BYTES)",
-                    _HOW,
+                    CHECK_HINT,
                 )
             )
         # fields per record: the separator that opens field MAX_COLUMNS + 1 is the breach
@@ -242,14 +237,14 @@ class _TextScan:
                     base + int(delims[idx]),
                     f"record {self.record + r + 1:,} has more than {MAX_COLUMNS:,} fields, the "
                     "limit (engage.contract.prescan.MAX_COLUMNS)",
-                    _HOW,
+                    CHECK_HINT,
                 )
             )
         self.fields = int(seps[-1]) + 1  # of the record left open
         self.cells += len(delims)
         if self.cells > self.max_cells:
             found.append(
-                (base + int(delims[self.max_cells - self.cells]), self._cells_text(), _RAISE)
+                (base + int(delims[self.max_cells - self.cells]), self._cells_text(), RAISE_HINT)
             )
         if len(delims):
             self.field_start = base + int(delims[-1]) + 1
@@ -281,7 +276,7 @@ class _TextScan:
                 int(starts[k]) + MAX_LINE_BYTES,
                 f"record {self.record + k + 1:,} (a line, quoted newlines included) is longer "
                 f"than {MAX_LINE_BYTES:,} bytes, the limit (engage.contract.prescan.MAX_LINE_BYTES)",
-                _HOW,
+                CHECK_HINT,
             )
         self.record += len(ends)
         if len(ends):
@@ -327,109 +322,6 @@ def scan_text(
     return scan.finish()
 
 
-def scan_parquet(
-    path: Path, limits: InputLimits, columns: Sequence[str] | None = None, what: str = "input"
-) -> Scanned:
-    """Decode a Parquet file in batches of :data:`PARQUET_BATCH_ROWS` rows (``columns`` only,
-    when given) and refuse it at the first limit it breaks.
-
-    Raises:
-        InputLimitError: too many columns, a text cell too long, or too many decoded bytes.
-        ValueError: the file is not Parquet.
-    """
-    check_compressed_size(path, limits, what)
-    try:
-        handle = pq.ParquetFile(path)
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise ValueError(f"could not read {path} as Parquet: {exc}") from exc
-    with handle:
-        names = handle.schema_arrow.names
-        if len(names) > MAX_COLUMNS:
-            raise _limit_error(
-                path,
-                what,
-                f"{len(names):,} columns, more than {MAX_COLUMNS:,}, the limit "
-                "(engage.contract.prescan.MAX_COLUMNS)",
-            )
-        wanted = [c for c in (columns if columns is not None else names) if c in names]
-        total = rows = 0
-        max_cells = limits.max_bytes // BYTES_PER_CELL
-        if handle.metadata.num_rows * max(len(wanted), 1) > max_cells:
-            raise _limit_error(
-                path,
-                what,
-                f"{handle.metadata.num_rows:,} rows of {len(wanted):,} columns, more than "
-                f"{max_cells:,} cells, the limit of one per {BYTES_PER_CELL} bytes of "
-                f"{limits.max_bytes:,} ({limits.name_of('max_bytes')}): each cell costs 8 to 64 "
-                "bytes of memory once read",
-                _RAISE,
-            )
-        try:
-            batches = handle.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted)
-            for batch in batches:
-                total += batch.nbytes
-                if total > limits.max_bytes:
-                    raise _limit_error(
-                        path,
-                        what,
-                        f"more than {limits.max_bytes:,} bytes once decoded, the limit "
-                        f"({limits.name_of('max_bytes')})",
-                        _RAISE,
-                    )
-                for name, column in zip(batch.schema.names, batch.columns, strict=True):
-                    _check_cells(path, what, name, column, rows)
-                rows += batch.num_rows
-        except (OSError, pa.ArrowException) as exc:
-            raise ValueError(f"could not read {path} as Parquet: {exc}") from exc
-    return Scanned(total, rows, len(names))
-
-
-def _check_cells(path: Path, what: str, name: str, column: pa.Array, first_row: int) -> None:
-    kind = column.type
-    if pa.types.is_dictionary(kind):
-        column, kind = column.dictionary_decode(), kind.value_type
-    if not (
-        pa.types.is_string(kind)
-        or pa.types.is_large_string(kind)
-        or pa.types.is_binary(kind)
-        or pa.types.is_large_binary(kind)
-    ):
-        return
-    lengths = pc.binary_length(column)
-    longest = pc.max(lengths).as_py()
-    if longest is not None and longest > MAX_FIELD_BYTES:
-        too_long = pc.greater(lengths, MAX_FIELD_BYTES)
-        count = pc.sum(too_long).as_py()
-        row = first_row + int(np.argmax(np.asarray(too_long.fill_null(False))))
-        raise _limit_error(
-            path,
-            what,
-            f"column {shown_names([name])}: {count:,} cells longer than {MAX_FIELD_BYTES:,} "
-            f"bytes (the limit, engage.contract.prescan.MAX_FIELD_BYTES) in rows {first_row:,} "
-            f"to {first_row + len(column) - 1:,}, the first at row {row:,} ({longest:,} bytes)",
-        )
-
-
-def is_compressed(path: Path) -> bool:
-    """Whether ``path`` ends in a compression suffix."""
-    return path.suffix.lower() in _COMPRESSED
-
-
-def scan_input(
-    path: Path,
-    sep: str | None,
-    limits: InputLimits,
-    *,
-    parquet: bool,
-    what: str = "input",
-    lines: bool = True,
-) -> Scanned:
-    """:func:`scan_parquet` or :func:`scan_text`, by the file's format."""
-    if parquet:
-        return scan_parquet(path, limits, what=what)
-    return scan_text(path, sep, limits, what, lines=lines)
-
-
 __all__ = [
     "CHUNK_BYTES",
     "MAX_COLUMNS",
@@ -438,7 +330,5 @@ __all__ = [
     "PARQUET_BATCH_ROWS",
     "Scanned",
     "open_decompressed",
-    "scan_input",
-    "scan_parquet",
     "scan_text",
 ]

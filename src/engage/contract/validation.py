@@ -45,7 +45,8 @@ from engage.contract.checks.numeric import BINARY, PROBABILITY, SHARE, check_num
 from engage.contract.checks.outliers import check_outliers
 from engage.contract.checks.timestamps import check_timestamp
 from engage.contract.limits import InputLimitError, InputLimits, too_many_rows
-from engage.contract.prescan import scan_parquet, scan_text
+from engage.contract.parquet_scan import scan_parquet
+from engage.contract.prescan import scan_text
 from engage.contract.quarantine import probe_verdict, stopped_report, write_quarantine
 from engage.contract.readers import count_rows, is_typed_format, read_log
 from engage.contract.report import LogValidationError, Problem, ProblemCollector, ValidationReport

@@ -197,6 +197,96 @@ class Spool:
             _unlock(self._lock_fd, self.path, remove=empty)
 
 
+class Spools:
+    """A writer's own spool (created on first use) and the orphans it adopted, which are
+    replayed first; thread-safe."""
+
+    def __init__(self, folder: Path, key: str) -> None:
+        self.folder, self.key = folder, key
+        self.own: Spool | None = None
+        self._orphans: list[Spool] = []
+        self._lock = threading.Lock()
+
+    def adopt(self) -> None:
+        """Adopt the spools earlier writers of this store left (empty ones are removed)."""
+        try:
+            orphans = Spool.adopt_orphans(self.folder, self.key)
+        except Exception as exc:  # noqa: BLE001 - cannot list the folder: own spool only
+            log.error("cannot look for earlier decision spools in %s: %s", self.folder, exc)
+            return
+        for empty in [o for o in orphans if not o.count]:  # a crash with nothing spooled
+            empty.close()  # removes the file
+            orphans.remove(empty)
+        if orphans:
+            with self._lock:
+                self._orphans = orphans
+            log.warning(
+                "found %d decisions spooled by an earlier writer of this store in %s; replaying",
+                sum(o.count for o in orphans),
+                ", ".join(str(o.path) for o in orphans),
+            )
+
+    def mine(self) -> Spool:
+        """This writer's own spool, created on first use."""
+        if self.own is None:
+            spool = Spool.create(self.folder, self.key)
+            with self._lock:
+                self.own = spool
+            log.info("spooling decisions through %s", spool.path)
+        return self.own
+
+    def all(self) -> list[Spool]:
+        """The adopted spools, oldest first, then this writer's own."""
+        with self._lock:
+            return [*self._orphans, *([self.own] if self.own is not None else [])]
+
+    def count(self) -> int:
+        """Records in all the spools."""
+        return sum(s.count for s in self.all())
+
+    def nbytes(self) -> int:
+        """Size of the spooled records (their JSON), bytes."""
+        return sum(s.nbytes for s in self.all())
+
+    def get(self, decision_id: str) -> DecisionRecord | None:
+        """The spooled record with this id, or None."""
+        for spool in self.all():
+            try:
+                found = spool.get(decision_id)
+            except Exception:  # noqa: BLE001 - a spool closed as we looked: its records are stored
+                continue
+            if found is not None:
+                return found
+        return None
+
+    def next_to_ship(self) -> Spool | None:
+        """The first spool that holds records (adopted ones first), or None."""
+        return next((s for s in self.all() if s.count), None)
+
+    def shipped(self, source: Spool) -> None:
+        """Records of ``source`` are in the store: an adopted spool emptied is removed."""
+        if source is not self.own and source.count == 0:
+            with self._lock:
+                self._orphans.remove(source)
+            source.close()
+            log.info("replayed and removed the earlier spool %s", source.path)
+
+    def close(self) -> None:
+        """Close every spool; those still holding records are kept (and logged) for the next
+        writer of this store."""
+        spools = self.all()
+        with self._lock:
+            self._orphans, self.own = [], None
+        for spool in spools:
+            if spool.count:
+                log.warning(
+                    "%d decisions stay in the spool %s; the next writer of this store replays them",
+                    spool.count,
+                    spool.path,
+                )
+            spool.close()
+
+
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime

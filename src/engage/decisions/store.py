@@ -293,13 +293,11 @@ class DecisionStore:
         """Decisions made in ``[since, until)`` and the longest payload among them, in
         characters of its JSON (counted by the database: nothing is read into memory)."""
         d = tables.decisions
-        query = sa.select(
-            sa.func.count(), sa.func.max(sa.func.length(sa.cast(d.c.payload, sa.Text)))
+        query = _in_window(
+            sa.select(sa.func.count(), sa.func.max(sa.func.length(sa.cast(d.c.payload, sa.Text)))),
+            since,
+            until,
         )
-        if since is not None:
-            query = query.where(d.c.decided_at >= as_utc(since))
-        if until is not None:
-            query = query.where(d.c.decided_at < as_utc(until))
         with self.engine.connect() as conn:
             count, longest = conn.execute(query).one()
         return int(count or 0), int(longest or 0)
@@ -309,11 +307,7 @@ class DecisionStore:
     ) -> list[tuple[DecisionRecord, dict[str, float]]]:
         """Decisions made in ``[since, until)`` with their outcomes, oldest first."""
         d, o = tables.decisions, tables.outcomes
-        query = sa.select(d).order_by(d.c.decided_at, d.c.decision_id)
-        if since is not None:
-            query = query.where(d.c.decided_at >= as_utc(since))
-        if until is not None:
-            query = query.where(d.c.decided_at < as_utc(until))
+        query = _in_window(sa.select(d).order_by(d.c.decided_at, d.c.decision_id), since, until)
         with self.engine.connect() as conn:
             records = [DecisionRecord.from_row(r) for r in conn.execute(query).mappings()]
             found: dict[str, dict[str, float]] = {r.decision_id: {} for r in records}
@@ -349,3 +343,13 @@ def open_store(url: str) -> DecisionStore:
             f"cannot open the decision store {redact(url)}: {redact(exc)}"[:1000]
         ) from None
     return DecisionStore(engine)
+
+
+def _in_window(query: sa.Select, since: datetime | None, until: datetime | None) -> sa.Select:
+    """``query`` over the decisions made in ``[since, until)`` (an open side when None)."""
+    decided_at = tables.decisions.c.decided_at
+    if since is not None:
+        query = query.where(decided_at >= as_utc(since))
+    if until is not None:
+        query = query.where(decided_at < as_utc(until))
+    return query

@@ -30,18 +30,19 @@ callbacks and logged (redacted, once per episode).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, InvalidStateError
+from concurrent.futures import Future
 from pathlib import Path
 
 from engage.contract.redaction import redact
+from engage.decisions.durability import SpooledMark
+from engage.decisions.health import Backlog, StoreHealth, brief_error
 from engage.decisions.records import DecisionRecord
-from engage.decisions.spool import Spool, store_key
+from engage.decisions.spool import Spools, store_key
 from engage.decisions.store import DecisionStore, open_store
 
 log = logging.getLogger("engage.decisions")
@@ -52,18 +53,11 @@ BATCH = 500  # records per spool transaction and per store transaction
 LINGER_S = 0.0  # no waiting for more: records arriving during one fsync make the next batch
 RETRY_S = 0.5  # first wait after a failed store open or write; doubles on each failure...
 RETRY_MAX_S = 5.0  # ...up to this (so a store back is written to within 5 s)
-BACKLOG_LOG_EVERY_S = 30.0  # while the store is down, how often the backlog is logged
 DURABLE_WAIT_S = 2.0  # the most a response waits for its decision to be fsynced in the spool
 
 
 def _ignore(_: int) -> None:
     pass
-
-
-def _brief(exc: BaseException) -> str:
-    """The redacted error without the SQL statement and parameters a driver error appends
-    (they hold the decisions' profiles: not for the log)."""
-    return redact(exc).split("\n[SQL:", 1)[0].split("\n[parameters:", 1)[0]
 
 
 class DecisionWriter:
@@ -108,11 +102,8 @@ class DecisionWriter:
         self.batch, self.linger_s = batch, linger_s
         self.retry_s, self.retry_max_s = retry_s, retry_max_s
         self.store: DecisionStore | None = None
-        self.spool: Spool | None = None
-        self.last_error: str | None = None
-        self.store_up = False
-        self._key = store_key(url)
-        self._orphans: list[Spool] = []
+        self.spools = Spools(self.spool_dir, store_key(url))
+        self.health = StoreHealth(retry_max_s)
         self._queued: dict[str, DecisionRecord] = {}
         self._lock = threading.Lock()
         self._stop_spooling = threading.Event()
@@ -125,9 +116,17 @@ class DecisionWriter:
         self._overflowing = False
         self._full = False
         self._dropped = 0
-        self._submitted = 0  # records accepted so far...
-        self._spooled_through = 0  # ...and how many of them (in order) are in the spool
-        self._waiters: list[tuple[int, Future[None]]] = []
+        self._mark = SpooledMark()
+
+    @property
+    def store_up(self) -> bool:
+        """Whether the store took the last write."""
+        return self.health.up
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the store last failed (redacted), None once it takes writes again."""
+        return self.health.last_error
 
     # ---------------------------------------------------------------- request side
 
@@ -166,7 +165,7 @@ class DecisionWriter:
                 self._overflowing = True
             else:
                 self._queued[record.decision_id] = record
-                self._submitted += 1
+                self._mark.submitted()
                 self._overflowing = False
                 return True
         self.on_dropped(1)
@@ -180,43 +179,16 @@ class DecisionWriter:
         return False
 
     def durable(self) -> Future[None]:
-        """A future done once every record submitted so far is fsynced in the spool.
-
-        The recommendation routes wait for it (at most ``DURABLE_WAIT_S``) before answering, so
-        an id is handed out only once its decision survives a crash of the process; the
-        spooler commits whatever arrived during the previous fsync as one batch, so concurrent
-        requests share one fsync."""
-        done: Future[None] = Future()
-        with self._lock:
-            target = self._submitted
-            if self._spooled_through < target:
-                self._waiters.append((target, done))
-                return done
-        done.set_result(None)
-        return done
-
-    def _release_waiters(self, everyone: bool = False) -> None:
-        with self._lock:
-            through = self._spooled_through
-            ready = [f for t, f in self._waiters if everyone or t <= through]
-            self._waiters = [] if everyone else [(t, f) for t, f in self._waiters if t > through]
-        for waiter in ready:
-            with contextlib.suppress(InvalidStateError):  # the caller stopped waiting
-                waiter.set_result(None)
+        """A future done once every record submitted so far is fsynced in the spool (see
+        :mod:`.durability`)."""
+        return self._mark.wait()
 
     def pending(self, decision_id: str) -> DecisionRecord | None:
         """The record with this id if it is queued or spooled (not yet in the store), else None."""
         with self._lock:
             found = self._queued.get(decision_id)
-            spools = self._spools()
-        for spool in spools:
-            if found is not None:
-                break
-            try:
-                found = spool.get(decision_id)
-            except Exception:  # noqa: BLE001 - a spool closed as we looked: its records are stored
-                continue
-        return found
+        # the spooler appends a record before it leaves the queue: not queued, it is spooled
+        return found if found is not None else self.spools.get(decision_id)
 
     def deliver(self, decision_id: str) -> bool:
         """Write the pending record with this id to the store now (idempotently); True if it is
@@ -230,7 +202,7 @@ class DecisionWriter:
         try:
             store.write([record])
         except Exception as exc:  # noqa: BLE001 - the store is down: the caller says 503
-            self.last_error = _brief(exc)
+            self.health.last_error = brief_error(exc)
             return False
         return True
 
@@ -254,21 +226,15 @@ class DecisionWriter:
 
     def spooled(self) -> int:
         """Records in the spool (this process's and adopted ones), not yet in the store."""
-        with self._lock:
-            return sum(s.count for s in self._spools())
+        return self.spools.count()
 
     def spooled_bytes(self) -> int:
         """Size of the spooled records (their JSON), bytes."""
-        with self._lock:
-            return sum(s.nbytes for s in self._spools())
+        return self.spools.nbytes()
 
     def backlog(self) -> int:
         """Records accepted and not yet in the store."""
         return self.queued() + self.spooled()
-
-    def _spools(self) -> list[Spool]:
-        own = [self.spool] if self.spool is not None else []
-        return [*self._orphans, *own]
 
     # ---------------------------------------------------------------- threads
 
@@ -276,7 +242,7 @@ class DecisionWriter:
         """Adopt the spools earlier writers of this store left, and start the spooler and
         shipper threads (idempotent)."""
         if self._spooler is None:
-            self._adopt_orphans()
+            self.spools.adopt()
             for event in (self._stop_spooling, self._give_up, self._stop_shipping):
                 event.clear()
             self._spooler = threading.Thread(
@@ -307,22 +273,14 @@ class DecisionWriter:
             self._wake.set()
             self._shipper.join(max(deadline - time.monotonic(), 5))
             self._spooler = self._shipper = None
-        self._release_waiters(everyone=True)
+        self._mark.release(everyone=True)
         with self._lock:
             lost = len(self._queued)
             self._queued.clear()
-            spools, self._orphans, self.spool = self._spools(), [], None
         if lost:
             self.on_failed(lost)
             log.error("%d decision records were never spooled and are lost", lost)
-        for spool in spools:
-            if spool.count:
-                log.warning(
-                    "%d decisions stay in the spool %s; the next writer of this store replays them",
-                    spool.count,
-                    spool.path,
-                )
-            spool.close()
+        self.spools.close()
         if self.store is not None:
             self.store.close()
 
@@ -346,17 +304,13 @@ class DecisionWriter:
         records: list[DecisionRecord] = []
         while not self._give_up.is_set():
             try:
-                if self.spool is None:
-                    spool = Spool.create(self.spool_dir, self._key)
-                    with self._lock:
-                        self.spool = spool
-                    log.info("spooling decisions through %s", spool.path)
+                spool = self.spools.mine()
                 records = records or self._gather()
                 if not records:
                     if self._stop_spooling.is_set():
                         return
                     continue
-                self.spool.append(records)
+                spool.append(records)
             except Exception as exc:  # noqa: BLE001 - the local disk failed: keep them, retry
                 if not failing:
                     log.error(
@@ -375,8 +329,7 @@ class DecisionWriter:
             with self._lock:
                 for r in records:
                     self._queued.pop(r.decision_id, None)
-                self._spooled_through += len(records)
-            self._release_waiters()
+            self._mark.spooled(len(records))
             records = []
             self._wake.set()
 
@@ -384,7 +337,7 @@ class DecisionWriter:
         try:
             self.store = open_store(self.url)
         except Exception as exc:  # noqa: BLE001 - the store may be down: retry, say why
-            self._failed(_brief(exc), 0)
+            self._failed(brief_error(exc), 0)
             return False
         self._ready.set()
         log.info("recording decisions in %s", self.store.describe())
@@ -393,62 +346,11 @@ class DecisionWriter:
     def _failed(self, error: str, records: int) -> None:
         if records:
             self.on_retried(records)
-        now = time.monotonic()
-        if self.store_up or self._down_since is None:
-            self._down_since = self._logged_at = now
-            log.error(
-                "decision store unavailable: decisions are kept in the spool (%s, %d waiting) "
-                "and written when it is back, retrying with back-off up to %.1f s: %s",
-                self.spool.path if self.spool else self.spool_dir,
-                self.backlog(),
-                self.retry_max_s,
-                error[:500],
-            )
-        elif now - self._logged_at >= BACKLOG_LOG_EVERY_S:
-            self._logged_at = now
-            log.warning(
-                "decision store still unavailable after %.0f s: %d decisions waiting in the "
-                "spool (%.1f MiB of %.0f MiB): %s",
-                now - self._down_since,
-                self.backlog(),
-                self.spooled_bytes() / 2**20,
-                self.spool_max_bytes / 2**20,
-                error[:500],
-            )
-        self.last_error = error
-        self.store_up = False
+        self.health.failed(error, self._backlog)
 
-    def _succeeded(self) -> None:
-        if not self.store_up and self._down_since is not None:
-            log.info(
-                "decision store back after %.0f s: writing the %d decisions waiting in the spool",
-                time.monotonic() - self._down_since,
-                self.backlog(),
-            )
-        self._down_since = None
-        self.last_error = None
-        self.store_up = True
-
-    _down_since: float | None = None
-    _logged_at: float = 0.0
-
-    def _adopt_orphans(self) -> None:
-        try:
-            orphans = Spool.adopt_orphans(self.spool_dir, self._key)
-        except Exception as exc:  # noqa: BLE001 - cannot list the folder: own spool only
-            log.error("cannot look for earlier decision spools in %s: %s", self.spool_dir, exc)
-            return
-        for empty in [o for o in orphans if not o.count]:  # a crash with nothing spooled
-            empty.close()  # removes the file
-            orphans.remove(empty)
-        if orphans:
-            with self._lock:
-                self._orphans = orphans
-            log.warning(
-                "found %d decisions spooled by an earlier writer of this store in %s; replaying",
-                sum(o.count for o in orphans),
-                ", ".join(str(o.path) for o in orphans),
-            )
+    def _backlog(self) -> Backlog:
+        where = self.spools.own.path if self.spools.own else self.spool_dir
+        return Backlog(where, self.backlog(), self.spooled_bytes(), self.spool_max_bytes)
 
     def _run_shipper(self) -> None:
         delay = self.retry_s
@@ -458,9 +360,8 @@ class DecisionWriter:
                 delay = min(delay * 2, self.retry_max_s)
                 continue
             if self.store is not None and not self.store_up and not self.spooled():
-                self._succeeded()  # opened, nothing to write yet
-            with self._lock:
-                source = next((s for s in self._spools() if s.count), None)
+                self.health.succeeded(self.backlog)  # opened, nothing to write yet
+            source = self.spools.next_to_ship()
             if source is None:
                 self._wake.wait(0.05)
                 self._wake.clear()
@@ -478,21 +379,17 @@ class DecisionWriter:
                 assert self.store is not None
                 self.store.write([r for _, r in items])
             except Exception as exc:  # noqa: BLE001 - kept in the spool, retried
-                self._failed(_brief(exc), len(items))
+                self._failed(brief_error(exc), len(items))
                 self._stop_shipping.wait(delay)
                 delay = min(delay * 2, self.retry_max_s)
                 continue
             delay = self.retry_s
             self.on_written(len(items))
-            self._succeeded()
+            self.health.succeeded(self.backlog)
             try:
                 source.remove_through(items[-1][0])
             except Exception as exc:  # noqa: BLE001 - written: a later replay is harmless
                 log.error("cannot remove written decisions from %s: %s", source.path, exc)
                 self._stop_shipping.wait(self.retry_max_s)
                 continue
-            if source is not self.spool and source.count == 0:
-                with self._lock:
-                    self._orphans.remove(source)
-                source.close()
-                log.info("replayed and removed the earlier spool %s", source.path)
+            self.spools.shipped(source)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -130,14 +131,21 @@ def load_model_object(uri: str) -> Any:
 
     A ``models:/`` or ``runs:/`` URI resolves in the store MLflow is pointed at, else in
     engage's (:func:`~engage.registry.store.point_at_store`): never in an empty SQLite file
-    MLflow would create in the working directory.
+    MLflow would create in the working directory. ``sys.path`` is left as it was.
 
     Raises:
         StoreMissingError: no store is set and engage's default store does not exist here.
     """
     if uri.startswith(("models:/", "runs:/")):
         point_at_store()
-    return mlflow.pyfunc.load_model(uri).get_raw_model()
+    path = list(sys.path)
+    try:
+        return mlflow.pyfunc.load_model(uri).get_raw_model()
+    finally:
+        # MLflow puts the model's code folder (its copy of the runtime core, for a process
+        # without engage) first on sys.path; this process has engage, and the processes it
+        # starts later (Dask workers) must import this engage, not that partial copy
+        sys.path[:] = path
 
 
 def load_registered_policy(uri: str) -> Policy:

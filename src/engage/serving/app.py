@@ -26,13 +26,13 @@ from engage.decisions.settings import DecisionSettings
 from engage.decisions.writer import DecisionWriter
 from engage.registry import bounded_mlflow_http
 from engage.serving.batching import MicroBatcher
-from engage.serving.contract import document_contract
 from engage.serving.deps import require_docs_access
 from engage.serving.docs import install_offline_docs
 from engage.serving.errors import install_error_handlers
 from engage.serving.metrics import ServingMetrics
 from engage.serving.middleware import RequestGuard
 from engage.serving.model import ModelLoader, ModelStore
+from engage.serving.openapi import document_contract
 from engage.serving.routes import outcomes, router
 from engage.serving.scoring import answer_rows
 from engage.serving.settings import ServeSettings, get_settings

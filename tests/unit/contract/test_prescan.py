@@ -18,13 +18,8 @@ from hypothesis import strategies as st
 
 from engage.contract import prescan
 from engage.contract.limits import InputLimitError, InputLimits
-from engage.contract.prescan import (
-    MAX_COLUMNS,
-    MAX_FIELD_BYTES,
-    MAX_LINE_BYTES,
-    scan_parquet,
-    scan_text,
-)
+from engage.contract.parquet_scan import scan_parquet
+from engage.contract.prescan import MAX_COLUMNS, MAX_FIELD_BYTES, MAX_LINE_BYTES, scan_text
 
 LIMITS = InputLimits(names={"max_bytes": "--max-bytes"})
 

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from engage.batch.inputs import BatchInputError, check_columns
-from engage.cli import main
+from engage.cli import main, recommend_input
 from engage.cli import recommend as cli_recommend
 from engage.contract.limits import InputLimitError, InputLimits
 from engage.contract.prescan import MAX_COLUMNS, MAX_FIELD_BYTES, MAX_LINE_BYTES
@@ -139,12 +139,12 @@ def test_recommend_input_refuses_a_large_file_before_reading_it(tmp_path, capsys
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
 def test_recommend_input_refuses_too_many_profiles(tmp_path, capsys, suffix):
     path = tmp_path / f"p{suffix}"
-    n = cli_recommend.MAX_PROFILES + 1
+    n = recommend_input.MAX_PROFILES + 1
     path.write_bytes(
         (b"a\n" if suffix == ".csv" else b"") + (b"1\n" if suffix == ".csv" else b"{}\n") * n
     )
     assert main(["recommend", "--input", str(path)]) == 2
-    assert f"{n:,} profiles, more than {cli_recommend.MAX_PROFILES:,}" in capsys.readouterr().err
+    assert f"{n:,} profiles, more than {recommend_input.MAX_PROFILES:,}" in capsys.readouterr().err
 
 
 def test_recommend_json_nul_bytes_and_parquet_cells_are_refused(tmp_path, capsys):
@@ -229,8 +229,8 @@ def test_recommend_json_of_too_many_objects_is_refused_before_parsing(
         raise AssertionError("parsed")
 
     path = tmp_path / "p.json"
-    n = cli_recommend.MAX_PROFILES + 1
+    n = recommend_input.MAX_PROFILES + 1
     path.write_text("[" + ",".join(["{}"] * n) + "]")
-    monkeypatch.setattr(cli_recommend, "_json", parse)
+    monkeypatch.setattr(recommend_input, "_json", parse)
     assert main(["recommend", "--input", str(path)]) == 2
-    assert f"{n:,} profiles, more than {cli_recommend.MAX_PROFILES:,}" in capsys.readouterr().err
+    assert f"{n:,} profiles, more than {recommend_input.MAX_PROFILES:,}" in capsys.readouterr().err

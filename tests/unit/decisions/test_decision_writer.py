@@ -115,7 +115,7 @@ def test_durable_is_done_once_everything_submitted_is_in_the_spool(tmp_path):
     writer.start()
     Outage(writer)  # the store's state does not matter: the spool is what makes it durable
     waiting.result(10)
-    assert writer.spool.get(first.decision_id) == first or writer.store.get(first.decision_id)
+    assert writer.spools.get(first.decision_id) == first or writer.store.get(first.decision_id)
     writer.submit(record())
     writer.durable().result(10)
     writer.stop(timeout_s=0.2)

@@ -9,7 +9,7 @@ import pytest
 from mlflow import MlflowClient
 
 from engage import registry
-from engage.cli import _spec_model_uri, build_parser
+from engage.cli import build_parser, spec_model_uri
 from engage.contract.spec import load_spec, tracking_name
 from engage.serving.settings import DEFAULT_MODEL_URI
 from engage.training.pipeline import model_description, run_name
@@ -59,8 +59,8 @@ def test_serving_default_is_the_default_specs_champion() -> None:
 
 
 def test_serve_spec_derives_the_specs_champion() -> None:
-    assert _spec_model_uri(str(FACEBOOK)) == "models:/engage-facebook_metrics@champion"
-    assert _spec_model_uri(None) is None
+    assert spec_model_uri(str(FACEBOOK)) == "models:/engage-facebook_metrics@champion"
+    assert spec_model_uri(None) is None
     args = build_parser().parse_args(["serve", "--spec", str(FACEBOOK)])
     assert (args.spec, args.model_uri) == (str(FACEBOOK), None)
     with pytest.raises(SystemExit):  # one or the other
