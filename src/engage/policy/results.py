@@ -187,6 +187,21 @@ class PolicyNote(Result):
     )
 
 
+class FitNote(Result):
+    """How well the outcome models explain the logged outcomes (held-out R²)."""
+
+    r2: Mapping[str, float] = Field(
+        description="each outcome model's R² on held-out campaigns (1: explains every "
+        "difference between campaigns; 0: no better than the average; below 0: worse)"
+    )
+    weak: tuple[str, ...] = Field(
+        description="the outcomes whose model explains little (R² below threshold): their "
+        "forecasts and the differences between plans are the model's unconfirmed estimates"
+    )
+    threshold: float = Field(description="the R² below which a model explains little")
+    note: str = Field(description="the fit in words, with what it means for this answer")
+
+
 class Answer(Result):
     """The policy's whole answer for one profile."""
 
@@ -201,4 +216,10 @@ class Answer(Result):
         default="",
         description="what one point of score is: an outcome's unit when the objective is that "
         "outcome alone, else the objective's weights with the outcomes' units",
+    )
+    fit: FitNote | None = Field(
+        default=None,
+        description="how well the outcome models fit the logged outcomes; when an outcome the "
+        "objective weighs is in fit.weak, the explanation's sentences are hedged as unconfirmed "
+        "(null: the model carries no fit figures)",
     )
