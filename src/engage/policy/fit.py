@@ -14,7 +14,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from engage.policy.results import Explanation, FitNote
+from engage.policy.answers import confirmed_gain
+from engage.policy.results import Explanation, FitNote, PolicyNote
 
 #: Below this held-out R² an outcome model "explains little". A tenth of the variance: at that
 #: level the predicted difference between two plans is of the order of the model's own error
@@ -67,8 +68,11 @@ def matters(fit: FitNote | None, outcomes: Sequence[str], weights: Iterable[floa
 def hedged(explanation: Explanation, fit: FitNote) -> Explanation:
     """``explanation`` worded as the model's unconfirmed estimate (its numbers unchanged)."""
     warn = " (the model's estimate; its fit is weak: see fit)"
+    # the support factor is the log's count, not the outcome models': it stays as it is
     factors = tuple(
-        f.model_copy(update={"sentence": f.sentence.rstrip(".") + warn + "."})
+        f
+        if f.feature == "support"
+        else f.model_copy(update={"sentence": f.sentence.rstrip(".") + warn + "."})
         for f in explanation.factors
     )
     summary = (
@@ -78,3 +82,22 @@ def hedged(explanation: Explanation, fit: FitNote) -> Explanation:
         else explanation.summary
     )
     return explanation.model_copy(update={"factors": factors, "summary": summary})
+
+
+def with_training_figures(
+    metrics: Mapping[str, Any],
+    outcomes: Sequence[str],
+    weights: Iterable[float],
+    notes: list[PolicyNote],
+    explanations: dict[int, Explanation],
+) -> tuple[list[PolicyNote], dict[int, Explanation], FitNote | None]:
+    """What a model's training metrics add to its answers: the decision's confirmed gain in
+    each policy note, the fit note, and the explanations hedged when the objective ``weights``
+    (in the order of ``outcomes``) weigh an outcome whose model explains little."""
+    fit = fit_note(metrics, outcomes)
+    gain = confirmed_gain(metrics)
+    if gain is not None:
+        notes = [n.model_copy(update={"confirmed_gain": gain}) for n in notes]
+    if fit is not None and matters(fit, outcomes, weights):
+        explanations = {i: hedged(e, fit) for i, e in explanations.items()}
+    return notes, explanations, fit
