@@ -135,6 +135,11 @@ def decided_gain_lines(metrics: Mapping[str, float]) -> list[str]:
     rows = metrics.get("gate.rows")
     on = f" ({int(rows):,} rows)" if rows else ""
     lines = []
+    if metrics.get("gate.training_rows", 0) > 0:  # the table's values are of fewer rows
+        lines.append(
+            f"the table values the held-out rows alone; the decision judged {int(rows):,} rows, "
+            "each by models that did not see it, so its gains need not be the table's differences"
+        )
     for figure, words in DECIDED_GAINS:
         name = f"headline.{figure}"
         if not all(name + end in metrics for end in ("", "_low", "_high")):

@@ -59,6 +59,7 @@ def test_report_summary_reason_and_headline_metrics_carry_the_decisions_gains(in
     metrics = {
         **decision_metrics(inputs.values, decision),
         "gate.rows": float(inputs.evaluation.gate_rows),
+        "gate.training_rows": float(inputs.evaluation.gate_rows - inputs.evaluation.data.n),
     }
     head = headline_metrics(metrics)
     assert (head["headline.gain_vs_logged_low"], head["headline.gain_vs_logged_high"]) == (
@@ -85,6 +86,8 @@ def test_report_summary_reason_and_headline_metrics_carry_the_decisions_gains(in
     assert shipped in printed
     assert f"{verdict(versus.low, versus.high)}" in printed
     assert f"({inputs.evaluation.gate_rows:,} rows)" in printed
+    # and it says why the values table above may seem to disagree
+    assert "the table values the held-out rows alone" in printed
 
 
 def test_the_badges_say_what_the_decision_says(inputs) -> None:
