@@ -6,6 +6,7 @@ rows: the report's from the held-out rows, the reason's from the gate's, and a p
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -33,7 +34,7 @@ def inputs():
 
 
 def _text(page: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def test_the_gate_judged_other_rows_than_the_held_out_ones(inputs) -> None:
@@ -125,3 +126,25 @@ def test_a_headline_never_calls_an_unsure_difference_more() -> None:
     text = " ".join(sentences)
     assert "no clear difference from the best single plan" in text
     assert "more than the best single plan" not in text
+
+
+def test_the_headline_and_the_tables_name_the_same_share_for_the_same_style(inputs) -> None:
+    # issue 30: "thought leadership for 35% of profiles" above a table whose first row read
+    # "35% … customer care" (the group's share beside the group's commonest style)
+    from engage.reporting.wording import share
+
+    facts = gather_facts(inputs, n_boot=20)
+    page = render_page(facts, figures={})
+    text = _text(page)
+    assert "Group's share of all profiles" in text
+    for seg in facts.segments.segments:  # each style beside its own share of the group
+        assert f"{seg.style} " in text and f"for {share(seg.agreement)} of this group" in text
+    recommended = {s.style: share(s.recommended) for s in facts.support.styles}
+    lead = " ".join(facts.headline)
+    named = 0
+    for style, said in re.findall(r"([a-z ]+?) for (\d+%)", lead.split(":", 1)[-1]):
+        style = style.strip().removeprefix("and ").strip()
+        if style in recommended:
+            named += 1
+            assert recommended[style] == said, (style, said, recommended)
+    assert named >= 2, lead
