@@ -142,9 +142,9 @@ def test_the_headline_and_the_tables_name_the_same_share_for_the_same_style(inpu
     recommended = {s.style: share(s.recommended) for s in facts.support.styles}
     lead = " ".join(facts.headline)
     named = 0
-    for style, said in re.findall(r"([a-z ]+?) for (\d+%)", lead.split(":", 1)[-1]):
+    for style, worded in re.findall(r"([a-z ]+?) for (\d+%)", lead.split(":", 1)[-1]):
         style = style.strip().removeprefix("and ").strip()
         if style in recommended:
             named += 1
-            assert recommended[style] == said, (style, said, recommended)
+            assert recommended[style] == worded, (style, worded, recommended)
     assert named >= 2, lead
