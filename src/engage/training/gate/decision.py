@@ -72,6 +72,7 @@ def decide_shipping(evaluation: Evaluation) -> ShipDecision:
         floor=evaluation.min_propensity,
         floors_tried=evaluation.floors_tried,
         constants_tried=evaluation.constants_tried,
+        baseline=evaluation.gains.get("baseline"),
     )
     reason = ship_reason(estimates, ruled, judged)
     return ShipDecision(
