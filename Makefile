@@ -74,6 +74,7 @@ tracking-server: install ## A team's tracking: PostgreSQL (PG_PORT) + mlflow ser
 		--artifacts-destination "$$root/artifacts" --host $(MLFLOW_HOST) --port $(MLFLOW_PORT) --workers 1
 
 ui: install ## Open the MLflow UI on the embedded store at MLFLOW_HOST:MLFLOW_PORT (default 127.0.0.1:5000)
+	@echo "open http://$(MLFLOW_HOST):$(MLFLOW_PORT)/#/experiments?workflowType=machine_learning (the runs view; MLflow 3.18 opens its GenAI view without the parameter)"
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --default-artifact-root ./mlruns/artifacts \
 		--host $(MLFLOW_HOST) --port $(MLFLOW_PORT)
 

@@ -62,6 +62,7 @@ def test_example_request_gets_a_full_answer(client):
         "explanation",
         "policy",
         "score_unit",
+        "fit",
         "model",
         "decision_id",
     }
@@ -76,6 +77,7 @@ def test_example_request_gets_a_full_answer(client):
             "decisions",
             "predicted",
             "score",
+            "model_score",
             "predicted_objective",
             "support_discount",
             "lift_vs_typical",
@@ -408,7 +410,7 @@ def test_batch_answers_in_order_and_equals_single_calls(client):
         single = client.post(
             URL, json={"profile": profile, "top_k": 2, "objective": {"retention_30d": 0.5}}
         ).json()
-        keys = ("recommendations", "explanation", "policy", "score_unit")
+        keys = ("recommendations", "explanation", "policy", "score_unit", "fit")
         assert {k: item[k] for k in keys} == {k: single[k] for k in keys}
         assert item["decision_id"] != single["decision_id"]
     assert body["model"] == single["model"]
@@ -538,6 +540,7 @@ def test_personalized_policy_says_so(client, swap_policy):
         "mode": "personalized",
         "note": "Recommendations are personalised to the profile and ranked by their score.",
         "fallback": None,
+        "confirmed_gain": None,  # the fixture's model predates the decision's figures
     }
     assert {r["basis"] for r in answer["recommendations"]} == {"personalized"}
 
@@ -570,3 +573,15 @@ def test_explanation_can_be_skipped_without_changing_the_ranking(client):
     assert bare.status_code == 200
     assert bare.json()["explanation"] is None
     assert bare.json()["recommendations"] == explained.json()["recommendations"]
+
+
+def test_openapi_says_score_is_what_the_rank_follows_and_model_score_the_models(client):
+    # issue 30: one field means one thing; the OpenAPI page says which
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    rec = schemas["ServedRecommendation"]["properties"]
+    assert {"type": "null"} in rec["score"]["anyOf"]
+    assert rec["score"]["description"].startswith("the number the rank follows")
+    assert "unconfirmed" in rec["model_score"]["description"]
+    assert "model_score" in schemas["ServedRecommendation"]["required"]
+    assert "confirmed_gain" in schemas["PolicyNote"]["properties"]
+    assert "held-out" in schemas["FitNote"]["properties"]["r2"]["description"]

@@ -76,12 +76,17 @@ def test_both_runs_have_the_headline_metrics(trained, second_run) -> None:
     }
     assert columns >= HEADLINE, sorted(HEADLINE - columns)
     for _, row in runs.iterrows():
-        shipped = "learned" if row["metrics.headline.personalized"] == 1 else "best_constant"
         assert row["metrics.headline.shipped_dr"] == row["metrics.ope.shipped.dr"]
-        assert (
-            row["metrics.headline.gain_vs_logged"]
-            == row[f"metrics.policy.dr_gain_vs_logged.{shipped}"]
-        )
+        # the figures the decision was made on (issue 30: they were the held-out rows')
+        for end in ("", "_low", "_high"):
+            assert (
+                row[f"metrics.headline.gain_vs_logged{end}"]
+                == row[f"metrics.decision.gain_vs_logged{end}"]
+            )
+            assert (
+                row[f"metrics.headline.learned_gain_vs_best_constant{end}"]
+                == row[f"metrics.decision.gain_vs_constant{end}"]
+            )
         assert row["metrics.headline.rows_train"] + row["metrics.headline.rows_eval"] == 4000
         assert row["metrics.headline.r2.conversions"] == row["metrics.eval.conversions.r2"]
         assert row["metrics.headline.total_s"] > 0

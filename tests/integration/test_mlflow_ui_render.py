@@ -1,7 +1,8 @@
 """The registered model's page in MLflow's own UI, drawn by headless Chromium: a real
 ``mlflow server`` on a free loopback port over the session's store, holding the trained and
-registered test model. The page must say what the model recommends (its description) and the
-version's DR value (its tag). Skipped, with the reason, only when no Chromium is installed.
+registered test model. The model page must say what the model recommends (its description) and
+the version's DR value (its tag); the experiment page, at the address engage prints, must open on
+its runs table (not MLflow 3.18's GenAI start page) and show the experiment's description. Skipped, with the reason, only when no Chromium is installed.
 
 ``ENGAGE_WRITE_DOC_IMAGES=1`` also copies the picture to docs/images/mlflow-model-page.png.
 """
@@ -20,7 +21,13 @@ import matplotlib.image as mpimg
 import pytest
 from mlflow import MlflowClient
 
-from engage.registry import DR_VALUE_TAG, dr_value_text
+from engage.registry import (
+    DESCRIPTION_TAG,
+    DR_VALUE_TAG,
+    ML_VIEW_QUERY,
+    dr_value_text,
+    experiment_page,
+)
 from tests.conftest import REPO, TEST_MODEL
 from tests.servers import mlflow_server
 
@@ -93,3 +100,26 @@ def test_the_model_page_says_what_it_recommends_and_its_dr_value(
     if os.environ.get("ENGAGE_WRITE_DOC_IMAGES") == "1":
         DOC_IMAGE.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(png, DOC_IMAGE)
+
+
+def test_the_experiment_opens_on_its_runs_with_its_description(
+    browser, mlflow_ui, trained, tmp_path
+) -> None:
+    # issue 30: MLflow 3.18 opened the experiment on its GenAI page ("Send your first trace")
+    # whatever its kind tag said; the address engage prints asks for the runs view
+    assert trained.ui_page.endswith(
+        f"/#/experiments/{trained.experiment_id}/runs/{trained.run_id}?{ML_VIEW_QUERY}"
+    )
+    page = experiment_page(mlflow_ui, trained.experiment_id)
+    text = _visible_text(_chromium(browser, tmp_path / "profile", "--dump-dom", page).stdout)
+    run = MlflowClient().get_run(trained.run_id)
+    assert "Send your first trace" not in text, text[:2000]
+    assert "Run Name" in text and run.info.run_name in text, text[:2000]  # the runs table
+    assert run.info.run_name.startswith("campaigns")  # the data file first, not the spec's name
+    description = MlflowClient().get_experiment(trained.experiment_id).tags[DESCRIPTION_TAG]
+    assert description.split(":")[0] in text, text[:2000]
+
+    listing = _visible_text(
+        _chromium(browser, tmp_path / "profile", "--dump-dom", f"{mlflow_ui}/#/experiments").stdout
+    )
+    assert description.split(":")[0] in listing, listing[:2000]  # not "-"

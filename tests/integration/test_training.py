@@ -209,7 +209,10 @@ def test_cli_train_prints_summary(mlflow_store, sim_log, capsys) -> None:
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "Policy value on the held-out split" in out and "normalised regret" in out
+    assert "Policy value on the held-out rows" in out and "normalised regret" in out
+    # the decision's figures, as the headline metrics and the report give them (issue 30)
+    assert "shipped policy over what marketers did, as the decision judged it" in out
+    assert "in MLflow's UI: http://127.0.0.1:5000/#/experiments/" in out
     assert "registered version 1" in out
     assert "objective: conversions 1, engagement_rate 0, follower_growth 0, retention_30d 0" in out
     assert "quarantined 0 of 4,000 rows" in out
@@ -258,7 +261,19 @@ def test_facebook_example_trains_end_to_end(mlflow_store, tmp_path) -> None:
     assert experiment.name == "engage-facebook_metrics"
     assert experiment.tags[registry.EXPERIMENT_KIND_TAG] == "custom_model_development"
     run = client.get_run(result.run_id)
-    assert run.info.run_name == "facebook_metrics · dataset_Facebook.csv · seed 0"
+    assert run.info.run_name == "dataset_Facebook.csv · seed 0"
+    assert experiment.tags[registry.DESCRIPTION_TAG].startswith(
+        "engage training runs on the facebook_metrics campaign log"
+    )
+    # the Facebook file's outcome models explain little (issue 30): the answer says so
+    answer = result.policy.recommend(
+        pd.DataFrame(
+            [{"Page total likes": 139441, "Post Month": 12, "Post Weekday": 4, "Post Hour": 3}]
+        ),
+        top_k=2,
+    )[0]
+    assert answer.fit is not None and answer.fit.weak
+    assert answer.policy.confirmed_gain is not None
     assert run.data.params["model_name"] == "engage-facebook_metrics"
     model = client.get_registered_model("engage-facebook_metrics")
     assert str(model.aliases[registry.CHAMPION]) == "1"

@@ -23,7 +23,7 @@ from engage.policy.exploration import Exploration, draw, draw_seed
 
 class Ranked(Protocol):
     style: str
-    score: float
+    model_score: float  # the models' score (a pinned first recommendation has no score)
     posting_mix: Mapping[str, float]
     decisions: Mapping[str, Any]
 
@@ -66,13 +66,13 @@ def explore(
         if rec.style not in seen:
             seen.add(rec.style)
             firsts.append(i)
-    scores = [float(recs[i].score) for i in firsts]
+    scores = [float(recs[i].model_score) for i in firsts]  # a pinned first has no score
     seed = 0 if how.method == "greedy" else draw_seed(profile, decision_id)  # greedy draws nothing
     got = draw(scores, 0, how, seed)
     options = [
         {
             "style": recs[i].style,
-            "score": float(recs[i].score),
+            "score": float(recs[i].model_score),
             "probability": float(p),
             "posting_mix": dict(recs[i].posting_mix),
             "decisions": dict(recs[i].decisions),

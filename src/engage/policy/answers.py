@@ -22,6 +22,7 @@ from engage.policy.narration import Narrator, policy_note, support
 from engage.policy.ranking import Ranking
 from engage.policy.results import (
     Basis,
+    ConfirmedGain,
     Fallback,
     OutcomeForecast,
     PolicyMode,
@@ -134,7 +135,9 @@ class Describer:
             },
             decisions=decisions,
             predicted=predicted,
-            score=float(objective - discount),
+            # a pinned action's place rests on the decision, not on this score (see Recommendation)
+            score=None if pinned else float(objective - discount),
+            model_score=float(objective - discount),
             predicted_objective=float(objective),
             support_discount=float(discount),
             lift_vs_typical=float(objective - r.typical[i]),
@@ -190,3 +193,18 @@ class Describer:
             (baseline if b else first) if p else fallback
             for p, b in zip(pinned, moved, strict=True)
         ]
+
+
+#: the training metric of the shipped policy's gain over the logged policy, as decided
+_DECIDED_GAIN = "decision.gain_vs_logged"
+
+
+def confirmed_gain(metrics: Mapping[str, Any]) -> ConfirmedGain | None:
+    """The shipped policy's gain the shipping decision confirmed, from a model's training
+    metrics (None: the model carries no decision figures)."""
+    ends = ("", "_low", "_high")
+    try:
+        value, low, high = (float(metrics[_DECIDED_GAIN + end]) for end in ends)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return ConfirmedGain(value=value, low=low, high=high)

@@ -351,7 +351,7 @@ def load_policy(directory: str | Path) -> Policy:
 def flatten(answer: Answer) -> dict[str, Any]:
     """One flat row for a profile's answer (the top recommendation) plus the JSON of it all."""
     top = answer.recommendations[0]
-    row: dict[str, Any] = {"style": top.style, "score": top.score}
+    row: dict[str, Any] = {"style": top.style, "score": top.score, "model_score": top.model_score}
     row.update({f"mix_{k}": v for k, v in top.posting_mix.items()})
     row.update(top.decisions)
     row["lift_vs_typical"] = top.lift_vs_typical

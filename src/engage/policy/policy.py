@@ -49,6 +49,7 @@ from engage.policy.candidates import CandidateSet
 from engage.policy.constraints import ConstraintError, Constraints, allowed_actions
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.explanation import Explainer, contributions
+from engage.policy.fit import with_training_figures
 from engage.policy.intervals import IntervalModel
 from engage.policy.narration import Narrator, policy_note, support_level
 from engage.policy.ranking import Ranking, rank_styles, runner_up, top_choice
@@ -512,6 +513,9 @@ class Policy:
             self.mode, self.constant_action, pinned, constraints, to_baseline=to_baseline
         )
         unit = self.narrator.score_unit(self._outcome_order, r.weights).description
+        notes, explanations, fit = with_training_figures(
+            self.metadata.get("metrics", {}), self._outcome_order, r.weights, notes, explanations
+        )
         describe = partial(self.describer.recommendation, min_propensity=self.min_propensity)
         shown = [[int(r.rows(i)[j]) for j in order] for i, order in enumerate(orders)]
         widths = self.describer.halfwidths(context, shown, self.interval_halfwidth)
@@ -532,6 +536,7 @@ class Policy:
                 policy=notes[i],
                 explanation=explanations.get(i),
                 score_unit=unit,
+                fit=fit,
             )
             for i, order in enumerate(orders)
         ]

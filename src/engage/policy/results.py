@@ -97,9 +97,18 @@ class Recommendation(Result):
     predicted: Mapping[str, OutcomeForecast] = Field(
         description="each outcome's forecast with its interval, in the policy's outcome order"
     )
-    score: float = Field(
-        description="ranking score: predicted_objective less support_discount; "
-        "recommendations of basis personalized are listed in descending score order"
+    score: float | None = Field(
+        description="the number the rank follows: the model's score (model_score) for a "
+        "recommendation of basis personalized, listed in descending score order; null for the "
+        "action a constant or baseline policy puts first whatever the model's score (basis "
+        "constant or baseline): its place rests on the shipping decision's confirmed gain "
+        "(policy.confirmed_gain), not on a score. Scores never increase from one rank to the "
+        "next, so sorting by score (null first) gives the ranks"
+    )
+    model_score: float = Field(
+        description="the outcome models' score, predicted_objective less support_discount; "
+        "for a recommendation of basis constant or baseline an unconfirmed figure the "
+        "decision did not rank by (it may exceed or fall below the others')"
     )
     predicted_objective: float = Field(
         description="the objective's weighted sum of the predicted outcomes"
@@ -170,6 +179,15 @@ class Explanation(Result):
     )
 
 
+class ConfirmedGain(Result):
+    """What the shipping decision confirmed of the policy that answers: its gain over what
+    marketers did, off-policy, on the gate's logged campaigns (an average, not this profile's)."""
+
+    value: float = Field(description="the doubly robust gain, in score_unit per logged row")
+    low: float = Field(description="lower end of its 95% interval")
+    high: float = Field(description="upper end of its 95% interval")
+
+
 class PolicyNote(Result):
     """What kind of policy answered, in words a caller can show."""
 
@@ -185,6 +203,27 @@ class PolicyNote(Result):
         "outside_support: the log has too few such profiles with its style); null when it is "
         "first, or the policy is not constant",
     )
+    confirmed_gain: ConfirmedGain | None = Field(
+        default=None,
+        description="the shipped policy's gain over what marketers did as the shipping "
+        "decision judged it (null: the model carries no decision figures): what ranks a "
+        "constant or baseline policy's action first",
+    )
+
+
+class FitNote(Result):
+    """How well the outcome models explain the logged outcomes (held-out R²)."""
+
+    r2: Mapping[str, float] = Field(
+        description="each outcome model's R² on held-out campaigns (1: explains every "
+        "difference between campaigns; 0: no better than the average; below 0: worse)"
+    )
+    weak: tuple[str, ...] = Field(
+        description="the outcomes whose model explains little (R² below threshold): their "
+        "forecasts and the differences between plans are the model's unconfirmed estimates"
+    )
+    threshold: float = Field(description="the R² below which a model explains little")
+    note: str = Field(description="the fit in words, with what it means for this answer")
 
 
 class Answer(Result):
@@ -201,4 +240,10 @@ class Answer(Result):
         default="",
         description="what one point of score is: an outcome's unit when the objective is that "
         "outcome alone, else the objective's weights with the outcomes' units",
+    )
+    fit: FitNote | None = Field(
+        default=None,
+        description="how well the outcome models fit the logged outcomes; when an outcome the "
+        "objective weighs is in fit.weak, the explanation's sentences are hedged as unconfirmed "
+        "(null: the model carries no fit figures)",
     )

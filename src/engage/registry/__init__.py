@@ -43,11 +43,14 @@ from engage.registry.servable import (
 )
 from engage.registry.store import (
     CLASSICAL_ML,
+    DESCRIPTION_TAG,
     EXPERIMENT_KIND_TAG,
+    ML_VIEW_QUERY,
     RegistryClient,
     StoreMissingError,
     configure_tracking,
     default_tracking_uri,
+    experiment_page,
     open_store,
     redacted_values,
 )
@@ -57,8 +60,10 @@ from engage.registry.uris import RegisteredUri, parse_registered_uri, registered
 __all__ = [
     "CHAMPION",
     "CLASSICAL_ML",
+    "DESCRIPTION_TAG",
     "DR_VALUE_TAG",
     "EXPERIMENT_KIND_TAG",
+    "ML_VIEW_QUERY",
     "FINISHED",
     "INCOMPLETE_REASON_TAG",
     "INCOMPLETE_TAG",
@@ -70,6 +75,7 @@ __all__ = [
     "bounded_mlflow_http",
     "champion",
     "configure_tracking",
+    "experiment_page",
     "default_tracking_uri",
     "dr_value_text",
     "drop_champion",

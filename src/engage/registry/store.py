@@ -19,9 +19,31 @@ from mlflow import MlflowClient
 
 from engage.contract.redaction import redact
 
-#: MLflow 3's UI opens an experiment on its GenAI or its classical-ML view by this tag
+#: the kind of an experiment, which MLflow 3's UI up to 3.4 opened the experiment's view by
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 CLASSICAL_ML = "custom_model_development"
+#: the experiment's description, the "Description" column of MLflow's experiment list
+DESCRIPTION_TAG = "mlflow.note.content"
+#: the query that opens MLflow's UI on the classic runs (training) view. From MLflow 3.5 on
+#: (checked in 3.18's UI bundle: the view follows a ``workflowType`` that comes from this URL
+#: parameter, else from the browser's local storage, key ``mlflow.workflowType``, default
+#: ``genai``) the experiment-kind tag no longer decides the view, and no tag or server setting
+#: does: every link engage prints to an experiment carries this parameter, which the UI keeps
+#: while one navigates from there.
+ML_VIEW_QUERY = "workflowType=machine_learning"
+#: where ``make ui`` serves the UI of the embedded store (its default host and port)
+LOCAL_UI = "http://127.0.0.1:5000"
+
+
+def experiment_page(tracking_uri: str, experiment_id: str, run_id: str | None = None) -> str:
+    """The address of an experiment's runs table (or one of its runs) in MLflow's UI, opened
+    on the classic runs view (:data:`ML_VIEW_QUERY`): on the tracking server for an
+    ``http(s)`` tracking URI (credentials masked), else where ``make ui`` serves it."""
+    base = tracking_uri if urlparse(tracking_uri).scheme in ("http", "https") else LOCAL_UI
+    page = f"{redact(base).rstrip('/')}/#/experiments/{experiment_id}"
+    if run_id:
+        page += f"/runs/{run_id}"
+    return f"{page}?{ML_VIEW_QUERY}"
 
 
 #: the client of a store, as callers outside the registry name its type
@@ -61,10 +83,14 @@ def default_tracking_uri(root: str | Path = "mlruns") -> str:
     )
 
 
-def configure_tracking(experiment: str, root: str | Path = "mlruns") -> str:
+def configure_tracking(
+    experiment: str, root: str | Path = "mlruns", description: str | None = None
+) -> str:
     """Point MLflow at :func:`default_tracking_uri` (creating ``root`` for the embedded store)
-    and create the experiment (tagged as classical ML:
-    ``mlflow.experimentKind=custom_model_development``) if it is new.
+    and create the experiment if it is new: tagged as classical ML
+    (``mlflow.experimentKind=custom_model_development``) and described (``description``, the
+    experiment list's "Description" column). An existing experiment gets whichever of the two
+    tags it lacks (one made by an older engage, or by hand); a description it has is kept.
 
     Returns the tracking URI in use.
     """
@@ -76,14 +102,20 @@ def configure_tracking(experiment: str, root: str | Path = "mlruns") -> str:
     if not os.environ.get("MLFLOW_TRACKING_URI"):  # the embedded store: its folder must exist
         Path(root).resolve().mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
-    if mlflow.get_experiment_by_name(experiment) is None:
-        # classical ML, so that MLflow 3's UI does not open the experiment on its GenAI view
+    tags = {EXPERIMENT_KIND_TAG: CLASSICAL_ML}
+    if description:
+        tags[DESCRIPTION_TAG] = description
+    existing = mlflow.get_experiment_by_name(experiment)
+    if existing is None:
         artifacts = (
             (Path(root).resolve() / "artifacts").as_uri() if uri.startswith("sqlite:") else None
         )
-        mlflow.create_experiment(
-            experiment, artifact_location=artifacts, tags={EXPERIMENT_KIND_TAG: CLASSICAL_ML}
-        )
+        mlflow.create_experiment(experiment, artifact_location=artifacts, tags=tags)
+    else:
+        client = MlflowClient(tracking_uri=uri)
+        for key, value in tags.items():
+            if not existing.tags.get(key):
+                client.set_experiment_tag(existing.experiment_id, key, value)
     mlflow.set_experiment(experiment)
     return uri
 

@@ -105,16 +105,18 @@ def _gain_card(label: str, gain: Gain, unit: str, note: str) -> dict[str, str]:
 
 
 def _judged_card(facts: RunFacts) -> dict[str, str]:
-    """How many rows the figures were judged on (held out), and what else the gate judged."""
+    """How many rows the headline's gains (the decision's figures) were judged on."""
     d, noun = facts.data, plural(facts.row_noun)
-    note = "held out: never seen in training"
-    if d.rows_gate > d.rows_evaluated:
-        note += (
-            f"; the decision to ship also judged {d.rows_gate - d.rows_evaluated:,} training "
-            f"{noun}, each by models that never saw it"
-        )
     label = f"{noun.capitalize()} it was judged on"
-    return {"label": label, "value": f"{d.rows_evaluated:,}", "note": note}
+    if d.rows_gate <= d.rows_evaluated:
+        note = "held out: never seen in training; the decision to ship judged the same"
+        return {"label": label, "value": f"{d.rows_evaluated:,}", "note": note}
+    note = (
+        f"{d.rows_evaluated:,} held out, never seen in training, and "
+        f"{d.rows_gate - d.rows_evaluated:,} training {noun}, each judged by models that never "
+        "saw it; the gains above and the decision to ship are these"
+    )
+    return {"label": label, "value": f"{d.rows_gate:,}", "note": note}
 
 
 def _segments(facts: RunFacts) -> dict[str, Any]:
@@ -144,10 +146,12 @@ def _segment_rows(summary: SegmentSummary) -> list[dict[str, Any]]:
     """One row per segment: conditions, share, style (and runner-up), plan, thin support."""
     rows = []
     for seg in summary.segments:
-        mixed = ""
+        # the style's own share of the group, beside it: the group's share of all profiles
+        # sits in the column before and is not how many profiles get this style
+        mixed = f"for {share(seg.agreement)} of this group"
         if seg.runner_up is not None:
             other, part = seg.runner_up
-            mixed = f"{share(seg.agreement)} of them; {other} {share(part)}"
+            mixed += f"; {other} {share(part)}"
         thin = [{"style": s, "recommended": s == seg.style} for s in seg.thin_support]
         rows.append(
             {
@@ -229,15 +233,24 @@ def _values(facts: RunFacts, figures: dict[str, str]) -> dict[str, Any]:
     ]
     if has_true:
         headers.append(("True value (simulation)", "num"))
+    d = facts.data
+    apart = (
+        f" The gains at the top (and the decision to ship) were judged on {d.rows_gate:,} "
+        f"{rows_noun}, these values on the {d.rows_evaluated:,} held-out ones alone, so the "
+        "difference of two values here need not be the gain above."
+        if d.rows_gate > d.rows_evaluated
+        else ""
+    )
     note = (
         f"Expected values are doubly robust estimates on held-out {rows_noun}, with "
         "95% intervals that also allow for the model's error where a plan's mix or cadence differs "
         "from what marketers did (they span the doubly robust estimate's and the model's own "
         "read-out's); what marketers did is the observed average. The model-free check "
         "(self-normalised inverse propensity scoring) credits only the style, with the other "
-        "choices marketers actually made."
+        "choices marketers actually made." + apart
     )
     return {
+        **_fit(facts),
         "value_headers": headers,
         "value_rows": rows,
         "has_true": has_true,
@@ -254,6 +267,21 @@ def _values(facts: RunFacts, figures: dict[str, str]) -> dict[str, Any]:
             "the data cannot support the style."
         ),
     }
+
+
+def _fit(facts: RunFacts) -> dict[str, Any]:
+    """Each outcome model's held-out R², and a warning where one explains little."""
+    fit = facts.fit
+    if fit is None:
+        return {"fit_text": "", "fit_warnings": []}
+    each = ", ".join(f"{o} {v:.2g}" for o, v in fit.r2.items())
+    text = (
+        f"How much of the logged outcomes the outcome models explain on held-out "
+        f"{plural(facts.row_noun)} (R²: 1 explains every difference, 0 no better than the "
+        f"average): {each}."
+    )
+    warnings = [fit.note] if fit.weak else []
+    return {"fit_text": text, "fit_warnings": warnings}
 
 
 def _triple(t: tuple[float, float, float] | None) -> dict[str, str] | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engage.ope import Values
+from engage.policy.results import FitNote
 from engage.reporting.wording import verdict
 
 #: Below this estimated chance marketers "rarely" used a style for a profile.
@@ -210,6 +211,8 @@ class RunFacts:
         data: what validation did with the log.
         values: the evaluation's policy values (with ``true`` values in simulation).
         figures: what the policy-value and overlap figures are drawn from.
+        fit: how well the outcome models explain the logged outcomes (held-out R² each);
+            None when the run has no such figures.
     """
 
     title: str
@@ -230,3 +233,4 @@ class RunFacts:
     data: DataFacts
     values: Values
     figures: FigureData
+    fit: FitNote | None = None

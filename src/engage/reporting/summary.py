@@ -19,6 +19,7 @@ from rich.table import Table
 
 from engage.contract.validation import ValidationReport
 from engage.ope import Values
+from engage.reporting.wording import verdict
 
 
 class TrainedRun(Protocol):
@@ -52,6 +53,8 @@ class TrainedRun(Protocol):
     def validation(self) -> ValidationReport | None: ...
     @property
     def artifact_uri(self) -> str: ...  # the run's artifact root ("" when unknown)
+    @property
+    def ui_page(self) -> str: ...  # the run in MLflow's UI, on its runs view ("": unknown)
 
 
 #: Where training logs the report page among the run's artifacts.
@@ -97,10 +100,16 @@ def print_summary(result: TrainedRun, console: Console | None = None) -> None:
             f"oracle value {m['true.oracle']:.3f}; normalised regret (oracle - policy) / (oracle - logged): "
             f"learned {m['regret.learned']:.3f}, best constant {m['regret.best_constant']:.3f}"
         )
+    for line in decided_gain_lines(result.metrics):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(f"policy shipped: [bold]{result.mode}[/] — {escape(result.decision_reason)}")
     console.print(
         f"MLflow run {result.run_id} (experiment {result.experiment_id}) at {result.tracking_uri}"
     )
+    if result.ui_page:  # one line, whole: it opens MLflow's UI on the runs view
+        console.print(
+            f"in MLflow's UI: {result.ui_page}", markup=False, highlight=False, soft_wrap=True
+        )
     # one line however narrow the terminal: a path is copied whole
     report = report_line(result.run_id, result.artifact_uri)
     console.print(report, markup=False, highlight=False, soft_wrap=True)
@@ -109,6 +118,38 @@ def print_summary(result: TrainedRun, console: Console | None = None) -> None:
         console.print(
             f"registered version {result.version}: {state} — {escape(result.promotion_reason)}"
         )
+
+
+#: the gains the summary prints, as the decision judged them: the run's ``headline.*`` metrics
+#: (the same figures the report's headline and the decision's reason give), with their words
+DECIDED_GAINS = (
+    ("gain_vs_logged", "shipped policy over what marketers did"),
+    ("learned_gain_vs_best_constant", "personalised policy over the best constant"),
+)
+
+
+def decided_gain_lines(metrics: Mapping[str, float]) -> list[str]:
+    """The shipped policy's gain over the logged policy and the personalised policy's over the
+    best constant, each with its 95% interval and verdict, from the run's ``headline.*``
+    metrics; none when the run has not those."""
+    rows = metrics.get("gate.rows")
+    on = f" ({int(rows):,} rows)" if rows else ""
+    lines = []
+    if metrics.get("gate.training_rows", 0) > 0:  # the table's values are of fewer rows
+        lines.append(
+            f"the table values the held-out rows alone; the decision judged {int(rows):,} rows, "
+            "each by models that did not see it, so its gains need not be the table's differences"
+        )
+    for figure, words in DECIDED_GAINS:
+        name = f"headline.{figure}"
+        if not all(name + end in metrics for end in ("", "_low", "_high")):
+            continue
+        value, low, high = (metrics[name + end] for end in ("", "_low", "_high"))
+        lines.append(
+            f"{words}, as the decision judged it{on}: {value:+.3f} (95% interval {low:+.3f} "
+            f"to {high:+.3f}): {verdict(low, high)}"
+        )
+    return lines
 
 
 def report_line(run_id: str, artifact_uri: str) -> str:
@@ -130,7 +171,8 @@ def _values_table(result: TrainedRun) -> Table:
     when piped."""
     spec = getattr(result.policy, "spec", None)
     row = getattr(spec, "row_noun", "campaign")  # "post" for a log of posts
-    table = Table(title=f"Policy value on the held-out split (objective per {row})")
+    # the held-out rows alone: the gains printed below it are what the decision judged
+    table = Table(title=f"Policy value on the held-out rows (objective per {row})")
     table.add_column("policy", no_wrap=True)
     table.add_column("estimator", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)

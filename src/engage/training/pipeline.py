@@ -117,6 +117,7 @@ class TrainResult:
     timings: dict[str, float] = field(default_factory=dict)
     registry_notes: tuple[str, ...] = ()  # incomplete versions found and marked before the run
     artifact_uri: str = ""  # the run's artifact root: the report is report/report.html under it
+    ui_page: str = ""  # the run in MLflow's UI, opened on the runs view (registry.experiment_page)
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,9 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
         with stages.run("validate"):  # size limits, contract, quarantine share, trainable rows
             report = validate_input(settings.input, spec) if dask is None else dask.validate(spec)
         with tracking.redacted_errors(), stages:
-            tracking_uri = registry.configure_tracking(settings.experiment, settings.mlruns)
+            tracking_uri = registry.configure_tracking(
+                settings.experiment, settings.mlruns, experiment_description(spec)
+            )
             notes = sweep_unfinished(settings.tracking)
             ended = _run(spec, weights, report, oracle, settings, stages, fit_log, notes, dask)
             pause_at("run_finished")
@@ -184,6 +187,7 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
         timings=stages.timings,
         registry_notes=tuple(notes),
         artifact_uri=redact(ended.artifact_uri),
+        ui_page=registry.experiment_page(tracking_uri, ended.experiment_id, ended.run_id),
     )
 
 
@@ -214,7 +218,7 @@ def _run(
     when this returns (``FAILED`` if it raised)."""
     # the owner's host and pid go with the run's creation: a killed process is then told from a
     # live one by the next training (engage.registry.runs)
-    with mlflow.start_run(run_name=run_name(spec, settings), tags=registry.owner_tags()) as run:
+    with mlflow.start_run(run_name=run_name(settings), tags=registry.owner_tags()) as run:
         _log_run_inputs(settings, spec, weights, report, oracle)
         if notes:
             tracking.set_tags({"registry_cleanup": "; ".join(notes)[:5000]})
@@ -344,9 +348,20 @@ def _judge(
     return evaluation, decision, values, truth
 
 
-def run_name(spec: CampaignSpec, settings: TrainSettings) -> str:
-    """The run's name in MLflow: ``<spec name> · <data file name> · seed <n>``."""
-    return redact(f"{spec.name} · {Path(settings.data).name} · seed {settings.seed}")
+def run_name(settings: TrainSettings) -> str:
+    """The run's name in MLflow: ``<data file name> · seed <n>``, what tells the runs of one
+    experiment apart (the experiment is the spec's, so its name would only push these out of
+    the runs table's narrow name column, as "simulated_world · …")."""
+    return redact(f"{Path(settings.data).name} · seed {settings.seed}")
+
+
+def experiment_description(spec: CampaignSpec) -> str:
+    """The experiment's description (the "Description" column of MLflow's experiment list)."""
+    about = spec.description.strip().split("\n")[0]
+    return (
+        f"engage training runs on the {spec.name} campaign log: each learns which engagement "
+        "style and posting mix to recommend, values it off-policy and says what ships. " + about
+    ).strip()
 
 
 def model_description(spec: CampaignSpec) -> str:

@@ -121,20 +121,17 @@ def headline_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
     what decides whether to personalise); whether it personalises (1/0); each outcome
     model's R²; the training and evaluation rows; the run's seconds. A figure the run does
     not have is left out.
+
+    The two gains are the figures the shipping decision was made on (``decision.*``, from
+    :func:`engage.training.gate.decision_metrics`), the same the decision's reason, the
+    report's headline and the run's summary print.
     """
-    shipped = (
-        "learned"
-        if metrics.get("policy.personalized") == 1
-        else "baseline"
-        if metrics.get("policy.baseline") == 1
-        else "best_constant"
-    )
     whole, bounds = ("", "_low", "_high"), ("_low", "_high")
     sources = {
         "shipped_dr": ("ope.shipped.dr", whole),
         "shipped_range": ("ope.shipped.range", bounds),  # its value is shipped_dr's
-        "gain_vs_logged": (f"policy.dr_gain_vs_logged.{shipped}", whole),
-        "learned_gain_vs_best_constant": ("policy.dr_gain_vs_constant", whole),
+        "gain_vs_logged": ("decision.gain_vs_logged", whole),
+        "learned_gain_vs_best_constant": ("decision.gain_vs_constant", whole),
     }
     out: dict[str, float] = {}
     for figure, (name, ends) in sources.items():

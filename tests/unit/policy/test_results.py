@@ -25,6 +25,7 @@ RECOMMENDATION_KEYS = [
     "decisions",
     "predicted",
     "score",
+    "model_score",
     "predicted_objective",
     "support_discount",
     "lift_vs_typical",
@@ -54,8 +55,13 @@ def answer(policy, tiny) -> Answer:
 
 def test_answer_to_dict_shape_and_types(answer, tiny) -> None:
     d = answer.to_dict()
-    assert list(d) == ["recommendations", "policy", "explanation", "score_unit"]
-    assert d["policy"] == {"mode": "personalized", "note": answer.policy.note, "fallback": None}
+    assert list(d) == ["recommendations", "policy", "explanation", "score_unit", "fit"]
+    assert d["policy"] == {
+        "mode": "personalized",
+        "note": answer.policy.note,
+        "fallback": None,
+        "confirmed_gain": None,
+    }
     assert d["score_unit"].startswith("points: 1 × conversions per 1,000 followers")
     rec = d["recommendations"][0]
     assert list(rec) == RECOMMENDATION_KEYS
@@ -101,6 +107,7 @@ def test_answer_without_explanation() -> None:
         decisions={"posts_per_week": 3.0},
         predicted={"conversions": OutcomeForecast(mean=1.0, low=0.5, high=1.5)},
         score=0.9,
+        model_score=0.9,
         predicted_objective=1.0,
         support_discount=0.1,
         lift_vs_typical=0.2,

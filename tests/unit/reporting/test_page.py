@@ -84,7 +84,7 @@ def test_a_hand_built_record_renders_every_section_with_its_values_escaped() -> 
         "The data",
         f"Industry {EVIL}",
         f"Warning {EVIL}",
-        "55% of them; humour 45%",
+        "for 55% of this group; humour 45%",
         "Tailored plan (personalised) ✓ shipped",
         "1,000 rows read: 990 clean, 10 set aside (1%)",
         "+1.6",

@@ -119,9 +119,12 @@ def test_summary_names_the_report_artifact_and_its_file() -> None:
         decision_reason="why",
         objective_weights={"conversions": 1.0},
         artifact_uri="/data/mlruns/artifacts/1/abc/artifacts",
+        ui_page="http://127.0.0.1:5000/#/experiments/1/runs/abc?workflowType=machine_learning",
     )
     out = io.StringIO()
     print_summary(result, Console(file=out, width=40))
+    # the run in MLflow's UI, on one line however narrow the terminal, opened on the runs view
+    assert f"in MLflow's UI: {result.ui_page}" in out.getvalue().splitlines()
     assert (
         "report: artifact report/report.html of run abc: "
         "/data/mlruns/artifacts/1/abc/artifacts/report/report.html"

@@ -75,25 +75,31 @@ def test_a_versions_dr_value_tag_gives_the_range_when_the_run_has_one(monkeypatc
     assert models._dr_value_tag("none") == {} and models._dr_value_tag(None) == {}
 
 
-@pytest.mark.parametrize(
-    ("personalized", "baseline", "gain_of"),
-    [(1.0, 0.0, "learned"), (0.0, 1.0, "baseline"), (0.0, 0.0, "best_constant")],
-)
-def test_the_headline_gain_is_the_shipped_policys_whichever_mode_shipped(
-    personalized, baseline, gain_of
-) -> None:
+@pytest.mark.parametrize("mode", ["personalized", "baseline", "constant"])
+def test_the_headline_gains_are_the_decisions_whichever_mode_shipped(mode) -> None:
+    # issue 30: the headline metrics carried the held-out gains while the decision's reason
+    # gave the gate's; both are now the figures the decision was made on
+    from engage.ope import Estimate
+    from engage.training.gate import ShipDecision, decision_metrics
     from engage.training.tracking import headline_metrics
 
+    gains = {
+        name: Estimate(float(i), i - 1.0, i + 1.0)
+        for i, name in enumerate(("learned", "baseline", "best_constant"))
+    }
+    decision = ShipDecision(mode, "why", 0, gains=gains, versus=Estimate(0.2, -0.1, 0.5))
     metrics = {
-        "policy.personalized": personalized,
-        "policy.baseline": baseline,
-        "ope.shipped.dr": 10.0,
+        **decision_metrics({"shipped": {"dr": (10.0, 9.5, 10.5)}}, decision),
         "ope.shipped.range_low": 9.0,
         "ope.shipped.range_high": 11.0,
+        # the held-out figures, which the headline no longer reads
+        **{f"policy.dr_gain_vs_logged.{name}": 99.0 for name in gains},
+        "policy.dr_gain_vs_constant": 99.0,
     }
-    for i, policy in enumerate(("learned", "baseline", "best_constant")):
-        metrics[f"policy.dr_gain_vs_logged.{policy}"] = float(i)
     head = headline_metrics(metrics)
-    assert head["headline.gain_vs_logged"] == metrics[f"policy.dr_gain_vs_logged.{gain_of}"]
+    assert decision.gain is not None
+    assert head["headline.gain_vs_logged"] == gains[decision.shipped].value
+    assert head["headline.gain_vs_logged_low"] == gains[decision.shipped].low
+    assert head["headline.learned_gain_vs_best_constant_high"] == 0.5
     assert (head["headline.shipped_range_low"], head["headline.shipped_range_high"]) == (9.0, 11.0)
     assert "headline.shipped_range" not in head  # its value is shipped_dr's

@@ -3,7 +3,8 @@ to an :class:`.evaluation.Evaluation`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from engage import ope
 from engage.policy.policy import PolicyMode
@@ -29,11 +30,21 @@ class ShipDecision:
     # the constant ships although the personalised policy was confirmed too: the constant was
     # confirmed better than it, its choice among the grid allowed for
     displaced: bool = False
+    # the figures the decision was made on, the one source every summary of the run words:
+    # each mode's DR gain over the logged policy, and the personalised policy's over the best
+    # constant (paired); empty / None for a decision made by hand
+    gains: Mapping[str, ope.Estimate] = field(default_factory=dict)
+    versus: ope.Estimate | None = None
 
     @property
     def shipped(self) -> str:
         """The key of the shipped policy in :attr:`Evaluation.values`."""
         return SHIPPED_KEY[self.mode]
+
+    @property
+    def gain(self) -> ope.Estimate | None:
+        """The shipped policy's DR gain over the logged policy, as the decision judged it."""
+        return self.gains.get(self.shipped)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -61,9 +72,17 @@ def decide_shipping(evaluation: Evaluation) -> ShipDecision:
         floor=evaluation.min_propensity,
         floors_tried=evaluation.floors_tried,
         constants_tried=evaluation.constants_tried,
+        baseline=evaluation.gains.get("baseline"),
     )
     reason = ship_reason(estimates, ruled, judged)
-    return ShipDecision(ruled.mode, reason, evaluation.constant_action, displaced=ruled.displaced)
+    return ShipDecision(
+        ruled.mode,
+        reason,
+        evaluation.constant_action,
+        displaced=ruled.displaced,
+        gains=dict(evaluation.gains),
+        versus=evaluation.gain,
+    )
 
 
 def decided_values(evaluation: Evaluation, decision: ShipDecision) -> ope.Values:
@@ -73,9 +92,17 @@ def decided_values(evaluation: Evaluation, decision: ShipDecision) -> ope.Values
 
 def decision_metrics(values: ope.Values, decision: ShipDecision) -> dict[str, float]:
     """``policy.personalized``, ``policy.baseline`` (1/0: which mode shipped; neither: the best
-    constant) and ``ope.<policy>.<estimator>[_low|_high]`` of every value."""
+    constant), ``ope.<policy>.<estimator>[_low|_high]`` of every value, and the figures the
+    decision was made on: ``decision.gain_vs_logged`` (the shipped policy's) and
+    ``decision.gain_vs_constant`` (the personalised policy's over the best constant)."""
+    figures: dict[str, float] = {}
+    if decision.gain is not None:
+        figures |= ope.estimate_metrics("decision.gain_vs_logged", decision.gain)
+    if decision.versus is not None:
+        figures |= ope.estimate_metrics("decision.gain_vs_constant", decision.versus)
     return {
         "policy.personalized": float(decision.mode == "personalized"),
         "policy.baseline": float(decision.mode == "baseline"),
         **ope.value_metrics(values),
+        **figures,
     }

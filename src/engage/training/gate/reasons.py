@@ -19,6 +19,7 @@ class Judged:
     floor: float | None = None  # the personalised policy's support floor
     floors_tried: int = 1
     constants_tried: int = 0
+    baseline: Estimate | None = None  # the baseline's DR gain over the logged, when measured
 
 
 def said(g: Estimate) -> str:
@@ -55,6 +56,9 @@ def ship_reason(estimates: GateEstimates, ruled: Verdict, judged: Judged) -> str
             if ruled.mode == "baseline"
             else "shipping the best constant action (this policy has no baseline)"
         )
+        if ruled.mode == "baseline" and judged.baseline is not None:
+            # the figure the report's headline gives for what ships, said here too
+            fallback += f" ({verdict(judged.baseline)} what marketers did, {said(judged.baseline)})"
         return (
             f"neither the personalised policy ({verdict(learned)} what marketers did, DR gain "
             f"{said(learned)}) nor the best constant ({verdict(constant)}, {said(constant)}) is "

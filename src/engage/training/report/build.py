@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engage.policy.fit import fit_note
 from engage.reporting import Report, RunFacts, render_report
 from engage.reporting.record import FigureData, SupportFindings
 from engage.training.report.gains import measure_gains
@@ -72,7 +73,7 @@ def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> R
     )
     fallback = (
         float(np.mean(shipped != decision.constant_action)) - on_baseline
-        if decision.mode != "personalized"
+        if decision.mode == "constant"
         else 0.0
     )
     support = _support(inputs, prop, policy.candidates.style_codes[shipped])
@@ -106,6 +107,7 @@ def gather_facts(inputs: ReportInputs, *, seed: int = 0, n_boot: int = 200) -> R
         data=describe_data(inputs.validation, ev.data.n, ev.gate_rows),
         values=inputs.values,
         figures=_figures(inputs),
+        fit=fit_note(policy.metadata.get("metrics", {}), list(policy.outcome_models)),
     )
 
 

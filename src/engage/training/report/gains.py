@@ -1,14 +1,13 @@
 """The gains a report headlines: over what marketers did, and over the best single action.
 
-The report's figures are those of the held-out rows, like the values it shows beside them:
-the evaluation holds the paired difference between the personalised policy and the best
-constant there (:attr:`Evaluation.held_out_gain`) and each policy's gain over the logged
-policy (:attr:`Evaluation.held_out_gains`). (The shipping gate judged on more rows: the
-decision's reason gives its figures.) Without them (an evaluation made elsewhere) the gain is
-computed here, on the same held-out rows and with the same doubly robust terms as the shipped
-policy's value, as a paired bootstrap: the shipped policy's DR value and the marketers'
-observed mean come from the same campaigns, so treating them as independent would overstate
-the uncertainty.
+They are the figures the shipping decision was made on (:attr:`ShipDecision.gains` and
+:attr:`ShipDecision.versus`, the gate's rows), the same the decision's reason, the run's
+summary and its ``headline.*`` metrics give: one run never says "better" in one place and "not
+distinguishable" in another. Without them (a decision made by hand) the evaluation's gate
+figures are read, and without those (an evaluation made elsewhere) the gain is computed here,
+on the evaluation's rows and with the same doubly robust terms as the shipped policy's value,
+as a paired bootstrap: the shipped policy's DR value and the marketers' observed mean come
+from the same campaigns, so treating them as independent would overstate the uncertainty.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ def measure_gains(
     n_boot: int = 200,
     seed: int = 0,
 ) -> Gains:
-    """The shipped policy's gains on the held-out rows (see the module docstring).
+    """The shipped policy's gains as the decision judged them (see the module docstring).
 
     Args:
         policy: the shipped policy (its outcome models and candidates).
@@ -42,8 +41,8 @@ def measure_gains(
         seed: seed of the resamples.
     """
     data = evaluation.data
-    g = evaluation.held_out_gain or evaluation.gain
-    gains = evaluation.held_out_gains or evaluation.gains
+    g = decision.versus or evaluation.gain
+    gains = decision.gains or evaluation.gains
     if gains is not None and decision.shipped in gains:
         e = gains[decision.shipped]
         return Gains(Gain(e.value, e.low, e.high), Gain(g.value, g.low, g.high))

@@ -102,9 +102,17 @@ def headline_sentences(
         return (
             f"The model tailors its plan to each profile: {style_mix(recommended)}.",
             *([pattern] if pattern else []),
-            f"Following it {over_logged}, and {_short_gain(vs)} more than the best single "
-            f"plan for every {row}.",
+            f"Following it {over_logged}, and {_versus_words(vs, row)}.",
             f"That single plan would be {constant_plan}.",
+        )
+    if mode == "baseline":
+        return (
+            "The model recommends, for each profile, the plan marketers of similar profiles "
+            f"typically use: {style_mix(recommended)}.",
+            f"Following it {over_logged}.",
+            "Neither a plan tailored to each profile nor one plan for everyone "
+            f"({constant_plan}) was confirmed better than what marketers did, so nothing new "
+            f"ships ({_tailoring_words(vs, unit)}).",
         )
     first = f"The model recommends the same plan for every {row}: {constant_plan}."
     if baseline_share > 0:
@@ -128,11 +136,28 @@ def headline_sentences(
     return first, f"Following it {over_logged}.", tried
 
 
-def _short_gain(gain: Gain) -> str:
-    """``+0.63 (+0.31 to +0.89)`` for a second comparison in the same unit."""
+def _versus_words(gain: Gain, row: str) -> str:
+    """The personalised policy against the best single plan, worded by its interval like every
+    gain (the ship-decision line says the same of the same figures)."""
+    plan = f"the best single plan for every {row}"
+    if gain.verdict == "better":
+        return f"{_short_gain(gain)} more than {plan}"
+    if gain.verdict == "worse":
+        return f"{_short_gain(gain, sign=-1)} less than {plan}"
+    return f"shows no clear difference from {plan} ({_short_gain(gain)})"
+
+
+def _short_gain(gain: Gain, sign: int = 1) -> str:
+    """``+0.63 (+0.31 to +0.89)`` for a second comparison in the same unit (``sign=-1``: the
+    amount by which it is less, ``0.63 (0.31 to 0.89)``)."""
     places = decimals(gain.value, gain.low, gain.high)
-    low, high = number(gain.low, places, signed=True), number(gain.high, places, signed=True)
-    return f"{number(gain.value, places, signed=True)} ({low} to {high})"
+    value = sign * gain.value
+    low, high = sorted((sign * gain.low, sign * gain.high))
+    signed = sign == 1  # "0.20 less than": the amount, unsigned
+    return (
+        f"{number(value, places, signed=signed)} ({number(low, places, signed=signed)} to "
+        f"{number(high, places, signed=signed)})"
+    )
 
 
 def _tailoring_words(gain: Gain, unit: str) -> str:

@@ -129,3 +129,12 @@ def test_the_verdict_words_an_interval_below_zero_as_worse() -> None:
     reason = ship_reason(estimates, ship_rule(estimates), Judged(versus=Estimate(0.1, -1, 1)))
     assert "worse than what marketers did" in reason
     assert "not significant" not in reason
+
+
+def test_a_shipped_baseline_is_said_with_its_own_gain() -> None:
+    # issue 30: the report headlines the baseline's gain when it ships; the reason says it too
+    estimates = GateEstimates(Estimate(0.385, -0.267, 0.870), Estimate(0.129, -0.402, 0.660))
+    judged = Judged(versus=Estimate(0.2, -0.3, 0.9), baseline=Estimate(-0.445, -0.838, -0.067))
+    reason = ship_reason(estimates, ship_rule(estimates), judged)
+    assert "shipping the baseline" in reason
+    assert reason.endswith("(worse than what marketers did, -0.445, 95% interval -0.838 to -0.067)")
