@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import psutil
 
 from engage.contract.redaction import redact
-from engage.contract.sys_path import without_foreign_engage
 from engage.training.split import TrainingError
 
 LOCAL = "local"
@@ -57,14 +56,13 @@ def dask_client(address: str) -> Iterator[object]:
     cluster = None
     if address == LOCAL:
         size = local_sizing()
-        with without_foreign_engage():  # workers must import this engage (see sys_path)
-            cluster = LocalCluster(
-                n_workers=size.n_workers,
-                threads_per_worker=size.threads_per_worker,
-                memory_limit=size.memory_limit,
-                processes=True,
-                dashboard_address=None,
-            )
+        cluster = LocalCluster(
+            n_workers=size.n_workers,
+            threads_per_worker=size.threads_per_worker,
+            memory_limit=size.memory_limit,
+            processes=True,
+            dashboard_address=None,
+        )
         client = Client(cluster)
     else:
         try:
