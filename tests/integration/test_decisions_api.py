@@ -437,3 +437,31 @@ def test_a_zero_budget_explores_nothing_and_the_service_budget_holds(serve):
         capped.post(URL, json={"profile": EXAMPLE_PROFILE, "exploration": FULL})
     mean = metric(capped, "engage_exploration_cost_mean")
     assert 0.0 <= mean <= 0.01 + 1e-12
+
+
+def test_the_budgets_objective_is_the_models_prediction_of_each_drawn_action(fixture_model):
+    # the fast path (one encoded row, mix and numeric columns overwritten) equals encoding each
+    # drawn action as a frame
+    import pandas as pd
+
+    from engage.policy.scoring import weighted
+
+    policy = fixture_model.policy
+    spec = policy.spec
+    row = fixture_model.contract.profile_row(EXAMPLE_PROFILE)
+    rec = answer_rows([row], Question(fixture_model, 1, None, None, False))[0].recommendations[0]
+    objective = exploring.continuous_of(policy, None, row, None).objective(rec)
+    rng = np.random.default_rng(0)
+    mixes = rng.dirichlet(np.ones(len(spec.mix_columns)), size=4)
+    nums = rng.uniform(2, 20, size=(4, 1))
+    frame = pd.DataFrame([{spec.style.name: rec.style, **dict(rec.decisions)} for _ in range(4)])
+    frame[spec.mix_columns] = mixes
+    frame["posts_per_week"] = nums[:, 0]
+    X = np.hstack(
+        [
+            np.repeat(policy.builder.encode_rows([row]), 4, axis=0),
+            policy.builder.encode_decisions(frame[spec.decision_names]),
+        ]
+    )
+    expected = weighted(policy.predict_outcomes(X), policy.weights(None))
+    assert objective(mixes, nums) == pytest.approx(expected)

@@ -151,8 +151,13 @@ def _print(
     )
     if values and values[0].full is None:
         print(
-            f"full action not valued: {counted(missing, 'decision')} carry no recorded density of "
-            "their mix and cadence (served without full-action exploration)"
+            "full action not valued: no decision carries a recorded density of its mix and "
+            "cadence (served without full-action exploration)"
+        )
+    elif missing:
+        print(
+            f"full action: {counted(missing, 'decision')} served with the policy's own mix and "
+            "cadence (no recorded density) count only through the model in the kernel DR"
         )
     print(f"logged policy (observed): {logged.value:.4f}  [{logged.low:.4f}, {logged.high:.4f}]")
     for v in values:

@@ -147,18 +147,19 @@ def recorded_actions(spec: CampaignSpec, frame: pd.DataFrame) -> tuple[Any, int]
     """The full-action estimators' :class:`~engage.ope.LoggedActions` of an exported log
     (validated rows), and how many rows carry no recorded density.
 
-    Returns ``(None, n)`` when some row has none (their actions were the policy's own: the
-    kernel estimators need every row's density) or the log has no exploration columns
-    (``n`` = all rows).
+    Rows without a density (their mix and numeric decisions were the policy's own) are kept
+    with NaN: the kernel estimators weigh them 0 (:class:`~engage.ope.LoggedActions`).
+    Returns ``(None, n)`` when no row has one, or the log has no exploration columns.
     """
     from engage.ope import LoggedActions
 
     names = density_columns(spec)
     if names["density"] not in frame.columns:
         return None, len(frame)
-    density = pd.to_numeric(frame[names["density"]], errors="coerce").to_numpy(float)
-    missing = int((~np.isfinite(density) | (density <= 0)).sum())
-    if missing:
+    density = np.array(pd.to_numeric(frame[names["density"]], errors="coerce"), dtype=float)
+    density[density <= 0] = np.nan
+    missing = int(np.isnan(density).sum())
+    if missing == len(frame):
         return None, missing
     numeric = _numeric(spec)
     return LoggedActions(
@@ -169,7 +170,7 @@ def recorded_actions(spec: CampaignSpec, frame: pd.DataFrame) -> tuple[Any, int]
         half_width=frame[[names[f"half_width:{c.name}"] for c in numeric]].to_numpy(float),
         low=[-np.inf if c.min is None else c.min for c in numeric],
         high=[np.inf if c.max is None else c.max for c in numeric],
-    ), 0
+    ), missing
 
 
 def spec_path(log: Path) -> Path:

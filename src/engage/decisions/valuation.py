@@ -49,8 +49,8 @@ def full_action_value(
         objective: outcome weights (None: the policy's).
 
     Returns:
-        The estimates, or None when some rows carry no recorded density (their actions were
-        the policy's own), with the count of such rows.
+        The estimates (None when no row carries a recorded density) and how many rows carry
+        none (their mix and cadence were the policy's own; they add only the model's term).
     """
     actions, missing = recorded_actions(spec, frame)
     if actions is None:
@@ -71,4 +71,4 @@ def full_action_value(
     estimates = ope.kernel_policy_value(
         data, actions, style, t_mix, t_num, q_target, n_boot=n_boot, seed=seed
     )
-    return estimates, 0
+    return estimates, missing

@@ -64,6 +64,14 @@ def _matrix(name: str, values: object, n: int) -> np.ndarray:
     return arr
 
 
+def _filled(name: str, values: object, n: int, explored: np.ndarray) -> np.ndarray:
+    arr = np.array(values, dtype=np.float64)
+    arr = arr.reshape(n, -1) if arr.ndim == 1 else arr
+    if arr.ndim == 2 and arr.shape[0] == n and arr.shape[1]:
+        arr[~explored] = np.median(arr[explored], axis=0)
+    return _matrix(name, arr, n)
+
+
 @dataclass(frozen=True)
 class LoggedActions:
     """The continuous part of each logged row's action and how it was drawn.
@@ -71,7 +79,11 @@ class LoggedActions:
     Attributes:
         mix: ``(n, K)`` logged mix shares (``K = 0``: no mix).
         numeric: ``(n, J)`` logged numeric decisions.
-        density: ``(n,)`` recorded density of each row's continuous draw, > 0.
+        density: ``(n,)`` recorded density of each row's continuous draw, > 0; NaN where the
+            row's mix and numeric decisions were not drawn (the policy's own: a budget left no
+            room, or a cap pinned them). Such rows get kernel weight 0: they add only the
+            model term to kDR and nothing to kIPS, a hole in the log's support that the
+            estimates report (:attr:`explored`).
         mix_concentration: ``(n,)`` the Dirichlet concentration each row was drawn with.
         half_width: ``(n, J)`` the numeric half-widths each row was drawn with.
         low, high: ``(J,)`` each numeric decision's declared range (kernels are cut to it).
@@ -92,16 +104,21 @@ class LoggedActions:
                 f"LoggedActions.density must be 1-D and non-empty, got {density.shape}"
             )
         n = density.size
-        bad = int(np.count_nonzero(~np.isfinite(density) | (density <= 0)))
+        bad = int(np.count_nonzero(np.isinf(density) | (density <= 0)))
         if bad:
             raise ValueError(
-                f"LoggedActions.density: {bad} of {n} rows have no positive recorded density "
-                "(their continuous decisions were not explored)"
+                f"LoggedActions.density: {bad} of {n} rows have a density that is not positive "
+                "and finite (NaN marks a row whose continuous decisions were not drawn)"
             )
-        for name in ("mix", "numeric", "half_width"):
+        explored = ~np.isnan(density)
+        if not explored.any():
+            raise ValueError(f"LoggedActions.density: none of the {n} rows was explored")
+        for name in ("mix", "numeric"):
             object.__setattr__(self, name, _matrix(name, getattr(self, name), n))
+        # the drawing parameters of rows not drawn are unused: their explored rows' median
+        object.__setattr__(self, "half_width", _filled("half_width", self.half_width, n, explored))
         conc = (
-            _matrix("mix_concentration", self.mix_concentration, n)[:, 0]
+            _filled("mix_concentration", self.mix_concentration, n, explored)[:, 0]
             if self.mix.shape[1]
             else np.zeros(n)
         )
@@ -119,6 +136,12 @@ class LoggedActions:
     @property
     def n(self) -> int:
         return int(self.density.size)
+
+    @property
+    def explored(self) -> np.ndarray:
+        """Which rows' continuous decisions were drawn (a recorded density)."""
+        out: np.ndarray = ~np.isnan(self.density)
+        return out
 
     @property
     def dims(self) -> int:
@@ -191,7 +214,9 @@ def kernel_weights(
     if actions.numeric.shape[1]:
         tn = _matrix("target_numeric", target_numeric, actions.n)
         k *= box_density(actions.numeric, tn, half, actions.low, actions.high)
-    out: np.ndarray = k / actions.density
+    out: np.ndarray = np.where(
+        actions.explored, k / np.where(actions.explored, actions.density, 1.0), 0.0
+    )
     return out
 
 

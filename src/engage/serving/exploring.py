@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engage.contract.spec import CategoricalColumn, NumericColumn
+from engage.contract.spec import NumericColumn
 from engage.decisions.capture import Continuous
 from engage.policy.constraints import Constraints
 from engage.policy.exploration import Exploration, Objective, region
@@ -56,19 +56,26 @@ def continuous_of(
     )
     context = policy.builder.encode_rows([row])
     weights = policy.weights(objective)
-    categorical = [c.name for c in spec.extra_decisions if isinstance(c, CategoricalColumn)]
+
+    names = spec.decision_names
+    mix_at = [names.index(c) for c in spec.mix_columns]
+    numeric_at = [names.index(c.name) for c in numeric]
 
     def of(rec: Any) -> Objective:
-        base = {spec.style.name: rec.style, **{c: rec.decisions[c] for c in categorical}}
+        action = {
+            spec.style.name: rec.style,
+            **{f"mix_{k}": v for k, v in rec.posting_mix.items()},
+            **rec.decisions,
+        }
+        # mix shares and numeric decisions are encoded as they are (FeatureBuilder): encode
+        # the recommendation once and overwrite those columns for each draw
+        encoded = policy.builder.encode_decisions(pd.DataFrame([action])[names])
 
         def predicted(mixes: np.ndarray, nums: np.ndarray) -> np.ndarray:
-            actions = pd.DataFrame([base] * len(mixes))
-            for j, col in enumerate(spec.mix_columns):
-                actions[col] = mixes[:, j]
-            for j, col in enumerate(numeric):
-                actions[col.name] = nums[:, j]
-            decisions = policy.builder.encode_decisions(actions[spec.decision_names])
-            rows = np.hstack([np.repeat(context, len(actions), axis=0), decisions])
+            rows = np.repeat(np.hstack([context, encoded]), len(mixes), axis=0)
+            offset = context.shape[1]
+            rows[:, [offset + j for j in mix_at]] = mixes
+            rows[:, [offset + j for j in numeric_at]] = nums
             return weighted(policy.predict_outcomes(rows), weights)
 
         return predicted

@@ -116,12 +116,26 @@ def test_kernel_dr_covers_the_smoothed_value_in_at_least_90_percent_of_logs():
         assert abs(e.mean()) <= 3 * e.std(ddof=1) / np.sqrt(reps) + 1e-3, (k, e.mean())
 
 
-def test_refuses_rows_without_a_recorded_density():
-    with pytest.raises(ValueError, match="1 of 3 rows have no positive recorded density"):
+def test_rows_not_drawn_weigh_nothing_and_bad_densities_are_refused():
+    from engage.ope import kernel_weights
+
+    actions = LoggedActions(
+        np.full((3, 2), 0.5),
+        np.ones((3, 1)),
+        [1.0, np.nan, 2.0],
+        [30.0, np.nan, 30.0],
+        np.array([[1.0], [np.nan], [1.0]]),
+        [0.0],
+        [5.0],
+    )
+    assert actions.explored.tolist() == [True, False, True]
+    w = kernel_weights(actions, np.full((3, 2), 0.5), np.ones((3, 1)), scale=1.0)
+    assert w[1] == 0 and w[0] > 0
+    with pytest.raises(ValueError, match="1 of 3 rows have a density that is not positive"):
         LoggedActions(
             np.full((3, 2), 0.5),
             np.ones((3, 1)),
-            [1.0, np.nan, 2.0],
+            [1.0, 0.0, 2.0],
             [30.0] * 3,
             np.ones((3, 1)),
             [0.0],
