@@ -62,14 +62,18 @@ def continuous_of(
     numeric_at = [names.index(c.name) for c in numeric]
 
     def of(rec: Any) -> Objective:
-        action = {
-            spec.style.name: rec.style,
-            **{f"mix_{k}": v for k, v in rec.posting_mix.items()},
-            **rec.decisions,
-        }
-        # mix shares and numeric decisions are encoded as they are (FeatureBuilder): encode
-        # the recommendation once and overwrite those columns for each draw
-        encoded = policy.builder.encode_decisions(pd.DataFrame([action])[names])
+        # mix shares and numeric decisions are encoded as they are (FeatureBuilder): take the
+        # recommendation's encoded candidate row (else encode it) and overwrite those columns
+        index = getattr(rec, "candidate_index", None)
+        if index is not None and 0 <= index < len(policy.candidates):
+            encoded = policy.candidates.encoded[index : index + 1]
+        else:
+            action = {
+                spec.style.name: rec.style,
+                **{f"mix_{k}": v for k, v in rec.posting_mix.items()},
+                **rec.decisions,
+            }
+            encoded = policy.builder.encode_decisions(pd.DataFrame([action])[names])
 
         def predicted(mixes: np.ndarray, nums: np.ndarray) -> np.ndarray:
             rows = np.repeat(np.hstack([context, encoded]), len(mixes), axis=0)
