@@ -86,6 +86,7 @@ def test_example_request_gets_a_full_answer(client):
             "basis",
             "decision_labels",
             "probability",  # the served recommendation's (issue 14)
+            "density",  # of its explored mix and cadence (issue 29)
         } == set(rec)
         assert math.isclose(sum(rec["posting_mix"].values()), 1.0, abs_tol=1e-6)
         assert set(rec["posting_mix"]) == {
@@ -116,7 +117,7 @@ def test_example_request_gets_a_full_answer(client):
 
 # What serving adds to the policy's answer; everything else is the policy's own.
 SERVING_FIELDS = {"decision_id", "model"}
-SERVED_RECOMMENDATION_FIELDS = {"probability"}
+SERVED_RECOMMENDATION_FIELDS = {"probability", "density"}
 
 
 def policy_answer(model: LoadedModel, profile: dict, top_k: int) -> dict:

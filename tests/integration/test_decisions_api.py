@@ -8,12 +8,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from engage.decisions.settings import DecisionSettings
 from engage.policy.artifact import load_policy
-from engage.policy.exploration import Exploration, distribution
+from engage.policy.exploration import (
+    MIX_CONCENTRATION,
+    Exploration,
+    continuous_density,
+    distribution,
+)
+from engage.serving import exploring
 from engage.serving.app import create_app
 from engage.serving.examples import EXAMPLE_PROFILE
 from engage.serving.model import LoadedModel
@@ -348,3 +355,113 @@ def test_a_decision_is_in_the_spool_before_its_id_is_answered(serve, monkeypatch
         with writer._lock:
             assert did not in writer._queued  # not only in memory
         assert writer.pending(did) is not None or writer.store.get(did) is not None
+
+
+# ---------------------------------------------------------------------- full-action exploration
+
+FULL = {"method": "epsilon", "epsilon": 0.5, "full": True}
+
+
+def _centre(rec, spec):
+    """The policy's mix and numeric decisions of the served style (the draw's centre)."""
+    option = next(a for a in rec.alternatives if a["style"] == rec.style)
+    mix = np.array([option["posting_mix"][c.removeprefix("mix_")] for c in spec.mix_columns])
+    return mix / mix.sum(), np.array([float(option["decisions"]["posts_per_week"])])
+
+
+def test_full_exploration_records_the_density_of_the_distribution_that_drew_it(
+    serve, fixture_model
+):
+    client = serve()
+    spec = fixture_model.policy.spec
+    row = fixture_model.contract.profile_row(EXAMPLE_PROFILE)
+    where = exploring.continuous_of(fixture_model.policy, None, row, None).where
+    moved = 0
+    for _ in range(10):
+        body = client.post(
+            URL, json={"profile": EXAMPLE_PROFILE, "top_k": 1, "exploration": FULL}
+        ).json()
+        first = body["recommendations"][0]
+        rec = stored(client, body["decision_id"])
+        assert rec.density == first["density"] and rec.density > 0
+        mix, numeric = _centre(rec, spec)
+        served_mix = np.array([rec.posting_mix[c.removeprefix("mix_")] for c in spec.mix_columns])
+        served_num = np.array([rec.decisions["posts_per_week"]])
+        assert served_mix == pytest.approx([first["posting_mix"][k] for k in rec.posting_mix])
+        p = rec.continuous
+        expected = continuous_density(
+            served_mix,
+            served_num,
+            mix,
+            numeric,
+            where,
+            p["mix_contraction"],
+            np.array(p["half_width"]),
+        )
+        assert rec.density == pytest.approx(expected, rel=1e-9)
+        assert rec.exploration["cost"] >= -1e9 and p["mix_concentration"] == MIX_CONCENTRATION
+        moved += not np.allclose(served_mix, mix)
+    assert moved == 10  # a continuous draw never lands exactly on the centre
+
+
+def test_full_exploration_keeps_to_the_constraints_and_declared_ranges(serve, fixture_model):
+    client = serve()
+    for _ in range(25):
+        r = client.post(
+            URL,
+            json={
+                "profile": EXAMPLE_PROFILE,
+                "top_k": 1,
+                "exploration": FULL,
+                "constraints": {"max_posts_per_week": 8, "max_share_promotional": 0.3},
+            },
+        )
+        assert r.status_code == 200, r.text
+        first = r.json()["recommendations"][0]
+        assert 1.0 <= first["decisions"]["posts_per_week"] <= 8.0 + 1e-9
+        assert first["posting_mix"]["promotional"] <= 0.3 + 1e-9
+        assert sum(first["posting_mix"].values()) == pytest.approx(1.0)
+
+
+def test_a_zero_budget_explores_nothing_and_the_service_budget_holds(serve):
+    client = serve()
+    body = client.post(
+        URL, json={"profile": EXAMPLE_PROFILE, "exploration": {**FULL, "budget": 0.0}}
+    ).json()
+    first = body["recommendations"][0]
+    rec = stored(client, body["decision_id"])
+    assert first["density"] is None or rec.exploration["cost"] <= 1e-12
+    assert rec.exploration["cost"] <= 1e-12
+    capped = serve(exploration_service_budget=0.01)
+    for _ in range(15):
+        capped.post(URL, json={"profile": EXAMPLE_PROFILE, "exploration": FULL})
+    mean = metric(capped, "engage_exploration_cost_mean")
+    assert 0.0 <= mean <= 0.01 + 1e-12
+
+
+def test_the_budgets_objective_is_the_models_prediction_of_each_drawn_action(fixture_model):
+    # the fast path (one encoded row, mix and numeric columns overwritten) equals encoding each
+    # drawn action as a frame
+    import pandas as pd
+
+    from engage.policy.scoring import weighted
+
+    policy = fixture_model.policy
+    spec = policy.spec
+    row = fixture_model.contract.profile_row(EXAMPLE_PROFILE)
+    rec = answer_rows([row], Question(fixture_model, 1, None, None, False))[0].recommendations[0]
+    objective = exploring.continuous_of(policy, None, row, None).objective(rec)
+    rng = np.random.default_rng(0)
+    mixes = rng.dirichlet(np.ones(len(spec.mix_columns)), size=4)
+    nums = rng.uniform(2, 20, size=(4, 1))
+    frame = pd.DataFrame([{spec.style.name: rec.style, **dict(rec.decisions)} for _ in range(4)])
+    frame[spec.mix_columns] = mixes
+    frame["posts_per_week"] = nums[:, 0]
+    X = np.hstack(
+        [
+            np.repeat(policy.builder.encode_rows([row]), 4, axis=0),
+            policy.builder.encode_decisions(frame[spec.decision_names]),
+        ]
+    )
+    expected = weighted(policy.predict_outcomes(X), policy.weights(None))
+    assert objective(mixes, nums) == pytest.approx(expected)

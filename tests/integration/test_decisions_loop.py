@@ -1,6 +1,8 @@
 """The closed loop end to end: serve the trained champion with exploration, record decisions,
 post outcomes the simulated world draws, export, then ``engage validate`` and ``engage train``
-read the export unchanged and training values policies with the recorded propensities."""
+read the export unchanged and training values policies with the recorded propensities; the
+served mix and cadence are explored too, and ``engage evaluate`` values the full action from
+the recorded densities."""
 
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ def test_export_validates_and_trains_with_recorded_propensities(
                     "profiles": records[start : start + 500],
                     "top_k": 1,
                     "explain": False,
-                    "exploration": {"method": "epsilon", "epsilon": 0.5},
+                    "exploration": {"method": "epsilon", "epsilon": 0.5, "full": True},
                 },
             )
             assert r.status_code == 200, r.text[:500]
@@ -70,8 +72,12 @@ def test_export_validates_and_trains_with_recorded_propensities(
         assert app.state.metrics.registry.get_sample_value("engage_decisions_written_total") == 3000
         export = export_decisions(writer.store, load_spec(), tmp_path / "decisions.parquet")
     assert export.rows == export.complete == 3000
-    probabilities = pd.read_parquet(export.log)["logged_propensity"]
+    exported = pd.read_parquet(export.log)
+    probabilities = exported["logged_propensity"]
     assert probabilities.min() >= 0.1 - 1e-12 and (probabilities < 1).all()
+    # full-action exploration: every decision carries its draw's density and parameters
+    assert (exported["logged_propensity_density"] > 0).all()
+    assert (exported["logged_propensity_half_width_posts_per_week"] > 0).all()
 
     assert main(["validate", "--data", str(export.log), "--spec", str(export.spec)]) == 0
     result = _train(export.log, export.spec, mlflow_store)
@@ -104,6 +110,9 @@ def test_export_validates_and_trains_with_recorded_propensities(
     row = runs.iloc[0]
     for policy in ("shipped", "champion"):
         for est in ("ips", "snips", "dr"):
+            assert row[f"metrics.ope.{policy}.{est}_low"] <= row[f"metrics.ope.{policy}.{est}"]
+            assert row[f"metrics.ope.{policy}.{est}"] <= row[f"metrics.ope.{policy}.{est}_high"]
+        for est in ("kips", "ksnips", "kdr"):  # the full action, from the recorded densities
             assert row[f"metrics.ope.{policy}.{est}_low"] <= row[f"metrics.ope.{policy}.{est}"]
             assert row[f"metrics.ope.{policy}.{est}"] <= row[f"metrics.ope.{policy}.{est}_high"]
         # the range holds the DR value and at least its interval

@@ -26,6 +26,9 @@ _LABELS = {
     "snips": "SNIPS",
     "dr": "DR",
     "range": "DR range",
+    "kips": "kernel IPS",
+    "ksnips": "kernel SNIPS",
+    "kdr": "kernel DR",
 }
 
 
@@ -37,6 +40,7 @@ class PolicyValue:
     uri: str
     estimates: dict[str, tuple[float, float, float]]
     agreement: float  # share of rows whose logged style is the policy's
+    full: dict[str, tuple[float, float, float]] | None = None  # kernel estimates, full action
 
 
 def logged_data(policy, frame: pd.DataFrame, spec, objective=None):
@@ -75,12 +79,12 @@ def value_of(policy, frame: pd.DataFrame, data, objective=None, *, n_boot=200, s
     from engage import ope
 
     ranked = policy.rank(policy.builder.encode_context(frame), objective)
-    choice = ranked.choice
-    style = policy.candidates.style_codes[choice]
-    q = ranked.predicted_objective[np.arange(len(frame)), choice]
+    chosen = ranked.chosen  # candidate rows (``choice`` is a position among each profile's)
+    style = policy.candidates.style_codes[chosen]
+    q = ranked.chosen_objective
     est = ope.estimate_policy_value(data, style, q, n_boot=n_boot, seed=seed)
     est = ope.with_range(
-        est, data, style, policy.candidates.encoded[choice], policy.builder.encode_decisions(frame)
+        est, data, style, policy.candidates.encoded[chosen], policy.builder.encode_decisions(frame)
     )
     return ope.as_triples(est), float(np.mean(style == data.style))
 
@@ -100,6 +104,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from engage import ope
     from engage.contract.spec import load_spec
     from engage.contract.validation import validate_file
+    from engage.decisions.valuation import full_action_value
     from engage.registry import default_tracking_uri
 
     tracking = default_tracking_uri()
@@ -117,33 +122,61 @@ def _evaluate(args: argparse.Namespace) -> int:
     data = logged_data(model.policy, frame, spec)
     logged = ope.logged_policy_value(data, n_boot=args.n_boot, seed=args.seed)
     values = []
+    missing = 0
     for label, uri, m in [("candidate", args.model_uri, model)] + (
         [("champion", args.champion_uri, _load(args.champion_uri, tracking))]
         if args.champion_uri
         else []
     ):
         est, agree = value_of(m.policy, frame, data, n_boot=args.n_boot, seed=args.seed)
-        values.append(PolicyValue(label, uri, est, agree))
-    _print(values, logged, len(frame), len(report.quarantine))
+        full, missing = full_action_value(
+            m.policy, frame, spec, data, n_boot=args.n_boot, seed=args.seed
+        )
+        values.append(PolicyValue(label, uri, est, agree, ope.as_triples(full) if full else None))
+    _print(values, logged, len(frame), len(report.quarantine), missing)
     if not args.no_log:
         run_id = _log_run(model, values, logged, data_path, len(frame), tracking)
         print(f"logged as MLflow run {run_id} in the model's experiment")
     return 0
 
 
-def _print(values: list[PolicyValue], logged, rows: int, quarantined: int) -> None:
+def _print(
+    values: list[PolicyValue], logged, rows: int, quarantined: int, missing: int = 0
+) -> None:
     from engage.contract.messages import counted
 
     print(
         f"{counted(rows, 'recorded decision')} ({counted(quarantined, 'quarantined row')} left out); "
         "propensities: recorded"
     )
+    if values and values[0].full is None:
+        print(
+            "full action not valued: no decision carries a recorded density of its mix and "
+            "cadence (served without full-action exploration)"
+        )
+    elif missing:
+        print(
+            f"full action: {counted(missing, 'decision')} served with the policy's own mix and "
+            "cadence (no recorded density) count only through the model in the kernel DR"
+        )
     print(f"logged policy (observed): {logged.value:.4f}  [{logged.low:.4f}, {logged.high:.4f}]")
     for v in values:
         print(f"{v.label} {v.uri} (picks the logged style in {v.agreement:.0%} of rows):")
+        print("  style only (the logged mix and cadence of matched rows):")
         for k in ("ips", "snips", "dr", "dm", "range"):
             value, low, high = v.estimates[k]
-            print(f"  {_LABELS[k]:<20} {value:.4f}  [{low:.4f}, {high:.4f}]")
+            print(f"    {_LABELS[k]:<20} {value:.4f}  [{low:.4f}, {high:.4f}]")
+        if v.full is not None:
+            print("  full action (style, mix and cadence; kernel-smoothed, recorded densities):")
+            for k in ope_kernel_names():
+                value, low, high = v.full[k]
+                print(f"    {_LABELS[k]:<20} {value:.4f}  [{low:.4f}, {high:.4f}]")
+
+
+def ope_kernel_names() -> tuple[str, ...]:
+    from engage import ope
+
+    return ope.KERNEL_ESTIMATORS
 
 
 def _log_run(model, values, logged, data: Path, rows: int, tracking: str) -> str:
@@ -164,7 +197,10 @@ def _log_run(model, values, logged, data: Path, rows: int, tracking: str) -> str
 
     recorded: ope.Values = {"logged": {"observed": (logged.value, logged.low, logged.high)}}
     for v in values:
-        recorded["shipped" if v.label == "candidate" else "champion"] = v.estimates
+        recorded["shipped" if v.label == "candidate" else "champion"] = {
+            **v.estimates,
+            **(v.full or {}),
+        }
     metrics = {**ope.value_metrics(recorded), "data.rows": float(rows)}
     name = f"evaluate {model.name or 'model'} v{model.version or '?'} on {data.name}"
     with mlflow.start_run(experiment_id=experiment_id, run_name=name, tags=owner_tags()) as run:

@@ -6,6 +6,13 @@ where none arrived yet) and the spec's propensity column filled with the probabi
 style was served with. The spec is written beside the log with that propensity column
 declared, so ``engage validate`` and ``engage train`` read the pair unchanged, and training
 values policies with the recorded (known) propensities.
+
+Decisions served with full-action exploration also carry how their mix and numeric decisions
+were drawn, in passthrough columns named after the propensity column ``P``
+(:func:`density_columns`): ``P_density`` (the draw's density at the served action; empty where
+the action was the policy's own), ``P_mix_concentration`` and ``P_half_width_<decision>``.
+:func:`recorded_actions` reads them back for the full-action estimators
+(:mod:`engage.ope.continuous`).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from engage.contract.declarations import ISO8601
 from engage.contract.limits import InputLimitError, InputLimits
 from engage.contract.messages import counted
 from engage.contract.prescan import MAX_LINE_BYTES
-from engage.contract.spec import CampaignSpec
+from engage.contract.spec import CampaignSpec, NumericColumn
 from engage.decisions.records import DecisionRecord
 from engage.decisions.store import DecisionStore
 
@@ -66,6 +73,20 @@ def propensity_column(spec: CampaignSpec) -> str:
     return name
 
 
+def _numeric(spec: CampaignSpec) -> list[NumericColumn]:
+    return [c for c in spec.extra_decisions if isinstance(c, NumericColumn)]
+
+
+def density_columns(spec: CampaignSpec) -> dict[str, str]:
+    """The exploration columns of an export: ``density``, ``mix_concentration`` and one
+    ``half_width:<decision>`` per numeric decision, each named after the propensity column."""
+    base = propensity_column(spec)
+    names = {"density": f"{base}_density", "mix_concentration": f"{base}_mix_concentration"}
+    for col in _numeric(spec):
+        names[f"half_width:{col.name}"] = f"{base}_half_width_{col.name}"
+    return names
+
+
 def export_spec(spec: CampaignSpec) -> CampaignSpec:
     """``spec`` with its propensity declared as the recorded-probability column, and its
     timestamp's declared format (if any) ``ISO8601``: the export writes decision times as
@@ -73,7 +94,10 @@ def export_spec(spec: CampaignSpec) -> CampaignSpec:
     raw = spec.model_dump(mode="json")
     if raw.get("timestamp_format") is not None:
         raw["timestamp_format"] = ISO8601
-    return CampaignSpec.model_validate({**raw, "propensity": propensity_column(spec)})
+    extra = [c for c in density_columns(spec).values() if c not in raw["passthrough"]]
+    return CampaignSpec.model_validate(
+        {**raw, "propensity": propensity_column(spec), "passthrough": raw["passthrough"] + extra}
+    )
 
 
 def to_frame(
@@ -97,11 +121,56 @@ def to_frame(
         for name in spec.outcome_names:
             row[name] = outcomes.get(name, np.nan)
         row[str(out.propensity_column)] = rec.probability
+        row.update(_exploration_row(spec, rec))
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=out.declared_columns)
+    frame = pd.DataFrame(rows, columns=out.declared_columns + list(density_columns(spec).values()))
     if spec.timestamp:
         frame[spec.timestamp] = pd.to_datetime(frame[spec.timestamp])
     return frame
+
+
+def _exploration_row(spec: CampaignSpec, rec: DecisionRecord) -> dict[str, float]:
+    """A decision's exploration columns (NaN where its continuous decisions were not drawn)."""
+    names = density_columns(spec)
+    p = rec.continuous if rec.density is not None else {}
+    half = dict(zip([c.name for c in _numeric(spec)], p.get("half_width", []), strict=False))
+    out = {
+        names["density"]: np.nan if rec.density is None else float(rec.density),
+        names["mix_concentration"]: float(p.get("mix_concentration", np.nan)),
+    }
+    for col in _numeric(spec):
+        out[names[f"half_width:{col.name}"]] = float(half.get(col.name, np.nan))
+    return out
+
+
+def recorded_actions(spec: CampaignSpec, frame: pd.DataFrame) -> tuple[Any, int]:
+    """The full-action estimators' :class:`~engage.ope.LoggedActions` of an exported log
+    (validated rows), and how many rows carry no recorded density.
+
+    Rows without a density (their mix and numeric decisions were the policy's own) are kept
+    with NaN: the kernel estimators weigh them 0 (:class:`~engage.ope.LoggedActions`).
+    Returns ``(None, n)`` when no row has one, or the log has no exploration columns.
+    """
+    from engage.ope import LoggedActions
+
+    names = density_columns(spec)
+    if names["density"] not in frame.columns:
+        return None, len(frame)
+    density = np.array(pd.to_numeric(frame[names["density"]], errors="coerce"), dtype=float)
+    density[density <= 0] = np.nan
+    missing = int(np.isnan(density).sum())
+    if missing == len(frame):
+        return None, missing
+    numeric = _numeric(spec)
+    return LoggedActions(
+        mix=frame[spec.mix_columns].to_numpy(float),
+        numeric=frame[[c.name for c in numeric]].to_numpy(float),
+        density=density,
+        mix_concentration=pd.to_numeric(frame[names["mix_concentration"]]).to_numpy(float),
+        half_width=frame[[names[f"half_width:{c.name}"] for c in numeric]].to_numpy(float),
+        low=[-np.inf if c.min is None else c.min for c in numeric],
+        high=[np.inf if c.max is None else c.max for c in numeric],
+    ), missing
 
 
 def spec_path(log: Path) -> Path:

@@ -43,8 +43,15 @@ class DecisionRecord:
         posting_mix: the served mix, keyed without the ``mix_`` prefix.
         decisions: the served action's other decisions (cadence, ...).
         probability: the probability with which the served style was drawn.
+        density: with full-action exploration, the density at the served mix and numeric
+            decisions of the distribution they were drawn from (given the style); None where
+            they were not drawn (the policy's own). The served action's generalised propensity
+            is ``probability * density``.
+        continuous: that distribution's parameters (mix concentration and contraction, the
+            numeric decisions' half-widths, the budget's scale); empty where none.
         method: the exploration method (``greedy``, ``epsilon``, ``softmax``).
-        exploration: the method's parameters.
+        exploration: the method's parameters, and ``cost``: the expected objective given up
+            by exploring (model-estimated).
         objective: the outcome weights the answer ranked by.
         alternatives: the ranked options the draw chose among (style, score, probability,
             posting mix, decisions), in the policy's order.
@@ -70,6 +77,8 @@ class DecisionRecord:
     objective: dict[str, float] = field(default_factory=dict)
     alternatives: list[dict[str, Any]] = field(default_factory=list)
     outcome_types: dict[str, str] = field(default_factory=dict)
+    density: float | None = None
+    continuous: dict[str, Any] = field(default_factory=dict)
 
     def row(self) -> dict[str, Any]:
         """The record as a row of the ``engage_decisions`` table."""
@@ -85,6 +94,7 @@ class DecisionRecord:
             "style": self.style,
             "probability": self.probability,
             "method": self.method,
+            "density": self.density,
             "payload": {
                 "profile": self.profile,
                 "posting_mix": self.posting_mix,
@@ -93,6 +103,7 @@ class DecisionRecord:
                 "objective": self.objective,
                 "alternatives": self.alternatives,
                 "outcome_types": self.outcome_types,
+                "continuous": self.continuous,
             },
         }
 
@@ -119,6 +130,8 @@ class DecisionRecord:
             objective=p.get("objective", {}),
             alternatives=p.get("alternatives", []),
             outcome_types=p.get("outcome_types", {}),
+            density=row.get("density"),
+            continuous=p.get("continuous", {}),
         )
 
     def to_json(self) -> str:

@@ -26,6 +26,8 @@ decisions = sa.Table(
     sa.Column("style", sa.String(256), nullable=False),
     sa.Column("probability", sa.Float(), nullable=False),
     sa.Column("method", sa.String(16), nullable=False),
+    # density of the served continuous decisions' draw (full-action exploration), else NULL
+    sa.Column("density", sa.Float(), nullable=True),
     # profile, posting mix, other decisions, objective, alternatives, outcome types, exploration
     sa.Column("payload", sa.JSON(), nullable=False),
 )

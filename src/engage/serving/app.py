@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 
 from engage.decisions.settings import DecisionSettings
 from engage.decisions.writer import DecisionWriter
+from engage.policy.exploration import BudgetLedger
 from engage.registry import bounded_mlflow_http
 from engage.serving.batching import MicroBatcher
 from engage.serving.deps import require_docs_access
@@ -87,6 +88,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.batcher = batcher
     app.state.decisions = writer
+    app.state.exploration = BudgetLedger(settings.exploration_service_budget)
     install_error_handlers(app, on_internal_error=metrics.internal_errors.inc)
     app.include_router(router)
     app.include_router(outcomes.router)

@@ -122,6 +122,18 @@ class ServingMetrics:
             "1 when the decision store took the last write, 0 while it is unavailable",
             registry=self.registry,
         )
+        self.exploration_cost = Gauge(
+            "engage_exploration_cost_mean",
+            "Expected objective given up by exploring, per decision, mean since the service "
+            "started (model-estimated, objective units; ENGAGE_SERVE_EXPLORATION_SERVICE_BUDGET "
+            "caps it)",
+            registry=self.registry,
+        )
+        self.exploration_cost_total = Counter(
+            "engage_exploration_cost",
+            "Expected objective given up by exploring, summed over decisions (model-estimated)",
+            registry=self.registry,
+        )
         self.outcomes = Counter(
             "engage_outcomes_posted",
             "Outcome posts by result (merged, repeated, refused)",

@@ -82,6 +82,18 @@ class ExplorationOption(_Request):
         le=1e6,
         description="softmax temperature in score units (default ENGAGE_SERVE_EXPLORATION_TEMPERATURE)",
     )
+    full: bool | None = Field(
+        default=None,
+        description="also draw the posting mix and numeric decisions around the policy's, with "
+        "a recorded density (default ENGAGE_SERVE_EXPLORATION_FULL)",
+    )
+    budget: float | None = Field(
+        default=None,
+        ge=0,
+        le=1e12,
+        description="the most expected objective (model-estimated) this decision may give up by "
+        "exploring (default ENGAGE_SERVE_EXPLORATION_BUDGET)",
+    )
 
 
 class _Scoring(_Request):
@@ -186,6 +198,13 @@ class ServedRecommendation(Recommendation):
         default=None,
         description="the probability with which the served (first) recommendation's style was "
         "drawn (1 without exploration); null on the alternatives",
+    )
+    density: float | None = Field(
+        default=None,
+        description="with full-action exploration, the density at the served mix and numeric "
+        "decisions of the distribution they were drawn from around the policy's (given the "
+        "style); null where they are the policy's own. The predicted outcomes are those of the "
+        "policy's action the draw was centred on",
     )
 
 

@@ -189,6 +189,31 @@ class ServeSettings(BaseSettings):
     exploration_temperature: float = Field(
         default=1.0, gt=0, le=1e6, description="softmax exploration: temperature in score units"
     )
+    exploration_full: bool = Field(
+        default=False,
+        description=(
+            "full-action exploration: also draw the posting mix and numeric decisions (cadence) "
+            "around the policy's, recording the draw's density (when a request names none)"
+        ),
+    )
+    exploration_budget: float | None = Field(
+        default=None,
+        ge=0,
+        le=1e12,
+        description=(
+            "the most expected objective (model-estimated, objective units) one decision may give "
+            "up by exploring, when a request names none; unset: no cap"
+        ),
+    )
+    exploration_service_budget: float | None = Field(
+        default=None,
+        ge=0,
+        le=1e12,
+        description=(
+            "the most expected objective given up by exploring per decision on average over the "
+            "service's life (gauge engage_exploration_cost_mean); unset: no cap"
+        ),
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         default="info", description="uvicorn and application log level"
     )

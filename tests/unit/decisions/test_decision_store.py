@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from engage.contract.spec import load_spec
-from engage.decisions.export import export_decisions, to_frame
+from engage.decisions.export import density_columns, export_decisions, to_frame
 from engage.decisions.records import DecisionRecord, new_decision_id, utcnow
 from engage.decisions.store import (
     DecisionStore,
@@ -84,12 +84,56 @@ def test_migrations_take_an_empty_database_to_head_once(store_url):
     engine = create_engine(store_url)
     assert schema_revision(engine) is None
     migrate(engine)
-    assert schema_revision(engine) == "0001"
+    assert schema_revision(engine) == "0002"
     migrate(engine)  # already at head: nothing to do
     names = set(sa.inspect(engine).get_table_names())
     assert {"engage_decisions", "engage_outcomes", "engage_decisions_alembic_version"} <= names
     assert "alembic_version" not in names  # MLflow's table name stays free
     engine.dispose()
+
+
+def test_a_store_of_the_first_schema_is_migrated_and_its_decisions_read_without_density(
+    store_url,
+):
+    from alembic import command
+    from alembic.config import Config
+
+    from engage.decisions.store import MIGRATIONS
+
+    engine = create_engine(store_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    old = record()
+    row = old.row()
+    del row["density"]
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO engage_decisions (decision_id, decided_at, model_name, model_version, "
+                "run_id, model_uri, spec_name, spec_fingerprint, style, probability, method, payload) "
+                "VALUES (:decision_id, :decided_at, :model_name, :model_version, :run_id, :model_uri, "
+                ":spec_name, :spec_fingerprint, :style, :probability, :method, :payload)"
+            ),
+            {
+                **row,
+                "payload": __import__("json").dumps(
+                    {k: v for k, v in row["payload"].items() if k != "continuous"}
+                ),
+            },
+        )
+    engine.dispose()
+    s = open_store(store_url)  # migrates to head
+    try:
+        back = s.get(old.decision_id)
+        assert back is not None and back.density is None and back.continuous == {}
+        explored = record(density=3.5, continuous={"mix_concentration": 30.0})
+        s.write([explored])
+        assert s.get(explored.decision_id) == explored
+    finally:
+        s.close()
 
 
 def test_a_record_comes_back_as_written(store):
@@ -193,7 +237,8 @@ def test_window_and_export_in_the_specs_format(store, tmp_path):
     assert [r.decision_id for r, _ in window] == [recs[1].decision_id, recs[2].decision_id]
 
     frame = to_frame(SPEC, window)
-    assert list(frame.columns) == SPEC.declared_columns
+    assert list(frame.columns) == SPEC.declared_columns + list(density_columns(SPEC).values())
+    assert frame["logged_propensity_density"].isna().all()  # served without full exploration
     assert frame["logged_propensity"].tolist() == pytest.approx([0.2, 0.3])
     assert frame["campaign_id"].tolist() == [recs[1].decision_id, recs[2].decision_id]
     assert frame["mix_educational"].tolist() == [0.4, 0.4]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +19,9 @@ from engage.contract.redaction import redact
 from engage.decisions import capture
 from engage.decisions.records import new_decision_id
 from engage.decisions.writer import DURABLE_WAIT_S, DecisionWriter
-from engage.policy.exploration import Exploration
+from engage.policy.constraints import Constraints
+from engage.policy.exploration import BudgetLedger, Exploration
+from engage.serving import exploring
 from engage.serving.deps import (
     SCORING_ERRORS,
     Batcher,
@@ -50,16 +53,7 @@ def exploration_of(
     body: RecommendationRequest | BatchRecommendationRequest, settings: ServeSettings
 ) -> Exploration:
     """The request's exploration, its unset parts (or all of it) from the settings."""
-    option = body.exploration
-    return Exploration(
-        option.method if option else settings.exploration,
-        settings.exploration_epsilon
-        if option is None or option.epsilon is None
-        else option.epsilon,
-        settings.exploration_temperature
-        if option is None or option.temperature is None
-        else option.temperature,
-    )
+    return exploring.exploration_from(body.exploration, settings)
 
 
 def refuse_if_unrecordable(writer: DecisionWriter | None, metrics: ServingMetrics) -> None:
@@ -81,28 +75,55 @@ async def recorded(writer: DecisionWriter | None) -> None:
             log.warning("decision spool slower than %.1f s: answering anyway", DURABLE_WAIT_S)
 
 
-def serve(
-    item: BatchItem,
-    row: list[Any],
-    model: LoadedModel,
-    how: Exploration,
-    top_k: int,
-    objective: dict[str, float] | None,
-    writer: DecisionWriter | None,
-    metrics: ServingMetrics,
-) -> BatchItem:
+@dataclass(frozen=True)
+class Serving:
+    """What every profile of one request is served with."""
+
+    model: LoadedModel
+    how: Exploration
+    top_k: int
+    objective: dict[str, float] | None
+    constraints: Constraints | None
+    writer: DecisionWriter | None
+    metrics: ServingMetrics
+    ledger: BudgetLedger
+
+
+def serve(item: BatchItem, row: list[Any], on: Serving) -> BatchItem:
     """Draw the served recommendation, give the answer its decision id, queue its record.
 
-    Greedy leaves the policy's answer as it is (probability 1). Recording only enqueues: a
+    Greedy leaves the policy's answer as it is (probability 1). With full-action exploration
+    the served mix and numeric decisions are drawn around the policy's, and the expected
+    objective given up is charged to the service's budget. Recording only enqueues: a
     record that cannot be built is counted as failed and logged; a queue that filled since
     :func:`refuse_if_unrecordable` looked is a 503 (no id handed out that is not recorded).
     """
+    model, how, objective, writer, metrics = on.model, on.how, on.objective, on.writer, on.metrics
     decision_id = new_decision_id()
     spec = model.policy.spec
     profile = dict(zip(spec.context_names, row, strict=True))
-    served = capture.explore(item.recommendations, how, profile, decision_id, top_k)
+    continuous = (
+        exploring.continuous_of(model.policy, on.constraints, row, objective) if how.full else None
+    )
+    served = capture.explore(
+        item.recommendations,
+        how,
+        profile,
+        decision_id,
+        on.top_k,
+        continuous=continuous,
+        allowance=on.ledger.allowance(),
+    )
+    if how.explores:
+        metrics.exploration_cost.set(on.ledger.charge(served.cost))
+        metrics.exploration_cost_total.inc(max(served.cost, 0.0))
+    drawn = {**(served.action or {}), "density": served.density}
     recommendations = tuple(
-        rec.model_copy(update={"rank": i, "probability": served.probability if i == 1 else None})
+        rec.model_copy(
+            update={"rank": i, "probability": served.probability, **drawn}
+            if i == 1
+            else {"rank": i, "probability": None}
+        )
         for i, rec in enumerate(served.recommendations, start=1)
     )
     if writer is not None:
@@ -157,7 +178,17 @@ async def recommend(
     ask = capture.ask_k(top_k, how, len(model.policy.spec.styles))
     question = Question(model, ask, objective, constraints, body.explain)
     item: BatchItem = (await batcher.submit(question.key(), rows, question))[0]
-    item = serve(item, rows[0], model, how, top_k, objective, request.app.state.decisions, metrics)
+    on = Serving(
+        model,
+        how,
+        top_k,
+        objective,
+        constraints,
+        request.app.state.decisions,
+        metrics,
+        request.app.state.exploration,
+    )
+    item = serve(item, rows[0], on)
     await recorded(request.app.state.decisions)
     metrics.profiles.inc()
     return RecommendationResponse(**dict(item), model=ModelRef.model_validate(model.ref()))
@@ -193,9 +224,11 @@ def recommend_batch(
     ask = capture.ask_k(top_k, how, len(model.policy.spec.styles))
     question = Question(model, ask, objective, constraints, body.explain)
     writer = request.app.state.decisions
+    on = Serving(
+        model, how, top_k, objective, constraints, writer, metrics, request.app.state.exploration
+    )
     answers = [
-        serve(item, row, model, how, top_k, objective, writer, metrics)
-        for item, row in zip(answer_rows(rows, question), rows, strict=True)
+        serve(item, row, on) for item, row in zip(answer_rows(rows, question), rows, strict=True)
     ]
     if writer is not None:  # this route runs on a worker thread: wait there (see `recorded`)
         try:
