@@ -16,7 +16,7 @@ For each world and seed, from the same confounded log of ``--rows`` campaigns:
   ``POST /v1/outcomes``; ``engage decisions export``; value the previous round's candidate on
   these decisions (style-matched DR and kernel DR from the recorded densities) against the
   truth; retrain on everything; training's gate promotes if better.
-* **vw**: :class:`benchmarks.loop_vw.OnlineVW` (``--cb_explore_adf`` over a discretised
+* **vw**: :class:`benchmarks.support.loop_vw.OnlineVW` (``--cb_explore_adf`` over a discretised
   action set) learns from the same log, then online from each business of the same stream.
 
 Reported per round: each contender's true normalised regret of what it would serve greedily,
@@ -50,9 +50,9 @@ if str(REPO) not in sys.path:
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from benchmarks.loop_report import markdown, plot  # noqa: E402
-from benchmarks.loop_service import overhead, post_outcomes, serve_round, serving  # noqa: E402
-from benchmarks.loop_vw import OnlineVW  # noqa: E402
+from benchmarks.support.loop_report import markdown, plot  # noqa: E402
+from benchmarks.support.loop_service import overhead, post_outcomes, serve_round, serving  # noqa: E402
+from benchmarks.support.loop_vw import OnlineVW  # noqa: E402
 from engage.contract.spec import load_spec  # noqa: E402
 from engage.decisions.export import export_decisions  # noqa: E402
 from engage.decisions.settings import DecisionSettings  # noqa: E402

@@ -716,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if str(REPO) not in sys.path:  # run as a script: benchmarks/ is on the path, not REPO
             sys.path.insert(0, str(REPO))
-        from benchmarks.pools import tied_to_parent
+        from benchmarks.support.pools import tied_to_parent
 
         with cf.ProcessPoolExecutor(args.jobs, **tied_to_parent()) as pool:
             futures = [pool.submit(run_one, *job) for job in jobs]

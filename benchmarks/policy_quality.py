@@ -15,7 +15,7 @@ confounding, optima at the edge of the logged support; see ``engage.simulation.f
 * ``full`` -- style x posting mix x cadence.
 
 Peers that take only discrete actions get a JOINT discrete action set learned from the
-training log only (``benchmarks.peers.JointActions``): per style, k-means (k=3) on that
+training log only (``benchmarks.support.peers.JointActions``): per style, k-means (k=3) on that
 style's logged mixes x 2 cadence levels (the 25th/75th percentiles of the style's logged
 cadence) = up to 30 joint actions; each logged row is mapped to the nearest action of its
 logged style (arms with < 10 rows are dropped and their rows re-mapped). That is what the
@@ -98,7 +98,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.peers import PEER_MODULES, PEERS, JointActions, PeerFeatures  # noqa: E402
+from benchmarks.support.peers import PEER_MODULES, PEERS, JointActions, PeerFeatures  # noqa: E402
 from engage.simulation.families import (  # noqa: E402
     FAMILIES,
     make_world,
@@ -624,7 +624,7 @@ def _run_parallel(todo, config: Config, tmp: str, accept, log) -> None:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing.managers import SyncManager
 
-    from benchmarks.pools import die_with_parent, tied_to_parent
+    from benchmarks.support.pools import die_with_parent, tied_to_parent
 
     ctx = mp.get_context("spawn")
     # the manager's server and the workers die with this process if it is killed (issue 11)
@@ -954,7 +954,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         + "; policy = `predict`.",
         "- **causalml_x**: `causalml.inference.meta.BaseXRegressor(learner=LGBMRegressor, control_name=<most"
         " frequent arm>)`, arms as string labels; `predict` columns come in SORTED group order and are"
-        " mapped back by label (`benchmarks.peers.arm_values_from_sorted`, unit-tested). Its `p` is used only"
+        " mapped back by label (`benchmarks.support.peers.arm_values_from_sorted`, unit-tested). Its `p` is used only"
         " at predict time to weight the two effect models; the log has no per-arm propensity for new"
         " profiles, so p = P(arm)/(P(arm)+P(control)) from one LGBMClassifier (multiclass) fitted on the"
         " training log, clipped to [0.01, 0.99], passed to both `fit` and `predict`.",

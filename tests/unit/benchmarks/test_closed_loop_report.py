@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.loop_report import markdown, summary
+from benchmarks.support.loop_report import markdown, summary
 
 TARGETS = {
     "regret_after_8_rounds_max": 0.10,

@@ -15,7 +15,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import benchmarks.policy_quality as pq  # noqa: E402
-from benchmarks.peers import JointActions, arm_values_from_sorted  # noqa: E402
+from benchmarks.support.peers import JointActions, arm_values_from_sorted  # noqa: E402
 from engage.simulation.world import STYLES, SimulatedWorld  # noqa: E402
 
 

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.pools import tied_to_parent  # noqa: E402
+from benchmarks.support.pools import tied_to_parent  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux-only")
 
@@ -57,7 +57,7 @@ def _dead_pid() -> int:
 def test_the_worker_is_armed_and_the_chained_initializer_runs() -> None:
     out = _python(f"""
         import signal
-        from benchmarks.pools import die_with_parent, parent_death_signal
+        from benchmarks.support.pools import die_with_parent, parent_death_signal
         signal.signal(signal.SIGTERM, lambda *a: None)  # as if inherited through fork
         die_with_parent({os.getpid()}, print, ("chained", 7))
         print(parent_death_signal(), signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)
@@ -68,7 +68,7 @@ def test_the_worker_is_armed_and_the_chained_initializer_runs() -> None:
 
 def test_a_worker_whose_parent_is_already_gone_kills_itself() -> None:
     out = _python(f"""
-        from benchmarks.pools import die_with_parent
+        from benchmarks.support.pools import die_with_parent
         die_with_parent({_dead_pid()}, print, ("chained",))
         print("survived")
     """)
@@ -79,7 +79,7 @@ def test_a_worker_whose_parent_is_already_gone_kills_itself() -> None:
 def test_a_worker_of_another_live_process_stays() -> None:
     """The forkserver case: the worker's parent is not ``parent_pid``, which is alive."""
     out = _python(f"""
-        from benchmarks.pools import die_with_parent
+        from benchmarks.support.pools import die_with_parent
         die_with_parent({os.getppid()})
         print("survived")
     """)
@@ -100,7 +100,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.managers import SyncManager
 
-from benchmarks.pools import die_with_parent, tied_to_parent
+from benchmarks.support.pools import die_with_parent, tied_to_parent
 
 
 def task(path):

@@ -6,7 +6,7 @@ Why ``cb_explore_adf`` over a discretised action set and not CATS: CATS explores
 continuous action on an interval, while an engage action is a style (categorical) x a posting
 mix (a point on a 4-dimensional simplex) x a cadence; CATS has no way to hold the style and the
 mix jointly. ``cb_explore_adf`` over the joint discrete actions of the policy-quality benchmark
-(:class:`benchmarks.peers.JointActions`: per style, k-means mix prototypes x two cadence
+(:class:`benchmarks.support.peers.JointActions`: per style, k-means mix prototypes x two cadence
 levels, learned from the starting log) is the standard way VW serves a structured action.
 
 Learning: one pass over the starting log (cost = minus the standardised objective, the logged
@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from benchmarks.peers import JointActions, PeerFeatures, VowpalCbAdf
+from benchmarks.support.peers import JointActions, PeerFeatures, VowpalCbAdf
 
 #: VW's exploration: a share of uniform draws (its documented epsilon-greedy default is 0.05)
 VW_EPSILON = 0.05

@@ -137,7 +137,7 @@ def markdown(res: dict[str, Any]) -> str:
         f"{p['epsilon']} over styles with the mix and cadence drawn around the policy's, service "
         f"budget {res['budget_regret_units']} regret units per decision, training `trials=0`; "
         "VW: `--cb_explore_adf --epsilon 0.05` over the discretised joint actions "
-        "(benchmarks/loop_vw.py says why not CATS).",
+        "(benchmarks/support/loop_vw.py says why not CATS).",
         "",
         "## Against the issue's targets",
         "",

@@ -9,7 +9,7 @@ worker's fork and that call.
 
 Use::
 
-    from benchmarks.pools import tied_to_parent
+    from benchmarks.support.pools import tied_to_parent
 
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, **tied_to_parent()) as pool:
         ...
