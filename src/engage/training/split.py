@@ -47,7 +47,7 @@ class Samples:
 
     propensity: np.ndarray  # training rows the propensity model fits on (capped for speed)
     constant: np.ndarray  # training rows the best constant's predicted value averages over
-    ope: np.ndarray  # evaluation rows scored by off-policy evaluation
+    ope: np.ndarray  # evaluation rows scored by off-policy evaluation: every one
     metrics: np.ndarray  # evaluation rows of the outcome models' predictive metrics
 
 
@@ -106,9 +106,8 @@ def split_log(
     return np.setdiff1d(np.arange(n), ev), ev, "random"
 
 
-def make_split(log: pd.DataFrame, spec: CampaignSpec, seed: int, max_eval_rows: int) -> Split:
-    """Split, encode and subsample the clean log (``seed`` draws every split and sample;
-    the off-policy evaluation scores at most ``max_eval_rows`` evaluation rows).
+def make_split(log: pd.DataFrame, spec: CampaignSpec, seed: int) -> Split:
+    """Split, encode and subsample the clean log (``seed`` draws every split and sample).
 
     Raises:
         TrainingError: a declared style has no row in the training split.
@@ -128,7 +127,7 @@ def make_split(log: pd.DataFrame, spec: CampaignSpec, seed: int, max_eval_rows: 
         styles=spec.styles,
         categorical=list(builder.categorical_indices),
         context_categorical=[i for i in builder.categorical_indices if i < n_context],
-        samples=_draw_samples(len(train), len(evaluation), seed, max_eval_rows),
+        samples=_draw_samples(len(train), len(evaluation), seed),
     )
 
 
@@ -150,13 +149,10 @@ def _capped(n: int, cap: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, cap, replace=False))
 
 
-def _draw_samples(n_train: int, n_eval: int, seed: int, max_eval_rows: int) -> Samples:
-    # The best constant's rows and the OPE rows come from ONE generator, in this order: runs
-    # then reproduce the choices (and metrics) of runs made before the steps were separated.
+def _draw_samples(n_train: int, n_eval: int, seed: int) -> Samples:
     rng = np.random.default_rng(seed)
     constant = rng.choice(n_train, size=min(n_train, CONSTANT_ROWS), replace=False)
-    m = min(n_eval, max_eval_rows)
-    ope = np.sort(rng.choice(n_eval, size=m, replace=False)) if m < n_eval else np.arange(n_eval)
+    ope = np.arange(n_eval)  # the gate judges on every row (training.gate.rows)
     return Samples(
         propensity=_capped(n_train, PROPENSITY_ROWS, seed),
         constant=constant,

@@ -29,6 +29,9 @@ class ShipDecision:
     # the constant ships although the personalised policy was confirmed too: the constant was
     # confirmed better than it, its choice among the grid allowed for
     displaced: bool = False
+    # nothing was confidently better than the logging policy of a log that declares its
+    # propensities: it keeps running (this version is registered, not promoted)
+    keeps_logging: bool = False
 
     @property
     def shipped(self) -> str:
@@ -38,7 +41,11 @@ class ShipDecision:
     @property
     def tags(self) -> dict[str, str]:
         """What the run tags about the decision."""
-        return {"policy_mode": self.mode, "policy_decision": self.reason}
+        return {
+            "policy_mode": self.mode,
+            "policy_decision": self.reason,
+            "policy_keeps_logging": str(self.keeps_logging).lower(),
+        }
 
 
 def gate_estimates(evaluation: Evaluation) -> GateEstimates:
@@ -48,6 +55,7 @@ def gate_estimates(evaluation: Evaluation) -> GateEstimates:
         constant=evaluation.gains["best_constant"],
         constant_over_learned=evaluation.constant_over_learned,
         has_baseline=evaluation.baseline is not None,
+        logging_baseline=evaluation.logging_baseline,
     )
 
 
@@ -63,7 +71,13 @@ def decide_shipping(evaluation: Evaluation) -> ShipDecision:
         constants_tried=evaluation.constants_tried,
     )
     reason = ship_reason(estimates, ruled, judged)
-    return ShipDecision(ruled.mode, reason, evaluation.constant_action, displaced=ruled.displaced)
+    return ShipDecision(
+        ruled.mode,
+        reason,
+        evaluation.constant_action,
+        displaced=ruled.displaced,
+        keeps_logging=ruled.keeps_logging,
+    )
 
 
 def decided_values(evaluation: Evaluation, decision: ShipDecision) -> ope.Values:

@@ -1,14 +1,24 @@
-"""The gate's rows: the held-out OPE rows and, cross-fitted, training rows.
+"""The gate's rows: every clean row of the log, each judged by a policy whose models did not
+see it and valued by models that did not see it either.
 
-The held-out evaluation rows alone are few on a small log (1,250 of 5,000), so the gate also
-uses up to :data:`.knobs.TRAINING_ROWS` training rows, cross-fitted: a training row is chosen
-for by the fold outcome models that did not see it (the policy with its outcome models swapped
-for that fold's) and valued, like every row, by models that chose nothing and never saw it
-(:class:`..valuer.Valuer`, fitted on the evaluation rows); its logged propensity is the
-declared one or the propensity model's out-of-fold estimate. On those rows the gate therefore
-judges policies learned the same way from two thirds of the training rows: a little worse than
-the shipped one, so the pooled gain errs on the cautious side; the per-style corrections of the
-outcome models (fitted on the rows' own residuals) are refitted without the fold's rows too.
+* The evaluation rows (a quarter of the log, :mod:`..split`) are chosen for by the policy
+  itself, learned on the training side, and valued by the valuer's models cross-fitted among
+  them (:class:`..valuer.Valuer`).
+* Every training row is chosen for by its fold's policy (:func:`fold_policy`: the policy with
+  its outcome models and per-style corrections swapped for those fitted without the row's
+  fold, one of :data:`..nuisance.FOLDS`) and valued by the valuer's models of the evaluation
+  side, which never saw it; its logged propensity is the declared one or the propensity
+  model's out-of-sample estimate (:func:`training_propensity`).
+
+So the gate judges the *procedure* on ``FOLDS + 1`` folds: on each, a policy learned without
+it. The fold policies learned from two thirds of the training rows, a little worse than the
+shipped one, so the pooled gain errs on the cautious side. Given the fitted models, each row's
+DR term depends on that row alone: the rows are independent, and the bootstrap over the
+stacked rows gives intervals for the mean of the fold policies' values (the cross-fitting
+argument of double machine learning; the fold models' dependence on the other folds' rows is
+of a smaller order). The shipped policy is the one learned on every training row, not the
+fold ensemble: it is the policy whose value the evaluation rows measure directly, it learned
+from more data than any fold's, and it serves at one model set's cost.
 """
 
 from __future__ import annotations
@@ -44,25 +54,33 @@ class TrainingRows:
     q_at_floor: dict[float, np.ndarray]  # and its objective by the valuing models
     baseline: np.ndarray  # the baseline policy's candidate row per row (-1: none)
     q_baseline: np.ndarray  # its objective (NaN unless every row has a baseline)
+    logged_actions: np.ndarray  # their encoded logged decisions
 
 
 @dataclass(frozen=True)
 class GateRows:
-    """The rows the gate judges on: the OPE rows of the evaluation side, then the training
+    """The rows the gate judges on: the evaluation rows of the evaluation side, then the training
     rows (None: the evaluation rows only)."""
 
-    data: ope.LoggedData  # the OPE rows as logged data
-    rows: np.ndarray  # the OPE rows' positions in the evaluation side
+    data: ope.LoggedData  # the evaluation rows as logged data
+    rows: np.ndarray  # the evaluation rows' positions in the evaluation side
     context: np.ndarray  # their encoded profiles
     logged_actions: np.ndarray  # their encoded logged decisions
-    clipped: int  # OPE rows whose propensity is below the clip
+    clipped: int  # evaluation rows whose propensity is below the clip
     source: str  # where the propensities come from: "logged" or "estimated"
     training: TrainingRows | None = None
 
     @cached_property
     def pooled(self) -> ope.LoggedData:
-        """The gate's rows as logged data: the OPE rows followed by the training rows."""
+        """The gate's rows as logged data: the evaluation rows followed by the training rows."""
         return self.data if self.training is None else pooled(self.data, self.training.data)
+
+    @cached_property
+    def pooled_logged_actions(self) -> np.ndarray:
+        """The encoded logged decisions of the gate's rows, in :attr:`pooled`'s order."""
+        if self.training is None:
+            return self.logged_actions
+        return np.vstack([self.logged_actions, self.training.logged_actions])
 
     @property
     def n_training(self) -> int:
@@ -79,10 +97,11 @@ def pooled(first: ope.LoggedData, then: ope.LoggedData) -> ope.LoggedData:
     )
 
 
-def can_use_training_rows(nuisance: Nuisance, knobs: GateKnobs) -> bool:
-    """Whether the gate adds training rows: asked for, and the fold models were kept."""
+def can_use_training_rows(nuisance: Nuisance) -> bool:
+    """Whether the gate has the training rows too: the fold models were kept (a run whose
+    outcome models were fitted without them, on a cluster, judges on the evaluation rows)."""
     models = nuisance.outcomes.models
-    return knobs.training_rows > 0 and models.fold is not None and bool(models.fold_models)
+    return models.fold is not None and bool(models.fold_models)
 
 
 def logged_data(
@@ -94,7 +113,8 @@ def logged_data(
     weights: Mapping[str, float],
     clip: float,
 ) -> tuple[ope.LoggedData, int, str]:
-    """The OPE rows as logged data, how many propensities were clipped, and their source."""
+    """The evaluation rows ``rows`` as logged data, how many propensities were clipped, and
+    their source."""
     ev = split.eval
     reward = objective_values({o: ev.y[o][rows] for o in weights}, weights)
     n_ctx = ev.context.shape[1]
@@ -125,8 +145,9 @@ def gather_rows(
     knobs: GateKnobs,
     floors: tuple[float, ...],
 ) -> GateRows:
-    """The gate's rows (module docstring)."""
-    ev, rows = split.eval, split.samples.ope
+    """The gate's rows (module docstring): every evaluation row, then every training row."""
+    ev = split.eval
+    rows = np.arange(len(ev.style))
     data, clipped, source = logged_data(
         spec, split, rows, valuer, nuisance.propensity, weights, knobs.clip
     )
@@ -134,7 +155,7 @@ def gather_rows(
         spec, split, nuisance, policy, valuer, weights, settings, knobs, floors
     )
     return GateRows(
-        data, rows, ev.context[rows], ev.X[rows, ev.context.shape[1] :], clipped, source, training
+        data, rows, ev.context, ev.X[:, ev.context.shape[1] :], clipped, source, training
     )
 
 
@@ -149,24 +170,26 @@ def training_rows(
     knobs: GateKnobs,
     floors: tuple[float, ...] = (),
 ) -> TrainingRows | None:
-    """The training rows the gate adds, or None when it uses the evaluation rows only (the
-    valuer has no models of the whole evaluation side: see :func:`can_use_training_rows`)."""
+    """Every training row, judged by its fold's policy (:func:`fold_policy`), or None when the
+    valuer has no models of the whole evaluation side (:func:`can_use_training_rows`)."""
     if valuer.whole is None:
         return None
     train = split.train
-    rows, p_logged = _training_pool(spec, split, nuisance, knobs.training_rows, settings.seed)
-    context = train.context[rows]
+    # every row the client holds (all of them, but for a cluster's sample: ``SampledSide``)
+    rows, p_logged = np.arange(len(train.style)), training_propensity(spec, split, nuisance)
+    context = train.context
     floors = floors or (policy.min_propensity,)
-    at_floor = _fold_choices(split, nuisance, policy, rows, floors, settings)
+    at_floor = _fold_choices(split, nuisance, policy, floors, settings)
     # the baseline (-1 where the policy has none: the gate puts the chosen constant in its
     # place) and the constants (:mod:`.contenders`) are chosen by no outcome of these rows
     baseline = policy.baseline_rows(context)
     n_ctx = train.context.shape[1]
+    logged_actions = train.X[:, n_ctx:]
     data = ope.LoggedData(
-        reward=objective_values({o: train.y[o][rows] for o in weights}, weights),
-        style=train.style[rows],
+        reward=objective_values({o: train.y[o] for o in weights}, weights),
+        style=train.style,
         propensity=np.maximum(p_logged, knobs.clip),
-        q_logged=valuer.objective_outside(context, train.X[rows, n_ctx:]),
+        q_logged=valuer.objective_outside(context, logged_actions),
     )
 
     def value(chosen_rows: np.ndarray) -> np.ndarray:
@@ -175,51 +198,60 @@ def training_rows(
     q_at_floor = {f: value(v) for f, v in at_floor.items()}
     q_baseline = value(baseline) if (baseline >= 0).all() else np.full(len(rows), np.nan)
     clipped = int((p_logged < knobs.clip).sum())
-    return TrainingRows(rows, context, data, clipped, at_floor, q_at_floor, baseline, q_baseline)
+    return TrainingRows(
+        rows, context, data, clipped, at_floor, q_at_floor, baseline, q_baseline, logged_actions
+    )
 
 
-def _training_pool(
-    spec: CampaignSpec, split: Split, nuisance: Nuisance, cap: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Up to ``cap`` training rows with an out-of-sample logged propensity, and that
-    propensity: all rows when the log declares them, else the rows the propensity model was
-    cross-fitted on (``model.oof`` is in their order)."""
+def training_propensity(spec: CampaignSpec, split: Split, nuisance: Nuisance) -> np.ndarray:
+    """The logged style's propensity of every training row, out of sample: the declared one
+    when the log has it; else the propensity model's out-of-fold estimate on the rows it was
+    cross-fitted on (``model.oof`` is in their order) and its prediction on the rest (rows
+    beyond its cap, which it never saw)."""
     train = split.train
     declared = spec.logged_propensity(train.log)
-    pool = np.arange(len(train)) if declared is not None else split.samples.propensity
-    rng = np.random.default_rng(seed + 7919)
-    pick = np.arange(len(pool))
-    if len(pool) > cap:
-        pick = np.sort(rng.choice(len(pool), cap, replace=False))
-    rows = pool[pick]
     if declared is not None:
-        return rows, declared[rows]
-    return rows, nuisance.propensity.model.oof[pick, train.style[rows]]
+        return np.asarray(declared, dtype=float)
+    model, fitted = nuisance.propensity.model, split.samples.propensity
+    out = np.empty(len(train.style))
+    out[fitted] = model.oof[np.arange(len(fitted)), train.style[fitted]]
+    rest = np.setdiff1d(np.arange(len(train.style)), fitted)
+    if len(rest):
+        out[rest] = model.predict(train.context[rest])[np.arange(len(rest)), train.style[rest]]
+    return out
+
+
+def fold_policy(
+    split: Split, nuisance: Nuisance, policy: Policy, settings: TrainSettings, k: int
+) -> Policy:
+    """The policy as it would be learned without training fold ``k``: its outcome models and
+    per-style corrections swapped for those fitted on the other folds. Every part of the
+    policy that reads outcomes must be swapped here (the seam the gate's cross-fitting rests
+    on); the candidates and their support counts are the whole training side's."""
+    return dataclasses.replace(
+        policy,
+        outcome_models=nuisance.outcomes.models.fold_models[k],
+        style_corrections=corrections_without(split, nuisance, settings, policy, k),
+    )
 
 
 def _fold_choices(
     split: Split,
     nuisance: Nuisance,
     policy: Policy,
-    rows: np.ndarray,
     floors: tuple[float, ...],
     settings: TrainSettings,
 ) -> dict[float, np.ndarray]:
-    """The candidate row each training row gets, at each floor, from the policy whose outcome
-    models (and per-style corrections) did not see it: its fold's."""
+    """The candidate row each training row gets, at each floor, from its fold's policy
+    (:func:`fold_policy`), whose models did not see it."""
     models = nuisance.outcomes.models
     assert models.fold is not None
-    context = split.train.context[rows]
-    at_floor = {f: np.empty(len(rows), dtype=int) for f in floors}
-    fold = models.fold[rows]
-    for k, fold_models in enumerate(models.fold_models):
-        mine = np.flatnonzero(fold == k)
+    context = split.train.context
+    at_floor = {f: np.empty(len(context), dtype=int) for f in floors}
+    for k in range(len(models.fold_models)):
+        mine = np.flatnonzero(models.fold == k)
         if len(mine):
-            chooser = dataclasses.replace(
-                policy,
-                outcome_models=fold_models,
-                style_corrections=corrections_without(split, nuisance, settings, policy, k),
-            )
+            chooser = fold_policy(split, nuisance, policy, settings, k)
             ranked = chooser.rank(context[mine], settings.objective)
             for f, chosen_f in chosen_at_floors(ranked, chooser, floors).items():
                 at_floor[f][mine] = chosen_f

@@ -1,11 +1,10 @@
 """The gains a report headlines: over what marketers did, and over the best single action.
 
-The report's figures are those of the held-out rows, like the values it shows beside them:
-the evaluation holds the paired difference between the personalised policy and the best
-constant there (:attr:`Evaluation.held_out_gain`) and each policy's gain over the logged
-policy (:attr:`Evaluation.held_out_gains`). (The shipping gate judged on more rows: the
-decision's reason gives its figures.) Without them (an evaluation made elsewhere) the gain is
-computed here, on the same held-out rows and with the same doubly robust terms as the shipped
+The report's figures are the gate's, like the values it shows beside them and the decision's
+reason: the paired difference between the personalised policy and the best constant
+(:attr:`Evaluation.gain`) and each policy's gain over the logged policy
+(:attr:`Evaluation.gains`), on every row. Without them (an evaluation made elsewhere) the gain
+is computed here, on the evaluation's rows and with the same doubly robust terms as the shipped
 policy's value, as a paired bootstrap: the shipped policy's DR value and the marketers'
 observed mean come from the same campaigns, so treating them as independent would overstate
 the uncertainty.
@@ -31,19 +30,18 @@ def measure_gains(
     n_boot: int = 200,
     seed: int = 0,
 ) -> Gains:
-    """The shipped policy's gains on the held-out rows (see the module docstring).
+    """The shipped policy's gains (see the module docstring).
 
     Args:
         policy: the shipped policy (its outcome models and candidates).
-        evaluation: the held-out evaluation the decision was made on.
+        evaluation: the evaluation the decision was made on.
         decision: what ships; the shipped policy's actions are the personalised choices or
             the constant action for every row, exactly as the evaluation valued them.
         n_boot: bootstrap resamples of the interval of the gain over the logged policy.
         seed: seed of the resamples.
     """
     data = evaluation.data
-    g = evaluation.held_out_gain or evaluation.gain
-    gains = evaluation.held_out_gains or evaluation.gains
+    g, gains = evaluation.gain, evaluation.gains
     if gains is not None and decision.shipped in gains:
         e = gains[decision.shipped]
         return Gains(Gain(e.value, e.low, e.high), Gain(g.value, g.low, g.high))
