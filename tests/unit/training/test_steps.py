@@ -75,6 +75,19 @@ def test_split_is_time_ordered_and_samples_stay_in_range(steps) -> None:
         "rows_train": len(split.train),
         "rows_eval": len(split.eval),
     }
+    # the gate judges on every row of both sides
+    np.testing.assert_array_equal(s.ope, np.arange(len(split.eval)))
+    np.testing.assert_array_equal(s.gate_train, np.arange(len(split.train)))
+
+
+def test_a_log_beyond_the_gates_rows_is_judged_on_a_sample_of_both_sides() -> None:
+    from engage.training.split import GATE_ROWS, _draw_samples
+
+    every = _draw_samples(GATE_ROWS - 1_000, 1_000, seed=0)
+    assert len(every.ope) + len(every.gate_train) == GATE_ROWS
+    big = _draw_samples(3 * GATE_ROWS, GATE_ROWS, seed=0)  # four times the cap, a quarter held out
+    assert (len(big.gate_train), len(big.ope)) == (3 * GATE_ROWS // 4, GATE_ROWS // 4)
+    assert len(np.unique(big.ope)) == len(big.ope) and big.ope.max() < GATE_ROWS
 
 
 def test_a_policy_trained_for_an_objective_ranks_by_it_by_default(steps) -> None:

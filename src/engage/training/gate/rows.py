@@ -10,6 +10,9 @@ see it and valued by models that did not see it either.
   side, which never saw it; its logged propensity is the declared one or the propensity
   model's out-of-sample estimate (:func:`training_propensity`).
 
+A log of more than :data:`..split.GATE_ROWS` clean rows is judged on a seeded sample of that
+many, drawn from both sides in proportion (``gate.rows`` says how many).
+
 So the gate judges the *procedure* on ``FOLDS + 1`` folds: on each, a policy learned without
 it. The fold policies learned from two thirds of the training rows, a little worse than the
 shipped one, so the pooled gain errs on the cautious side. Given the fitted models, each row's
@@ -145,9 +148,9 @@ def gather_rows(
     knobs: GateKnobs,
     floors: tuple[float, ...],
 ) -> GateRows:
-    """The gate's rows (module docstring): every evaluation row, then every training row."""
-    ev = split.eval
-    rows = np.arange(len(ev.style))
+    """The gate's rows (module docstring): the evaluation rows, then the training rows (every
+    one of each up to :data:`..split.GATE_ROWS` in all)."""
+    ev, rows = split.eval, split.samples.ope
     data, clipped, source = logged_data(
         spec, split, rows, valuer, nuisance.propensity, weights, knobs.clip
     )
@@ -155,7 +158,7 @@ def gather_rows(
         spec, split, nuisance, policy, valuer, weights, settings, knobs, floors
     )
     return GateRows(
-        data, rows, ev.context, ev.X[:, ev.context.shape[1] :], clipped, source, training
+        data, rows, ev.context[rows], ev.X[rows, ev.context.shape[1] :], clipped, source, training
     )
 
 
@@ -170,24 +173,24 @@ def training_rows(
     knobs: GateKnobs,
     floors: tuple[float, ...] = (),
 ) -> TrainingRows | None:
-    """Every training row, judged by its fold's policy (:func:`fold_policy`), or None when the
-    valuer has no models of the whole evaluation side (:func:`can_use_training_rows`)."""
+    """The gate's training rows (every one up to :data:`..split.GATE_ROWS`), each judged by its
+    fold's policy (:func:`fold_policy`), or None when the valuer has no models of the whole
+    evaluation side (:func:`can_use_training_rows`)."""
     if valuer.whole is None:
         return None
-    train = split.train
-    # every row the client holds (all of them, but for a cluster's sample: ``SampledSide``)
-    rows, p_logged = np.arange(len(train.style)), training_propensity(spec, split, nuisance)
-    context = train.context
+    train, rows = split.train, split.samples.gate_train
+    p_logged = training_propensity(spec, split, nuisance, rows)
+    context = train.context[rows]
     floors = floors or (policy.min_propensity,)
-    at_floor = _fold_choices(split, nuisance, policy, floors, settings)
+    at_floor = _fold_choices(split, nuisance, policy, rows, floors, settings)
     # the baseline (-1 where the policy has none: the gate puts the chosen constant in its
     # place) and the constants (:mod:`.contenders`) are chosen by no outcome of these rows
     baseline = policy.baseline_rows(context)
     n_ctx = train.context.shape[1]
-    logged_actions = train.X[:, n_ctx:]
+    logged_actions = train.X[rows, n_ctx:]
     data = ope.LoggedData(
-        reward=objective_values({o: train.y[o] for o in weights}, weights),
-        style=train.style,
+        reward=objective_values({o: train.y[o][rows] for o in weights}, weights),
+        style=train.style[rows],
         propensity=np.maximum(p_logged, knobs.clip),
         q_logged=valuer.objective_outside(context, logged_actions),
     )
@@ -203,21 +206,25 @@ def training_rows(
     )
 
 
-def training_propensity(spec: CampaignSpec, split: Split, nuisance: Nuisance) -> np.ndarray:
-    """The logged style's propensity of every training row, out of sample: the declared one
-    when the log has it; else the propensity model's out-of-fold estimate on the rows it was
-    cross-fitted on (``model.oof`` is in their order) and its prediction on the rest (rows
-    beyond its cap, which it never saw)."""
+def training_propensity(
+    spec: CampaignSpec, split: Split, nuisance: Nuisance, rows: np.ndarray
+) -> np.ndarray:
+    """The logged style's propensity of training rows ``rows``, out of sample: the declared
+    one when the log has it; else the propensity model's out-of-fold estimate on the rows it
+    was cross-fitted on (``model.oof`` is in their order) and its prediction on the others
+    (rows beyond its cap, which it never saw)."""
     train = split.train
     declared = spec.logged_propensity(train.log)
     if declared is not None:
-        return np.asarray(declared, dtype=float)
+        return np.asarray(declared, dtype=float)[rows]
     model, fitted = nuisance.propensity.model, split.samples.propensity
-    out = np.empty(len(train.style))
-    out[fitted] = model.oof[np.arange(len(fitted)), train.style[fitted]]
-    rest = np.setdiff1d(np.arange(len(train.style)), fitted)
+    position = np.searchsorted(fitted, rows)  # ``fitted`` is sorted
+    inside = (position < len(fitted)) & (fitted[np.minimum(position, len(fitted) - 1)] == rows)
+    out = np.empty(len(rows))
+    out[inside] = model.oof[position[inside], train.style[rows[inside]]]
+    rest = rows[~inside]
     if len(rest):
-        out[rest] = model.predict(train.context[rest])[np.arange(len(rest)), train.style[rest]]
+        out[~inside] = model.predict(train.context[rest])[np.arange(len(rest)), train.style[rest]]
     return out
 
 
@@ -239,17 +246,19 @@ def _fold_choices(
     split: Split,
     nuisance: Nuisance,
     policy: Policy,
+    rows: np.ndarray,
     floors: tuple[float, ...],
     settings: TrainSettings,
 ) -> dict[float, np.ndarray]:
-    """The candidate row each training row gets, at each floor, from its fold's policy
-    (:func:`fold_policy`), whose models did not see it."""
+    """The candidate row each training row of ``rows`` gets, at each floor, from its fold's
+    policy (:func:`fold_policy`), whose models did not see it."""
     models = nuisance.outcomes.models
     assert models.fold is not None
-    context = split.train.context
-    at_floor = {f: np.empty(len(context), dtype=int) for f in floors}
+    context = split.train.context[rows]
+    at_floor = {f: np.empty(len(rows), dtype=int) for f in floors}
+    fold = models.fold[rows]
     for k in range(len(models.fold_models)):
-        mine = np.flatnonzero(models.fold == k)
+        mine = np.flatnonzero(fold == k)
         if len(mine):
             chooser = fold_policy(split, nuisance, policy, settings, k)
             ranked = chooser.rank(context[mine], settings.objective)
