@@ -74,7 +74,7 @@ def _run(
     raw.loc[raw.index[:4], "conversions"] = np.nan  # rows the report's data section counts
     raw.loc[raw.index[4:6], "mix_visual"] = 0.9
     report = validate_log(raw, spec)
-    split = make_split(report.clean, spec, settings.seed, settings.max_eval_rows)
+    split = make_split(report.clean, spec, settings.seed)
     fit_log = FitLog()
     propensity = fit_propensity_model(split, settings.learning, fit_log)
     outcomes = fit_outcome_models(split, dict(DEFAULT_PARAMS), settings.learning, fit_log)

@@ -110,3 +110,39 @@ def test_runs_share_root_artifacts_for_the_compare_view(trained, second_run) -> 
         first = {f.path for f in client.list_artifacts(trained.run_id, folder)}
         second = {f.path for f in client.list_artifacts(second_run[0].run_id, folder)}
         assert first and first == second, (folder, first ^ second)
+
+
+def test_the_summary_headline_metrics_report_and_reason_read_one_set_of_numbers(
+    second_run,
+) -> None:
+    """The gate's estimates, on every clean row, are the only figures a run shows: the ship
+    reason, the MLflow metrics and headline, the report's headline and the printed summary."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from engage.ope import Estimate
+    from engage.reporting.summary import print_summary
+    from engage.training.gate.decision import SHIPPED_KEY
+    from engage.training.gate.reasons import said
+
+    result = second_run[0]
+    m, shipped = result.metrics, SHIPPED_KEY[result.mode]
+    assert m["gate.rows"] == len(result.validation.clean) == 4000  # every clean row
+    for end in ("", "_low", "_high"):
+        gate = m[f"gate.gain_vs_logged.{shipped}{end}"]
+        assert m[f"headline.gain_vs_logged{end}"] == gate
+        assert m[f"policy.dr_gain_vs_logged.{shipped}{end}"] == gate
+        assert m[f"headline.learned_gain_vs_best_constant{end}"] == m[f"gate.gain_vs_constant{end}"]
+    dr = result.values["shipped"]["dr"]
+    assert (m["headline.shipped_dr"], m["ope.shipped.dr_low"], m["ope.shipped.dr_high"]) == dr
+    # the reason quotes the gate's gains, as the metrics hold them
+    for name in ("learned", "best_constant"):
+        key = f"gate.gain_vs_logged.{name}"
+        assert said(Estimate(m[key], m[f"{key}_low"], m[f"{key}_high"])) in result.decision_reason
+    # the report's headline (the run's note) and the printed summary show the same value
+    note = MlflowClient().get_run(result.run_id).data.tags["mlflow.note.content"]
+    assert f"DR value of the shipped policy: {dr[0]:.4g}" in note
+    out = StringIO()
+    print_summary(result, Console(file=out, width=200))
+    assert f"{dr[0]:.3f}" in out.getvalue()

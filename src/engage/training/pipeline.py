@@ -82,6 +82,7 @@ from engage.training.plausibility import check_plausibility
 from engage.training.progress import Progress
 from engage.training.promotion import (
     Candidate,
+    evaluation_rows_dr,
     predicted_outcomes,
     prepare_registration,
     publish,
@@ -249,7 +250,7 @@ def _run(
             )
         with stages.run("model"):
             policy = _shipped_policy(evaluation.policy, decision, run.info.run_id, metrics)
-            candidate = _prepare(policy, split, evaluation, values, digest, weights, settings)
+            candidate = _prepare(policy, split, evaluation, decision, digest, weights, settings)
         pause_at("model_logged")
         with stages.run("report"):
             run_report = log_report(
@@ -294,11 +295,7 @@ def _fit_nuisance(
 ) -> tuple[Split, str, Nuisance]:
     """Stages split, propensity, tuning and outcomes: the split, its digest and the models."""
     with stages.run("split"):
-        split = (
-            make_split(report.clean, spec, settings.seed, settings.max_eval_rows)
-            if dask is None
-            else dask.split(spec)
-        )
+        split = make_split(report.clean, spec, settings.seed) if dask is None else dask.split(spec)
         digest = _log_split(split, settings)
     with stages.run("propensity"):
         propensity = fit_propensity_model(split, settings.learning, fit_log)
@@ -482,7 +479,7 @@ def _prepare(
     policy: Policy,
     split: Split,
     evaluation: Evaluation,
-    values: Values,
+    decision: ShipDecision,
     digest: str,
     weights: dict[str, float],
     settings: TrainSettings,
@@ -490,7 +487,7 @@ def _prepare(
     """Check the shipped policy against the data's outcome range, judge it against the
     champion and log it as the run's model (registered only once the run has finished)."""
     observed = {o: np.concatenate([split.train.y[o], split.eval.y[o]]) for o in split.train.y}
-    shipped = values["shipped"]
+    shipped = evaluation.values[decision.shipped]
     plausibility = check_plausibility(
         {"shipped policy's DR": shipped["dr"][0], "shipped policy's DM": shipped["dm"][0]},
         predicted_outcomes(policy, evaluation),
@@ -498,16 +495,22 @@ def _prepare(
         observed,
     )
     run_id = str(policy.metadata["run_id"])
+    # compared with the champion's on the evaluation rows, where both chose (promotion.py)
+    decisions = policy.candidates.encoded[evaluation.choices(policy.mode)]
+    new_dr = evaluation_rows_dr(
+        decisions, policy, evaluation, n_boot=settings.n_boot, seed=settings.seed
+    )
     return prepare_registration(
         policy,
         evaluation,
-        shipped["dr"][0],
+        new_dr,
         plausibility,
         input_example=split.eval.log[policy.spec.context_names].head(2),
         lineage={"run_id": run_id, "data_digest": digest},
         settings=settings.tracking,
         n_boot=settings.n_boot,
         seed=settings.seed,
+        keeps_logging=decision.keeps_logging,
     )
 
 

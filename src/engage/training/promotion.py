@@ -164,16 +164,25 @@ def _champion_dr(
     """DR value of the champion's choices on the evaluation rows, judged with this run's
     nuisance models (``policy``'s outcome models and the evaluation's logged data) and by this
     run's objective (``policy.objective``, the run's ``objective`` setting)."""
-    context = evaluation.context
-    old_rows = old.candidates.encoded[old.choose(context, policy.objective)]
-    if evaluation.valuer is not None:  # the models that valued this run's policy value it too
-        q_old = evaluation.q(old_rows)
+    old_rows = old.candidates.encoded[old.choose(evaluation.context, policy.objective)]
+    return evaluation_rows_dr(old_rows, policy, evaluation, n_boot=n_boot, seed=seed)
+
+
+def evaluation_rows_dr(
+    decisions: np.ndarray, policy: Policy, evaluation: Evaluation, *, n_boot: int, seed: int
+) -> float:
+    """DR value, on the evaluation rows, of the encoded actions ``decisions`` (one per
+    evaluation row), valued by the models that valued this run's policy. The champion and the
+    new version are compared here: on rows both policies chose for (the gate's other rows were
+    chosen for by this run's fold policies)."""
+    if evaluation.valuer is not None:
+        q = evaluation.q(decisions)
     else:
-        q_old = policy.predict_outcomes(np.hstack([context, old_rows])) @ policy.weights(
+        q = policy.predict_outcomes(np.hstack([evaluation.context, decisions])) @ policy.weights(
             policy.objective
         )
     estimates = ope.estimate_policy_value(
-        evaluation.data, old_rows[:, 0].astype(int), q_old, n_boot=n_boot, seed=seed
+        evaluation.data, decisions[:, 0].astype(int), q, n_boot=n_boot, seed=seed
     )
     return estimates["dr"].value
 
@@ -202,14 +211,22 @@ def prepare_registration(
     *,
     n_boot: int,
     seed: int,
+    keeps_logging: bool = False,
 ) -> Candidate:
     """Inside the run: judge the policy, log it as the run's model, tag the run with both.
 
     ``lineage`` holds the future version's tags (``run_id``, data digest, ...).
+    ``keeps_logging``: the gate found nothing confidently better than the logging policy of a
+    log that declares it; the version is not promoted, whatever it would have been judged.
     """
-    judgement = judge_promotion(
-        policy, evaluation, new_dr, plausibility, settings, n_boot=n_boot, seed=seed
-    )
+    if keeps_logging:
+        judgement = Judgement(
+            False, "nothing is confidently better than the logging policy; not promoted"
+        )
+    else:
+        judgement = judge_promotion(
+            policy, evaluation, new_dr, plausibility, settings, n_boot=n_boot, seed=seed
+        )
     info = registry.log_policy_model(policy, input_example)
     tracking.set_tags({**plausibility.tags, **judgement.tags})
     tags = {

@@ -104,11 +104,6 @@ class GateSettings(BaseModel):
     model_config = _STAGE
 
     n_boot: int = Field(default=200, ge=20, description="bootstrap draws of the OPE intervals")
-    max_eval_rows: int = Field(
-        default=5_000,
-        ge=1_000,
-        description="cap on evaluation rows scored by OPE (each is scored over every candidate action)",
-    )
 
 
 class TrackingSettings(BaseModel):

@@ -181,7 +181,7 @@ def trained() -> Policy:
 
     settings = TrainSettings(data=Path("unused.parquet"), trials=0, progress=False)
     log = validate_log(SimulatedWorld("easy").simulate(1500, seed=3), spec).clean
-    split = make_split(log, spec, settings.seed, settings.max_eval_rows)
+    split = make_split(log, spec, settings.seed)
     fit_log = FitLog()
     small = dict(folds=2, mix_prototypes=3, decision_quantiles=3, style_correction_rounds=20)
     with training_constants(**small):

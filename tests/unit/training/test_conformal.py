@@ -143,7 +143,7 @@ def test_training_fits_the_interval_model_and_logs_its_coverage() -> None:
     spec = load_spec()
     settings = TrainSettings(data=Path("unused.parquet"), trials=0)
     log = validate_log(SimulatedWorld("hard").simulate(2000, seed=3), spec).clean
-    split = make_split(log, spec, settings.seed, settings.max_eval_rows)
+    split = make_split(log, spec, settings.seed)
     fit_log = FitLog()
     with training_constants(folds=2, style_correction_rounds=10):
         outcomes = fit_outcome_models(split, dict(DEFAULT_PARAMS), settings.learning, fit_log)

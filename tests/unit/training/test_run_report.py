@@ -125,6 +125,8 @@ def test_the_gains_are_the_figures_the_decision_was_made_on(inputs) -> None:
     e = inputs.evaluation.gains["learned"]  # the gate's, which the ship rule read
     assert gains.over_logged == Gain(e.value, e.low, e.high)
     gain = inputs.evaluation.gain
+    shipped, logged = inputs.values["shipped"]["dr"][0], inputs.values["logged"]["observed"][0]
+    assert gains.over_logged.value == pytest.approx(shipped - logged, abs=1e-9)  # one set of rows
     assert gains.personalised_over_constant == Gain(gain.value, gain.low, gain.high)
 
 

@@ -53,7 +53,7 @@ def steps():
     settings = TrainSettings(data=Path("unused.parquet"), trials=0, n_boot=20, objective=OBJECTIVE)
     weights = spec.outcome_weights(settings.objective)
     log = validate_log(SimulatedWorld("hard").simulate(1500, seed=2), spec).clean
-    split = make_split(log, spec, settings.seed, settings.max_eval_rows)
+    split = make_split(log, spec, settings.seed)
     fit_log = FitLog()
     propensity = fit_propensity_model(split, settings.learning, fit_log)
     outcomes = fit_outcome_models(split, dict(DEFAULT_PARAMS), settings.learning, fit_log)
@@ -75,6 +75,19 @@ def test_split_is_time_ordered_and_samples_stay_in_range(steps) -> None:
         "rows_train": len(split.train),
         "rows_eval": len(split.eval),
     }
+    # the gate judges on every row of both sides
+    np.testing.assert_array_equal(s.ope, np.arange(len(split.eval)))
+    np.testing.assert_array_equal(s.gate_train, np.arange(len(split.train)))
+
+
+def test_a_log_beyond_the_gates_rows_is_judged_on_a_sample_of_both_sides() -> None:
+    from engage.training.split import GATE_ROWS, _draw_samples
+
+    every = _draw_samples(GATE_ROWS - 1_000, 1_000, seed=0)
+    assert len(every.ope) + len(every.gate_train) == GATE_ROWS
+    big = _draw_samples(3 * GATE_ROWS, GATE_ROWS, seed=0)  # four times the cap, a quarter held out
+    assert (len(big.gate_train), len(big.ope)) == (3 * GATE_ROWS // 4, GATE_ROWS // 4)
+    assert len(np.unique(big.ope)) == len(big.ope) and big.ope.max() < GATE_ROWS
 
 
 def test_a_policy_trained_for_an_objective_ranks_by_it_by_default(steps) -> None:
@@ -141,7 +154,7 @@ def test_where_the_style_is_the_whole_decision_the_range_is_the_dr_interval() ->
     settings = TrainSettings(data=Path("unused.parquet"), trials=0, n_boot=20, objective=OBJECTIVE)
     weights = spec.outcome_weights(settings.objective)
     log = validate_log(SimulatedWorld("hard", decisions="style").simulate(1500, seed=3), spec).clean
-    split = make_split(log, spec, settings.seed, settings.max_eval_rows)
+    split = make_split(log, spec, settings.seed)
     nuisance = Nuisance(
         fit_propensity_model(split, settings.learning, FitLog()),
         fit_outcome_models(split, dict(DEFAULT_PARAMS), settings.learning, FitLog()),
@@ -149,9 +162,7 @@ def test_where_the_style_is_the_whole_decision_the_range_is_the_dr_interval() ->
     grid = {k: DEFAULTS[k] for k in ("mix_prototypes", "decision_quantiles")}
     with training_constants(**grid):  # the code's grid, not the module's small one
         selection = select_policy(spec, split, nuisance, weights, settings)
-    values = evaluate_offpolicy(
-        spec, split, nuisance, selection, weights, settings, knobs=GateKnobs(training_rows=0)
-    ).values
+    values = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings).values
     for policy in ("learned", "best_constant", "baseline"):
         assert values[policy]["range"] == values[policy]["dr"]
         assert values[policy]["dr"] != values[policy]["dm"]
@@ -238,7 +249,9 @@ def test_weighted_objective_is_the_policys_one() -> None:
 
 
 @pytest.mark.slow
-def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(steps) -> None:
+def test_the_gate_judges_every_row_by_a_policy_learned_without_it(steps) -> None:
+    from engage.training.gate.rows import fold_policy, training_rows
+
     spec, settings, weights, split, nuisance, selection = steps
     models = nuisance.outcomes.models
     assert models.fold is not None and len(models.fold_models) == nuisance_module.FOLDS
@@ -249,55 +262,39 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
             np.testing.assert_allclose(
                 fold_models[o].predict(split.train.X[mine]), models.oof[o][mine]
             )
-    cap = 600
-    evaluation = evaluate_offpolicy(
-        spec, split, nuisance, selection, weights, settings, knobs=GateKnobs(training_rows=cap)
-    )
-    n_eval = len(split.samples.ope)
-    assert evaluation.gate_rows == n_eval + cap
-    assert evaluation.metrics["gate.rows"] == n_eval + cap
-    assert evaluation.metrics["gate.training_rows"] == cap
-    assert "training rows, each chosen for by the fold models" in evaluation.params["gate_rows"]
-    decision = decide_shipping(evaluation)
+    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
+    n_eval, n_train = len(split.eval), len(split.train)
+    # every clean row: the evaluation side and the whole training side
+    assert evaluation.gate_rows == n_eval + n_train == 1500
+    assert evaluation.metrics["gate.rows"] == 1500
+    assert evaluation.metrics["gate.training_rows"] == n_train
+    assert evaluation.metrics["gate.eval_rows"] == n_eval
     assert (
-        f"(judged on {n_eval + cap:,} rows: {n_eval:,} evaluation rows and {cap} training rows"
-        in decision.reason
+        "training rows, each chosen for by a policy learned without it"
+        in (evaluation.params["gate_rows"])
     )
-    # the training rows the gate used, and what each row's fold policy chose there
-    from engage.training.gate.rows import corrections_without, training_rows
-
+    decision = decide_shipping(evaluation)
+    assert f"(judged on all 1,500 rows: {n_eval:,} evaluation rows and {n_train:,}" in (
+        decision.reason
+    )
     extra = training_rows(
-        spec,
-        split,
-        nuisance,
-        selection.policy,
-        evaluation.valuer,
-        weights,
-        settings,
-        GateKnobs(training_rows=cap),
+        spec, split, nuisance, selection.policy, evaluation.valuer, weights, settings, GateKnobs()
     )
     assert extra is not None
     own = selection.policy.min_propensity
     data, rows = extra.data, extra.rows
-    targets = {"learned": extra.at_floor[own]}
-    assert len(np.unique(rows)) == cap and rows.max() < len(split.train)
-    for k, fold_models in enumerate(models.fold_models):
-        mine = np.flatnonzero(models.fold[rows] == k)
-        chooser = dataclasses.replace(
-            selection.policy,
-            outcome_models=fold_models,
-            style_corrections=corrections_without(split, nuisance, settings, selection.policy, k),
-        )
+    np.testing.assert_array_equal(rows, np.arange(n_train))
+    for k in range(len(models.fold_models)):
+        mine = np.flatnonzero(models.fold == k)
+        chooser = fold_policy(split, nuisance, selection.policy, settings, k)
+        assert chooser.outcome_models is models.fold_models[k]
         np.testing.assert_array_equal(
-            targets["learned"][mine],
-            chooser.rank(split.train.context[rows[mine]], settings.objective).chosen,
+            extra.at_floor[own][mine],
+            chooser.rank(split.train.context[mine], settings.objective).chosen,
         )
-    # the constants are chosen on the gate's rows, training rows included, by the valuing models
-    assert "best_constant" not in targets
     assert evaluation.constant_action in selection.policy.shared
     # the fold policies learned on less data: they do not always choose as the shipped one
     assert 0 < evaluation.metrics["gate.fold_agreement"] < 1
-    # choosing the same style is implied by choosing the same candidate, not the reverse
     assert (
         evaluation.metrics["gate.fold_agreement"]
         <= evaluation.metrics["gate.fold_style_agreement"]
@@ -307,35 +304,33 @@ def test_the_gate_judges_training_rows_by_the_fold_models_that_did_not_see_them(
     n_ctx = split.train.context.shape[1]
     np.testing.assert_allclose(
         data.q_logged,
-        evaluation.valuer.objective_outside(split.train.context[rows], split.train.X[rows, n_ctx:]),
+        evaluation.valuer.objective_outside(split.train.context, split.train.X[:, n_ctx:]),
     )
-    encoded = selection.policy.candidates.encoded[targets["learned"]]
+    encoded = selection.policy.candidates.encoded[extra.at_floor[own]]
     np.testing.assert_allclose(
-        extra.q_at_floor[own],
-        evaluation.valuer.objective_outside(split.train.context[rows], encoded),
+        extra.q_at_floor[own], evaluation.valuer.objective_outside(split.train.context, encoded)
     )
-    # (more rows need not mean a narrower interval: without a clip below the policy's own
-    # floor, a few training rows of a rarely picked style can carry large weights)
-    pooled, held = evaluation.gains["learned"], evaluation.held_out_gains["learned"]
-    assert pooled.value != held.value
-    assert evaluation.metrics["policy.dr_gain_vs_logged.learned"] == held.value
-    assert evaluation.metrics["gate.gain_vs_logged.learned"] == pooled.value
+    # one set of numbers: the gains every name shows are the gate's, on every row
+    for name, g in evaluation.gains.items():
+        assert evaluation.metrics[f"policy.dr_gain_vs_logged.{name}"] == g.value
+        assert evaluation.metrics[f"gate.gain_vs_logged.{name}"] == g.value
     assert evaluation.metrics["gate.gain_vs_constant"] == evaluation.gain.value
-    assert evaluation.metrics["policy.dr_gain_vs_constant"] == evaluation.held_out_gain.value
+    assert evaluation.metrics["policy.dr_gain_vs_constant"] == evaluation.gain.value
+    # the logged policy's value is the observed mean over every row
+    everything = np.concatenate([evaluation.data.reward, data.reward])
+    assert evaluation.values["logged"]["observed"][0] == pytest.approx(everything.mean())
 
 
-def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
+def test_without_fold_models_the_gate_is_the_evaluation_rows(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
-    evaluation = evaluate_offpolicy(
-        spec, split, nuisance, selection, weights, settings, knobs=GateKnobs(training_rows=0)
+    models = dataclasses.replace(nuisance.outcomes.models, fold=None, fold_models=[])
+    bare = dataclasses.replace(
+        nuisance, outcomes=dataclasses.replace(nuisance.outcomes, models=models)
     )
-    assert evaluation.gate_rows == len(split.samples.ope)
+    evaluation = evaluate_offpolicy(spec, split, bare, selection, weights, settings)
+    assert evaluation.gate_rows == len(split.eval)
     assert evaluation.metrics["gate.training_rows"] == 0
-    assert (
-        evaluation.gains == evaluation.held_out_gains
-        and evaluation.gain == evaluation.held_out_gain
-    )
-    # the constant was chosen on these rows: its interval is the one over the whole grid
+    # the constant was chosen on these rows: its interval is the band's, wider than its own
     constant = evaluation.gains["best_constant"]
     style = selection.policy.candidates.style_codes[evaluation.constant]
     alone = ope.gain_over_logged(
@@ -354,91 +349,62 @@ def test_without_training_rows_the_gate_is_the_evaluation_rows(steps) -> None:
 
 
 @pytest.mark.slow
-def test_the_gate_chooses_the_constant_it_is_surest_of_with_the_choice_allowed_for(steps) -> None:
-    from engage.training.gate.contenders import choose_constant, value_constants
+def test_the_gate_chooses_with_one_band_over_every_variant(steps) -> None:
+    from engage.training.gate.contenders import (
+        Contender,
+        choose_constant,
+        value_constants,
+        variant_band,
+    )
     from engage.training.gate.rows import GateRows, training_rows
 
     spec, settings, weights, split, nuisance, selection = steps
-    gated, knobs = settings, GateKnobs(training_rows=600)
-    evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, gated, knobs=knobs)
+    one_floor = GateKnobs(floors=())  # the band: the personalised policy, then the constants
+    evaluation = evaluate_offpolicy(
+        spec, split, nuisance, selection, weights, settings, knobs=one_floor
+    )
     policy, valuer, rows, context = (
         selection.policy,
         evaluation.valuer,
         evaluation.rows,
         evaluation.context,
     )
-    extra = training_rows(spec, split, nuisance, policy, valuer, weights, gated, knobs)
+    extra = training_rows(spec, split, nuisance, policy, valuer, weights, settings, GateKnobs())
+    assert extra is not None
     gate_rows = GateRows(evaluation.data, rows, context, np.empty(0), 0, "logged", extra)
     grid = value_constants(gate_rows, valuer, evaluation.policy)
-    chosen = choose_constant(
-        grid, gate_rows, evaluation.policy, n_boot=gated.n_boot, seed=gated.seed
+    codes = policy.candidates.style_codes
+    learned = Contender(
+        evaluation.learned,
+        evaluation.q(policy.candidates.encoded[evaluation.learned]),
+        extra.at_floor[evaluation.min_propensity],
+        extra.q_at_floor[evaluation.min_propensity],
     )
+    band = variant_band(
+        gate_rows, [learned], grid, codes, n_boot=settings.n_boot, seed=settings.seed
+    )
+    chosen = choose_constant(band, 1, evaluation.policy)
     assert chosen.action == evaluation.constant_action
     np.testing.assert_array_equal(grid.column(chosen.column).on_eval, evaluation.constant)
     assert evaluation.gains["best_constant"] == chosen.gain
-    # every constant of the grid valued, one at a time, as the policy that ships with it
-    cands = policy.candidates
-    train_ctx = split.train.context[extra.rows]
-    pooled = ope.LoggedData(
-        *(
-            np.concatenate([getattr(evaluation.data, f), getattr(extra.data, f)])
-            for f in ("reward", "style", "propensity", "q_logged")
-        )
-    )
-    styles, qs, singles = [], [], []
-    for action in policy.shared:
-        on_eval, on_train = (
-            policy.constant_rows(context, action),
-            policy.constant_rows(train_ctx, action),
-        )
-        style = cands.style_codes[np.concatenate([on_eval, on_train])]
-        q = np.concatenate(
-            [
-                valuer.objective(rows, context, cands.encoded[on_eval]),
-                valuer.objective_outside(train_ctx, cands.encoded[on_train]),
-            ]
-        )
-        styles.append(style)
-        qs.append(q)
-        singles.append(ope.gain_over_logged(pooled, style, q, n_boot=gated.n_boot, seed=gated.seed))
-    band, crit = ope.simultaneous_gains(
-        pooled, np.column_stack(styles), np.column_stack(qs), n_boot=gated.n_boot, seed=gated.seed
-    )
-    assert len(policy.shared) > 1 and evaluation.metrics["gate.constant_candidates"] == len(
-        policy.shared
-    )
-    assert evaluation.metrics["gate.constant_critical"] == pytest.approx(crit)
-    np.testing.assert_allclose([b.value for b in band], [s.value for s in singles])
-    # the chosen constant has the band's highest lower bound, and the band allows for the
-    # choice: wider than the interval of the one constant alone
-    k = list(policy.shared).index(chosen.action)
-    assert chosen.gain.low == pytest.approx(band[k].low) == pytest.approx(max(b.low for b in band))
+    assert evaluation.metrics["gate.constant_critical"] == pytest.approx(band.critical)
+    # the chosen constant has the highest lower bound among the constants
+    lows = [g.low for g in band.gains[1:]]
+    assert chosen.gain.low == pytest.approx(max(lows))
+    # the band allows for every choice: each variant's interval is wider than its own
+    pooled = gate_rows.pooled
+    for j, g in enumerate(band.gains[1:]):
+        style, q = grid.column(j).on_gate(codes)
+        own = ope.gain_over_logged(pooled, style, q, n_boot=settings.n_boot, seed=settings.seed)
+        assert g.value == pytest.approx(own.value)
+    style, q = grid.column(chosen.column).on_gate(codes)
     _, alone = ope.simultaneous_gains(
-        pooled, styles[k][:, None], qs[k][:, None], n_boot=gated.n_boot, seed=gated.seed
+        pooled, style[:, None], q[:, None], n_boot=settings.n_boot, seed=settings.seed
     )
-    assert crit > alone
-    # on the evaluation rows, which it was chosen on too, its value and gain carry the band
-    n = evaluation.data.n
-    eval_styles = np.column_stack([st[:n] for st in styles])
-    eval_q = np.column_stack([q[:n] for q in qs])
-    values, _ = ope.simultaneous_values(
-        evaluation.data, eval_styles, eval_q, n_boot=gated.n_boot, seed=gated.seed
-    )
-    gains, _ = ope.simultaneous_gains(
-        evaluation.data, eval_styles, eval_q, n_boot=gated.n_boot, seed=gated.seed
-    )
-    assert evaluation.values["best_constant"]["dr"] == pytest.approx(
-        (values[k].value, values[k].low, values[k].high)
-    )
-    held = evaluation.held_out_gains["best_constant"]
-    assert (held.value, held.low, held.high) == pytest.approx(
-        (gains[k].value, gains[k].low, gains[k].high)
-    )
-    own = ope.estimate_policy_value(
-        evaluation.data, eval_styles[:, k], eval_q[:, k], n_boot=gated.n_boot
-    )["dr"]
-    assert own.value == pytest.approx(values[k].value)
-    assert values[k].high - values[k].low > own.high - own.low
+    assert band.critical > alone
+    # the values shown are the band's too, on every row
+    v = band.values[1 + chosen.column]
+    assert evaluation.values["best_constant"]["dr"] == pytest.approx((v.value, v.low, v.high))
 
 
 def test_the_fold_choosers_corrections_never_read_the_folds_outcomes(steps, monkeypatch) -> None:
@@ -515,7 +481,7 @@ def test_the_choice_at_a_support_floor_is_the_policy_ranked_with_that_floor(step
 @pytest.mark.slow  # seconds: a whole evaluation or a loop over every constant
 def test_the_gate_judges_the_personalised_policy_at_the_lowest_sure_floor(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
-    tried = GateKnobs(floors=(0.05, 0.2), training_rows=300)
+    tried = GateKnobs(floors=(0.05, 0.2))
     evaluation = evaluate_offpolicy(
         spec, split, nuisance, selection, weights, settings, knobs=tried
     )

@@ -157,7 +157,7 @@ class DaskTraining:
         missing = sorted(set(spec.styles) - {str(x) for x in train_styles})
         if missing:
             raise TrainingError(f"styles {missing} have no rows in the training split")
-        cap_train, cap_eval = sample_caps(s.max_eval_rows)
+        cap_train, cap_eval = sample_caps()
         train_rows = self._sample(tagged[~tagged[EVAL]], n_train, cap_train)
         eval_rows = self._sample(tagged[tagged[EVAL]], n_eval, cap_eval)
         self._features = (
@@ -179,7 +179,7 @@ class DaskTraining:
             styles=spec.styles,
             categorical=list(builder.categorical_indices),
             context_categorical=[i for i in builder.categorical_indices if i < n_context],
-            samples=_draw_samples(len(train.log), len(evaluation), s.seed, s.max_eval_rows),
+            samples=_draw_samples(len(train.log), len(evaluation), s.seed),
             dask_params={
                 **self.params,
                 "rows_eval": n_eval,  # the whole side (``len(eval)`` is its sample's)

@@ -61,11 +61,11 @@ def timestamps_ns(values: pd.Series) -> np.ndarray:
     return values.astype("datetime64[ns]").to_numpy().astype(np.int64)
 
 
-def sample_caps(max_eval_rows: int) -> tuple[int, int]:
-    """Rows collected of each side: the largest cap any step applies to that side
-    (``max_eval_rows``: the off-policy evaluation's, a setting of the gate)."""
+def sample_caps() -> tuple[int, int]:
+    """Rows collected of each side: the largest cap any step applies to that side (the gate
+    judges on the collected rows: on a cluster, a sample of the log)."""
     train = max(PROPENSITY_ROWS, TUNING_ROWS, CONSTANT_ROWS, CORRECTION_MAX_ROWS)
-    evaluation = max(max_eval_rows, MAX_METRIC_ROWS, ORACLE_ROWS)
+    evaluation = max(MAX_METRIC_ROWS, ORACLE_ROWS)
     return train, evaluation
 
 

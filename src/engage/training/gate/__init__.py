@@ -1,7 +1,7 @@
-"""The shipping gate: off-policy evaluation on the held-out split, and the decision of what to
+"""The shipping gate: off-policy evaluation on every clean row, and the decision of what to
 ship (the personalised policy, the best constant action, or the baseline).
 
-* :mod:`.rows`: the gate's rows (the OPE rows and, cross-fitted, training rows);
+* :mod:`.rows`: the gate's rows: every clean row, each judged by a policy learned without it;
 * :mod:`.floors`, :mod:`.contenders`: every policy the gate values, as one type, and the one
   place that chooses the personalised policy's support floor and the best constant;
 * :mod:`.valuation`, :mod:`.metrics`: their values, gains and the run's metrics;

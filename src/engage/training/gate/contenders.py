@@ -7,12 +7,15 @@ place that chooses among them the personalised policy's support floor and the be
   unclipped DR (:func:`choose_floor`).
 * Every constant of the grid (:class:`ConstantGrid`), valued as the supported policy that ships
   with it (``Policy.constant_rows``: the baseline action for profiles the log does not support
-  it for) by the valuing models, with intervals that hold for all of them at once (a max-t
-  band, :func:`engage.ope.simultaneous_gains`); the one with the highest lower bound is the best
-  constant (:func:`choose_constant`). Choosing on the training rows alone and judging the choice
-  on rows it did not read (a constant per outcome fold) judged a choice made on two thirds of
-  those rows, which, where the constants' values are close, the folds did not agree on even
-  when the whole training side chose right.
+  it for) by the valuing models; the one with the highest lower bound is the best constant
+  (:func:`choose_constant`).
+* Every choice among these variants (which floor, which constant, and then personalised or
+  constant) is made on the gate's rows with ONE simultaneous band over all of them
+  (:func:`variant_band`, a max-t band, :func:`engage.ope.simultaneous_gains`): the intervals
+  hold for every variant at once, so the variant that ships is confirmed with its choice
+  allowed for. (A band rather than nesting the choice within folds: nesting would refit the
+  fold policies once more per fold, and the variants are few and share rows, so the band's
+  critical value stays near the single policy's.)
 * The three modes that may ship (:class:`Contenders`): the personalised policy at its floor,
   the best constant, the baseline (the best constant where the policy has none).
 """
@@ -35,7 +38,7 @@ from engage.training.valuer import Valuer
 
 @dataclass(frozen=True)
 class Contender:
-    """A policy the gate values: the candidate row it puts first on each OPE row and on each of
+    """A policy the gate values: the candidate row it puts first on each evaluation row and on each of
     the gate's training rows (None: the gate has none), and the valuing models' objective of it."""
 
     on_eval: np.ndarray
@@ -43,14 +46,17 @@ class Contender:
     on_training: np.ndarray | None = None
     q_training: np.ndarray | None = None
 
-    def held_out(self, style_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Its style and objective on the OPE rows."""
-        return style_codes[self.on_eval], self.q_eval
+    @property
+    def chosen(self) -> np.ndarray:
+        """Its candidate row on each of the gate's rows (:attr:`.rows.GateRows.pooled`)."""
+        if self.on_training is None:
+            return self.on_eval
+        return np.concatenate([self.on_eval, self.on_training])
 
     def on_gate(self, style_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Its style and objective on the gate's rows (:attr:`.rows.GateRows.pooled`)."""
         if self.on_training is None:
-            return self.held_out(style_codes)
+            return style_codes[self.on_eval], self.q_eval
         assert self.q_training is not None
         return (
             np.concatenate([style_codes[self.on_eval], style_codes[self.on_training]]),
@@ -61,8 +67,8 @@ class Contender:
 @dataclass(frozen=True)
 class ConstantGrid(Contender):
     """Every constant of the grid at once: column ``j`` is the contender of the grid's
-    ``j``-th constant (``Policy.constant_targets``), (n, g) arrays; ``held_out`` and
-    ``on_gate`` give (n, g) arrays (rows joined as for one contender)."""
+    ``j``-th constant (``Policy.constant_targets``), (n, g) arrays; ``on_gate`` gives (n, g)
+    arrays (rows joined as for one contender)."""
 
     def column(self, j: int) -> Contender:
         return Contender(
@@ -80,6 +86,7 @@ class ChosenConstant:
     action: int  # candidate row
     column: int  # its position among the grid's constants
     gain: ope.Estimate  # its DR gain over the logged policy on the gate's rows, simultaneous
+    value: ope.Estimate  # its DR value there, simultaneous
     metrics: dict[str, float]
 
 
@@ -97,6 +104,13 @@ class Contenders:
     best_constant: Contender
     baseline: Contender  # the best constant's where the policy has no baseline
     has_baseline: bool
+    # the personalised policy's DR gain over the logged policy and its DR value, with the
+    # intervals of the band over every variant the gate chose among (:func:`gather_contenders`)
+    learned_gain: ope.Estimate
+    learned_value: ope.Estimate
+    # the log declares its propensities (a randomised experiment, or decisions the service
+    # recorded): the logging policy is known, and it is what the gate falls back on
+    logging_baseline: bool = False
 
     @property
     def modes(self) -> dict[str, Contender]:
@@ -106,6 +120,17 @@ class Contenders:
             "best_constant": self.best_constant,
             "baseline": self.baseline,
         }
+
+
+@dataclass(frozen=True)
+class Band:
+    """DR gains over the logged policy and DR values of every variant the gate chooses among
+    (the personalised policy at each floor, then every constant), with 95% intervals that hold
+    for all of them at once (a max-t band, :func:`engage.ope.simultaneous_gains`)."""
+
+    gains: list[ope.Estimate]
+    values: list[ope.Estimate]
+    critical: float
 
 
 def gather_contenders(
@@ -118,8 +143,10 @@ def gather_contenders(
     n_boot: int,
     seed: int,
 ) -> Contenders:
-    """Choose the floor and the constant on the gate's rows, and value the modes there."""
-    encoded, tr = policy.candidates.encoded, rows.training
+    """Choose the floor and the constant on the gate's rows, every choice judged by one band
+    over every variant it is made among (floors and constants, so the choice between the
+    personalised policy and a constant too), and value the modes there."""
+    encoded, tr, codes = policy.candidates.encoded, rows.training, policy.candidates.style_codes
     at_floor = {}
     for floor, chosen in chosen_at_floors(ranking, policy, floors).items():
         at_floor[floor] = Contender(
@@ -128,12 +155,13 @@ def gather_contenders(
             None if tr is None else tr.at_floor[floor],
             None if tr is None else tr.q_at_floor[floor],
         )
-    floor, floor_metrics = choose_floor(
-        rows, at_floor, policy.candidates.style_codes, n_boot=n_boot, seed=seed
-    )
-    policy = dataclasses.replace(policy, min_propensity=floor)
     grid = value_constants(rows, valuer, policy)
-    constant = choose_constant(grid, rows, policy, n_boot=n_boot, seed=seed)
+    band = variant_band(rows, list(at_floor.values()), grid, codes, n_boot=n_boot, seed=seed)
+    m = len(at_floor)
+    floor, floor_metrics = choose_floor(rows, at_floor, band)
+    i = list(at_floor).index(floor)
+    policy = dataclasses.replace(policy, min_propensity=floor)
+    constant = choose_constant(band, m, policy)
     best = grid.column(constant.column)
     baseline, has_baseline = _baseline(rows, valuer, policy, best)
     return Contenders(
@@ -147,7 +175,29 @@ def gather_contenders(
         best,
         baseline,
         has_baseline,
+        learned_gain=band.gains[i],
+        learned_value=band.values[i],
+        logging_baseline=rows.source == "logged",
     )
+
+
+def variant_band(
+    rows: GateRows,
+    floors: list[Contender],
+    grid: ConstantGrid,
+    style_codes: np.ndarray,
+    *,
+    n_boot: int,
+    seed: int,
+) -> Band:
+    """The band of :class:`Band` on the gate's rows (columns: the floors, then the grid)."""
+    styles = [c.on_gate(style_codes)[0][:, None] for c in floors]
+    qs = [c.on_gate(style_codes)[1][:, None] for c in floors]
+    g_style, g_q = grid.on_gate(style_codes)
+    s, q = np.hstack([*styles, g_style]), np.hstack([*qs, g_q])
+    gains, crit = ope.simultaneous_gains(rows.pooled, s, q, n_boot=n_boot, seed=seed)
+    values, _ = ope.simultaneous_values(rows.pooled, s, q, n_boot=n_boot, seed=seed)
+    return Band(gains, values, crit)
 
 
 def _baseline(
@@ -169,15 +219,11 @@ def _baseline(
 
 
 def choose_floor(
-    rows: GateRows,
-    at_floor: dict[float, Contender],
-    style_codes: np.ndarray,
-    *,
-    n_boot: int,
-    seed: int,
+    rows: GateRows, at_floor: dict[float, Contender], band: Band
 ) -> tuple[float, dict[str, float]]:
     """The support floor whose personalised policy the gate judges: the lowest floor whose DR
-    gain over the logged policy, on the gate's rows, is positive with 95% confidence; the
+    gain over the logged policy, on the gate's rows, is positive with 95% confidence *in the
+    band over every variant* (so trying several floors confirms no more than one would); the
     policy's own floor when none is. A higher floor gives up the actions the data can hardly
     check in exchange for a surer gain, so it is taken only when the less restricted policy
     cannot be confirmed. With one floor, that floor."""
@@ -185,25 +231,20 @@ def choose_floor(
     if len(floors) == 1:
         return floors[0], {}
     metrics: dict[str, float] = {"gate.floors": float(len(floors))}
-    lows = []
-    for floor in floors:
-        g = ope.gain_over_logged(
-            rows.pooled, *at_floor[floor].on_gate(style_codes), n_boot=n_boot, seed=seed
-        )
-        lows.append(g.low)
+    for floor, g in zip(floors, band.gains, strict=False):
         key = f"gate.floor_{floor:g}"
         metrics.update(
             {
                 f"{key}.gain": g.value,
                 f"{key}.gain_low": g.low,
                 f"{key}.gain_high": g.high,
-                # how many OPE rows the floor moves off a rarely picked style
+                # how many evaluation rows the floor moves off a rarely picked style
                 f"{key}.changed_share": float(
                     np.mean(at_floor[floor].on_eval != at_floor[floors[0]].on_eval)
                 ),
             }
         )
-    sure = [f for f, low in zip(floors, lows, strict=True) if low > 0]
+    sure = [f for f, g in zip(floors, band.gains, strict=False) if g.low > 0]
     best = sure[0] if sure else floors[0]
     metrics["gate.personal_floor"] = best
     return best, metrics
@@ -251,21 +292,21 @@ def _constant_q(
     return out
 
 
-def choose_constant(
-    grid: ConstantGrid, rows: GateRows, policy: Policy, *, n_boot: int, seed: int
-) -> ChosenConstant:
-    """The constant with the highest lower bound of its DR gain over the logged policy on the
-    gate's rows, its interval one that holds for every constant of the grid at once: the gain
-    it is sure of, with the choice among the grid allowed for (ties: the higher value)."""
-    estimates, crit = ope.simultaneous_gains(
-        rows.pooled, *grid.on_gate(policy.candidates.style_codes), n_boot=n_boot, seed=seed
-    )
-    lows = np.array([e.low for e in estimates])
-    values = np.array([e.value for e in estimates])
+def choose_constant(band: Band, first: int, policy: Policy) -> ChosenConstant:
+    """The constant with the highest lower bound of its DR gain over the logged policy in the
+    band (columns ``first`` on: the grid's constants): the gain it is sure of, with the choice
+    among the grid (and against the personalised policy) allowed for (ties: the higher value)."""
+    gains = band.gains[first:]
+    lows = np.array([e.low for e in gains])
+    values = np.array([e.value for e in gains])
     j = int(np.lexsort((-values, -lows))[0])
     return ChosenConstant(
         action=int(policy.shared[j]),
         column=j,
-        gain=estimates[j],
-        metrics={"gate.constant_candidates": float(len(estimates)), "gate.constant_critical": crit},
+        gain=gains[j],
+        value=band.values[first + j],
+        metrics={
+            "gate.constant_candidates": float(len(gains)),
+            "gate.constant_critical": band.critical,
+        },
     )

@@ -35,6 +35,9 @@ class ShipDecision:
     # constant (paired); empty / None for a decision made by hand
     gains: Mapping[str, ope.Estimate] = field(default_factory=dict)
     versus: ope.Estimate | None = None
+    # nothing was confidently better than the logging policy of a log that declares its
+    # propensities: it keeps running (this version is registered, not promoted)
+    keeps_logging: bool = False
 
     @property
     def shipped(self) -> str:
@@ -49,7 +52,11 @@ class ShipDecision:
     @property
     def tags(self) -> dict[str, str]:
         """What the run tags about the decision."""
-        return {"policy_mode": self.mode, "policy_decision": self.reason}
+        return {
+            "policy_mode": self.mode,
+            "policy_decision": self.reason,
+            "policy_keeps_logging": str(self.keeps_logging).lower(),
+        }
 
 
 def gate_estimates(evaluation: Evaluation) -> GateEstimates:
@@ -59,6 +66,7 @@ def gate_estimates(evaluation: Evaluation) -> GateEstimates:
         constant=evaluation.gains["best_constant"],
         constant_over_learned=evaluation.constant_over_learned,
         has_baseline=evaluation.baseline is not None,
+        logging_baseline=evaluation.logging_baseline,
     )
 
 
@@ -82,6 +90,7 @@ def decide_shipping(evaluation: Evaluation) -> ShipDecision:
         displaced=ruled.displaced,
         gains=dict(evaluation.gains),
         versus=evaluation.gain,
+        keeps_logging=ruled.keeps_logging,
     )
 
 

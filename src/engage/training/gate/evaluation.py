@@ -1,12 +1,17 @@
-"""Off-policy evaluation on the held-out split: the gate's :class:`Evaluation`.
+"""Off-policy evaluation on every clean row: the gate's :class:`Evaluation`.
 
 The baseline to beat is what marketers did: the logging policy, whose value on its own log is
 the observed mean outcome. Three policies are valued off-policy with DM, IPS, SNIPS and DR
-(bootstrap intervals), by outcome models that did not choose them (:mod:`..valuer`): the
-personalised policy (which already falls back, profile by profile, to what similar marketers
-typically do where the data cannot support a change), the best constant action, and the
-*baseline* policy (each profile gets the typical action of the style marketers most often pick
-for profiles like it). Which ships is the ship rule's (:mod:`.rule`).
+(bootstrap intervals) on the gate's rows (every clean row, cross-fitted: :mod:`.rows`), by
+outcome models that did not choose them (:mod:`..valuer`): the personalised policy (which
+already falls back, profile by profile, to what similar marketers typically do where the data
+cannot support a change), the best constant action, and the *baseline* policy (each profile
+gets the typical action of the style marketers most often pick for profiles like it). Which
+ships is the ship rule's (:mod:`.rule`): when the log declares its propensities (a randomised
+experiment, or decisions the service recorded) and nothing is confidently better than the
+logging policy, the logging policy itself is kept (the version is not promoted). The
+values, gains and comparisons are computed once, here (:mod:`.valuation`), and are the only
+figures the run's metrics, summary, report, headline and ship reason show.
 
 Why the best constant must be confirmed better than the personalised policy *with its choice
 among the grid allowed for* to displace it (metric ``gate.constant_over_learned``): the plain
@@ -41,13 +46,7 @@ from engage.training.gate.knobs import GateKnobs
 from engage.training.gate.metrics import fold_agreement, gate_metrics
 from engage.training.gate.reasons import rows_said
 from engage.training.gate.rows import GateRows, can_use_training_rows, gather_rows
-from engage.training.gate.valuation import (
-    HeldOut,
-    OnGate,
-    chooser_optimism,
-    value_held_out,
-    value_on_gate,
-)
+from engage.training.gate.valuation import GateValues, chooser_optimism, value_on_gate
 from engage.training.models import FitLog
 from engage.training.nuisance import Nuisance
 from engage.training.settings import TrainSettings
@@ -60,32 +59,38 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The candidate policies judged on the OPE rows of the held-out split, and what the gate
-    chose to judge: the personalised policy at its floor and the best constant."""
+    """The candidate policies judged on the gate's rows, and what the gate chose to judge: the
+    personalised policy at its floor and the best constant. ``data``, ``context``, ``rows`` and
+    the candidate rows (``learned``, ``baseline``, ``constant``) are those of the evaluation
+    rows, where the shipped policy itself chooses (the champion is compared there); ``values``,
+    ``gains`` and ``gain`` are on every gate row."""
 
     policy: Policy  # the personalised policy at the support floor the gate chose
     data: ope.LoggedData  # reward, logged style, logging propensity, q of the logged action
-    context: np.ndarray  # encoded profiles of the OPE rows
-    learned: np.ndarray  # the personalised policy's candidate row for each OPE row
-    values: ope.Values  # learned, best_constant, baseline and logged
+    context: np.ndarray  # encoded profiles of the evaluation rows
+    learned: np.ndarray  # the personalised policy's candidate row for each evaluation row
+    values: ope.Values  # learned, best_constant, baseline and logged, on the gate's rows
     gain: ope.Estimate  # DR value of learned minus best constant, paired bootstrap, gate's rows
     metrics: dict[str, float]
     params: dict[str, Any]
-    baseline: np.ndarray | None  # the baseline policy's candidate row per OPE row (None: none)
+    baseline: (
+        np.ndarray | None
+    )  # the baseline policy's candidate row per evaluation row (None: none)
     gains: Mapping[str, ope.Estimate]  # DR gain of each policy over the logged, gate's rows
     valuer: Valuer
-    rows: np.ndarray  # the OPE rows' positions in the evaluation side
-    held_out_gains: Mapping[str, ope.Estimate]  # ``gains`` on the OPE rows alone
-    held_out_gain: ope.Estimate  # ``gain`` on the OPE rows alone
+    rows: np.ndarray  # the evaluation rows' positions in the evaluation side
     gate_rows: int  # rows ``gains`` and ``gain`` (the gate's) are estimated on
     gate_rows_said: str  # the gate's rows in words
-    constant: np.ndarray  # the best constant policy's candidate row per OPE row
+    constant: np.ndarray  # the best constant policy's candidate row per evaluation row
     constant_action: int  # the constant action the gate chose and judged
     # DR value of that constant minus the personalised policy's on the gate's rows, its choice
     # among the grid allowed for (a band over every constant's difference)
     constant_over_learned: ope.Estimate
     floors_tried: int = 1  # support floors the gate tried for the personalised policy
     constants_tried: int = 0  # constants of the grid the best one was chosen among
+    # the log declares its propensities: the logging policy is known and is kept when nothing
+    # is confidently better (:mod:`.rule`)
+    logging_baseline: bool = False
 
     @property
     def min_propensity(self) -> float:
@@ -93,7 +98,7 @@ class Evaluation:
         return float(self.policy.min_propensity)
 
     def choices(self, mode: str) -> np.ndarray:
-        """The candidate row each OPE row gets from the policy of ``mode`` (the constant
+        """The candidate row each evaluation row gets from the policy of ``mode`` (the constant
         policy's: the gate's constant, or the baseline's where that is not supported)."""
         if mode == "constant":
             return self.constant
@@ -102,8 +107,8 @@ class Evaluation:
         return self.learned
 
     def q(self, decisions: np.ndarray) -> np.ndarray:
-        """The valuing models' objective of the encoded actions ``decisions`` (one per OPE
-        row) for the OPE rows' profiles."""
+        """The valuing models' objective of the encoded actions ``decisions`` (one per evaluation
+        row) for the evaluation rows' profiles."""
         return self.valuer.objective(self.rows, self.context, decisions)
 
 
@@ -125,15 +130,14 @@ def evaluate_offpolicy(
     rows = gather_rows(spec, split, nuisance, policy, valuer, weights, settings, knobs, floors)
     ranking = policy.rank(rows.context, settings.objective)
     c = gather_contenders(rows, valuer, policy, ranking, floors, **boot)
-    held = value_held_out(rows, c, **boot)
-    gate = value_on_gate(rows, c, held, **boot)
+    gate = value_on_gate(rows, c, **boot)
     assert ranking.index is not None
     optimism = chooser_optimism(ranking.index, ranking.predicted_objective, c)
     metrics = {
-        **gate_metrics(rows, c, held, gate, optimism, selection.training_constant),
+        **gate_metrics(rows, c, gate, optimism, selection.training_constant),
         **fold_agreement(rows, c, split, settings.objective),
     }
-    return _evaluation(rows, c, held, gate, valuer, metrics)
+    return _evaluation(rows, c, gate, valuer, metrics)
 
 
 def _fit_valuer(
@@ -158,15 +162,14 @@ def _fit_valuer(
             k.removeprefix("lgbm."): v for k, v in outcomes.params.items() if k.startswith("lgbm.")
         },
         fit_log=fit_log,
-        whole=can_use_training_rows(nuisance, knobs),
+        whole=can_use_training_rows(nuisance),
     )
 
 
 def _evaluation(
     rows: GateRows,
     c: Contenders,
-    held: HeldOut,
-    gate: OnGate,
+    gate: GateValues,
     valuer: Valuer,
     metrics: dict[str, float],
 ) -> Evaluation:
@@ -177,7 +180,7 @@ def _evaluation(
         data=rows.data,
         context=rows.context,
         learned=c.learned.on_eval,
-        values=held.values,
+        values=gate.values,
         gain=gate.gain,
         metrics=metrics,
         params={
@@ -189,8 +192,6 @@ def _evaluation(
         gains=gate.gains,
         valuer=valuer,
         rows=rows.rows,
-        held_out_gains=held.gains,
-        held_out_gain=held.gain,
         gate_rows=rows.pooled.n,
         gate_rows_said=said,
         constant=c.best_constant.on_eval,
@@ -198,4 +199,5 @@ def _evaluation(
         constant_over_learned=gate.constant_over_learned,
         floors_tried=c.floors_tried,
         constants_tried=c.grid.q_eval.shape[1],
+        logging_baseline=c.logging_baseline,
     )

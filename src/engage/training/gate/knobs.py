@@ -15,10 +15,6 @@ from dataclasses import dataclass
 #: confidence, else at its own.
 PERSONAL_FLOORS: tuple[float, ...] = (0.05,)
 
-#: Training rows the gate adds to the evaluation rows, each judged by the fold models that did
-#: not see it and valued by models of the evaluation rows (0: the evaluation rows only).
-TRAINING_ROWS = 5_000
-
 #: Propensity floor of the IPS/DR weights. At most the policy's ``min_propensity``, no row a
 #: policy can act on is down-weighted and the DR stays unbiased; a higher floor narrows intervals
 #: at the price of a bias towards the valuing models (0.05 overstated edge-hard policies). A
@@ -37,5 +33,4 @@ class GateKnobs:
     """The gate's knobs, the module's constants unless a test or an experiment says otherwise."""
 
     floors: tuple[float, ...] = PERSONAL_FLOORS
-    training_rows: int = TRAINING_ROWS
     clip: float = OPE_CLIP

@@ -8,25 +8,26 @@ from engage import ope
 from engage.training.gate.contenders import Contenders
 from engage.training.gate.knobs import AGREEMENT_ROWS
 from engage.training.gate.rows import GateRows
-from engage.training.gate.valuation import HeldOut, OnGate
+from engage.training.gate.valuation import GateValues
 from engage.training.split import Split
 
 
 def gate_metrics(
     rows: GateRows,
     c: Contenders,
-    held: HeldOut,
-    gate: OnGate,
+    gate: GateValues,
     optimism: float,
     training_constant: int,
 ) -> dict[str, float]:
-    """``overlap.clipped_rows``, ``policy.*`` shares and gains, ``gate.*`` gains and choices."""
+    """``overlap.clipped_rows``, ``policy.*`` shares and gains, ``gate.*`` gains and choices.
+    The gains under ``policy.dr_gain_vs_*`` (the names runs have always shown) and
+    ``gate.gain_vs_*`` are the same estimates: the gate's, on every row."""
     cands = c.policy.candidates
     learned = c.learned.on_eval
     clipped = rows.clipped + (0 if rows.training is None else rows.training.clipped)
     metrics = {
         "overlap.clipped_rows": clipped,
-        **ope.estimate_metrics("policy.dr_gain_vs_constant", held.gain),
+        **ope.estimate_metrics("policy.dr_gain_vs_constant", gate.gain),
         **ope.estimate_metrics("gate.gain_vs_constant", gate.gain),
         **ope.estimate_metrics("gate.constant_over_learned", gate.constant_over_learned),
         # how much the choosing models flatter their own choice (the winner's curse)
@@ -35,9 +36,11 @@ def gate_metrics(
             float(np.mean(learned == c.baseline.on_eval)) if c.has_baseline else 0.0
         ),
         "policy.searched_share": float(np.mean(np.asarray(cands.kind)[learned] == "search")),
-        # of the OPE rows, those the best constant action is for (the others: their baseline)
+        # of the evaluation rows, those the best constant action is for (the others: their baseline)
         "policy.constant_share": float(np.mean(c.best_constant.on_eval == c.constant.action)),
         "gate.rows": float(rows.pooled.n),
+        "gate.eval_rows": float(rows.data.n),
+        "gate.logging_baseline": float(c.logging_baseline),
         "gate.training_rows": float(rows.n_training),
         **c.floor_metrics,
         **c.constant.metrics,
@@ -45,7 +48,7 @@ def gate_metrics(
         "gate.constant_is_training_pick": float(c.constant.action == training_constant),
     }
     for prefix, estimates in (
-        ("policy.dr_gain_vs_logged", held.gains),
+        ("policy.dr_gain_vs_logged", gate.gains),
         ("gate.gain_vs_logged", gate.gains),
     ):
         for name, g in estimates.items():

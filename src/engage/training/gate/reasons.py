@@ -41,8 +41,8 @@ def rows_said(n_eval: int, n_training: int) -> str:
     if not n_training:
         return f"the {n_eval:,} evaluation rows"
     return (
-        f"{n_eval + n_training:,} rows: {n_eval:,} evaluation rows and {n_training:,} training "
-        "rows, each chosen for by the fold models that did not see it"
+        f"all {n_eval + n_training:,} rows: {n_eval:,} evaluation rows and {n_training:,} "
+        "training rows, each chosen for by a policy learned without it"
     )
 
 
@@ -51,14 +51,21 @@ def ship_reason(estimates: GateEstimates, ruled: Verdict, judged: Judged) -> str
     learned, constant = estimates.learned, estimates.constant
     on = f" (judged on {judged.rows})" if judged.rows else ""
     if not ruled.confident:
-        fallback = (
-            "shipping the baseline: what marketers of similar profiles typically do"
-            if ruled.mode == "baseline"
-            else "shipping the best constant action (this policy has no baseline)"
-        )
-        if ruled.mode == "baseline" and judged.baseline is not None:
-            # the figure the report's headline gives for what ships, said here too
-            fallback += f" ({verdict(judged.baseline)} what marketers did, {said(judged.baseline)})"
+        if ruled.keeps_logging:
+            fallback = (
+                "the log declares its propensities (a randomised experiment or recorded "
+                "decisions), so what it did is the baseline: keep the logging policy; this "
+                "version is not promoted"
+            )
+        elif ruled.mode == "baseline":
+            fallback = "shipping the baseline: what marketers of similar profiles typically do"
+            if judged.baseline is not None:
+                # the figure the report's headline gives for what ships, said here too
+                fallback += (
+                    f" ({verdict(judged.baseline)} what marketers did, {said(judged.baseline)})"
+                )
+        else:
+            fallback = "shipping the best constant action (this policy has no baseline)"
         return (
             f"neither the personalised policy ({verdict(learned)} what marketers did, DR gain "
             f"{said(learned)}) nor the best constant ({verdict(constant)}, {said(constant)}) is "

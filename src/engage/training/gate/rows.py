@@ -1,14 +1,27 @@
-"""The gate's rows: the held-out OPE rows and, cross-fitted, training rows.
+"""The gate's rows: every clean row of the log, each judged by a policy whose models did not
+see it and valued by models that did not see it either.
 
-The held-out evaluation rows alone are few on a small log (1,250 of 5,000), so the gate also
-uses up to :data:`.knobs.TRAINING_ROWS` training rows, cross-fitted: a training row is chosen
-for by the fold outcome models that did not see it (the policy with its outcome models swapped
-for that fold's) and valued, like every row, by models that chose nothing and never saw it
-(:class:`..valuer.Valuer`, fitted on the evaluation rows); its logged propensity is the
-declared one or the propensity model's out-of-fold estimate. On those rows the gate therefore
-judges policies learned the same way from two thirds of the training rows: a little worse than
-the shipped one, so the pooled gain errs on the cautious side; the per-style corrections of the
-outcome models (fitted on the rows' own residuals) are refitted without the fold's rows too.
+* The evaluation rows (a quarter of the log, :mod:`..split`) are chosen for by the policy
+  itself, learned on the training side, and valued by the valuer's models cross-fitted among
+  them (:class:`..valuer.Valuer`).
+* Every training row is chosen for by its fold's policy (:func:`fold_policy`: the policy with
+  its outcome models and per-style corrections swapped for those fitted without the row's
+  fold, one of :data:`..nuisance.FOLDS`) and valued by the valuer's models of the evaluation
+  side, which never saw it; its logged propensity is the declared one or the propensity
+  model's out-of-sample estimate (:func:`training_propensity`).
+
+A log of more than :data:`..split.GATE_ROWS` clean rows is judged on a seeded sample of that
+many, drawn from both sides in proportion (``gate.rows`` says how many).
+
+So the gate judges the *procedure* on ``FOLDS + 1`` folds: on each, a policy learned without
+it. The fold policies learned from two thirds of the training rows, a little worse than the
+shipped one, so the pooled gain errs on the cautious side. Given the fitted models, each row's
+DR term depends on that row alone: the rows are independent, and the bootstrap over the
+stacked rows gives intervals for the mean of the fold policies' values (the cross-fitting
+argument of double machine learning; the fold models' dependence on the other folds' rows is
+of a smaller order). The shipped policy is the one learned on every training row, not the
+fold ensemble: it is the policy whose value the evaluation rows measure directly, it learned
+from more data than any fold's, and it serves at one model set's cost.
 """
 
 from __future__ import annotations
@@ -44,25 +57,33 @@ class TrainingRows:
     q_at_floor: dict[float, np.ndarray]  # and its objective by the valuing models
     baseline: np.ndarray  # the baseline policy's candidate row per row (-1: none)
     q_baseline: np.ndarray  # its objective (NaN unless every row has a baseline)
+    logged_actions: np.ndarray  # their encoded logged decisions
 
 
 @dataclass(frozen=True)
 class GateRows:
-    """The rows the gate judges on: the OPE rows of the evaluation side, then the training
+    """The rows the gate judges on: the evaluation rows of the evaluation side, then the training
     rows (None: the evaluation rows only)."""
 
-    data: ope.LoggedData  # the OPE rows as logged data
-    rows: np.ndarray  # the OPE rows' positions in the evaluation side
+    data: ope.LoggedData  # the evaluation rows as logged data
+    rows: np.ndarray  # the evaluation rows' positions in the evaluation side
     context: np.ndarray  # their encoded profiles
     logged_actions: np.ndarray  # their encoded logged decisions
-    clipped: int  # OPE rows whose propensity is below the clip
+    clipped: int  # evaluation rows whose propensity is below the clip
     source: str  # where the propensities come from: "logged" or "estimated"
     training: TrainingRows | None = None
 
     @cached_property
     def pooled(self) -> ope.LoggedData:
-        """The gate's rows as logged data: the OPE rows followed by the training rows."""
+        """The gate's rows as logged data: the evaluation rows followed by the training rows."""
         return self.data if self.training is None else pooled(self.data, self.training.data)
+
+    @cached_property
+    def pooled_logged_actions(self) -> np.ndarray:
+        """The encoded logged decisions of the gate's rows, in :attr:`pooled`'s order."""
+        if self.training is None:
+            return self.logged_actions
+        return np.vstack([self.logged_actions, self.training.logged_actions])
 
     @property
     def n_training(self) -> int:
@@ -79,10 +100,11 @@ def pooled(first: ope.LoggedData, then: ope.LoggedData) -> ope.LoggedData:
     )
 
 
-def can_use_training_rows(nuisance: Nuisance, knobs: GateKnobs) -> bool:
-    """Whether the gate adds training rows: asked for, and the fold models were kept."""
+def can_use_training_rows(nuisance: Nuisance) -> bool:
+    """Whether the gate has the training rows too: the fold models were kept (a run whose
+    outcome models were fitted without them, on a cluster, judges on the evaluation rows)."""
     models = nuisance.outcomes.models
-    return knobs.training_rows > 0 and models.fold is not None and bool(models.fold_models)
+    return models.fold is not None and bool(models.fold_models)
 
 
 def logged_data(
@@ -94,7 +116,8 @@ def logged_data(
     weights: Mapping[str, float],
     clip: float,
 ) -> tuple[ope.LoggedData, int, str]:
-    """The OPE rows as logged data, how many propensities were clipped, and their source."""
+    """The evaluation rows ``rows`` as logged data, how many propensities were clipped, and
+    their source."""
     ev = split.eval
     reward = objective_values({o: ev.y[o][rows] for o in weights}, weights)
     n_ctx = ev.context.shape[1]
@@ -125,7 +148,8 @@ def gather_rows(
     knobs: GateKnobs,
     floors: tuple[float, ...],
 ) -> GateRows:
-    """The gate's rows (module docstring)."""
+    """The gate's rows (module docstring): the evaluation rows, then the training rows (every
+    one of each up to :data:`..split.GATE_ROWS` in all)."""
     ev, rows = split.eval, split.samples.ope
     data, clipped, source = logged_data(
         spec, split, rows, valuer, nuisance.propensity, weights, knobs.clip
@@ -149,12 +173,13 @@ def training_rows(
     knobs: GateKnobs,
     floors: tuple[float, ...] = (),
 ) -> TrainingRows | None:
-    """The training rows the gate adds, or None when it uses the evaluation rows only (the
-    valuer has no models of the whole evaluation side: see :func:`can_use_training_rows`)."""
+    """The gate's training rows (every one up to :data:`..split.GATE_ROWS`), each judged by its
+    fold's policy (:func:`fold_policy`), or None when the valuer has no models of the whole
+    evaluation side (:func:`can_use_training_rows`)."""
     if valuer.whole is None:
         return None
-    train = split.train
-    rows, p_logged = _training_pool(spec, split, nuisance, knobs.training_rows, settings.seed)
+    train, rows = split.train, split.samples.gate_train
+    p_logged = training_propensity(spec, split, nuisance, rows)
     context = train.context[rows]
     floors = floors or (policy.min_propensity,)
     at_floor = _fold_choices(split, nuisance, policy, rows, floors, settings)
@@ -162,11 +187,12 @@ def training_rows(
     # place) and the constants (:mod:`.contenders`) are chosen by no outcome of these rows
     baseline = policy.baseline_rows(context)
     n_ctx = train.context.shape[1]
+    logged_actions = train.X[rows, n_ctx:]
     data = ope.LoggedData(
         reward=objective_values({o: train.y[o][rows] for o in weights}, weights),
         style=train.style[rows],
         propensity=np.maximum(p_logged, knobs.clip),
-        q_logged=valuer.objective_outside(context, train.X[rows, n_ctx:]),
+        q_logged=valuer.objective_outside(context, logged_actions),
     )
 
     def value(chosen_rows: np.ndarray) -> np.ndarray:
@@ -175,26 +201,45 @@ def training_rows(
     q_at_floor = {f: value(v) for f, v in at_floor.items()}
     q_baseline = value(baseline) if (baseline >= 0).all() else np.full(len(rows), np.nan)
     clipped = int((p_logged < knobs.clip).sum())
-    return TrainingRows(rows, context, data, clipped, at_floor, q_at_floor, baseline, q_baseline)
+    return TrainingRows(
+        rows, context, data, clipped, at_floor, q_at_floor, baseline, q_baseline, logged_actions
+    )
 
 
-def _training_pool(
-    spec: CampaignSpec, split: Split, nuisance: Nuisance, cap: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Up to ``cap`` training rows with an out-of-sample logged propensity, and that
-    propensity: all rows when the log declares them, else the rows the propensity model was
-    cross-fitted on (``model.oof`` is in their order)."""
+def training_propensity(
+    spec: CampaignSpec, split: Split, nuisance: Nuisance, rows: np.ndarray
+) -> np.ndarray:
+    """The logged style's propensity of training rows ``rows``, out of sample: the declared
+    one when the log has it; else the propensity model's out-of-fold estimate on the rows it
+    was cross-fitted on (``model.oof`` is in their order) and its prediction on the others
+    (rows beyond its cap, which it never saw)."""
     train = split.train
     declared = spec.logged_propensity(train.log)
-    pool = np.arange(len(train)) if declared is not None else split.samples.propensity
-    rng = np.random.default_rng(seed + 7919)
-    pick = np.arange(len(pool))
-    if len(pool) > cap:
-        pick = np.sort(rng.choice(len(pool), cap, replace=False))
-    rows = pool[pick]
     if declared is not None:
-        return rows, declared[rows]
-    return rows, nuisance.propensity.model.oof[pick, train.style[rows]]
+        return np.asarray(declared, dtype=float)[rows]
+    model, fitted = nuisance.propensity.model, split.samples.propensity
+    position = np.searchsorted(fitted, rows)  # ``fitted`` is sorted
+    inside = (position < len(fitted)) & (fitted[np.minimum(position, len(fitted) - 1)] == rows)
+    out = np.empty(len(rows))
+    out[inside] = model.oof[position[inside], train.style[rows[inside]]]
+    rest = rows[~inside]
+    if len(rest):
+        out[~inside] = model.predict(train.context[rest])[np.arange(len(rest)), train.style[rest]]
+    return out
+
+
+def fold_policy(
+    split: Split, nuisance: Nuisance, policy: Policy, settings: TrainSettings, k: int
+) -> Policy:
+    """The policy as it would be learned without training fold ``k``: its outcome models and
+    per-style corrections swapped for those fitted on the other folds. Every part of the
+    policy that reads outcomes must be swapped here (the seam the gate's cross-fitting rests
+    on); the candidates and their support counts are the whole training side's."""
+    return dataclasses.replace(
+        policy,
+        outcome_models=nuisance.outcomes.models.fold_models[k],
+        style_corrections=corrections_without(split, nuisance, settings, policy, k),
+    )
 
 
 def _fold_choices(
@@ -205,21 +250,17 @@ def _fold_choices(
     floors: tuple[float, ...],
     settings: TrainSettings,
 ) -> dict[float, np.ndarray]:
-    """The candidate row each training row gets, at each floor, from the policy whose outcome
-    models (and per-style corrections) did not see it: its fold's."""
+    """The candidate row each training row of ``rows`` gets, at each floor, from its fold's
+    policy (:func:`fold_policy`), whose models did not see it."""
     models = nuisance.outcomes.models
     assert models.fold is not None
     context = split.train.context[rows]
     at_floor = {f: np.empty(len(rows), dtype=int) for f in floors}
     fold = models.fold[rows]
-    for k, fold_models in enumerate(models.fold_models):
+    for k in range(len(models.fold_models)):
         mine = np.flatnonzero(fold == k)
         if len(mine):
-            chooser = dataclasses.replace(
-                policy,
-                outcome_models=fold_models,
-                style_corrections=corrections_without(split, nuisance, settings, policy, k),
-            )
+            chooser = fold_policy(split, nuisance, policy, settings, k)
             ranked = chooser.rank(context[mine], settings.objective)
             for f, chosen_f in chosen_at_floors(ranked, chooser, floors).items():
                 at_floor[f][mine] = chosen_f

@@ -5,7 +5,11 @@
 2. else the best constant action, if its gain is (its interval allowing for its choice among
    the grid);
 3. else the baseline policy: no change from what similar marketers typically do (the best
-   constant action where the policy has no baseline).
+   constant action where the policy has no baseline). When the log declares its propensities
+   (a randomised experiment, or decisions the service recorded) the baseline is the logging
+   policy itself, whose value is the observed mean: nothing is then shipped in its place
+   (``keeps_logging``: the version is registered, not promoted), so the randomisation or the
+   serving policy keeps running and the log keeps its value.
 
 When both are confirmed the personalised policy ships, unless the best constant is confirmed
 better than it *with its choice among the grid allowed for* (``constant_over_learned``, a band
@@ -31,6 +35,7 @@ class GateEstimates:
     # (None: not measured)
     constant_over_learned: Estimate | None = None
     has_baseline: bool = True  # whether the policy has a baseline to fall back on
+    logging_baseline: bool = False  # the baseline is the logging policy (declared propensities)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class Verdict:
     # the constant ships although the personalised policy was confirmed too: the constant was
     # confirmed better than it, its choice among the grid allowed for
     displaced: bool = False
+    # nothing confidently better than the logging policy of a log that declares it: keep it
+    keeps_logging: bool = False
 
 
 def ship_rule(estimates: GateEstimates) -> Verdict:
@@ -53,4 +60,6 @@ def ship_rule(estimates: GateEstimates) -> Verdict:
         return Verdict("personalized", confident=True)
     if constant.low > 0:
         return Verdict("constant", confident=True)
+    if estimates.logging_baseline:
+        return Verdict("baseline", confident=False, keeps_logging=True)
     return Verdict("baseline" if estimates.has_baseline else "constant", confident=False)

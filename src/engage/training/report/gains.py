@@ -1,7 +1,7 @@
 """The gains a report headlines: over what marketers did, and over the best single action.
 
 They are the figures the shipping decision was made on (:attr:`ShipDecision.gains` and
-:attr:`ShipDecision.versus`, the gate's rows), the same the decision's reason, the run's
+:attr:`ShipDecision.versus`, the gate's, on every row), the same the decision's reason, the run's
 summary and its ``headline.*`` metrics give: one run never says "better" in one place and "not
 distinguishable" in another. Without them (a decision made by hand) the evaluation's gate
 figures are read, and without those (an evaluation made elsewhere) the gain is computed here,
@@ -34,7 +34,7 @@ def measure_gains(
 
     Args:
         policy: the shipped policy (its outcome models and candidates).
-        evaluation: the held-out evaluation the decision was made on.
+        evaluation: the evaluation the decision was made on.
         decision: what ships; the shipped policy's actions are the personalised choices or
             the constant action for every row, exactly as the evaluation valued them.
         n_boot: bootstrap resamples of the interval of the gain over the logged policy.

@@ -116,7 +116,7 @@ def test_the_reason_says_which_support_floor_and_rows_judged() -> None:
         "the personalised policy (no style recommended below propensity 0.05: the lowest of 2 "
         "support floors tried whose gain is sure) is better than what marketers did"
     )
-    assert "(judged on 6,250 rows: 1,250 evaluation rows and 5,000 training rows" in reason
+    assert "(judged on all 6,250 rows: 1,250 evaluation rows and 5,000 training rows" in reason
     # one floor tried: nothing to say
     alone = ship_reason(estimates, ruled, Judged(versus=Estimate(0.3, 0.1, 0.5), floor=0.005))
     assert "support floors" not in alone
@@ -138,3 +138,32 @@ def test_a_shipped_baseline_is_said_with_its_own_gain() -> None:
     reason = ship_reason(estimates, ship_rule(estimates), judged)
     assert "shipping the baseline" in reason
     assert reason.endswith("(worse than what marketers did, -0.445, 95% interval -0.838 to -0.067)")
+
+
+def test_a_log_that_declares_its_propensities_keeps_its_logging_policy_when_nothing_is_sure() -> (
+    None
+):
+    def rule(learned, constant) -> Verdict:
+        return ship_rule(
+            GateEstimates(Estimate(*learned), Estimate(*constant), logging_baseline=True)
+        )
+
+    # nothing confidently better than the randomisation (or the recorded decisions): keep it
+    kept = rule((0.2, -0.01, 0.4), (0.1, -0.2, 0.3))
+    assert kept == Verdict("baseline", confident=False, keeps_logging=True)
+    reason = ship_reason(
+        GateEstimates(Estimate(0.2, -0.01, 0.4), Estimate(0.1, -0.2, 0.3), logging_baseline=True),
+        kept,
+        Judged(Estimate(0.1, -0.1, 0.3)),
+    )
+    assert "keep the logging policy" in reason and "not promoted" in reason
+    # what is confidently better than it still ships
+    assert rule((0.2, 0.01, 0.4), (0.1, -0.2, 0.3)) == Verdict("personalized", confident=True)
+    assert rule((0.2, -0.01, 0.4), (0.3, 0.1, 0.5)) == Verdict("constant", confident=True)
+
+
+def test_the_rows_in_words_say_every_row() -> None:
+    assert rows_said(5_000, 15_000) == (
+        "all 20,000 rows: 5,000 evaluation rows and 15,000 training rows, each chosen for by a "
+        "policy learned without it"
+    )
