@@ -344,9 +344,11 @@ class DecisionWriter:
         return True
 
     def _failed(self, error: str, records: int) -> None:
+        # the store is marked down before the retry is counted: whoever reads the counter
+        # (a test, a scrape) then sees the state it counts
+        self.health.failed(error, self._backlog)
         if records:
             self.on_retried(records)
-        self.health.failed(error, self._backlog)
 
     def _backlog(self) -> Backlog:
         where = self.spools.own.path if self.spools.own else self.spool_dir
