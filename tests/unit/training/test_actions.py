@@ -10,7 +10,8 @@ import pytest
 from engage.contract.spec import load_spec
 from engage.policy.encoding import FeatureBuilder
 from engage.simulation.world import SimulatedWorld
-from engage.training.actions import SearchSettings, _ActionSpace, n_clusters, search_actions
+from engage.training.action_support import ActionSpace
+from engage.training.actions import SearchSettings, n_clusters, search_actions
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,7 @@ def test_each_cluster_has_a_typical_action_per_style_as_its_baseline(setup, foun
 
 def test_a_step_moves_mix_between_content_types_and_keeps_cadence_in_range(setup) -> None:
     spec, log, _, _ = setup
-    space = _ActionSpace(spec, log)
+    space = ActionSpace(spec, log)
     action = log[spec.decision_names].iloc[0].to_dict()
     steps = space.steps(action)
     assert steps
