@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.neighbors import KDTree
 
 from engage.contract.spec import CampaignSpec, CategoricalColumn
 
@@ -135,10 +136,16 @@ def support_radius(vectors: np.ndarray, cats: np.ndarray, k: int, sample: int = 
     probe = (
         np.arange(n) if n <= sample else np.random.default_rng(0).choice(n, sample, replace=False)
     )
-    d = np.sqrt(((vectors[probe, None, :] - vectors[None, :, :]) ** 2).sum(-1))
-    d[cats[probe, None] != cats[None, :]] = np.inf
-    d[np.arange(len(probe)), probe] = np.inf  # not its own neighbour
-    kth = np.sort(d, axis=1)[:, min(k, n - 1) - 1]
+    rank = min(k, n - 1)  # the rank-th nearest other action
+    kth = np.full(len(probe), np.inf)  # inf: fewer than rank others of its category
+    for cat in np.unique(cats[probe]) if rank >= 1 else ():
+        members = cats == cat
+        if members.sum() - 1 < rank:
+            continue
+        mine = np.flatnonzero(cats[probe] == cat)
+        # each probe is in the tree, at distance 0 (first): its rank-th other is column rank
+        dist, _ = KDTree(vectors[members]).query(vectors[probe[mine]], k=rank + 1)
+        kth[mine] = dist[:, rank]
     finite = kth[np.isfinite(kth)]
     return float(np.median(finite)) if len(finite) else 0.0
 
@@ -149,6 +156,15 @@ def support_count(cell: Cell, actions: list[dict[str, object]], space: ActionSpa
         return np.zeros(0)
     frame = pd.DataFrame(actions)
     v, c = space.vectors(frame), space.categories(frame)
-    d = np.sqrt(((v[:, None, :] - cell.support[None, :, :]) ** 2).sum(-1))
-    near = (d <= cell.radius + 1e-9) & (c[:, None] == cell.support_cats[None, :])
-    return near.sum(1).astype(float)
+    counts = np.zeros(len(v))
+    for cat in np.unique(c):
+        mine = np.flatnonzero(c == cat)
+        support = cell.support[cell.support_cats == cat]
+        if not len(support):
+            continue
+        if v.shape[1] == 0 or not np.isfinite(cell.radius):  # no numeric decision to compare
+            counts[mine] = len(support)
+            continue
+        tree = KDTree(support)
+        counts[mine] = tree.query_radius(v[mine], r=cell.radius + 1e-9, count_only=True)
+    return counts
