@@ -18,7 +18,8 @@ from engage.contract.spec import CampaignSpec, CategoricalColumn
 from engage.policy.candidates import CandidateSet
 from engage.policy.constraints import Constraints
 from engage.policy.intervals import IntervalModel
-from engage.policy.narration import Narrator, policy_note, support
+from engage.policy.narration import Narrator
+from engage.policy.notes import policy_note, support
 from engage.policy.ranking import Ranking
 from engage.policy.results import (
     Basis,

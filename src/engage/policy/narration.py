@@ -4,6 +4,8 @@ Numbers arrive computed (:mod:`engage.policy.explanation`); this module only wor
 spec's terms: column descriptions as labels, ``unit`` after numbers, ``labels`` for category
 codes, and ``row_noun`` / ``subject_noun`` for what a row of the log is and who acts (a log of
 one brand's posts reads "posts" and "brand", not "campaigns" and "businesses").
+
+Support levels and the policy note are :mod:`engage.policy.notes` (re-exported here).
 """
 
 from __future__ import annotations
@@ -16,101 +18,18 @@ from typing import Any
 import numpy as np
 
 from engage.contract.spec import CampaignSpec, CategoricalColumn
-from engage.policy.results import Fallback, PolicyMode, PolicyNote, Support, SupportLevel
+from engage.policy.notes import policy_note, support, support_level
 
-# From this propensity up a style's support reads "good"; from the policy's ``min_propensity``
-# up "limited"; below it "poor", which is also exactly where ``within_support`` is false.
-GOOD_PROPENSITY = 0.15
-
-POLICY_NOTES: dict[str, str] = {
-    "constant": (
-        "One single action was better than what marketers did with confidence on held-out "
-        "data, and a personalised plan could not be shown to be, or was shown to do less well "
-        "than the single action, so it comes first for every "
-        "profile it is allowed for and the log supports, whatever its score; the other "
-        "recommendations are ranked by their score for the profile."
-    ),
-    "personalized": "Recommendations are personalised to the profile and ranked by their score.",
-    "baseline": (
-        "Neither a personalised plan nor one single plan was better than what marketers did "
-        "with confidence on held-out data, so the first recommendation is what marketers of "
-        "similar profiles typically do (their most frequent style, with its usual mix and "
-        "cadence); the other recommendations are ranked by their score for the profile."
-    ),
-}
-
-FALLBACK_NOTES: dict[str, str] = {
-    "outside_constraints": (
-        "For this profile it is outside the constraints given, so the first recommendation is "
-        "the best-scoring action they allow instead."
-    ),
-    "outside_support": (
-        "For this profile it is outside the log's support (too few {subjects} like this chose "
-        "{style}), so the first recommendation is the best-scoring supported action instead."
-    ),
-}
-
-# A constant policy of scope "supported" gives a profile its baseline action where the log does
-# not support the constant one for it (the fallback is "outside_support" too).
-FALLBACK_TO_BASELINE = (
-    "For this profile it is outside the log's support (too few {subjects} like this ran "
-    "campaigns like it), so the first recommendation is what marketers of similar "
-    "{subjects} typically do instead."
-)
-
-
-def support_level(propensity: float, min_propensity: float) -> SupportLevel:
-    """A word for how well the log covers a style for a profile.
-
-    Args:
-        propensity: the profile's estimated propensity of the style.
-        min_propensity: the policy's support floor.
-
-    Returns:
-        ``"poor"`` below ``min_propensity`` (outside the support), ``"good"`` from
-        :data:`GOOD_PROPENSITY` (or the floor, if higher), else ``"limited"``.
-    """
-    if propensity < min_propensity:
-        return "poor"
-    return "good" if propensity >= max(GOOD_PROPENSITY, min_propensity) else "limited"
-
-
-def support(propensity: float, min_propensity: float, nearby: float | None = None) -> Support:
-    """The support of an action for a profile: its style's level and ``within_support`` (which
-    agree by construction) and, when measured, the similar logged campaigns near the action."""
-    level = support_level(propensity, min_propensity)
-    count = None if nearby is None or not np.isfinite(nearby) else int(nearby)
-    return Support(
-        propensity=propensity, level=level, within_support=level != "poor", similar_campaigns=count
-    )
-
-
-def policy_note(
-    mode: PolicyMode,
-    action: str | None = None,
-    fallback: Fallback | None = None,
-    to_baseline: bool = False,
-    **words: str,
-) -> PolicyNote:
-    """What kind of policy this is, in words a caller can show.
-
-    Args:
-        mode: the policy's mode; any mode but ``"constant"`` reads as personalised.
-        action: a constant policy's action in words, named in the note when given.
-        fallback: why the constant action is not first for this profile, if it is not.
-        to_baseline: the profile's baseline action is first instead (a constant policy of
-            scope ``"supported"`` where few similar campaigns were logged near its action).
-        **words: ``subjects`` and ``style`` for the ``"outside_support"`` sentence.
-    """
-    if mode != "constant":
-        return PolicyNote(mode=mode, note=POLICY_NOTES.get(mode, POLICY_NOTES["personalized"]))
-    note = POLICY_NOTES["constant"]
-    if action is not None:
-        note = f"{note} The constant action is {action}."
-    if fallback is not None:
-        sentence = FALLBACK_TO_BASELINE if to_baseline else FALLBACK_NOTES[fallback]
-        note = f"{note} {sentence.format(**words)}"
-    return PolicyNote(mode=mode, note=note, fallback=fallback)
+__all__ = [
+    "Gap",
+    "Narrator",
+    "ScoreUnit",
+    "context_value",
+    "plural",
+    "policy_note",
+    "support",
+    "support_level",
+]
 
 
 def context_value(spec: CampaignSpec, name: str, code: float) -> object:

@@ -31,12 +31,14 @@ the caller's constraints or the log's support exclude it, the answer's policy no
 (``fallback``) and the first recommendation is the best-scoring allowed action.
 
 Answers are typed (:mod:`engage.policy.results`); ``Answer.to_dict()`` is their JSON form.
+The support rules (candidates per profile, the support floor, the constant's and baseline's
+targets) are :class:`~engage.policy.reach.SupportReach`, a base of :class:`Policy`; the
+answering of a batch is :func:`engage.policy.answering.answer_context`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import lightgbm as lgb
@@ -44,15 +46,17 @@ import numpy as np
 import pandas as pd
 
 from engage.contract.spec import CampaignSpec
+from engage.policy.answering import answer_context
 from engage.policy.answers import Describer
 from engage.policy.candidates import CandidateSet
-from engage.policy.constraints import ConstraintError, Constraints, allowed_actions
+from engage.policy.constraints import ConstraintError, Constraints
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.explanation import Explainer, contributions
-from engage.policy.fit import with_training_figures
 from engage.policy.intervals import IntervalModel
-from engage.policy.narration import Narrator, policy_note, support_level
-from engage.policy.ranking import Ranking, rank_styles, runner_up, top_choice
+from engage.policy.narration import Narrator
+from engage.policy.notes import policy_note, support_level
+from engage.policy.ranking import Ranking, top_choice
+from engage.policy.reach import SupportReach, grid_support
 from engage.policy.results import (
     Answer,
     Basis,
@@ -64,8 +68,6 @@ from engage.policy.results import (
 from engage.policy.scoring import (
     OutcomePredictor,
     StyleCorrections,
-    softmax,
-    support_discount,
     weighted,
 )
 from engage.policy.support import ProfileClusters
@@ -82,19 +84,8 @@ __all__ = [
 ]
 
 
-def grid_support(candidates: CandidateSet, n_styles: int) -> dict[str, Any]:
-    """The action-search fields (``clusters``, ``baseline``, ``shared_support``) of a policy
-    whose candidates are the shared grid alone (before the search, or small test policies):
-    one cluster of every profile, no baseline, support near the grid not measured."""
-    return {
-        "clusters": ProfileClusters.everyone(),
-        "baseline": np.full((1, n_styles), -1, dtype=int),
-        "shared_support": np.full((1, len(candidates)), np.nan),
-    }
-
-
 @dataclass
-class Policy:
+class Policy(SupportReach):
     """A fitted recommendation policy (see the module docstring).
 
     The models, candidates and spec are read once, when the policy is built: change them with
@@ -202,11 +193,6 @@ class Policy:
         w = self.spec.outcome_weights(objective or self.objective or None)
         return np.array([w[o] for o in self._outcome_order])
 
-    def propensities(self, context: np.ndarray) -> np.ndarray:
-        """Estimated probability that a marketer picks each style for each profile, (n, K)."""
-        raw = self.propensity_model.predict(context, raw_score=True, num_threads=1)
-        return softmax(np.asarray(raw).reshape(len(context), -1), self.propensity_temperature)
-
     def style_correction(self, context: np.ndarray) -> np.ndarray | None:
         """Per-style corrections of the outcomes, (n, n_outcomes in outcome order, n_styles)."""
         return self.predictor.style_correction(context)
@@ -214,12 +200,6 @@ class Policy:
     def predict_outcomes(self, rows: np.ndarray) -> np.ndarray:
         """Predicted outcomes for encoded feature rows, shape (n_rows, n_outcomes)."""
         return self.predictor.predict(rows)
-
-    @property
-    def shared(self) -> np.ndarray:
-        """The candidate rows every profile may get (group -1: the grid the best constant
-        is chosen from)."""
-        return self._shared_rows
 
     def score_candidates(
         self, context: np.ndarray, objective: dict[str, float] | None = None
@@ -237,19 +217,6 @@ class Policy:
         """Predicted objective of candidate row ``rows[i]`` for profile ``i``, (n,)."""
         preds = self.predictor.indexed(context, self.candidates, np.asarray(rows)[:, None])[0]
         return weighted(preds[:, 0], self.weights(objective))
-
-    def support_discount(self, prop: np.ndarray) -> np.ndarray:
-        """The support discount of propensities ``prop`` (see :func:`scoring.support_discount`)."""
-        return support_discount(
-            prop, pessimism=self.pessimism, score_sd=self.score_sd, n_train=self.n_train
-        )
-
-    def allowed(self, prop: np.ndarray, constraints: Constraints | None = None) -> np.ndarray:
-        """(n, g) mask of the shared candidates (:attr:`shared`) each profile may be
-        recommended: within the support floor and ``constraints``."""
-        shared = self.shared
-        index = np.broadcast_to(shared, (len(prop), len(shared)))
-        return self._allowed(prop, index, np.ones(index.shape, bool), constraints)
 
     # ------------------------------------------------------------------ rank
 
@@ -300,122 +267,6 @@ class Policy:
             index=index,
             pinned=pinned,
         )
-
-    def constant_rows(
-        self, context: np.ndarray, action: int, prop: np.ndarray | None = None
-    ) -> np.ndarray:
-        """The candidate row the constant policy of ``action`` puts first for each profile:
-        ``action`` itself, except, with :attr:`constant_scope` ``"supported"``, where the log
-        does not support it for the profile (its cluster logged fewer than
-        :attr:`min_support_rows` campaigns near it, or the profile's estimated propensity of its
-        style is below :attr:`constant_min_propensity`): there, the profile's baseline action
-        (what marketers of similar profiles typically do)."""
-        return self.constant_targets(context, prop)[:, self._shared_position(action)]
-
-    def constant_targets(self, context: np.ndarray, prop: np.ndarray | None = None) -> np.ndarray:
-        """:meth:`constant_rows` of every shared candidate at once, (n, n_shared): column
-        ``j`` is what the constant policy of shared candidate ``j`` puts first."""
-        shared = self._shared_rows
-        targets = np.broadcast_to(shared, (len(context), len(shared)))
-        if self.constant_scope != "supported":
-            return np.array(targets)
-        prop = self.propensities(context) if prop is None else prop
-        cluster = self.clusters.assign(context)
-        # a count not measured (NaN) does not count as support
-        supported = np.asarray(self.shared_support, dtype=float)[cluster] >= self.min_support_rows
-        style = self.candidates.style_codes[shared]
-        supported &= prop[:, style] >= self.constant_min_propensity
-        base = self.baseline_rows(context, prop)[:, None]
-        return np.where(supported | (base < 0), targets, base)
-
-    def _shared_position(self, action: int) -> int:
-        hit = np.flatnonzero(self._shared_rows == int(action))
-        if not len(hit):
-            raise ValueError(f"candidate {action} is not a shared candidate: it cannot be constant")
-        return int(hit[0])
-
-    def candidate_index(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each profile's candidate rows (n, m) and which of them are real (n, m): the
-        shared rows first, then those of the profile's cluster, padded to the batch's
-        largest cluster (padding repeats a real row and is never allowed)."""
-        n = len(context)
-        shared = self._shared_rows
-        cluster = self.clusters.assign(context)
-        sizes = np.array([len(self._cluster_rows[c]) for c in cluster])
-        m = len(shared) + int(sizes.max(initial=0))
-        index = np.empty((n, m), dtype=int)
-        valid = np.zeros((n, m), dtype=bool)
-        index[:, : len(shared)] = shared
-        valid[:, : len(shared)] = True
-        for i, c in enumerate(cluster):
-            rows = self._cluster_rows[c]
-            start = len(shared)
-            index[i, start : start + len(rows)] = rows
-            index[i, start + len(rows) :] = (
-                rows[0] if len(rows) else (shared[0] if len(shared) else 0)
-            )
-            valid[i, start : start + len(rows)] = True
-        return index, valid
-
-    def _support_rows(self, context: np.ndarray, index: np.ndarray) -> np.ndarray:
-        """Logged campaigns near each candidate of each profile, (n, m) (NaN: not measured)."""
-        rows: np.ndarray = np.asarray(self.candidates.support_rows, dtype=float)[index]
-        cluster = self.clusters.assign(context)
-        shared = len(self._shared_rows)
-        grid = index[:, :shared]
-        rows[:, :shared] = self.shared_support[cluster[:, None], grid]
-        return rows
-
-    def _allowed(
-        self,
-        prop: np.ndarray,
-        index: np.ndarray,
-        valid: np.ndarray,
-        constraints: Constraints | None,
-    ) -> np.ndarray:
-        """(n, m) mask of the candidates each profile may be recommended."""
-        allowed = allowed_actions(
-            prop,
-            self.candidates.frame,
-            self.candidates.style_codes,
-            self.spec,
-            constraints=constraints,
-            min_propensity=self.min_propensity,
-            index=index,
-            valid=valid & self._supported[index],
-        )
-        return allowed
-
-    def _pinned(
-        self, context: np.ndarray, prop: np.ndarray, index: np.ndarray
-    ) -> np.ndarray | None:
-        """The position of the action a constant or baseline policy puts first, per profile
-        (-1 where it has none); None for a personalised policy."""
-        if self.mode == "constant" and self.constant_action is not None:
-            target = self.constant_rows(context, self.constant_action, prop)
-        elif self.mode == "baseline":
-            target = self.baseline_rows(context, prop)
-        else:
-            return None
-        hit = index == target[:, None]
-        return np.where(hit.any(1) & (target >= 0), hit.argmax(1), -1)
-
-    def _typical_rows(self, context: np.ndarray, prop: np.ndarray) -> np.ndarray:
-        """Each profile's typical logged action, encoded: its cluster's typical action of its
-        likeliest style (the baseline), else the log-wide typical action of that style."""
-        rows = self.baseline_rows(context, prop)
-        out = np.asarray(self.typical_actions[prop.argmax(1)], dtype=float).copy()
-        known = rows >= 0
-        out[known] = self.candidates.encoded[rows[known]]
-        return out
-
-    def baseline_rows(self, context: np.ndarray, prop: np.ndarray | None = None) -> np.ndarray:
-        """The candidate row of each profile's baseline action: what marketers of similar
-        profiles typically do with the style they most often pick for it (-1 where the
-        policy has none: a cluster without that style, or a policy without the search)."""
-        prop = self.propensities(context) if prop is None else prop
-        cluster = self.clusters.assign(context)
-        return np.asarray(self.baseline[cluster, prop.argmax(1)], dtype=int)
 
     def choose(
         self,
@@ -472,74 +323,14 @@ class Policy:
     ) -> list[Answer]:
         """:meth:`recommend` for profiles already encoded (``FeatureBuilder.encode_context``
         or ``encode_rows``)."""
-        r = self._rank(context, objective, constraints, typical=True)
-        constant = self.constant_action if self.mode == "constant" else None
-        pinned = [
-            r.pinned is not None and 0 <= int(r.pinned[i]) == int(r.choice[i])
-            for i in range(len(context))
-        ]
-        codes = [self.candidates.style_codes[r.rows(i)] for i in range(len(context))]
-        orders = [
-            rank_styles(r.score[i], r.allowed[i], codes[i], r.choice[i], top_k, pinned=pinned[i])
-            for i in range(len(context))
-        ]
-        pairs = [(i, o[0], runner_up(o, codes[i])) for i, o in enumerate(orders) if len(o) >= 2]
-        # the candidate row each profile's pin names (-1: none), and what pinned it: the
-        # constant action, or the profile's baseline (a baseline policy's, or a supported
-        # constant's where its action lacks support)
-        pin_rows = (
-            np.full(len(context), -1)
-            if r.pinned is None
-            else np.where(
-                r.pinned >= 0, r.index[np.arange(len(context)), np.maximum(r.pinned, 0)], -1
-            )
+        return answer_context(
+            self,
+            context,
+            top_k=top_k,
+            objective=objective,
+            constraints=constraints,
+            explain=explain,
         )
-        to_baseline = [self.mode == "constant" and 0 <= int(row) != constant for row in pin_rows]
-        bases: list[Basis] = ["baseline" if b else self._pinned_basis for b in to_baseline]
-        explanations: dict[int, Explanation] = {}
-        if explain and pairs:  # one pred_contrib call per outcome model for the whole batch
-            found = self.explainer.explain_pairs(
-                context,
-                pairs,
-                r.weights,
-                r.discount,
-                r.preds,
-                None if r.pinned is None else pin_rows,
-                index=r.index,
-                basis=bases,
-            )
-            explanations = {i: e for (i, _, _), e in zip(pairs, found, strict=True)}
-        notes = self.describer.notes(
-            self.mode, self.constant_action, pinned, constraints, to_baseline=to_baseline
-        )
-        unit = self.narrator.score_unit(self._outcome_order, r.weights).description
-        notes, explanations, fit = with_training_figures(
-            self.metadata.get("metrics", {}), self._outcome_order, r.weights, notes, explanations
-        )
-        describe = partial(self.describer.recommendation, min_propensity=self.min_propensity)
-        shown = [[int(r.rows(i)[j]) for j in order] for i, order in enumerate(orders)]
-        widths = self.describer.halfwidths(context, shown, self.interval_halfwidth)
-        return [
-            Answer(
-                recommendations=tuple(
-                    describe(
-                        rank,
-                        i,
-                        j,
-                        r,
-                        pinned=pinned[i] and rank == 1,
-                        halfwidth=widths[i][rank - 1],
-                        basis=bases[i],
-                    )
-                    for rank, j in enumerate(order, start=1)
-                ),
-                policy=notes[i],
-                explanation=explanations.get(i),
-                score_unit=unit,
-                fit=fit,
-            )
-            for i, order in enumerate(orders)
-        ]
 
     def policy_note(self) -> PolicyNote:
         """What kind of policy this is, in words a caller can show."""

@@ -25,7 +25,8 @@ actions that do best for those profiles *among the actions the log supports for 
 
 Every candidate carries its cluster (``group``), its ``support_rows`` and its kind, so
 serving reports support per recommendation and refuses thinly supported searched actions.
-All scoring of one round is one batched prediction.
+All scoring of one round is one batched prediction. The support side (the action space,
+support sets, radius and counts) is :mod:`engage.training.action_support`.
 """
 
 from __future__ import annotations
@@ -42,11 +43,16 @@ from engage.contract.spec import CampaignSpec, CategoricalColumn
 from engage.policy.candidates import CandidateSet
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.support import ProfileClusters
+from engage.training.action_support import (
+    ActionSpace,
+    Cell,
+    support_count,
+    support_radius,
+    support_set_rows,
+    typical_action,
+)
 
-MIN_SUPPORT_SET = 30  # logged actions a (cluster, style) support set borrows up to
 CLUSTER_SAMPLE = 20_000  # profiles k-means fits on
-MIX_STEPS = (0.1, 0.03)  # shares of the mix moved by one refinement step
-NUMERIC_STEPS = (0.5, 0.15)  # standard deviations a numeric decision moves by one step
 KEPT_PER_STYLE = 4  # best starting actions kept per (cluster, style), besides the typical one
 REFINED_PER_STYLE = 2  # of which the best are refined
 
@@ -108,80 +114,6 @@ def fit_clusters(
     return clusters, clusters.assign(context)
 
 
-class _ActionSpace:
-    """The log's decisions as numeric vectors for distances, and how to step through them."""
-
-    def __init__(self, spec: CampaignSpec, log: pd.DataFrame) -> None:
-        self.spec = spec
-        self.mix = list(spec.mix_columns)
-        self.numeric = [
-            c.name for c in spec.extra_decisions if not isinstance(c, CategoricalColumn)
-        ]
-        self.categorical = [
-            c.name for c in spec.extra_decisions if isinstance(c, CategoricalColumn)
-        ]
-        cols = self.mix + self.numeric
-        values = log[cols].to_numpy(float) if cols else np.zeros((len(log), 0))
-        sd = np.nanstd(values, axis=0) if cols else np.zeros(0)
-        self.scale = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
-        self.lo = np.nanmin(values, axis=0) if cols else np.zeros(0)
-        self.hi = np.nanmax(values, axis=0) if cols else np.zeros(0)
-
-    def vectors(self, frame: pd.DataFrame) -> np.ndarray:
-        cols = self.mix + self.numeric
-        if not cols:
-            return np.zeros((len(frame), 0))
-        return np.nan_to_num(frame[cols].to_numpy(float) / self.scale, nan=0.0)
-
-    def categories(self, frame: pd.DataFrame) -> np.ndarray:
-        if not self.categorical:
-            return np.zeros(len(frame), dtype=object)
-        return frame[self.categorical].astype(str).agg("|".join, axis=1).to_numpy()
-
-    def steps(self, action: dict[str, object]) -> list[dict[str, object]]:
-        """The actions one local step away from ``action`` (mix shares stay a distribution)."""
-        out: list[dict[str, object]] = []
-        shares = np.array([float(action[c]) for c in self.mix])  # type: ignore[arg-type]
-        for delta in MIX_STEPS:
-            for a in range(len(self.mix)):
-                for b in range(len(self.mix)):
-                    if a == b or shares[a] < delta - 1e-9:
-                        continue
-                    moved = shares.copy()
-                    moved[a] -= delta
-                    moved[b] += delta
-                    step = dict(action)
-                    step.update(zip(self.mix, np.round(moved, 4).tolist(), strict=True))
-                    out.append(step)
-        for j, name in enumerate(self.numeric):
-            k = len(self.mix) + j
-            for frac in NUMERIC_STEPS:
-                for sign in (-1.0, 1.0):
-                    value = float(action[name]) + sign * frac * self.scale[k]  # type: ignore[arg-type]
-                    value = float(np.clip(value, self.lo[k], self.hi[k]))
-                    if value != float(action[name]):  # type: ignore[arg-type]
-                        step = dict(action)
-                        step[name] = round(value, 4)
-                        out.append(step)
-        return out
-
-
-@dataclass
-class _Cell:
-    """One (cluster, style): its support set, profiles and actions."""
-
-    cluster: int
-    style: str
-    support: np.ndarray  # support set vectors
-    support_cats: np.ndarray
-    radius: float
-    profiles: np.ndarray  # encoded contexts scored
-    typical: dict[str, object]
-    actions: list[dict[str, object]]  # kept actions, best first (typical not among them)
-    values: list[float]  # each kept action's mean predicted objective over the profiles it serves
-    serves: list[np.ndarray] | None = None  # which of the profiles each kept action is best for
-
-
 def search_actions(
     spec: CampaignSpec,
     log: pd.DataFrame,
@@ -204,34 +136,34 @@ def search_actions(
     builder = FeatureBuilder(spec)
     k = n_clusters(len(log), settings.clusters)
     clusters, assigned = fit_clusters(context, spec, k, settings.seed)
-    space = _ActionSpace(spec, log)
+    space = ActionSpace(spec, log)
     rng = np.random.default_rng(settings.seed)
     styles = log[spec.style.name].astype(str).to_numpy()
     vectors, cats = space.vectors(log), space.categories(log)
     order = np.argsort(
         ((clusters.centroids[:, None, :] - clusters.centroids[None, :, :]) ** 2).sum(-1), axis=1
     )
-    cells: list[_Cell] = []
+    cells: list[Cell] = []
     for c in range(clusters.n_clusters):
         members = np.flatnonzero(assigned == c)
         if len(members) == 0:
             continue
         profiles = context[rng.choice(members, min(len(members), settings.profiles), replace=False)]
         for style in spec.styles:
-            rows = _support_rows(order[c], assigned, styles == style)
+            rows = support_set_rows(order[c], assigned, styles == style)
             if len(rows) == 0:
                 continue
             part = log.iloc[rows]
-            typical = _typical(part, spec, space)
+            typical = typical_action(part, spec, space)
             pool_rows = rng.choice(rows, min(len(rows), settings.pool), replace=False)
             pool = log.iloc[pool_rows][spec.decision_names].to_dict("records")
             cells.append(
-                _Cell(
+                Cell(
                     c,
                     style,
                     vectors[rows],
                     cats[rows],
-                    _radius(vectors[rows], cats[rows], settings.support_neighbours),
+                    support_radius(vectors[rows], cats[rows], settings.support_neighbours),
                     profiles,
                     typical,
                     pool,
@@ -239,7 +171,7 @@ def search_actions(
                 )
             )
     for cell in cells:  # a logged action in a sparse corner is not support enough
-        ok = _support_count(cell, cell.actions, space) >= settings.min_support_rows
+        ok = support_count(cell, cell.actions, space) >= settings.min_support_rows
         cell.actions = [a for a, keep in zip(cell.actions, ok, strict=True) if keep]
     _score_cells(cells, builder, score, keep=KEPT_PER_STYLE)
     for _ in range(settings.rounds):
@@ -254,70 +186,12 @@ def search_actions(
         rows = np.flatnonzero(styles_of == cell.style)
         if len(rows):
             acts = shared.iloc[rows].to_dict("records")
-            support[cell.cluster, rows] = _support_count(cell, acts, space)
+            support[cell.cluster, rows] = support_count(cell, acts, space)
     return dataclasses.replace(result, shared_support=support)
 
 
-def _support_rows(nearest: np.ndarray, assigned: np.ndarray, of_style: np.ndarray) -> np.ndarray:
-    """Rows of the style logged by the cluster's profiles, plus the nearest clusters' until
-    there are ``MIN_SUPPORT_SET`` (or no more clusters)."""
-    rows = np.zeros(0, dtype=int)
-    for other in nearest:
-        rows = np.concatenate([rows, np.flatnonzero((assigned == other) & of_style)])
-        if len(rows) >= MIN_SUPPORT_SET:
-            break
-    return rows
-
-
-def _typical(part: pd.DataFrame, spec: CampaignSpec, space: _ActionSpace) -> dict[str, object]:
-    """Mean mix, median numbers and the most frequent categories of ``part``."""
-    action: dict[str, object] = {spec.style.name: str(part[spec.style.name].iloc[0])}
-    if space.mix:
-        mix = part[space.mix].to_numpy(float).mean(0)
-        mix = np.clip(mix, 0, None)
-        mix = mix / mix.sum() if mix.sum() > 0 else np.full(len(mix), 1 / len(mix))
-        action.update(zip(space.mix, np.round(mix, 4).tolist(), strict=True))
-    for name in space.numeric:
-        action[name] = round(float(part[name].median()), 4)
-    for name in space.categorical:
-        action[name] = part[name].mode().iloc[0]
-    return action
-
-
-def _radius(vectors: np.ndarray, cats: np.ndarray, k: int, sample: int = 500) -> float:
-    """Median distance from a logged action to its ``k``-th nearest same-category neighbour
-    (over a sample of at most ``sample`` of them, neighbours among all)."""
-    n = len(vectors)
-    if vectors.shape[1] == 0:
-        return float("inf")
-    if n < 2:
-        return 0.0
-    probe = (
-        np.arange(n) if n <= sample else np.random.default_rng(0).choice(n, sample, replace=False)
-    )
-    d = np.sqrt(((vectors[probe, None, :] - vectors[None, :, :]) ** 2).sum(-1))
-    d[cats[probe, None] != cats[None, :]] = np.inf
-    d[np.arange(len(probe)), probe] = np.inf  # not its own neighbour
-    kth = np.sort(d, axis=1)[:, min(k, n - 1) - 1]
-    finite = kth[np.isfinite(kth)]
-    return float(np.median(finite)) if len(finite) else 0.0
-
-
-def _support_count(
-    cell: _Cell, actions: list[dict[str, object]], space: _ActionSpace
-) -> np.ndarray:
-    """How many of the cell's logged actions lie within its radius of each action."""
-    if not actions:
-        return np.zeros(0)
-    frame = pd.DataFrame(actions)
-    v, c = space.vectors(frame), space.categories(frame)
-    d = np.sqrt(((v[:, None, :] - cell.support[None, :, :]) ** 2).sum(-1))
-    near = (d <= cell.radius + 1e-9) & (c[:, None] == cell.support_cats[None, :])
-    return near.sum(1).astype(float)
-
-
 def _scores(
-    cells: list[_Cell],
+    cells: list[Cell],
     actions: list[list[dict[str, object]]],
     builder: FeatureBuilder,
     score: Scorer,
@@ -341,7 +215,7 @@ def _scores(
     return out
 
 
-def _score_cells(cells: list[_Cell], builder: FeatureBuilder, score: Scorer, keep: int) -> None:
+def _score_cells(cells: list[Cell], builder: FeatureBuilder, score: Scorer, keep: int) -> None:
     """Keep each cell's ``keep`` pool actions that together do best for its profiles: the
     best on average first, then greedily the action that most raises the mean over profiles
     of their best kept action (so the kept actions serve different profiles of the cluster,
@@ -365,7 +239,7 @@ def _score_cells(cells: list[_Cell], builder: FeatureBuilder, score: Scorer, kee
         _assign(cell, q[:, chosen])
 
 
-def _assign(cell: _Cell, q: np.ndarray) -> None:
+def _assign(cell: Cell, q: np.ndarray) -> None:
     """Which profiles each kept action serves (is best for), and its mean over them."""
     owner = q.argmax(1)
     cell.serves = [owner == j for j in range(q.shape[1])]
@@ -376,10 +250,10 @@ def _assign(cell: _Cell, q: np.ndarray) -> None:
 
 
 def _refine(
-    cells: list[_Cell],
+    cells: list[Cell],
     builder: FeatureBuilder,
     score: Scorer,
-    space: _ActionSpace,
+    space: ActionSpace,
     min_rows: float,
 ) -> bool:
     """One round of local steps for each cell's best actions; whether any action moved."""
@@ -390,7 +264,7 @@ def _refine(
         for j, action in enumerate(cell.actions[:REFINED_PER_STYLE]):
             near = space.steps(action)
             if near:
-                ok = _support_count(cell, near, space) >= min_rows
+                ok = support_count(cell, near, space) >= min_rows
                 near = [s for s, keep in zip(near, ok, strict=True) if keep]
             steps += near
             owner += [j] * len(near)
@@ -413,11 +287,11 @@ def _refine(
 
 
 def _result(
-    cells: list[_Cell],
+    cells: list[Cell],
     clusters: ProfileClusters,
     spec: CampaignSpec,
     builder: FeatureBuilder,
-    space: _ActionSpace,
+    space: ActionSpace,
 ) -> SearchResult:
     rows: list[dict[str, object]] = []
     group: list[int] = []
@@ -426,7 +300,7 @@ def _result(
     baseline = np.full((clusters.n_clusters, len(spec.styles)), -1, dtype=int)
     for cell in cells:
         actions = [cell.typical] + _distinct(cell.actions, cell.typical, builder)
-        counts = _support_count(cell, actions, space)
+        counts = support_count(cell, actions, space)
         baseline[cell.cluster, spec.styles.index(cell.style)] = len(rows)
         for j, action in enumerate(actions):
             rows.append(action)

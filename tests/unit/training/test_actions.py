@@ -10,7 +10,8 @@ import pytest
 from engage.contract.spec import load_spec
 from engage.policy.encoding import FeatureBuilder
 from engage.simulation.world import SimulatedWorld
-from engage.training.actions import SearchSettings, _ActionSpace, n_clusters, search_actions
+from engage.training.action_support import ActionSpace, Cell, support_count, support_radius
+from engage.training.actions import SearchSettings, n_clusters, search_actions
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,7 @@ def test_each_cluster_has_a_typical_action_per_style_as_its_baseline(setup, foun
 
 def test_a_step_moves_mix_between_content_types_and_keeps_cadence_in_range(setup) -> None:
     spec, log, _, _ = setup
-    space = _ActionSpace(spec, log)
+    space = ActionSpace(spec, log)
     action = log[spec.decision_names].iloc[0].to_dict()
     steps = space.steps(action)
     assert steps
@@ -96,3 +97,23 @@ def test_a_step_moves_mix_between_content_types_and_keeps_cadence_in_range(setup
         for name in space.numeric:
             assert log[name].min() - 1e-9 <= float(s[name]) <= log[name].max() + 1e-9
     assert pd.DataFrame(steps).drop_duplicates().shape[0] == len(steps)
+
+
+def test_support_radius_and_counts_are_the_brute_force_ones(setup) -> None:
+    # the KD-tree neighbour search gives exactly the dense pairwise answer
+    spec, log, _, _ = setup
+    space = ActionSpace(spec, log)
+    rows = np.flatnonzero(log[spec.style.name].astype(str).to_numpy() == spec.styles[0])[:300]
+    vec, cats = space.vectors(log)[rows], space.categories(log)[rows]
+    d = np.sqrt(((vec[:, None, :] - vec[None, :, :]) ** 2).sum(-1))
+    d[cats[:, None] != cats[None, :]] = np.inf
+    np.fill_diagonal(d, np.inf)
+    kth = np.sort(d, axis=1)[:, 4]
+    radius = support_radius(vec, cats, 5)
+    assert radius == float(np.median(kth[np.isfinite(kth)]))
+    cell = Cell(0, spec.styles[0], vec, cats, radius, np.zeros((1, 1)), {}, [], [])
+    actions = log.iloc[:200][spec.decision_names].to_dict("records")
+    v, c = space.vectors(log.iloc[:200]), space.categories(log.iloc[:200])
+    dist = np.sqrt(((v[:, None, :] - vec[None, :, :]) ** 2).sum(-1))
+    expected = ((dist <= radius + 1e-9) & (c[:, None] == cats[None, :])).sum(1)
+    np.testing.assert_array_equal(support_count(cell, actions, space), expected)
