@@ -13,7 +13,6 @@ from engage.contract.spec import load_spec
 from engage.contract.validation import validate_log
 from engage.simulation.oracle import WorldOracle
 from engage.simulation.world import SimulatedWorld
-from engage.training import pipeline
 from engage.training.gate import decide_shipping, decided_values, evaluate_offpolicy
 from engage.training.models import DEFAULT_PARAMS, FitLog
 from engage.training.nuisance import Nuisance, fit_outcome_models, fit_propensity_model
@@ -21,6 +20,7 @@ from engage.training.oracle import measure_truth, with_truth
 from engage.training.report import ReportInputs
 from engage.training.selection import select_policy
 from engage.training.settings import TrainSettings
+from engage.training.shipping import shipped_policy
 from engage.training.split import make_split
 from tests.constants import DEFAULTS, training_constants
 
@@ -90,7 +90,7 @@ def _run(
         world = WorldOracle.from_settings({"difficulty": difficulty, "decisions": "full"})
         candidates = selection.policy.candidates
         truth = measure_truth(world, spec, split, candidates, evaluation, decision, weights)
-    policy = pipeline._shipped_policy(evaluation.policy, decision, "test-run", {})
+    policy = shipped_policy(evaluation.policy, decision, "test-run", {})
     return ReportInputs(
         policy=policy,
         evaluation=evaluation,

@@ -209,7 +209,7 @@ def test_cli_train_prints_summary(mlflow_store, sim_log, capsys) -> None:
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "Policy value on the held-out rows" in out and "normalised regret" in out
+    assert "Policy value on the gate's rows" in out and "normalised regret" in out
     # the decision's figures, as the headline metrics and the report give them (issue 30)
     assert "shipped policy over what marketers did, as the decision judged it" in out
     assert "in MLflow's UI: http://127.0.0.1:5000/#/experiments/" in out

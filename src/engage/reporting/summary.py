@@ -135,11 +135,6 @@ def decided_gain_lines(metrics: Mapping[str, float]) -> list[str]:
     rows = metrics.get("gate.rows")
     on = f" ({int(rows):,} rows)" if rows else ""
     lines = []
-    if metrics.get("gate.training_rows", 0) > 0:  # the table's values are of fewer rows
-        lines.append(
-            f"the table values the held-out rows alone; the decision judged {int(rows):,} rows, "
-            "each by models that did not see it, so its gains need not be the table's differences"
-        )
     for figure, words in DECIDED_GAINS:
         name = f"headline.{figure}"
         if not all(name + end in metrics for end in ("", "_low", "_high")):
@@ -171,8 +166,8 @@ def _values_table(result: TrainedRun) -> Table:
     when piped."""
     spec = getattr(result.policy, "spec", None)
     row = getattr(spec, "row_noun", "campaign")  # "post" for a log of posts
-    # the held-out rows alone: the gains printed below it are what the decision judged
-    table = Table(title=f"Policy value on the held-out rows (objective per {row})")
+    # the gate's rows, the same the gains printed below it and the decision's reason are of
+    table = Table(title=f"Policy value on the gate's rows (objective per {row})")
     table.add_column("policy", no_wrap=True)
     table.add_column("estimator", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)

@@ -33,26 +33,18 @@ Every parameter, tag and error message is redacted (:func:`engage.contract.redac
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import mlflow
-import numpy as np
-import pandas as pd
 
 from engage import registry
 from engage.contract.redaction import redact
 from engage.contract.spec import CampaignSpec, load_spec
 from engage.contract.validation import ValidationReport
 from engage.ope import Values
-from engage.policy import SCHEMA_VERSION
 from engage.policy.policy import Policy
 from engage.training import tracking
 
@@ -67,7 +59,7 @@ from engage.training.gate import (
     decision_metrics,
     evaluate_offpolicy,
 )
-from engage.training.intake import MAX_QUARANTINE_ROWS_WRITTEN, validate_input
+from engage.training.intake import validate_input
 from engage.training.killpoints import pause_at
 from engage.training.models import FitLog
 from engage.training.nuisance import (
@@ -76,21 +68,25 @@ from engage.training.nuisance import (
     fit_propensity_model,
     tune_outcome_models,
 )
-from engage.training.objective import objective_values
 from engage.training.oracle import Oracle, measure_truth, with_truth
-from engage.training.plausibility import check_plausibility
-from engage.training.progress import Progress
+from engage.training.progress import Progress, Stages
 from engage.training.promotion import (
     Candidate,
-    evaluation_rows_dr,
-    predicted_outcomes,
-    prepare_registration,
     publish,
     sweep_unfinished,
 )
 from engage.training.report import ReportInputs, log_report
+from engage.training.run_record import (
+    describe_run,
+    experiment_description,
+    log_run_inputs,
+    log_run_outputs,
+    log_split,
+    run_name,
+)
 from engage.training.selection import Selection, select_policy
-from engage.training.settings import TrainSettings, constants, with_spec_names
+from engage.training.settings import TrainSettings, with_spec_names
+from engage.training.shipping import prepare_candidate, shipped_policy
 from engage.training.split import Split, TrainingError, make_split, split_log
 
 __all__ = ["Oracle", "TrainResult", "TrainSettings", "TrainingError", "split_log", "train"]
@@ -154,7 +150,7 @@ def train(settings: TrainSettings, oracle: Oracle | None = None) -> TrainResult:
     spec = load_spec(settings.spec)
     settings = with_spec_names(settings, spec.name)  # one experiment and model per spec
     weights = spec.outcome_weights(settings.objective)  # before anything is logged
-    stages, fit_log = _Stages(Progress(enabled=settings.progress)), FitLog()
+    stages, fit_log = Stages(Progress(enabled=settings.progress)), FitLog()
     # --dask seam (engage.training.distributed): with a cluster, the validate, split and
     # outcomes stages run on it and the rest on seeded samples; dask is None without one.
     with _dask_training(settings) as dask:
@@ -210,7 +206,7 @@ def _run(
     report: ValidationReport,
     oracle: Oracle | None,
     settings: TrainSettings,
-    stages: _Stages,
+    stages: Stages,
     fit_log: FitLog,
     notes: list[str],
     dask: DaskTraining | None = None,
@@ -220,7 +216,7 @@ def _run(
     # the owner's host and pid go with the run's creation: a killed process is then told from a
     # live one by the next training (engage.registry.runs)
     with mlflow.start_run(run_name=run_name(settings), tags=registry.owner_tags()) as run:
-        _log_run_inputs(settings, spec, weights, report, oracle)
+        log_run_inputs(settings, spec, weights, report, oracle)
         if notes:
             tracking.set_tags({"registry_cleanup": "; ".join(notes)[:5000]})
         pause_at("run_started")
@@ -249,8 +245,10 @@ def _run(
                 settings.min_propensity,
             )
         with stages.run("model"):
-            policy = _shipped_policy(evaluation.policy, decision, run.info.run_id, metrics)
-            candidate = _prepare(policy, split, evaluation, decision, digest, weights, settings)
+            policy = shipped_policy(evaluation.policy, decision, run.info.run_id, metrics)
+            candidate = prepare_candidate(
+                policy, split, evaluation, decision, digest, weights, settings
+            )
         pause_at("model_logged")
         with stages.run("report"):
             run_report = log_report(
@@ -267,9 +265,8 @@ def _run(
                 ),
                 seed=settings.seed,
             )
-            candidate = _described(candidate, run_report.headline, values, run.info.run_id)
-            candidate = dataclasses.replace(candidate, model_description=model_description(spec))
-        metrics = _log_run_outputs(
+            candidate = describe_run(candidate, spec, run_report.headline, values, run.info.run_id)
+        metrics = log_run_outputs(
             {**metrics, "policy.shipped_dr": values["shipped"]["dr"][0]}, stages.timings, fit_log
         )
         pause_at("before_finish")
@@ -289,14 +286,14 @@ def _fit_nuisance(
     spec: CampaignSpec,
     report: ValidationReport,
     settings: TrainSettings,
-    stages: _Stages,
+    stages: Stages,
     fit_log: FitLog,
     dask: DaskTraining | None,
 ) -> tuple[Split, str, Nuisance]:
     """Stages split, propensity, tuning and outcomes: the split, its digest and the models."""
     with stages.run("split"):
         split = make_split(report.clean, spec, settings.seed) if dask is None else dask.split(spec)
-        digest = _log_split(split, settings)
+        digest = log_split(split, settings)
     with stages.run("propensity"):
         propensity = fit_propensity_model(split, settings.learning, fit_log)
         tracking.log_params(propensity.params)
@@ -319,7 +316,7 @@ def _judge(
     selection: Selection,
     weights: dict[str, float],
     settings: TrainSettings,
-    stages: _Stages,
+    stages: Stages,
     fit_log: FitLog,
     oracle: Oracle | None,
 ) -> tuple[Evaluation, ShipDecision, Values, dict[str, float]]:
@@ -343,199 +340,3 @@ def _judge(
             )
         )
     return evaluation, decision, values, truth
-
-
-def run_name(settings: TrainSettings) -> str:
-    """The run's name in MLflow: ``<data file name> · seed <n>``, what tells the runs of one
-    experiment apart (the experiment is the spec's, so its name would only push these out of
-    the runs table's narrow name column, as "simulated_world · …")."""
-    return redact(f"{Path(settings.data).name} · seed {settings.seed}")
-
-
-def experiment_description(spec: CampaignSpec) -> str:
-    """The experiment's description (the "Description" column of MLflow's experiment list)."""
-    about = spec.description.strip().split("\n")[0]
-    return (
-        f"engage training runs on the {spec.name} campaign log: each learns which engagement "
-        "style and posting mix to recommend, values it off-policy and says what ships. " + about
-    ).strip()
-
-
-def model_description(spec: CampaignSpec) -> str:
-    """The registered model's description: what its versions recommend, for which log."""
-    mix = " and posting mix" if spec.mix_columns else ""
-    about = f" {spec.description.strip()}" if spec.description.strip() else ""
-    return (
-        f"Recommends, for a business profile of the `{spec.name}` campaign log, the engagement "
-        f"style ({', '.join(spec.styles)}){mix} expected to do best on the objective over "
-        f"{', '.join(spec.outcome_names)}, with alternatives and an explanation.{about}\n\n"
-        "`engage serve` serves the version the `champion` alias points to; each version's "
-        "description gives its DR value with interval and why it was or was not promoted."
-    )
-
-
-def _described(candidate: Candidate, headline: str, values: Values, run_id: str) -> Candidate:
-    """The run's description (MLflow's note) and the model version's: what it recommends, its
-    DR value with interval, why it was or was not promoted, where the report is."""
-    shipped = values["shipped"]
-    dr, low, high = shipped.get("range", shipped["dr"])
-    text = (
-        f"{headline}\n\nDR value of the shipped policy: {dr:.4g} (95% interval {low:.4g} to "
-        f"{high:.4g}, allowing for the model's error where its plans differ from the logged "
-        f"ones).\nPromotion: {candidate.judgement.reason}.\nReport: artifact "
-        f"`report/report.html` of run {run_id}."
-    )
-    tracking.set_tags({"mlflow.note.content": text})
-    return dataclasses.replace(candidate, description=text)
-
-
-class _Stages:
-    """Times each stage and shows it on the progress display; a context that closes it."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.timings: dict[str, float] = {}
-
-    @contextmanager
-    def run(self, name: str) -> Iterator[None]:
-        self.progress.start(name)
-        start = time.perf_counter()
-        yield
-        self.timings[name] = time.perf_counter() - start
-        self.progress.done(name, self.timings[name])
-
-    def __enter__(self) -> _Stages:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.close()  # also on failure: a spinner must not outlive the run
-
-
-def _log_run_inputs(
-    settings: TrainSettings,
-    spec: CampaignSpec,
-    weights: dict[str, float],
-    report: ValidationReport,
-    oracle: Oracle | None,
-) -> None:
-    """Tags, parameters and the validation report of the run, before any fitting."""
-    tracking.set_tags(
-        {
-            "git_sha": tracking.git_sha(),
-            "schema_version": SCHEMA_VERSION,
-            "spec_name": spec.name,
-            "spec_fingerprint": spec.fingerprint,
-            "world": json.dumps(dict(oracle.description)) if oracle is not None else "none",
-        }
-    )
-    tracking.log_params(
-        {
-            **settings.model_dump(mode="json", exclude={"objective"}),
-            **constants(),  # how hard training worked, under the names they had as settings
-            "objective_weights": json.dumps(weights),  # effective and signed, every outcome
-            "rows_input": report.n_input_rows,
-            # a log validated on Dask keeps its rows on the cluster and counts them
-            "rows_clean": getattr(report, "n_clean", len(report.clean)),
-            "rows_quarantined": (getattr(report, "n_quarantined", len(report.quarantine))),
-        }
-    )
-    mlflow.log_text(redact(report.summary()), "validation/report.txt")
-    if len(report.quarantine):
-        capped = report.quarantine.head(
-            MAX_QUARANTINE_ROWS_WRITTEN
-        )  # rows_quarantined has the count
-        mlflow.log_text(capped.to_csv(index=False), "validation/quarantine.csv")
-
-
-def _log_split(split: Split, settings: TrainSettings) -> str:
-    """Log the split's parameters and both sides as run inputs; the training side's digest."""
-    tracking.log_params(split.params)
-    mlflow.log_metrics({"data.rows_train": len(split.train), "data.rows_eval": len(split.eval)})
-    source = str(settings.data)
-    name = Path(source).name
-    digest = tracking.log_dataset(split.train.log, source, f"{name}:train", "training")
-    tracking.log_dataset(split.eval.log, source, f"{name}:eval", "evaluation")
-    return digest
-
-
-def _shipped_policy(
-    candidate: Policy, decision: ShipDecision, run_id: str, metrics: dict[str, float]
-) -> Policy:
-    """The evaluated candidate as it ships: its mode, constant action and provenance."""
-    metadata = {
-        "run_id": run_id,
-        "trained_at": pd.Timestamp.now(tz="UTC").isoformat(),
-        "metrics": {k: v for k, v in metrics.items() if math.isfinite(v)},
-        "mode": decision.mode,
-        "decision": decision.reason,
-        "spec_fingerprint": candidate.spec.fingerprint,
-    }
-    return dataclasses.replace(
-        candidate, mode=decision.mode, constant_action=decision.constant_action, metadata=metadata
-    )
-
-
-def _prepare(
-    policy: Policy,
-    split: Split,
-    evaluation: Evaluation,
-    decision: ShipDecision,
-    digest: str,
-    weights: dict[str, float],
-    settings: TrainSettings,
-) -> Candidate:
-    """Check the shipped policy against the data's outcome range, judge it against the
-    champion and log it as the run's model (registered only once the run has finished)."""
-    observed = {o: np.concatenate([split.train.y[o], split.eval.y[o]]) for o in split.train.y}
-    shipped = evaluation.values[decision.shipped]
-    plausibility = check_plausibility(
-        {"shipped policy's DR": shipped["dr"][0], "shipped policy's DM": shipped["dm"][0]},
-        predicted_outcomes(policy, evaluation),
-        objective_values({o: observed[o] for o in weights}, weights),
-        observed,
-    )
-    run_id = str(policy.metadata["run_id"])
-    # compared with the champion's on the evaluation rows, where both chose (promotion.py)
-    decisions = policy.candidates.encoded[evaluation.choices(policy.mode)]
-    new_dr = evaluation_rows_dr(
-        decisions, policy, evaluation, n_boot=settings.n_boot, seed=settings.seed
-    )
-    return prepare_registration(
-        policy,
-        evaluation,
-        new_dr,
-        plausibility,
-        input_example=split.eval.log[policy.spec.context_names].head(2),
-        lineage={"run_id": run_id, "data_digest": digest},
-        settings=settings.tracking,
-        n_boot=settings.n_boot,
-        seed=settings.seed,
-        keeps_logging=decision.keeps_logging,
-    )
-
-
-def _log_run_outputs(
-    metrics: dict[str, float], timings: dict[str, float], fit_log: FitLog
-) -> dict[str, float]:
-    """Log every finite metric, each stage's seconds and the record of every LightGBM fit,
-    then the headline figures again as ``headline.*`` metrics and in ``headline.json`` at the
-    root of the artifacts (the one place MLflow's compare view looks); return all the metrics."""
-    run = mlflow.active_run()
-    logged = mlflow.get_run(run.info.run_id).data.metrics if run is not None else {}
-    metrics = {
-        **{k: v for k, v in logged.items() if k.startswith("data.")},  # rows, from _log_split
-        **metrics,
-        **{f"time.{name}_s": secs for name, secs in timings.items()},
-        "time.total_s": sum(timings.values()),
-        "time.lightgbm_fits_s": fit_log.seconds,
-        "lightgbm.fits": len(fit_log.fits),
-    }
-    headline = tracking.headline_metrics(metrics)
-    metrics.update(headline)
-    mlflow.log_metrics({k: float(v) for k, v in metrics.items() if math.isfinite(float(v))})
-    mlflow.log_dict({"fits": fit_log.fits}, "timings/lightgbm_fits.json")
-    mlflow.log_dict(
-        {k.removeprefix(tracking.HEADLINE): v for k, v in headline.items()},
-        tracking.HEADLINE_ARTIFACT,
-    )
-    return metrics

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
 
 
@@ -35,3 +39,25 @@ class Progress:
 
     def close(self) -> None:
         self._stop()
+
+
+class Stages:
+    """Times each stage and shows it on the progress display; a context that closes it."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def run(self, name: str) -> Iterator[None]:
+        self.progress.start(name)
+        start = time.perf_counter()
+        yield
+        self.timings[name] = time.perf_counter() - start
+        self.progress.done(name, self.timings[name])
+
+    def __enter__(self) -> Stages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.close()  # also on failure: a spinner must not outlive the run

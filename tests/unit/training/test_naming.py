@@ -12,7 +12,7 @@ from engage import registry
 from engage.cli import build_parser, spec_model_uri
 from engage.contract.spec import load_spec, tracking_name
 from engage.serving.settings import DEFAULT_MODEL_URI
-from engage.training.pipeline import experiment_description, model_description, run_name
+from engage.training.run_record import experiment_description, model_description, run_name
 from engage.training.settings import TrainSettings, with_spec_names
 
 REPO = Path(__file__).resolve().parents[3]

@@ -18,7 +18,6 @@ from engage.simulation.oracle import WorldOracle
 from engage.simulation.world import SimulatedWorld
 from engage.training import nuisance as nuisance_module
 from engage.training import oracle as oracle_module
-from engage.training import pipeline
 from engage.training.gate import (
     GateKnobs,
     decide_shipping,
@@ -31,6 +30,7 @@ from engage.training.nuisance import Nuisance, fit_outcome_models, fit_propensit
 from engage.training.oracle import Oracle, measure_truth, with_truth
 from engage.training.selection import best_constant, select_policy
 from engage.training.settings import TrainSettings
+from engage.training.shipping import shipped_policy
 from engage.training.split import EVAL_FRACTION, TrainingError, check_trainable, make_split
 from tests.constants import DEFAULTS, training_constants
 
@@ -134,9 +134,7 @@ def test_evaluation_decision_and_shipped_policy(steps) -> None:
 
     candidate = evaluation.policy  # the personalised policy at the floor the gate chose
     assert candidate.min_propensity == evaluation.min_propensity
-    shipped = pipeline._shipped_policy(
-        candidate, decision, "run-1", {"x": 1.0, "nan": float("nan")}
-    )
+    shipped = shipped_policy(candidate, decision, "run-1", {"x": 1.0, "nan": float("nan")})
     assert shipped is not candidate
     assert (shipped.mode, shipped.constant_action) == (decision.mode, evaluation.constant_action)
     assert shipped.metadata["metrics"] == {"x": 1.0} and shipped.metadata["run_id"] == "run-1"

@@ -1,0 +1,79 @@
+"""The evaluated candidate as it ships: its mode, constant action and provenance, checked
+against the data's outcome range and judged against the champion (:mod:`.promotion`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+
+from engage.policy.policy import Policy
+from engage.training.gate import Evaluation, ShipDecision
+from engage.training.objective import objective_values
+from engage.training.plausibility import check_plausibility
+from engage.training.promotion import (
+    Candidate,
+    evaluation_rows_dr,
+    predicted_outcomes,
+    prepare_registration,
+)
+from engage.training.settings import TrainSettings
+from engage.training.split import Split
+
+
+def shipped_policy(
+    candidate: Policy, decision: ShipDecision, run_id: str, metrics: dict[str, float]
+) -> Policy:
+    """The evaluated candidate as it ships: its mode, constant action and provenance."""
+    metadata = {
+        "run_id": run_id,
+        "trained_at": pd.Timestamp.now(tz="UTC").isoformat(),
+        "metrics": {k: v for k, v in metrics.items() if math.isfinite(v)},
+        "mode": decision.mode,
+        "decision": decision.reason,
+        "spec_fingerprint": candidate.spec.fingerprint,
+    }
+    return dataclasses.replace(
+        candidate, mode=decision.mode, constant_action=decision.constant_action, metadata=metadata
+    )
+
+
+def prepare_candidate(
+    policy: Policy,
+    split: Split,
+    evaluation: Evaluation,
+    decision: ShipDecision,
+    digest: str,
+    weights: dict[str, float],
+    settings: TrainSettings,
+) -> Candidate:
+    """Check the shipped policy against the data's outcome range, judge it against the
+    champion and log it as the run's model (registered only once the run has finished)."""
+    observed = {o: np.concatenate([split.train.y[o], split.eval.y[o]]) for o in split.train.y}
+    shipped = evaluation.values[decision.shipped]
+    plausibility = check_plausibility(
+        {"shipped policy's DR": shipped["dr"][0], "shipped policy's DM": shipped["dm"][0]},
+        predicted_outcomes(policy, evaluation),
+        objective_values({o: observed[o] for o in weights}, weights),
+        observed,
+    )
+    run_id = str(policy.metadata["run_id"])
+    # compared with the champion's on the evaluation rows, where both chose (promotion.py)
+    decisions = policy.candidates.encoded[evaluation.choices(policy.mode)]
+    new_dr = evaluation_rows_dr(
+        decisions, policy, evaluation, n_boot=settings.n_boot, seed=settings.seed
+    )
+    return prepare_registration(
+        policy,
+        evaluation,
+        new_dr,
+        plausibility,
+        input_example=split.eval.log[policy.spec.context_names].head(2),
+        lineage={"run_id": run_id, "data_digest": digest},
+        settings=settings.tracking,
+        n_boot=settings.n_boot,
+        seed=settings.seed,
+        keeps_logging=decision.keeps_logging,
+    )
