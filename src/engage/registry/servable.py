@@ -29,6 +29,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.store.artifact.utils.models import get_model_name_and_version
 
 from engage.contract.redaction import redact
+from engage.registry.uris import parse_registered_uri
 
 FINISHED = "FINISHED"
 #: version tags: the run behind the version was seen FINISHED / was found not to have finished
@@ -110,6 +111,9 @@ def resolve_model(client: MlflowClient, uri: str) -> ResolvedModel:
         )
     if not uri.startswith("models:/"):
         return ResolvedModel(uri, uri)
+    unpromoted = _alias_missing(client, uri)
+    if unpromoted is not None:
+        return ResolvedModel(uri, uri, unpromoted)
     resolved = get_model_name_and_version(client, uri)
     if len(resolved) == 1:  # models:/<model id>: a logged model, not a registered version
         model_id = resolved[0]
@@ -126,6 +130,37 @@ def resolve_model(client: MlflowClient, uri: str) -> ResolvedModel:
         name,
         str(mv.version),
         mv.run_id,
+    )
+
+
+def _alias_missing(client: MlflowClient, uri: str) -> str | None:
+    """For ``models:/NAME@ALIAS`` whose model has versions but no such alias (a run that found
+    nothing confidently better is registered, not promoted): which version is the latest, why
+    its run did not promote it, and how to use it anyway. None in every other case (the store
+    then says what it says)."""
+    parts = parse_registered_uri(uri)
+    if parts is None or parts.alias is None:
+        return None
+    name, alias = parts.name, parts.alias
+    try:
+        if alias in client.get_registered_model(name).aliases:
+            return None
+        versions = model_versions(client, name)
+        if not versions:
+            return None
+        latest = max(versions, key=lambda v: int(v.version))
+        why = (
+            client.get_run(latest.run_id).data.tags.get("promotion_reason")
+            if latest.run_id
+            else None
+        )
+    except MlflowException:
+        return None
+    said = f" ({redact(why)})" if why else ""
+    return (
+        f"no version of {name} is its {alias}: the latest, version {latest.version}, was "
+        f"registered but not promoted{said}; to use it anyway, name it: "
+        f"--model-uri models:/{name}/{latest.version}"
     )
 
 

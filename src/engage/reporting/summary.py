@@ -102,7 +102,9 @@ def print_summary(result: TrainedRun, console: Console | None = None) -> None:
         )
     for line in decided_gain_lines(result.metrics):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-    console.print(f"policy shipped: [bold]{result.mode}[/] — {escape(result.decision_reason)}")
+    # "shipped" only when it serves: a version that was not promoted was chosen, not shipped
+    done = "shipped" if result.promoted else "chosen (not promoted)"
+    console.print(f"policy {done}: [bold]{result.mode}[/] — {escape(result.decision_reason)}")
     console.print(
         f"MLflow run {result.run_id} (experiment {result.experiment_id}) at {result.tracking_uri}"
     )

@@ -23,8 +23,9 @@ REAL = {
 }
 
 
-def _render(values: dict, **console) -> str:
+def _render(values: dict, promoted: bool = False, **console) -> str:
     result = TrainResult(
+        promoted=promoted,
         run_id="0123456789abcdef0123456789abcdef",
         experiment_id="1",
         tracking_uri="sqlite:///m.db",
@@ -59,7 +60,7 @@ def test_every_interval_appears_whole_at_80_columns() -> None:
 
 def test_no_empty_true_column_without_an_oracle() -> None:
     text = _render(REAL, width=80)
-    assert "true" not in text.lower().split("policy shipped")[0]
+    assert "true" not in text.lower().split("\npolicy ")[0]
 
 
 def test_true_values_appear_with_an_oracle() -> None:
@@ -77,3 +78,11 @@ def test_piped_output_is_plain_text_at_80_columns() -> None:
     assert "\x1b[" not in text
     for interval in _intervals(REAL):
         assert interval in text
+
+
+def test_only_a_promoted_policy_is_said_shipped() -> None:
+    # a version that was not promoted (lost to the champion, or the gate kept the logging
+    # policy) does not serve: the summary said "policy shipped" above "not promoted"
+    assert "policy chosen (not promoted): constant" in _render(REAL, width=120)
+    assert "policy shipped" not in _render(REAL, width=120)
+    assert "policy shipped: constant" in _render(REAL, promoted=True, width=120)
