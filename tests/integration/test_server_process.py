@@ -41,6 +41,7 @@ def test_example_request_over_real_http(server):
             "score_unit",
             "model",
             "decision_id",
+            "fit",
         }
         assert body["recommendations"][0]["rank"] == 1
         assert abs(sum(body["recommendations"][0]["posting_mix"].values()) - 1) < 1e-6

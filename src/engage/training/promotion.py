@@ -107,13 +107,22 @@ def judge_promotion(
     *,
     n_boot: int,
     seed: int,
+    keeps_logging: bool = False,
 ) -> Judgement:
     """Should the new version take the champion alias? Compared on this run's evaluation data
-    (the champion's DR estimated as the run's own, with ``n_boot`` draws seeded by ``seed``)."""
+    (the champion's DR estimated as the run's own, with ``n_boot`` draws seeded by ``seed``).
+    An implausible model is refused even with ``--force``; ``keeps_logging`` (the gate kept a
+    declared log's logging policy) refuses it unless forced."""
     if not plausibility.plausible:
         return Judgement(False, f"refused by the plausibility gate: {plausibility.reason}")
     if settings.force:
         return Judgement(True, "forced (--force)", forced=True)
+    if keeps_logging:
+        return Judgement(
+            False,
+            "nothing is confidently better than the logging policy; not promoted "
+            "(--force promotes it anyway)",
+        )
     client = MlflowClient()
     try:
         current = registry.champion(client, settings.model_name)
@@ -217,16 +226,18 @@ def prepare_registration(
 
     ``lineage`` holds the future version's tags (``run_id``, data digest, ...).
     ``keeps_logging``: the gate found nothing confidently better than the logging policy of a
-    log that declares it; the version is not promoted, whatever it would have been judged.
+    log that declares it; the version is not promoted unless forced (:func:`judge_promotion`).
     """
-    if keeps_logging:
-        judgement = Judgement(
-            False, "nothing is confidently better than the logging policy; not promoted"
-        )
-    else:
-        judgement = judge_promotion(
-            policy, evaluation, new_dr, plausibility, settings, n_boot=n_boot, seed=seed
-        )
+    judgement = judge_promotion(
+        policy,
+        evaluation,
+        new_dr,
+        plausibility,
+        settings,
+        n_boot=n_boot,
+        seed=seed,
+        keeps_logging=keeps_logging,
+    )
     info = registry.log_policy_model(policy, input_example)
     tracking.set_tags({**plausibility.tags, **judgement.tags})
     tags = {

@@ -10,7 +10,7 @@ from mlflow import MlflowClient
 from engage.registry import CHAMPION
 from engage.registry.servable import resolve_model
 
-REASON = "nothing is confidently better than the logging policy; not promoted"
+REASON = "nothing is confidently better than the logging policy; not promoted (--force promotes it anyway)"
 
 
 def _version(client: MlflowClient, name: str, reason: str) -> str:
