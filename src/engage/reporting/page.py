@@ -234,20 +234,16 @@ def _values(facts: RunFacts, figures: dict[str, str]) -> dict[str, Any]:
     if has_true:
         headers.append(("True value (simulation)", "num"))
     d = facts.data
-    apart = (
-        f" The gains at the top (and the decision to ship) were judged on {d.rows_gate:,} "
-        f"{rows_noun}, these values on the {d.rows_evaluated:,} held-out ones alone, so the "
-        "difference of two values here need not be the gain above."
-        if d.rows_gate > d.rows_evaluated
-        else ""
-    )
+    judged = max(d.rows_gate, d.rows_evaluated)
     note = (
-        f"Expected values are doubly robust estimates on held-out {rows_noun}, with "
+        f"Expected values are doubly robust estimates on the {judged:,} {rows_noun} the decision "
+        "judged (each valued by models that never saw it, so the difference of two values here "
+        "is the gain at the top), with "
         "95% intervals that also allow for the model's error where a plan's mix or cadence differs "
         "from what marketers did (they span the doubly robust estimate's and the model's own "
         "read-out's); what marketers did is the observed average. The model-free check "
         "(self-normalised inverse propensity scoring) credits only the style, with the other "
-        "choices marketers actually made." + apart
+        "choices marketers actually made."
     )
     return {
         **_fit(facts),

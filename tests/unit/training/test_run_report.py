@@ -289,3 +289,11 @@ def test_trim_background_cuts_the_empty_bottom(tmp_path) -> None:
     mpimg.imsave(png, img)
     trim_background(png)
     assert mpimg.imread(png).shape[0] == 100 + 24
+
+
+def test_the_values_table_is_said_to_be_of_the_rows_the_decision_judged(inputs, report) -> None:
+    # the gate values every row since issue 28: the note said "the held-out ones alone"
+    text = text_of(report.html)
+    rows = max(inputs.evaluation.gate_rows, inputs.evaluation.data.n)
+    assert f"doubly robust estimates on the {rows:,} " in text
+    assert "held-out ones alone" not in text
