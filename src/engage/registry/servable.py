@@ -111,10 +111,13 @@ def resolve_model(client: MlflowClient, uri: str) -> ResolvedModel:
         )
     if not uri.startswith("models:/"):
         return ResolvedModel(uri, uri)
-    unpromoted = _alias_missing(client, uri)
-    if unpromoted is not None:
+    try:
+        resolved = get_model_name_and_version(client, uri)
+    except MlflowException:
+        unpromoted = _alias_missing(client, uri)  # asked only once the alias did not resolve
+        if unpromoted is None:
+            raise
         return ResolvedModel(uri, uri, unpromoted)
-    resolved = get_model_name_and_version(client, uri)
     if len(resolved) == 1:  # models:/<model id>: a logged model, not a registered version
         model_id = resolved[0]
         model = client.get_logged_model(model_id)
