@@ -32,6 +32,7 @@ Writes ``benchmarks/results/closed_loop.{json,md}`` and ``closed_loop.png``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -201,7 +202,26 @@ def run_engage(stage: Stage, args: argparse.Namespace, tmp: Path, tracking: str)
     def policy(version: str):
         return loader.load(f"models:/{name}/{version}").policy
 
+    def judged(result) -> dict[str, Any]:
+        """What the run's gate made of its candidate: the mode, whether it was promoted, the
+        personalised policy's true regret and its DR gain over the logging policy (interval)."""
+        m = result.metrics
+        key = "gate.gain_vs_logged.learned"
+        return {
+            "mode": result.mode,
+            "promoted": bool(result.promoted),
+            "candidate_regret": stage.regret(
+                greedy_actions(
+                    dataclasses.replace(result.policy, mode="personalized"), stage.eval_profiles
+                )
+            ),
+            "learned_gain": [m.get(key), m.get(f"{key}_low"), m.get(f"{key}_high")],
+            "gate_rows": m.get("gate.rows"),
+        }
+
     result = fit(stage.first, None)
+    # the first champion serves even when the gate kept the logging policy: the loop needs a
+    # serving policy to start from (the product then serves the logging distribution)
     champion = candidate = result.version
     row0 = {"contender": "engage", "world": stage.name, "seed": stage.seed, "round": 0}
     rows = [
@@ -209,6 +229,7 @@ def run_engage(stage: Stage, args: argparse.Namespace, tmp: Path, tracking: str)
             **row0,
             "regret": stage.regret(greedy_actions(policy(champion), stage.eval_profiles)),
             "champion": champion,
+            **judged(result),
         }
     ]
     exploration = {"method": "epsilon", "epsilon": args.epsilon, "full": True}
@@ -244,7 +265,7 @@ def run_engage(stage: Stage, args: argparse.Namespace, tmp: Path, tracking: str)
                 "exploration_cost_model": model_cost / stage.unit,
                 "ope_on_round": ope_result,
                 "evaluated_version": evaluated_version,
-                "promoted": bool(result.promoted),
+                **judged(result),
                 "champion": champion,
                 "seconds": round(time.perf_counter() - started, 1),
             }

@@ -319,7 +319,7 @@ def fit_engage(log, world: SimulatedWorld, profiles, seed: int, trials: int | No
     gate = {
         k: v
         for k, v in result.metrics.items()
-        if k.startswith(("gate.gain_vs_", "gate.constant_", "gate.personal_floor"))
+        if k.startswith(("gate.gain_vs_", "gate.constant_", "gate.personal_floor", "gate.learned_"))
     }
     extra = {
         "mode": result.mode,

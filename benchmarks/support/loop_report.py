@@ -43,6 +43,16 @@ def summary(res: dict[str, Any]) -> dict[str, Any]:
                 r: float(np.mean([x["regret"] for x in v])) for r, v in engage.items()
             },
             "vw_regret": {r: float(np.mean([x["regret"] for x in v])) for r, v in vw.items()},
+            # what each round's run learned (the personalised policy, promoted or not) and how
+            # many of the seeds' runs were promoted: the learner's limit against the gate's
+            "candidate_regret": {
+                r: float(np.mean([x["candidate_regret"] for x in v]))
+                for r, v in engage.items()
+                if all("candidate_regret" in x for x in v)
+            },
+            "promoted": {
+                r: sum(bool(x.get("promoted")) for x in v) for r, v in engage.items() if r > 0
+            },
             "engage_cost": {
                 r: float(np.mean([x["exploration_cost"] for x in v]))
                 for r, v in engage.items()
@@ -154,6 +164,12 @@ def markdown(res: dict[str, Any]) -> str:
             "| engage champion | "
             + " | ".join(f"{w['engage_regret'][r]:.3f}" for r in rounds)
             + " |",
+            "| engage candidate (personalised, as learned) | "
+            + " | ".join(f"{w['candidate_regret'].get(r, float('nan')):.3f}" for r in rounds)
+            + " |",
+            "| engage runs promoted (of the seeds) | - | "
+            + " | ".join(str(w["promoted"].get(r, 0)) for r in rounds[1:])
+            + " |",
             "| VW greedy | "
             + " | ".join(f"{w['vw_regret'].get(r, float('nan')):.3f}" for r in rounds)
             + " |",
@@ -225,6 +241,7 @@ def plot(res: dict[str, Any], path: Path) -> None:
         for key, label, style in (
             ("engage_regret", "engage champion", "-o"),
             ("vw_regret", "VW greedy", "--s"),
+            ("candidate_regret", "engage candidate (as learned)", ":^"),
         ):
             ax.plot(list(w[key]), list(w[key].values()), style, label=label)
         if w["engage_cost"]:

@@ -16,10 +16,11 @@ def simultaneous_gains(
     *,
     n_boot: int = 200,
     seed: int = 0,
+    level: float = 0.95,
 ) -> tuple[list[Estimate], float]:
-    """Paired DR gains over the logged policy of ``g`` policies at once, with 95% intervals
-    that hold for all of them together: the one to trust when a policy is *chosen* among them
-    on the same rows.
+    """Paired DR gains over the logged policy of ``g`` policies at once, with intervals (95%
+    unless ``level`` says otherwise) that hold for all of them together: the one to trust when
+    a policy is *chosen* among them on the same rows.
 
     ``target_styles`` and ``q_targets`` are ``(n, g)``: column ``j`` is policy ``j``'s style
     and objective per row, as in :func:`gain_over_logged`. Each interval is the point gain plus
@@ -30,7 +31,7 @@ def simultaneous_gains(
     the estimates in column order and ``c``.
     """
     dr = _dr_columns(data, target_styles, q_targets)
-    return _max_t_band(dr - data.reward[:, None], n_boot, seed)
+    return _max_t_band(dr - data.reward[:, None], n_boot, seed, level)
 
 
 def simultaneous_values(
@@ -40,10 +41,11 @@ def simultaneous_values(
     *,
     n_boot: int = 200,
     seed: int = 0,
+    level: float = 0.95,
 ) -> tuple[list[Estimate], float]:
     """DR values of ``g`` policies with the intervals of :func:`simultaneous_gains` (the
     policies' values, not their gains over the logged policy)."""
-    return _max_t_band(_dr_columns(data, target_styles, q_targets), n_boot, seed)
+    return _max_t_band(_dr_columns(data, target_styles, q_targets), n_boot, seed, level)
 
 
 def simultaneous_differences(
@@ -83,9 +85,13 @@ def _dr_columns(data: LoggedData, target_styles: np.ndarray, q_targets: np.ndarr
     return _dr_terms(data, styles, q, _weights(data, None))
 
 
-def _max_t_band(terms: np.ndarray, n_boot: int, seed: int) -> tuple[list[Estimate], float]:
-    """Column means of ``terms`` (n, g) with a studentised max-t bootstrap band (95%)."""
+def _max_t_band(
+    terms: np.ndarray, n_boot: int, seed: int, level: float = 0.95
+) -> tuple[list[Estimate], float]:
+    """Column means of ``terms`` (n, g) with a studentised max-t bootstrap band at ``level``."""
     _check_boot(n_boot)
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be between 0 and 1 (exclusive); got {level}")
     n = terms.shape[0]
     point = terms.mean(axis=0)
     (boot,) = _bootstrap_sums([np.ascontiguousarray(terms)], n_boot, seed)
@@ -95,7 +101,7 @@ def _max_t_band(terms: np.ndarray, n_boot: int, seed: int) -> tuple[list[Estimat
     crit = 0.0
     if moving.any():
         deviation = np.abs(draws[:, moving] - point[moving]) / se[moving]
-        crit = float(np.quantile(deviation.max(axis=1), 0.95))
+        crit = float(np.quantile(deviation.max(axis=1), level))
     return [
         Estimate(float(v), float(v - crit * e), float(v + crit * e))
         for v, e in zip(point, se, strict=True)

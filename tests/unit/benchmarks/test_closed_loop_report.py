@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.closed_loop import TARGETS  # the targets the benchmark reports against
 from benchmarks.support.loop_report import markdown, summary
 
@@ -35,8 +37,17 @@ def _rows():
             if r
             else {}
         )
+        judged = {"candidate_regret": e - 0.1, "promoted": r == 2}
         rows.append(
-            {"contender": "engage", "world": "hard", "seed": 0, "round": r, "regret": e, **extra}
+            {
+                "contender": "engage",
+                "world": "hard",
+                "seed": 0,
+                "round": r,
+                "regret": e,
+                **extra,
+                **judged,
+            }
         )
     return rows
 
@@ -53,6 +64,8 @@ def test_summary_and_verdicts():
     }
     s = summary(res)["hard"]
     assert s["engage_regret"] == {0: 0.6, 1: 0.5, 2: 0.53}
+    assert s["candidate_regret"] == pytest.approx({0: 0.5, 1: 0.4, 2: 0.43})
+    assert s["promoted"] == {1: 0, 2: 1}
     assert s["coverage"]["dr.covers"] == 1.0 and s["coverage"]["kdr.covers"] == 0.0
     text = markdown(res)
     assert "**Reduced run**: 1 seed" in text
@@ -60,3 +73,5 @@ def test_summary_and_verdicts():
     assert "largest rise +0.030 | not reached" in text  # 0.50 -> 0.53
     assert "worst ratio 0.59 | not reached" in text  # round 2: 0.53 / 0.9
     assert "| hard | 0 | 1 | 1.000 | 0.900 |" in text
+    assert "| engage candidate (personalised, as learned) | 0.500 | 0.400 | 0.430 |" in text
+    assert "| engage runs promoted (of the seeds) | - | 0 | 1 |" in text

@@ -455,3 +455,14 @@ def test_simultaneous_differences_name_the_reference_that_does_not_fit():
     data, t, q_t, _ = simulate(np.random.default_rng(16), 40)
     with pytest.raises(ValueError, match="reference.target_style"):
         simultaneous_differences(data, (t[:30], q_t), t[:, None], q_t[:, None])
+
+
+def test_simultaneous_gains_at_a_higher_level_are_wider_and_the_level_is_checked():
+    data, t, q_t, _ = simulate(np.random.default_rng(14), 2_000)
+    styles, q = np.column_stack([t, (t + 1) % 3]), np.column_stack([q_t, q_t + 0.1])
+    at95, c95 = simultaneous_gains(data, styles, q, n_boot=200, seed=0)
+    at99, c99 = simultaneous_gains(data, styles, q, n_boot=200, seed=0, level=0.99)
+    assert c99 > c95
+    assert all(b.low < a.low for a, b in zip(at95, at99, strict=True))
+    with pytest.raises(ValueError, match="level"):
+        simultaneous_gains(data, styles, q, n_boot=50, level=1.0)

@@ -352,6 +352,7 @@ def test_the_gate_chooses_with_one_band_over_every_variant(steps) -> None:
         Contender,
         choose_constant,
         value_constants,
+        FAMILY_LEVEL,
         variant_band,
     )
     from engage.training.gate.rows import GateRows, training_rows
@@ -400,6 +401,21 @@ def test_the_gate_chooses_with_one_band_over_every_variant(steps) -> None:
         pooled, style[:, None], q[:, None], n_boot=settings.n_boot, seed=settings.seed
     )
     assert band.critical > alone
+    # the personalised policy's interval is its own family's band (the floors, at 97.5%), not
+    # widened by the hundreds of constants it is not chosen among
+    l_style, l_q = learned.on_gate(codes)
+    (own_family,), floors_alone = ope.simultaneous_gains(
+        pooled,
+        l_style[:, None],
+        l_q[:, None],
+        n_boot=settings.n_boot,
+        seed=settings.seed,
+        level=FAMILY_LEVEL,
+    )
+    assert band.learned_critical == pytest.approx(floors_alone)
+    assert band.gains[0].low == pytest.approx(own_family.low)
+    assert band.learned_critical < band.critical
+    assert evaluation.metrics["gate.learned_critical"] > 0
     # the values shown are the band's too, on every row
     v = band.values[1 + chosen.column]
     assert evaluation.values["best_constant"]["dr"] == pytest.approx((v.value, v.low, v.high))

@@ -3,7 +3,7 @@ the run's metrics, its summary, report and headline all read.
 
 Every figure is on the gate's rows (every clean row, :mod:`.rows`). The personalised policy's
 and the best constant's DR values and gains over the logged policy carry the intervals of the
-band over every variant the gate chose among (:func:`.contenders.variant_band`); the
+bands over every variant the gate chose among (:func:`.contenders.variant_band`); the
 baseline's are its own (it is not chosen). Every gain is over the logging policy, whose value
 is the observed mean (``logged``).
 """
