@@ -116,8 +116,8 @@ def to_frame(
         row[spec.style.name] = rec.style
         for col in spec.mix_columns:
             row[col] = rec.posting_mix.get(col.removeprefix("mix_"))
-        for col in spec.extra_decisions:
-            row[col.name] = rec.decisions.get(col.name)
+        for decision in spec.extra_decisions:
+            row[decision.name] = rec.decisions.get(decision.name)
         for name in spec.outcome_names:
             row[name] = outcomes.get(name, np.nan)
         row[str(out.propensity_column)] = rec.probability
@@ -168,8 +168,8 @@ def recorded_actions(spec: CampaignSpec, frame: pd.DataFrame) -> tuple[Any, int]
         density=density,
         mix_concentration=pd.to_numeric(frame[names["mix_concentration"]]).to_numpy(float),
         half_width=frame[[names[f"half_width:{c.name}"] for c in numeric]].to_numpy(float),
-        low=[-np.inf if c.min is None else c.min for c in numeric],
-        high=[np.inf if c.max is None else c.max for c in numeric],
+        low=np.array([-np.inf if c.min is None else c.min for c in numeric], dtype=float),
+        high=np.array([np.inf if c.max is None else c.max for c in numeric], dtype=float),
     ), missing
 
 

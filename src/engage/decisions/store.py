@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -25,6 +25,8 @@ from engage.decisions.records import DecisionRecord, as_utc, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30.0  # how long an SQLite statement waits for another's lock
+#: a SELECT of any columns (what the decision windows filter)
+_Query = TypeVar("_Query", bound="sa.Select[*tuple[Any, ...]]")
 
 
 class StoreError(RuntimeError):
@@ -345,7 +347,7 @@ def open_store(url: str) -> DecisionStore:
     return DecisionStore(engine)
 
 
-def _in_window(query: sa.Select, since: datetime | None, until: datetime | None) -> sa.Select:
+def _in_window(query: _Query, since: datetime | None, until: datetime | None) -> _Query:
     """``query`` over the decisions made in ``[since, until)`` (an open side when None)."""
     decided_at = tables.decisions.c.decided_at
     if since is not None:
