@@ -53,6 +53,7 @@ from engage.policy.constraints import ConstraintError, Constraints
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.explanation import Explainer, contributions
 from engage.policy.intervals import IntervalModel
+from engage.policy.logging_policy import logging_options
 from engage.policy.narration import Narrator
 from engage.policy.notes import policy_note, support_level
 from engage.policy.ranking import Ranking, top_choice
@@ -152,7 +153,8 @@ class Policy(SupportReach):
         for name, (got, want) in shapes.items():
             if got != want:
                 raise ValueError(f"policy {name} has shape {got}; expected {want} (clusters, ...)")
-        self._pinned_basis: Basis = "baseline" if self.mode == "baseline" else "constant"
+        bases: dict[str, Basis] = {"baseline": "baseline", "logging": "logging"}
+        self._pinned_basis: Basis = bases.get(self.mode, "constant")
         rows = np.asarray(self.candidates.support_rows, dtype=float)
         searched = np.asarray(self.candidates.kind) == "search"
         self._supported = ~searched | ~(rows < self.min_support_rows)
@@ -249,10 +251,15 @@ class Policy(SupportReach):
         weights = self.weights(objective)
         predicted = weighted(preds, weights)
         allowed = self._allowed(prop, index, valid, constraints)
+        logging = (
+            logging_options(self, context, prop, constraints) if self.mode == "logging" else None
+        )
+        if logging is not None:
+            allowed = allowed | self._logging_allowed(index, valid, logging)
         codes = self.candidates.style_codes[index]
         discount = self.support_discount(np.take_along_axis(prop, codes, axis=1))
         score = predicted - discount
-        pinned = self._pinned(context, prop, index)
+        pinned = self._pinned(context, prop, index, logging)
         return Ranking(
             support_rows=self._support_rows(context, index),
             preds=preds,
@@ -266,6 +273,7 @@ class Policy(SupportReach):
             typical=None if typical_preds is None else weighted(typical_preds, weights),
             index=index,
             pinned=pinned,
+            logging=logging,
         )
 
     def choose(
