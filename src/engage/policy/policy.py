@@ -26,7 +26,10 @@ did. Otherwise ``mode`` is ``"constant"``: the best single action is recommended
 basis ``"constant"``, for every profile it is allowed for, whatever its score; or
 ``"baseline"``: each profile's baseline action (what marketers of similar profiles typically
 do with the style they most often pick) comes first, with basis ``"baseline"``. The others
-follow by score. Where
+follow by score. On a log that declares its propensities, ``"logging"``: the logging
+distribution (:mod:`engage.policy.logging_policy`): the first recommendation's style is drawn
+with its propensity and served with the typical plan of similar profiles, the other styles'
+plans follow, most likely first, every one with basis ``"logging"``. Where
 the caller's constraints or the log's support exclude it, the answer's policy note says so
 (``fallback``) and the first recommendation is the best-scoring allowed action.
 

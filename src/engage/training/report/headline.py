@@ -116,16 +116,7 @@ def headline_sentences(
             f"ships ({_tailoring_words(vs, unit)}).",
         )
     if mode == "logging":
-        return (
-            f"{LOGGING_SERVED}: each profile's style is drawn with the probability the logging "
-            f"policy gives it ({style_mix(recommended)} in one draw), with the plan marketers of "
-            "similar profiles use with that style, and the probability is recorded with each "
-            "decision so the log keeps its value.",
-            f"Serving it {over_logged}.",
-            "Neither a plan tailored to each profile nor one plan for everyone "
-            f"({constant_plan}) was confirmed better than the logging policy "
-            f"({_tailoring_words(vs, unit)}).",
-        )
+        return _logging_sentences(style_mix(recommended), over_logged, constant_plan, vs, unit)
     first = f"The model recommends the same plan for every {row}: {constant_plan}."
     if baseline_share > 0:
         first = (
@@ -146,6 +137,22 @@ def headline_sentences(
         "than what marketers did, so"
     ) + f" the single plan ships ({_tailoring_words(vs, unit)})."
     return first, f"Following it {over_logged}.", tried
+
+
+def _logging_sentences(
+    styles: str, over_logged: str, constant_plan: str, vs: Gain, unit: str
+) -> tuple[str, ...]:
+    """The opening of a logging policy's report (the logging distribution is served)."""
+    return (
+        f"{LOGGING_SERVED}: each profile's style is drawn with the probability the logging "
+        f"policy gives it ({styles} in one draw), with the plan marketers of similar profiles "
+        "use with that style, and the probability is recorded with each decision so the log "
+        "keeps its value.",
+        f"Serving it {over_logged}.",
+        "Neither a plan tailored to each profile nor one plan for everyone "
+        f"({constant_plan}) was confirmed better than the logging policy "
+        f"({_tailoring_words(vs, unit)}).",
+    )
 
 
 def _versus_words(gain: Gain, row: str) -> str:
