@@ -63,7 +63,7 @@ def test_run_logs_everything_and_registers_champion(trained) -> None:
     run = MlflowClient().get_run(trained.run_id)
     for name in REQUIRED_METRICS:
         assert name in run.data.metrics, name
-    assert run.data.tags["schema_version"] == SCHEMA_VERSION == "4"
+    assert run.data.tags["schema_version"] == SCHEMA_VERSION == "5"
     assert run.data.tags["spec_fingerprint"] == trained.policy.spec.fingerprint
     assert "git_sha" in run.data.tags
     assert run.data.params["split"] == "time"

@@ -35,6 +35,7 @@ from engage.policy.exploration import (
     style_cost,
     thin,
 )
+from engage.policy.logging_policy import served_probabilities
 
 
 class Ranked(Protocol):
@@ -72,6 +73,9 @@ class Served(Generic[R]):
     density: float | None = None  # density of the continuous draw at the drawn action
     parameters: dict[str, Any] = field(default_factory=dict)  # the continuous draw's
     cost: float = 0.0  # expected objective given up by exploring (model-estimated)
+    # how the served style was drawn when not by the request's exploration: "logging" (a
+    # logging policy's answer, drawn from the logging distribution); None: the exploration's
+    method: str | None = None
 
 
 def ask_k(top_k: int, how: Exploration, n_styles: int) -> int:
@@ -129,6 +133,39 @@ def explore(
     if how.full and continuous is not None:
         out = _draw_action(out, recs[served], continuous, seed, allowed - cost)
     return out
+
+
+def draw_logging(
+    recommendations: Sequence[R], profile: Mapping[str, Any], decision_id: str, top_k: int
+) -> Served[R]:
+    """A logging policy's answer served: the style drawn from the logging distribution over
+    the options the policy listed (one per style it may draw, each with its
+    ``support.propensity``; :func:`engage.policy.logging_policy.served_probabilities`), seeded
+    from ``(profile, decision_id)`` as exploration's draws are. The drawn option goes first;
+    its probability is the one recorded, with no density (the mix and cadence are not drawn).
+    A request's exploration does not apply: the served style is already drawn with known
+    probabilities."""
+    recs = list(recommendations)
+    p = served_probabilities([_propensity(rec) for rec in recs])
+    got = draw_from(p, int(p.argmax()), draw_seed(profile, decision_id))
+    options = [
+        {
+            "style": rec.style,
+            "score": float(rec.model_score),
+            "probability": float(q),
+            "posting_mix": dict(rec.posting_mix),
+            "decisions": dict(rec.decisions),
+        }
+        for rec, q in zip(recs, p, strict=True)
+    ]
+    order = [got.index, *[i for i in range(len(recs)) if i != got.index]][:top_k]
+    return Served(
+        [recs[i] for i in order], got.probability, got.index != 0, options, method="logging"
+    )
+
+
+def _propensity(rec: Any) -> float:
+    return float(rec.support.propensity)
 
 
 def _objective(rec: Any) -> float:
@@ -201,8 +238,10 @@ def record(
         posting_mix=dict(action["posting_mix"]),
         decisions=dict(action["decisions"]),
         probability=served.probability,
-        method=how.method,
-        exploration={
+        method=served.method or how.method,
+        exploration={}
+        if served.method
+        else {
             "epsilon": how.epsilon,
             "temperature": how.temperature,
             **({"full": 1.0} if how.full else {}),

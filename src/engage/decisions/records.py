@@ -49,7 +49,10 @@ class DecisionRecord:
             is ``probability * density``.
         continuous: that distribution's parameters (mix concentration and contraction, the
             numeric decisions' half-widths, the budget's scale); empty where none.
-        method: the exploration method (``greedy``, ``epsilon``, ``softmax``).
+        method: the exploration method (``greedy``, ``epsilon``, ``softmax``), or
+            ``logging``: a logging policy's answer, its style drawn from the logging
+            distribution (``probability`` that style's, ``density`` None, ``exploration``
+            empty).
         exploration: the method's parameters, and ``cost``: the expected objective given up
             by exploring (model-estimated).
         objective: the outcome weights the answer ranked by.

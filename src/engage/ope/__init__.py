@@ -27,6 +27,7 @@ from engage.ope.estimators import (
     gain_over_logged,
     logged_policy_value,
     logged_where_matched,
+    stochastic_policy_value,
 )
 from engage.ope.values import Values, as_triples, estimate_metrics, value_metrics, with_range
 
@@ -53,6 +54,7 @@ __all__ = [
     "simultaneous_differences",
     "simultaneous_gains",
     "simultaneous_values",
+    "stochastic_policy_value",
     "value_metrics",
     "with_range",
 ]

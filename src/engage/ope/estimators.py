@@ -222,3 +222,59 @@ def effective_sample_size(weights: np.ndarray) -> float:
         return 0.0
     total = float(w.sum())
     return total * total / sum_sq
+
+
+def stochastic_policy_value(
+    data: LoggedData,
+    probability: np.ndarray,
+    q_targets: np.ndarray,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> tuple[dict[str, Estimate], Estimate]:
+    """DM, IPS, SNIPS and DR of a *stochastic* target policy that serves style ``k`` with
+    probability ``probability[i, k]`` and then the action whose model prediction is
+    ``q_targets[i, k]``, and its paired DR gain over the logging policy.
+
+    A stochastic policy is the mixture of the deterministic ones it draws from, so each
+    estimator's per-row term is the probability-weighted sum of theirs: ``DM = mean(sum_k
+    pi_k q_k)``, the matched weight of row ``i`` is ``pi_i(a_i) / p_i``, and ``DR = mean(sum_k
+    pi_k q_k + pi_i(a_i) / p_i (y - q_logged))``. Unbiased under the conditions a
+    deterministic policy's are (:mod:`engage.ope.estimators`); the gain's per-row difference
+    is the DR term less the row's reward, as in :func:`gain_over_logged`.
+
+    Args:
+        data: the validated log.
+        probability: the target's style probabilities, (n, K), rows summing to 1.
+        q_targets: the model's prediction of the action served for each style, (n, K).
+        n_boot: bootstrap resamples of rows for the 95% percentile intervals.
+        seed: seed of the resamples.
+    """
+    _check_boot(n_boot)
+    pi = np.asarray(probability, dtype=float)
+    q = np.asarray(q_targets, dtype=float)
+    if pi.shape != q.shape or pi.ndim != 2 or pi.shape[0] != data.n:
+        raise ValueError(
+            f"probability {pi.shape} and q_targets {q.shape} must both be (n={data.n}, K)"
+        )
+    if not (np.isfinite(pi).all() and np.isfinite(q).all()) or (pi < 0).any():
+        raise ValueError("probability must be finite and >= 0, q_targets finite")
+    if (data.style >= pi.shape[1]).any():
+        raise ValueError(f"a logged style code is >= the K={pi.shape[1]} styles given")
+    matched = pi[np.arange(data.n), data.style] * _weights(data, None)
+    dm = (pi * q).sum(1)
+    terms = np.empty((data.n, 4))
+    terms[:, _DM] = dm
+    terms[:, _IPS_NUM] = matched * data.reward
+    terms[:, _SNIPS_DEN] = matched
+    terms[:, _DR] = dm + matched * (data.reward - data.q_logged)
+    diff = np.ascontiguousarray((terms[:, _DR] - data.reward)[:, None])
+    point = _values(terms.sum(axis=0), data.n)
+    boot, boot_diff = _bootstrap_sums([terms, diff], n_boot, seed)
+    low, high = _interval(_values(boot, data.n))
+    g_low, g_high = _interval(boot_diff[:, 0] / data.n)
+    values = {
+        name: Estimate(float(point[k]), float(low[k]), float(high[k]))
+        for k, name in enumerate(ESTIMATORS)
+    }
+    return values, Estimate(float(diff.mean()), float(g_low), float(g_high))

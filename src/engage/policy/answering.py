@@ -12,7 +12,7 @@ import numpy as np
 
 from engage.policy.constraints import Constraints
 from engage.policy.fit import with_training_figures
-from engage.policy.ranking import rank_styles, runner_up
+from engage.policy.ranking import Ranking, rank_styles, runner_up
 from engage.policy.results import Answer, Basis, Explanation
 
 if TYPE_CHECKING:
@@ -37,9 +37,13 @@ def answer_context(
     ]
     codes = [policy.candidates.style_codes[r.rows(i)] for i in range(len(context))]
     orders = [
-        rank_styles(r.score[i], r.allowed[i], codes[i], r.choice[i], top_k, pinned=pinned[i])
+        logging_order(r, i, top_k)
+        if r.logging is not None and pinned[i]
+        else rank_styles(r.score[i], r.allowed[i], codes[i], r.choice[i], top_k, pinned=pinned[i])
         for i in range(len(context))
     ]
+    # a logging policy's options are all drawn, none ranked by score (basis "logging")
+    every = [r.logging is not None and p for p in pinned]
     pairs = [(i, o[0], runner_up(o, codes[i])) for i, o in enumerate(orders) if len(o) >= 2]
     # the candidate row each profile's pin names (-1: none), and what pinned it: the
     # constant action, or the profile's baseline (a baseline policy's, or a supported
@@ -82,7 +86,7 @@ def answer_context(
                     i,
                     j,
                     r,
-                    pinned=pinned[i] and rank == 1,
+                    pinned=pinned[i] and (rank == 1 or every[i]),
                     halfwidth=widths[i][rank - 1],
                     basis=bases[i],
                 )
@@ -95,3 +99,17 @@ def answer_context(
         )
         for i, order in enumerate(orders)
     ]
+
+
+def logging_order(r: Ranking, i: int, top_k: int) -> list[int]:
+    """A logging policy's options for profile ``i`` of ``r``, in positions: the drawn one (the
+    pin) first, then the action of every other style it may draw, most likely first (the
+    serving layer draws among them again with the decision id: every option must be listed
+    when it asks for one per style)."""
+    assert r.logging is not None and r.pinned is not None
+    index, p, rows = r.rows(i), r.logging.probability[i], r.logging.rows[i]
+    first = int(r.pinned[i])
+    drawn = int(np.flatnonzero(rows == index[first])[0])
+    others = [k for k in np.argsort(-p, kind="stable") if p[k] > 0 and k != drawn]
+    positions = [int(np.flatnonzero(index == rows[k])[0]) for k in others]
+    return [first, *positions][:top_k]

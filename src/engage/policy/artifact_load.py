@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import lightgbm as lgb
 import numpy as np
@@ -28,6 +29,7 @@ from engage.policy.candidates import CandidateSet
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.intervals import IntervalModel, IntervalModelError
 from engage.policy.policy import Policy, StyleCorrections
+from engage.policy.results import PolicyMode
 from engage.policy.support import ProfileClusters
 
 
@@ -76,6 +78,11 @@ def load_policy(directory: str | Path) -> Policy:
         raise ArtifactError(
             f"artifact's constant_scope is {scope!r}; expected 'everyone' or 'supported'"
         )
+    mode = fields["mode"]
+    if mode not in get_args(PolicyMode):
+        raise ArtifactError(
+            f"artifact's mode is {mode!r}; expected one of {', '.join(get_args(PolicyMode))}"
+        )
     models = directory / MODELS_DIR
     intervals = None
     if fields["interval_model"]:
@@ -107,7 +114,7 @@ def load_policy(directory: str | Path) -> Policy:
             pessimism=fields["pessimism"],
             n_train=fields["n_train"],
             score_sd=fields["score_sd"],
-            mode=fields["mode"],
+            mode=mode,
             constant_action=fields["constant_action"],
             interval_halfwidth=fields["interval_halfwidth"],
             interval_level=fields["interval_level"],

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from engage.contract.spec import CampaignSpec, CategoricalColumn
-from engage.policy.notes import policy_note, support, support_level
+from engage.policy.notes import LOGGING_SERVED, policy_note, support, support_level
 
 __all__ = [
     "Gap",
@@ -219,6 +219,13 @@ class Narrator:
         phrases = ", ".join(f"{_fmt(x)} against {_fmt(y)} {units[o]}" for o, x, y in gap.outcomes)
         outcomes = f" ({phrases})" if phrases else ""
         amount = f"{abs(gap.difference):.2f} {gap.unit.points}"
+        if gap.pinned and gap.basis == "logging":
+            side = "above" if gap.difference >= 0 else "below"
+            return (
+                f"{LOGGING_SERVED}: {style_a} comes first because it was drawn from it, not "
+                f"because of its score (for this {self.subject} the model scores it {amount} "
+                f"{side} {style_b}{outcomes})."
+            )
         if gap.pinned and gap.difference < 0 and gap.basis == "baseline":
             return (
                 f"{_capital(style_a)} comes first because it is what marketers of similar "

@@ -14,6 +14,14 @@ from engage.policy.results import Fallback, PolicyMode, PolicyNote, Support, Sup
 # up "limited"; below it "poor", which is also exactly where ``within_support`` is false.
 GOOD_PROPENSITY = 0.15
 
+# The one wording of a logging policy (mode "logging"): the answer's note, the explanation's
+# summary, and training's ship reason and report headline all start from it (training's words
+# are in engage.training.gate.reasons, which imports it: the policy sits below training).
+LOGGING_SERVED = (
+    "Nothing was confidently better than the logging policy (the randomised experiment or the "
+    "decisions the service recorded), so this is the logging distribution being served"
+)
+
 POLICY_NOTES: dict[str, str] = {
     "constant": (
         "One single action was better than what marketers did with confidence on held-out "
@@ -28,6 +36,12 @@ POLICY_NOTES: dict[str, str] = {
         "with confidence on held-out data, so the first recommendation is what marketers of "
         "similar profiles typically do (their most frequent style, with its usual mix and "
         "cadence); the other recommendations are ranked by their score for the profile."
+    ),
+    "logging": (
+        f"{LOGGING_SERVED}: the first recommendation's style is drawn with the probability the "
+        "logging policy gives it for such a profile (recorded with the decision), with the plan "
+        "marketers of similar profiles use with that style; the others are the plans of the "
+        "other styles it could have drawn, most likely first."
     ),
 }
 

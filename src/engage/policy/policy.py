@@ -26,7 +26,10 @@ did. Otherwise ``mode`` is ``"constant"``: the best single action is recommended
 basis ``"constant"``, for every profile it is allowed for, whatever its score; or
 ``"baseline"``: each profile's baseline action (what marketers of similar profiles typically
 do with the style they most often pick) comes first, with basis ``"baseline"``. The others
-follow by score. Where
+follow by score. On a log that declares its propensities, ``"logging"``: the logging
+distribution (:mod:`engage.policy.logging_policy`): the first recommendation's style is drawn
+with its propensity and served with the typical plan of similar profiles, the other styles'
+plans follow, most likely first, every one with basis ``"logging"``. Where
 the caller's constraints or the log's support exclude it, the answer's policy note says so
 (``fallback``) and the first recommendation is the best-scoring allowed action.
 
@@ -53,6 +56,7 @@ from engage.policy.constraints import ConstraintError, Constraints
 from engage.policy.encoding import FeatureBuilder
 from engage.policy.explanation import Explainer, contributions
 from engage.policy.intervals import IntervalModel
+from engage.policy.logging_policy import logging_options
 from engage.policy.narration import Narrator
 from engage.policy.notes import policy_note, support_level
 from engage.policy.ranking import Ranking, top_choice
@@ -152,7 +156,8 @@ class Policy(SupportReach):
         for name, (got, want) in shapes.items():
             if got != want:
                 raise ValueError(f"policy {name} has shape {got}; expected {want} (clusters, ...)")
-        self._pinned_basis: Basis = "baseline" if self.mode == "baseline" else "constant"
+        bases: dict[str, Basis] = {"baseline": "baseline", "logging": "logging"}
+        self._pinned_basis: Basis = bases.get(self.mode, "constant")
         rows = np.asarray(self.candidates.support_rows, dtype=float)
         searched = np.asarray(self.candidates.kind) == "search"
         self._supported = ~searched | ~(rows < self.min_support_rows)
@@ -249,10 +254,15 @@ class Policy(SupportReach):
         weights = self.weights(objective)
         predicted = weighted(preds, weights)
         allowed = self._allowed(prop, index, valid, constraints)
+        logging = (
+            logging_options(self, context, prop, constraints) if self.mode == "logging" else None
+        )
+        if logging is not None:
+            allowed = allowed | self._logging_allowed(index, valid, logging)
         codes = self.candidates.style_codes[index]
         discount = self.support_discount(np.take_along_axis(prop, codes, axis=1))
         score = predicted - discount
-        pinned = self._pinned(context, prop, index)
+        pinned = self._pinned(context, prop, index, logging)
         return Ranking(
             support_rows=self._support_rows(context, index),
             preds=preds,
@@ -266,6 +276,7 @@ class Policy(SupportReach):
             typical=None if typical_preds is None else weighted(typical_preds, weights),
             index=index,
             pinned=pinned,
+            logging=logging,
         )
 
     def choose(

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from engage.policy.logging_policy import LoggingOptions
 
 
 @dataclass(frozen=True)
@@ -29,9 +33,12 @@ class Ranking:
             action of its likeliest style), (n,); None unless asked for.
         index: each profile's candidate rows, (n, k).
         pinned: the position of the action a constant or baseline policy recommends first
-            whatever its score, (n,); -1 where none.
+            whatever its score (a logging policy: the action of the style it drew), (n,); -1
+            where none.
         support_rows: logged campaigns of the candidate's style, by similar profiles, near
             each candidate action, (n, k); NaN where not measured.
+        logging: a logging policy's options (:mod:`engage.policy.logging_policy`); None for
+            any other mode.
     """
 
     preds: np.ndarray
@@ -46,6 +53,7 @@ class Ranking:
     typical: np.ndarray | None = None
     pinned: np.ndarray | None = None
     support_rows: np.ndarray | None = None
+    logging: LoggingOptions | None = None
 
     @property
     def chosen(self) -> np.ndarray:

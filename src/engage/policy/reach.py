@@ -19,6 +19,7 @@ import numpy as np
 from engage.contract.spec import CampaignSpec
 from engage.policy.candidates import CandidateSet
 from engage.policy.constraints import Constraints, allowed_actions
+from engage.policy.logging_policy import LoggingOptions, draw_styles, profile_seeds
 from engage.policy.results import ConstantScope, PolicyMode
 from engage.policy.scoring import softmax, support_discount
 from engage.policy.support import ProfileClusters
@@ -171,18 +172,37 @@ class SupportReach:
         return allowed
 
     def _pinned(
-        self, context: np.ndarray, prop: np.ndarray, index: np.ndarray
+        self,
+        context: np.ndarray,
+        prop: np.ndarray,
+        index: np.ndarray,
+        logging: LoggingOptions | None = None,
     ) -> np.ndarray | None:
         """The position of the action a constant or baseline policy puts first, per profile
-        (-1 where it has none); None for a personalised policy."""
+        (-1 where it has none); a logging policy's (``logging``: its options), the action of
+        the style drawn for the profile (seeded by the profile: :mod:`.logging_policy`); None
+        for a personalised policy."""
         if self.mode == "constant" and self.constant_action is not None:
             target = self.constant_rows(context, self.constant_action, prop)
         elif self.mode == "baseline":
             target = self.baseline_rows(context, prop)
+        elif logging is not None:
+            drawn = draw_styles(logging.probability, profile_seeds(context))
+            rows = logging.rows[np.arange(len(context)), np.maximum(drawn, 0)]
+            target = np.where(drawn >= 0, rows, -1)
         else:
             return None
         hit = index == target[:, None]
         return np.where(hit.any(1) & (target >= 0), hit.argmax(1), -1)
+
+    def _logging_allowed(
+        self, index: np.ndarray, valid: np.ndarray, logging: LoggingOptions
+    ) -> np.ndarray:
+        """(n, m) mask of the positions holding a logging policy's options: they may be served
+        whatever the support floor (the logging policy served those styles)."""
+        rows = logging.rows[:, None, :]
+        hit = ((index[:, :, None] == rows) & (rows >= 0)).any(2)
+        return np.asarray(hit & valid)
 
     def _typical_rows(self, context: np.ndarray, prop: np.ndarray) -> np.ndarray:
         """Each profile's typical logged action, encoded: its cluster's typical action of its

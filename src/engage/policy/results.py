@@ -18,15 +18,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PolicyMode = Literal["personalized", "constant", "baseline"]
+PolicyMode = Literal["personalized", "constant", "baseline", "logging"]
 # Whom a constant policy's action is for (``Policy.constant_scope``).
 ConstantScope = Literal["everyone", "supported"]
 SupportLevel = Literal["good", "limited", "poor"]
 FactorValue = float | int | str | None
 # Why a recommendation holds its rank: "constant", the shipped constant action a constant
 # policy puts first for every profile it may get; "baseline", what marketers of similar
-# profiles typically do, which a baseline policy puts first; "personalized", its score.
-Basis = Literal["constant", "personalized", "baseline"]
+# profiles typically do, which a baseline policy puts first; "logging", drawn from the logging
+# distribution (a logging policy lists the action it would serve for each style it may draw);
+# "personalized", its score.
+Basis = Literal["constant", "personalized", "baseline", "logging"]
 # Why a constant policy's action is not first for a profile (None: it is, or not constant).
 Fallback = Literal["outside_constraints", "outside_support"]
 
@@ -102,8 +104,9 @@ class Recommendation(Result):
         "recommendation of basis personalized, listed in descending score order; null for the "
         "action a constant or baseline policy puts first whatever the model's score (basis "
         "constant or baseline): its place rests on the shipping decision's confirmed gain "
-        "(policy.confirmed_gain), not on a score. Scores never increase from one rank to the "
-        "next, so sorting by score (null first) gives the ranks"
+        "(policy.confirmed_gain), not on a score; null for every recommendation of a logging "
+        "policy (basis logging: drawn, not ranked by score). Scores never increase from one "
+        "rank to the next, so sorting by score (null first) gives the ranks"
     )
     model_score: float = Field(
         description="the outcome models' score, predicted_objective less support_discount; "
@@ -127,7 +130,10 @@ class Recommendation(Result):
         description="constant: the shipped constant action, first whatever its score; "
         "baseline: what marketers of similar profiles typically do, first whatever its score "
         "(a baseline policy, or a constant policy where few similar campaigns were logged near "
-        "its action); personalized: ranked by score",
+        "its action); logging: the action marketers of similar profiles use with this style, "
+        "listed by the probability of drawing the style from the logging distribution (a "
+        "logging policy: nothing was confidently better than the logging policy); "
+        "personalized: ranked by score",
     )
     decision_labels: Mapping[str, str] = Field(
         default_factory=dict,
@@ -191,7 +197,10 @@ class ConfirmedGain(Result):
 class PolicyNote(Result):
     """What kind of policy answered, in words a caller can show."""
 
-    mode: PolicyMode = Field(description="personalized, constant or baseline")
+    mode: PolicyMode = Field(
+        description="personalized, constant, baseline or logging (the logging distribution: "
+        "the style drawn with the propensity the log declares, probability recorded)"
+    )
     note: str = Field(
         description="what the mode means for the caller; in a constant policy's answer, also "
         "which action comes first and, when it cannot for this profile, why not"

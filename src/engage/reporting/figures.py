@@ -21,6 +21,7 @@ from engage.reporting.record import FigureData
 POLICY_NAMES = {
     "learned": "personalised policy",
     "best_constant": "best single plan",
+    "logging": "logging distribution",
     "logged": "what marketers did",
 }
 

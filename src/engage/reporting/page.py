@@ -29,9 +29,15 @@ _POLICY_NAMES = {
     "learned": "Tailored plan (personalised)",
     "best_constant": "Best single plan",
     "baseline": "What similar marketers typically do (baseline)",
+    "logging": "The logging distribution (each style drawn with its logged probability)",
     "logged": "What marketers did",
 }
-_SHIPPED_KEY = {"personalized": "learned", "constant": "best_constant", "baseline": "baseline"}
+_SHIPPED_KEY = {
+    "personalized": "learned",
+    "constant": "best_constant",
+    "baseline": "baseline",
+    "logging": "logging",
+}
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("engage.reporting", "templates"),
     autoescape=True,

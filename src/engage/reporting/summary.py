@@ -66,7 +66,7 @@ ESTIMATOR_LABELS = {est: est.upper() for est in ESTIMATORS} | {
     "observed": "observed",
     "true": "true",
 }
-POLICIES = ("learned", "best_constant", "logged")
+POLICIES = ("learned", "best_constant", "logging", "logged")  # "logging": when valued
 
 
 def describe_weights(weights: Mapping[str, float]) -> str:

@@ -78,6 +78,10 @@ def measure_truth(
         "true.logged": oracle.policy_value(profiles, logged, weights),
         "true.oracle": oracle.best_value(profiles, weights),
     }
+    if decision.mode == "logging":  # one seeded draw per profile: unbiased for its value
+        out["true.logging"] = oracle.policy_value(
+            profiles, chosen(evaluation.choices("logging")[:k]), weights
+        )
     out["true.shipped"] = out[f"true.{decision.shipped}"]
     gap = out["true.oracle"] - out["true.logged"]
     for policy in ("learned", "best_constant", "baseline", "shipped"):
@@ -89,7 +93,7 @@ def measure_truth(
 def with_truth(values: Values, truth: Mapping[str, float]) -> Values:
     """``values`` with each policy's true value added as estimator ``true`` (v, v, v)."""
     out = {policy: dict(estimates) for policy, estimates in values.items()}
-    for policy in ("learned", "best_constant", "baseline", "logged", "shipped"):
+    for policy in ("learned", "best_constant", "baseline", "logging", "logged", "shipped"):
         if f"true.{policy}" in truth:
             out.setdefault(policy, {})["true"] = (truth[f"true.{policy}"],) * 3
     return out

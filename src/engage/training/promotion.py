@@ -107,22 +107,17 @@ def judge_promotion(
     *,
     n_boot: int,
     seed: int,
-    keeps_logging: bool = False,
 ) -> Judgement:
     """Should the new version take the champion alias? Compared on this run's evaluation data
     (the champion's DR estimated as the run's own, with ``n_boot`` draws seeded by ``seed``).
-    An implausible model is refused even with ``--force``; ``keeps_logging`` (the gate kept a
-    declared log's logging policy) refuses it unless forced."""
+    An implausible model is refused even with ``--force``. A version that serves the logging
+    distribution (the gate found nothing confidently better than a declared log's logging
+    policy) is judged like any other: promoted when there is no champion yet, else when it
+    beats the champion on this run's evaluation rows."""
     if not plausibility.plausible:
         return Judgement(False, f"refused by the plausibility gate: {plausibility.reason}")
     if settings.force:
         return Judgement(True, "forced (--force)", forced=True)
-    if keeps_logging:
-        return Judgement(
-            False,
-            "nothing is confidently better than the logging policy; not promoted "
-            "(--force promotes it anyway)",
-        )
     client = MlflowClient()
     try:
         current = registry.champion(client, settings.model_name)
@@ -220,23 +215,13 @@ def prepare_registration(
     *,
     n_boot: int,
     seed: int,
-    keeps_logging: bool = False,
 ) -> Candidate:
     """Inside the run: judge the policy, log it as the run's model, tag the run with both.
 
     ``lineage`` holds the future version's tags (``run_id``, data digest, ...).
-    ``keeps_logging``: the gate found nothing confidently better than the logging policy of a
-    log that declares it; the version is not promoted unless forced (:func:`judge_promotion`).
     """
     judgement = judge_promotion(
-        policy,
-        evaluation,
-        new_dr,
-        plausibility,
-        settings,
-        n_boot=n_boot,
-        seed=seed,
-        keeps_logging=keeps_logging,
+        policy, evaluation, new_dr, plausibility, settings, n_boot=n_boot, seed=seed
     )
     info = registry.log_policy_model(policy, input_example)
     tracking.set_tags({**plausibility.tags, **judgement.tags})

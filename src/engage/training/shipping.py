@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from engage import ope
 from engage.policy.policy import Policy
 from engage.training.gate import Evaluation, ShipDecision
 from engage.training.objective import objective_values
@@ -53,6 +54,7 @@ def prepare_candidate(
     champion and log it as the run's model (registered only once the run has finished)."""
     observed = {o: np.concatenate([split.train.y[o], split.eval.y[o]]) for o in split.train.y}
     shipped = evaluation.values[decision.shipped]
+    new_dr = _new_dr(policy, evaluation, settings)
     plausibility = check_plausibility(
         {"shipped policy's DR": shipped["dr"][0], "shipped policy's DM": shipped["dm"][0]},
         predicted_outcomes(policy, evaluation),
@@ -60,11 +62,6 @@ def prepare_candidate(
         observed,
     )
     run_id = str(policy.metadata["run_id"])
-    # compared with the champion's on the evaluation rows, where both chose (promotion.py)
-    decisions = policy.candidates.encoded[evaluation.choices(policy.mode)]
-    new_dr = evaluation_rows_dr(
-        decisions, policy, evaluation, n_boot=settings.n_boot, seed=settings.seed
-    )
     return prepare_registration(
         policy,
         evaluation,
@@ -75,5 +72,19 @@ def prepare_candidate(
         settings=settings.tracking,
         n_boot=settings.n_boot,
         seed=settings.seed,
-        keeps_logging=decision.keeps_logging,
     )
+
+
+def _new_dr(policy: Policy, evaluation: Evaluation, settings: TrainSettings) -> float:
+    """The shipped policy's DR value on the evaluation rows, where the champion is compared
+    with it (:mod:`.promotion`): the logging distribution's as the stochastic policy it is,
+    any other mode's of its choices."""
+    boot = {"n_boot": settings.n_boot, "seed": settings.seed}
+    if policy.mode == "logging" and evaluation.logging is not None:
+        n = evaluation.data.n  # the evaluation rows come first among the gate's
+        estimates, _ = ope.stochastic_policy_value(
+            evaluation.data, evaluation.logging.probability[:n], evaluation.logging.q[:n], **boot
+        )
+        return estimates["dr"].value
+    decisions = policy.candidates.encoded[evaluation.choices(policy.mode)]
+    return evaluation_rows_dr(decisions, policy, evaluation, **boot)

@@ -55,7 +55,8 @@ def test_rows_exist_for_every_contender(tiny):
                 assert r["error"] is None, r["error"]
                 assert np.isfinite(r["true_value"]) and np.isfinite(r["regret"])
     engage = [r for r in rows if r["contender"] == "engage"]
-    assert all(r["extra"]["mode"] in {"personalized", "constant", "baseline"} for r in engage)
+    modes = {"personalized", "constant", "baseline", "logging"}  # logging: a declared log
+    assert all(r["extra"]["mode"] in modes for r in engage)
     assert all(r["fit_seconds"] > 0 for r in engage)
     for r in engage:  # the best action it could reach is at least as good as the one it chose
         assert r["extra"]["candidate_floor"] <= r["regret"] + 1e-9

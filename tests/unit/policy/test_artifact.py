@@ -28,7 +28,7 @@ def policy():
 
 
 def test_the_committed_fixture_is_of_the_current_format_with_the_action_search(policy):
-    assert read_format(FIXTURE) == artifact.FORMAT_VERSION == 4
+    assert read_format(FIXTURE) == artifact.FORMAT_VERSION == 5
     assert policy.clusters.n_clusters > 1 and (policy.baseline >= 0).any()
     assert (np.asarray(policy.candidates.kind) == "search").any()
 
@@ -75,7 +75,7 @@ def _copy(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("version", "hint"),
-    [(2, "older engage.*retrain"), (3, "older engage.*retrain"), (5, "upgrade engage")],
+    [(3, "older engage.*retrain"), (4, "older engage.*retrain"), (6, "upgrade engage")],
 )
 def test_another_format_version_is_refused_with_what_to_do(tmp_path, version, hint):
     folder = _copy(tmp_path)
@@ -83,8 +83,16 @@ def test_another_format_version_is_refused_with_what_to_do(tmp_path, version, hi
         json.dumps({"format": "engage-policy", "format_version": version})
     )
     with pytest.raises(
-        ArtifactError, match=rf"format version {version}; this engage reads version 4 only.*{hint}"
+        ArtifactError, match=rf"format version {version}; this engage reads version 5 only.*{hint}"
     ):
+        load_policy(folder)
+
+
+def test_a_mode_this_engage_does_not_know_is_refused(tmp_path):
+    folder = _copy(tmp_path)
+    fields = json.loads((folder / "policy.json").read_text())
+    (folder / "policy.json").write_text(json.dumps({**fields, "mode": "bandit"}))
+    with pytest.raises(ArtifactError, match="mode is 'bandit'; expected one of .*logging"):
         load_policy(folder)
 
 
@@ -99,7 +107,8 @@ def test_every_field_is_required_and_a_missing_one_is_named(tmp_path, field):
     folder = _copy(tmp_path)
     _without(folder, field)
     with pytest.raises(
-        ArtifactError, match=rf"no field '{field}', which artifact format 4 requires.*retrain"
+        ArtifactError,
+        match=rf"no field '{field}', which artifact format {artifact.FORMAT_VERSION} requires.*retrain",
     ):
         load_policy(folder)
 
@@ -113,7 +122,8 @@ def test_a_missing_inner_field_is_named(tmp_path, field, inner):
     del fields[field][inner]
     (folder / "policy.json").write_text(json.dumps(fields))
     with pytest.raises(
-        ArtifactError, match=rf"policy.json has no '{inner}', which artifact format 4 requires"
+        ArtifactError,
+        match=rf"policy.json has no '{inner}', which artifact format {artifact.FORMAT_VERSION} requires",
     ):
         load_policy(folder)
 
@@ -131,7 +141,10 @@ def test_a_missing_candidate_column_is_named(tmp_path, column):
     folder = _copy(tmp_path)
     frame = pd.read_parquet(folder / "candidates.parquet").drop(columns=[column])
     frame.to_parquet(folder / "candidates.parquet", index=False)
-    with pytest.raises(ArtifactError, match=rf"no column '{column}', which artifact format 4"):
+    with pytest.raises(
+        ArtifactError,
+        match=rf"no column '{column}', which artifact format {artifact.FORMAT_VERSION}",
+    ):
         load_policy(folder)
 
 

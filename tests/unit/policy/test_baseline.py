@@ -79,7 +79,7 @@ def test_a_searched_policy_round_trips_through_its_artifact(trained, context, tm
     from engage.policy import FORMAT_VERSION
     from engage.policy.artifact import load_policy, read_format, save_policy
 
-    for mode in ("personalized", "baseline"):
+    for mode in ("personalized", "baseline", "logging"):
         policy = dataclasses.replace(trained, mode=mode)
         save_policy(policy, tmp_path / mode)
         assert read_format(tmp_path / mode) == FORMAT_VERSION

@@ -1,7 +1,6 @@
 """A model whose versions were registered but none promoted: asking for its champion says which
-version is the latest, why its run did not promote it, and how to name it (the gate keeps the
-logging policy of a log that declares its propensities when nothing is confidently better, so a
-first run can leave no champion)."""
+version is the latest, why its run did not promote it, and how to name it (a first run whose
+model the plausibility gate refused leaves no champion)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,10 @@ from mlflow import MlflowClient
 from engage.registry import CHAMPION
 from engage.registry.servable import resolve_model
 
-REASON = "nothing is confidently better than the logging policy; not promoted (--force promotes it anyway)"
+REASON = (
+    "refused by the plausibility gate: the shipped policy's DR 1e+09 is outside the outcomes' "
+    "observed range"
+)
 
 
 def _version(client: MlflowClient, name: str, reason: str) -> str:

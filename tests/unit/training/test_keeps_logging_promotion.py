@@ -1,5 +1,7 @@
-"""A version the gate says keeps the logging policy is not promoted unless forced; an
-implausible one is refused even forced (the plausibility reason is the one said)."""
+"""A version that serves the logging distribution (the gate found nothing confidently better
+than a declared log's logging policy) is judged for promotion like any other: promoted when
+there is no champion yet. An implausible one is refused even forced (the plausibility reason is
+the one said)."""
 
 from __future__ import annotations
 
@@ -12,19 +14,17 @@ OK = Plausibility(finite=True, plausible=True, reason="")
 BAD = Plausibility(finite=False, plausible=False, reason="a value is not finite")
 
 
-def _judge(plausibility: Plausibility, force: bool, keeps_logging: bool):
-    settings = SimpleNamespace(force=force, model_name="m")
-    return judge_promotion(
-        None, None, 0.0, plausibility, settings, n_boot=1, seed=0, keeps_logging=keeps_logging
-    )
+def _judge(plausibility: Plausibility, force: bool, name: str = "m"):
+    settings = SimpleNamespace(force=force, model_name=name)
+    return judge_promotion(None, None, 0.0, plausibility, settings, n_boot=1, seed=0)
 
 
-def test_keeping_the_logging_policy_is_not_promoting_unless_forced() -> None:
-    kept = _judge(OK, force=False, keeps_logging=True)
-    assert not kept.promote and "logging policy" in kept.reason and "--force" in kept.reason
-    assert _judge(OK, force=True, keeps_logging=True).promote
+def test_a_first_version_is_promoted_whatever_it_serves(mlflow_store) -> None:
+    judged = _judge(OK, force=False, name="logging-first-version")
+    assert judged.promote and judged.reason == "no champion yet"
+    assert _judge(OK, force=True).promote
 
 
 def test_an_implausible_model_is_refused_for_that_reason_even_forced() -> None:
-    refused = _judge(BAD, force=True, keeps_logging=True)
+    refused = _judge(BAD, force=True)
     assert not refused.promote and refused.reason.startswith("refused by the plausibility gate")

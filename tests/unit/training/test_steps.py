@@ -110,8 +110,9 @@ def test_a_policy_trained_for_an_objective_ranks_by_it_by_default(steps) -> None
 def test_evaluation_decision_and_shipped_policy(steps) -> None:
     spec, settings, weights, split, nuisance, selection = steps
     evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
-    assert set(evaluation.values) == {"learned", "best_constant", "baseline", "logged"}
-    assert evaluation.params["ope_propensity"] == "logged"  # the simulated spec logs propensities
+    # the simulated spec logs propensities: the logging distribution is valued as served too
+    assert set(evaluation.values) == {"learned", "best_constant", "baseline", "logging", "logged"}
+    assert evaluation.params["ope_propensity"] == "logged"
     assert "cross-fitted" in evaluation.params["ope_valuer"]
     decision = decide_shipping(evaluation)
     gains = evaluation.gains
@@ -120,11 +121,12 @@ def test_evaluation_decision_and_shipped_policy(steps) -> None:
         assert gains["learned"].low > 0
     elif decision.mode == "constant":  # only where the personalised policy is not confirmed
         assert gains["best_constant"].low > 0 and gains["learned"].low <= 0
-    else:
-        assert gains["learned"].low <= 0 and gains["best_constant"].low <= 0
+    else:  # a declared log: its logging distribution is served
+        assert gains["learned"].low <= 0 and gains["best_constant"].low < 0
+        assert decision.mode == "logging" and decision.gain == gains["logging"]
     values = decided_values(evaluation, decision)
     assert values["shipped"] == values[decision.shipped]
-    for policy in ("learned", "best_constant", "baseline"):
+    for policy in ("learned", "best_constant", "baseline", "logging"):
         # searched mixes and cadences are not the logged ones: the range spans DR and DM
         (v, lo, hi), dr, dm = (values[policy][k] for k in ("range", "dr", "dm"))
         assert (v, lo, hi) == (dr[0], min(dr[1], dm[1]), max(dr[2], dm[2]))

@@ -102,19 +102,8 @@ def serve(item: BatchItem, row: list[Any], on: Serving) -> BatchItem:
     decision_id = new_decision_id()
     spec = model.policy.spec
     profile = dict(zip(spec.context_names, row, strict=True))
-    continuous = (
-        exploring.continuous_of(model.policy, on.constraints, row, objective) if how.full else None
-    )
-    served = capture.explore(
-        item.recommendations,
-        how,
-        profile,
-        decision_id,
-        on.top_k,
-        continuous=continuous,
-        allowance=on.ledger.allowance(),
-    )
-    if how.explores:
+    served = _served(item, row, on, profile, decision_id)
+    if how.explores and served.method is None:
         metrics.exploration_cost.set(on.ledger.charge(served.cost))
         metrics.exploration_cost_total.inc(max(served.cost, 0.0))
     drawn = {**(served.action or {}), "density": served.density}
@@ -156,6 +145,39 @@ def serve(item: BatchItem, row: list[Any], on: Serving) -> BatchItem:
     )
 
 
+def _served(
+    item: BatchItem, row: list[Any], on: Serving, profile: dict[str, Any], decision_id: str
+) -> capture.Served[Any]:
+    """The served draw: a logging policy's answer from its logging distribution (the request's
+    exploration does not apply: the style is already drawn with known probabilities), any
+    other answer by the request's exploration."""
+    policy = on.model.policy
+    if item.recommendations and item.recommendations[0].basis == "logging":
+        return capture.draw_logging(item.recommendations, profile, decision_id, on.top_k)
+    how = on.how
+    continuous = (
+        exploring.continuous_of(policy, on.constraints, row, on.objective) if how.full else None
+    )
+    return capture.explore(
+        item.recommendations,
+        how,
+        profile,
+        decision_id,
+        on.top_k,
+        continuous=continuous,
+        allowance=on.ledger.allowance(),
+    )
+
+
+def ask_k(model: LoadedModel, top_k: int, how: Exploration) -> int:
+    """How many recommendations to ask the policy for: every option of a logging policy (one
+    per style, so the served draw can reach each), else :func:`capture.ask_k`."""
+    n_styles = len(model.policy.spec.styles)
+    if model.policy.mode == "logging":
+        return max(top_k, n_styles)
+    return capture.ask_k(top_k, how, n_styles)
+
+
 @router.post(
     "/v1/recommendations",
     response_model=RecommendationResponse,
@@ -175,7 +197,7 @@ async def recommend(
     rows, objective, constraints = scoring_inputs(model, [body.profile], ["profile"], body)
     how = exploration_of(body, settings)
     top_k = body.top_k or settings.default_top_k
-    ask = capture.ask_k(top_k, how, len(model.policy.spec.styles))
+    ask = ask_k(model, top_k, how)
     question = Question(model, ask, objective, constraints, body.explain)
     item: BatchItem = (await batcher.submit(question.key(), rows, question))[0]
     on = Serving(
@@ -221,7 +243,7 @@ def recommend_batch(
     rows, objective, constraints = scoring_inputs(model, body.profiles, fields, body)
     how = exploration_of(body, settings)
     top_k = body.top_k or settings.default_top_k
-    ask = capture.ask_k(top_k, how, len(model.policy.spec.styles))
+    ask = ask_k(model, top_k, how)
     question = Question(model, ask, objective, constraints, body.explain)
     writer = request.app.state.decisions
     on = Serving(

@@ -21,8 +21,9 @@ place that chooses among them the personalised policy's support floor and the be
   personalised policy, the product's answer, paid for a choice it is not part of.
   (Bands rather than nesting the choice within folds: nesting would refit the fold policies
   once more per fold.)
-* The three modes that may ship (:class:`Contenders`): the personalised policy at its floor,
-  the best constant, the baseline (the best constant where the policy has none).
+* The modes that may ship (:class:`Contenders`): the personalised policy at its floor, the
+  best constant, the baseline (the best constant where the policy has none) and, on a log
+  that declares its propensities, the logging distribution (:mod:`.logging_value`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from engage import ope
 from engage.policy.policy import Policy
 from engage.policy.ranking import Ranking
 from engage.training.gate.floors import chosen_at_floors
+from engage.training.gate.logging_value import LoggingContender, logging_contender
 from engage.training.gate.rows import GateRows
 from engage.training.valuer import Valuer
 
@@ -120,6 +122,10 @@ class Contenders:
     # the log declares its propensities (a randomised experiment, or decisions the service
     # recorded): the logging policy is known, and it is what the gate falls back on
     logging_baseline: bool = False
+    # the logging distribution as it would be served (:mod:`.logging_value`), on a log that
+    # declares its propensities and where every gate row has a style it may be served; None
+    # otherwise
+    logging: LoggingContender | None = None
 
     @property
     def modes(self) -> dict[str, Contender]:
@@ -188,7 +194,17 @@ def gather_contenders(
         learned_gain=band.gains[i],
         learned_value=band.values[i],
         logging_baseline=rows.source == "logged",
+        logging=_logging(rows, valuer, policy),
     )
+
+
+def _logging(rows: GateRows, valuer: Valuer, policy: Policy) -> LoggingContender | None:
+    """The served logging distribution's contender, when the log declares its propensities and
+    every gate row has a style it may be served (else the rule falls back as on any log)."""
+    if rows.source != "logged":
+        return None
+    contender = logging_contender(rows, valuer, policy)
+    return contender if bool((contender.probability.sum(1) > 0).all()) else None
 
 
 def variant_band(

@@ -17,12 +17,14 @@ SHIPPED_KEY: dict[str, str] = {
     "personalized": "learned",
     "constant": "best_constant",
     "baseline": "baseline",
+    "logging": "logging",
 }
 
 
 @dataclass(frozen=True)
 class ShipDecision:
-    """Which policy ships: personalised, the best constant action, or the baseline."""
+    """Which policy ships: personalised, the best constant action, the baseline, or the
+    logging distribution."""
 
     mode: PolicyMode
     reason: str
@@ -36,7 +38,7 @@ class ShipDecision:
     gains: Mapping[str, ope.Estimate] = field(default_factory=dict)
     versus: ope.Estimate | None = None
     # nothing was confidently better than the logging policy of a log that declares its
-    # propensities: it keeps running (this version is registered, not promoted)
+    # propensities: its distribution is served (mode "logging"), so the log keeps its value
     keeps_logging: bool = False
 
     @property
@@ -66,7 +68,8 @@ def gate_estimates(evaluation: Evaluation) -> GateEstimates:
         constant=evaluation.gains["best_constant"],
         constant_over_learned=evaluation.constant_over_learned,
         has_baseline=evaluation.baseline is not None,
-        logging_baseline=evaluation.logging_baseline,
+        # the logging policy is the fallback where its distribution can be served
+        logging_baseline=evaluation.logging is not None,
     )
 
 
@@ -81,6 +84,7 @@ def decide_shipping(evaluation: Evaluation) -> ShipDecision:
         floors_tried=evaluation.floors_tried,
         constants_tried=evaluation.constants_tried,
         baseline=evaluation.gains.get("baseline"),
+        logging=evaluation.gains.get("logging"),
     )
     reason = ship_reason(estimates, ruled, judged)
     return ShipDecision(
@@ -100,8 +104,9 @@ def decided_values(evaluation: Evaluation, decision: ShipDecision) -> ope.Values
 
 
 def decision_metrics(values: ope.Values, decision: ShipDecision) -> dict[str, float]:
-    """``policy.personalized``, ``policy.baseline`` (1/0: which mode shipped; neither: the best
-    constant), ``ope.<policy>.<estimator>[_low|_high]`` of every value, and the figures the
+    """``policy.personalized``, ``policy.baseline``, ``policy.logging`` (1/0: which mode
+    shipped; none: the best constant), ``ope.<policy>.<estimator>[_low|_high]`` of every
+    value, and the figures the
     decision was made on: ``decision.gain_vs_logged`` (the shipped policy's) and
     ``decision.gain_vs_constant`` (the personalised policy's over the best constant)."""
     figures: dict[str, float] = {}
@@ -112,6 +117,7 @@ def decision_metrics(values: ope.Values, decision: ShipDecision) -> dict[str, fl
     return {
         "policy.personalized": float(decision.mode == "personalized"),
         "policy.baseline": float(decision.mode == "baseline"),
+        "policy.logging": float(decision.mode == "logging"),
         **ope.value_metrics(values),
         **figures,
     }

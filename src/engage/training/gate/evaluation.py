@@ -9,7 +9,8 @@ cannot support a change), the best constant action, and the *baseline* policy (e
 gets the typical action of the style marketers most often pick for profiles like it). Which
 ships is the ship rule's (:mod:`.rule`): when the log declares its propensities (a randomised
 experiment, or decisions the service recorded) and nothing is confidently better than the
-logging policy, the logging policy itself is kept (the version is not promoted). The
+logging policy, the logging distribution itself is served (:mod:`.logging_value` values it
+as served). The
 values, gains and comparisons are computed once, here (:mod:`.valuation`), and are the only
 figures the run's metrics, summary, report, headline and ship reason show.
 
@@ -39,10 +40,12 @@ import numpy as np
 
 from engage import ope
 from engage.contract.spec import CampaignSpec
+from engage.policy.logging_policy import draw_styles, profile_seeds
 from engage.policy.policy import Policy
 from engage.training.gate.contenders import Contenders, gather_contenders
 from engage.training.gate.floors import floors_to_try
 from engage.training.gate.knobs import GateKnobs
+from engage.training.gate.logging_value import LoggingContender
 from engage.training.gate.metrics import fold_agreement, gate_metrics
 from engage.training.gate.reasons import rows_said
 from engage.training.gate.rows import GateRows, can_use_training_rows, gather_rows
@@ -91,6 +94,9 @@ class Evaluation:
     # the log declares its propensities: the logging policy is known and is kept when nothing
     # is confidently better (:mod:`.rule`)
     logging_baseline: bool = False
+    # the logging distribution as it would be served, valued on the gate's rows (None: the log
+    # does not declare its propensities, or some profile could not be served by it)
+    logging: LoggingContender | None = None
 
     @property
     def min_propensity(self) -> float:
@@ -99,9 +105,15 @@ class Evaluation:
 
     def choices(self, mode: str) -> np.ndarray:
         """The candidate row each evaluation row gets from the policy of ``mode`` (the constant
-        policy's: the gate's constant, or the baseline's where that is not supported)."""
+        policy's: the gate's constant, or the baseline's where that is not supported; the
+        logging policy's: its seeded draw for the profile)."""
         if mode == "constant":
             return self.constant
+        if mode == "logging" and self.logging is not None:
+            # the style each profile's in-process draw gives (Policy.choose of a logging policy)
+            options = self.logging.on_eval
+            drawn = draw_styles(options.probability, profile_seeds(self.context))
+            return np.asarray(options.rows[np.arange(len(drawn)), drawn])
         if mode == "baseline" and self.baseline is not None:
             return self.baseline
         return self.learned
@@ -200,4 +212,5 @@ def _evaluation(
         floors_tried=c.floors_tried,
         constants_tried=c.grid.q_eval.shape[1],
         logging_baseline=c.logging_baseline,
+        logging=c.logging,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engage.ope import Estimate
+from engage.policy.notes import LOGGING_SERVED as LOGGING_SERVED
 from engage.training.gate.rule import GateEstimates, Verdict
 
 _NAME = {"personalized": "personalised policy", "constant": "best constant action"}
@@ -20,6 +21,8 @@ class Judged:
     floors_tried: int = 1
     constants_tried: int = 0
     baseline: Estimate | None = None  # the baseline's DR gain over the logged, when measured
+    # the served logging distribution's DR gain over the logged, when measured
+    logging: Estimate | None = None
 
 
 def said(g: Estimate) -> str:
@@ -52,11 +55,7 @@ def ship_reason(estimates: GateEstimates, ruled: Verdict, judged: Judged) -> str
     on = f" (judged on {judged.rows})" if judged.rows else ""
     if not ruled.confident:
         if ruled.keeps_logging:
-            fallback = (
-                "the log declares its propensities (a randomised experiment or recorded "
-                "decisions), so what it did is the baseline: keep the logging policy; this "
-                "version is not promoted"
-            )
+            fallback = logging_served(judged.logging)
         elif ruled.mode == "baseline":
             fallback = "shipping the baseline: what marketers of similar profiles typically do"
             if judged.baseline is not None:
@@ -87,9 +86,11 @@ def ship_reason(estimates: GateEstimates, ruled: Verdict, judged: Judged) -> str
             f"the best constant is {verdict(constant)} what marketers did ({said(constant)})"
         )
     else:
+        # on a log that declares its propensities a constant whose lower bound is 0 ships too
+        better = "better" if constant.low > 0 else "confidently no worse than the logging policy"
         why = (
             f"the personalised policy is {verdict(learned)} what marketers did ({said(learned)}); "
-            f"the best constant action is better (DR gain {said(constant)})"
+            f"the best constant action is {better} (DR gain {said(constant)})"
         )
     # the paired comparison without the choice allowed for (the band says it when displaced)
     compared = (
@@ -97,6 +98,19 @@ def ship_reason(estimates: GateEstimates, ruled: Verdict, judged: Judged) -> str
         f"({said(judged.versus)})"
     )
     return f"{why}{compared}{on}: shipping the {_NAME[ruled.mode]}"
+
+
+def logging_served(gain: Estimate | None = None) -> str:
+    """Why a logging policy serves, in words (the ship reason's end, the report's headline):
+    :data:`engage.policy.notes.LOGGING_SERVED`, the one wording its answers give too, with the
+    served distribution's gain over the logging policy when measured."""
+    said_gain = "" if gain is None else f" (as served, {verdict(gain)} it: {said(gain)})"
+    return (
+        f"{LOGGING_SERVED[:1].lower()}{LOGGING_SERVED[1:]}{said_gain}: each profile's style "
+        "drawn with the probability the logging policy gives it, with the plan marketers of "
+        "similar profiles use with that style, the probability recorded with each decision so "
+        "the log keeps its value"
+    )
 
 
 def _floor_said(judged: Judged) -> str:

@@ -4,12 +4,23 @@
    confidence (paired bootstrap): safe policy improvement, the gain it is sure of;
 2. else the best constant action, if its gain is (its interval allowing for its choice among
    the grid);
-3. else the baseline policy: no change from what similar marketers typically do (the best
-   constant action where the policy has no baseline). When the log declares its propensities
-   (a randomised experiment, or decisions the service recorded) the baseline is the logging
-   policy itself, whose value is the observed mean: nothing is then shipped in its place
-   (``keeps_logging``: the version is registered, not promoted), so the randomisation or the
-   serving policy keeps running and the log keeps its value.
+3. else, when the log declares its propensities (a randomised experiment, or decisions the
+   service recorded), the **logging distribution** (mode ``"logging"``): the logging policy is
+   then known exactly and is the baseline (its value is the observed mean), so nothing is put
+   in its place; the version serves it (each profile's style drawn with its propensity, the
+   typical plan of similar profiles for that style, the probability recorded with the
+   decision), so the randomisation or the serving policy goes on and the log keeps its value.
+   It is promoted like any version. The one exception is the best supported constant when it
+   is *confidently no worse* than the logging policy: its DR gain's lower bound, in the gate's
+   band, is at least 0; it then ships instead (``"constant"``), the simpler plan the data
+   vouches for. In the gate's band "no worse" and "better" are the same bound, so on such a
+   log the constant ships exactly when its lower bound is >= 0, boundary included. No margin
+   of "practically no worse" is allowed: a constant whose lower bound is below 0 could be
+   worse than the randomisation, and replacing it would also end the draws that keep the log
+   worth learning from. (When some profile could not be served by the logging distribution,
+   e.g. a policy without typical plans, the rule goes on to 4.)
+4. else the baseline policy: no change from what similar marketers typically do (the best
+   constant action where the policy has no baseline).
 
 When both are confirmed the personalised policy ships, unless the best constant is confirmed
 better than it *with its choice among the grid allowed for* (``constant_over_learned``, a band
@@ -35,7 +46,9 @@ class GateEstimates:
     # (None: not measured)
     constant_over_learned: Estimate | None = None
     has_baseline: bool = True  # whether the policy has a baseline to fall back on
-    logging_baseline: bool = False  # the baseline is the logging policy (declared propensities)
+    # the baseline is the logging policy (declared propensities) and its distribution can be
+    # served to every profile
+    logging_baseline: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,8 @@ class Verdict:
     # the constant ships although the personalised policy was confirmed too: the constant was
     # confirmed better than it, its choice among the grid allowed for
     displaced: bool = False
-    # nothing confidently better than the logging policy of a log that declares it: keep it
+    # nothing confidently better than the logging policy of a log that declares it: its
+    # distribution is served (mode "logging")
     keeps_logging: bool = False
 
 
@@ -61,5 +75,7 @@ def ship_rule(estimates: GateEstimates) -> Verdict:
     if constant.low > 0:
         return Verdict("constant", confident=True)
     if estimates.logging_baseline:
-        return Verdict("baseline", confident=False, keeps_logging=True)
+        if constant.low >= 0:  # confidently no worse than the logging policy
+            return Verdict("constant", confident=True)
+        return Verdict("logging", confident=False, keeps_logging=True)
     return Verdict("baseline" if estimates.has_baseline else "constant", confident=False)

@@ -16,6 +16,7 @@ import numpy as np
 
 from engage import ope
 from engage.training.gate.contenders import Contenders
+from engage.training.gate.logging_value import value_logging
 from engage.training.gate.rows import GateRows
 
 
@@ -23,7 +24,7 @@ from engage.training.gate.rows import GateRows
 class GateValues:
     """The modes on the gate's rows."""
 
-    values: ope.Values  # learned, best_constant, baseline and logged
+    values: ope.Values  # learned, best_constant, baseline, logged (and logging, when valued)
     gains: dict[str, ope.Estimate]  # DR gain of each mode over the logged policy
     gain: ope.Estimate  # DR value of learned minus best constant, paired bootstrap
     # DR value of the best constant minus the personalised policy's, its choice among the grid
@@ -56,6 +57,9 @@ def value_on_gate(rows: GateRows, c: Contenders, *, n_boot: int, seed: int) -> G
         values[name] = ope.as_triples(
             ope.with_range(est, data, style, encoded, rows.pooled_logged_actions)
         )
+    if c.logging is not None:  # the served logging distribution, a stochastic policy
+        estimates, gains["logging"] = value_logging(rows, c.logging, n_boot=n_boot, seed=seed)
+        values["logging"] = ope.as_triples(estimates)
     learned = c.learned.on_gate(codes)
     gain = ope.compare_policies(
         data, learned, c.best_constant.on_gate(codes), estimator="dr", n_boot=n_boot, seed=seed

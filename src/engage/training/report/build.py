@@ -122,8 +122,8 @@ def _shipped_choices(inputs: ReportInputs, prop: np.ndarray) -> np.ndarray:
     learned = np.asarray(inputs.evaluation.learned)
     if inputs.decision.mode == "personalized":
         return learned
-    if inputs.decision.mode == "baseline":
-        return inputs.evaluation.choices("baseline")
+    if inputs.decision.mode in ("baseline", "logging"):  # a logging policy's: its draws
+        return inputs.evaluation.choices(inputs.decision.mode)
     target = inputs.evaluation.choices("constant")
     floor = prop[np.arange(len(target)), inputs.policy.candidates.style_codes[target]]
     return np.where(floor >= inputs.policy.min_propensity, target, learned)
@@ -154,7 +154,9 @@ def _figures(inputs: ReportInputs) -> FigureData:
     policy = inputs.policy
     return FigureData(
         values=inputs.values,
-        shipped="learned" if inputs.decision.mode == "personalized" else "best_constant",
+        shipped={"personalized": "learned", "logging": "logging"}.get(
+            inputs.decision.mode, "best_constant"
+        ),
         oracle_value=inputs.oracle_value,
         eval_proba=inputs.propensity.eval_proba,
         eval_styles=inputs.eval_styles,

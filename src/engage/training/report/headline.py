@@ -9,6 +9,7 @@ from __future__ import annotations
 from engage.policy.narration import plural
 from engage.reporting.record import Gain, Gains, ObjectiveWords, SegmentSummary
 from engage.reporting.wording import decimals, interval_words, number, share
+from engage.training.gate.reasons import LOGGING_SERVED
 
 TOP_STYLES = 3
 PATTERN_SHARE = 0.1
@@ -76,7 +77,7 @@ def headline_sentences(
     baseline_share: float = 0.0,
     displaced: bool = False,
 ) -> tuple[str, ...]:
-    """The opening sentences for a personalised or a constant policy.
+    """The opening sentences for a personalised, constant, baseline or logging policy.
 
     Args:
         mode: the shipped policy's mode.
@@ -114,6 +115,8 @@ def headline_sentences(
             f"({constant_plan}) was confirmed better than what marketers did, so nothing new "
             f"ships ({_tailoring_words(vs, unit)}).",
         )
+    if mode == "logging":
+        return _logging_sentences(style_mix(recommended), over_logged, constant_plan, vs, unit)
     first = f"The model recommends the same plan for every {row}: {constant_plan}."
     if baseline_share > 0:
         first = (
@@ -134,6 +137,22 @@ def headline_sentences(
         "than what marketers did, so"
     ) + f" the single plan ships ({_tailoring_words(vs, unit)})."
     return first, f"Following it {over_logged}.", tried
+
+
+def _logging_sentences(
+    styles: str, over_logged: str, constant_plan: str, vs: Gain, unit: str
+) -> tuple[str, ...]:
+    """The opening of a logging policy's report (the logging distribution is served)."""
+    return (
+        f"{LOGGING_SERVED}: each profile's style is drawn with the probability the logging "
+        f"policy gives it ({styles} in one draw), with the plan marketers of similar profiles "
+        "use with that style, and the probability is recorded with each decision so the log "
+        "keeps its value.",
+        f"Serving it {over_logged}.",
+        "Neither a plan tailored to each profile nor one plan for everyone "
+        f"({constant_plan}) was confirmed better than the logging policy "
+        f"({_tailoring_words(vs, unit)}).",
+    )
 
 
 def _versus_words(gain: Gain, row: str) -> str:

@@ -1,6 +1,6 @@
 """A randomised log (every style drawn with the same probability, recorded in the log): the
-gate judges against the logging policy itself, on every row, and keeps it when nothing is
-confidently better."""
+gate judges against the logging policy itself, on every row, and serves its distribution when
+nothing is confidently better."""
 
 from __future__ import annotations
 
@@ -70,14 +70,20 @@ def test_a_randomised_log_is_judged_against_its_randomisation_on_every_row(monke
     elif decision.mode == "constant":
         assert gains["best_constant"].low > 0 and not decision.keeps_logging
     else:
-        assert decision.keeps_logging
+        assert decision.keeps_logging and decision.mode == "logging"
 
 
-def test_where_nothing_is_confidently_better_the_randomisation_is_kept(monkeypatch) -> None:
+def test_where_nothing_is_confidently_better_the_randomisation_is_served(monkeypatch) -> None:
     _, _, evaluation, decision = _judge(_randomised_log(monkeypatch, shuffled=True))
-    assert evaluation.gains["learned"].low <= 0 and evaluation.gains["best_constant"].low <= 0
-    assert decision.keeps_logging and decision.mode == "baseline"
-    assert "keep the logging policy" in decision.reason
+    assert evaluation.gains["learned"].low <= 0 and evaluation.gains["best_constant"].low < 0
+    assert decision.keeps_logging and decision.mode == "logging"
+    assert "this is the logging distribution being served" in decision.reason
     assert decision.tags["policy_keeps_logging"] == "true"
     values = decided_values(evaluation, decision)
-    assert values["shipped"] == values["baseline"]
+    assert values["shipped"] == values["logging"] and decision.gain == evaluation.gains["logging"]
+    # the served distribution: the propensity model's, over the styles each profile may be served
+    probability = evaluation.logging.on_eval.probability
+    assert np.allclose(probability.sum(1), 1.0)
+    # outcomes moved at random: serving the logging distribution changes nothing (as served, its
+    # typical plans rest on the valuing models, so its interval is theirs)
+    assert evaluation.gains["logging"].low < 0 < evaluation.gains["logging"].high

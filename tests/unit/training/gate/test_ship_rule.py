@@ -140,7 +140,7 @@ def test_a_shipped_baseline_is_said_with_its_own_gain() -> None:
     assert reason.endswith("(worse than what marketers did, -0.445, 95% interval -0.838 to -0.067)")
 
 
-def test_a_log_that_declares_its_propensities_keeps_its_logging_policy_when_nothing_is_sure() -> (
+def test_a_log_that_declares_its_propensities_serves_its_logging_distribution_when_nothing_is_sure() -> (
     None
 ):
     def rule(learned, constant) -> Verdict:
@@ -148,18 +148,41 @@ def test_a_log_that_declares_its_propensities_keeps_its_logging_policy_when_noth
             GateEstimates(Estimate(*learned), Estimate(*constant), logging_baseline=True)
         )
 
-    # nothing confidently better than the randomisation (or the recorded decisions): keep it
+    # nothing confidently better than the randomisation (or the recorded decisions): serve it
     kept = rule((0.2, -0.01, 0.4), (0.1, -0.2, 0.3))
-    assert kept == Verdict("baseline", confident=False, keeps_logging=True)
+    assert kept == Verdict("logging", confident=False, keeps_logging=True)
     reason = ship_reason(
         GateEstimates(Estimate(0.2, -0.01, 0.4), Estimate(0.1, -0.2, 0.3), logging_baseline=True),
         kept,
-        Judged(Estimate(0.1, -0.1, 0.3)),
+        Judged(Estimate(0.1, -0.1, 0.3), logging=Estimate(-0.02, -0.1, 0.06)),
     )
-    assert "keep the logging policy" in reason and "not promoted" in reason
+    assert "nothing was confidently better than the logging policy" in reason
+    assert "this is the logging distribution being served" in reason
+    assert "not distinguishable from it: -0.020, 95% interval -0.100 to +0.060" in reason
+    assert "not promoted" not in reason
     # what is confidently better than it still ships
     assert rule((0.2, 0.01, 0.4), (0.1, -0.2, 0.3)) == Verdict("personalized", confident=True)
     assert rule((0.2, -0.01, 0.4), (0.3, 0.1, 0.5)) == Verdict("constant", confident=True)
+
+
+def test_the_best_constant_confidently_no_worse_than_the_logging_policy_ships_instead() -> None:
+    # its gain's lower bound in the gate's band is 0: confidently no worse (the boundary the
+    # rule's docstring names); a lower bound just below 0 is not, and the distribution is served
+    at_zero = GateEstimates(
+        Estimate(0.1, -0.2, 0.3), Estimate(0.2, 0.0, 0.4), logging_baseline=True
+    )
+    ruled = ship_rule(at_zero)
+    assert ruled == Verdict("constant", confident=True)
+    reason = ship_reason(at_zero, ruled, Judged(Estimate(-0.1, -0.3, 0.1)))
+    assert "confidently no worse than the logging policy" in reason
+    below = GateEstimates(
+        Estimate(0.1, -0.2, 0.3), Estimate(0.2, -1e-9, 0.4), logging_baseline=True
+    )
+    assert ship_rule(below).mode == "logging"
+    # on a log that does not declare its propensities a zero lower bound confirms nothing
+    assert ship_rule(GateEstimates(Estimate(0.1, -0.2, 0.3), Estimate(0.2, 0.0, 0.4))).mode == (
+        "baseline"
+    )
 
 
 def test_the_rows_in_words_say_every_row() -> None:
