@@ -21,7 +21,7 @@ from engage.decisions.settings import DecisionSettings
 from engage.serving.app import create_app
 from engage.serving.settings import ServeSettings
 from engage.simulation.world import Actions, SimulatedWorld
-from tests.conftest import train_settings
+from tests.conftest import TEST_MODEL, train_settings
 
 pytestmark = pytest.mark.slow
 
@@ -78,11 +78,23 @@ def test_export_validates_and_trains_with_recorded_propensities(
     # full-action exploration: every decision carries its draw's density and parameters
     assert (exported["logged_propensity_density"] > 0).all()
     assert (exported["logged_propensity_half_width_posts_per_week"] > 0).all()
+    # and names the model version that served it
+    assert exported["logged_propensity_served_by"].str.fullmatch(rf"{TEST_MODEL}/\d+").all()
 
     assert main(["validate", "--data", str(export.log), "--spec", str(export.spec)]) == 0
     result = _train(export.log, export.spec, mlflow_store)
     run = mlflow.get_run(result.run_id)
     assert run.data.params["ope_propensity"] == "logged"
+
+    # a retrained version is compared with the champion on the rows the champion served (rows
+    # it never trained on): here, as if version 1 of loop-policy had served them
+    assert result.promotion_reason == "no champion yet"
+    relabelled = tmp_path / "served-by-v1.parquet"
+    exported.assign(logged_propensity_served_by=f"loop-policy/{result.version}").to_parquet(
+        relabelled, index=False
+    )
+    again = _train(relabelled, export.spec, mlflow_store)
+    assert "evaluation rows it served (rows it never trained on)" in again.promotion_reason
 
     # the retrained model against the champion, on the recorded decisions
     candidate = f"models:/loop-policy/{result.version}"

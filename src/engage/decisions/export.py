@@ -87,6 +87,13 @@ def density_columns(spec: CampaignSpec) -> dict[str, str]:
     return names
 
 
+def served_by_column(spec: CampaignSpec) -> str:
+    """The export's column naming the model version that served each decision
+    (``<model name>/<version>``): the rows a champion served are rows it never trained on, so
+    training compares a new version with the champion there (:mod:`engage.training.promotion`)."""
+    return f"{propensity_column(spec)}_served_by"
+
+
 def export_spec(spec: CampaignSpec) -> CampaignSpec:
     """``spec`` with its propensity declared as the recorded-probability column, and its
     timestamp's declared format (if any) ``ISO8601``: the export writes decision times as
@@ -94,7 +101,11 @@ def export_spec(spec: CampaignSpec) -> CampaignSpec:
     raw = spec.model_dump(mode="json")
     if raw.get("timestamp_format") is not None:
         raw["timestamp_format"] = ISO8601
-    extra = [c for c in density_columns(spec).values() if c not in raw["passthrough"]]
+    extra = [
+        c
+        for c in [*density_columns(spec).values(), served_by_column(spec)]
+        if c not in raw["passthrough"]
+    ]
     return CampaignSpec.model_validate(
         {**raw, "propensity": propensity_column(spec), "passthrough": raw["passthrough"] + extra}
     )
@@ -122,8 +133,13 @@ def to_frame(
             row[name] = outcomes.get(name, np.nan)
         row[str(out.propensity_column)] = rec.probability
         row.update(_exploration_row(spec, rec))
+        registered = rec.model_name and rec.model_version  # None: served from a run's URI
+        row[served_by_column(spec)] = (
+            f"{rec.model_name}/{rec.model_version}" if registered else None
+        )
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=out.declared_columns + list(density_columns(spec).values()))
+    extra = [*density_columns(spec).values(), served_by_column(spec)]
+    frame = pd.DataFrame(rows, columns=out.declared_columns + extra)
     if spec.timestamp:
         frame[spec.timestamp] = pd.to_datetime(frame[spec.timestamp])
     return frame

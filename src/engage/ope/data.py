@@ -118,3 +118,12 @@ class LoggedData:
     @property
     def n(self) -> int:
         return int(self.reward.shape[0])
+
+    def take(self, rows: np.ndarray) -> LoggedData:
+        """The rows a boolean mask or an index array keeps, as their own log."""
+        return LoggedData(
+            reward=self.reward[rows],
+            style=self.style[rows],
+            propensity=self.propensity[rows],
+            q_logged=self.q_logged[rows],
+        )

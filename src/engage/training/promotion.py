@@ -5,6 +5,15 @@ The new version is promoted when its values pass the plausibility gate (:mod:`.p
 rows, the champion's choices judged with this run's nuisance models (or with ``force``). A
 champion that cannot be read, loaded or compared (another spec) is never replaced blindly.
 
+Which evaluation rows: when the log carries the decisions the service recorded (the export's
+``<propensity>_served_by`` column) and at least ``FRESH_ROWS`` evaluation rows were served by
+the champion itself, the two are compared on those rows alone. The champion never trained on
+them (it served them), while every other row of a retraining log may be one it learned from:
+its choices there are judged against outcomes it has seen, which favours it (in the closed
+loop it kept a champion whose true regret was 0.51 against candidates at 0.34, confirmed
+better than the logging policy, for 8 rounds). Otherwise every evaluation row is used, and
+the reason says so.
+
 Registration is the very last thing a run does, in this order:
 
 1. inside the run, :func:`prepare_registration`: the gate, the judgement, the model artifact
@@ -28,6 +37,7 @@ version, loudly (:mod:`engage.registry.sweep`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +58,9 @@ from engage.training.split import TrainingError
 
 _log = logging.getLogger(__name__)
 PREDICTION_PROFILES = 500  # evaluation profiles whose every candidate's outcomes the gate checks
+#: the fewest evaluation rows the champion served for the comparison to be made on them alone
+#: (fewer: too noisy to decide on; every evaluation row is used instead)
+FRESH_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -98,22 +111,28 @@ class Candidate:
     model_description: str = ""  # the registered model's, set once when it is created
 
 
+#: the new version's DR value on the evaluation rows a mask keeps (None: every one)
+NewValue = Callable[[np.ndarray | None], float]
+
+
 def judge_promotion(
     policy: Policy,
     evaluation: Evaluation,
-    new_dr: float,
+    new_dr: NewValue,
     plausibility: Plausibility,
     settings: TrackingSettings,
     *,
     n_boot: int,
     seed: int,
+    served_by: np.ndarray | None = None,
 ) -> Judgement:
     """Should the new version take the champion alias? Compared on this run's evaluation data
     (the champion's DR estimated as the run's own, with ``n_boot`` draws seeded by ``seed``).
     An implausible model is refused even with ``--force``. A version that serves the logging
     distribution (the gate found nothing confidently better than a declared log's logging
     policy) is judged like any other: promoted when there is no champion yet, else when it
-    beats the champion on this run's evaluation rows."""
+    beats the champion on this run's evaluation rows. ``served_by``: the model
+    (``name/version``) that served each evaluation row, when the log says (module docstring)."""
     if not plausibility.plausible:
         return Judgement(False, f"refused by the plausibility gate: {plausibility.reason}")
     if settings.force:
@@ -148,46 +167,76 @@ def judge_promotion(
             f"champion v{version} was trained on another spec; not comparable (use --force)",
             version,
         )
-    old_value = _champion_dr(old, policy, evaluation, n_boot=n_boot, seed=seed)
-    if new_dr > old_value:
+    fresh = _served_by_champion(served_by, f"{settings.model_name}/{version}")
+    where = (
+        "this evaluation data"
+        if fresh is None
+        else f"the {int(fresh.sum()):,} evaluation rows it served (rows it never trained on)"
+    )
+    new_value = new_dr(fresh)
+    old_value = _champion_dr(old, policy, evaluation, n_boot=n_boot, seed=seed, rows=fresh)
+    if new_value > old_value:
         return Judgement(
             True,
-            f"DR {new_dr:.4f} beats champion v{version}'s {old_value:.4f} on this evaluation data",
+            f"DR {new_value:.4f} beats champion v{version}'s {old_value:.4f} on {where}",
             version,
         )
     return Judgement(
         False,
-        f"DR {new_dr:.4f} does not beat champion v{version}'s {old_value:.4f}; champion kept",
+        f"DR {new_value:.4f} does not beat champion v{version}'s {old_value:.4f} on {where}; "
+        "champion kept",
         version,
     )
 
 
+def _served_by_champion(served_by: np.ndarray | None, champion: str) -> np.ndarray | None:
+    """The evaluation rows the champion served, if there are ``FRESH_ROWS`` of them."""
+    if served_by is None:
+        return None
+    fresh = np.asarray(served_by, dtype=object) == champion
+    return fresh if int(fresh.sum()) >= FRESH_ROWS else None
+
+
 def _champion_dr(
-    old: Policy, policy: Policy, evaluation: Evaluation, *, n_boot: int, seed: int
+    old: Policy,
+    policy: Policy,
+    evaluation: Evaluation,
+    *,
+    n_boot: int,
+    seed: int,
+    rows: np.ndarray | None = None,
 ) -> float:
-    """DR value of the champion's choices on the evaluation rows, judged with this run's
-    nuisance models (``policy``'s outcome models and the evaluation's logged data) and by this
-    run's objective (``policy.objective``, the run's ``objective`` setting)."""
+    """DR value of the champion's choices on the evaluation rows (those ``rows`` keeps),
+    judged with this run's nuisance models (``policy``'s outcome models and the evaluation's
+    logged data) and by this run's objective (``policy.objective``, the run's ``objective``
+    setting)."""
     old_rows = old.candidates.encoded[old.choose(evaluation.context, policy.objective)]
-    return evaluation_rows_dr(old_rows, policy, evaluation, n_boot=n_boot, seed=seed)
+    return evaluation_rows_dr(old_rows, policy, evaluation, n_boot=n_boot, seed=seed, rows=rows)
 
 
 def evaluation_rows_dr(
-    decisions: np.ndarray, policy: Policy, evaluation: Evaluation, *, n_boot: int, seed: int
+    decisions: np.ndarray,
+    policy: Policy,
+    evaluation: Evaluation,
+    *,
+    n_boot: int,
+    seed: int,
+    rows: np.ndarray | None = None,
 ) -> float:
-    """DR value, on the evaluation rows, of the encoded actions ``decisions`` (one per
-    evaluation row), valued by the models that valued this run's policy. The champion and the
-    new version are compared here: on rows both policies chose for (the gate's other rows were
-    chosen for by this run's fold policies)."""
+    """DR value, on the evaluation rows (those the mask ``rows`` keeps; None: every one), of
+    the encoded actions ``decisions`` (one per evaluation row), valued by the models that
+    valued this run's policy. The champion and the new version are compared here: on rows both
+    policies chose for (the gate's other rows were chosen for by this run's fold policies)."""
     if evaluation.valuer is not None:
         q = evaluation.q(decisions)
     else:
         q = policy.predict_outcomes(np.hstack([evaluation.context, decisions])) @ policy.weights(
             policy.objective
         )
-    estimates = ope.estimate_policy_value(
-        evaluation.data, decisions[:, 0].astype(int), q, n_boot=n_boot, seed=seed
-    )
+    data, styles = evaluation.data, decisions[:, 0].astype(int)
+    if rows is not None:
+        data, styles, q = data.take(rows), styles[rows], q[rows]
+    estimates = ope.estimate_policy_value(data, styles, q, n_boot=n_boot, seed=seed)
     return estimates["dr"].value
 
 
@@ -207,7 +256,7 @@ def predicted_outcomes(policy: Policy, evaluation: Evaluation) -> dict[str, np.n
 def prepare_registration(
     policy: Policy,
     evaluation: Evaluation,
-    new_dr: float,
+    new_dr: NewValue,
     plausibility: Plausibility,
     input_example: pd.DataFrame,
     lineage: dict[str, str],
@@ -215,13 +264,22 @@ def prepare_registration(
     *,
     n_boot: int,
     seed: int,
+    served_by: np.ndarray | None = None,
 ) -> Candidate:
     """Inside the run: judge the policy, log it as the run's model, tag the run with both.
 
-    ``lineage`` holds the future version's tags (``run_id``, data digest, ...).
+    ``lineage`` holds the future version's tags (``run_id``, data digest, ...); ``served_by``
+    the model that served each evaluation row, when the log says (:func:`judge_promotion`).
     """
     judgement = judge_promotion(
-        policy, evaluation, new_dr, plausibility, settings, n_boot=n_boot, seed=seed
+        policy,
+        evaluation,
+        new_dr,
+        plausibility,
+        settings,
+        n_boot=n_boot,
+        seed=seed,
+        served_by=served_by,
     )
     info = registry.log_policy_model(policy, input_example)
     tracking.set_tags({**plausibility.tags, **judgement.tags})
