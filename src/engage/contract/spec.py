@@ -330,6 +330,18 @@ class CampaignSpec(Strict):
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(payload).hexdigest()[:16]
 
+    @cached_property
+    def policy_fingerprint(self) -> str:
+        """A short stable hash of what makes two policies of this spec comparable: the
+        profiles (context), the decisions and the outcomes with their weights. Not where a log
+        keeps its ids, times, propensities or carried columns, nor how it is read and checked:
+        an export of recorded decisions declares its propensities and carries its exploration
+        columns, and a version trained on it is still compared with a champion trained on the
+        original log (promotion)."""
+        policy_fields = {"context", "decision", "outcomes"}
+        payload = json.dumps(self.model_dump(mode="json", include=policy_fields), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
 
 def tracking_name(spec_name: str) -> str:
     """The default MLflow experiment and registered-model name of a spec: ``engage-<name>``.

@@ -161,10 +161,11 @@ def judge_promotion(
             f"champion v{version} could not be loaded ({redact(exc)}); not promoted (use --force)",
             version,
         )
-    if old.spec.fingerprint != policy.spec.fingerprint:
+    if old.spec.policy_fingerprint != policy.spec.policy_fingerprint:
         return Judgement(
             False,
-            f"champion v{version} was trained on another spec; not comparable (use --force)",
+            f"champion v{version} was trained on another spec (other profiles, decisions or "
+            "outcomes); not comparable (use --force)",
             version,
         )
     fresh = _served_by_champion(served_by, f"{settings.model_name}/{version}")

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import yaml
 
-from engage.contract.spec import CategoricalColumn, SpecError, default_spec_path, load_spec
+from engage.contract.spec import (
+    CampaignSpec,
+    CategoricalColumn,
+    SpecError,
+    default_spec_path,
+    load_spec,
+)
 
 
 def _write(tmp_path: Path, raw: dict | str) -> Path:
@@ -178,3 +184,18 @@ def test_lookup_follows_a_copy_with_new_values():
     # a column built without validation still looks up canonical labels
     raw = CategoricalColumn.model_construct(name="c", values=[" a", "true"])
     assert dict(raw.lookup) == {"a": 0, "True": 1}
+
+
+def test_an_export_of_recorded_decisions_has_the_originals_policy_fingerprint():
+    """A version trained on the export is compared with a champion trained on the original log:
+    the export declares its propensities and carries its exploration columns, which change the
+    spec's fingerprint but not the policies it describes; other outcome weights do."""
+    from engage.decisions.export import export_spec
+
+    spec = load_spec()
+    exported = export_spec(spec)
+    assert exported.fingerprint != spec.fingerprint
+    assert exported.policy_fingerprint == spec.policy_fingerprint
+    raw = spec.model_dump(mode="json")
+    raw["outcomes"][0]["weight"] = raw["outcomes"][0]["weight"] + 1.0
+    assert CampaignSpec.model_validate(raw).policy_fingerprint != spec.policy_fingerprint
