@@ -9,10 +9,8 @@ Which evaluation rows: when the log carries the decisions the service recorded (
 ``<propensity>_served_by`` column) and at least ``FRESH_ROWS`` evaluation rows were served by
 the champion itself, the two are compared on those rows alone. The champion never trained on
 them (it served them), while every other row of a retraining log may be one it learned from:
-its choices there are judged against outcomes it has seen, which favours it (in the closed
-loop it kept a champion whose true regret was 0.51 against candidates at 0.34, confirmed
-better than the logging policy, for 8 rounds). Otherwise every evaluation row is used, and
-the reason says so.
+its choices there are judged against outcomes it has seen, which favours it. Otherwise every
+evaluation row is used, and the reason says so.
 
 Registration is the very last thing a run does, in this order:
 
