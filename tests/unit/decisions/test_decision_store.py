@@ -11,7 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from engage.contract.spec import load_spec
-from engage.decisions.export import density_columns, export_decisions, to_frame
+from engage.decisions.export import (
+    density_columns,
+    export_decisions,
+    served_by_column,
+    to_frame,
+)
 from engage.decisions.records import DecisionRecord, new_decision_id, utcnow
 from engage.decisions.store import (
     DecisionStore,
@@ -237,8 +242,10 @@ def test_window_and_export_in_the_specs_format(store, tmp_path):
     assert [r.decision_id for r, _ in window] == [recs[1].decision_id, recs[2].decision_id]
 
     frame = to_frame(SPEC, window)
-    assert list(frame.columns) == SPEC.declared_columns + list(density_columns(SPEC).values())
+    extra = [*density_columns(SPEC).values(), served_by_column(SPEC)]
+    assert list(frame.columns) == SPEC.declared_columns + extra
     assert frame["logged_propensity_density"].isna().all()  # served without full exploration
+    assert frame["logged_propensity_served_by"].tolist() == ["m/3", "m/3"]  # who served it
     assert frame["logged_propensity"].tolist() == pytest.approx([0.2, 0.3])
     assert frame["campaign_id"].tolist() == [recs[1].decision_id, recs[2].decision_id]
     assert frame["mix_educational"].tolist() == [0.4, 0.4]
