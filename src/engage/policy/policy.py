@@ -225,13 +225,23 @@ class Policy(SupportReach):
         context: np.ndarray,
         objective: dict[str, float] | None = None,
         constraints: Constraints | None = None,
+        *,
+        allowed_only: bool = False,
     ) -> Ranking:
         """Everything the policy computes for a batch of encoded profiles.
+
+        Args:
+            context: encoded profiles, (n, n_context).
+            objective: outcome weights replacing the trained objective's.
+            constraints: limits on the actions to consider.
+            allowed_only: predict only the candidates each profile may be recommended (the
+                others' predictions and scores are NaN): the same choice, for a caller that
+                needs nothing else (the shipping gate ranks every row of the log).
 
         Raises:
             ConstraintError: no candidate action satisfies ``constraints``.
         """
-        return self._rank(context, objective, constraints, typical=False)
+        return self._rank(context, objective, constraints, typical=False, allowed_only=allowed_only)
 
     def _rank(
         self,
@@ -240,15 +250,18 @@ class Policy(SupportReach):
         constraints: Constraints | None,
         *,
         typical: bool,
+        allowed_only: bool = False,
     ) -> Ranking:
         """:meth:`rank`; with ``typical``, the ranking's ``typical`` too."""
         prop = self.propensities(context)
         index, valid = self.candidate_index(context)
+        allowed = self._allowed(prop, index, valid, constraints)
         extra = self._typical_rows(context, prop) if typical else None
-        preds, typical_preds = self.predictor.indexed(context, self.candidates, index, extra)
+        preds, typical_preds = self.predictor.indexed(
+            context, self.candidates, index, extra, where=allowed if allowed_only else None
+        )
         weights = self.weights(objective)
         predicted = weighted(preds, weights)
-        allowed = self._allowed(prop, index, valid, constraints)
         codes = self.candidates.style_codes[index]
         discount = self.support_discount(np.take_along_axis(prop, codes, axis=1))
         score = predicted - discount
