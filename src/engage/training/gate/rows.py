@@ -16,7 +16,7 @@ only the candidates a row may be recommended (:func:`.floors.choose_at_floors`),
 the same choices at about half the cost of scoring every candidate.
 
 So the gate judges the *procedure* on ``FOLDS + 1`` folds: on each, a policy learned without
-it. The fold policies learned from two thirds of the training rows, a little worse than the
+it. The fold policies learned from four fifths of the training rows, a little worse than the
 shipped one, so the pooled gain errs on the cautious side. Given the fitted models, each row's
 DR term depends on that row alone: the rows are independent, and the bootstrap over the
 stacked rows gives intervals for the mean of the fold policies' values (the cross-fitting
