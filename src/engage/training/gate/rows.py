@@ -13,7 +13,7 @@ see it and valued by models that did not see it either.
 Every clean row, whatever the log's size (``gate.rows``: the rows that passed validation).
 Judging a row means ranking the candidates for it: the policies rank in batches and predict
 only the candidates a row may be recommended (:func:`.floors.choose_at_floors`), which gives
-the same choices at about half the cost of scoring every candidate.
+the same choices at about 60% of the cost of scoring every candidate.
 
 So the gate judges the *procedure* on ``FOLDS + 1`` folds: on each, a policy learned without
 it. The fold policies learned from four fifths of the training rows, a little worse than the
