@@ -230,13 +230,23 @@ class Policy(SupportReach):
         context: np.ndarray,
         objective: dict[str, float] | None = None,
         constraints: Constraints | None = None,
+        *,
+        allowed_only: bool = False,
     ) -> Ranking:
         """Everything the policy computes for a batch of encoded profiles.
+
+        Args:
+            context: encoded profiles, (n, n_context).
+            objective: outcome weights replacing the trained objective's.
+            constraints: limits on the actions to consider.
+            allowed_only: predict only the candidates each profile may be recommended (the
+                others' predictions and scores are NaN): the same choice, for a caller that
+                needs nothing else (the shipping gate ranks every row of the log).
 
         Raises:
             ConstraintError: no candidate action satisfies ``constraints``.
         """
-        return self._rank(context, objective, constraints, typical=False)
+        return self._rank(context, objective, constraints, typical=False, allowed_only=allowed_only)
 
     def _rank(
         self,
@@ -245,20 +255,23 @@ class Policy(SupportReach):
         constraints: Constraints | None,
         *,
         typical: bool,
+        allowed_only: bool = False,
     ) -> Ranking:
         """:meth:`rank`; with ``typical``, the ranking's ``typical`` too."""
         prop = self.propensities(context)
         index, valid = self.candidate_index(context)
-        extra = self._typical_rows(context, prop) if typical else None
-        preds, typical_preds = self.predictor.indexed(context, self.candidates, index, extra)
-        weights = self.weights(objective)
-        predicted = weighted(preds, weights)
         allowed = self._allowed(prop, index, valid, constraints)
         logging = (
             logging_options(self, context, prop, constraints) if self.mode == "logging" else None
         )
         if logging is not None:
             allowed = allowed | self._logging_allowed(index, valid, logging)
+        extra = self._typical_rows(context, prop) if typical else None
+        preds, typical_preds = self.predictor.indexed(
+            context, self.candidates, index, extra, where=allowed if allowed_only else None
+        )
+        weights = self.weights(objective)
+        predicted = weighted(preds, weights)
         codes = self.candidates.style_codes[index]
         discount = self.support_discount(np.take_along_axis(prop, codes, axis=1))
         score = predicted - discount

@@ -204,21 +204,37 @@ class OutcomePredictor:
         candidates: CandidateSet,
         index: np.ndarray,
         extra: np.ndarray | None = None,
+        where: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """:meth:`candidates` where each profile has its own candidates: ``index`` (n, m)
         holds the candidate rows of each profile (its cluster's, see ``Policy``).
+
+        Args:
+            where: which of ``index``'s positions to predict, (n, m); the others are NaN.
+                Each prediction is the one the whole batch gives (a row's prediction does not
+                depend on the other rows): a caller that needs only some candidates' scores
+                pays for those alone. None: every position.
 
         Returns:
             The outcomes (n, m, n_outcomes) of each profile's candidates, and the extra rows'
             (n, n_outcomes) or None.
         """
         n, m = index.shape
-        rows = np.hstack([np.repeat(context, m, axis=0), candidates.encoded[index.ravel()]])
+        if where is None:
+            rows = np.hstack([np.repeat(context, m, axis=0), candidates.encoded[index.ravel()]])
+        else:
+            at, pos = np.nonzero(where)
+            rows = np.hstack([context[at], candidates.encoded[index[at, pos]]])
         if extra is not None:
             rows = np.vstack([rows, np.hstack([context, extra])])
         flat = self.model_outcomes(rows)
-        preds = flat[: n * m].reshape(n, m, -1)
-        extra_preds = flat[n * m :] if extra is not None else None
+        n_pred = len(rows) - (0 if extra is None else n)
+        if where is None:
+            preds = flat[:n_pred].reshape(n, m, -1)
+        else:
+            preds = np.full((n, m, flat.shape[1]), np.nan)
+            preds[at, pos] = flat[:n_pred]
+        extra_preds = flat[n_pred:] if extra is not None else None
         corr = self.style_correction(context)
         if corr is not None:
             codes = candidates.style_codes[index]  # (n, m)

@@ -31,7 +31,7 @@ from engage.training.split import Split
 
 # How hard the nuisance models work: constants of this module, not settings (the team changes
 # them with a benchmark). Read when a function runs, so a test may patch them.
-FOLDS = 3  # cross-fitting folds of the propensity and outcome models
+FOLDS = 5  # cross-fitting folds of the propensity and outcome models, so of the gate's policies
 TUNING_ROWS = 20_000  # training rows Optuna tunes the outcome models on
 STYLE_CORRECTION_ROUNDS = (
     CORRECTION_ROUNDS  # rounds of the per-style residual corrections (0: none)

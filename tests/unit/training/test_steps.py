@@ -80,16 +80,6 @@ def test_split_is_time_ordered_and_samples_stay_in_range(steps) -> None:
     np.testing.assert_array_equal(s.gate_train, np.arange(len(split.train)))
 
 
-def test_a_log_beyond_the_gates_rows_is_judged_on_a_sample_of_both_sides() -> None:
-    from engage.training.split import GATE_ROWS, _draw_samples
-
-    every = _draw_samples(GATE_ROWS - 1_000, 1_000, seed=0)
-    assert len(every.ope) + len(every.gate_train) == GATE_ROWS
-    big = _draw_samples(3 * GATE_ROWS, GATE_ROWS, seed=0)  # four times the cap, a quarter held out
-    assert (len(big.gate_train), len(big.ope)) == (3 * GATE_ROWS // 4, GATE_ROWS // 4)
-    assert len(np.unique(big.ope)) == len(big.ope) and big.ope.max() < GATE_ROWS
-
-
 def test_a_policy_trained_for_an_objective_ranks_by_it_by_default(steps) -> None:
     spec, _, weights, split, _, selection = steps
     policy = selection.policy
@@ -492,6 +482,27 @@ def test_the_choice_at_a_support_floor_is_the_policy_ranked_with_that_floor(step
         np.testing.assert_array_equal(found[floor], raised.rank(context, settings.objective).chosen)
     # a high floor takes some profiles off rarely picked styles
     assert (found[0.2] != found[policy.min_propensity]).any()
+
+
+def test_choosing_in_batches_from_the_allowed_candidates_is_the_whole_ranking(
+    steps, monkeypatch
+) -> None:
+    from engage.training.gate import floors as floors_module
+
+    spec, settings, weights, split, nuisance, selection = steps
+    policy, context = selection.policy, split.eval.context[:300]
+    floors = (policy.min_propensity, 0.05, 0.2)
+    whole = policy.rank(context, settings.objective)
+    monkeypatch.setattr(floors_module, "CHOICE_BATCH", 70)  # batches of other cluster mixes
+    found = floors_module.choose_at_floors(policy, context, floors, settings.objective)
+    for floor, chosen in floors_module.chosen_at_floors(whole, policy, floors).items():
+        np.testing.assert_array_equal(found.rows[floor], chosen)
+        position = (whole.index == chosen[:, None]).argmax(1)
+        expected = whole.predicted_objective[np.arange(len(chosen)), position]
+        np.testing.assert_array_equal(found.predicted[floor], expected)  # the same floats
+    sparse = policy.rank(context, settings.objective, allowed_only=True)
+    assert np.isnan(sparse.predicted_objective[~sparse.allowed]).all()
+    np.testing.assert_array_equal(sparse.chosen, whole.chosen)
 
 
 @pytest.mark.slow  # seconds: a whole evaluation or a loop over every constant

@@ -36,8 +36,6 @@ import numpy as np
 
 from engage import ope
 from engage.policy.policy import Policy
-from engage.policy.ranking import Ranking
-from engage.training.gate.floors import chosen_at_floors
 from engage.training.gate.logging_value import LoggingContender, logging_contender
 from engage.training.gate.rows import GateRows
 from engage.training.valuer import Valuer
@@ -153,18 +151,19 @@ def gather_contenders(
     rows: GateRows,
     valuer: Valuer,
     policy: Policy,
-    ranking: Ranking,
-    floors: tuple[float, ...],
+    on_eval: dict[float, np.ndarray],
     *,
     n_boot: int,
     seed: int,
 ) -> Contenders:
     """Choose the floor and the constant on the gate's rows, every choice judged by the bands
     over every variant it is made among (floors and constants, so the choice between the
-    personalised policy and a constant too), and value the modes there."""
+    personalised policy and a constant too), and value the modes there. ``on_eval``: the
+    policy's candidate row for each evaluation row at each floor it tries
+    (:func:`.floors.choose_at_floors`)."""
     encoded, tr, codes = policy.candidates.encoded, rows.training, policy.candidates.style_codes
     at_floor = {}
-    for floor, chosen in chosen_at_floors(ranking, policy, floors).items():
+    for floor, chosen in on_eval.items():
         at_floor[floor] = Contender(
             chosen,
             valuer.objective(rows.rows, rows.context, encoded[chosen]),
@@ -183,7 +182,7 @@ def gather_contenders(
     return Contenders(
         policy,
         floor,
-        len(floors),
+        len(on_eval),
         floor_metrics,
         grid,
         constant,

@@ -43,7 +43,7 @@ from engage.contract.spec import CampaignSpec
 from engage.policy.logging_policy import draw_styles, profile_seeds
 from engage.policy.policy import Policy
 from engage.training.gate.contenders import Contenders, gather_contenders
-from engage.training.gate.floors import floors_to_try
+from engage.training.gate.floors import choose_at_floors, floors_to_try
 from engage.training.gate.knobs import GateKnobs
 from engage.training.gate.logging_value import LoggingContender
 from engage.training.gate.metrics import fold_agreement, gate_metrics
@@ -140,11 +140,10 @@ def evaluate_offpolicy(
     valuer = _fit_valuer(split, nuisance, weights, settings, fit_log, knobs)
     floors = floors_to_try(policy, knobs.floors)
     rows = gather_rows(spec, split, nuisance, policy, valuer, weights, settings, knobs, floors)
-    ranking = policy.rank(rows.context, settings.objective)
-    c = gather_contenders(rows, valuer, policy, ranking, floors, **boot)
+    chosen = choose_at_floors(policy, rows.context, floors, settings.objective)
+    c = gather_contenders(rows, valuer, policy, chosen.rows, **boot)
     gate = value_on_gate(rows, c, **boot)
-    assert ranking.index is not None
-    optimism = chooser_optimism(ranking.index, ranking.predicted_objective, c)
+    optimism = chooser_optimism(chosen.predicted[c.floor], c)
     metrics = {
         **gate_metrics(rows, c, gate, optimism, selection.training_constant),
         **fold_agreement(rows, c, split, settings.objective),

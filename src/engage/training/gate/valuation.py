@@ -70,11 +70,8 @@ def value_on_gate(rows: GateRows, c: Contenders, *, n_boot: int, seed: int) -> G
     return GateValues(values, gains, gain, over[c.constant.column])
 
 
-def chooser_optimism(ranking_index: np.ndarray, predicted: np.ndarray, c: Contenders) -> float:
+def chooser_optimism(predicted: np.ndarray, c: Contenders) -> float:
     """How much the choosing models flatter their own choice (the winner's curse): their
-    objective at the choice less the valuing models', on the evaluation rows. The floor changes
-    what is allowed, not the predictions, so the ranking made before the floor was chosen has
-    it."""
-    chosen = c.learned.on_eval
-    position = (ranking_index == chosen[:, None]).argmax(1)
-    return float(np.mean(predicted[np.arange(len(chosen)), position] - c.learned.q_eval))
+    objective at the choice (``predicted``, per evaluation row, at the floor the gate chose)
+    less the valuing models', on the evaluation rows."""
+    return float(np.mean(predicted - c.learned.q_eval))
