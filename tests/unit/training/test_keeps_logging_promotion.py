@@ -16,9 +16,7 @@ BAD = Plausibility(finite=False, plausible=False, reason="a value is not finite"
 
 def _judge(plausibility: Plausibility, force: bool, name: str = "m"):
     settings = SimpleNamespace(force=force, model_name=name)
-    return judge_promotion(
-        None, None, lambda rows: 0.0, plausibility, settings, n_boot=1, seed=0
-    )
+    return judge_promotion(None, None, lambda rows: 0.0, plausibility, settings, n_boot=1, seed=0)
 
 
 def test_a_first_version_is_promoted_whatever_it_serves(mlflow_store) -> None:

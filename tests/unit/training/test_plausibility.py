@@ -98,7 +98,7 @@ def test_force_does_not_promote_a_model_the_gate_refused() -> None:
     for values in ({"DR": math.inf}, {"DR": 1e12}):
         verdict = check_plausibility(values, {}, outcomes(), {}, margin=1.0)
         judgement = judge_promotion(
-            None, None, lambda rows: values["DR"], verdict, settings, n_boot=50, seed=0
+            None, None, lambda rows, v=values["DR"]: v, verdict, settings, n_boot=50, seed=0
         )  # no registry read
         assert not judgement.promote and not judgement.forced
         assert judgement.reason == f"refused by the plausibility gate: {verdict.reason}"

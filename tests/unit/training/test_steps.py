@@ -341,10 +341,10 @@ def test_without_fold_models_the_gate_is_the_evaluation_rows(steps) -> None:
 @pytest.mark.slow
 def test_the_gate_chooses_with_one_band_over_every_variant(steps) -> None:
     from engage.training.gate.contenders import (
+        FAMILY_LEVEL,
         Contender,
         choose_constant,
         value_constants,
-        FAMILY_LEVEL,
         variant_band,
     )
     from engage.training.gate.rows import GateRows, training_rows
