@@ -111,8 +111,12 @@ def test_recorded_probability_is_the_drawing_distributions(serve, fixture_model,
     plain = answer_rows([row], Question(fixture_model, n_styles, None, None, False))[0]
     styles = [r.style for r in plain.recommendations]
     expected = distribution([r.score for r in plain.recommendations], 0, Exploration(**option))
+    # enough draws that one style alone comes up with a chance below 1e-9 (15 draws of a
+    # softmax whose first style has 0.8 gave one style only 1 time in 30)
+    assert max(expected) < 1
+    draws = int(np.ceil(np.log(1e-9) / np.log(float(max(expected)))))
     served = []
-    for _ in range(15):
+    for i in range(draws):
         body = client.post(
             URL, json={"profile": EXAMPLE_PROFILE, "top_k": 2, "exploration": option}
         ).json()
@@ -120,9 +124,10 @@ def test_recorded_probability_is_the_drawing_distributions(serve, fixture_model,
         assert len(body["recommendations"]) == 2
         j = styles.index(first["style"])
         assert first["probability"] == pytest.approx(expected[j], rel=1e-12)
-        rec = stored(client, body["decision_id"])
-        assert rec.probability == first["probability"]
-        assert [a["probability"] for a in rec.alternatives] == pytest.approx(expected.tolist())
+        if i < 15:  # the stored record, for the first few
+            rec = stored(client, body["decision_id"])
+            assert rec.probability == first["probability"]
+            assert [a["probability"] for a in rec.alternatives] == pytest.approx(expected.tolist())
         served.append(first["style"])
         if j != 0:
             assert body["explanation"] is None  # it explained the policy's choice, not this one
