@@ -310,23 +310,48 @@ def continuous_costs(
     where: Region,
     objective: Objective,
     seed: int,
+    scales: Sequence[float] = BUDGET_SCALES,
 ) -> dict[float, float]:
-    """Expected objective given up by the continuous draw at each of :data:`BUDGET_SCALES`:
-    the centre's predicted objective less the mean over :data:`BUDGET_DRAWS` draws (common
-    random numbers across scales, a generator seeded ``(seed, 2)``), one model call."""
+    """Expected objective given up by the continuous draw at each of ``scales`` (all of
+    :data:`BUDGET_SCALES`, or the widest alone when nothing caps the cost): the mean over
+    :data:`BUDGET_DRAWS` draws (common random numbers across scales, a generator seeded
+    ``(seed, 2)``, so a scale's cost does not depend on which others are asked) of what each
+    draw loses against the centre, one model call.
+
+    A draw the model predicts *better* than the centre counts as losing nothing, not as a
+    gain (:func:`loss`): the centre is the best supported action the policy found, and a
+    predicted gain next to it is the model's extrapolation, which exploration has yet to test.
+    """
     rng = np.random.default_rng([seed, 2])
-    mixes, nums = [centre_mix], [centre_numeric]
-    for _ in range(BUDGET_DRAWS):
-        dm = rng.dirichlet(1.0 + MIX_CONCENTRATION * centre_mix) if centre_mix.size else centre_mix
-        u = rng.random(centre_numeric.shape)
-        for s in BUDGET_SCALES:
-            c = _contraction(centre_mix, where, s)
-            a, b = box_bounds(centre_numeric, s * where.bandwidth, where.low, where.high)
-            mixes.append(centre_mix + c * (dm - centre_mix))
-            nums.append(a + u * (b - a))
-    values = np.asarray(objective(np.array(mixes), np.array(nums)), dtype=float)
-    draws = values[1:].reshape(BUDGET_DRAWS, len(BUDGET_SCALES))
-    return {s: float(values[0] - draws[:, k].mean()) for k, s in enumerate(BUDGET_SCALES)}
+    widths = np.asarray(scales, dtype=float)
+    n_s = len(widths)
+    base = _contraction(centre_mix, where, 1.0)
+    if centre_mix.size:
+        dm = rng.dirichlet(1.0 + MIX_CONCENTRATION * centre_mix, size=BUDGET_DRAWS)
+        mixes = centre_mix + (widths * base)[None, :, None] * (dm - centre_mix)[:, None, :]
+    else:
+        mixes = np.zeros((BUDGET_DRAWS, n_s, 0))
+    u = rng.random((BUDGET_DRAWS, centre_numeric.size))
+    a, b = box_bounds(
+        centre_numeric, widths[:, None] * where.bandwidth[None, :], where.low, where.high
+    )
+    nums = a[None] + u[:, None, :] * (b - a)[None]
+    values = np.asarray(
+        objective(
+            np.vstack([centre_mix[None], mixes.reshape(-1, centre_mix.size)]),
+            np.vstack([centre_numeric[None], nums.reshape(-1, centre_numeric.size)]),
+        ),
+        dtype=float,
+    )
+    lost = loss(values[0], values[1:]).reshape(BUDGET_DRAWS, n_s).mean(axis=0)
+    return {float(s): float(c) for s, c in zip(widths, lost, strict=True)}
+
+
+def loss(reference: float | np.ndarray, values: np.ndarray) -> np.ndarray:
+    """What serving each of ``values`` instead of ``reference`` gives up, by the model: never
+    below 0 (a predicted gain over the policy's own choice is not counted as one)."""
+    out: np.ndarray = np.maximum(np.asarray(reference, dtype=float) - values, 0.0)
+    return out
 
 
 def fit_scale(costs: Mapping[float, float], allowed: float) -> float:
@@ -338,8 +363,10 @@ def fit_scale(costs: Mapping[float, float], allowed: float) -> float:
 
 
 def style_cost(p: np.ndarray, objectives: np.ndarray) -> float:
-    """Expected objective given up by drawing the style from ``p`` instead of the first."""
-    return float(np.dot(p, objectives[0] - np.asarray(objectives, dtype=float)))
+    """Expected objective given up by drawing the style from ``p`` instead of the first
+    (``objectives`` the options' values, the first's first; each option's :func:`loss`)."""
+    values = np.asarray(objectives, dtype=float)
+    return float(np.dot(p, loss(values[0], values)))
 
 
 def thin(p: np.ndarray, first: int, cost: float, allowed: float) -> np.ndarray:
