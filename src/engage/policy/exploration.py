@@ -28,7 +28,9 @@ style probability times the density of that draw at the drawn action. Categorica
 **Budget**: the expected objective given up by exploring, estimated with the outcome models,
 is held at or below what the request may spend (:func:`thin`, :func:`fit_scale`): the style
 distribution is mixed with the greedy choice, and the continuous draw is narrowed (scale 1,
-1/2, 1/4, 1/8 of its width, else not explored) until it fits. :class:`BudgetLedger` keeps a
+1/2, 1/4, 1/8 of its width, else not explored) until it fits. What an option gives up is its
+:func:`loss` against the policy's choice, never below 0: a predicted gain off that choice is
+the model's extrapolation, not a saving to spend elsewhere. :class:`BudgetLedger` keeps a
 service's running mean of that cost at or below its per-decision budget.
 """
 
@@ -313,43 +315,31 @@ def continuous_costs(
     scales: Sequence[float] = BUDGET_SCALES,
 ) -> dict[float, float]:
     """Expected objective given up by the continuous draw at each of ``scales`` (all of
-    :data:`BUDGET_SCALES`, or the widest alone when nothing caps the cost): the mean over
-    :data:`BUDGET_DRAWS` draws (common random numbers across scales, a generator seeded
-    ``(seed, 2)``, so a scale's cost does not depend on which others are asked) of what each
-    draw loses against the centre, one model call.
-
-    A draw the model predicts *better* than the centre counts as losing nothing, not as a
-    gain (:func:`loss`): the centre is the best supported action the policy found, and a
-    predicted gain next to it is the model's extrapolation, which exploration has yet to test.
-    """
+    :data:`BUDGET_SCALES`, or the widest alone when nothing caps the cost): the mean :func:`loss`
+    against the centre of :data:`BUDGET_DRAWS` draws, one model call (common random numbers
+    across scales from a generator seeded ``(seed, 2)``: a scale's cost does not depend on which
+    others are asked)."""
     rng = np.random.default_rng([seed, 2])
     widths = np.asarray(scales, dtype=float)
-    n_s = len(widths)
-    base = _contraction(centre_mix, where, 1.0)
+    n = BUDGET_DRAWS * len(widths)
+    mixes = np.repeat(centre_mix[None], n, axis=0)
     if centre_mix.size:
         dm = rng.dirichlet(1.0 + MIX_CONCENTRATION * centre_mix, size=BUDGET_DRAWS)
-        mixes = centre_mix + (widths * base)[None, :, None] * (dm - centre_mix)[:, None, :]
-    else:
-        mixes = np.zeros((BUDGET_DRAWS, n_s, 0))
-    u = rng.random((BUDGET_DRAWS, centre_numeric.size))
-    a, b = box_bounds(
-        centre_numeric, widths[:, None] * where.bandwidth[None, :], where.low, where.high
-    )
-    nums = a[None] + u[:, None, :] * (b - a)[None]
+        step = (widths * _contraction(centre_mix, where, 1.0))[None, :, None]
+        mixes = (centre_mix + step * (dm - centre_mix)[:, None, :]).reshape(n, -1)
+    u = rng.random((BUDGET_DRAWS, 1, centre_numeric.size))
+    a, b = box_bounds(centre_numeric, widths[:, None] * where.bandwidth, where.low, where.high)
+    nums = (a + u * (b - a)).reshape(n, centre_numeric.size)
     values = np.asarray(
-        objective(
-            np.vstack([centre_mix[None], mixes.reshape(-1, centre_mix.size)]),
-            np.vstack([centre_numeric[None], nums.reshape(-1, centre_numeric.size)]),
-        ),
+        objective(np.vstack([centre_mix[None], mixes]), np.vstack([centre_numeric[None], nums])),
         dtype=float,
     )
-    lost = loss(values[0], values[1:]).reshape(BUDGET_DRAWS, n_s).mean(axis=0)
+    lost = loss(values[0], values[1:]).reshape(BUDGET_DRAWS, len(widths)).mean(axis=0)
     return {float(s): float(c) for s, c in zip(widths, lost, strict=True)}
 
 
 def loss(reference: float | np.ndarray, values: np.ndarray) -> np.ndarray:
-    """What serving each of ``values`` instead of ``reference`` gives up, by the model: never
-    below 0 (a predicted gain over the policy's own choice is not counted as one)."""
+    """What serving each of ``values`` instead of ``reference`` gives up: never below 0."""
     out: np.ndarray = np.maximum(np.asarray(reference, dtype=float) - values, 0.0)
     return out
 

@@ -200,3 +200,12 @@ def test_the_widest_scales_cost_alone_equals_its_cost_among_all():
     every = continuous_costs(CENTRE, NUMERIC, WHERE, peak, 9)
     alone = continuous_costs(CENTRE, NUMERIC, WHERE, peak, 9, BUDGET_SCALES[:1])
     assert alone == {1.0: every[1.0]}
+
+
+def test_costs_with_a_mix_alone_or_a_number_alone():
+    no_number = Region(np.ones(5), np.empty(0), np.empty(0), np.empty(0))
+    costs = continuous_costs(CENTRE, np.empty(0), no_number, lambda m, n: -m[:, 0], 1)
+    assert set(costs) == set(BUDGET_SCALES) and all(c >= 0 for c in costs.values())
+    no_mix = Region(np.empty(0), np.array([1.0]), np.array([60.0]), np.array([2.0]))
+    costs = continuous_costs(np.empty(0), NUMERIC, no_mix, lambda m, n: -abs(n[:, 0] - 7.5), 1)
+    assert costs[1.0] == pytest.approx(1.0, abs=0.6) and costs[1.0] > costs[0.125] > 0
