@@ -22,6 +22,7 @@ import numpy as np
 from engage.contract.spec import CampaignSpec
 from engage.decisions.records import DecisionRecord, utcnow
 from engage.policy.exploration import (
+    BUDGET_SCALES,
     Exploration,
     Objective,
     Region,
@@ -169,8 +170,11 @@ def _propensity(rec: Any) -> float:
 
 
 def _objective(rec: Any) -> float:
-    value = getattr(rec, "predicted_objective", None)
-    return float(rec.model_score if value is None else value)
+    """An option's value for the style's cost: what the policy ranks by (its model score, the
+    predicted objective less the support discount), so a style the log barely supports is not
+    counted as a gain for its raw prediction; the predicted objective where there is no score."""
+    value = getattr(rec, "model_score", None)
+    return float(rec.predicted_objective if value is None else value)
 
 
 def _draw_action(
@@ -184,7 +188,9 @@ def _draw_action(
     numeric = np.array([float(rec.decisions[k]) for k in how.numeric])
     if not movable(mix, numeric, how.where):
         return served
-    costs = continuous_costs(mix, numeric, how.where, how.objective(rec), seed)
+    # uncapped, the widest scale is drawn whatever it costs: estimate that one alone
+    scales = BUDGET_SCALES if math.isfinite(allowed) else BUDGET_SCALES[:1]
+    costs = continuous_costs(mix, numeric, how.where, how.objective(rec), seed, scales)
     scale = fit_scale(costs, allowed)
     if scale <= 0.0:
         return served

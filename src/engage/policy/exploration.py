@@ -28,7 +28,9 @@ style probability times the density of that draw at the drawn action. Categorica
 **Budget**: the expected objective given up by exploring, estimated with the outcome models,
 is held at or below what the request may spend (:func:`thin`, :func:`fit_scale`): the style
 distribution is mixed with the greedy choice, and the continuous draw is narrowed (scale 1,
-1/2, 1/4, 1/8 of its width, else not explored) until it fits. :class:`BudgetLedger` keeps a
+1/2, 1/4, 1/8 of its width, else not explored) until it fits. What an option gives up is its
+:func:`loss` against the policy's choice, never below 0: a predicted gain off that choice is
+the model's extrapolation, not a saving to spend elsewhere. :class:`BudgetLedger` keeps a
 service's running mean of that cost at or below its per-decision budget.
 """
 
@@ -310,23 +312,36 @@ def continuous_costs(
     where: Region,
     objective: Objective,
     seed: int,
+    scales: Sequence[float] = BUDGET_SCALES,
 ) -> dict[float, float]:
-    """Expected objective given up by the continuous draw at each of :data:`BUDGET_SCALES`:
-    the centre's predicted objective less the mean over :data:`BUDGET_DRAWS` draws (common
-    random numbers across scales, a generator seeded ``(seed, 2)``), one model call."""
+    """Expected objective given up by the continuous draw at each of ``scales`` (all of
+    :data:`BUDGET_SCALES`, or the widest alone when nothing caps the cost): the mean :func:`loss`
+    against the centre of :data:`BUDGET_DRAWS` draws, one model call (common random numbers
+    across scales from a generator seeded ``(seed, 2)``: a scale's cost does not depend on which
+    others are asked)."""
     rng = np.random.default_rng([seed, 2])
-    mixes, nums = [centre_mix], [centre_numeric]
-    for _ in range(BUDGET_DRAWS):
-        dm = rng.dirichlet(1.0 + MIX_CONCENTRATION * centre_mix) if centre_mix.size else centre_mix
-        u = rng.random(centre_numeric.shape)
-        for s in BUDGET_SCALES:
-            c = _contraction(centre_mix, where, s)
-            a, b = box_bounds(centre_numeric, s * where.bandwidth, where.low, where.high)
-            mixes.append(centre_mix + c * (dm - centre_mix))
-            nums.append(a + u * (b - a))
-    values = np.asarray(objective(np.array(mixes), np.array(nums)), dtype=float)
-    draws = values[1:].reshape(BUDGET_DRAWS, len(BUDGET_SCALES))
-    return {s: float(values[0] - draws[:, k].mean()) for k, s in enumerate(BUDGET_SCALES)}
+    widths = np.asarray(scales, dtype=float)
+    n = BUDGET_DRAWS * len(widths)
+    mixes = np.repeat(centre_mix[None], n, axis=0)
+    if centre_mix.size:
+        dm = rng.dirichlet(1.0 + MIX_CONCENTRATION * centre_mix, size=BUDGET_DRAWS)
+        step = (widths * _contraction(centre_mix, where, 1.0))[None, :, None]
+        mixes = (centre_mix + step * (dm - centre_mix)[:, None, :]).reshape(n, -1)
+    u = rng.random((BUDGET_DRAWS, 1, centre_numeric.size))
+    a, b = box_bounds(centre_numeric, widths[:, None] * where.bandwidth, where.low, where.high)
+    nums = (a + u * (b - a)).reshape(n, centre_numeric.size)
+    values = np.asarray(
+        objective(np.vstack([centre_mix[None], mixes]), np.vstack([centre_numeric[None], nums])),
+        dtype=float,
+    )
+    lost = loss(values[0], values[1:]).reshape(BUDGET_DRAWS, len(widths)).mean(axis=0)
+    return {float(s): float(c) for s, c in zip(widths, lost, strict=True)}
+
+
+def loss(reference: float | np.ndarray, values: np.ndarray) -> np.ndarray:
+    """What serving each of ``values`` instead of ``reference`` gives up: never below 0."""
+    out: np.ndarray = np.maximum(np.asarray(reference, dtype=float) - values, 0.0)
+    return out
 
 
 def fit_scale(costs: Mapping[float, float], allowed: float) -> float:
@@ -338,8 +353,10 @@ def fit_scale(costs: Mapping[float, float], allowed: float) -> float:
 
 
 def style_cost(p: np.ndarray, objectives: np.ndarray) -> float:
-    """Expected objective given up by drawing the style from ``p`` instead of the first."""
-    return float(np.dot(p, objectives[0] - np.asarray(objectives, dtype=float)))
+    """Expected objective given up by drawing the style from ``p`` instead of the first
+    (``objectives`` the options' values, the first's first; each option's :func:`loss`)."""
+    values = np.asarray(objectives, dtype=float)
+    return float(np.dot(p, loss(values[0], values)))
 
 
 def thin(p: np.ndarray, first: int, cost: float, allowed: float) -> np.ndarray:

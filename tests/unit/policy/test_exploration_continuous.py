@@ -169,3 +169,43 @@ def test_the_service_ledger_keeps_the_running_mean_within_budget():
         mean = ledger.charge(min(allowed, rng.uniform(0, 0.3)))
         assert mean <= 0.1 + 1e-12
     assert BudgetLedger(None).allowance() == math.inf
+
+
+def test_a_predicted_gain_off_the_policys_choice_is_not_counted_as_one():
+    # the model predicts every draw better than the centre (its extrapolation): the old
+    # estimate, centre less the mean, came out negative and left the budget unspent
+    def rising(mixes, nums):
+        return 10 + 50 * ((mixes - CENTRE) ** 2).sum(1) + 0.1 * (nums[:, 0] - 7.5) ** 2
+
+    assert all(c == 0.0 for c in continuous_costs(CENTRE, NUMERIC, WHERE, rising, 3).values())
+    # a style the model predicts above the first gives up nothing, it earns nothing either
+    assert style_cost(np.array([0.5, 0.5]), np.array([5.0, 9.0])) == 0.0
+    assert style_cost(np.array([0.5, 0.25, 0.25]), np.array([5.0, 9.0, 3.0])) == 0.5
+
+
+def test_a_draw_that_loses_here_and_gains_there_costs_what_it_loses():
+    def mixed(mixes, nums):  # above the centre on one side of the cadence, below on the other
+        return 10 + (nums[:, 0] - 7.5)
+
+    costs = continuous_costs(CENTRE, NUMERIC, WHERE, mixed, 3)
+    # uniform on [5.5, 9.5]: the mean loss below the centre is 1/2 the half-width's mean, 0.5
+    assert 0.1 < costs[1.0] < 1.0
+    assert costs[1.0] > costs[0.125] > 0
+
+
+def test_the_widest_scales_cost_alone_equals_its_cost_among_all():
+    def peak(mixes, nums):
+        return 10 - 50 * ((mixes - CENTRE) ** 2).sum(1) - 0.1 * (nums[:, 0] - 7.5) ** 2
+
+    every = continuous_costs(CENTRE, NUMERIC, WHERE, peak, 9)
+    alone = continuous_costs(CENTRE, NUMERIC, WHERE, peak, 9, BUDGET_SCALES[:1])
+    assert alone == {1.0: every[1.0]}
+
+
+def test_costs_with_a_mix_alone_or_a_number_alone():
+    no_number = Region(np.ones(5), np.empty(0), np.empty(0), np.empty(0))
+    costs = continuous_costs(CENTRE, np.empty(0), no_number, lambda m, n: -m[:, 0], 1)
+    assert set(costs) == set(BUDGET_SCALES) and all(c >= 0 for c in costs.values())
+    no_mix = Region(np.empty(0), np.array([1.0]), np.array([60.0]), np.array([2.0]))
+    costs = continuous_costs(np.empty(0), NUMERIC, no_mix, lambda m, n: -abs(n[:, 0] - 7.5), 1)
+    assert costs[1.0] == pytest.approx(1.0, abs=0.6) and costs[1.0] > costs[0.125] > 0
