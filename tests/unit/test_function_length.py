@@ -1,5 +1,5 @@
-"""No function in ``src/engage`` is longer than 80 lines (issue #27): split a longer one into
-named steps."""
+"""No function in ``src/engage`` is longer than 80 lines, and no module longer than 400
+(issue #27): split a longer one into named steps, or a module by what its parts are about."""
 
 from __future__ import annotations
 
@@ -28,3 +28,16 @@ def test_no_function_is_over_80_lines() -> None:
     assert lengths  # the package was found
     too_long = {where: n for where, n in lengths.items() if n > MAX_LINES}
     assert not too_long, f"functions over {MAX_LINES} lines: {too_long}"
+
+
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_is_over_400_lines() -> None:
+    """Issue #27: a module over 400 lines is split by what its parts are about."""
+    sizes = {
+        path.relative_to(SRC).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+        for path in sorted(SRC.rglob("*.py"))
+    }
+    too_long = {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES}
+    assert not too_long, f"modules over {MAX_MODULE_LINES} lines: {too_long}"

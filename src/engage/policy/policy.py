@@ -22,16 +22,11 @@ profile it:
    difference (:mod:`engage.policy.explanation`, worded by :mod:`engage.policy.narration`).
 
 Training ships the personalised policy only when it is confidently better than what marketers
-did. Otherwise ``mode`` is ``"constant"``: the best single action is recommended first, with
-basis ``"constant"``, for every profile it is allowed for, whatever its score; or
-``"baseline"``: each profile's baseline action (what marketers of similar profiles typically
-do with the style they most often pick) comes first, with basis ``"baseline"``. The others
-follow by score. On a log that declares its propensities, ``"logging"``: the logging
-distribution (:mod:`engage.policy.logging_policy`): the first recommendation's style is drawn
-with its propensity and served with the typical plan of similar profiles, the other styles'
-plans follow, most likely first, every one with basis ``"logging"``. Where
-the caller's constraints or the log's support exclude it, the answer's policy note says so
-(``fallback``) and the first recommendation is the best-scoring allowed action.
+did; otherwise ``mode`` pins the first recommendation: ``"constant"`` (the best single
+action), ``"baseline"`` (what marketers of similar profiles typically do) or, on a log that
+declares its propensities, ``"logging"`` (a style drawn with its propensity, served with the
+typical plan: :mod:`engage.policy.logging_policy`). The others follow by score; where the
+caller's constraints or the log's support exclude it, the policy note says so (``fallback``).
 
 Answers are typed (:mod:`engage.policy.results`); ``Answer.to_dict()`` is their JSON form.
 The support rules (candidates per profile, the support floor, the constant's and baseline's
@@ -69,11 +64,7 @@ from engage.policy.results import (
     PolicyMode,
     PolicyNote,
 )
-from engage.policy.scoring import (
-    OutcomePredictor,
-    StyleCorrections,
-    weighted,
-)
+from engage.policy.scoring import OutcomePredictor, StyleCorrections, weighted
 from engage.policy.support import ProfileClusters
 
 __all__ = [
@@ -128,9 +119,8 @@ class Policy(SupportReach):
     # is at least this (training sets the evaluation's propensity floor: there the off-policy
     # estimate that let the constant ship weighs its rows exactly)
     constant_min_propensity: float = 0.0
-    # The action search's result (keyword-only, required; :func:`grid_support` gives those of
-    # a policy without it). The profile clusters whose searched candidates a profile gets
-    # (engage.policy.support):
+    # The action search's result (keyword-only; :func:`grid_support` for a policy without it):
+    # the profile clusters whose searched candidates a profile gets (engage.policy.support)
     clusters: ProfileClusters = field(kw_only=True)
     # (n_clusters, n_styles) candidate row of each cluster's typical action of each style
     # (the baseline: what marketers of such profiles typically do), -1 where none
