@@ -10,9 +10,8 @@ import pytest
 
 from engage.contract.spec import load_spec
 from engage.contract.validation import validate_file
-from engage.decisions.export import density_columns, export_decisions, recorded_actions
-from engage.decisions.store import open_store
-from tests.unit.decisions.test_decision_store import SPEC, record
+from engage.decisions.export import density_columns, recorded_actions
+from tests.unit.decisions.test_decision_store import SPEC, export_with_outcomes, record
 
 
 def _explored(k: int):
@@ -41,13 +40,8 @@ def _explored(k: int):
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_exported_densities_come_back_through_the_spec(tmp_path, suffix):
-    store = open_store(f"sqlite:///{tmp_path / 'd.db'}")
     recs = [_explored(k) for k in range(25)]
-    store.write(recs)
-    for r in recs:
-        store.merge_outcomes(r.decision_id, {o: 1.0 for o in SPEC.outcome_names}, None)
-    out = export_decisions(store, SPEC, tmp_path / f"loop{suffix}")
-    store.close()
+    out = export_with_outcomes(recs, tmp_path, f"loop{suffix}")
     spec = load_spec(out.spec)
     names = density_columns(spec)
     assert set(names.values()) <= set(spec.passthrough)
@@ -70,13 +64,7 @@ def test_exported_densities_come_back_through_the_spec(tmp_path, suffix):
 
 
 def test_unexplored_rows_are_kept_with_no_density(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'd.db'}")
-    recs = [_explored(k) for k in range(25)] + [record()]
-    store.write(recs)
-    for r in recs:
-        store.merge_outcomes(r.decision_id, {o: 1.0 for o in SPEC.outcome_names}, None)
-    out = export_decisions(store, SPEC, tmp_path / "loop.parquet")
-    store.close()
+    out = export_with_outcomes([_explored(k) for k in range(25)] + [record()], tmp_path)
     spec = load_spec(out.spec)
     report = validate_file(out.log, spec)
     frame = report.clean

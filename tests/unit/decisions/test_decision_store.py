@@ -73,6 +73,17 @@ def record(decided_at: datetime | None = None, probability: float = 0.28, **kw) 
     return DecisionRecord(**values)
 
 
+def export_with_outcomes(records: list[DecisionRecord], tmp_path, name: str = "loop.parquet"):
+    """``records`` written to a new store, every outcome posted (1.0), exported to ``name``."""
+    store = open_store(f"sqlite:///{tmp_path / 'd.db'}")
+    store.write(records)
+    for r in records:
+        store.merge_outcomes(r.decision_id, {o: 1.0 for o in SPEC.outcome_names}, None)
+    out = export_decisions(store, SPEC, tmp_path / name)
+    store.close()
+    return out
+
+
 @pytest.fixture
 def store_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'sub' / 'decisions.db'}"

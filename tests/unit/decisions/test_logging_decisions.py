@@ -8,10 +8,8 @@ import pytest
 from engage.contract.spec import load_spec
 from engage.contract.validation import validate_file
 from engage.decisions.capture import draw_logging, record
-from engage.decisions.export import export_decisions
-from engage.decisions.store import open_store
 from engage.policy.exploration import GREEDY
-from tests.unit.decisions.test_decision_store import MIX, PROFILE, SPEC
+from tests.unit.decisions.test_decision_store import MIX, PROFILE, SPEC, export_with_outcomes
 
 
 class _Rec:
@@ -49,13 +47,8 @@ def test_a_logging_decision_is_recorded_with_its_probability_and_no_density() ->
 
 
 def test_logging_decisions_export_with_their_probability_as_propensity(tmp_path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'd.db'}")
     recs = [_served(i) for i in range(150)]
-    store.write(recs)
-    for r in recs:
-        store.merge_outcomes(r.decision_id, {o: 1.0 for o in SPEC.outcome_names}, None)
-    out = export_decisions(store, SPEC, tmp_path / "loop.parquet")
-    store.close()
+    out = export_with_outcomes(recs, tmp_path)
     spec = load_spec(out.spec)
     report = validate_file(out.log, spec)
     report.raise_if_fatal()

@@ -11,13 +11,9 @@ import pytest
 from engage.contract.spec import load_spec
 from engage.contract.validation import validate_log
 from engage.simulation.world import SimulatedWorld
-from engage.training.gate import evaluate_offpolicy
-from engage.training.models import DEFAULT_PARAMS, FitLog
-from engage.training.nuisance import Nuisance, fit_outcome_models, fit_propensity_model
-from engage.training.selection import select_policy
 from engage.training.settings import TrainSettings
-from engage.training.split import _draw_samples, make_split
-from tests.constants import training_constants
+from engage.training.split import _draw_samples
+from tests.unit.training.gate.steps import gate_on
 
 
 def test_a_large_log_is_judged_on_every_row_of_both_sides() -> None:
@@ -31,21 +27,12 @@ def test_a_large_log_is_judged_on_every_row_of_both_sides() -> None:
 def test_gate_rows_is_the_clean_row_count_of_a_log_with_invalid_rows() -> None:
     spec = load_spec()
     settings = TrainSettings(data=Path("unused.parquet"), trials=0, n_boot=20)
-    weights = spec.outcome_weights(settings.objective)
     log = SimulatedWorld("hard").simulate(1_500, seed=3)
     log.loc[log.index[:20], "conversions"] = np.nan  # 40 rows break the contract
     log.loc[log.index[20:40], spec.style.name] = "not a style"
     clean = validate_log(log, spec).clean
     assert len(clean) == len(log) - 40  # quarantined, so not judged
-    with training_constants(folds=2, mix_prototypes=2, decision_quantiles=2, oracle_rows=100):
-        split = make_split(clean, spec, settings.seed)
-        fit_log = FitLog()
-        nuisance = Nuisance(
-            fit_propensity_model(split, settings.learning, fit_log),
-            fit_outcome_models(split, dict(DEFAULT_PARAMS), settings.learning, fit_log),
-        )
-        selection = select_policy(spec, split, nuisance, weights, settings)
-        evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
+    split, evaluation = gate_on(clean, spec, settings)
     assert evaluation.gate_rows == len(clean)
     assert evaluation.metrics["gate.rows"] == len(clean)
     assert evaluation.metrics["gate.training_rows"] == len(split.train)

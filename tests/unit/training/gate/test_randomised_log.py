@@ -12,14 +12,10 @@ import pytest
 from engage.contract.spec import load_spec
 from engage.contract.validation import validate_log
 from engage.simulation.world import OUTCOMES, SimulatedWorld
-from engage.training.gate import decide_shipping, decided_values, evaluate_offpolicy
-from engage.training.models import DEFAULT_PARAMS, FitLog
-from engage.training.nuisance import Nuisance, fit_outcome_models, fit_propensity_model
+from engage.training.gate import decide_shipping, decided_values
 from engage.training.objective import objective_values
-from engage.training.selection import select_policy
 from engage.training.settings import TrainSettings
-from engage.training.split import make_split
-from tests.constants import training_constants
+from tests.unit.training.gate.steps import gate_on
 
 pytestmark = pytest.mark.slow  # two small trainings, seconds each
 
@@ -44,15 +40,7 @@ def _judge(log):
     settings = TrainSettings(data=Path("unused.parquet"), trials=0, n_boot=50)
     weights = spec.outcome_weights(settings.objective)
     clean = validate_log(log, spec).clean
-    with training_constants(folds=2, mix_prototypes=2, decision_quantiles=2, oracle_rows=100):
-        split = make_split(clean, spec, settings.seed)
-        fit_log = FitLog()
-        nuisance = Nuisance(
-            fit_propensity_model(split, settings.learning, fit_log),
-            fit_outcome_models(split, dict(DEFAULT_PARAMS), settings.learning, fit_log),
-        )
-        selection = select_policy(spec, split, nuisance, weights, settings)
-        evaluation = evaluate_offpolicy(spec, split, nuisance, selection, weights, settings)
+    _, evaluation = gate_on(clean, spec, settings)
     return clean, weights, evaluation, decide_shipping(evaluation)
 
 
