@@ -327,8 +327,7 @@ class CampaignSpec(Strict):
     @cached_property
     def fingerprint(self) -> str:
         """A short stable hash of the spec's content, logged with every run."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
-        return hashlib.sha256(payload).hexdigest()[:16]
+        return _short_hash(self.model_dump(mode="json"))
 
     @cached_property
     def policy_fingerprint(self) -> str:
@@ -338,9 +337,14 @@ class CampaignSpec(Strict):
         an export of recorded decisions declares its propensities and carries its exploration
         columns, and a version trained on it is still compared with a champion trained on the
         original log (promotion)."""
-        policy_fields = {"context", "decision", "outcomes"}
-        payload = json.dumps(self.model_dump(mode="json", include=policy_fields), sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return _short_hash(
+            self.model_dump(mode="json", include={"context", "decision", "outcomes"})
+        )
+
+
+def _short_hash(content: dict[str, Any]) -> str:
+    """16 hex digits of the SHA-256 of ``content`` as sorted-key JSON."""
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def tracking_name(spec_name: str) -> str:

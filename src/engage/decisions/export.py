@@ -94,6 +94,12 @@ def served_by_column(spec: CampaignSpec) -> str:
     return f"{propensity_column(spec)}_served_by"
 
 
+def carried_columns(spec: CampaignSpec) -> list[str]:
+    """The columns an export carries besides the spec's own: the exploration columns
+    (:func:`density_columns`) and who served each decision (:func:`served_by_column`)."""
+    return [*density_columns(spec).values(), served_by_column(spec)]
+
+
 def export_spec(spec: CampaignSpec) -> CampaignSpec:
     """``spec`` with its propensity declared as the recorded-probability column, and its
     timestamp's declared format (if any) ``ISO8601``: the export writes decision times as
@@ -101,11 +107,7 @@ def export_spec(spec: CampaignSpec) -> CampaignSpec:
     raw = spec.model_dump(mode="json")
     if raw.get("timestamp_format") is not None:
         raw["timestamp_format"] = ISO8601
-    extra = [
-        c
-        for c in [*density_columns(spec).values(), served_by_column(spec)]
-        if c not in raw["passthrough"]
-    ]
+    extra = [c for c in carried_columns(spec) if c not in raw["passthrough"]]
     return CampaignSpec.model_validate(
         {**raw, "propensity": propensity_column(spec), "passthrough": raw["passthrough"] + extra}
     )
@@ -116,6 +118,7 @@ def to_frame(
 ) -> pd.DataFrame:
     """The campaign log of ``joined`` decisions, in the spec's columns."""
     out = export_spec(spec)
+    served_by = served_by_column(spec)
     rows: list[dict[str, Any]] = []
     for rec, outcomes in joined:
         row: dict[str, Any] = {}
@@ -134,12 +137,9 @@ def to_frame(
         row[str(out.propensity_column)] = rec.probability
         row.update(_exploration_row(spec, rec))
         registered = rec.model_name and rec.model_version  # None: served from a run's URI
-        row[served_by_column(spec)] = (
-            f"{rec.model_name}/{rec.model_version}" if registered else None
-        )
+        row[served_by] = f"{rec.model_name}/{rec.model_version}" if registered else None
         rows.append(row)
-    extra = [*density_columns(spec).values(), served_by_column(spec)]
-    frame = pd.DataFrame(rows, columns=out.declared_columns + extra)
+    frame = pd.DataFrame(rows, columns=out.declared_columns + carried_columns(spec))
     if spec.timestamp:
         frame[spec.timestamp] = pd.to_datetime(frame[spec.timestamp])
     return frame

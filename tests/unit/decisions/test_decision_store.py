@@ -254,7 +254,7 @@ def test_window_and_export_in_the_specs_format(store, tmp_path):
 
     frame = to_frame(SPEC, window)
     extra = [*density_columns(SPEC).values(), served_by_column(SPEC)]
-    assert list(frame.columns) == SPEC.declared_columns + extra
+    assert list(frame.columns) == SPEC.declared_columns + extra  # what carried_columns names
     assert frame["logged_propensity_density"].isna().all()  # served without full exploration
     assert frame["logged_propensity_served_by"].tolist() == ["m/3", "m/3"]  # who served it
     assert frame["logged_propensity"].tolist() == pytest.approx([0.2, 0.3])
