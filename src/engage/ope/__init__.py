@@ -9,7 +9,12 @@ What each estimator values: :mod:`engage.ope.estimators`; bands over many polici
 :mod:`engage.ope.bands`; estimates as a run logs them: :mod:`engage.ope.values`.
 """
 
-from engage.ope.bands import simultaneous_differences, simultaneous_gains, simultaneous_values
+from engage.ope.bands import (
+    simultaneous_differences,
+    simultaneous_gains,
+    simultaneous_gains_and_values,
+    simultaneous_values,
+)
 from engage.ope.continuous import (
     KERNEL_ESTIMATORS,
     LoggedActions,
@@ -53,6 +58,7 @@ __all__ = [
     "logged_where_matched",
     "simultaneous_differences",
     "simultaneous_gains",
+    "simultaneous_gains_and_values",
     "simultaneous_values",
     "stochastic_policy_value",
     "value_metrics",

@@ -48,6 +48,23 @@ def simultaneous_values(
     return _max_t_band(_dr_columns(data, target_styles, q_targets), n_boot, seed, level)
 
 
+def simultaneous_gains_and_values(
+    data: LoggedData,
+    target_styles: np.ndarray,
+    q_targets: np.ndarray,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[list[Estimate], list[Estimate], float]:
+    """:func:`simultaneous_gains` and :func:`simultaneous_values` of the same policies in one
+    pass (the DR columns and the resamples computed once; the same estimates as the two calls
+    with this seed). Returns the gains, the values and the gains' critical value."""
+    dr = _dr_columns(data, target_styles, q_targets)
+    (gains, crit), (values, _) = _max_t_bands([dr - data.reward[:, None], dr], n_boot, seed, level)
+    return gains, values, crit
+
+
 def simultaneous_differences(
     data: LoggedData,
     reference: tuple[np.ndarray, np.ndarray],
@@ -89,13 +106,23 @@ def _max_t_band(
     terms: np.ndarray, n_boot: int, seed: int, level: float = 0.95
 ) -> tuple[list[Estimate], float]:
     """Column means of ``terms`` (n, g) with a studentised max-t bootstrap band at ``level``."""
+    return _max_t_bands([terms], n_boot, seed, level)[0]
+
+
+def _max_t_bands(
+    matrices: list[np.ndarray], n_boot: int, seed: int, level: float = 0.95
+) -> list[tuple[list[Estimate], float]]:
+    """:func:`_max_t_band` of each ``(n, g)`` matrix, all over the same row resamples (drawn
+    once: a matrix's band is the same as when it is banded alone with this seed)."""
     _check_boot(n_boot)
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be between 0 and 1 (exclusive); got {level}")
-    n = terms.shape[0]
-    point = terms.mean(axis=0)
-    (boot,) = _bootstrap_sums([np.ascontiguousarray(terms)], n_boot, seed)
-    draws = boot / n
+    n = matrices[0].shape[0]
+    boots = _bootstrap_sums([np.ascontiguousarray(m) for m in matrices], n_boot, seed)
+    return [_band(m.mean(axis=0), boot / n, level) for m, boot in zip(matrices, boots, strict=True)]
+
+
+def _band(point: np.ndarray, draws: np.ndarray, level: float) -> tuple[list[Estimate], float]:
     se = draws.std(axis=0, ddof=1)
     moving = se > 0  # a policy identical to the logged one on every row has no spread
     crit = 0.0

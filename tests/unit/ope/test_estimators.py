@@ -18,6 +18,8 @@ from engage.ope import (
     logged_where_matched,
     simultaneous_differences,
     simultaneous_gains,
+    simultaneous_gains_and_values,
+    simultaneous_values,
 )
 
 # 3 contexts, 3 arms (styles). Everything below is exact.
@@ -466,3 +468,11 @@ def test_simultaneous_gains_at_a_higher_level_are_wider_and_the_level_is_checked
     assert all(b.low < a.low for a, b in zip(at95, at99, strict=True))
     with pytest.raises(ValueError, match="level"):
         simultaneous_gains(data, styles, q, n_boot=50, level=1.0)
+
+
+def test_gains_and_values_in_one_pass_are_the_two_bands():
+    data, t, q_t, _ = simulate(np.random.default_rng(15), 2_000)
+    styles, q = np.column_stack([t, (t + 1) % 3]), np.column_stack([q_t, q_t + 0.1])
+    gains, values, crit = simultaneous_gains_and_values(data, styles, q, n_boot=100, seed=4)
+    assert (gains, crit) == simultaneous_gains(data, styles, q, n_boot=100, seed=4)
+    assert values == simultaneous_values(data, styles, q, n_boot=100, seed=4)[0]

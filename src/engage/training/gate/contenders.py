@@ -217,17 +217,15 @@ def variant_band(
 ) -> Band:
     """The bands of :class:`Band` on the gate's rows (columns: the floors, then the grid), one
     per family at ``FAMILY_LEVEL`` over the same bootstrap resamples."""
-    f_style = np.hstack([c.on_gate(style_codes)[0][:, None] for c in floors])
-    f_q = np.hstack([c.on_gate(style_codes)[1][:, None] for c in floors])
+    on_gate = [c.on_gate(style_codes) for c in floors]
+    f_style = np.column_stack([style for style, _ in on_gate])
+    f_q = np.column_stack([q for _, q in on_gate])
     g_style, g_q = grid.on_gate(style_codes)
     gains: list[ope.Estimate] = []
     values: list[ope.Estimate] = []
     crits = []
     for s, q in ((f_style, f_q), (g_style, g_q)):
-        fam, crit = ope.simultaneous_gains(
-            rows.pooled, s, q, n_boot=n_boot, seed=seed, level=FAMILY_LEVEL
-        )
-        val, _ = ope.simultaneous_values(
+        fam, val, crit = ope.simultaneous_gains_and_values(
             rows.pooled, s, q, n_boot=n_boot, seed=seed, level=FAMILY_LEVEL
         )
         gains, values, crits = gains + fam, values + val, crits + [crit]
